@@ -1,0 +1,137 @@
+"""Building an index from folders of articles, with a report of what was skipped and why."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from search import AnalyzerConfig, IndexWriter
+from search.errors import ZhsearchError
+
+from .article import SkipArticle, read_article
+
+ARTICLE_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".html", ".htm"})
+_SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".zhsearch", "__pycache__"})
+
+
+class NothingIndexedError(ZhsearchError):
+    """No article could be indexed from the given paths."""
+
+    hint = "check the paths: zhsearch reads .md, .markdown and .html files"
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    path: str
+    status: str  # "skipped" | "recovered"
+    reason: str
+
+    def to_json(self) -> str:
+        return json.dumps({"path": self.path, "status": self.status, "reason": self.reason}, ensure_ascii=False)
+
+
+@dataclass
+class IndexReport:
+    """What an index build saw, indexed, skipped and recovered."""
+
+    seen: int = 0
+    indexed: int = 0
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> Counter[str]:
+        return Counter(o.reason for o in self.outcomes if o.status == "skipped")
+
+    @property
+    def recovered(self) -> Counter[str]:
+        return Counter(o.reason for o in self.outcomes if o.status == "recovered")
+
+    def summary(self) -> str:
+        lines = [f"{self.seen} files seen, {self.indexed} indexed, {sum(self.skipped.values())} skipped"]
+        for reason, n in self.skipped.most_common():
+            lines.append(f"  skipped {n}: {reason}")
+        for reason, n in self.recovered.most_common():
+            lines.append(f"  recovered {n}: {reason}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    file: Path
+    doc_id: str
+
+
+def discover(paths: Sequence[Path]) -> Iterator[SourceFile]:
+    """Every article file below ``paths`` with its id (POSIX path relative to its root,
+    prefixed by the root folder's name when several roots are given)."""
+    prefix_roots = len(paths) > 1
+    for root in paths:
+        root = Path(root)
+        if root.is_file():
+            yield SourceFile(root, root.name)
+            continue
+        found: list[Path] = []
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+            for name in filenames:
+                if Path(name).suffix.lower() in ARTICLE_SUFFIXES:
+                    found.append(Path(dirpath) / name)
+        for file in sorted(found):
+            rel = file.relative_to(root).as_posix()
+            yield SourceFile(file, f"{root.resolve().name}/{rel}" if prefix_roots else rel)
+
+
+def build_index(
+    paths: Sequence[Path],
+    location: Path,
+    *,
+    config: AnalyzerConfig = AnalyzerConfig(),
+    progress: Callable[[int], None] | None = None,
+) -> IndexReport:
+    """Index every article below ``paths`` into a new generation of the index at ``location``.
+
+    The live index is replaced only when the build completes; raises NothingIndexedError when
+    no file could be indexed (the live index is then left as it was).
+    """
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise NothingIndexedError(f"no such file or folder: {', '.join(missing)}", hint="check the path")
+    report = IndexReport()
+    seen_ids: set[str] = set()
+    try:
+        with IndexWriter(location, config=config) as writer:
+            for source in discover(paths):
+                report.seen += 1
+                if progress:
+                    progress(report.seen)
+                if source.doc_id in seen_ids:
+                    report.outcomes.append(FileOutcome(source.doc_id, "skipped", "duplicate id"))
+                    continue
+                seen_ids.add(source.doc_id)
+                try:
+                    parsed = read_article(source.file, source.doc_id)
+                except SkipArticle as exc:
+                    report.outcomes.append(FileOutcome(source.doc_id, "skipped", str(exc)))
+                    continue
+                except Exception as exc:  # one broken article never stops a build
+                    report.outcomes.append(
+                        FileOutcome(source.doc_id, "skipped", f"cannot parse: {type(exc).__name__}: {exc}")
+                    )
+                    continue
+                for reason in parsed.recovered:
+                    report.outcomes.append(FileOutcome(source.doc_id, "recovered", reason))
+                writer.add(parsed.document)
+                report.indexed += 1
+            if report.indexed == 0:
+                raise NothingIndexedError(
+                    f"no article could be indexed from {', '.join(str(p) for p in paths)} "
+                    f"({report.seen} files seen)"
+                )
+    except NothingIndexedError as exc:
+        exc.report = report  # type: ignore[attr-defined]
+        raise
+    return report

@@ -1,0 +1,182 @@
+"""Article bodies (HTML, Markdown or both) to clean plain text: paragraphs, no boilerplate."""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_EPOCH = re.compile(r"<!--\s*(\d{12,13})\s*-->")
+_PREAMBLE = re.compile(r"\A\s*\[(?P<title>[^\]\n]*)\]\((?P<url>[^)\s]*)\)[ \t]*\n[-=]{3,}[ \t]*\n")
+_HTML_BLOCK = re.compile(r"<(p|div|br|span|section|article|table|ul|ol|li|h[1-6]|img|figure|blockquote|strong|b|a|font|center|pre)\b", re.I)
+_DROP_TAGS = ["script", "style", "noscript", "iframe", "form", "button", "svg", "template", "object", "embed", "input", "select", "textarea", "video", "audio", "canvas", "map", "head", "title", "meta", "link"]
+_BLOCK_TAGS = ["p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "tr", "figcaption", "blockquote", "pre", "section", "article", "header", "footer", "dd", "dt", "table", "ul", "ol", "figure", "hr", "center"]
+# Markdown residue inside text nodes.
+_MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
+_MD_LINK = re.compile(r"\[([^\]\n]*)\]\((?:[^)\s]*)(?:\s+\"[^\"\n]*\")?\)")
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.M)
+_MD_RULE = re.compile(r"^\s{0,3}([-*_=])(\s*\1){2,}\s*$", re.M)
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_BARE_URL = re.compile(r"(?<![\w/])https?://[^\s<>\"'）)】]+")
+_SPACES = re.compile(r"[ \t\u00a0\u3000]+")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The boilerplate rules of ``data/boilerplate.txt``, compiled."""
+
+    line: tuple[re.Pattern[str], ...]
+    tail: tuple[re.Pattern[str], ...]
+    css: re.Pattern[str]
+
+
+@functools.cache
+def rules() -> Rules:
+    text = resources.files("indexer").joinpath("data/boilerplate.txt").read_text(encoding="utf-8")
+    found: dict[str, list[str]] = {"line": [], "tail": [], "class": []}
+    for raw in text.splitlines():
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        kind, _, pattern = raw.partition(":")
+        found[kind.strip()].append(pattern.strip())
+    return Rules(
+        line=tuple(re.compile(p, re.I) for p in found["line"]),
+        tail=tuple(re.compile(p, re.I) for p in found["tail"]),
+        css=re.compile("|".join(f"(?:{p})" for p in found["class"]), re.I),
+    )
+
+
+@dataclass
+class CleanBody:
+    """What the cleaner found in a body: the text and the metadata hidden in it."""
+
+    text: str
+    heading: str | None = None  # the first heading, a title for files without front matter
+    preamble_title: str | None = None
+    preamble_url: str | None = None
+    epoch_ms: int | None = None
+    removed: list[str] = field(default_factory=list)
+
+
+def _is_boilerplate_element(tag: Tag) -> bool:
+    names = " ".join(tag.get("class") or []) + " " + str(tag.get("id") or "")
+    return bool(names.strip()) and bool(rules().css.search(names))
+
+
+def _html_to_paragraphs(markup: str) -> tuple[list[str], str | None]:
+    soup = BeautifulSoup(markup, "lxml")
+    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()
+    for tag in soup.find_all(_DROP_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(True):
+        if tag.decomposed:
+            continue
+        if _is_boilerplate_element(tag):
+            tag.decompose()
+    heading = None
+    first_heading = soup.find(["h1", "h2"])
+    if first_heading is not None:
+        heading = first_heading.get_text(" ", strip=True) or None
+    for img in soup.find_all("img"):
+        img.decompose()
+    for br in soup.find_all("br"):
+        br.replace_with(NavigableString("\n"))
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before(NavigableString("\n\n"))
+        tag.insert_after(NavigableString("\n\n"))
+    text = soup.get_text()
+    return _split_paragraphs(text), heading
+
+
+def _markdown_residue(text: str) -> str:
+    text = _MD_IMAGE.sub("", text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _MD_HEADING.sub("", text)
+    text = _MD_EMPHASIS.sub(r"\2", text)
+    text = _BARE_URL.sub("", text)
+    return text
+
+
+def _split_paragraphs(text: str) -> list[str]:
+    paragraphs: list[str] = []
+    for chunk in re.split(r"\n", text):
+        line = _SPACES.sub(" ", chunk).strip()
+        if line:
+            paragraphs.append(line)
+    return paragraphs
+
+
+def _markdown_to_html(text: str) -> str:
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": True}).disable("code")
+    return str(md.render(text))
+
+
+def _drop_boilerplate(paragraphs: list[str], removed: list[str]) -> list[str]:
+    kept: list[str] = []
+    seen: set[str] = set()
+    r = rules()
+    for para in paragraphs:
+        if any(p.search(para) for p in r.line):
+            removed.append(para)
+            continue
+        for pattern in r.tail:
+            cut = pattern.sub("", para).rstrip()
+            if cut != para:
+                removed.append(para[len(cut) :].strip())
+                para = cut
+        if not para or not re.search(r"[^\W_]", para):
+            continue
+        if para in seen:
+            continue  # the same paragraph twice in one article is kept once
+        seen.add(para)
+        kept.append(para)
+    return kept
+
+
+def clean_body(body: str, *, title: str | None = None) -> CleanBody:
+    """Clean one article body; ``title`` lets a heading that repeats it be dropped."""
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
+    body = _INVISIBLE.sub("", _CONTROL.sub("", body))
+    epoch = _EPOCH.search(body)
+    epoch_ms = int(epoch.group(1)) if epoch else None
+    body = _EPOCH.sub("", body, count=1).lstrip()
+    preamble = _PREAMBLE.match(body)
+    preamble_title = preamble_url = None
+    if preamble:
+        preamble_title = preamble.group("title").strip() or None
+        preamble_url = preamble.group("url").strip() or None
+        body = body[preamble.end() :]
+    if _HTML_BLOCK.search(body):
+        # HTML with Markdown mixed in: parse the HTML, then strip Markdown from the text.
+        markup = _MD_RULE.sub("", body)
+    else:
+        markup = _markdown_to_html(body)
+    paragraphs, heading = _html_to_paragraphs(markup)
+    paragraphs = [p for p in (_SPACES.sub(" ", _markdown_residue(html.unescape(p))).strip() for p in paragraphs) if p]
+    removed: list[str] = []
+    paragraphs = _drop_boilerplate(paragraphs, removed)
+    for candidate in (title, heading, preamble_title):
+        if candidate and paragraphs and _same_text(paragraphs[0], candidate):
+            paragraphs.pop(0)
+    return CleanBody(
+        text="\n\n".join(paragraphs),
+        heading=heading,
+        preamble_title=preamble_title,
+        preamble_url=preamble_url,
+        epoch_ms=epoch_ms,
+        removed=removed,
+    )
+
+
+def _same_text(a: str, b: str) -> bool:
+    squash = re.compile(r"[\W_]+")
+    return squash.sub("", a).casefold() == squash.sub("", b).casefold()

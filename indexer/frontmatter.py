@@ -1,0 +1,97 @@
+"""Front matter: YAML headers of every dialect, recovered line by line when the YAML is broken."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import frontmatter
+import yaml
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_OPEN = re.compile(r"\A(?:[ \t]*\n)*---[ \t]*\n")
+_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
+_KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s?(.*)$")
+_LIST_ITEM = re.compile(r"^\s*-\s+(.*)$")
+
+
+@dataclass
+class FrontMatter:
+    """The header fields (possibly empty), the body after it, and what had to be recovered."""
+
+    fields: dict[str, Any]
+    body: str
+    recovered: list[str] = field(default_factory=list)
+    present: bool = False
+
+
+def split_front_matter(text: str) -> FrontMatter:
+    """Split ``text`` into header fields and body; never raises on a malformed header."""
+    opening = _OPEN.match(text)
+    if not opening:
+        return FrontMatter({}, text)
+    closing = _CLOSE.search(text, opening.end())
+    if not closing:
+        return FrontMatter({}, text, ["front matter never closed; read as body"])
+    header = text[opening.end() : closing.start()]
+    body = text[closing.end() :].lstrip("\n")
+    recovered: list[str] = []
+    if _CONTROL.search(header):
+        header = _CONTROL.sub("", header)
+        recovered.append("control characters removed from front matter")
+    try:
+        fields, _ = frontmatter.parse(f"---\n{header}\n---\n")
+    except (yaml.YAMLError, ValueError, TypeError):
+        fields = None
+    if isinstance(fields, dict) and (fields or not header.strip()):
+        return FrontMatter({str(k): v for k, v in fields.items()}, body, recovered, True)
+    fields = _line_by_line(header)
+    if not fields:
+        return FrontMatter({}, body, recovered + ["front matter unreadable; ignored"], True)
+    recovered.append("invalid YAML front matter read line by line")
+    return FrontMatter(fields, body, recovered, True)
+
+
+def _unquote(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        inner = value[1:-1]
+        return inner.replace("''", "'") if value[0] == "'" else inner.replace('\\"', '"')
+    return value
+
+
+def _scalar(value: str) -> Any:
+    value = value.strip()
+    if value.startswith("[") and value.endswith("]"):
+        return [_unquote(v) for v in value[1:-1].split(",") if v.strip()]
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return _unquote(value)
+    if isinstance(parsed, (str, int, float, datetime, date)) or parsed is None:
+        return parsed if not isinstance(parsed, str) else _unquote(value)
+    return _unquote(value)
+
+
+def _line_by_line(header: str) -> dict[str, Any]:
+    """``key: value`` lines and ``- item`` lists, for headers that YAML refuses."""
+    fields: dict[str, Any] = {}
+    current: str | None = None
+    for line in header.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        item = _LIST_ITEM.match(line)
+        if item and current is not None:
+            existing = fields.get(current)
+            if not isinstance(existing, list):
+                existing = [] if existing in (None, "") else [existing]
+            existing.append(_unquote(item.group(1)))
+            fields[current] = existing
+            continue
+        key = _KEY_LINE.match(line)
+        if key:
+            current = key.group(1)
+            fields[current] = _scalar(key.group(2)) if key.group(2).strip() else None
+    return fields

@@ -1,0 +1,167 @@
+"""The Chinese analyzers: jieba words for ranking, single characters for guaranteed recall.
+
+Both tokenizers normalize first (see :mod:`search.normalize`), emit ordinal positions and
+character offsets into the *original* text, and keep only configuration on themselves so that
+they pickle; the jieba segmenter is built lazily from a module-level cache.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from whoosh.analysis import Token, Tokenizer
+from whoosh.analysis.analyzers import Analyzer
+
+from .normalize import normalize
+
+ANALYZER_VERSION = 1
+
+# Ideographs (with extensions and compatibility forms), kana and hangul: one token per character.
+_CJK = (
+    "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+    "\U00020000-\U0003134f"
+)
+# A character token is one CJK character or a run of other letters and digits.
+CHAR_TOKEN = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+")
+# A word token must contain at least one letter, digit or ideograph.
+_WORDLIKE = re.compile(r"[^\W_]")
+
+
+@dataclass(frozen=True)
+class AnalyzerConfig:
+    """Everything that decides how text becomes tokens; stored with the index."""
+
+    version: int = ANALYZER_VERSION
+    simplify: bool = True
+    hmm: bool = True
+    user_words: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["user_words"] = list(self.user_words)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AnalyzerConfig:
+        return cls(
+            version=int(data.get("version", 0)),
+            simplify=bool(data.get("simplify", True)),
+            hmm=bool(data.get("hmm", True)),
+            user_words=tuple(data.get("user_words", ())),
+        )
+
+    @classmethod
+    def with_user_dict(cls, text: str, **options: Any) -> AnalyzerConfig:
+        """A config whose user words are the lines of a jieba user dictionary."""
+        lines = tuple(line.strip() for line in text.splitlines() if line.strip())
+        return cls(user_words=lines, **options)
+
+    def fingerprint(self) -> str:
+        return hashlib.sha1(repr(sorted(self.to_json().items())).encode()).hexdigest()[:12]
+
+
+@functools.lru_cache(maxsize=8)
+def _segmenter(hmm: bool, user_words: tuple[str, ...]) -> Any:
+    """A private jieba.Tokenizer per configuration (never the shared default one)."""
+    import jieba
+
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    seg = jieba.Tokenizer()
+    seg.initialize()
+    for line in user_words:
+        parts = line.split()
+        if not parts:
+            continue
+        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        tag = parts[-1] if len(parts) > 1 and not parts[-1].isdigit() else None
+        seg.add_word(parts[0], freq, tag)
+    return seg
+
+
+class _NormalizingTokenizer(Tokenizer):  # type: ignore[misc]
+    """Shared plumbing: normalize, then yield Whoosh tokens from (start, end) spans."""
+
+    def __init__(self, config: AnalyzerConfig = AnalyzerConfig()) -> None:
+        self.config = config
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.config == other.config  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.config))
+
+    def spans(self, text: str) -> Iterator[tuple[int, int]]:
+        raise NotImplementedError
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        if not isinstance(value, str):
+            value = str(value)
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        norm = normalize(value, simplify=self.config.simplify)
+        text = norm.text
+        pos = start_pos
+        for start, end in self.spans(text):
+            token.text = text[start:end]
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = token.text
+            if positions:
+                token.pos = pos
+            if chars:
+                s, e = norm.original_span(start, end)
+                token.startchar = start_char + s
+                token.endchar = start_char + e
+            pos += 1
+            yield token
+
+
+class WordTokenizer(_NormalizingTokenizer):
+    """jieba's accurate-mode words, one ordinal position each; punctuation and spaces dropped."""
+
+    def spans(self, text: str) -> Iterator[tuple[int, int]]:
+        if not text:
+            return
+        seg = _segmenter(self.config.hmm, self.config.user_words)
+        start = 0
+        for word in seg.cut(text, HMM=self.config.hmm):
+            end = start + len(word)
+            if _WORDLIKE.search(word):
+                yield start, end
+            start = end
+
+
+class CharTokenizer(_NormalizingTokenizer):
+    """Every CJK character alone, other letter/digit runs whole: substring search by phrases."""
+
+    def spans(self, text: str) -> Iterator[tuple[int, int]]:
+        for m in CHAR_TOKEN.finditer(text):
+            yield m.start(), m.end()
+
+
+def word_analyzer(config: AnalyzerConfig = AnalyzerConfig()) -> Analyzer:
+    """The analyzer of the ranking fields (title, text)."""
+    return WordTokenizer(config)
+
+
+def char_analyzer(config: AnalyzerConfig = AnalyzerConfig()) -> Analyzer:
+    """The analyzer of the recall fields (title_chars, text_chars)."""
+    return CharTokenizer(config)

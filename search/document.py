@@ -1,0 +1,127 @@
+"""The typed objects that cross the boundary of ``search/``: documents, hits and pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One cleaned article, as written to and read back from the index."""
+
+    id: str
+    path: str
+    title: str
+    text: str
+    url: str | None = None
+    source: str | None = None
+    author: str | None = None
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    date: datetime | None = None  # timezone-aware, UTC
+    content_hash: str = ""
+    simhash: int = 0
+
+    @property
+    def date_iso(self) -> str | None:
+        return self.date.isoformat() if self.date else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``zhsearch show --json`` / ``GET /api/doc/<id>`` form."""
+        return {
+            "id": self.id,
+            "path": self.path,
+            "title": self.title,
+            "url": self.url,
+            "source": self.source,
+            "author": self.author,
+            "categories": list(self.categories),
+            "tags": list(self.tags),
+            "date": self.date_iso,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One ranked result; ``snippet`` and ``title_html`` are HTML-safe (only ``<mark>`` added)."""
+
+    id: str
+    path: str
+    title: str
+    title_html: str
+    url: str | None
+    source: str | None
+    date: str | None
+    score: float
+    snippet: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "path": self.path,
+            "title": self.title,
+            "title_html": self.title_html,
+            "url": self.url,
+            "source": self.source,
+            "date": self.date,
+            "score": round(self.score, 4),
+            "snippet": self.snippet,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of results with the exact total over the whole result set."""
+
+    query: str
+    total: int
+    page: int
+    limit: int
+    hits: tuple[Hit, ...]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.limit))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``zhsearch search --json`` / ``GET /api/search`` document."""
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "limit": self.limit,
+            "hits": [h.to_dict() for h in self.hits],
+            "facets": {k: dict(v) for k, v in self.facets.items()},
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    """What ``zhsearch stats`` reports."""
+
+    documents: int
+    size_bytes: int
+    sources: dict[str, int]
+    first_date: str | None
+    last_date: str | None
+    built_at: str | None
+    zhsearch_version: str
+    analyzer: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "documents": self.documents,
+            "size_bytes": self.size_bytes,
+            "sources": dict(self.sources),
+            "first_date": self.first_date,
+            "last_date": self.last_date,
+            "built_at": self.built_at,
+            "zhsearch_version": self.zhsearch_version,
+            "analyzer": dict(self.analyzer),
+        }

@@ -1,0 +1,113 @@
+"""Text normalization shared by indexing and querying, with a map back to original offsets.
+
+Normalization folds what a reader treats as the same text: NFKC (full-width and half-width
+forms), case, zero-width characters, and traditional to simplified Chinese (OpenCC ``t2s``).
+Every normalized character remembers the index of the original character it came from, so
+matches found in normalized text highlight the original text exactly.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+# Characters that carry no text: removed before anything else looks at the string.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f"
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """Normalized text plus, for each of its characters, the index of the source character."""
+
+    text: str
+    source: str
+    offsets: tuple[int, ...] | None  # None means identity: text[i] came from source[i]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map the normalized slice [start, end) to the smallest covering original slice."""
+        if self.offsets is None:
+            return start, end
+        if start >= end:
+            pos = self.offsets[start] if start < len(self.offsets) else len(self.source)
+            return pos, pos
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+
+@functools.cache
+def _tables() -> tuple[dict[int, str], re.Pattern[str]]:
+    """One-to-one BMP folds as a str.translate table, and a pattern for everything else."""
+    table: dict[int, str] = {}
+    special: list[str] = []
+    for cp in range(0x10000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ch = chr(cp)
+        folded = unicodedata.normalize("NFKC", ch).casefold()
+        if ch in INVISIBLE or unicodedata.combining(ch) or (folded != ch and len(folded) != 1):
+            special.append(ch)
+        elif folded != ch:
+            table[cp] = folded
+    escaped = "".join(re.escape(c) for c in special)
+    # Anything outside the BMP, lone surrogates, and the characters found above take the slow path.
+    pattern = re.compile("[" + escaped + "\ud800-\udfff\U00010000-\U0010ffff]")
+    return table, pattern
+
+
+@functools.cache
+def _converter() -> Any:
+    import opencc  # imported lazily: loading its dictionaries costs time at startup
+
+    return opencc.OpenCC("t2s")
+
+
+def _to_simplified(text: str) -> str:
+    """Traditional to simplified, phrase-aware, keeping the length so offsets stay valid."""
+    if not text:
+        return text
+    try:
+        converted: str = _converter().convert(text)
+    except (UnicodeError, RuntimeError):
+        return text
+    if len(converted) == len(text):
+        return converted
+    # A phrase conversion changed the length: fall back to converting one character at a time.
+    out = []
+    for ch in text:
+        c = _converter().convert(ch)
+        out.append(c if len(c) == 1 else ch)
+    return "".join(out)
+
+
+def _fold_slow(text: str) -> tuple[str, tuple[int, ...]]:
+    chars: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(text):
+        if ch in INVISIBLE:
+            continue
+        if 0xD800 <= ord(ch) <= 0xDFFF:
+            continue  # a lone surrogate is not text
+        folded = unicodedata.normalize("NFKC", ch).casefold()
+        for f in folded:
+            chars.append(f)
+            offsets.append(i)
+    return "".join(chars), tuple(offsets)
+
+
+def normalize(text: str, *, simplify: bool = True) -> Normalized:
+    """Fold ``text`` for matching; see the module docstring for what is folded."""
+    table, special = _tables()
+    if special.search(text) is None:
+        folded, offsets = text.translate(table), None
+    else:
+        folded, offsets = _fold_slow(text)
+    if simplify:
+        folded = _to_simplified(folded)
+    return Normalized(folded, text, offsets)
+
+
+def fold(text: str, *, simplify: bool = True) -> str:
+    """The normalized form of ``text`` alone (for query terms and comparisons)."""
+    return normalize(text, simplify=simplify).text

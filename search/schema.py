@@ -1,0 +1,33 @@
+"""The Whoosh schema: the one definition of which fields an index holds and how they are analyzed."""
+
+from __future__ import annotations
+
+from whoosh import fields
+
+from .analysis import AnalyzerConfig, char_analyzer, word_analyzer
+
+SCHEMA_VERSION = 1
+TITLE_BOOST = 2.5
+
+
+def build_schema(config: AnalyzerConfig) -> fields.Schema:
+    """The schema for ``config``; words rank, characters guarantee substring recall."""
+    words = word_analyzer(config)
+    chars = char_analyzer(config)
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True, sortable=True),
+        path=fields.STORED(),
+        title=fields.TEXT(analyzer=words, stored=True, field_boost=TITLE_BOOST, phrase=True),
+        text=fields.TEXT(analyzer=words, stored=True, phrase=True),
+        title_chars=fields.TEXT(analyzer=chars, phrase=True),
+        text_chars=fields.TEXT(analyzer=chars, phrase=True),
+        url=fields.STORED(),
+        source=fields.ID(stored=True, sortable=True),
+        author=fields.STORED(),
+        categories=fields.KEYWORD(stored=True, commas=True, scorable=False),
+        tags=fields.KEYWORD(stored=True, commas=True, scorable=False),
+        date=fields.DATETIME(stored=True, sortable=True),
+        month=fields.ID(stored=False, sortable=True),
+        content_hash=fields.ID(stored=True),
+        simhash=fields.STORED(),
+    )

@@ -1,0 +1,40 @@
+"""The Flask front end: a thin layer over ``search/`` serving HTML pages and the JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from search import SearchIndex
+
+DEFAULTS: dict[str, Any] = {
+    "INDEX": None,  # an open SearchIndex, or
+    "INDEX_DIR": ".zhsearch/index",  # where to open one
+    "MAX_QUERY_LENGTH": 500,
+    "MAX_LIMIT": 50,
+    "DEFAULT_LIMIT": 10,
+    "MAX_PAGE": 100,
+}
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the WSGI app; the index is opened once here and a searcher is used per request."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if config:
+        app.config.from_mapping(config)
+    index = app.config["INDEX"]
+    if index is None:
+        index = SearchIndex.open(app.config["INDEX_DIR"])
+    app.extensions["zhsearch.index"] = index
+
+    from . import api, pages, security
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    security.init_app(app)
+    return app

@@ -1,0 +1,58 @@
+"""The JSON API: ``/api/search``, ``/api/doc/<id>``, ``/healthz``; errors as JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from search.errors import DocumentNotFoundError, InvalidArgumentError, ZhsearchError
+
+from .common import get_index, search_params
+
+bp = Blueprint("api", __name__)
+
+
+def error_response(status: int, code: str, message: str) -> ResponseReturnValue:
+    return jsonify({"error": {"code": code, "message": message}}), status
+
+
+@bp.errorhandler(InvalidArgumentError)
+def _invalid(exc: InvalidArgumentError) -> ResponseReturnValue:
+    return error_response(400, "invalid_argument", str(exc))
+
+
+@bp.errorhandler(DocumentNotFoundError)
+def _not_found(exc: DocumentNotFoundError) -> ResponseReturnValue:
+    return error_response(404, "not_found", str(exc))
+
+
+@bp.errorhandler(ZhsearchError)
+def _other(exc: ZhsearchError) -> ResponseReturnValue:
+    return error_response(503, "index_unavailable", str(exc))
+
+
+@bp.errorhandler(HTTPException)
+def _http(exc: HTTPException) -> ResponseReturnValue:
+    return error_response(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+
+
+@bp.get("/api/search")
+def search() -> ResponseReturnValue:
+    params = search_params()
+    page = get_index().search(params.q, page=params.page, limit=params.limit)
+    return jsonify(page.to_dict())
+
+
+@bp.get("/api/doc/<path:doc_id>")
+def document(doc_id: str) -> ResponseReturnValue:
+    return jsonify(get_index().document(doc_id).to_dict())
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    index = get_index()
+    body: dict[str, Any] = {"status": "ok", "documents": len(index)}
+    return jsonify(body)

@@ -1,0 +1,5 @@
+"""``python -m zhsearch`` runs the command line."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,220 @@
+"""The ``zhsearch`` command line: each command parses flags, calls one library function, prints."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from search.errors import ZhsearchError
+
+DEFAULT_INDEX = ".zhsearch/index"
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+index_option = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_INDEX,
+    envvar="ZHSEARCH_INDEX",
+    show_default=True,
+    show_envvar=True,
+    help="Index directory.",
+)
+
+
+def _fail(exc: ZhsearchError) -> NoReturn:
+    message = f"Error: {exc}"
+    if exc.hint:
+        message += f"\nHint: {exc.hint}"
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def _open(index_dir: Path) -> Any:
+    from search import open_index
+
+    try:
+        return open_index(index_dir)
+    except ZhsearchError as exc:
+        _fail(exc)
+
+
+def _terminal(snippet_html: str, color: bool) -> str:
+    """A snippet for the terminal: marks as bold yellow (or [brackets] without colour)."""
+    parts = _MARK.split(snippet_html)
+    out = []
+    for i, part in enumerate(parts):
+        text = html.unescape(part)
+        if i % 2:  # inside <mark>
+            text = click.style(text, fg="yellow", bold=True) if color else f"[{text}]"
+        out.append(text)
+    return "".join(out)
+
+
+def _dump(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="zhsearch")
+def cli() -> None:
+    """Full-text search for archives of Chinese news articles (Hexo/Jekyll Markdown)."""
+
+
+@cli.command("index")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@index_option
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write one JSON line per skipped or recovered file to this file.")
+@click.option("--strict", is_flag=True, help="Exit non-zero if any file was skipped.")
+@click.option("--user-dict", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A jieba user dictionary (one word per line: word [freq] [tag]).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | None, strict: bool,
+                  user_dict: Path | None, quiet: bool) -> None:
+    """Index every article (.md, .markdown, .html) below PATHS into a fresh index.
+
+    The new index replaces the old one only when the build is complete.
+    """
+    from indexer import NothingIndexedError, build_index
+    from search import AnalyzerConfig
+
+    config = AnalyzerConfig()
+    if user_dict is not None:
+        config = AnalyzerConfig.with_user_dict(user_dict.read_text(encoding="utf-8"))
+    try:
+        report = build_index(list(paths), index_dir, config=config)
+    except NothingIndexedError as exc:
+        partial = getattr(exc, "report", None)
+        if partial is not None and not quiet:
+            click.echo(partial.summary(), err=True)
+        _fail(exc)
+    except ZhsearchError as exc:
+        _fail(exc)
+    if report_file is not None:
+        report_file.write_text("".join(o.to_json() + "\n" for o in report.outcomes), encoding="utf-8")
+    if not quiet:
+        click.echo(report.summary())
+        click.echo(f"Index written to {index_dir}")
+    if strict and report.skipped:
+        click.echo(f"Error: {sum(report.skipped.values())} files were skipped (--strict)", err=True)
+        sys.exit(1)
+
+
+@cli.command("search")
+@click.argument("query", nargs=-1)
+@index_option
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100), help="Hits per page.")
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1, 1000), help="Page number.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON document of the HTTP API.")
+def search_command(query: tuple[str, ...], index_dir: Path, limit: int, page: int, as_json: bool) -> None:
+    """Search the index and print ranked hits with highlighted snippets."""
+    text = " ".join(query)
+    index = _open(index_dir)
+    try:
+        result = index.search(text, page=page, limit=limit)
+    except ZhsearchError as exc:
+        _fail(exc)
+    finally:
+        index.close()
+    if as_json:
+        _dump(result.to_dict())
+        return
+    color = sys.stdout.isatty()
+    for warning in result.warnings:
+        click.echo(f"Note: {warning}", err=True)
+    if result.total == 0:
+        click.echo(f"No results for {text!r}.")
+        return
+    click.echo(f"{result.total} results for {text!r}, page {result.page} of {result.pages}\n")
+    for n, hit in enumerate(result.hits, start=(result.page - 1) * result.limit + 1):
+        meta = " · ".join(x for x in (hit.source, hit.date[:10] if hit.date else None) if x)
+        click.echo(f"{n}. {_terminal(hit.title_html, color)}" + (f"  [{meta}]" if meta else ""))
+        if hit.snippet:
+            click.echo(f"   {_terminal(hit.snippet, color)}")
+        click.echo(f"   id: {hit.id}\n")
+
+
+@cli.command("show")
+@click.argument("doc_id")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the document as JSON.")
+def show_command(doc_id: str, index_dir: Path, as_json: bool) -> None:
+    """Print one cleaned article by its ID."""
+    index = _open(index_dir)
+    try:
+        doc = index.document(doc_id)
+    except ZhsearchError as exc:
+        _fail(exc)
+    finally:
+        index.close()
+    if as_json:
+        _dump(doc.to_dict())
+        return
+    click.echo(doc.title)
+    meta = [("source", doc.source), ("date", doc.date_iso), ("url", doc.url), ("author", doc.author),
+            ("categories", ", ".join(doc.categories)), ("tags", ", ".join(doc.tags)), ("id", doc.id)]
+    for key, value in meta:
+        if value:
+            click.echo(f"{key}: {value}")
+    click.echo("")
+    click.echo(doc.text)
+
+
+@cli.command("stats")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+def stats_command(index_dir: Path, as_json: bool) -> None:
+    """Show what the index holds."""
+    index = _open(index_dir)
+    try:
+        stats = index.stats()
+    finally:
+        index.close()
+    if as_json:
+        _dump(stats.to_dict())
+        return
+    click.echo(f"documents: {stats.documents}")
+    click.echo(f"size on disk: {stats.size_bytes / 1e6:.1f} MB")
+    click.echo(f"dates: {stats.first_date or '?'} .. {stats.last_date or '?'}")
+    click.echo(f"built: {stats.built_at}")
+    click.echo("sources: " + ", ".join(f"{k or '(none)'} {v}" for k, v in stats.sources.items()))
+
+
+@cli.command("export")
+@index_option
+def export_command(index_dir: Path) -> None:
+    """Write every indexed document as one JSON line (the form of show --json)."""
+    index = _open(index_dir)
+    try:
+        for doc in index.documents():
+            click.echo(json.dumps(doc.to_dict(), ensure_ascii=False))
+    finally:
+        index.close()
+
+
+@cli.command("serve")
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
+def serve_command(index_dir: Path, host: str, port: int, threads: int) -> None:
+    """Serve the search page and the JSON API with a production WSGI server (waitress)."""
+    import waitress
+
+    from web import create_app
+
+    index = _open(index_dir)
+    app = create_app({"INDEX": index})
+    click.echo(f"zhsearch: serving {index_dir} ({len(index)} documents) on http://{host}:{port}/")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="zhsearch")
+
+
+def main() -> None:
+    cli()
