@@ -83,6 +83,7 @@ class SearchPage:
     hits: tuple[Hit, ...]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    explain: dict[str, Any] | None = None
 
     @property
     def pages(self) -> int:
@@ -98,6 +99,7 @@ class SearchPage:
             "hits": [h.to_dict() for h in self.hits],
             "facets": {k: dict(v) for k, v in self.facets.items()},
             "warnings": list(self.warnings),
+            **({"explain": self.explain} if self.explain is not None else {}),
         }
 
 

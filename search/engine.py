@@ -18,7 +18,7 @@ from whoosh.index import IndexError as WhooshIndexError
 from .analysis import ANALYZER_VERSION, AnalyzerConfig
 from .document import Document, Hit, IndexStats, SearchPage
 from .errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
-from .query import QueryBuilder
+from .query import ParsedQuery, QueryBuilder
 from .snippets import highlight, snippet
 from .store import CURRENT, current_generation, disk_size, read_manifest
 
@@ -125,8 +125,12 @@ class SearchIndex:
 
     # -- queries -----------------------------------------------------------------------------
 
-    def search(self, query: str, *, page: int = 1, limit: int = 10) -> SearchPage:
-        """One page of ranked hits for ``query``; a page past the end is empty, never an error."""
+    def search(self, query: str, *, page: int = 1, limit: int = 10, explain: bool = False) -> SearchPage:
+        """One page of ranked hits for ``query``; a page past the end is empty, never an error.
+
+        With ``explain``, the page says how the query was analyzed and how many documents each
+        of its parts matches on its own (so a zero-hit query shows which part matched nothing).
+        """
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidArgumentError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
         if not 1 <= page <= MAX_PAGE:
@@ -141,6 +145,7 @@ class SearchIndex:
             else:
                 results = searcher.search(parsed.query, limit=page * limit)
             total = len(results)
+            explanation = _explain(parsed, searcher, total) if explain else None
             hits = []
             for hit in results[(page - 1) * limit : page * limit]:
                 doc = _document(hit.fields())
@@ -165,6 +170,7 @@ class SearchIndex:
             hits=tuple(hits),
             facets={},
             warnings=tuple(parsed.warnings),
+            explain=explanation,
         )
 
     def document(self, doc_id: str) -> Document:
@@ -218,6 +224,23 @@ class SearchIndex:
             zhsearch_version=str(self.manifest.get("zhsearch_version", "")),
             analyzer=self.config.to_json(),
         )
+
+
+def _explain(parsed: ParsedQuery, searcher: Any, total: int) -> dict[str, Any]:
+    clauses = []
+    for group in parsed.groups:
+        for clause in group:
+            info = clause.explain()
+            info["matches"] = sum(1 for _ in clause.query.docs(searcher)) if clause.query is not None else 0
+            info["any_of_group"] = len(group) > 1
+            clauses.append(info)
+    unmatched = [c["text"] for c in clauses if c["matches"] == 0 and not c["excluded"]]
+    return {
+        "clauses": clauses,
+        "unmatched": unmatched,
+        "total": total,
+        "whoosh_query": str(parsed.query),
+    }
 
 
 def open_index(location: Path | str) -> SearchIndex:

@@ -111,3 +111,31 @@ def normalize(text: str, *, simplify: bool = True) -> Normalized:
 def fold(text: str, *, simplify: bool = True) -> str:
     """The normalized form of ``text`` alone (for query terms and comparisons)."""
     return normalize(text, simplify=simplify).text
+
+
+@functools.cache
+def _opencc(config: str) -> Any:
+    import opencc
+
+    return opencc.OpenCC(config)
+
+
+def script_variants(text: str, *, simplify: bool = True) -> list[str]:
+    """Normalized spellings of ``text`` that mean the same across Chinese scripts, primary first.
+
+    Besides the character-level fold, Taiwan phrase conversions are applied both ways, so that
+    軟體 and 软件 (or 資訊 and 资讯) find each other.
+    """
+    primary = fold(text, simplify=simplify)
+    if not simplify or not re.search("[\u3400-\u9fff\uf900-\ufaff]", text):
+        return [primary]
+    variants = [primary]
+    for config in ("s2twp", "tw2sp"):
+        try:
+            converted = _opencc(config).convert(text)
+        except (UnicodeError, RuntimeError):
+            continue
+        folded = fold(converted, simplify=simplify)
+        if folded not in variants:
+            variants.append(folded)
+    return variants

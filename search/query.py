@@ -11,34 +11,53 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from whoosh import query as wq
 
 from .analysis import AnalyzerConfig, CharTokenizer, WordTokenizer
-from .normalize import fold
+from .normalize import script_variants
 
 MAX_QUERY_CHARS = 1000
 WORD_BOOST = 4.0
 CHAR_BOOST = 0.25
+VARIANT_BOOST = 0.6  # spellings from the other script's phrase table rank below the typed one
 
 _TOKEN = re.compile(r'"[^"]*"?|\S+')
 
 
 @dataclass
+class Clause:
+    """One term or phrase of the query, as analyzed."""
+
+    text: str
+    negated: bool = False
+    phrase: bool = False
+    variants: list[str] = field(default_factory=list)  # normalized spellings searched
+    words: list[list[str]] = field(default_factory=list)  # jieba words per variant (ranking)
+    chars: list[list[str]] = field(default_factory=list)  # character tokens per variant (recall)
+    query: wq.Query | None = None
+
+    def explain(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "kind": "phrase" if self.phrase else "term",
+            "excluded": self.negated,
+            "variants": list(self.variants),
+            "words": {"fields": ["title", "text"], "tokens": self.words},
+            "characters": {"fields": ["title_chars", "text_chars"], "tokens": self.chars},
+        }
+
+
+@dataclass
 class ParsedQuery:
-    """What :func:`parse_query` made of the user's text."""
+    """What :meth:`QueryBuilder.parse` made of the user's text."""
 
     query: wq.Query
     needles: list[str] = field(default_factory=list)  # normalized strings to highlight
     warnings: list[str] = field(default_factory=list)
     empty: bool = False
-
-
-@dataclass
-class _Clause:
-    text: str
-    negated: bool = False
-    phrase: bool = False
+    groups: list[list[Clause]] = field(default_factory=list)  # OR-groups, ANDed together
 
 
 class QueryBuilder:
@@ -49,44 +68,68 @@ class QueryBuilder:
         self._words = WordTokenizer(config)
         self._chars = CharTokenizer(config)
 
+    def analyze(self, clause: Clause) -> Clause:
+        """Fill in the clause's variants, tokens and query; ``query`` stays None if unusable."""
+        alternatives: list[wq.Query] = []
+        for n, variant in enumerate(script_variants(clause.text, simplify=self.config.simplify)):
+            # The variant is already normalized; the tokenizers normalize again, idempotently.
+            chars = [t.text for t in self._chars(variant)]
+            if not chars:
+                continue
+            words = [t.text for t in self._words(variant)]
+            clause.variants.append(variant)
+            clause.chars.append(chars)
+            clause.words.append(words)
+            recall = wq.Or([_sequence(f, chars) for f in ("title_chars", "text_chars")])
+            recall.boost = CHAR_BOOST
+            q: wq.Query = recall
+            if words:
+                ranking = wq.Or([_sequence(f, words) for f in ("title", "text")])
+                ranking.boost = WORD_BOOST
+                q = wq.AndMaybe(recall, ranking)
+            if n:
+                q = q.with_boost(VARIANT_BOOST) if hasattr(q, "with_boost") else q
+            alternatives.append(q)
+        if alternatives:
+            clause.query = alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
+        return clause
+
     def term_query(self, text: str) -> wq.Query | None:
         """Documents containing ``text`` contiguously (after normalization), words ranked up."""
-        chars = [t.text for t in self._chars(text)]
-        if not chars:
-            return None
-        recall = wq.Or([_sequence(fieldname, chars) for fieldname in ("title_chars", "text_chars")])
-        recall.boost = CHAR_BOOST
-        words = [t.text for t in self._words(text)]
-        if not words:
-            return recall
-        ranking = wq.Or([_sequence(fieldname, words) for fieldname in ("title", "text")])
-        ranking.boost = WORD_BOOST
-        return wq.AndMaybe(recall, ranking)
+        return self.analyze(Clause(text)).query
 
     def parse(self, text: str) -> ParsedQuery:
         warnings: list[str] = []
         if len(text) > MAX_QUERY_CHARS:
             warnings.append(f"the query was cut to its first {MAX_QUERY_CHARS} characters")
             text = text[:MAX_QUERY_CHARS]
-        groups: list[list[_Clause]] = []  # OR-groups, ANDed together
+        groups: list[list[Clause]] = []
         join_next = False
         negate_next = False
         for raw in _TOKEN.findall(text):
             if raw == "OR":
                 join_next = bool(groups)
+                if not groups:
+                    warnings.append("OR at the start of the query was ignored")
                 continue
             if raw == "NOT":
                 negate_next = True
                 continue
-            clause = _Clause(raw)
+            clause = Clause(raw)
             if raw.startswith("-") and len(raw) > 1:
-                clause = _Clause(raw[1:], negated=True)
+                clause = Clause(raw[1:], negated=True)
             if clause.text.startswith('"'):
                 if not clause.text.endswith('"') or len(clause.text) == 1:
                     warnings.append("an unclosed quote was closed at the end of the query")
-                clause = _Clause(clause.text.strip('"'), negated=clause.negated, phrase=True)
+                clause = Clause(clause.text.strip('"'), negated=clause.negated, phrase=True)
             clause.negated = clause.negated or negate_next
             negate_next = False
+            self.analyze(clause)
+            if clause.query is None:
+                if clause.text.strip():
+                    warnings.append(f"ignored “{clause.text}”: it has no letters, digits or characters")
+                join_next = False
+                continue
             if join_next and not clause.negated and not groups[-1][0].negated:
                 groups[-1].append(clause)
             else:
@@ -99,20 +142,12 @@ class QueryBuilder:
         excluded: list[wq.Query] = []
         needles: list[str] = []
         for group in groups:
-            alternatives: list[wq.Query] = []
-            for clause in group:
-                q = self.term_query(clause.text)
-                if q is None:
-                    if clause.text.strip():
-                        warnings.append(f"ignored “{clause.text}”: it has no letters, digits or characters")
-                    continue
-                alternatives.append(q)
-                if not clause.negated:
-                    needles.extend(n for n in fold(clause.text, simplify=self.config.simplify).split() if n)
-            if not alternatives:
-                continue
-            combined = alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
+            queries = [c.query for c in group if c.query is not None]
+            combined = queries[0] if len(queries) == 1 else wq.Or(queries)
             (excluded if group[0].negated else required).append(combined)
+            if not group[0].negated:
+                for clause in group:
+                    needles.extend(n for v in clause.variants for n in v.split() if n)
 
         if not required:
             if excluded:
@@ -124,7 +159,7 @@ class QueryBuilder:
             empty = False
         if excluded:
             base = wq.AndNot(base, wq.Or(excluded))
-        return ParsedQuery(base, needles=needles, warnings=warnings, empty=empty)
+        return ParsedQuery(base, needles=needles, warnings=warnings, empty=empty, groups=groups)
 
 
 def _sequence(fieldname: str, tokens: list[str]) -> wq.Query:

@@ -42,7 +42,7 @@ def _http(exc: HTTPException) -> ResponseReturnValue:
 @bp.get("/api/search")
 def search() -> ResponseReturnValue:
     params = search_params()
-    page = get_index().search(params.q, page=params.page, limit=params.limit)
+    page = get_index().search(params.q, page=params.page, limit=params.limit, explain=params.explain)
     return jsonify(page.to_dict())
 
 

@@ -22,6 +22,7 @@ class SearchParams:
     q: str
     page: int
     limit: int
+    explain: bool = False
 
 
 def _int_param(name: str, default: int, low: int, high: int) -> int:
@@ -47,4 +48,5 @@ def search_params() -> SearchParams:
         q=q.replace("\x00", ""),
         page=_int_param("page", 1, 1, cfg["MAX_PAGE"]),
         limit=_int_param("limit", cfg["DEFAULT_LIMIT"], 1, cfg["MAX_LIMIT"]),
+        explain=request.args.get("explain", "").lower() in {"1", "true", "yes", "on"},
     )

@@ -113,12 +113,17 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | 
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100), help="Hits per page.")
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1, 1000), help="Page number.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON document of the HTTP API.")
-def search_command(query: tuple[str, ...], index_dir: Path, limit: int, page: int, as_json: bool) -> None:
-    """Search the index and print ranked hits with highlighted snippets."""
+@click.option("--explain", is_flag=True, help="Show how the query was analyzed and what each part matched.")
+def search_command(query: tuple[str, ...], index_dir: Path, limit: int, page: int, as_json: bool,
+                   explain: bool) -> None:
+    """Search the index and print ranked hits with highlighted snippets.
+
+    QUERY: terms (AND), OR, -term or NOT term, "exact phrase".
+    """
     text = " ".join(query)
     index = _open(index_dir)
     try:
-        result = index.search(text, page=page, limit=limit)
+        result = index.search(text, page=page, limit=limit, explain=explain)
     except ZhsearchError as exc:
         _fail(exc)
     finally:
@@ -127,6 +132,8 @@ def search_command(query: tuple[str, ...], index_dir: Path, limit: int, page: in
         _dump(result.to_dict())
         return
     color = sys.stdout.isatty()
+    if result.explain is not None:
+        _print_explain(result.explain)
     for warning in result.warnings:
         click.echo(f"Note: {warning}", err=True)
     if result.total == 0:
@@ -139,6 +146,19 @@ def search_command(query: tuple[str, ...], index_dir: Path, limit: int, page: in
         if hit.snippet:
             click.echo(f"   {_terminal(hit.snippet, color)}")
         click.echo(f"   id: {hit.id}\n")
+
+
+def _print_explain(explain: dict[str, Any]) -> None:
+    click.echo("Query analysis:")
+    for clause in explain["clauses"]:
+        kind = ("excluded " if clause["excluded"] else "") + clause["kind"]
+        click.echo(f"  {kind} {clause['text']!r}: {clause['matches']} documents")
+        for variant, words, chars in zip(clause["variants"], clause["words"]["tokens"], clause["characters"]["tokens"]):
+            click.echo(f"    as {variant!r}: words {' '.join(words) or '-'} in title/text; "
+                       f"characters {' '.join(chars)} in title_chars/text_chars")
+    if explain["unmatched"]:
+        click.echo("  matched nothing: " + ", ".join(explain["unmatched"]))
+    click.echo("")
 
 
 @cli.command("show")
