@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from search import Document
@@ -11,23 +13,27 @@ from search.normalize import fold
 
 from .clean import clean_body
 from .decode import NotTextError, decode
+from .fingerprint import simhash
 from .frontmatter import split_front_matter
 from .metadata import (
     DATE_FIELDS,
     DOMAIN_SOURCES,
     SOURCE_FIELDS,
+    UPDATED_FIELDS,
     URL_FIELDS,
     as_list,
     as_text,
     date_from_epoch_ms,
     date_from_path,
     http_url,
+    known_outlet,
     parse_date,
     source_from_url,
 )
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 _KNOWN_OUTLETS = frozenset(DOMAIN_SOURCES.values())
+_NAME_DATE_PREFIX = re.compile(r"\A\d{4}-\d{2}-\d{2}[-_ ]*")
 
 
 class SkipArticle(Exception):
@@ -53,7 +59,7 @@ def read_article(file: Path, doc_id: str) -> ParsedArticle:
 
 
 def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath) -> ParsedArticle:
-    """Turn the bytes of one article file into a Document."""
+    """Turn the bytes of one article file into a Document; raises SkipArticle when it is not one."""
     try:
         decoded = decode(data)
     except NotTextError as exc:
@@ -63,6 +69,8 @@ def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath) -> ParsedArt
         recovered.append(f"decoded as {decoded.encoding}")
     text = decoded.text.replace("\r\n", "\n").replace("\r", "\n")
     fm = split_front_matter(text)
+    if fm.unreadable:
+        raise SkipArticle("unreadable front matter")
     recovered.extend(fm.recovered)
     meta = fm.fields
     title = as_text(meta.get("title"))
@@ -70,64 +78,90 @@ def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath) -> ParsedArt
 
     title = title or body.preamble_title or body.heading
     if not title and body.text:
-        title = path.stem
+        title = _title_from_file_name(path)
     if not title and not body.text:
         raise SkipArticle("no title and no text")
     assert title is not None
 
     url = next((u for u in (http_url(meta.get(k)) for k in URL_FIELDS) if u), None) or http_url(body.preamble_url)
-
-    date = None
-    for key in DATE_FIELDS:
-        if key in meta:
-            date = parse_date(meta.get(key))
-            if date is None and as_text(meta.get(key)):
-                recovered.append(f"unparseable date {as_text(meta.get(key))!r} ignored")
-            if date is not None:
-                break
-    date = date or date_from_epoch_ms(body.epoch_ms) or date_from_path(path)
-
+    date = _choose_date(meta, body.epoch_ms, path, recovered)
     categories = as_list(meta.get("categories")) or as_list(meta.get("category"))
     tags = as_list(meta.get("tags")) or as_list(meta.get("tag"))
     author = as_text(meta.get("author"))
-    source = _choose_source(meta, author, url, categories, tags)
-
-    clean_text = body.text
     return ParsedArticle(
-        Document(
-            id=doc_id,
-            path=str(path),
-            title=" ".join(title.split()),
-            text=clean_text,
-            url=url,
-            source=source,
-            author=author,
-            categories=categories,
-            tags=tags,
-            date=date,
-            content_hash=hashlib.sha1(fold(clean_text).encode("utf-8", "surrogatepass")).hexdigest(),
+        finish_document(
+            Document(
+                id=doc_id,
+                path=str(path),
+                title=" ".join(title.split()),
+                text=body.text,
+                url=url,
+                source=choose_source(meta, author, url, categories, tags),
+                author=author,
+                categories=categories,
+                tags=tags,
+                date=date,
+            )
         ),
         recovered,
     )
 
 
-def _choose_source(
+def finish_document(document: Document) -> Document:
+    """The document with the fingerprints of its (final) text filled in."""
+    folded = fold(document.text)
+    return replace(
+        document,
+        content_hash=hashlib.sha1(folded.encode("utf-8", "surrogatepass")).hexdigest(),
+        simhash=simhash(folded),
+    )
+
+
+def _title_from_file_name(path: PurePosixPath) -> str:
+    """``2020-08-05-some-title.md`` -> ``some-title``."""
+    return _NAME_DATE_PREFIX.sub("", path.stem).strip() or path.stem
+
+
+def _choose_date(
+    meta: dict[str, object], epoch_ms: int | None, path: PurePosixPath, recovered: list[str]
+) -> datetime | None:
+    """Precedence: a front matter publication date, the ``<!--epoch-ms-->`` comment, a date in the
+    file or folder name, then ``updated``/``last_updated``. Never the file's mtime."""
+    for key in DATE_FIELDS:
+        value = as_text(meta.get(key))
+        if value is None:
+            continue
+        parsed = parse_date(meta.get(key))
+        if parsed is not None:
+            return parsed
+        recovered.append(f"unparseable date ignored: {value!r}")
+    found = date_from_epoch_ms(epoch_ms) or date_from_path(path)
+    if found is not None:
+        return found
+    for key in UPDATED_FIELDS:
+        parsed = parse_date(meta.get(key))
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def choose_source(
     meta: dict[str, object], author: str | None, url: str | None, categories: tuple[str, ...], tags: tuple[str, ...]
 ) -> str | None:
-    """Precedence: an explicit source field, the author, a known outlet's domain, a category or
-    tag naming a known outlet, the first tag, then the URL's host."""
+    """The outlet, by precedence: an explicit ``source``/``outlet``/``publisher``/``site``/``media``
+    field; a known outlet named by the author, a category or a tag; the known outlet of the URL's
+    domain; the author when a category or tag repeats it (feed mirrors file posts under the feed's
+    name); the URL's host; the author; the first category or tag."""
     for key in SOURCE_FIELDS:
         text = as_text(meta.get(key))
         if text and not http_url(text):
             return text
-    if author:
-        return author
-    from_url = source_from_url(url)
-    if from_url in _KNOWN_OUTLETS:
-        return from_url
-    for name in (*categories, *tags):
+    for name in (author, *categories, *tags):
         if name in _KNOWN_OUTLETS:
             return name
-    if tags:
-        return tags[0]
-    return from_url
+    from_url = known_outlet(url)
+    if from_url:
+        return from_url
+    if author and author in (*categories, *tags):
+        return author
+    return source_from_url(url) or author or next(iter((*categories, *tags)), None)

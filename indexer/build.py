@@ -12,7 +12,10 @@ from pathlib import Path
 from search import AnalyzerConfig, IndexWriter
 from search.errors import ZhsearchError
 
-from .article import SkipArticle, read_article
+from search import Document
+
+from .article import SkipArticle, finish_document, read_article
+from .recurring import RecurringParagraphs
 
 ARTICLE_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".html", ".htm"})
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".zhsearch", "__pycache__"})
@@ -30,6 +33,11 @@ class FileOutcome:
     status: str  # "skipped" | "recovered"
     reason: str
 
+    @property
+    def kind(self) -> str:
+        """The reason without its file-specific detail (``unparseable date ignored: '…'``)."""
+        return self.reason.partition(": ")[0]
+
     def to_json(self) -> str:
         return json.dumps({"path": self.path, "status": self.status, "reason": self.reason}, ensure_ascii=False)
 
@@ -41,14 +49,18 @@ class IndexReport:
     seen: int = 0
     indexed: int = 0
     outcomes: list[FileOutcome] = field(default_factory=list)
+    learned_paragraphs: int = 0  # distinct recurring paragraphs learned as boilerplate
+    dropped_paragraphs: int = 0  # their occurrences removed from the indexed texts
 
     @property
     def skipped(self) -> Counter[str]:
-        return Counter(o.reason for o in self.outcomes if o.status == "skipped")
+        """Skipped files by kind of reason."""
+        return Counter(o.kind for o in self.outcomes if o.status == "skipped")
 
     @property
     def recovered(self) -> Counter[str]:
-        return Counter(o.reason for o in self.outcomes if o.status == "recovered")
+        """Recoveries by kind (one file may count under several kinds)."""
+        return Counter(o.kind for o in self.outcomes if o.status == "recovered")
 
     def summary(self) -> str:
         lines = [f"{self.seen} files seen, {self.indexed} indexed, {sum(self.skipped.values())} skipped"]
@@ -56,6 +68,11 @@ class IndexReport:
             lines.append(f"  skipped {n}: {reason}")
         for reason, n in self.recovered.most_common():
             lines.append(f"  recovered {n}: {reason}")
+        if self.learned_paragraphs:
+            lines.append(
+                f"  boilerplate learned: {self.learned_paragraphs} recurring paragraphs, "
+                f"{self.dropped_paragraphs} occurrences removed"
+            )
         return "\n".join(lines)
 
 
@@ -85,12 +102,63 @@ def discover(paths: Sequence[Path]) -> Iterator[SourceFile]:
             yield SourceFile(file, f"{root.resolve().name}/{rel}" if prefix_roots else rel)
 
 
+def parse_archive(
+    paths: Sequence[Path],
+    *,
+    learn_boilerplate: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[Document], IndexReport]:
+    """Parse every article below ``paths``: the documents, cleaned, and the report.
+
+    With ``learn_boilerplate`` a paragraph that recurs in many articles of one outlet is learned
+    while parsing and removed afterwards (see ``indexer.recurring``); the parsed documents are kept
+    in memory between the two passes, so each file is read once.
+    """
+    report = IndexReport()
+    seen_ids: set[str] = set()
+    learner = RecurringParagraphs()
+    documents: list[Document] = []
+    for source in discover(paths):
+        report.seen += 1
+        if progress:
+            progress(report.seen)
+        if source.doc_id in seen_ids:
+            report.outcomes.append(FileOutcome(source.doc_id, "skipped", "duplicate id"))
+            continue
+        seen_ids.add(source.doc_id)
+        try:
+            parsed = read_article(source.file, source.doc_id)
+        except SkipArticle as exc:
+            report.outcomes.append(FileOutcome(source.doc_id, "skipped", str(exc)))
+            continue
+        except Exception as exc:  # one broken article never stops a build
+            report.outcomes.append(
+                FileOutcome(source.doc_id, "skipped", f"cannot parse: {type(exc).__name__}: {exc}")
+            )
+            continue
+        for reason in parsed.recovered:
+            report.outcomes.append(FileOutcome(source.doc_id, "recovered", reason))
+        learner.observe(parsed.document)
+        documents.append(parsed.document)
+    report.indexed = len(documents)
+    if learn_boilerplate:
+        learned = learner.learn()
+        report.learned_paragraphs = learned.size
+        for i, document in enumerate(documents):
+            stripped, dropped = learned.strip(document)
+            if dropped:
+                documents[i] = finish_document(stripped)
+                report.dropped_paragraphs += dropped
+    return documents, report
+
+
 def build_index(
     paths: Sequence[Path],
     location: Path,
     *,
     config: AnalyzerConfig = AnalyzerConfig(),
     progress: Callable[[int], None] | None = None,
+    learn_boilerplate: bool = True,
 ) -> IndexReport:
     """Index every article below ``paths`` into a new generation of the index at ``location``.
 
@@ -100,38 +168,14 @@ def build_index(
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing:
         raise NothingIndexedError(f"no such file or folder: {', '.join(missing)}", hint="check the path")
-    report = IndexReport()
-    seen_ids: set[str] = set()
-    try:
-        with IndexWriter(location, config=config) as writer:
-            for source in discover(paths):
-                report.seen += 1
-                if progress:
-                    progress(report.seen)
-                if source.doc_id in seen_ids:
-                    report.outcomes.append(FileOutcome(source.doc_id, "skipped", "duplicate id"))
-                    continue
-                seen_ids.add(source.doc_id)
-                try:
-                    parsed = read_article(source.file, source.doc_id)
-                except SkipArticle as exc:
-                    report.outcomes.append(FileOutcome(source.doc_id, "skipped", str(exc)))
-                    continue
-                except Exception as exc:  # one broken article never stops a build
-                    report.outcomes.append(
-                        FileOutcome(source.doc_id, "skipped", f"cannot parse: {type(exc).__name__}: {exc}")
-                    )
-                    continue
-                for reason in parsed.recovered:
-                    report.outcomes.append(FileOutcome(source.doc_id, "recovered", reason))
-                writer.add(parsed.document)
-                report.indexed += 1
-            if report.indexed == 0:
-                raise NothingIndexedError(
-                    f"no article could be indexed from {', '.join(str(p) for p in paths)} "
-                    f"({report.seen} files seen)"
-                )
-    except NothingIndexedError as exc:
+    documents, report = parse_archive(paths, learn_boilerplate=learn_boilerplate, progress=progress)
+    if not documents:
+        exc = NothingIndexedError(
+            f"no article could be indexed from {', '.join(str(p) for p in paths)} ({report.seen} files seen)"
+        )
         exc.report = report  # type: ignore[attr-defined]
-        raise
+        raise exc
+    with IndexWriter(location, config=config) as writer:
+        for document in documents:
+            writer.add(document)
     return report

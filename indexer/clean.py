@@ -8,15 +8,16 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, NavigableString, Tag
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _EPOCH = re.compile(r"<!--\s*(\d{12,13})\s*-->")
 _PREAMBLE = re.compile(r"\A\s*\[(?P<title>[^\]\n]*)\]\((?P<url>[^)\s]*)\)[ \t]*\n[-=]{3,}[ \t]*\n")
 _HTML_BLOCK = re.compile(r"<(p|div|br|span|section|article|table|ul|ol|li|h[1-6]|img|figure|blockquote|strong|b|a|font|center|pre)\b", re.I)
-_DROP_TAGS = ["script", "style", "noscript", "iframe", "form", "button", "svg", "template", "object", "embed", "input", "select", "textarea", "video", "audio", "canvas", "map", "head", "title", "meta", "link"]
-_BLOCK_TAGS = ["p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "tr", "figcaption", "blockquote", "pre", "section", "article", "header", "footer", "dd", "dt", "table", "ul", "ol", "figure", "hr", "center"]
+_PRE_STRIP = re.compile(r"<!--.*?-->|<(script|style|noscript|template)\b[^>]*>.*?</\1\s*>", re.S | re.I)
+_DROP_TAGS = frozenset(["script", "style", "noscript", "iframe", "form", "button", "svg", "template", "object", "embed", "input", "select", "textarea", "video", "audio", "canvas", "map", "head", "title", "meta", "link"])
+_BLOCK_TAGS = frozenset(["p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "caption", "figcaption", "blockquote", "pre", "section", "article", "header", "footer", "dd", "dt", "table", "ul", "ol", "figure", "hr", "center"])
 # Markdown residue inside text nodes.
 _MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
 _MD_LINK = re.compile(r"\[([^\]\n]*)\]\((?:[^)\s]*)(?:\s+\"[^\"\n]*\")?\)")
@@ -25,6 +26,10 @@ _MD_RULE = re.compile(r"^\s{0,3}([-*_=])(\s*\1){2,}\s*$", re.M)
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _BARE_URL = re.compile(r"(?<![\w/])https?://[^\s<>\"'）)】]+")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
+_ANY_SPACE = re.compile(r"\s+")
+_LINK_BLOCKS = frozenset(["li", "dt", "dd", "p", "ul", "ol", "div", "section", "aside", "nav", "td", "h1", "h2", "h3", "h4", "h5", "h6", "body"])
+FOOTER_MAX_CHARS = 400
+LINK_LIST_SHARE = 0.8
 
 
 @dataclass(frozen=True)
@@ -69,30 +74,78 @@ def _is_boilerplate_element(tag: Tag) -> bool:
     return bool(names.strip()) and bool(rules().css.search(names))
 
 
+def _gone(tag: Tag) -> bool:
+    """Whether ``tag`` was decomposed (bs4's ``Tag.decomposed`` searches the tree on every call)."""
+    return "_decomposed" in vars(tag)
+
+
 def _html_to_paragraphs(markup: str) -> tuple[list[str], str | None]:
-    soup = BeautifulSoup(markup, "lxml")
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
-    for tag in soup.find_all(_DROP_TAGS):
-        tag.decompose()
+    soup = BeautifulSoup(_PRE_STRIP.sub(" ", markup), "lxml")
+    rules_seen: list[Tag] = []
+    links: list[Tag] = []
     for tag in soup.find_all(True):
-        if tag.decomposed:
+        if _gone(tag):
             continue
-        if _is_boilerplate_element(tag):
+        if tag.name in _DROP_TAGS or _is_boilerplate_element(tag):
             tag.decompose()
+        elif tag.name == "hr":
+            rules_seen.append(tag)
+        elif tag.name == "a":
+            links.append(tag)
+    if rules_seen:
+        _drop_footer_after(rules_seen[-1], soup)
+    _drop_link_lists(links)
     heading = None
     first_heading = soup.find(["h1", "h2"])
     if first_heading is not None:
         heading = first_heading.get_text(" ", strip=True) or None
-    for img in soup.find_all("img"):
-        img.decompose()
-    for br in soup.find_all("br"):
-        br.replace_with(NavigableString("\n"))
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before(NavigableString("\n\n"))
-        tag.insert_after(NavigableString("\n\n"))
-    text = soup.get_text()
-    return _split_paragraphs(text), heading
+    for tag in soup.find_all(True):
+        if tag.name == "img":
+            tag.decompose()
+        elif tag.name == "br":
+            tag.replace_with(NavigableString("\n"))
+        elif tag.name in _BLOCK_TAGS:
+            tag.insert_before(NavigableString("\n\n"))
+            tag.insert_after(NavigableString("\n\n"))
+        elif tag.name in ("td", "th"):
+            tag.insert_after(NavigableString(" "))
+    return _split_paragraphs(soup.get_text()), heading
+
+
+def _drop_footer_after(rule: Tag, soup: BeautifulSoup) -> None:
+    """A short tail after the last horizontal rule is a feed or site footer, not article text."""
+    tail = [s for s in rule.find_all_next(string=True) if s.strip()]
+    tail_chars = sum(len(s.strip()) for s in tail)
+    total_chars = len(_ANY_SPACE.sub("", soup.get_text()))
+    if tail_chars <= FOOTER_MAX_CHARS and tail_chars * 3 <= total_chars:
+        for string in tail:
+            string.extract()
+
+
+def _link_share(block: Tag) -> tuple[int, float]:
+    """The number of links in ``block`` and the share of its text that is link text."""
+    text = len(_ANY_SPACE.sub("", block.get_text()))
+    links = block.find_all("a")
+    linked = sum(len(_ANY_SPACE.sub("", a.get_text())) for a in links)
+    return len(links), (linked / text if text else 0.0)
+
+
+def _drop_link_lists(links: list[Tag]) -> None:
+    """Blocks that are (nearly) all link text: related-article lists, 延伸閱讀 boxes, share bars."""
+    checked: set[int] = set()
+    for link in links:
+        if _gone(link):
+            continue
+        block = link.parent
+        while block is not None and block.name not in _LINK_BLOCKS:
+            block = block.parent
+        if block is None or block.name in ("body", "html", "[document]") or id(block) in checked:
+            continue
+        checked.add(id(block))
+        count, share = _link_share(block)
+        short = len(block.get_text(strip=True)) <= 40
+        if share >= LINK_LIST_SHARE and (count >= 2 or block.name in ("li", "dt", "dd") or short):
+            block.decompose()
 
 
 def _markdown_residue(text: str) -> str:
@@ -157,16 +210,14 @@ def clean_body(body: str, *, title: str | None = None) -> CleanBody:
         body = body[preamble.end() :]
     if _HTML_BLOCK.search(body):
         # HTML with Markdown mixed in: parse the HTML, then strip Markdown from the text.
-        markup = _MD_RULE.sub("", body)
+        markup = _MD_RULE.sub("<hr>", body)
     else:
         markup = _markdown_to_html(body)
     paragraphs, heading = _html_to_paragraphs(markup)
     paragraphs = [p for p in (_SPACES.sub(" ", _markdown_residue(html.unescape(p))).strip() for p in paragraphs) if p]
     removed: list[str] = []
     paragraphs = _drop_boilerplate(paragraphs, removed)
-    for candidate in (title, heading, preamble_title):
-        if candidate and paragraphs and _same_text(paragraphs[0], candidate):
-            paragraphs.pop(0)
+    paragraphs = _drop_repeated_title(paragraphs, [t for t in (title, heading, preamble_title) if t])
     return CleanBody(
         text="\n\n".join(paragraphs),
         heading=heading,
@@ -177,6 +228,28 @@ def clean_body(body: str, *, title: str | None = None) -> CleanBody:
     )
 
 
+_NOT_WORD = re.compile(r"[\W_]+")
+_BRACKETED_LEAD = re.compile(r"\A【([^】]{1,120})】\s*")
+TITLE_LOOKAHEAD = 3  # a repeated title sits among the first paragraphs (after a date or byline line)
+
+
+def _squash(text: str) -> str:
+    return _NOT_WORD.sub("", text).casefold()
+
+
 def _same_text(a: str, b: str) -> bool:
-    squash = re.compile(r"[\W_]+")
-    return squash.sub("", a).casefold() == squash.sub("", b).casefold()
+    return _squash(a) == _squash(b)
+
+
+def _drop_repeated_title(paragraphs: list[str], titles: list[str]) -> list[str]:
+    """Drop title headings repeated at the top of the body, and a ``【title】`` lead-in (财联社 电报)."""
+    keys = {_squash(t) for t in titles} - {""}
+    if not keys:
+        return paragraphs
+    head = [p for p in paragraphs[:TITLE_LOOKAHEAD] if _squash(p) not in keys]
+    out = head + paragraphs[TITLE_LOOKAHEAD:]
+    if out:
+        lead = _BRACKETED_LEAD.match(out[0])
+        if lead and _squash(lead.group(1)) in keys and out[0][lead.end() :].strip():
+            out[0] = out[0][lead.end() :]
+    return out

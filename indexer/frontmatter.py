@@ -10,8 +10,8 @@ from typing import Any
 import frontmatter
 import yaml
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_OPEN = re.compile(r"\A(?:[ \t]*\n)*---[ \t]*\n")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff\u200b-\u200d\u2060]")
+_OPEN = re.compile(r"\A(?:[ \t\ufeff]*\n)*\ufeff?---[ \t]*\n")
 _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
 _KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s?(.*)$")
 _LIST_ITEM = re.compile(r"^\s*-\s+(.*)$")
@@ -25,6 +25,7 @@ class FrontMatter:
     body: str
     recovered: list[str] = field(default_factory=list)
     present: bool = False
+    unreadable: bool = False  # a header was there but nothing could be read from it
 
 
 def split_front_matter(text: str) -> FrontMatter:
@@ -49,7 +50,7 @@ def split_front_matter(text: str) -> FrontMatter:
         return FrontMatter({str(k): v for k, v in fields.items()}, body, recovered, True)
     fields = _line_by_line(header)
     if not fields:
-        return FrontMatter({}, body, recovered + ["front matter unreadable; ignored"], True)
+        return FrontMatter({}, body, recovered, True, unreadable=True)
     recovered.append("invalid YAML front matter read line by line")
     return FrontMatter(fields, body, recovered, True)
 

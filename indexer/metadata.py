@@ -13,7 +13,9 @@ from urllib.parse import urlsplit
 DEFAULT_TZ = timezone(timedelta(hours=8))
 
 DATE_FIELDS = ("date", "published", "pubDate", "pubdate", "publish_date", "created", "created_at", "time")
-URL_FIELDS = ("from", "link", "url", "source_url", "original", "origin", "canonical")
+# Only when nothing says when the article was published (after the epoch comment and the file name).
+UPDATED_FIELDS = ("updated", "last_updated", "lastmod", "modified", "updated_at")
+URL_FIELDS = ("from", "link", "url", "source_url", "original", "original_url", "origin", "canonical", "permalink")
 SOURCE_FIELDS = ("source", "outlet", "publisher", "site", "media")
 _NAME_DATE = re.compile(r"(?<!\d)(\d{4})[-_/.]?(\d{2})[-_/.]?(\d{2})(?!\d)")
 _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日")
@@ -157,15 +159,21 @@ def http_url(value: Any) -> str | None:
     return None
 
 
-def source_from_url(url: str | None) -> str | None:
+def known_outlet(url: str | None) -> str | None:
+    """The outlet behind a well-known news domain (``cn.reuters.com`` -> 路透), else None."""
     if not url:
         return None
-    host = (urlsplit(url).hostname or "").lower()
-    if not host:
-        return None
-    labels = host.split(".")
+    labels = (urlsplit(url).hostname or "").lower().split(".")
     for i in range(len(labels) - 1):
         known = DOMAIN_SOURCES.get(".".join(labels[i:]))
         if known:
             return known
-    return host.removeprefix("www.")
+    return None
+
+
+def source_from_url(url: str | None) -> str | None:
+    """The known outlet of the URL's domain, else its host name without ``www.``."""
+    host = (urlsplit(url).hostname or "").lower() if url else ""
+    if not host:
+        return None
+    return known_outlet(url) or host.removeprefix("www.")

@@ -173,6 +173,13 @@ class SearchIndex:
             explain=explanation,
         )
 
+    def matching_ids(self, query: str) -> set[str]:
+        """The ids of every document ``query`` matches, unranked (for checks and tools)."""
+        parsed = self._builder.parse(query)
+        with self._ix.searcher() as searcher:
+            results = searcher.search(parsed.query, limit=None, scored=False)
+            return {hit["id"] for hit in results}
+
     def document(self, doc_id: str) -> Document:
         """The cleaned document with this id; DocumentNotFoundError when there is none."""
         with self._ix.searcher() as searcher:

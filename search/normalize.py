@@ -1,7 +1,8 @@
 """Text normalization shared by indexing and querying, with a map back to original offsets.
 
 Normalization folds what a reader treats as the same text: NFKC (full-width and half-width
-forms), case, zero-width characters, and traditional to simplified Chinese (OpenCC ``t2s``).
+forms), case, zero-width characters, and traditional to simplified Chinese (OpenCC ``t2s``,
+applied to each character alone so that the fold never depends on context).
 Every normalized character remembers the index of the original character it came from, so
 matches found in normalized text highlight the original text exactly.
 """
@@ -56,29 +57,34 @@ def _tables() -> tuple[dict[int, str], re.Pattern[str]]:
     return table, pattern
 
 
-@functools.cache
-def _converter() -> Any:
-    import opencc  # imported lazily: loading its dictionaries costs time at startup
+_HAN_RANGES = ((0x3400, 0xA000), (0xF900, 0xFB00), (0x20000, 0x2A6E0), (0x2F800, 0x2FA20))
 
-    return opencc.OpenCC("t2s")
+
+@functools.cache
+def _simplified_table() -> dict[int, str]:
+    """OpenCC's traditional-to-simplified mapping of each Han character taken alone.
+
+    Folding character by character keeps the fold context-free: a substring of a text folds
+    to a substring of the text's fold, which is what guarantees substring recall. Phrase-level
+    conversions (軟體/软件) are searched as query variants instead, see :func:`script_variants`.
+    """
+    chars = [chr(cp) for lo, hi in _HAN_RANGES for cp in range(lo, hi)]
+    # One call, one character per line: no phrase can span the separators.
+    converted = _opencc("t2s").convert("\n".join(chars)).split("\n")
+    if len(converted) != len(chars):
+        return {}
+    return {ord(a): b for a, b in zip(chars, converted) if a != b and len(b) == 1}
 
 
 def _to_simplified(text: str) -> str:
-    """Traditional to simplified, phrase-aware, keeping the length so offsets stay valid."""
-    if not text:
-        return text
-    try:
-        converted: str = _converter().convert(text)
-    except (UnicodeError, RuntimeError):
-        return text
-    if len(converted) == len(text):
-        return converted
-    # A phrase conversion changed the length: fall back to converting one character at a time.
-    out = []
-    for ch in text:
-        c = _converter().convert(ch)
-        out.append(c if len(c) == 1 else ch)
-    return "".join(out)
+    return text.translate(_simplified_table())
+
+
+@functools.cache
+def _opencc(config: str) -> Any:
+    import opencc  # imported lazily: loading its dictionaries costs time at startup
+
+    return opencc.OpenCC(config)
 
 
 def _fold_slow(text: str) -> tuple[str, tuple[int, ...]]:
@@ -113,24 +119,18 @@ def fold(text: str, *, simplify: bool = True) -> str:
     return normalize(text, simplify=simplify).text
 
 
-@functools.cache
-def _opencc(config: str) -> Any:
-    import opencc
-
-    return opencc.OpenCC(config)
-
-
 def script_variants(text: str, *, simplify: bool = True) -> list[str]:
     """Normalized spellings of ``text`` that mean the same across Chinese scripts, primary first.
 
-    Besides the character-level fold, Taiwan phrase conversions are applied both ways, so that
-    軟體 and 软件 (or 資訊 and 资讯) find each other.
+    Besides the character-level fold, OpenCC's phrase conversions are applied (t2s, and the
+    Taiwan phrase tables both ways), so that 瞭解 and 了解, 軟體 and 软件, 資訊 and 资讯 find
+    each other.
     """
     primary = fold(text, simplify=simplify)
     if not simplify or not re.search("[\u3400-\u9fff\uf900-\ufaff]", text):
         return [primary]
     variants = [primary]
-    for config in ("s2twp", "tw2sp"):
+    for config in ("t2s", "s2twp", "tw2sp"):
         try:
             converted = _opencc(config).convert(text)
         except (UnicodeError, RuntimeError):

@@ -106,6 +106,7 @@ class QueryBuilder:
         groups: list[list[Clause]] = []
         join_next = False
         negate_next = False
+        ignored_any = False
         for raw in _TOKEN.findall(text):
             if raw == "OR":
                 join_next = bool(groups)
@@ -125,9 +126,12 @@ class QueryBuilder:
             clause.negated = clause.negated or negate_next
             negate_next = False
             self.analyze(clause)
+            ignored_any = ignored_any or clause.query is None
             if clause.query is None:
                 if clause.text.strip():
                     warnings.append(f"ignored “{clause.text}”: it has no letters, digits or characters")
+                elif clause.phrase:
+                    warnings.append("an empty phrase was ignored")
                 join_next = False
                 continue
             if join_next and not clause.negated and not groups[-1][0].negated:
@@ -149,6 +153,11 @@ class QueryBuilder:
                 for clause in group:
                     needles.extend(n for v in clause.variants for n in v.split() if n)
 
+        if not required and not excluded and (ignored_any or join_next or negate_next or text.strip()):
+            # Something was typed but nothing of it is searchable: match nothing, say why.
+            if not warnings:
+                warnings.append("nothing in the query could be searched")
+            return ParsedQuery(wq.NullQuery, needles=[], warnings=warnings, empty=False, groups=groups)
         if not required:
             if excluded:
                 warnings.append("a query of only exclusions matches everything else")

@@ -139,7 +139,11 @@ def search_command(query: tuple[str, ...], index_dir: Path, limit: int, page: in
     if result.total == 0:
         click.echo(f"No results for {text!r}.")
         return
-    click.echo(f"{result.total} results for {text!r}, page {result.page} of {result.pages}\n")
+    noun = "result" if result.total == 1 else "results"
+    if not result.hits:
+        click.echo(f"Page {result.page} is past the end: {result.total} {noun} for {text!r} fit on {result.pages} page(s).")
+        return
+    click.echo(f"{result.total} {noun} for {text!r}, page {result.page} of {result.pages}\n")
     for n, hit in enumerate(result.hits, start=(result.page - 1) * result.limit + 1):
         meta = " · ".join(x for x in (hit.source, hit.date[:10] if hit.date else None) if x)
         click.echo(f"{n}. {_terminal(hit.title_html, color)}" + (f"  [{meta}]" if meta else ""))

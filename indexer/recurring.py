@@ -1,0 +1,91 @@
+"""Boilerplate learned at index time: paragraphs that recur verbatim across many articles of one outlet.
+
+A first pass shows every parsed document to a :class:`RecurringParagraphs` counter; its
+:meth:`~RecurringParagraphs.learn` result then drops, in a second pass, each paragraph seen in at
+least ``max(min_articles, share * articles of that outlet)`` articles of the same outlet. Counting
+keeps only 8-byte digests, so it stays small and fast on large archives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
+
+from search import Document
+
+PARAGRAPH_SEPARATOR = "\n\n"
+MIN_ARTICLES = 5
+SHARE = 0.02
+_DIGITS = re.compile(r"\d+")
+_SPACE = re.compile(r"\s+")
+
+
+def paragraph_key(paragraph: str) -> bytes:
+    """The digest two paragraphs share when they differ only in spacing, case or the numbers in
+    them (so dated footers like ``29/07/2020 - 15:05`` or ``（編輯：…）1091220`` count as one)."""
+    normalized = _DIGITS.sub("0", _SPACE.sub(" ", paragraph).strip().casefold())
+    return hashlib.blake2b(normalized.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+
+
+def outlet_key(document: Document) -> str:
+    """The group in which paragraphs are counted: the outlet, or '' when it is unknown."""
+    return document.source or ""
+
+
+@dataclass(frozen=True)
+class LearnedBoilerplate:
+    """The recurring paragraphs of each outlet, by digest."""
+
+    by_outlet: dict[str, frozenset[bytes]]
+
+    @property
+    def size(self) -> int:
+        return sum(len(keys) for keys in self.by_outlet.values())
+
+    def strip(self, document: Document) -> tuple[Document, int]:
+        """The document without its outlet's recurring paragraphs, and how many were dropped.
+
+        The returned document's fingerprints are stale when paragraphs were dropped: the caller
+        recomputes them (see ``indexer.article.finish_document``).
+        """
+        keys = self.by_outlet.get(outlet_key(document))
+        if not keys or not document.text:
+            return document, 0
+        paragraphs = document.text.split(PARAGRAPH_SEPARATOR)
+        kept = [p for p in paragraphs if paragraph_key(p) not in keys]
+        dropped = len(paragraphs) - len(kept)
+        if not dropped:
+            return document, 0
+        return replace(document, text=PARAGRAPH_SEPARATOR.join(kept)), dropped
+
+
+class RecurringParagraphs:
+    """Counts, per outlet, in how many articles each paragraph occurs."""
+
+    def __init__(self, *, min_articles: int = MIN_ARTICLES, share: float = SHARE) -> None:
+        self.min_articles = min_articles
+        self.share = share
+        self._articles: Counter[str] = Counter()
+        self._paragraphs: defaultdict[str, Counter[bytes]] = defaultdict(Counter)
+
+    def observe(self, document: Document) -> None:
+        outlet = outlet_key(document)
+        self._articles[outlet] += 1
+        if document.text:
+            keys = {paragraph_key(p) for p in document.text.split(PARAGRAPH_SEPARATOR)}
+            self._paragraphs[outlet].update(keys)
+
+    def threshold(self, outlet: str) -> int:
+        return max(self.min_articles, math.ceil(self.share * self._articles[outlet]))
+
+    def learn(self) -> LearnedBoilerplate:
+        learned: dict[str, frozenset[bytes]] = {}
+        for outlet, counts in self._paragraphs.items():
+            limit = self.threshold(outlet)
+            keys = frozenset(key for key, n in counts.items() if n >= limit)
+            if keys:
+                learned[outlet] = keys
+        return LearnedBoilerplate(learned)

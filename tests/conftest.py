@@ -1,0 +1,94 @@
+"""Fixtures that mirror the layers: a corpus we wrote, its index, the Flask app, the CLI runner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+
+from indexer import IndexReport, build_index
+from search import SearchIndex
+from web import create_app
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CORPUS = FIXTURES / "corpus"
+SHARED_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+# Ids of the fixture articles (POSIX paths relative to tests/fixtures/corpus).
+CARBON = "jekyll/2021-05-10/2021-05-10-碳达峰碳中和路线图.md"
+TAIWAN = "hexo/中央社/臺灣資訊業展望.md"
+IPHONE = "jekyll/2022-09-08/2022-09-08-iphone14.md"
+FULLWIDTH = "hexo/fullwidth.md"
+HOSTILE = "jekyll/2021-07-01/2021-07-01-hostile.md"
+BOILERPLATE = "hexo/新浪财经/央行开展逆回购操作.md"
+TITLE_ONLY = "jekyll/2021-08-15/2021-08-15-title-only.md"
+TYPHOON = "jekyll/2020-08-03/2020-08-03-台风登陆.md"
+YUAN = "jekyll/2020-09-20/2020-09-20-人民币汇率.md"
+AI = "jekyll/2021-10-12/2021-10-12-人工智能.md"
+BASKETBALL = "hexo/体育/篮球 联赛.md"  # a space in the file name
+ATT = "hexo/att-verizon.md"
+NO_DATE = "hexo/无日期评论.md"  # no date, author, source or url anywhere
+PERCENT = "hexo/利润增长50%#快讯.md"  # "%" and "#" must be percent-encoded in URLs
+
+ARTICLES = frozenset(
+    {
+        CARBON, TAIWAN, IPHONE, FULLWIDTH, HOSTILE, BOILERPLATE, TITLE_ONLY, TYPHOON, YUAN, AI, BASKETBALL, ATT,
+        NO_DATE, PERCENT,
+    }
+)
+SKIPPED = {"notes.md": "no title and no text", "binary.md": "binary file (contains NUL bytes)"}
+# The articles whose text says 记者 (記者 in the traditional one).
+REPORTER = frozenset({CARBON, TAIWAN, IPHONE, FULLWIDTH, BOILERPLATE, TYPHOON, YUAN, AI, BASKETBALL})
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, IndexReport]:
+    """The fixture corpus indexed once per session: (index directory, build report)."""
+    location = tmp_path_factory.mktemp("fixture-index") / "index"
+    report = build_index([CORPUS], location)
+    return location, report
+
+
+@pytest.fixture(scope="session")
+def index_dir(built_index: tuple[Path, IndexReport]) -> Path:
+    return built_index[0]
+
+
+@pytest.fixture(scope="session")
+def index(index_dir: Path) -> Iterator[SearchIndex]:
+    with SearchIndex.open(index_dir) as opened:
+        yield opened
+
+
+@pytest.fixture()
+def app(index: SearchIndex) -> Flask:
+    app = create_app({"INDEX": index, "TESTING": True})
+    return app
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner() -> CliRunner:
+    # The CLI reads ZHSEARCH_INDEX: make sure the developer's environment never leaks in.
+    return CliRunner(env={"ZHSEARCH_INDEX": None})
+
+
+@pytest.fixture(scope="session")
+def shared_corpus() -> Path:
+    """The real archives in ../shared/corpus; skips the test when they are not there."""
+    if not (SHARED_CORPUS / "samples").is_dir():
+        pytest.skip(f"the shared corpus is not available at {SHARED_CORPUS}")
+    return SHARED_CORPUS

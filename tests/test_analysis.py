@@ -1,0 +1,268 @@
+"""The analyzer contract: ordinal positions, offsets into the original text, pickling, recall."""
+
+from __future__ import annotations
+
+import pickle
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+
+from search import AnalyzerConfig, Document, IndexWriter, SearchIndex
+from search.analysis import CharTokenizer, WordTokenizer, char_analyzer, word_analyzer
+from search.normalize import fold
+from search.schema import build_schema
+from search.store import current_generation
+
+ANALYZERS = [pytest.param(word_analyzer(), id="words"), pytest.param(char_analyzer(), id="chars")]
+
+
+def tokens(analyzer, text: str) -> list[tuple[str, int, int, int]]:
+    """(text, pos, startchar, endchar) of every token; Whoosh reuses one Token object."""
+    return [(t.text, t.pos, t.startchar, t.endchar) for t in analyzer(text, positions=True, chars=True)]
+
+
+# -- the token contract on known text ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("analyzer", ANALYZERS)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "中国力争于2030年前实现碳达峰",
+        "臺灣資訊服務業者今天表示",
+        "ＡＢＣ１２３公司发布年度财报",
+        "苹果iPhone14全系支持5G，受COVID-19影响",
+        "零\u200b宽\ufeff字符",
+    ],
+)
+def test_positions_are_ordinal_and_offsets_slice_the_original(analyzer, text: str) -> None:
+    found = tokens(analyzer, text)
+    assert found, "no tokens at all"
+    assert [pos for _, pos, _, _ in found] == list(range(len(found)))
+    for token_text, _, start, end in found:
+        assert 0 <= start < end <= len(text)
+        assert fold(text[start:end]) == token_text
+
+
+def test_traditional_words_are_simplified_but_point_at_the_traditional_source() -> None:
+    text = "臺灣資訊產業"
+    found = tokens(word_analyzer(), text)
+    assert [t for t, *_ in found] == ["台湾", "资讯", "产业"]
+    assert [text[s:e] for _, _, s, e in found] == ["臺灣", "資訊", "產業"]
+
+
+def test_full_width_run_is_one_token_covering_the_full_width_source() -> None:
+    text = "ＡＢＣ１２３公司"
+    found = tokens(char_analyzer(), text)
+    assert found[0] == ("abc123", 0, 0, 6)
+    assert text[found[0][2] : found[0][3]] == "ＡＢＣ１２３"
+    assert [t for t, *_ in found[1:]] == ["公", "司"]
+
+
+def test_offsets_and_positions_start_where_asked() -> None:
+    found = [(t.pos, t.startchar) for t in word_analyzer()("北京", positions=True, chars=True, start_pos=5, start_char=100)]
+    assert found == [(5, 100)]
+
+
+def test_punctuation_and_spaces_make_no_tokens() -> None:
+    assert tokens(word_analyzer(), "，。！？  ——《》") == []
+    assert tokens(char_analyzer(), "，。！？  ——《》") == []
+
+
+def test_user_words_change_segmentation() -> None:
+    text = "他说黑格比很强"
+    plain = [t.text for t in word_analyzer()(text)]
+    custom = [t.text for t in word_analyzer(AnalyzerConfig(user_words=("黑格比 100 nr",)))(text)]
+    assert "黑格比" not in plain
+    assert "黑格比" in custom
+
+
+# -- pickling ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("config", [AnalyzerConfig(), AnalyzerConfig(user_words=("碳达峰",), hmm=False)])
+@pytest.mark.parametrize("factory", [word_analyzer, char_analyzer])
+def test_analyzers_pickle_and_tokenize_the_same_after(factory, config: AnalyzerConfig) -> None:
+    analyzer = factory(config)
+    clone = pickle.loads(pickle.dumps(analyzer))
+    assert clone == analyzer
+    assert clone is not analyzer
+    text = "臺灣各地制定碳达峰行动方案，iPhone14"
+    assert tokens(clone, text) == tokens(analyzer, text)
+
+
+def test_pickled_analyzer_holds_no_segmenter() -> None:
+    analyzer = word_analyzer()
+    list(analyzer("触发 jieba 的加载"))
+    # The jieba dictionary is megabytes; the pickle must carry configuration only.
+    assert len(pickle.dumps(analyzer)) < 2000
+
+
+def test_schema_pickles() -> None:
+    schema = build_schema(AnalyzerConfig(user_words=("碳达峰",)))
+    clone = pickle.loads(pickle.dumps(schema))
+    assert clone.names() == schema.names()
+    assert clone["text"].analyzer == schema["text"].analyzer
+    assert clone["text_chars"].analyzer == schema["text_chars"].analyzer
+    assert isinstance(clone["title"].analyzer, WordTokenizer)
+    assert isinstance(clone["title_chars"].analyzer, CharTokenizer)
+
+
+# -- create -> reopen -> search ---------------------------------------------------------------
+
+AI_TEXT = "人工智能技术推动产业发展"
+
+
+def _write(location: Path, docs: list[Document], config: AnalyzerConfig = AnalyzerConfig()) -> None:
+    with IndexWriter(location, config=config) as writer:
+        for doc in docs:
+            writer.add(doc)
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    location = tmp_path_factory.mktemp("analysis") / "index"
+    _write(
+        location,
+        [
+            Document(id="ai", path="ai.md", title="制造业升级", text=AI_TEXT),
+            Document(id="tw", path="tw.md", title="臺灣資訊", text="臺灣資訊服務業者今天表示"),
+            Document(id="other", path="other.md", title="发展与技术", text="技术发展需要人工与智能"),
+        ],
+        AnalyzerConfig(user_words=("资讯服务",)),
+    )
+    return location
+
+
+def test_create_reopen_search_round_trip(small_index: Path) -> None:
+    with SearchIndex.open(small_index) as first:
+        assert {h.id for h in first.search("人工智能").hits} == {"ai"}
+    # A second, independent open unpickles the schema (and its analyzers) again.
+    with SearchIndex.open(small_index) as again:
+        assert {h.id for h in again.search("人工智能").hits} == {"ai"}
+        assert {h.id for h in again.search("台湾资讯").hits} == {"tw"}
+        assert again.config.user_words == ("资讯服务",)
+
+
+def test_stored_schema_carries_the_configured_analyzer(small_index: Path) -> None:
+    ix = whoosh_index.open_dir(str(current_generation(small_index)))
+    try:
+        analyzer = ix.schema["text"].analyzer
+        assert isinstance(analyzer, WordTokenizer)
+        assert analyzer.config.user_words == ("资讯服务",)
+    finally:
+        ix.close()
+
+
+def test_phrase_query_on_the_word_field_needs_adjacent_words(small_index: Path) -> None:
+    words = [t.text for t in word_analyzer()(AI_TEXT)]
+    assert len(words) >= 4
+    ix = whoosh_index.open_dir(str(current_generation(small_index)))
+    try:
+        with ix.searcher() as searcher:
+            adjacent = searcher.search(wq.Phrase("text", words[1:3]))
+            assert [hit["id"] for hit in adjacent] == ["ai"]
+            # Char-offset positions would make adjacent multi-character words look apart.
+            first_two = searcher.search(wq.Phrase("text", words[0:2]))
+            assert [hit["id"] for hit in first_two] == ["ai"]
+            gap = searcher.search(wq.Phrase("text", [words[0], words[2]]))
+            assert len(gap) == 0
+            backwards = searcher.search(wq.Phrase("text", [words[1], words[0]]))
+            assert len(backwards) == 0
+    finally:
+        ix.close()
+
+
+# -- properties -------------------------------------------------------------------------------
+
+any_text = st.text(
+    alphabet=st.characters(exclude_categories=()),  # surrogates, controls, unassigned: all of it
+    max_size=60,
+)
+emoji_and_cjk = st.text(
+    alphabet=st.sampled_from(list("😀👍🏽🇨🇳中文臺灣ＡＢＣ１２３abc 　,.，。\u200b\ufeff\u0301ﬁ㍻") + ["\U00020000"]),
+    max_size=40,
+)
+# Text whose every character folds to exactly one character (no ligatures or ㍻-style squares).
+plain_text = st.text(
+    alphabet=st.sampled_from(list("中国碳达峰臺灣資訊產業ＡＢＣ１２３abcXYZ059 　,.，。!？-\u200b")),
+    max_size=40,
+)
+
+
+def _check_contract(analyzer, text: str, *, exact: bool) -> None:
+    previous_pos = -1
+    previous_start = 0
+    for token_text, pos, start, end in tokens(analyzer, text):
+        assert token_text
+        assert pos == previous_pos + 1
+        previous_pos = pos
+        assert previous_start <= start < end <= len(text)
+        previous_start = start
+        source = fold(text[start:end])
+        if exact:
+            assert source == token_text
+        else:
+            # One source character may fold to several (ﬁ -> fi, ㍻ -> 平成): the slice covers it.
+            assert token_text in source
+
+
+@pytest.mark.parametrize("analyzer", ANALYZERS)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.one_of(any_text, emoji_and_cjk))
+def test_analyzer_never_raises_and_offsets_cover_tokens(analyzer, text: str) -> None:
+    _check_contract(analyzer, text, exact=False)
+
+
+@pytest.mark.parametrize("analyzer", ANALYZERS)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=plain_text)
+def test_offsets_slice_back_to_exactly_the_token(analyzer, text: str) -> None:
+    _check_contract(analyzer, text, exact=True)
+
+
+# A fixed set of generated documents: building an index per example would be far too slow.
+_POOL = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严臺灣資訊產業"
+
+
+def _generated_documents(n: int = 40, seed: int = 20240601) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(_POOL) for _ in range(rng.randint(20, 80))) for _ in range(n)]
+
+
+GENERATED = _generated_documents()
+
+
+@pytest.fixture(scope="module")
+def generated_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
+    location = tmp_path_factory.mktemp("generated") / "index"
+    _write(location, [Document(id=f"g{i}", path=f"g{i}.md", title=f"文{i}", text=t) for i, t in enumerate(GENERATED)])
+    opened = SearchIndex.open(location)
+    yield opened
+    opened.close()
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_substring_of_a_document_finds_it(generated_index: SearchIndex, data: st.DataObject) -> None:
+    i = data.draw(st.integers(0, len(GENERATED) - 1), label="document")
+    text = GENERATED[i]
+    length = data.draw(st.integers(1, 8), label="length")
+    start = data.draw(st.integers(0, len(text) - length), label="start")
+    needle = text[start : start + length]
+    page = generated_index.search(needle, limit=100)
+    assert f"g{i}" in {h.id for h in page.hits}, needle
+    assert page.total == len(page.hits)
+
+
+@pytest.mark.parametrize("needle, text", [("乾", "乾隆皇帝南巡"), ("瞭", "我們瞭解情況")])
+def test_substring_of_a_context_converted_phrase_finds_it(tmp_path: Path, needle: str, text: str) -> None:
+    _write(tmp_path / "index", [Document(id="d", path="d.md", title="标题", text=text)])
+    with SearchIndex.open(tmp_path / "index") as opened:
+        assert [h.id for h in opened.search(needle).hits] == ["d"]
