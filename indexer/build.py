@@ -17,6 +17,8 @@ from search import Document
 from .article import SkipArticle, finish_document, read_article
 from .recurring import RecurringParagraphs
 
+# Files that every repository has and no blog publishes as a post.
+REPOSITORY_FILES = frozenset({"readme", "license", "licence", "changelog", "contributing", "code_of_conduct", "security"})
 ARTICLE_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".html", ".htm"})
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".zhsearch", "__pycache__"})
 
@@ -126,6 +128,9 @@ def parse_archive(
             report.outcomes.append(FileOutcome(source.doc_id, "skipped", "duplicate id"))
             continue
         seen_ids.add(source.doc_id)
+        if source.file.stem.casefold() in REPOSITORY_FILES:
+            report.outcomes.append(FileOutcome(source.doc_id, "skipped", "not an article: repository file"))
+            continue
         try:
             parsed = read_article(source.file, source.doc_id)
         except SkipArticle as exc:

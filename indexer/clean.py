@@ -27,6 +27,7 @@ _MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _BARE_URL = re.compile(r"(?<![\w/])https?://[^\s<>\"'）)】]+")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _ANY_SPACE = re.compile(r"\s+")
+_SPACE_BEFORE_CJK_PUNCT = re.compile(r"[ \t\u00a0\u3000]+([，。；：！？、）」』】》])")
 _LINK_BLOCKS = frozenset(["li", "dt", "dd", "p", "ul", "ol", "div", "section", "aside", "nav", "td", "h1", "h2", "h3", "h4", "h5", "h6", "body"])
 FOOTER_MAX_CHARS = 400
 LINK_LIST_SHARE = 0.8
@@ -105,6 +106,9 @@ def _html_to_paragraphs(markup: str) -> tuple[list[str], str | None]:
         elif tag.name == "br":
             tag.replace_with(NavigableString("\n"))
         elif tag.name in _BLOCK_TAGS:
+            if tag.name == "tr":  # one line per table row, however the cells are laid out
+                for gap in [c for c in tag.children if isinstance(c, NavigableString) and not c.strip()]:
+                    gap.replace_with(" ")
             tag.insert_before(NavigableString("\n\n"))
             tag.insert_after(NavigableString("\n\n"))
         elif tag.name in ("td", "th"):
@@ -157,6 +161,11 @@ def _markdown_residue(text: str) -> str:
     return text
 
 
+def _tidy(paragraph: str) -> str:
+    """Collapse spaces, and drop those left before CJK punctuation (where a URL was removed)."""
+    return _SPACE_BEFORE_CJK_PUNCT.sub(r"\1", _SPACES.sub(" ", paragraph)).strip()
+
+
 def _split_paragraphs(text: str) -> list[str]:
     paragraphs: list[str] = []
     for chunk in re.split(r"\n", text):
@@ -169,7 +178,7 @@ def _split_paragraphs(text: str) -> list[str]:
 def _markdown_to_html(text: str) -> str:
     from markdown_it import MarkdownIt
 
-    md = MarkdownIt("commonmark", {"html": True}).disable("code")
+    md = MarkdownIt("commonmark", {"html": True}).enable("table").disable("code")
     return str(md.render(text))
 
 
@@ -214,7 +223,7 @@ def clean_body(body: str, *, title: str | None = None) -> CleanBody:
     else:
         markup = _markdown_to_html(body)
     paragraphs, heading = _html_to_paragraphs(markup)
-    paragraphs = [p for p in (_SPACES.sub(" ", _markdown_residue(html.unescape(p))).strip() for p in paragraphs) if p]
+    paragraphs = [p for p in (_tidy(_markdown_residue(html.unescape(p))) for p in paragraphs) if p]
     removed: list[str] = []
     paragraphs = _drop_boilerplate(paragraphs, removed)
     paragraphs = _drop_repeated_title(paragraphs, [t for t in (title, heading, preamble_title) if t])

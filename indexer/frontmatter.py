@@ -14,6 +14,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff\u200b-\u200d\u2060
 _OPEN = re.compile(r"\A(?:[ \t\ufeff]*\n)*\ufeff?---[ \t]*\n")
 _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
 _KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s?(.*)$")
+_ESCAPED_CONTROL = re.compile(r"[\t\n\r\x08\x0c]")
 _LIST_ITEM = re.compile(r"^\s*-\s+(.*)$")
 
 
@@ -47,12 +48,27 @@ def split_front_matter(text: str) -> FrontMatter:
     except (yaml.YAMLError, ValueError, TypeError):
         fields = None
     if isinstance(fields, dict) and (fields or not header.strip()):
-        return FrontMatter({str(k): v for k, v in fields.items()}, body, recovered, True)
+        return FrontMatter(_literal_backslashes(fields, header, recovered), body, recovered, True)
     fields = _line_by_line(header)
     if not fields:
         return FrontMatter({}, body, recovered, True, unreadable=True)
     recovered.append("invalid YAML front matter read line by line")
     return FrontMatter(fields, body, recovered, True)
+
+
+def _literal_backslashes(fields: dict[Any, Any], header: str, recovered: list[str]) -> dict[str, Any]:
+    """A one-line value that YAML escapes turned into tabs or newlines (``"C:\\new"``) meant a
+    literal backslash: take that value as written."""
+    out = {str(k): v for k, v in fields.items()}
+    raw: dict[str, Any] | None = None
+    for key, value in out.items():
+        if isinstance(value, str) and _ESCAPED_CONTROL.search(value):
+            raw = raw if raw is not None else _line_by_line(header)
+            literal = raw.get(key)
+            if isinstance(literal, str) and "\\" in literal:
+                out[key] = literal
+                recovered.append("backslash in front matter read literally")
+    return out
 
 
 def _unquote(value: str) -> str:

@@ -47,6 +47,10 @@ DOMAIN_SOURCES = {
     "caixin.com": "财新",
     "xinhuanet.com": "新华社",
     "people.com.cn": "人民网",
+    "rti.org.tw": "中央廣播電臺",
+    "chinadigitaltimes.net": "中国数字时代",
+    "bitterwinter.org": "寒冬",
+    "ntdtv.com": "新唐人",
 }
 
 

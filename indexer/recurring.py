@@ -2,7 +2,7 @@
 
 A first pass shows every parsed document to a :class:`RecurringParagraphs` counter; its
 :meth:`~RecurringParagraphs.learn` result then drops, in a second pass, each paragraph seen in at
-least ``max(min_articles, share * articles of that outlet)`` articles of the same outlet. Counting
+least ``min(30, max(min_articles, share * articles of that outlet))`` articles of the same outlet. Counting
 keeps only 8-byte digests, so it stays small and fast on large archives.
 """
 
@@ -19,6 +19,7 @@ from search import Document
 PARAGRAPH_SEPARATOR = "\n\n"
 MIN_ARTICLES = 5
 SHARE = 0.02
+MAX_ARTICLES = 30  # verbatim in 30 articles of one outlet is boilerplate, however big the outlet
 _DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
 
@@ -79,7 +80,7 @@ class RecurringParagraphs:
             self._paragraphs[outlet].update(keys)
 
     def threshold(self, outlet: str) -> int:
-        return max(self.min_articles, math.ceil(self.share * self._articles[outlet]))
+        return min(MAX_ARTICLES, max(self.min_articles, math.ceil(self.share * self._articles[outlet])))
 
     def learn(self) -> LearnedBoilerplate:
         learned: dict[str, frozenset[bytes]] = {}

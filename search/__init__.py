@@ -1,7 +1,7 @@
 """zhsearch's core library: schema, analyzer, query parsing, ranking, snippets and typed results."""
 
 from .analysis import AnalyzerConfig
-from .document import Document, Hit, IndexStats, SearchPage
+from .document import Document, Duplicate, Hit, IndexStats, SearchPage
 from .engine import SearchIndex, open_index
 from .errors import (
     DocumentNotFoundError,
@@ -17,6 +17,7 @@ __all__ = [
     "AnalyzerConfig",
     "Document",
     "DocumentNotFoundError",
+    "Duplicate",
     "Hit",
     "IndexIncompatibleError",
     "IndexLockedError",

@@ -45,6 +45,19 @@ class Document:
 
 
 @dataclass(frozen=True, slots=True)
+class Duplicate:
+    """Another copy of a hit's article (same content, or nearly: simhash ≤ 3 bits apart)."""
+
+    id: str
+    title: str
+    source: str | None
+    date: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "source": self.source, "date": self.date}
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """One ranked result; ``snippet`` and ``title_html`` are HTML-safe (only ``<mark>`` added)."""
 
@@ -57,6 +70,7 @@ class Hit:
     date: str | None
     score: float
     snippet: str
+    duplicates: tuple[Duplicate, ...] = ()  # the copies collapsed into this hit
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +83,7 @@ class Hit:
             "date": self.date,
             "score": round(self.score, 4),
             "snippet": self.snippet,
+            "duplicates": [d.to_dict() for d in self.duplicates],
         }
 
 
@@ -84,6 +99,8 @@ class SearchPage:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     explain: dict[str, Any] | None = None
+    suggestions: tuple[str, ...] = ()  # other queries to try when there are few or no hits
+    total_counting: str = "documents"  # "groups" when copies of an article count once
 
     @property
     def pages(self) -> int:
@@ -94,11 +111,14 @@ class SearchPage:
         return {
             "query": self.query,
             "total": self.total,
+            "total_counting": self.total_counting,
             "page": self.page,
             "limit": self.limit,
             "hits": [h.to_dict() for h in self.hits],
             "facets": {k: dict(v) for k, v in self.facets.items()},
+            "facet_counting": "documents",
             "warnings": list(self.warnings),
+            "suggestions": list(self.suggestions),
             **({"explain": self.explain} if self.explain is not None else {}),
         }
 

@@ -5,25 +5,31 @@ from __future__ import annotations
 import os
 import pickle
 import threading
-from collections.abc import Iterator
-from datetime import datetime, timezone
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from whoosh import index as whoosh_index
+from whoosh import query as wq
 from whoosh import scoring, sorting
 from whoosh.index import IndexError as WhooshIndexError
 
 from .analysis import ANALYZER_VERSION, AnalyzerConfig
-from .document import Document, Hit, IndexStats, SearchPage
+from .document import Document, Duplicate, Hit, IndexStats, SearchPage
+from .duplicates import DuplicateGroups
 from .errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
-from .query import ParsedQuery, QueryBuilder
+from .facets import FacetIndex
+from .query import DATE_HELP, ParsedQuery, QueryBuilder, parse_period
 from .snippets import highlight, snippet
 from .store import CURRENT, current_generation, disk_size, read_manifest
 
 MAX_LIMIT = 100
 MAX_PAGE = 1000
+SORTS = ("relevance", "newest", "oldest")
+_NO_DATE = 2**63
+SIMILAR_TERMS = 12
 
 
 def _document(stored: dict[str, Any]) -> Document:
@@ -61,6 +67,8 @@ class SearchIndex:
         self._ix: Any = None
         self.manifest: dict[str, Any] = {}
         self._stats_cache: tuple[Path | None, IndexStats] | None = None
+        self._facet_cache: tuple[Path | None, FacetIndex] | None = None
+        self._dup_cache: tuple[Path | None, DuplicateGroups] | None = None
         self.config = AnalyzerConfig()
         self._builder = QueryBuilder(self.config)
         self._load()
@@ -125,9 +133,33 @@ class SearchIndex:
 
     # -- queries -----------------------------------------------------------------------------
 
-    def search(self, query: str, *, page: int = 1, limit: int = 10, explain: bool = False) -> SearchPage:
+    def search(
+        self,
+        query: str,
+        *,
+        page: int = 1,
+        limit: int = 10,
+        explain: bool = False,
+        source: str | Sequence[str] | None = None,
+        category: str | Sequence[str] | None = None,
+        tag: str | Sequence[str] | None = None,
+        since: date | str | None = None,
+        until: date | str | None = None,
+        month: str | None = None,
+        sort: str = "relevance",
+        facets: bool = True,
+        dedup: bool = True,
+    ) -> SearchPage:
         """One page of ranked hits for ``query``; a page past the end is empty, never an error.
 
+        ``source``, ``category`` (categories or tags), ``tag``: any of the values; ``since`` and
+        ``until`` (inclusive; a ``date``, or ``YYYY[-MM[-DD]]``), ``month`` (``YYYY-MM``) restrict
+        the results as the query's ``source:``/``date:`` terms do; malformed dates become warnings.
+        ``sort`` is ``relevance`` (ties by index order), ``newest`` or ``oldest`` (undated last).
+        ``facets`` counts sources, categories and months over every match (documents, not groups).
+        With ``dedup`` (the default), copies of one article (same content hash, or simhash at most
+        3 bits apart) are one hit listing the others in ``duplicates``, and ``total`` counts
+        such groups (``total_counting == "groups"``).
         With ``explain``, the page says how the query was analyzed and how many documents each
         of its parts matches on its own (so a zero-hit query shows which part matched nothing).
         """
@@ -135,20 +167,57 @@ class SearchIndex:
             raise InvalidArgumentError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
         if not 1 <= page <= MAX_PAGE:
             raise InvalidArgumentError(f"page must be between 1 and {MAX_PAGE}, not {page}")
+        if sort not in SORTS:
+            raise InvalidArgumentError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
         parsed = self._builder.parse(query)
-        simplify = self.config.simplify
-        with self._ix.searcher(weighting=scoring.BM25F()) as searcher:
-            if parsed.empty:
-                results = searcher.search(
-                    parsed.query, limit=page * limit, sortedby=sorting.FieldFacet("date", reverse=True)
-                )
+        warnings = list(parsed.warnings)
+        filters = parsed.filters
+        _extend(filters.sources, source)
+        _extend(filters.categories, category)
+        _extend(filters.tags, tag)
+        for name, value, bound in (("since", since, 0), ("until", until, 1), ("month", month, -1)):
+            if value is None or value == "":
+                continue
+            span = _date_bound(value)
+            if span is None or (bound == -1 and (not isinstance(value, str) or len(value.strip()) != 7)):
+                warnings.append(f"ignored {name}={str(value)[:40]!r}: not a date ({DATE_HELP})")
+                continue
+            if bound == -1:
+                filters.restrict_dates(span[0], span[1])
             else:
-                results = searcher.search(parsed.query, limit=page * limit)
-            total = len(results)
+                filters.restrict_dates(span[0] if bound == 0 else None, span[1] if bound == 1 else None)
+        if filters.since is not None and filters.until is not None and filters.since >= filters.until:
+            warnings.append("the date range is empty: nothing can match it")
+        simplify = self.config.simplify
+        if sort == "relevance" and parsed.empty:
+            sort = "newest"  # nothing to rank by
+        with self._ix.searcher(weighting=scoring.BM25F()) as searcher:
+            options: dict[str, Any] = {"filter": filters.query(), "mask": filters.mask()}
+            if sort != "relevance":
+                options["sortedby"] = _DateKey(newest=sort == "newest")
+            groups = self._duplicates(searcher) if dedup else None
+            want = page * limit
+            fetch = want if groups is None or not groups.members else want * 3
+            while True:
+                results = searcher.search(parsed.query, limit=fetch, **options)
+                ranked = list(results)
+                if groups is None:
+                    break
+                leaders: dict[int, Any] = {}
+                for hit in ranked:
+                    leaders.setdefault(groups.group(hit.docnum), hit)
+                ranked = list(leaders.values())
+                if len(ranked) >= want or len(results.top_n) < fetch:
+                    break
+                fetch *= 4
+            docset = results.docs()
+            total = len(docset) if groups is None else groups.count(docset)
+            counts = self._facets(searcher).counts(docset) if facets else {}
             explanation = _explain(parsed, searcher, total) if explain else None
             hits = []
-            for hit in results[(page - 1) * limit : page * limit]:
+            for hit in ranked[(page - 1) * limit : want]:
                 doc = _document(hit.fields())
+                copies = groups.others(hit.docnum, docset) if groups is not None else []
                 hits.append(
                     Hit(
                         id=doc.id,
@@ -158,8 +227,9 @@ class SearchIndex:
                         url=doc.url,
                         source=doc.source,
                         date=doc.date_iso,
-                        score=float(hit.score or 0.0),
+                        score=float(hit.score or 0.0) if sort == "relevance" else 0.0,
                         snippet=snippet(doc.text, parsed.needles, simplify=simplify),
+                        duplicates=tuple(_duplicate(searcher.stored_fields(d)) for d in copies),
                     )
                 )
         return SearchPage(
@@ -168,10 +238,70 @@ class SearchIndex:
             page=page,
             limit=limit,
             hits=tuple(hits),
-            facets={},
-            warnings=tuple(parsed.warnings),
+            facets=counts,
+            warnings=tuple(warnings),
             explain=explanation,
+            total_counting="documents" if groups is None else "groups",
         )
+
+    def _facets(self, searcher: Any) -> FacetIndex:
+        """The facet postings of the live generation, read on first use."""
+        cached = self._facet_cache
+        if cached is None or cached[0] != self._generation:
+            cached = (self._generation, FacetIndex(searcher.reader()))
+            self._facet_cache = cached
+        return cached[1]
+
+    def similar(self, doc_id: str, *, limit: int = 10) -> tuple[Hit, ...]:
+        """Articles about the same thing as ``doc_id``: a ranked match of its key words.
+
+        The key words are the title's and text's most distinctive jieba words (Whoosh's Bo1
+        model); the article itself and its exact or near copies are left out.
+        """
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidArgumentError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+        with self._ix.searcher(weighting=scoring.BM25F()) as searcher:
+            docnum = searcher.document_number(id=doc_id)
+            if docnum is None:
+                raise DocumentNotFoundError(f"no document with id {doc_id!r} in the index")
+            doc = _document(searcher.stored_fields(docnum))
+            groups = self._duplicates(searcher)
+            left_out = {docnum, *groups.others(docnum, frozenset(groups.members.get(groups.group(docnum), ())))}
+            keys = searcher.key_terms_from_text("text", f"{doc.title}\n{doc.text}", numterms=SIMILAR_TERMS)
+            if not keys:
+                return ()
+            top = max(weight for _, weight in keys) or 1.0
+            query = wq.Or([wq.Term(f, word, boost=weight / top) for word, weight in keys for f in ("title", "text")])
+            results = searcher.search(query, limit=limit + len(left_out))
+            needles = [word for word, _ in keys]
+            simplify = self.config.simplify
+            hits = []
+            for hit in results:
+                if hit.docnum in left_out:
+                    continue
+                found = _document(hit.fields())
+                hits.append(
+                    Hit(
+                        id=found.id,
+                        path=found.path,
+                        title=found.title,
+                        title_html=highlight(found.title, needles, simplify=simplify),
+                        url=found.url,
+                        source=found.source,
+                        date=found.date_iso,
+                        score=float(hit.score or 0.0),
+                        snippet=snippet(found.text, needles, simplify=simplify),
+                    )
+                )
+            return tuple(hits[:limit])
+
+    def _duplicates(self, searcher: Any) -> DuplicateGroups:
+        """The duplicate groups of the live generation, computed on first use."""
+        cached = self._dup_cache
+        if cached is None or cached[0] != self._generation:
+            cached = (self._generation, DuplicateGroups.from_reader(searcher.reader()))
+            self._dup_cache = cached
+        return cached[1]
 
     def matching_ids(self, query: str) -> set[str]:
         """The ids of every document ``query`` matches, unranked (for checks and tools)."""
@@ -231,6 +361,60 @@ class SearchIndex:
             zhsearch_version=str(self.manifest.get("zhsearch_version", "")),
             analyzer=self.config.to_json(),
         )
+
+
+def _extend(values: list[str], extra: str | Sequence[str] | None) -> None:
+    if extra is None:
+        return
+    for value in [extra] if isinstance(extra, str) else extra:
+        value = value.strip()
+        if value and value not in values:
+            values.append(value)
+
+
+def _date_bound(value: date | str) -> tuple[datetime, datetime] | None:
+    """The naive-UTC [start, end) of a date, a datetime (an instant) or ``YYYY[-MM[-DD]]``."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value, value
+    if isinstance(value, date):
+        start = datetime(value.year, value.month, value.day)
+        return start, start + timedelta(days=1)
+    return parse_period(str(value))
+
+
+class _DateKey(sorting.FacetType):  # type: ignore[misc]
+    """Sort by date (newest or oldest first), undated documents last, ties in index order."""
+
+    def __init__(self, newest: bool) -> None:
+        self.newest = newest
+
+    def categorizer(self, global_searcher: Any) -> Any:
+        return _DateCategorizer(global_searcher, self.newest)
+
+
+class _DateCategorizer(sorting.Categorizer):  # type: ignore[misc]
+    def __init__(self, global_searcher: Any, newest: bool) -> None:
+        self.newest = newest
+        self._column: Any = None
+        self._offset = 0
+
+    def set_searcher(self, segment_searcher: Any, docoffset: int) -> None:
+        reader = segment_searcher.reader()
+        self._column = reader.column_reader("date", translate=False) if reader.has_column("date") else None
+        self._offset = docoffset
+
+    def key_for(self, matcher: Any, segment_docnum: int) -> tuple[int, int, int]:
+        value = self._column[segment_docnum] if self._column is not None else None
+        if not value or value >= _NO_DATE:  # Whoosh fills a missing date with the largest uint64
+            return (1, 0, self._offset + segment_docnum)
+        return (0, -value if self.newest else value, self._offset + segment_docnum)
+
+
+def _duplicate(stored: dict[str, Any]) -> Duplicate:
+    doc = _document(stored)
+    return Duplicate(id=doc.id, title=doc.title, source=doc.source, date=doc.date_iso)
 
 
 def _explain(parsed: ParsedQuery, searcher: Any, total: int) -> dict[str, Any]:

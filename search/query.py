@@ -11,41 +11,134 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from whoosh import query as wq
 
-from .analysis import AnalyzerConfig, CharTokenizer, WordTokenizer
+from .analysis import _CJK, AnalyzerConfig, CharTokenizer, WordTokenizer
 from .normalize import script_variants
 
 MAX_QUERY_CHARS = 1000
+LONG_QUERY_CHARS = 30  # longer than this, or more terms than LONG_QUERY_TERMS, without operators:
+LONG_QUERY_TERMS = 6  # a pasted paragraph, searched as a ranked match of any of its words
+MAX_ANY_TERMS = 64
+_OPERATOR = re.compile(r'["()]|(?:^|\s)(?:OR|NOT)(?:\s|$)|(?:^|\s)-\S|[A-Za-z]+[:：]\S')
 WORD_BOOST = 4.0
 CHAR_BOOST = 0.25
 VARIANT_BOOST = 0.6  # spellings from the other script's phrase table rank below the typed one
 
-_TOKEN = re.compile(r'"[^"]*"?|\S+')
+# A field term (``source:联合早报``, ``title:"…"``), a phrase, a parenthesis, or a bare term.
+_TOKEN = re.compile(r'-?[A-Za-z]+[:：](?:"[^"]*"?|[^\s()]*)|-?"[^"]*"?|-?\(|\)|[^\s()]+')
+_FIELD_TERM = re.compile(r"(-?)([A-Za-z]+)[:：](.*)", re.S)
+FILTER_FIELDS = ("source", "category", "tag", "date", "since", "until")
+TERM_FIELDS = ("title",)
+_DATE = re.compile(r"(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?")
+DATE_HELP = "use YYYY, YYYY-MM or YYYY-MM-DD, or FROM..TO"
+
+
+def parse_period(text: str) -> tuple[datetime, datetime] | None:
+    """The [start, end) of a year, month or day written as YYYY, YYYY-MM or YYYY-MM-DD."""
+    m = _DATE.fullmatch(text.strip())
+    if m is None:
+        return None
+    year, month, day = int(m.group(1)), m.group(2), m.group(3)
+    try:
+        if month is None:
+            return datetime(year, 1, 1), datetime(year + 1, 1, 1)
+        start = datetime(year, int(month), int(day) if day else 1)
+    except ValueError:
+        return None
+    if day:
+        return start, start + timedelta(days=1)
+    nxt = datetime(year + 1, 1, 1) if start.month == 12 else datetime(year, start.month + 1, 1)
+    return start, nxt
+
+
+def parse_range(text: str) -> tuple[datetime | None, datetime | None] | None:
+    """``date:`` values: a period, or ``FROM..TO`` with either end open; None when malformed."""
+    if ".." not in text:
+        return parse_period(text)
+    lo, _, hi = text.partition("..")
+    start = parse_period(lo) if lo.strip() else None
+    end = parse_period(hi) if hi.strip() else None
+    if (lo.strip() and start is None) or (hi.strip() and end is None) or (start is None and end is None):
+        return None
+    return (start[0] if start else None), (end[1] if end else None)
+
+
+@dataclass
+class Filters:
+    """Restrictions on which documents count, from field terms or from API parameters.
+
+    Within one list any value is enough (a document has one source); lists are ANDed together.
+    Dates are naive UTC; ``until`` is exclusive.
+    """
+
+    sources: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)  # matches categories or tags
+    tags: list[str] = field(default_factory=list)
+    since: datetime | None = None
+    until: datetime | None = None
+    excluded: list[wq.Query] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.sources or self.categories or self.tags or self.since or self.until or self.excluded)
+
+    def restrict_dates(self, since: datetime | None, until: datetime | None) -> None:
+        if since is not None:
+            self.since = since if self.since is None else max(self.since, since)
+        if until is not None:
+            self.until = until if self.until is None else min(self.until, until)
+
+    def query(self) -> wq.Query | None:
+        """The documents allowed (None: all of them)."""
+        parts: list[wq.Query] = []
+        if self.sources:
+            parts.append(wq.Or([wq.Term("source", s) for s in self.sources]))
+        if self.categories:
+            parts.append(wq.Or([wq.Term(f, c) for c in self.categories for f in ("categories", "tags")]))
+        if self.tags:
+            parts.append(wq.Or([wq.Term("tags", t) for t in self.tags]))
+        if self.since is not None or self.until is not None:
+            parts.append(wq.DateRange("date", self.since, self.until, endexcl=True))
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else wq.And(parts)
+
+    def mask(self) -> wq.Query | None:
+        """The documents excluded (``-source:…``)."""
+        if not self.excluded:
+            return None
+        return self.excluded[0] if len(self.excluded) == 1 else wq.Or(self.excluded)
 
 
 @dataclass
 class Clause:
-    """One term or phrase of the query, as analyzed."""
+    """One term, phrase or parenthesized group of the query, as analyzed."""
 
     text: str
     negated: bool = False
     phrase: bool = False
+    title_only: bool = False  # ``title:…``
+    group: list[Clause] | None = None  # the clauses inside ``( … )``
     variants: list[str] = field(default_factory=list)  # normalized spellings searched
     words: list[list[str]] = field(default_factory=list)  # jieba words per variant (ranking)
     chars: list[list[str]] = field(default_factory=list)  # character tokens per variant (recall)
     query: wq.Query | None = None
 
     def explain(self) -> dict[str, Any]:
+        kind = "group" if self.group is not None else "phrase" if self.phrase else "term"
         return {
             "text": self.text,
-            "kind": "phrase" if self.phrase else "term",
+            "kind": kind,
             "excluded": self.negated,
             "variants": list(self.variants),
-            "words": {"fields": ["title", "text"], "tokens": self.words},
-            "characters": {"fields": ["title_chars", "text_chars"], "tokens": self.chars},
+            "words": {"fields": ["title"] if self.title_only else ["title", "text"], "tokens": self.words},
+            "characters": {
+                "fields": ["title_chars"] if self.title_only else ["title_chars", "text_chars"],
+                "tokens": self.chars,
+            },
         }
 
 
@@ -56,8 +149,19 @@ class ParsedQuery:
     query: wq.Query
     needles: list[str] = field(default_factory=list)  # normalized strings to highlight
     warnings: list[str] = field(default_factory=list)
-    empty: bool = False
+    empty: bool = False  # no search terms: every document (within the filters) matches
     groups: list[list[Clause]] = field(default_factory=list)  # OR-groups, ANDed together
+    filters: Filters = field(default_factory=Filters)
+    any_term: bool = False  # a long text searched as a ranked match of any of its words
+
+
+@dataclass
+class _Level:
+    """The OR-groups of one nesting level while parsing."""
+
+    groups: list[list[Clause]] = field(default_factory=list)
+    join_next: bool = False
+    negate_next: bool = False
 
 
 class QueryBuilder:
@@ -71,6 +175,8 @@ class QueryBuilder:
     def analyze(self, clause: Clause) -> Clause:
         """Fill in the clause's variants, tokens and query; ``query`` stays None if unusable."""
         alternatives: list[wq.Query] = []
+        char_fields = ("title_chars",) if clause.title_only else ("title_chars", "text_chars")
+        word_fields = ("title",) if clause.title_only else ("title", "text")
         for n, variant in enumerate(script_variants(clause.text, simplify=self.config.simplify)):
             # The variant is already normalized; the tokenizers normalize again, idempotently.
             chars = [t.text for t in self._chars(variant)]
@@ -80,11 +186,11 @@ class QueryBuilder:
             clause.variants.append(variant)
             clause.chars.append(chars)
             clause.words.append(words)
-            recall = wq.Or([_sequence(f, chars) for f in ("title_chars", "text_chars")])
+            recall = _any([_sequence(f, chars) for f in char_fields])
             recall.boost = CHAR_BOOST
             q: wq.Query = recall
             if words:
-                ranking = wq.Or([_sequence(f, words) for f in ("title", "text")])
+                ranking = _any([_sequence(f, words) for f in word_fields])
                 ranking.boost = WORD_BOOST
                 q = wq.AndMaybe(recall, ranking)
             if n:
@@ -98,66 +204,81 @@ class QueryBuilder:
         """Documents containing ``text`` contiguously (after normalization), words ranked up."""
         return self.analyze(Clause(text)).query
 
+    def words(self, text: str) -> list[str]:
+        """The distinct jieba words of ``text``, in order (for any-term and similar queries)."""
+        seen: dict[str, None] = {}
+        for token in self._words(text):
+            seen.setdefault(token.text, None)
+        return list(seen)
+
     def parse(self, text: str) -> ParsedQuery:
         warnings: list[str] = []
         if len(text) > MAX_QUERY_CHARS:
             warnings.append(f"the query was cut to its first {MAX_QUERY_CHARS} characters")
             text = text[:MAX_QUERY_CHARS]
-        groups: list[list[Clause]] = []
-        join_next = False
-        negate_next = False
+        if _is_long(text):
+            return self.parse_any(text, warnings)
+        filters = Filters()
+        stack: list[_Level] = [_Level()]
         ignored_any = False
         for raw in _TOKEN.findall(text):
+            level = stack[-1]
             if raw == "OR":
-                join_next = bool(groups)
-                if not groups:
+                level.join_next = bool(level.groups)
+                if not level.groups:
                     warnings.append("OR at the start of the query was ignored")
                 continue
             if raw == "NOT":
-                negate_next = True
+                level.negate_next = True
+                continue
+            if raw in ("(", "-("):
+                level.negate_next = level.negate_next or raw == "-("
+                stack.append(_Level())
+                continue
+            if raw == ")":
+                if len(stack) == 1:
+                    warnings.append("an unmatched “)” was ignored")
+                    continue
+                ignored_any = self._close(stack, warnings) or ignored_any
                 continue
             clause = Clause(raw)
             if raw.startswith("-") and len(raw) > 1:
                 clause = Clause(raw[1:], negated=True)
+            field_term = _FIELD_TERM.fullmatch(clause.text)
+            if field_term is not None and field_term.group(2).lower() in FILTER_FIELDS:
+                self._filter(field_term.group(2).lower(), field_term.group(3).strip('"'),
+                             clause.negated or level.negate_next, filters, warnings)
+                level.negate_next = level.join_next = False
+                continue
+            if field_term is not None and field_term.group(2).lower() in TERM_FIELDS:
+                clause = Clause(field_term.group(3), negated=clause.negated, title_only=True)
             if clause.text.startswith('"'):
                 if not clause.text.endswith('"') or len(clause.text) == 1:
                     warnings.append("an unclosed quote was closed at the end of the query")
-                clause = Clause(clause.text.strip('"'), negated=clause.negated, phrase=True)
-            clause.negated = clause.negated or negate_next
-            negate_next = False
+                clause = Clause(clause.text.strip('"'), negated=clause.negated, phrase=True,
+                                title_only=clause.title_only)
             self.analyze(clause)
-            ignored_any = ignored_any or clause.query is None
-            if clause.query is None:
-                if clause.text.strip():
-                    warnings.append(f"ignored “{clause.text}”: it has no letters, digits or characters")
-                elif clause.phrase:
-                    warnings.append("an empty phrase was ignored")
-                join_next = False
-                continue
-            if join_next and not clause.negated and not groups[-1][0].negated:
-                groups[-1].append(clause)
-            else:
-                groups.append([clause])
-            join_next = False
-        if join_next or negate_next:
+            ignored_any = self._add(level, clause, warnings) or ignored_any
+        while len(stack) > 1:
+            warnings.append("an unclosed “(” was closed at the end of the query")
+            ignored_any = self._close(stack, warnings) or ignored_any
+        level = stack[0]
+        if level.join_next or level.negate_next:
             warnings.append("a trailing OR/NOT had nothing after it and was ignored")
+        groups = level.groups
+        needles = _needles(groups)
+        required, excluded = _combine(groups)
 
-        required: list[wq.Query] = []
-        excluded: list[wq.Query] = []
-        needles: list[str] = []
-        for group in groups:
-            queries = [c.query for c in group if c.query is not None]
-            combined = queries[0] if len(queries) == 1 else wq.Or(queries)
-            (excluded if group[0].negated else required).append(combined)
-            if not group[0].negated:
-                for clause in group:
-                    needles.extend(n for v in clause.variants for n in v.split() if n)
-
-        if not required and not excluded and (ignored_any or join_next or negate_next or text.strip()):
-            # Something was typed but nothing of it is searchable: match nothing, say why.
-            if not warnings:
-                warnings.append("nothing in the query could be searched")
-            return ParsedQuery(wq.NullQuery, needles=[], warnings=warnings, empty=False, groups=groups)
+        if not required and not excluded:
+            if filters:
+                return ParsedQuery(wq.Every(), needles=[], warnings=warnings, empty=True, groups=groups,
+                                   filters=filters)
+            if ignored_any or level.join_next or level.negate_next or text.strip():
+                # Something was typed but nothing of it is searchable: match nothing, say why.
+                if not warnings:
+                    warnings.append("nothing in the query could be searched")
+                return ParsedQuery(wq.NullQuery, needles=[], warnings=warnings, empty=False, groups=groups,
+                                   filters=filters)
         if not required:
             if excluded:
                 warnings.append("a query of only exclusions matches everything else")
@@ -168,7 +289,122 @@ class QueryBuilder:
             empty = False
         if excluded:
             base = wq.AndNot(base, wq.Or(excluded))
-        return ParsedQuery(base, needles=needles, warnings=warnings, empty=empty, groups=groups)
+        return ParsedQuery(base, needles=needles, warnings=warnings, empty=empty, groups=groups, filters=filters)
+
+    def parse_any(self, text: str, warnings: list[str] | None = None) -> ParsedQuery:
+        """A ranked match of any of the jieba words of ``text`` (for pasted paragraphs)."""
+        warnings = list(warnings or [])
+        words = self.words(text)
+        # Single characters are mostly function words: use them only when there is nothing else.
+        meaningful = [w for w in words if len(w) > 1 or not re.match(f"[{_CJK}]", w)] or words
+        meaningful = meaningful[:MAX_ANY_TERMS]
+        if not meaningful:
+            warnings.append("nothing in the query could be searched")
+            return ParsedQuery(wq.NullQuery, warnings=warnings)
+        warnings.append(
+            f"the query is long, so it was searched as any of its {len(meaningful)} words, best matches first"
+        )
+        query = wq.Or([wq.Term(f, w) for w in meaningful for f in ("title", "text")])
+        clause = Clause(text, variants=list(meaningful), words=[meaningful], query=query)
+        return ParsedQuery(query, needles=list(meaningful), warnings=warnings, groups=[[clause]], any_term=True)
+
+    def _add(self, level: _Level, clause: Clause, warnings: list[str]) -> bool:
+        """Put an analyzed clause into the current level; True when it had to be ignored."""
+        clause.negated = clause.negated or level.negate_next
+        level.negate_next = False
+        if clause.query is None:
+            if clause.group is not None:
+                warnings.append("an empty “( )” was ignored")
+            elif clause.text.strip():
+                warnings.append(f"ignored “{clause.text}”: it has no letters, digits or characters")
+            elif clause.phrase:
+                warnings.append("an empty phrase was ignored")
+            level.join_next = False
+            return True
+        if level.join_next and not clause.negated and not level.groups[-1][0].negated:
+            level.groups[-1].append(clause)
+        else:
+            level.groups.append([clause])
+        level.join_next = False
+        return False
+
+    def _close(self, stack: list[_Level], warnings: list[str]) -> bool:
+        """End the innermost ``( … )``: it becomes one clause of the level around it."""
+        inner = stack.pop()
+        required, excluded = _combine(inner.groups)
+        clause = Clause("(" + " ".join(c.text for g in inner.groups for c in g) + ")", group=[])
+        clause.group = [c for g in inner.groups for c in g]
+        if required:
+            q: wq.Query = required[0] if len(required) == 1 else wq.And(required)
+            clause.query = wq.AndNot(q, wq.Or(excluded)) if excluded else q
+        elif excluded:
+            warnings.append("a group of only exclusions was ignored")
+        for c in clause.group:
+            if not c.negated:
+                clause.variants.extend(c.variants)
+        return self._add(stack[-1], clause, warnings)
+
+    def _filter(self, name: str, value: str, negated: bool, filters: Filters, warnings: list[str]) -> None:
+        value = value.strip()
+        if not value:
+            warnings.append(f"ignored “{name}:”: it has no value")
+            return
+        if name in ("source", "category", "tag"):
+            if negated:
+                if name == "source":
+                    filters.excluded.append(wq.Term("source", value))
+                else:
+                    fields_ = ("categories", "tags") if name == "category" else ("tags",)
+                    filters.excluded.extend(wq.Term(f, value) for f in fields_)
+                return
+            target = {"source": filters.sources, "category": filters.categories, "tag": filters.tags}[name]
+            if value not in target:
+                target.append(value)
+            return
+        if name == "date":
+            span = parse_range(value)
+        else:
+            period = parse_period(value)
+            span = None if period is None else (period[0], None) if name == "since" else (None, period[1])
+        if span is None:
+            warnings.append(f"ignored “{name}:{value}”: not a date ({DATE_HELP})")
+            return
+        if negated:
+            warnings.append(f"ignored “-{name}:{value}”: dates cannot be excluded")
+            return
+        filters.restrict_dates(span[0], span[1])
+
+
+def _is_long(text: str) -> bool:
+    stripped = text.strip()
+    if _OPERATOR.search(stripped):
+        return False
+    return len(stripped) > LONG_QUERY_CHARS or len(stripped.split()) > LONG_QUERY_TERMS
+
+
+def _needles(groups: list[list[Clause]]) -> list[str]:
+    needles: list[str] = []
+    for group in groups:
+        if group[0].negated:
+            continue
+        for clause in group:
+            needles.extend(n for v in clause.variants for n in v.split() if n)
+    return needles
+
+
+def _combine(groups: list[list[Clause]]) -> tuple[list[wq.Query], list[wq.Query]]:
+    """The required and the excluded queries of a level's OR-groups."""
+    required: list[wq.Query] = []
+    excluded: list[wq.Query] = []
+    for group in groups:
+        queries = [c.query for c in group if c.query is not None]
+        combined = queries[0] if len(queries) == 1 else wq.Or(queries)
+        (excluded if group[0].negated else required).append(combined)
+    return required, excluded
+
+
+def _any(queries: list[wq.Query]) -> wq.Query:
+    return queries[0] if len(queries) == 1 else wq.Or(queries)
 
 
 def _sequence(fieldname: str, tokens: list[str]) -> wq.Query:

@@ -178,11 +178,13 @@ def test_search_warnings_go_to_stderr(runner: CliRunner, index_dir: Path) -> Non
 def test_search_json_is_the_api_document(runner: CliRunner, index_dir: Path) -> None:
     data = as_json(runner.invoke(cli, ["search", "台湾", "--json", "--index", str(index_dir)]))
     assert isinstance(data, dict)
-    assert set(data) == {"query", "total", "page", "limit", "hits", "facets", "warnings"}
+    assert set(data) == {"query", "total", "total_counting", "page", "limit", "hits", "facets", "facet_counting",
+                         "warnings", "suggestions"}
     assert (data["query"], data["total"], data["page"], data["limit"]) == ("台湾", 1, 1, 10)
-    assert data["facets"] == {} and data["warnings"] == []
+    assert data["facets"] == {"source": {"中央社": 1}, "category": {"中央社": 1, "產經": 1}, "month": {"2021-12": 1}}
+    assert data["warnings"] == []
     (hit,) = data["hits"]
-    assert HIT_KEYS <= set(hit) <= HIT_KEYS | {"title_html"}
+    assert HIT_KEYS <= set(hit) <= HIT_KEYS | {"title_html", "duplicates"}
     assert hit["id"] == hit["path"] == TAIWAN
     assert hit["title"] == "臺灣資訊業者看好明年景氣"
     assert hit["source"] == "中央社"

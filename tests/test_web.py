@@ -53,10 +53,11 @@ def test_api_search_document(client: FlaskClient) -> None:
     assert response.status_code == 200
     assert response.content_type == "application/json"
     data = response.get_json()
-    assert set(data) == {"query", "total", "page", "limit", "hits", "facets", "warnings"}
+    assert set(data) == {"query", "total", "total_counting", "page", "limit", "hits", "facets", "facet_counting",
+                         "warnings", "suggestions"}
     assert (data["query"], data["total"], data["page"], data["limit"]) == ("台湾", 1, 1, 10)
     (hit,) = data["hits"]
-    assert HIT_KEYS <= set(hit) <= HIT_KEYS | {"title_html"}
+    assert HIT_KEYS <= set(hit) <= HIT_KEYS | {"title_html", "duplicates"}
     assert hit["id"] == TAIWAN
     assert "<mark>臺灣</mark>" in hit["snippet"]
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from search.errors import DocumentNotFoundError, InvalidArgumentError, ZhsearchError
 
-from .common import get_index, search_params
+from .common import get_index, int_param, search_params
 
 bp = Blueprint("api", __name__)
 
@@ -42,13 +42,20 @@ def _http(exc: HTTPException) -> ResponseReturnValue:
 @bp.get("/api/search")
 def search() -> ResponseReturnValue:
     params = search_params()
-    page = get_index().search(params.q, page=params.page, limit=params.limit, explain=params.explain)
+    page = get_index().search(params.q, **params.options())
     return jsonify(page.to_dict())
 
 
 @bp.get("/api/doc/<path:doc_id>")
 def document(doc_id: str) -> ResponseReturnValue:
     return jsonify(get_index().document(doc_id).to_dict())
+
+
+@bp.get("/api/similar/<path:doc_id>")
+def similar(doc_id: str) -> ResponseReturnValue:
+    limit = int_param("limit", current_app.config["DEFAULT_LIMIT"], 1, current_app.config["MAX_LIMIT"])
+    hits = get_index().similar(doc_id, limit=limit)
+    return jsonify({"id": doc_id, "hits": [h.to_dict() for h in hits]})
 
 
 @bp.get("/healthz")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app, request
 
@@ -23,9 +24,33 @@ class SearchParams:
     page: int
     limit: int
     explain: bool = False
+    source: tuple[str, ...] = ()
+    category: tuple[str, ...] = ()
+    tag: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+    month: str | None = None
+    sort: str = "relevance"
+    dedup: bool = True
+
+    def options(self) -> dict[str, Any]:
+        """The keyword options of :meth:`search.SearchIndex.search` these parameters ask for."""
+        return {
+            "page": self.page,
+            "limit": self.limit,
+            "explain": self.explain,
+            "source": self.source,
+            "category": self.category,
+            "tag": self.tag,
+            "since": self.since,
+            "until": self.until,
+            "month": self.month,
+            "sort": self.sort,
+            "dedup": self.dedup,
+        }
 
 
-def _int_param(name: str, default: int, low: int, high: int) -> int:
+def int_param(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name, "")
     if raw.strip() == "":
         return default
@@ -46,7 +71,27 @@ def search_params() -> SearchParams:
         raise InvalidArgumentError(f"the query is longer than {cfg['MAX_QUERY_LENGTH']} characters")
     return SearchParams(
         q=q.replace("\x00", ""),
-        page=_int_param("page", 1, 1, cfg["MAX_PAGE"]),
-        limit=_int_param("limit", cfg["DEFAULT_LIMIT"], 1, cfg["MAX_LIMIT"]),
-        explain=request.args.get("explain", "").lower() in {"1", "true", "yes", "on"},
+        page=int_param("page", 1, 1, cfg["MAX_PAGE"]),
+        limit=int_param("limit", cfg["DEFAULT_LIMIT"], 1, cfg["MAX_LIMIT"]),
+        explain=_flag("explain", False),
+        source=_list_param("source"),
+        category=_list_param("category"),
+        tag=_list_param("tag"),
+        since=request.args.get("since", "")[:40] or None,
+        until=request.args.get("until", "")[:40] or None,
+        month=request.args.get("month", "")[:40] or None,
+        sort=request.args.get("sort", "") or "relevance",
+        dedup=_flag("dedup", True),
     )
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = request.args.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw in {"1", "true", "yes", "on"}
+
+
+def _list_param(name: str) -> tuple[str, ...]:
+    """A repeatable parameter (``?source=a&source=b``); empty values are dropped."""
+    return tuple(v[:200] for v in request.args.getlist(name) if v.strip())[:20]

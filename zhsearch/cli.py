@@ -114,16 +114,28 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | 
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1, 1000), help="Page number.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON document of the HTTP API.")
 @click.option("--explain", is_flag=True, help="Show how the query was analyzed and what each part matched.")
+@click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable: any of them).")
+@click.option("--category", "categories", multiple=True, help="Only articles with this category or tag (repeatable).")
+@click.option("--tag", "tags", multiple=True, help="Only articles with this tag (repeatable).")
+@click.option("--since", help="Only articles dated on or after this day (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--until", help="Only articles dated on or before this day (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance",
+              show_default=True, help="Order of the hits.")
+@click.option("--no-dedup", "no_dedup", is_flag=True, help="List every copy of an article as its own hit.")
 def search_command(query: tuple[str, ...], index_dir: Path, limit: int, page: int, as_json: bool,
-                   explain: bool) -> None:
+                   explain: bool, sources: tuple[str, ...], categories: tuple[str, ...], tags: tuple[str, ...],
+                   since: str | None, until: str | None, sort: str, no_dedup: bool) -> None:
     """Search the index and print ranked hits with highlighted snippets.
 
-    QUERY: terms (AND), OR, -term or NOT term, "exact phrase".
+    QUERY: terms (AND), OR, -term or NOT term, "exact phrase", ( grouping ),
+    title:term, source:NAME, category:NAME, tag:NAME, date:2020-08, date:FROM..TO,
+    since:DATE, until:DATE.
     """
     text = " ".join(query)
     index = _open(index_dir)
     try:
-        result = index.search(text, page=page, limit=limit, explain=explain)
+        result = index.search(text, page=page, limit=limit, explain=explain, source=sources, category=categories,
+                              tag=tags, since=since, until=until, sort=sort, dedup=not no_dedup)
     except ZhsearchError as exc:
         _fail(exc)
     finally:
@@ -149,7 +161,38 @@ def search_command(query: tuple[str, ...], index_dir: Path, limit: int, page: in
         click.echo(f"{n}. {_terminal(hit.title_html, color)}" + (f"  [{meta}]" if meta else ""))
         if hit.snippet:
             click.echo(f"   {_terminal(hit.snippet, color)}")
-        click.echo(f"   id: {hit.id}\n")
+        click.echo(f"   id: {hit.id}")
+        for copy in hit.duplicates:
+            where = " · ".join(x for x in (copy.source, copy.date[:10] if copy.date else None) if x)
+            click.echo(f"   also: {copy.id}" + (f"  [{where}]" if where else ""))
+        click.echo("")
+
+
+@cli.command("similar")
+@click.argument("doc_id")
+@index_option
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100), help="How many articles.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON document of /api/similar/ID.")
+def similar_command(doc_id: str, index_dir: Path, limit: int, as_json: bool) -> None:
+    """Print the articles most like the one with this ID (by its key words)."""
+    index = _open(index_dir)
+    try:
+        hits = index.similar(doc_id, limit=limit)
+    except ZhsearchError as exc:
+        _fail(exc)
+    finally:
+        index.close()
+    if as_json:
+        _dump({"id": doc_id, "hits": [h.to_dict() for h in hits]})
+        return
+    if not hits:
+        click.echo(f"No articles like {doc_id!r}.")
+        return
+    color = sys.stdout.isatty()
+    for n, hit in enumerate(hits, start=1):
+        meta = " · ".join(x for x in (hit.source, hit.date[:10] if hit.date else None) if x)
+        click.echo(f"{n}. {_terminal(hit.title_html, color)}" + (f"  [{meta}]" if meta else ""))
+        click.echo(f"   id: {hit.id}")
 
 
 def _print_explain(explain: dict[str, Any]) -> None:

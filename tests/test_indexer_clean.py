@@ -1,0 +1,99 @@
+"""The body cleaner on small HTML, Markdown and mixed bodies: exact text out."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer import clean_body
+
+
+def test_comment_wrapping_html_is_dropped_with_everything_inside() -> None:
+    body = "<p>正文一。</p><!--article_adlist[<p>广告语</p><div>再来一段</div>]--><p>正文二。</p>"
+    assert clean_body(body).text == "正文一。\n\n正文二。"
+
+
+def test_style_script_and_ad_slots() -> None:
+    body = (
+        "<style>.x{border:1px solid red}</style><script>var a = 1;</script>"
+        '<p>正文。</p><div id="dfp-ad-midarticle">广告位</div><div class="adslot_1">广告</div>'
+        '<div class="share-bar"><a href="#">微博</a><a href="#">微信</a></div>'
+    )
+    assert clean_body(body).text == "正文。"
+
+
+def test_boilerplate_lines() -> None:
+    body = "\n".join(
+        f"<p>{line}</p>"
+        for line in [
+            "原標題：某舊標題",
+            "正文第一段。",
+            "扫描二维码，关注我们",
+            "正文第二段，結尾有編輯代碼。（編輯：林小華）1091220",
+            "责任编辑：张三",
+            "記者：乙 責編：丙 網編：丁",
+            "（完）",
+            "延伸閱讀：另一篇報導",
+            "封面图片来源：某图库",
+        ]
+    )
+    assert clean_body(body).text == "正文第一段。\n\n正文第二段，結尾有編輯代碼。"
+
+
+def test_repeated_title_heading_after_a_date_line_is_dropped() -> None:
+    body = "<p>Wed, 23 Sep 2020 22:32:44 GMT</p><h2>标题重复</h2><p>正文。</p>"
+    cleaned = clean_body(body, title="标题重复")
+    assert cleaned.text == "正文。"
+    assert cleaned.heading == "标题重复"
+
+
+def test_same_paragraph_twice_in_one_article_is_kept_once() -> None:
+    body = "<p>甲段。</p><p>乙段。</p><p>甲段。</p><p>乙段。</p>"
+    assert clean_body(body).text == "甲段。\n\n乙段。"
+
+
+def test_mixed_markdown_and_html() -> None:
+    body = (
+        "## 小标题\n\n<p>一段 **加粗** 的 HTML。</p>\n\n"
+        "[链接文字](https://example.com/a) 和 ![图](https://example.com/b.png)\n\n"
+        "<div>结尾。</div>\n\n---\n\n转载请注明出处\n"
+    )
+    assert clean_body(body).text == "小标题\n\n一段 加粗 的 HTML。\n\n链接文字 和\n\n结尾。"
+
+
+def test_long_text_after_a_rule_is_kept_and_the_heading_becomes_the_title() -> None:
+    cleaned = clean_body("# 标题\n\n第一部分。\n\n***\n\n" + "第二部分很长。" * 80 + "\n")
+    assert cleaned.heading == "标题"
+    assert cleaned.text == "第一部分。\n\n" + "第二部分很长。" * 80
+
+
+def test_full_width_indentation_and_no_break_spaces() -> None:
+    assert clean_body("<p>\u3000\u3000全角缩进\u00a0与空格。</p>").text == "全角缩进 与空格。"
+
+
+def test_plain_text_body_without_html() -> None:
+    assert clean_body("第一行文字。\n\n第二行文字。\n").text == "第一行文字。\n\n第二行文字。"
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["2020-09-17T06:00:26Z", "27/08/2020 - 16:35", "Aug 7th 2020", "19 分钟前", "2020年9月17日 06:00", "获取更多RSS："],
+)
+def test_date_stamp_and_feed_lines_are_dropped(line: str) -> None:
+    assert clean_body(f"<p>{line}</p><p>正文。</p>").text == "正文。"
+
+
+def test_epoch_comment_and_preamble_are_read() -> None:
+    cleaned = clean_body("<!--1618674240000-->\n[题目](https://example.com/x)\n------\n\n<p>正文。</p>")
+    assert (cleaned.epoch_ms, cleaned.preamble_title, cleaned.preamble_url) == (
+        1618674240000,
+        "题目",
+        "https://example.com/x",
+    )
+    assert cleaned.text == "正文。"
+
+
+def test_table_rows_become_lines_in_html_and_markdown() -> None:
+    html_table = "<table>\n<tr>\n<td>华东</td>\n<td>5.1%</td>\n</tr>\n<tr><td>华南</td><td>4.8%</td></tr>\n</table>"
+    assert clean_body(html_table).text == "华东 5.1%\n\n华南 4.8%"
+    markdown_table = "| 地区 | 增速 |\n| --- | --- |\n| 华东 | 5.1% |\n"
+    assert clean_body(markdown_table).text == "地区 增速\n\n华东 5.1%"

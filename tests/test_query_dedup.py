@@ -1,0 +1,128 @@
+"""Copies of one article (same content hash, or simhash ≤ 3 bits apart) collapse into one hit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from search import Document, Duplicate, IndexWriter, SearchIndex, open_index
+from search.duplicates import DuplicateGroups
+from web import create_app
+from zhsearch.cli import cli
+
+BASE = 0x0123_4567_89AB_CDEF
+FAR = 0xFEDC_BA98_7654_3210
+
+
+def _doc(doc_id: str, title: str, text: str, *, content_hash: str = "", simhash: int = 0,
+         source: str | None = None, day: int = 1) -> Document:
+    return Document(id=doc_id, path=doc_id, title=title, text=text, content_hash=content_hash, simhash=simhash,
+                    source=source, date=datetime(2021, 3, day, tzinfo=timezone.utc))
+
+
+DOCS = [
+    _doc("zb", "疫苗接种开始", "全国疫苗接种今天开始。", content_hash="h1", simhash=BASE, source="联合早报", day=1),
+    _doc("sina", "疫苗接种开始", "全国疫苗接种今天开始。", content_hash="h1", simhash=BASE, source="新浪财经", day=2),
+    _doc("near", "疫苗接种开始了", "全国疫苗接种今天开始了。", content_hash="h2", simhash=BASE ^ 0b111, source="中央社",
+         day=3),
+    _doc("far", "疫苗供应紧张", "疫苗供应依然紧张。", content_hash="h3", simhash=BASE ^ 0b1111_0000, day=4),
+    _doc("other", "疫苗出口", "疫苗出口数量增加。", content_hash="h4", simhash=FAR, day=5),
+    _doc("unknown1", "疫苗研发", "疫苗研发取得进展。", day=6),
+    _doc("unknown2", "疫苗研发", "疫苗研发取得进展。", day=7),  # no hash, no simhash: never a copy
+]
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    location = tmp_path_factory.mktemp("dedup") / "index"
+    with IndexWriter(location) as writer:
+        for doc in DOCS:
+            writer.add(doc)
+    return location
+
+
+@pytest.fixture(scope="module")
+def index(index_dir: Path) -> Iterator[SearchIndex]:
+    with open_index(index_dir) as opened:
+        yield opened
+
+
+def test_exact_and_near_copies_collapse_into_one_hit(index: SearchIndex) -> None:
+    page = index.search("疫苗", sort="oldest")
+    assert [h.id for h in page.hits] == ["zb", "far", "other", "unknown1", "unknown2"]
+    assert page.total == 5 and page.total_counting == "groups"
+    assert page.hits[0].duplicates == (
+        Duplicate(id="sina", title="疫苗接种开始", source="新浪财经", date="2021-03-02T00:00:00+00:00"),
+        Duplicate(id="near", title="疫苗接种开始了", source="中央社", date="2021-03-03T00:00:00+00:00"),
+    )
+    assert all(h.duplicates == () for h in page.hits[1:])
+
+
+def test_the_best_ranked_copy_leads_its_group(index: SearchIndex) -> None:
+    page = index.search("疫苗", sort="newest")
+    leader = next(h for h in page.hits if h.duplicates)
+    assert leader.id == "near"
+    assert [d.id for d in leader.duplicates] == ["zb", "sina"]
+
+
+def test_only_copies_that_match_are_listed(index: SearchIndex) -> None:
+    page = index.search("接种 开始了")
+    assert [h.id for h in page.hits] == ["near"] and page.hits[0].duplicates == ()
+
+
+def test_facets_still_count_documents(index: SearchIndex) -> None:
+    page = index.search("疫苗")
+    assert page.facets["source"] == {"中央社": 1, "新浪财经": 1, "联合早报": 1}
+    assert page.to_dict()["facet_counting"] == "documents"
+
+
+def test_dedup_off_lists_every_copy(index: SearchIndex) -> None:
+    page = index.search("疫苗", dedup=False, sort="oldest")
+    assert [h.id for h in page.hits] == [d.id for d in DOCS]
+    assert page.total == 7 and page.total_counting == "documents"
+    assert all(h.duplicates == () for h in page.hits)
+
+
+def test_pages_of_groups(index: SearchIndex) -> None:
+    pages = [index.search("疫苗", sort="oldest", limit=2, page=p) for p in (1, 2, 3, 4)]
+    assert [[h.id for h in p.hits] for p in pages] == [["zb", "far"], ["other", "unknown1"], ["unknown2"], []]
+    assert {p.total for p in pages} == {5} and pages[0].pages == 3
+
+
+def test_json_form(index: SearchIndex) -> None:
+    data = index.search("疫苗", sort="oldest", limit=1).to_dict()
+    assert data["total_counting"] == "groups"
+    assert data["hits"][0]["duplicates"] == [
+        {"id": "sina", "title": "疫苗接种开始", "source": "新浪财经", "date": "2021-03-02T00:00:00+00:00"},
+        {"id": "near", "title": "疫苗接种开始了", "source": "中央社", "date": "2021-03-03T00:00:00+00:00"},
+    ]
+
+
+def test_cli_no_dedup(index_dir: Path) -> None:
+    runner = CliRunner(env={"ZHSEARCH_INDEX": None})
+    args = ["search", "疫苗", "--index", str(index_dir), "--sort", "oldest"]
+    grouped = runner.invoke(cli, args)
+    assert grouped.exit_code == 0
+    assert "5 results for '疫苗'" in grouped.stdout
+    assert "   also: sina  [新浪财经 · 2021-03-02]" in grouped.stdout
+    flat = runner.invoke(cli, [*args, "--no-dedup", "--json"])
+    assert json.loads(flat.stdout)["total"] == 7
+
+
+def test_http_dedup_parameter(index: SearchIndex) -> None:
+    client = create_app({"INDEX": index, "TESTING": True}).test_client()
+    assert client.get("/api/search?q=疫苗").get_json()["total"] == 5
+    data = client.get("/api/search?q=疫苗&dedup=false").get_json()
+    assert (data["total"], data["total_counting"]) == (7, "documents")
+
+
+def test_groups_from_fingerprints() -> None:
+    groups = DuplicateGroups([(0, "a", 0), (1, "a", 0), (2, "", 1 << 40), (3, "", (1 << 40) | 0b101), (4, "", 0xFFFF << 48)])
+    assert groups.group(1) == 0 and groups.group(3) == 2 and groups.group(4) == 4
+    assert groups.count(range(5)) == 3
+    assert groups.others(0, {0, 1, 2}) == [1]

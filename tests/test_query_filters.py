@@ -1,0 +1,273 @@
+"""Field terms, filters, sorting, facets and pagination of SearchIndex.search over a small corpus."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+
+from search import Document, IndexWriter, InvalidArgumentError, SearchIndex, open_index
+from web import create_app
+from zhsearch.cli import cli
+
+
+def _at(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
+
+
+DOCS = [
+    Document(id="zb1", path="zb1", title="新加坡推动碳中和", text="联合早报报道，新加坡政府公布碳中和计划。",
+             source="联合早报", categories=("国际",), tags=("环境",), date=_at("2020-08-03T08:00")),
+    Document(id="zb2", path="zb2", title="电动车销量上升", text="新加坡电动车销量上升，有助碳中和。",
+             source="联合早报", categories=("财经",), tags=("环境", "汽车"), date=_at("2020-09-15T09:00")),
+    Document(id="sn1", path="sn1", title="央行碳中和债券", text="新浪财经消息，央行支持碳中和债券发行。",
+             source="新浪财经", categories=("财经",), date=_at("2021-04-02T10:00")),
+    Document(id="sn2", path="sn2", title="股市收盘", text="沪指收涨，新能源板块领涨，碳中和概念活跃。",
+             source="新浪财经", categories=("财经",), tags=("股市",), date=_at("2021-04-20T07:00")),
+    Document(id="cna", path="cna", title="臺灣推動碳中和", text="中央社報導，臺灣公布淨零路徑，碳中和目標明確。",
+             source="中央社", categories=("兩岸",), date=_at("2020-08-31T23:30")),
+    Document(id="nod", path="nod", title="碳中和随笔", text="一篇没有日期也没有来源的碳中和随笔。"),
+]
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    location = tmp_path_factory.mktemp("filters") / "index"
+    with IndexWriter(location) as writer:
+        for doc in DOCS:
+            writer.add(doc)
+    return location
+
+
+@pytest.fixture(scope="module")
+def index(index_dir: Path) -> Iterator[SearchIndex]:
+    with open_index(index_dir) as opened:
+        yield opened
+
+
+def ids(page: object) -> set[str]:
+    return {h.id for h in page.hits}  # type: ignore[attr-defined]
+
+
+# -- query-language field terms -------------------------------------------------------------------
+
+
+def test_source_term_restricts_the_results(index: SearchIndex) -> None:
+    page = index.search("碳中和 source:联合早报")
+    assert ids(page) == {"zb1", "zb2"} and page.total == 2 and page.warnings == ()
+
+
+def test_source_term_with_a_fullwidth_colon(index: SearchIndex) -> None:
+    assert ids(index.search("碳中和 source：新浪财经")) == {"sn1", "sn2"}
+
+
+def test_two_source_terms_mean_either(index: SearchIndex) -> None:
+    assert ids(index.search("碳中和 source:联合早报 source:中央社")) == {"zb1", "zb2", "cna"}
+
+
+def test_excluded_source(index: SearchIndex) -> None:
+    assert ids(index.search("碳中和 -source:新浪财经")) == {"zb1", "zb2", "cna", "nod"}
+
+
+def test_category_term_matches_categories_and_tags(index: SearchIndex) -> None:
+    assert ids(index.search("碳中和 category:财经")) == {"zb2", "sn1", "sn2"}
+    assert ids(index.search("碳中和 category:环境")) == {"zb1", "zb2"}
+
+
+def test_tag_term_matches_tags_only(index: SearchIndex) -> None:
+    assert ids(index.search("碳中和 tag:环境")) == {"zb1", "zb2"}
+    assert ids(index.search("碳中和 tag:财经")) == set()
+
+
+def test_title_term_restricts_a_term_to_the_title(index: SearchIndex) -> None:
+    assert ids(index.search("新加坡")) == {"zb1", "zb2"}
+    assert ids(index.search("title:新加坡")) == {"zb1"}
+    assert ids(index.search('title:"电动车销量"')) == {"zb2"}
+
+
+def test_title_term_finds_traditional_titles(index: SearchIndex) -> None:
+    assert ids(index.search("title:台湾")) == {"cna"}
+
+
+def test_a_filter_alone_lists_its_documents_newest_first(index: SearchIndex) -> None:
+    page = index.search("source:联合早报")
+    assert [h.id for h in page.hits] == ["zb2", "zb1"] and page.warnings == ()
+
+
+def test_unknown_field_names_are_plain_terms(index: SearchIndex) -> None:
+    page = index.search("foo:碳中和", explain=True)
+    assert page.explain is not None and [c["text"] for c in page.explain["clauses"]] == ["foo:碳中和"]
+    assert page.total == 0 and page.warnings == ()
+
+
+def test_field_term_without_a_value_is_a_warning(index: SearchIndex) -> None:
+    page = index.search("碳中和 source:")
+    assert page.total == 6
+    assert page.warnings == ("ignored “source:”: it has no value",)
+
+
+# -- dates ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("碳中和 date:2020-08", {"zb1", "cna"}),
+        ("碳中和 date:2020", {"zb1", "zb2", "cna"}),
+        ("碳中和 date:2020-08-31", {"cna"}),
+        ("碳中和 date:2020-08-01..2020-09-15", {"zb1", "zb2", "cna"}),
+        ("碳中和 date:2020-09..", {"zb2", "sn1", "sn2"}),
+        ("碳中和 date:..2020-08", {"zb1", "cna"}),
+        ("碳中和 since:2021-04-02", {"sn1", "sn2"}),
+        ("碳中和 until:2020-09-14", {"zb1", "cna"}),
+        ("碳中和 since:2020-09 until:2021-04-10", {"zb2", "sn1"}),
+    ],
+)
+def test_date_terms(index: SearchIndex, query: str, expected: set[str]) -> None:
+    page = index.search(query)
+    assert ids(page) == expected and page.warnings == ()
+
+
+@pytest.mark.parametrize("value", ["2020-13", "2020-02-30", "yesterday", "2020-08..soon", ".."])
+def test_malformed_dates_are_warnings_and_the_filter_is_ignored(index: SearchIndex, value: str) -> None:
+    page = index.search(f"碳中和 date:{value}")
+    assert page.total == 6
+    assert page.warnings == (f"ignored “date:{value}”: not a date (use YYYY, YYYY-MM or YYYY-MM-DD, or FROM..TO)",)
+
+
+# -- API parameters ------------------------------------------------------------------------------
+
+
+def test_api_filters_match_the_field_terms(index: SearchIndex) -> None:
+    assert ids(index.search("碳中和", source="联合早报")) == {"zb1", "zb2"}
+    assert ids(index.search("碳中和", source=["联合早报", "中央社"])) == {"zb1", "zb2", "cna"}
+    assert ids(index.search("碳中和", category="财经", tag="股市")) == {"sn2"}
+    assert ids(index.search("碳中和", since=date(2021, 4, 2))) == {"sn1", "sn2"}
+    assert ids(index.search("碳中和", until="2020-08-31")) == {"zb1", "cna"}
+    assert ids(index.search("碳中和", since="2020-09", until=date(2021, 4, 2))) == {"zb2", "sn1"}
+    assert ids(index.search("碳中和", month="2021-04")) == {"sn1", "sn2"}
+
+
+def test_api_filters_combine_with_field_terms(index: SearchIndex) -> None:
+    assert ids(index.search("碳中和 source:新浪财经", since="2021-04-10")) == {"sn2"}
+
+
+def test_malformed_api_dates_are_warnings(index: SearchIndex) -> None:
+    page = index.search("碳中和", since="2020-13", month="2021")
+    assert page.total == 6
+    assert len(page.warnings) == 2 and all(w.startswith("ignored ") for w in page.warnings)
+
+
+def test_an_empty_date_range_warns(index: SearchIndex) -> None:
+    page = index.search("碳中和", since="2021", until="2020")
+    assert page.total == 0
+    assert page.warnings == ("the date range is empty: nothing can match it",)
+
+
+def test_unknown_sort_is_an_invalid_argument(index: SearchIndex) -> None:
+    with pytest.raises(InvalidArgumentError, match="sort must be one of relevance, newest, oldest"):
+        index.search("碳中和", sort="random")
+
+
+# -- sorting and pagination ----------------------------------------------------------------------
+
+
+def test_sort_newest_and_oldest_put_undated_documents_last(index: SearchIndex) -> None:
+    newest = [h.id for h in index.search("碳中和", sort="newest").hits]
+    oldest = [h.id for h in index.search("碳中和", sort="oldest").hits]
+    assert newest == ["sn2", "sn1", "zb2", "cna", "zb1", "nod"]
+    assert oldest == ["zb1", "cna", "zb2", "sn1", "sn2", "nod"]
+
+
+def test_pages_partition_the_results_exactly(index: SearchIndex) -> None:
+    for sort in ("relevance", "newest", "oldest"):
+        whole = [h.id for h in index.search("碳中和", sort=sort, limit=6).hits]
+        paged = [h.id for p in (1, 2, 3) for h in index.search("碳中和", sort=sort, limit=2, page=p).hits]
+        assert paged == whole and len(set(paged)) == 6
+        assert index.search("碳中和", sort=sort, limit=2, page=4).hits == ()
+        assert index.search("碳中和", sort=sort, limit=2, page=4).total == 6
+
+
+def test_ties_are_broken_by_index_order(tmp_path: Path) -> None:
+    # Identical documents score identically: the order must be stable and the same on every page.
+    with IndexWriter(tmp_path) as writer:
+        for n in range(7):
+            writer.add(Document(id=f"d{n}", path=f"d{n}", title="同一标题", text="完全相同的正文。"))
+    with open_index(tmp_path) as index:
+        first = [h.id for p in (1, 2, 3, 4) for h in index.search("正文", limit=2, page=p).hits]
+        again = [h.id for p in (1, 2, 3, 4) for h in index.search("正文", limit=2, page=p).hits]
+        assert first == again == [f"d{n}" for n in range(7)]
+        assert [h.id for h in index.search("正文", limit=7, sort="newest").hits] == first
+
+
+# -- facets --------------------------------------------------------------------------------------
+
+
+def test_facets_count_the_whole_result_set(index: SearchIndex) -> None:
+    page = index.search("碳中和", limit=1)
+    assert len(page.hits) == 1
+    assert page.facets == {
+        "source": {"新浪财经": 2, "联合早报": 2, "中央社": 1},
+        "category": {"财经": 3, "环境": 2, "兩岸": 1, "国际": 1, "汽车": 1, "股市": 1},
+        "month": {"2020-08": 2, "2020-09": 1, "2021-04": 2},
+    }
+    assert list(page.facets["source"].values()) == [2, 2, 1]
+
+
+def test_facet_drill_down_recomputes_the_other_facets(index: SearchIndex) -> None:
+    page = index.search("碳中和", source="联合早报")
+    assert page.facets["source"] == {"联合早报": 2}
+    assert page.facets["month"] == {"2020-08": 1, "2020-09": 1}
+    assert page.facets["category"] == {"环境": 2, "国际": 1, "汽车": 1, "财经": 1}
+    page = index.search("碳中和", month="2020-08")
+    assert page.facets["source"] == {"中央社": 1, "联合早报": 1}
+
+
+def test_facets_can_be_skipped(index: SearchIndex) -> None:
+    assert index.search("碳中和", facets=False).facets == {}
+
+
+def test_no_hits_no_facet_values(index: SearchIndex) -> None:
+    assert index.search("不存在的词语组合xyz").facets == {"source": {}, "category": {}, "month": {}}
+
+
+# -- CLI and HTTP --------------------------------------------------------------------------------
+
+
+def test_cli_filter_flags(index_dir: Path) -> None:
+    runner = CliRunner(env={"ZHSEARCH_INDEX": None})
+    result = runner.invoke(cli, ["search", "碳中和", "--index", str(index_dir), "--source", "联合早报",
+                                 "--since", "2020-09", "--sort", "newest", "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    data = json.loads(result.stdout)
+    assert [h["id"] for h in data["hits"]] == ["zb2"]
+    bad = runner.invoke(cli, ["search", "碳中和", "--index", str(index_dir), "--sort", "random"])
+    assert bad.exit_code == 2
+
+
+@pytest.fixture()
+def client(index: SearchIndex) -> FlaskClient:
+    return create_app({"INDEX": index, "TESTING": True}).test_client()
+
+
+def test_http_filter_parameters(client: FlaskClient) -> None:
+    data = client.get("/api/search", query_string={"q": "碳中和", "source": ["联合早报", "中央社"],
+                                                   "until": "2020-08-31", "sort": "oldest"}).get_json()
+    assert [h["id"] for h in data["hits"]] == ["zb1", "cna"]
+    assert data["facets"]["month"] == {"2020-08": 2}
+    data = client.get("/api/search?q=碳中和&month=2021-04&category=财经&tag=股市").get_json()
+    assert [h["id"] for h in data["hits"]] == ["sn2"]
+
+
+def test_http_bad_sort_is_a_400_and_bad_dates_are_warnings(client: FlaskClient) -> None:
+    response = client.get("/api/search?q=碳中和&sort=random")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_argument"
+    data = client.get("/api/search?q=碳中和&since=2020-13").get_json()
+    assert data["total"] == 6 and len(data["warnings"]) == 1

@@ -1,0 +1,61 @@
+"""A pasted paragraph is searched as a ranked match of any of its words, with a warning."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from search import Document, IndexWriter, SearchIndex, open_index
+
+DOCS = [
+    Document(id="rate", path="rate", title="央行下调利率", text="中国人民银行宣布下调贷款市场报价利率，以支持实体经济。"),
+    Document(id="bank", path="bank", title="银行业绩", text="多家银行公布季度业绩，净利润增长。"),
+    Document(id="sport", path="sport", title="足球联赛", text="周末足球联赛继续进行，主队获胜。"),
+]
+PARAGRAPH = "中国人民银行周一宣布下调贷款市场报价利率，分析人士认为此举将支持实体经济并降低企业融资成本，净利润或受影响。"
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
+    location = tmp_path_factory.mktemp("long") / "index"
+    with IndexWriter(location) as writer:
+        for doc in DOCS:
+            writer.add(doc)
+    with open_index(location) as opened:
+        yield opened
+
+
+def test_pasted_paragraph_matches_any_word_ranked(index: SearchIndex) -> None:
+    page = index.search(PARAGRAPH)
+    assert [h.id for h in page.hits][0] == "rate"
+    assert {h.id for h in page.hits} == {"rate", "bank"}  # bank shares 净利润 only
+    assert len(page.warnings) == 1
+    assert page.warnings[0].startswith("the query is long, so it was searched as any of its ")
+    assert "<mark>" in page.hits[0].snippet
+
+
+def test_many_short_terms_also_switch(index: SearchIndex) -> None:
+    page = index.search("足球 利率 银行 业绩 联赛 主队 周末")
+    assert {h.id for h in page.hits} == {"rate", "bank", "sport"}
+    assert page.warnings[0].startswith("the query is long")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "央行 利率",  # short: AND
+        "足球 利率 银行 业绩 联赛 主队 OR 周末",  # operators keep the query language
+        '"中国人民银行周一宣布下调贷款市场报价利率，分析人士认为此举将支持实体经济"',
+        "中国人民银行周一宣布下调贷款市场报价利率分析人士认为此举将支持 source:新华社",
+    ],
+)
+def test_short_queries_and_queries_with_operators_do_not_switch(index: SearchIndex, query: str) -> None:
+    page = index.search(query)
+    assert not any(w.startswith("the query is long") for w in page.warnings)
+
+
+def test_a_long_query_of_punctuation_finds_nothing(index: SearchIndex) -> None:
+    page = index.search("，。！？" * 10)
+    assert page.total == 0
+    assert page.warnings == ("nothing in the query could be searched",)

@@ -1,0 +1,82 @@
+"""More like this: SearchIndex.similar, ``zhsearch similar`` and ``/api/similar/<id>``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from search import Document, DocumentNotFoundError, IndexWriter, InvalidArgumentError, SearchIndex, open_index
+from web import create_app
+from zhsearch.cli import cli
+
+DOCS = [
+    Document(id="typhoon1", path="typhoon1", title="台风烟花登陆浙江", text="台风烟花今天在浙江舟山登陆，带来强降雨和大风。",
+             content_hash="t1"),
+    Document(id="typhoon2", path="typhoon2", title="浙江防御台风烟花", text="浙江启动防台风应急响应，舟山渔船回港避风，强降雨持续。",
+             content_hash="t2"),
+    Document(id="copy", path="copy", title="台风烟花登陆浙江", text="台风烟花今天在浙江舟山登陆，带来强降雨和大风。",
+             content_hash="t1"),
+    Document(id="stocks", path="stocks", title="股市收盘上涨", text="沪深股市今天收盘上涨，券商板块领涨。", content_hash="s1"),
+    Document(id="rain", path="rain", title="北方强降雨", text="北方多地出现强降雨，气象台发布预警。", content_hash="r1"),
+]
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    location = tmp_path_factory.mktemp("similar") / "index"
+    with IndexWriter(location) as writer:
+        for doc in DOCS:
+            writer.add(doc)
+    return location
+
+
+@pytest.fixture(scope="module")
+def index(index_dir: Path) -> Iterator[SearchIndex]:
+    with open_index(index_dir) as opened:
+        yield opened
+
+
+def test_similar_ranks_the_same_story_first(index: SearchIndex) -> None:
+    hits = index.similar("typhoon1")
+    assert hits[0].id == "typhoon2"
+    assert hits[-1].id == "stocks"  # shares only 今天
+
+
+def test_similar_leaves_out_the_article_and_its_copies(index: SearchIndex) -> None:
+    assert {"typhoon1", "copy"}.isdisjoint(h.id for h in index.similar("typhoon1"))
+
+
+def test_similar_limit(index: SearchIndex) -> None:
+    assert len(index.similar("typhoon1", limit=1)) == 1
+    with pytest.raises(InvalidArgumentError):
+        index.similar("typhoon1", limit=0)
+
+
+def test_similar_unknown_id(index: SearchIndex) -> None:
+    with pytest.raises(DocumentNotFoundError, match="no document with id 'nope'"):
+        index.similar("nope")
+
+
+def test_cli_similar(index_dir: Path) -> None:
+    runner = CliRunner(env={"ZHSEARCH_INDEX": None})
+    result = runner.invoke(cli, ["similar", "typhoon1", "--index", str(index_dir), "--limit", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["id"] == "typhoon1" and [h["id"] for h in data["hits"]] == ["typhoon2"]
+    text = runner.invoke(cli, ["similar", "typhoon1", "--index", str(index_dir), "--limit", "1"])
+    assert text.stdout.startswith("1. ") and "id: typhoon2" in text.stdout
+    missing = runner.invoke(cli, ["similar", "nope", "--index", str(index_dir)])
+    assert missing.exit_code == 1
+    assert missing.stderr.startswith("Error: no document with id 'nope'")
+
+
+def test_http_similar(index: SearchIndex) -> None:
+    client = create_app({"INDEX": index, "TESTING": True}).test_client()
+    data = client.get("/api/similar/typhoon1?limit=2").get_json()
+    assert data["id"] == "typhoon1" and data["hits"][0]["id"] == "typhoon2" and len(data["hits"]) <= 2
+    assert client.get("/api/similar/nope").status_code == 404
+    assert client.get("/api/similar/typhoon1?limit=0").status_code == 400
