@@ -13,7 +13,7 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh import scoring, sorting
+from whoosh import collectors, scoring, sorting
 from whoosh.index import IndexError as WhooshIndexError
 
 from .analysis import ANALYZER_VERSION, AnalyzerConfig
@@ -23,6 +23,7 @@ from .errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgume
 from .facets import FacetIndex
 from .query import DATE_HELP, ParsedQuery, QueryBuilder, parse_period
 from .snippets import highlight, snippet
+from .suggest import MAX_SUGGESTIONS, Vocabulary, other_script, suggestions
 from .store import CURRENT, current_generation, disk_size, read_manifest
 
 MAX_LIMIT = 100
@@ -30,6 +31,7 @@ MAX_PAGE = 1000
 SORTS = ("relevance", "newest", "oldest")
 _NO_DATE = 2**63
 SIMILAR_TERMS = 12
+SUGGEST_BELOW = 3  # fewer hits than this: the page suggests other queries
 
 
 def _document(stored: dict[str, Any]) -> Document:
@@ -69,6 +71,7 @@ class SearchIndex:
         self._stats_cache: tuple[Path | None, IndexStats] | None = None
         self._facet_cache: tuple[Path | None, FacetIndex] | None = None
         self._dup_cache: tuple[Path | None, DuplicateGroups] | None = None
+        self._vocab_cache: tuple[Path | None, Vocabulary] | None = None
         self.config = AnalyzerConfig()
         self._builder = QueryBuilder(self.config)
         self._load()
@@ -199,7 +202,7 @@ class SearchIndex:
             want = page * limit
             fetch = want if groups is None or not groups.members else want * 3
             while True:
-                results = searcher.search(parsed.query, limit=fetch, **options)
+                results = _run(searcher, parsed.query, fetch, **options)
                 ranked = list(results)
                 if groups is None:
                     break
@@ -214,6 +217,7 @@ class SearchIndex:
             total = len(docset) if groups is None else groups.count(docset)
             counts = self._facets(searcher).counts(docset) if facets else {}
             explanation = _explain(parsed, searcher, total) if explain else None
+            tips = self._suggest(searcher, query, parsed, options, total) if total < SUGGEST_BELOW and query.strip() else ()
             hits = []
             for hit in ranked[(page - 1) * limit : want]:
                 doc = _document(hit.fields())
@@ -242,6 +246,7 @@ class SearchIndex:
             warnings=tuple(warnings),
             explain=explanation,
             total_counting="documents" if groups is None else "groups",
+            suggestions=tips,
         )
 
     def _facets(self, searcher: Any) -> FacetIndex:
@@ -295,6 +300,32 @@ class SearchIndex:
                 )
             return tuple(hits[:limit])
 
+    def _suggest(
+        self, searcher: Any, query: str, parsed: ParsedQuery, options: dict[str, Any], total: int
+    ) -> tuple[str, ...]:
+        """Other spellings (pinyin, close words, the other script) that find more, same filters."""
+        cached = self._vocab_cache
+        if cached is None or cached[0] != self._generation:
+            cached = (self._generation, Vocabulary.from_reader(searcher.reader()))
+            self._vocab_cache = cached
+        terms = [] if parsed.any_term else [
+            c.text for g in parsed.groups for c in g if not c.negated and c.group is None and not c.phrase
+        ]
+        candidates = suggestions(query, terms, cached[1])
+        alternative = other_script(query)  # finds more only in an index that does not fold scripts
+        if alternative and alternative not in candidates:
+            candidates.append(alternative)
+        found: list[str] = []
+        for candidate in candidates:
+            if len(found) == MAX_SUGGESTIONS:
+                break
+            q = self._builder.parse(candidate).query
+            # scored_length, not len(): Whoosh's len() ignores a filter that allows no document.
+            more = searcher.search(q, limit=total + 1, filter=options.get("filter"), mask=options.get("mask"))
+            if more.scored_length() > total:
+                found.append(candidate)
+        return tuple(found)
+
     def _duplicates(self, searcher: Any) -> DuplicateGroups:
         """The duplicate groups of the live generation, computed on first use."""
         cached = self._dup_cache
@@ -307,7 +338,9 @@ class SearchIndex:
         """The ids of every document ``query`` matches, unranked (for checks and tools)."""
         parsed = self._builder.parse(query)
         with self._ix.searcher() as searcher:
-            results = searcher.search(parsed.query, limit=None, scored=False)
+            results = searcher.search(
+                parsed.query, limit=None, scored=False, filter=parsed.filters.query(), mask=parsed.filters.mask()
+            )
             return {hit["id"] for hit in results}
 
     def document(self, doc_id: str) -> Document:
@@ -382,6 +415,38 @@ def _date_bound(value: date | str) -> tuple[datetime, datetime] | None:
         start = datetime(value.year, value.month, value.day)
         return start, start + timedelta(days=1)
     return parse_period(str(value))
+
+
+class _TopCollector(collectors.TopCollector):  # type: ignore[misc]
+    """Whoosh's top-N collector that also keeps every matched docnum (for totals and facets).
+
+    Whoosh's own finds them by running the query a second time; keeping them while collecting
+    costs a set insertion per match instead.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit=limit, usequality=False, replace=0)  # no shortcuts: see every match
+
+    def _collect(self, global_docnum: int, score: float) -> Any:
+        self.docset.add(global_docnum)
+        return super()._collect(global_docnum, score)
+
+    def all_ids(self) -> set[int]:
+        return set(self.docset)
+
+    def results(self) -> Any:
+        results = super().results()
+        results.docset = self.docset
+        return results
+
+
+def _run(searcher: Any, query: Any, limit: int, *, filter: Any = None, mask: Any = None,
+         sortedby: Any = None) -> Any:
+    """``searcher.search`` whose results know every matched docnum without searching twice."""
+    child = collectors.SortingCollector(sortedby, limit=limit) if sortedby is not None else _TopCollector(limit)
+    collector = collectors.FilterCollector(child, allow=filter, restrict=mask) if filter or mask else child
+    searcher.search_with_collector(query, collector)
+    return collector.results()
 
 
 class _DateKey(sorting.FacetType):  # type: ignore[misc]

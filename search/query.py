@@ -251,6 +251,9 @@ class QueryBuilder:
                 level.negate_next = level.join_next = False
                 continue
             if field_term is not None and field_term.group(2).lower() in TERM_FIELDS:
+                if not field_term.group(3).strip('"').strip():
+                    warnings.append(f"ignored “{field_term.group(2)}:”: it has no value")
+                    continue
                 clause = Clause(field_term.group(3), negated=clause.negated, title_only=True)
             if clause.text.startswith('"'):
                 if not clause.text.endswith('"') or len(clause.text) == 1:

@@ -18,7 +18,10 @@ from .normalize import Normalized, normalize
 SNIPPET_TARGET = 120
 SNIPPET_MAX = 160
 ELLIPSIS = "…"
-_SENTENCE_END = re.compile(r"[。！？；!?;…]+[”’」』）)\"']*|\n+")
+# A sentence ends at 。！？；… (and ！？；), at Western .!?; followed by a space or the end, or at a
+# line break; closing quotes and brackets stay with the sentence they close.
+_SENTENCE_END = re.compile(r"(?:[。！？；…]+|\.{3}|[.!?;]+(?=\s|$))[”’」』）)\"']*|\n+")
+_CLAUSE_END = re.compile(r"[，、：,:]\s*|\s+")
 _WORDCHAR = f"[^\\W_{_CJK}]"
 _WHITESPACE = re.compile(r"\s+")
 
@@ -109,11 +112,12 @@ def snippet(text: str, needles: Iterable[str], *, simplify: bool = True) -> str:
         else:
             break
     if end - start > SNIPPET_MAX:
-        # One long sentence: a window around its first match (or its start).
+        # One long sentence: a window around its first match (or its start), cut between words.
         first = next((a for a, b in spans if start <= a < end), start)
-        start = max(start, min(first - SNIPPET_TARGET // 3, end - SNIPPET_MAX))
-        end = min(end, start + SNIPPET_MAX)
-        start, end = _avoid_splitting(text, spans, start, end)
+        lo = max(start, min(first - SNIPPET_TARGET // 3, end - SNIPPET_MAX))
+        hi = min(end, lo + SNIPPET_MAX)
+        lo, hi = _word_window(text, spans, start, end, lo, hi, simplify=simplify)
+        start, end = lo, hi
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
@@ -124,15 +128,44 @@ def snippet(text: str, needles: Iterable[str], *, simplify: bool = True) -> str:
     return prefix + body + suffix
 
 
-def _avoid_splitting(text: str, spans: list[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
-    """Move window edges off the middle of a match and of Latin words."""
+def _word_window(
+    text: str, spans: list[tuple[int, int]], s_start: int, s_end: int, lo: int, hi: int, *, simplify: bool
+) -> tuple[int, int]:
+    """Move the window [lo, hi) of the sentence [s_start, s_end) to cut points between words.
+
+    A clause mark (，、： or a space) near an edge is preferred; otherwise a jieba word boundary;
+    a match is never cut.
+    """
     for s, e in spans:
-        if s < start < e:
-            start = s
-        if s < end < e:
-            end = e
-    while 0 < start < len(text) and re.match(_WORDCHAR, text[start - 1]) and re.match(_WORDCHAR, text[start]) and not re.match(f"[{_CJK}]", text[start]):
-        start += 1
-    while 0 < end < len(text) and re.match(_WORDCHAR, text[end - 1]) and re.match(_WORDCHAR, text[end]) and not re.match(f"[{_CJK}]", text[end]):
-        end += 1
-    return start, end
+        if s < lo < e:
+            lo = s
+        if s < hi < e:
+            hi = e
+    inside: set[int] = set()
+    for s, e in _word_spans(text[s_start:s_end], simplify):
+        inside.update(range(s_start + s + 1, s_start + e))
+    for s, e in spans:
+        inside.update(range(s + 1, e))
+    clauses = [m.end() + s_start for m in _CLAUSE_END.finditer(text[s_start:s_end])]
+    near_lo = [c for c in clauses if lo <= c <= lo + SNIPPET_TARGET // 4 and c not in inside]
+    if lo > s_start:
+        if near_lo:
+            lo = near_lo[0]
+        else:
+            while lo < hi and lo in inside:
+                lo += 1
+    near_hi = [c for c in clauses if hi - SNIPPET_TARGET // 4 <= c <= hi and c > lo and c not in inside]
+    if hi < s_end:
+        if near_hi:
+            hi = near_hi[-1]
+        else:
+            while hi > lo and hi in inside:
+                hi -= 1
+    return lo, hi
+
+
+def _word_spans(sentence: str, simplify: bool) -> list[tuple[int, int]]:
+    from .analysis import AnalyzerConfig, WordTokenizer
+
+    tokenizer = WordTokenizer(AnalyzerConfig(simplify=simplify))
+    return [(t.startchar, t.endchar) for t in tokenizer(sentence, chars=True)]

@@ -80,7 +80,9 @@ def test_category_term_matches_categories_and_tags(index: SearchIndex) -> None:
 
 def test_tag_term_matches_tags_only(index: SearchIndex) -> None:
     assert ids(index.search("碳中和 tag:环境")) == {"zb1", "zb2"}
-    assert ids(index.search("碳中和 tag:财经")) == set()
+    page = index.search("碳中和 tag:财经")  # a filter that allows no document at all
+    assert ids(page) == set() and page.total == 0 and page.facets["source"] == {}
+    assert index.search("碳中和 tag:财经", sort="newest", dedup=False).total == 0
 
 
 def test_title_term_restricts_a_term_to_the_title(index: SearchIndex) -> None:
@@ -104,10 +106,11 @@ def test_unknown_field_names_are_plain_terms(index: SearchIndex) -> None:
     assert page.total == 0 and page.warnings == ()
 
 
-def test_field_term_without_a_value_is_a_warning(index: SearchIndex) -> None:
-    page = index.search("碳中和 source:")
+@pytest.mark.parametrize("name", ["source", "title", "date"])
+def test_field_term_without_a_value_is_a_warning(index: SearchIndex, name: str) -> None:
+    page = index.search(f"碳中和 {name}:")
     assert page.total == 6
-    assert page.warnings == ("ignored “source:”: it has no value",)
+    assert page.warnings == (f"ignored “{name}:”: it has no value",)
 
 
 # -- dates ---------------------------------------------------------------------------------------
@@ -271,3 +274,8 @@ def test_http_bad_sort_is_a_400_and_bad_dates_are_warnings(client: FlaskClient) 
     assert response.get_json()["error"]["code"] == "invalid_argument"
     data = client.get("/api/search?q=碳中和&since=2020-13").get_json()
     assert data["total"] == 6 and len(data["warnings"]) == 1
+
+
+def test_matching_ids_apply_field_terms(index: SearchIndex) -> None:
+    assert index.matching_ids("碳中和 source:联合早报") == {"zb1", "zb2"}
+    assert index.matching_ids("碳中和 tag:财经") == set()

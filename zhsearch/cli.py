@@ -150,6 +150,8 @@ def search_command(query: tuple[str, ...], index_dir: Path, limit: int, page: in
         click.echo(f"Note: {warning}", err=True)
     if result.total == 0:
         click.echo(f"No results for {text!r}.")
+        if result.suggestions:
+            click.echo("Try: " + ", ".join(result.suggestions))
         return
     noun = "result" if result.total == 1 else "results"
     if not result.hits:
