@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import html
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -223,7 +222,7 @@ def clean_body(body: str, *, title: str | None = None) -> CleanBody:
     else:
         markup = _markdown_to_html(body)
     paragraphs, heading = _html_to_paragraphs(markup)
-    paragraphs = [p for p in (_tidy(_markdown_residue(html.unescape(p))) for p in paragraphs) if p]
+    paragraphs = [p for p in (_tidy(_markdown_residue(p)) for p in paragraphs) if p]
     removed: list[str] = []
     paragraphs = _drop_boilerplate(paragraphs, removed)
     paragraphs = _drop_repeated_title(paragraphs, [t for t in (title, heading, preamble_title) if t])

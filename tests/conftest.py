@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from indexer import IndexReport, build_index
-from search import SearchIndex
+from search import IndexWriter, SearchIndex, open_index
 from web import create_app
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -92,3 +92,20 @@ def shared_corpus() -> Path:
     if not (SHARED_CORPUS / "samples").is_dir():
         pytest.skip(f"the shared corpus is not available at {SHARED_CORPUS}")
     return SHARED_CORPUS
+
+
+@pytest.fixture(scope="module")
+def docs_index_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the requesting test module's ``DOCS`` (a list of search.Document)."""
+    location = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]) / "index"
+    with IndexWriter(location) as writer:
+        for doc in request.module.DOCS:
+            writer.add(doc)
+    return location
+
+
+@pytest.fixture(scope="module")
+def docs_index(docs_index_dir: Path) -> Iterator[SearchIndex]:
+    """The index of the module's ``DOCS``, opened."""
+    with open_index(docs_index_dir) as opened:
+        yield opened

@@ -97,3 +97,9 @@ def test_table_rows_become_lines_in_html_and_markdown() -> None:
     assert clean_body(html_table).text == "华东 5.1%\n\n华南 4.8%"
     markdown_table = "| 地区 | 增速 |\n| --- | --- |\n| 华东 | 5.1% |\n"
     assert clean_body(markdown_table).text == "地区 增速\n\n华东 5.1%"
+
+
+def test_entities_are_decoded_once_so_escaped_markup_stays_literal() -> None:
+    from indexer.clean import clean_body
+
+    assert clean_body("<p>写作 &amp;lt;b&amp;gt; 表示 &lt;b&gt;，花括号 &#123;x&#125;</p>").text == "写作 &lt;b&gt; 表示 <b>，花括号 {x}"

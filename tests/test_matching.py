@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from search import Document, IndexWriter, SearchIndex, open_index
+from search import Document, SearchIndex, open_index
 from search.normalize import fold, script_variants
 from web import create_app
 from zhsearch.cli import cli
@@ -21,18 +21,13 @@ DOCS = [
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    location = tmp_path_factory.mktemp("matching") / "index"
-    with IndexWriter(location) as writer:
-        for doc in DOCS:
-            writer.add(doc)
-    return location
+def index_dir(docs_index_dir: Path) -> Path:
+    return docs_index_dir
 
 
-@pytest.fixture()
-def index(index_dir: Path) -> SearchIndex:
-    with open_index(index_dir) as opened:
-        yield opened
+@pytest.fixture(scope="module")
+def index(docs_index: SearchIndex) -> SearchIndex:
+    return docs_index
 
 
 @pytest.mark.parametrize(

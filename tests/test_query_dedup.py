@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from search import Document, Duplicate, IndexWriter, SearchIndex, open_index
+from search import Document, Duplicate, SearchIndex
 from search.duplicates import DuplicateGroups
 from web import create_app
 from zhsearch.cli import cli
@@ -38,18 +37,13 @@ DOCS = [
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    location = tmp_path_factory.mktemp("dedup") / "index"
-    with IndexWriter(location) as writer:
-        for doc in DOCS:
-            writer.add(doc)
-    return location
+def index_dir(docs_index_dir: Path) -> Path:
+    return docs_index_dir
 
 
 @pytest.fixture(scope="module")
-def index(index_dir: Path) -> Iterator[SearchIndex]:
-    with open_index(index_dir) as opened:
-        yield opened
+def index(docs_index: SearchIndex) -> SearchIndex:
+    return docs_index
 
 
 def test_exact_and_near_copies_collapse_into_one_hit(index: SearchIndex) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -35,18 +34,13 @@ DOCS = [
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    location = tmp_path_factory.mktemp("filters") / "index"
-    with IndexWriter(location) as writer:
-        for doc in DOCS:
-            writer.add(doc)
-    return location
+def index_dir(docs_index_dir: Path) -> Path:
+    return docs_index_dir
 
 
 @pytest.fixture(scope="module")
-def index(index_dir: Path) -> Iterator[SearchIndex]:
-    with open_index(index_dir) as opened:
-        yield opened
+def index(docs_index: SearchIndex) -> SearchIndex:
+    return docs_index
 
 
 def ids(page: object) -> set[str]:
