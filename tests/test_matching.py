@@ -20,32 +20,22 @@ DOCS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def index_dir(docs_index_dir: Path) -> Path:
-    return docs_index_dir
-
-
-@pytest.fixture(scope="module")
-def index(docs_index: SearchIndex) -> SearchIndex:
-    return docs_index
-
-
 @pytest.mark.parametrize(
     "query",
     ["軟體", "软件", "臺灣", "台湾", "資訊", "资讯", "瞭解", "了解"],
 )
-def test_traditional_and_simplified_spellings_find_each_other(index: SearchIndex, query: str) -> None:
+def test_traditional_and_simplified_spellings_find_each_other(docs_index: SearchIndex, query: str) -> None:
     expected = {"tw", "cn"} if query not in ("臺灣", "台湾") else {"tw"}
-    assert index.matching_ids(query) == expected
+    assert docs_index.matching_ids(query) == expected
 
 
-def test_the_typed_spelling_ranks_first(index: SearchIndex) -> None:
-    assert [h.id for h in index.search("软件").hits][0] == "cn"
-    assert [h.id for h in index.search("軟體").hits][0] == "tw"
+def test_the_typed_spelling_ranks_first(docs_index: SearchIndex) -> None:
+    assert [h.id for h in docs_index.search("软件").hits][0] == "cn"
+    assert [h.id for h in docs_index.search("軟體").hits][0] == "tw"
 
 
-def test_highlight_marks_the_original_spelling(index: SearchIndex) -> None:
-    hit = next(h for h in index.search("软件").hits if h.id == "tw")
+def test_highlight_marks_the_original_spelling(docs_index: SearchIndex) -> None:
+    hit = next(h for h in docs_index.search("软件").hits if h.id == "tw")
     assert "<mark>軟體</mark>" in hit.snippet and "<mark>軟體</mark>" in hit.title_html
 
 
@@ -55,33 +45,33 @@ def test_character_fold_is_context_free() -> None:
     assert script_variants("資訊")[0] == "资讯"
 
 
-def test_function_words_do_not_break_phrases_or_recall(index: SearchIndex) -> None:
-    assert index.matching_ids('"碳中和的目标"') == {"goal"}
-    assert index.matching_ids("的") == {"tw", "cn", "goal"}
+def test_function_words_do_not_break_phrases_or_recall(docs_index: SearchIndex) -> None:
+    assert docs_index.matching_ids('"碳中和的目标"') == {"goal"}
+    assert docs_index.matching_ids("的") == {"tw", "cn", "goal"}
 
 
-def test_explain_in_the_api_names_what_matched_nothing(index: SearchIndex) -> None:
-    page = index.search("软件 火星", explain=True)
+def test_explain_in_the_api_names_what_matched_nothing(docs_index: SearchIndex) -> None:
+    page = docs_index.search("软件 火星", explain=True)
     assert page.total == 0
     assert page.explain is not None
     assert page.explain["unmatched"] == ["火星"]
     first = page.explain["clauses"][0]
     assert first["matches"] == 2 and first["variants"] == ["软件", "软体"]
     assert first["characters"]["tokens"][0] == ["软", "件"]
-    assert "explain" not in index.search("软件").to_dict()
+    assert "explain" not in docs_index.search("软件").to_dict()
 
 
-def test_explain_over_http(index_dir: Path) -> None:
-    with open_index(index_dir) as opened:
+def test_explain_over_http(docs_index_dir: Path) -> None:
+    with open_index(docs_index_dir) as opened:
         client = create_app({"INDEX": opened}).test_client()
         body = client.get("/api/search", query_string={"q": "软件 火星", "explain": "1"}).get_json()
     assert body["explain"]["unmatched"] == ["火星"]
 
 
-def test_explain_on_the_command_line(index_dir: Path) -> None:
-    result = CliRunner().invoke(cli, ["search", "软件", "火星", "--explain", "--index", str(index_dir)])
+def test_explain_on_the_command_line(docs_index_dir: Path) -> None:
+    result = CliRunner().invoke(cli, ["search", "软件", "火星", "--explain", "--index", str(docs_index_dir)])
     assert result.exit_code == 0
     assert "  term '火星': 0 documents" in result.stdout
     assert "  matched nothing: 火星" in result.stdout
-    as_json = CliRunner().invoke(cli, ["search", "软件", "--explain", "--json", "--index", str(index_dir)])
+    as_json = CliRunner().invoke(cli, ["search", "软件", "--explain", "--json", "--index", str(docs_index_dir)])
     assert json.loads(as_json.stdout)["explain"]["clauses"][0]["matches"] == 2

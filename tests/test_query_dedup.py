@@ -36,18 +36,8 @@ DOCS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def index_dir(docs_index_dir: Path) -> Path:
-    return docs_index_dir
-
-
-@pytest.fixture(scope="module")
-def index(docs_index: SearchIndex) -> SearchIndex:
-    return docs_index
-
-
-def test_exact_and_near_copies_collapse_into_one_hit(index: SearchIndex) -> None:
-    page = index.search("疫苗", sort="oldest")
+def test_exact_and_near_copies_collapse_into_one_hit(docs_index: SearchIndex) -> None:
+    page = docs_index.search("疫苗", sort="oldest")
     assert [h.id for h in page.hits] == ["zb", "far", "other", "unknown1", "unknown2"]
     assert page.total == 5 and page.total_counting == "groups"
     assert page.hits[0].duplicates == (
@@ -57,39 +47,39 @@ def test_exact_and_near_copies_collapse_into_one_hit(index: SearchIndex) -> None
     assert all(h.duplicates == () for h in page.hits[1:])
 
 
-def test_the_best_ranked_copy_leads_its_group(index: SearchIndex) -> None:
-    page = index.search("疫苗", sort="newest")
+def test_the_best_ranked_copy_leads_its_group(docs_index: SearchIndex) -> None:
+    page = docs_index.search("疫苗", sort="newest")
     leader = next(h for h in page.hits if h.duplicates)
     assert leader.id == "near"
     assert [d.id for d in leader.duplicates] == ["zb", "sina"]
 
 
-def test_only_copies_that_match_are_listed(index: SearchIndex) -> None:
-    page = index.search("接种 开始了")
+def test_only_copies_that_match_are_listed(docs_index: SearchIndex) -> None:
+    page = docs_index.search("接种 开始了")
     assert [h.id for h in page.hits] == ["near"] and page.hits[0].duplicates == ()
 
 
-def test_facets_still_count_documents(index: SearchIndex) -> None:
-    page = index.search("疫苗")
+def test_facets_still_count_documents(docs_index: SearchIndex) -> None:
+    page = docs_index.search("疫苗")
     assert page.facets["source"] == {"中央社": 1, "新浪财经": 1, "联合早报": 1}
     assert page.to_dict()["facet_counting"] == "documents"
 
 
-def test_dedup_off_lists_every_copy(index: SearchIndex) -> None:
-    page = index.search("疫苗", dedup=False, sort="oldest")
+def test_dedup_off_lists_every_copy(docs_index: SearchIndex) -> None:
+    page = docs_index.search("疫苗", dedup=False, sort="oldest")
     assert [h.id for h in page.hits] == [d.id for d in DOCS]
     assert page.total == 7 and page.total_counting == "documents"
     assert all(h.duplicates == () for h in page.hits)
 
 
-def test_pages_of_groups(index: SearchIndex) -> None:
-    pages = [index.search("疫苗", sort="oldest", limit=2, page=p) for p in (1, 2, 3, 4)]
+def test_pages_of_groups(docs_index: SearchIndex) -> None:
+    pages = [docs_index.search("疫苗", sort="oldest", limit=2, page=p) for p in (1, 2, 3, 4)]
     assert [[h.id for h in p.hits] for p in pages] == [["zb", "far"], ["other", "unknown1"], ["unknown2"], []]
     assert {p.total for p in pages} == {5} and pages[0].pages == 3
 
 
-def test_json_form(index: SearchIndex) -> None:
-    data = index.search("疫苗", sort="oldest", limit=1).to_dict()
+def test_json_form(docs_index: SearchIndex) -> None:
+    data = docs_index.search("疫苗", sort="oldest", limit=1).to_dict()
     assert data["total_counting"] == "groups"
     assert data["hits"][0]["duplicates"] == [
         {"id": "sina", "title": "疫苗接种开始", "source": "新浪财经", "date": "2021-03-02T00:00:00+00:00"},
@@ -97,9 +87,9 @@ def test_json_form(index: SearchIndex) -> None:
     ]
 
 
-def test_cli_no_dedup(index_dir: Path) -> None:
+def test_cli_no_dedup(docs_index_dir: Path) -> None:
     runner = CliRunner(env={"ZHSEARCH_INDEX": None})
-    args = ["search", "疫苗", "--index", str(index_dir), "--sort", "oldest"]
+    args = ["search", "疫苗", "--index", str(docs_index_dir), "--sort", "oldest"]
     grouped = runner.invoke(cli, args)
     assert grouped.exit_code == 0
     assert "5 results for '疫苗'" in grouped.stdout
@@ -108,8 +98,8 @@ def test_cli_no_dedup(index_dir: Path) -> None:
     assert json.loads(flat.stdout)["total"] == 7
 
 
-def test_http_dedup_parameter(index: SearchIndex) -> None:
-    client = create_app({"INDEX": index, "TESTING": True}).test_client()
+def test_http_dedup_parameter(docs_index: SearchIndex) -> None:
+    client = create_app({"INDEX": docs_index, "TESTING": True}).test_client()
     assert client.get("/api/search?q=疫苗").get_json()["total"] == 5
     data = client.get("/api/search?q=疫苗&dedup=false").get_json()
     assert (data["total"], data["total_counting"]) == (7, "documents")

@@ -33,16 +33,6 @@ DOCS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def index_dir(docs_index_dir: Path) -> Path:
-    return docs_index_dir
-
-
-@pytest.fixture(scope="module")
-def index(docs_index: SearchIndex) -> SearchIndex:
-    return docs_index
-
-
 def ids(page: object) -> set[str]:
     return {h.id for h in page.hits}  # type: ignore[attr-defined]
 
@@ -50,59 +40,59 @@ def ids(page: object) -> set[str]:
 # -- query-language field terms -------------------------------------------------------------------
 
 
-def test_source_term_restricts_the_results(index: SearchIndex) -> None:
-    page = index.search("碳中和 source:联合早报")
+def test_source_term_restricts_the_results(docs_index: SearchIndex) -> None:
+    page = docs_index.search("碳中和 source:联合早报")
     assert ids(page) == {"zb1", "zb2"} and page.total == 2 and page.warnings == ()
 
 
-def test_source_term_with_a_fullwidth_colon(index: SearchIndex) -> None:
-    assert ids(index.search("碳中和 source：新浪财经")) == {"sn1", "sn2"}
+def test_source_term_with_a_fullwidth_colon(docs_index: SearchIndex) -> None:
+    assert ids(docs_index.search("碳中和 source：新浪财经")) == {"sn1", "sn2"}
 
 
-def test_two_source_terms_mean_either(index: SearchIndex) -> None:
-    assert ids(index.search("碳中和 source:联合早报 source:中央社")) == {"zb1", "zb2", "cna"}
+def test_two_source_terms_mean_either(docs_index: SearchIndex) -> None:
+    assert ids(docs_index.search("碳中和 source:联合早报 source:中央社")) == {"zb1", "zb2", "cna"}
 
 
-def test_excluded_source(index: SearchIndex) -> None:
-    assert ids(index.search("碳中和 -source:新浪财经")) == {"zb1", "zb2", "cna", "nod"}
+def test_excluded_source(docs_index: SearchIndex) -> None:
+    assert ids(docs_index.search("碳中和 -source:新浪财经")) == {"zb1", "zb2", "cna", "nod"}
 
 
-def test_category_term_matches_categories_and_tags(index: SearchIndex) -> None:
-    assert ids(index.search("碳中和 category:财经")) == {"zb2", "sn1", "sn2"}
-    assert ids(index.search("碳中和 category:环境")) == {"zb1", "zb2"}
+def test_category_term_matches_categories_and_tags(docs_index: SearchIndex) -> None:
+    assert ids(docs_index.search("碳中和 category:财经")) == {"zb2", "sn1", "sn2"}
+    assert ids(docs_index.search("碳中和 category:环境")) == {"zb1", "zb2"}
 
 
-def test_tag_term_matches_tags_only(index: SearchIndex) -> None:
-    assert ids(index.search("碳中和 tag:环境")) == {"zb1", "zb2"}
-    page = index.search("碳中和 tag:财经")  # a filter that allows no document at all
+def test_tag_term_matches_tags_only(docs_index: SearchIndex) -> None:
+    assert ids(docs_index.search("碳中和 tag:环境")) == {"zb1", "zb2"}
+    page = docs_index.search("碳中和 tag:财经")  # a filter that allows no document at all
     assert ids(page) == set() and page.total == 0 and page.facets["source"] == {}
-    assert index.search("碳中和 tag:财经", sort="newest", dedup=False).total == 0
+    assert docs_index.search("碳中和 tag:财经", sort="newest", dedup=False).total == 0
 
 
-def test_title_term_restricts_a_term_to_the_title(index: SearchIndex) -> None:
-    assert ids(index.search("新加坡")) == {"zb1", "zb2"}
-    assert ids(index.search("title:新加坡")) == {"zb1"}
-    assert ids(index.search('title:"电动车销量"')) == {"zb2"}
+def test_title_term_restricts_a_term_to_the_title(docs_index: SearchIndex) -> None:
+    assert ids(docs_index.search("新加坡")) == {"zb1", "zb2"}
+    assert ids(docs_index.search("title:新加坡")) == {"zb1"}
+    assert ids(docs_index.search('title:"电动车销量"')) == {"zb2"}
 
 
-def test_title_term_finds_traditional_titles(index: SearchIndex) -> None:
-    assert ids(index.search("title:台湾")) == {"cna"}
+def test_title_term_finds_traditional_titles(docs_index: SearchIndex) -> None:
+    assert ids(docs_index.search("title:台湾")) == {"cna"}
 
 
-def test_a_filter_alone_lists_its_documents_newest_first(index: SearchIndex) -> None:
-    page = index.search("source:联合早报")
+def test_a_filter_alone_lists_its_documents_newest_first(docs_index: SearchIndex) -> None:
+    page = docs_index.search("source:联合早报")
     assert [h.id for h in page.hits] == ["zb2", "zb1"] and page.warnings == ()
 
 
-def test_unknown_field_names_are_plain_terms(index: SearchIndex) -> None:
-    page = index.search("foo:碳中和", explain=True)
+def test_unknown_field_names_are_plain_terms(docs_index: SearchIndex) -> None:
+    page = docs_index.search("foo:碳中和", explain=True)
     assert page.explain is not None and [c["text"] for c in page.explain["clauses"]] == ["foo:碳中和"]
     assert page.total == 0 and page.warnings == ()
 
 
 @pytest.mark.parametrize("name", ["source", "title", "date"])
-def test_field_term_without_a_value_is_a_warning(index: SearchIndex, name: str) -> None:
-    page = index.search(f"碳中和 {name}:")
+def test_field_term_without_a_value_is_a_warning(docs_index: SearchIndex, name: str) -> None:
+    page = docs_index.search(f"碳中和 {name}:")
     assert page.total == 6
     assert page.warnings == (f"ignored “{name}:”: it has no value",)
 
@@ -124,14 +114,14 @@ def test_field_term_without_a_value_is_a_warning(index: SearchIndex, name: str) 
         ("碳中和 since:2020-09 until:2021-04-10", {"zb2", "sn1"}),
     ],
 )
-def test_date_terms(index: SearchIndex, query: str, expected: set[str]) -> None:
-    page = index.search(query)
+def test_date_terms(docs_index: SearchIndex, query: str, expected: set[str]) -> None:
+    page = docs_index.search(query)
     assert ids(page) == expected and page.warnings == ()
 
 
 @pytest.mark.parametrize("value", ["2020-13", "2020-02-30", "yesterday", "2020-08..soon", ".."])
-def test_malformed_dates_are_warnings_and_the_filter_is_ignored(index: SearchIndex, value: str) -> None:
-    page = index.search(f"碳中和 date:{value}")
+def test_malformed_dates_are_warnings_and_the_filter_is_ignored(docs_index: SearchIndex, value: str) -> None:
+    page = docs_index.search(f"碳中和 date:{value}")
     assert page.total == 6
     assert page.warnings == (f"ignored “date:{value}”: not a date (use YYYY, YYYY-MM or YYYY-MM-DD, or FROM..TO)",)
 
@@ -139,54 +129,54 @@ def test_malformed_dates_are_warnings_and_the_filter_is_ignored(index: SearchInd
 # -- API parameters ------------------------------------------------------------------------------
 
 
-def test_api_filters_match_the_field_terms(index: SearchIndex) -> None:
-    assert ids(index.search("碳中和", source="联合早报")) == {"zb1", "zb2"}
-    assert ids(index.search("碳中和", source=["联合早报", "中央社"])) == {"zb1", "zb2", "cna"}
-    assert ids(index.search("碳中和", category="财经", tag="股市")) == {"sn2"}
-    assert ids(index.search("碳中和", since=date(2021, 4, 2))) == {"sn1", "sn2"}
-    assert ids(index.search("碳中和", until="2020-08-31")) == {"zb1", "cna"}
-    assert ids(index.search("碳中和", since="2020-09", until=date(2021, 4, 2))) == {"zb2", "sn1"}
-    assert ids(index.search("碳中和", month="2021-04")) == {"sn1", "sn2"}
+def test_api_filters_match_the_field_terms(docs_index: SearchIndex) -> None:
+    assert ids(docs_index.search("碳中和", source="联合早报")) == {"zb1", "zb2"}
+    assert ids(docs_index.search("碳中和", source=["联合早报", "中央社"])) == {"zb1", "zb2", "cna"}
+    assert ids(docs_index.search("碳中和", category="财经", tag="股市")) == {"sn2"}
+    assert ids(docs_index.search("碳中和", since=date(2021, 4, 2))) == {"sn1", "sn2"}
+    assert ids(docs_index.search("碳中和", until="2020-08-31")) == {"zb1", "cna"}
+    assert ids(docs_index.search("碳中和", since="2020-09", until=date(2021, 4, 2))) == {"zb2", "sn1"}
+    assert ids(docs_index.search("碳中和", month="2021-04")) == {"sn1", "sn2"}
 
 
-def test_api_filters_combine_with_field_terms(index: SearchIndex) -> None:
-    assert ids(index.search("碳中和 source:新浪财经", since="2021-04-10")) == {"sn2"}
+def test_api_filters_combine_with_field_terms(docs_index: SearchIndex) -> None:
+    assert ids(docs_index.search("碳中和 source:新浪财经", since="2021-04-10")) == {"sn2"}
 
 
-def test_malformed_api_dates_are_warnings(index: SearchIndex) -> None:
-    page = index.search("碳中和", since="2020-13", month="2021")
+def test_malformed_api_dates_are_warnings(docs_index: SearchIndex) -> None:
+    page = docs_index.search("碳中和", since="2020-13", month="2021")
     assert page.total == 6
     assert len(page.warnings) == 2 and all(w.startswith("ignored ") for w in page.warnings)
 
 
-def test_an_empty_date_range_warns(index: SearchIndex) -> None:
-    page = index.search("碳中和", since="2021", until="2020")
+def test_an_empty_date_range_warns(docs_index: SearchIndex) -> None:
+    page = docs_index.search("碳中和", since="2021", until="2020")
     assert page.total == 0
     assert page.warnings == ("the date range is empty: nothing can match it",)
 
 
-def test_unknown_sort_is_an_invalid_argument(index: SearchIndex) -> None:
+def test_unknown_sort_is_an_invalid_argument(docs_index: SearchIndex) -> None:
     with pytest.raises(InvalidArgumentError, match="sort must be one of relevance, newest, oldest"):
-        index.search("碳中和", sort="random")
+        docs_index.search("碳中和", sort="random")
 
 
 # -- sorting and pagination ----------------------------------------------------------------------
 
 
-def test_sort_newest_and_oldest_put_undated_documents_last(index: SearchIndex) -> None:
-    newest = [h.id for h in index.search("碳中和", sort="newest").hits]
-    oldest = [h.id for h in index.search("碳中和", sort="oldest").hits]
+def test_sort_newest_and_oldest_put_undated_documents_last(docs_index: SearchIndex) -> None:
+    newest = [h.id for h in docs_index.search("碳中和", sort="newest").hits]
+    oldest = [h.id for h in docs_index.search("碳中和", sort="oldest").hits]
     assert newest == ["sn2", "sn1", "zb2", "cna", "zb1", "nod"]
     assert oldest == ["zb1", "cna", "zb2", "sn1", "sn2", "nod"]
 
 
-def test_pages_partition_the_results_exactly(index: SearchIndex) -> None:
+def test_pages_partition_the_results_exactly(docs_index: SearchIndex) -> None:
     for sort in ("relevance", "newest", "oldest"):
-        whole = [h.id for h in index.search("碳中和", sort=sort, limit=6).hits]
-        paged = [h.id for p in (1, 2, 3) for h in index.search("碳中和", sort=sort, limit=2, page=p).hits]
+        whole = [h.id for h in docs_index.search("碳中和", sort=sort, limit=6).hits]
+        paged = [h.id for p in (1, 2, 3) for h in docs_index.search("碳中和", sort=sort, limit=2, page=p).hits]
         assert paged == whole and len(set(paged)) == 6
-        assert index.search("碳中和", sort=sort, limit=2, page=4).hits == ()
-        assert index.search("碳中和", sort=sort, limit=2, page=4).total == 6
+        assert docs_index.search("碳中和", sort=sort, limit=2, page=4).hits == ()
+        assert docs_index.search("碳中和", sort=sort, limit=2, page=4).total == 6
 
 
 def test_ties_are_broken_by_index_order(tmp_path: Path) -> None:
@@ -194,18 +184,18 @@ def test_ties_are_broken_by_index_order(tmp_path: Path) -> None:
     with IndexWriter(tmp_path) as writer:
         for n in range(7):
             writer.add(Document(id=f"d{n}", path=f"d{n}", title="同一标题", text="完全相同的正文。"))
-    with open_index(tmp_path) as index:
-        first = [h.id for p in (1, 2, 3, 4) for h in index.search("正文", limit=2, page=p).hits]
-        again = [h.id for p in (1, 2, 3, 4) for h in index.search("正文", limit=2, page=p).hits]
+    with open_index(tmp_path) as docs_index:
+        first = [h.id for p in (1, 2, 3, 4) for h in docs_index.search("正文", limit=2, page=p).hits]
+        again = [h.id for p in (1, 2, 3, 4) for h in docs_index.search("正文", limit=2, page=p).hits]
         assert first == again == [f"d{n}" for n in range(7)]
-        assert [h.id for h in index.search("正文", limit=7, sort="newest").hits] == first
+        assert [h.id for h in docs_index.search("正文", limit=7, sort="newest").hits] == first
 
 
 # -- facets --------------------------------------------------------------------------------------
 
 
-def test_facets_count_the_whole_result_set(index: SearchIndex) -> None:
-    page = index.search("碳中和", limit=1)
+def test_facets_count_the_whole_result_set(docs_index: SearchIndex) -> None:
+    page = docs_index.search("碳中和", limit=1)
     assert len(page.hits) == 1
     assert page.facets == {
         "source": {"新浪财经": 2, "联合早报": 2, "中央社": 1},
@@ -215,42 +205,42 @@ def test_facets_count_the_whole_result_set(index: SearchIndex) -> None:
     assert list(page.facets["source"].values()) == [2, 2, 1]
 
 
-def test_facet_drill_down_recomputes_the_other_facets(index: SearchIndex) -> None:
-    page = index.search("碳中和", source="联合早报")
+def test_facet_drill_down_recomputes_the_other_facets(docs_index: SearchIndex) -> None:
+    page = docs_index.search("碳中和", source="联合早报")
     assert page.facets["source"] == {"联合早报": 2}
     assert page.facets["month"] == {"2020-08": 1, "2020-09": 1}
     assert page.facets["category"] == {"环境": 2, "国际": 1, "汽车": 1, "财经": 1}
-    page = index.search("碳中和", month="2020-08")
+    page = docs_index.search("碳中和", month="2020-08")
     assert page.facets["source"] == {"中央社": 1, "联合早报": 1}
 
 
-def test_facets_can_be_skipped(index: SearchIndex) -> None:
-    assert index.search("碳中和", facets=False).facets == {}
+def test_facets_can_be_skipped(docs_index: SearchIndex) -> None:
+    assert docs_index.search("碳中和", facets=False).facets == {}
 
 
-def test_no_hits_no_facet_values(index: SearchIndex) -> None:
-    assert index.search("不存在的词语组合xyz").facets == {"source": {}, "category": {}, "month": {}}
+def test_no_hits_no_facet_values(docs_index: SearchIndex) -> None:
+    assert docs_index.search("不存在的词语组合xyz").facets == {"source": {}, "category": {}, "month": {}}
 
 
 # -- CLI and HTTP --------------------------------------------------------------------------------
 
 
-def test_cli_filter_flags(index_dir: Path) -> None:
+def test_cli_filter_flags(docs_index_dir: Path) -> None:
     runner = CliRunner(env={"ZHSEARCH_INDEX": None})
-    result = runner.invoke(cli, ["search", "碳中和", "--index", str(index_dir), "--source", "联合早报",
+    result = runner.invoke(cli, ["search", "碳中和", "--index", str(docs_index_dir), "--source", "联合早报",
                                  "--since", "2020-09", "--sort", "newest", "--json"])
     assert result.exit_code == 0, result.output
     import json
 
     data = json.loads(result.stdout)
     assert [h["id"] for h in data["hits"]] == ["zb2"]
-    bad = runner.invoke(cli, ["search", "碳中和", "--index", str(index_dir), "--sort", "random"])
+    bad = runner.invoke(cli, ["search", "碳中和", "--index", str(docs_index_dir), "--sort", "random"])
     assert bad.exit_code == 2
 
 
 @pytest.fixture()
-def client(index: SearchIndex) -> FlaskClient:
-    return create_app({"INDEX": index, "TESTING": True}).test_client()
+def client(docs_index: SearchIndex) -> FlaskClient:
+    return create_app({"INDEX": docs_index, "TESTING": True}).test_client()
 
 
 def test_http_filter_parameters(client: FlaskClient) -> None:
@@ -270,6 +260,6 @@ def test_http_bad_sort_is_a_400_and_bad_dates_are_warnings(client: FlaskClient) 
     assert data["total"] == 6 and len(data["warnings"]) == 1
 
 
-def test_matching_ids_apply_field_terms(index: SearchIndex) -> None:
-    assert index.matching_ids("碳中和 source:联合早报") == {"zb1", "zb2"}
-    assert index.matching_ids("碳中和 tag:财经") == set()
+def test_matching_ids_apply_field_terms(docs_index: SearchIndex) -> None:
+    assert docs_index.matching_ids("碳中和 source:联合早报") == {"zb1", "zb2"}
+    assert docs_index.matching_ids("碳中和 tag:财经") == set()

@@ -24,52 +24,42 @@ DOCS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def index_dir(docs_index_dir: Path) -> Path:
-    return docs_index_dir
-
-
-@pytest.fixture(scope="module")
-def index(docs_index: SearchIndex) -> SearchIndex:
-    return docs_index
-
-
-def test_similar_ranks_the_same_story_first(index: SearchIndex) -> None:
-    hits = index.similar("typhoon1")
+def test_similar_ranks_the_same_story_first(docs_index: SearchIndex) -> None:
+    hits = docs_index.similar("typhoon1")
     assert hits[0].id == "typhoon2"
     assert hits[-1].id == "stocks"  # shares only 今天
 
 
-def test_similar_leaves_out_the_article_and_its_copies(index: SearchIndex) -> None:
-    assert {"typhoon1", "copy"}.isdisjoint(h.id for h in index.similar("typhoon1"))
+def test_similar_leaves_out_the_article_and_its_copies(docs_index: SearchIndex) -> None:
+    assert {"typhoon1", "copy"}.isdisjoint(h.id for h in docs_index.similar("typhoon1"))
 
 
-def test_similar_limit(index: SearchIndex) -> None:
-    assert len(index.similar("typhoon1", limit=1)) == 1
+def test_similar_limit(docs_index: SearchIndex) -> None:
+    assert len(docs_index.similar("typhoon1", limit=1)) == 1
     with pytest.raises(InvalidArgumentError):
-        index.similar("typhoon1", limit=0)
+        docs_index.similar("typhoon1", limit=0)
 
 
-def test_similar_unknown_id(index: SearchIndex) -> None:
+def test_similar_unknown_id(docs_index: SearchIndex) -> None:
     with pytest.raises(DocumentNotFoundError, match="no document with id 'nope'"):
-        index.similar("nope")
+        docs_index.similar("nope")
 
 
-def test_cli_similar(index_dir: Path) -> None:
+def test_cli_similar(docs_index_dir: Path) -> None:
     runner = CliRunner(env={"ZHSEARCH_INDEX": None})
-    result = runner.invoke(cli, ["similar", "typhoon1", "--index", str(index_dir), "--limit", "1", "--json"])
+    result = runner.invoke(cli, ["similar", "typhoon1", "--index", str(docs_index_dir), "--limit", "1", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["id"] == "typhoon1" and [h["id"] for h in data["hits"]] == ["typhoon2"]
-    text = runner.invoke(cli, ["similar", "typhoon1", "--index", str(index_dir), "--limit", "1"])
+    text = runner.invoke(cli, ["similar", "typhoon1", "--index", str(docs_index_dir), "--limit", "1"])
     assert text.stdout.startswith("1. ") and "id: typhoon2" in text.stdout
-    missing = runner.invoke(cli, ["similar", "nope", "--index", str(index_dir)])
+    missing = runner.invoke(cli, ["similar", "nope", "--index", str(docs_index_dir)])
     assert missing.exit_code == 1
     assert missing.stderr.startswith("Error: no document with id 'nope'")
 
 
-def test_http_similar(index: SearchIndex) -> None:
-    client = create_app({"INDEX": index, "TESTING": True}).test_client()
+def test_http_similar(docs_index: SearchIndex) -> None:
+    client = create_app({"INDEX": docs_index, "TESTING": True}).test_client()
     data = client.get("/api/similar/typhoon1?limit=2").get_json()
     assert data["id"] == "typhoon1" and data["hits"][0]["id"] == "typhoon2" and len(data["hits"]) <= 2
     assert client.get("/api/similar/nope").status_code == 404
