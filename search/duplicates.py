@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
+
+import numpy as np
 
 SIMHASH_DISTANCE = 3
 _BLOCKS = 4  # 64 bits in 4 blocks of 16: hashes ≤ 3 bits apart share at least one block exactly
@@ -62,6 +64,7 @@ class DuplicateGroups:
             members.setdefault(find(docnum), []).append(docnum)
         self.root: dict[int, int] = {}
         self.members: dict[int, tuple[int, ...]] = {}
+        self._root_array: np.ndarray | None = None
         for root, docs in members.items():
             docs = sorted(set(docs) | {root})
             if len(docs) > 1:
@@ -85,7 +88,21 @@ class DuplicateGroups:
         """The group key of a document: the smallest docnum of its copies (itself when alone)."""
         return self.root.get(docnum, docnum)
 
-    def others(self, docnum: int, among: set[int] | frozenset[int]) -> list[int]:
+    def roots(self, docnums: np.ndarray) -> np.ndarray:
+        """:meth:`group` of each of an array of docnums."""
+        if self._root_array is None:
+            size = max(self.root, default=-1) + 1
+            table = np.arange(size, dtype=np.int64)
+            for docnum, root in self.root.items():
+                table[docnum] = root
+            self._root_array = table
+        table = self._root_array
+        result = docnums.astype(np.int64, copy=True)
+        inside = result < len(table)
+        result[inside] = table[result[inside]]
+        return result
+
+    def others(self, docnum: int, among: Collection[int] | np.ndarray) -> list[int]:
         """The copies of ``docnum`` that are in ``among``, in index order."""
         root = self.root.get(docnum)
         if root is None:

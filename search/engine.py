@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import pickle
 import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import collectors, scoring, sorting
@@ -19,6 +22,7 @@ from whoosh.index import IndexError as WhooshIndexError
 from .analysis import ANALYZER_VERSION, AnalyzerConfig
 from .document import Document, Duplicate, Hit, IndexStats, SearchPage
 from .duplicates import DuplicateGroups
+from .evaluate import Evaluator, PostingTable, Unsupported
 from .errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
 from .facets import FacetIndex
 from .query import DATE_HELP, ParsedQuery, QueryBuilder, parse_period
@@ -64,6 +68,8 @@ class SearchIndex:
     def __init__(self, location: Path | str) -> None:
         self.location = Path(location)
         self._lock = threading.Lock()
+        self._local = threading.local()  # each thread's open searcher of the live generation
+        self._open_searchers: list[Any] = []
         self._generation: Path | None = None
         self._pointer_stat: tuple[int, int] | None = None
         self._ix: Any = None
@@ -72,6 +78,8 @@ class SearchIndex:
         self._facet_cache: tuple[Path | None, FacetIndex] | None = None
         self._dup_cache: tuple[Path | None, DuplicateGroups] | None = None
         self._vocab_cache: tuple[Path | None, Vocabulary] | None = None
+        self._table_cache: tuple[Path | None, PostingTable] | None = None
+        self.vectorized = True  # evaluate with posting arrays where possible (False: Whoosh's matchers only)
         self.config = AnalyzerConfig()
         self._builder = QueryBuilder(self.config)
         self._load()
@@ -121,7 +129,37 @@ class SearchIndex:
             self._load()
             return True
 
+    @contextmanager
+    def _searcher(self) -> Iterator[Any]:
+        """This thread's searcher of the live generation, opened once and then reused.
+
+        Opening a Whoosh reader costs tens of milliseconds, more than most queries; a searcher
+        is not shared between threads, and a new generation gets new searchers.
+        """
+        ix = self._ix
+        local = self._local
+        searcher = getattr(local, "searcher", None)
+        if searcher is None or local.ix is not ix:
+            if searcher is not None:
+                self._discard(searcher)
+            searcher = ix.searcher(weighting=scoring.BM25F())
+            local.searcher, local.ix = searcher, ix
+            with self._lock:
+                self._open_searchers.append(searcher)
+        yield searcher
+
+    def _discard(self, searcher: Any) -> None:
+        with self._lock:
+            if searcher in self._open_searchers:
+                self._open_searchers.remove(searcher)
+        searcher.close()
+
     def close(self) -> None:
+        with self._lock:
+            searchers, self._open_searchers = self._open_searchers, []
+        for searcher in searchers:
+            searcher.close()
+        self._local = threading.local()
         if self._ix is not None:
             self._ix.close()
             self._ix = None
@@ -194,34 +232,19 @@ class SearchIndex:
         simplify = self.config.simplify
         if sort == "relevance" and parsed.empty:
             sort = "newest"  # nothing to rank by
-        with self._ix.searcher(weighting=scoring.BM25F()) as searcher:
+        with self._searcher() as searcher:
             options: dict[str, Any] = {"filter": filters.query(), "mask": filters.mask()}
-            if sort != "relevance":
-                options["sortedby"] = _DateKey(newest=sort == "newest")
             groups = self._duplicates(searcher) if dedup else None
-            want = page * limit
-            fetch = want if groups is None or not groups.members else want * 3
-            while True:
-                results = _run(searcher, parsed.query, fetch, **options)
-                ranked = list(results)
-                if groups is None:
-                    break
-                leaders: dict[int, Any] = {}
-                for hit in ranked:
-                    leaders.setdefault(groups.group(hit.docnum), hit)
-                ranked = list(leaders.values())
-                if len(ranked) >= want or len(results.top_n) < fetch:
-                    break
-                fetch *= 4
-            docset = results.docs()
-            total = len(docset) if groups is None else groups.count(docset)
-            counts = self._facets(searcher).counts(docset) if facets else {}
+            ranking = self._rank(searcher, parsed.query, options, sort, groups, page * limit)
+            total = ranking.total
+            counts = self._facets(searcher).counts(ranking.matched) if facets else {}
             explanation = _explain(parsed, searcher, total) if explain else None
             tips = self._suggest(searcher, query, parsed, options, total) if total < SUGGEST_BELOW and query.strip() else ()
             hits = []
-            for hit in ranked[(page - 1) * limit : want]:
-                doc = _document(hit.fields())
-                copies = groups.others(hit.docnum, docset) if groups is not None else []
+            start = (page - 1) * limit
+            for docnum, score in zip(ranking.docnums[start:], ranking.scores[start:]):
+                doc = _document(searcher.stored_fields(docnum))
+                copies = groups.others(docnum, ranking.matched) if groups is not None else []
                 hits.append(
                     Hit(
                         id=doc.id,
@@ -231,7 +254,7 @@ class SearchIndex:
                         url=doc.url,
                         source=doc.source,
                         date=doc.date_iso,
-                        score=float(hit.score or 0.0) if sort == "relevance" else 0.0,
+                        score=score if sort == "relevance" else 0.0,
                         snippet=snippet(doc.text, parsed.needles, simplify=simplify),
                         duplicates=tuple(_duplicate(searcher.stored_fields(d)) for d in copies),
                     )
@@ -249,6 +272,87 @@ class SearchIndex:
             suggestions=tips,
         )
 
+    def _rank(
+        self, searcher: Any, query: Any, options: dict[str, Any], sort: str, groups: DuplicateGroups | None,
+        want: int,
+    ) -> _Ranking:
+        """The first ``want`` hits (group leaders when ``groups``), the total and every match."""
+        if self.vectorized:
+            try:
+                return self._rank_arrays(searcher, query, options, sort, groups, want)
+            except Unsupported:
+                pass
+        return self._rank_whoosh(searcher, query, options, sort, groups, want)
+
+    def _rank_arrays(
+        self, searcher: Any, query: Any, options: dict[str, Any], sort: str, groups: DuplicateGroups | None,
+        want: int,
+    ) -> _Ranking:
+        table = self._table(searcher)
+        evaluator = Evaluator(searcher, table)
+        within = None if options["filter"] is None else table.filter_ids(evaluator, options["filter"])
+        found = evaluator.run(query, within)
+        ids, scores = found.ids, found.scores
+        if options["mask"] is not None and len(ids):
+            keep = ~np.isin(ids, table.filter_ids(evaluator, options["mask"]), assume_unique=True)
+            ids, scores = ids[keep], scores[keep]
+        if sort == "relevance":
+            order = np.lexsort((ids, -scores))  # best first, ties in index order as Whoosh does
+        else:
+            dates = table.dates(searcher)[ids]
+            key = np.iinfo(np.uint64).max - dates if sort == "newest" else dates
+            order = np.lexsort((ids, key, dates == 0))  # undated last
+        ranked, ranked_scores = ids[order], scores[order]
+        if groups is not None and groups.members:
+            _, first = np.unique(groups.roots(ranked), return_index=True)
+            first.sort()
+            total, leaders = len(first), first[:want]
+        else:
+            total, leaders = len(ranked), np.arange(min(want, len(ranked)))
+        return _Ranking(
+            docnums=ranked[leaders].tolist(),
+            scores=[float(x) for x in ranked_scores[leaders]],
+            matched=ids,
+            total=total,
+        )
+
+    def _rank_whoosh(
+        self, searcher: Any, query: Any, options: dict[str, Any], sort: str, groups: DuplicateGroups | None,
+        want: int,
+    ) -> _Ranking:
+        """The same ranking through Whoosh's own matchers (for queries the arrays cannot run)."""
+        if sort != "relevance":
+            options = {**options, "sortedby": _DateKey(newest=sort == "newest")}
+        fetch = want if groups is None or not groups.members else want * 3
+        while True:
+            results = _run(searcher, query, fetch, **options)
+            ranked = list(results)
+            if groups is None:
+                break
+            leaders: dict[int, Any] = {}
+            for hit in ranked:
+                leaders.setdefault(groups.group(hit.docnum), hit)
+            ranked = list(leaders.values())
+            if len(ranked) >= want or len(results.top_n) < fetch:
+                break
+            fetch *= 4
+        docset = results.docs()
+        ranked = ranked[:want]
+        return _Ranking(
+            docnums=[hit.docnum for hit in ranked],
+            scores=[float(hit.score or 0.0) if sort == "relevance" else 0.0 for hit in ranked],
+            matched=np.fromiter(sorted(docset), dtype=np.int64, count=len(docset)),
+            total=len(docset) if groups is None else groups.count(docset),
+        )
+
+    def _table(self, searcher: Any) -> PostingTable:
+        """The posting arrays of the live generation, read as queries need them."""
+        cached = self._table_cache
+        if cached is None or cached[0] != self._generation:
+            cached = (self._generation, PostingTable(searcher))
+            self._table_cache = cached
+        return cached[1]
+
     def _facets(self, searcher: Any) -> FacetIndex:
         """The facet postings of the live generation, read on first use."""
         cached = self._facet_cache
@@ -265,7 +369,7 @@ class SearchIndex:
         """
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidArgumentError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
-        with self._ix.searcher(weighting=scoring.BM25F()) as searcher:
+        with self._searcher() as searcher:
             docnum = searcher.document_number(id=doc_id)
             if docnum is None:
                 raise DocumentNotFoundError(f"no document with id {doc_id!r} in the index")
@@ -337,7 +441,7 @@ class SearchIndex:
     def matching_ids(self, query: str) -> set[str]:
         """The ids of every document ``query`` matches, unranked (for checks and tools)."""
         parsed = self._builder.parse(query)
-        with self._ix.searcher() as searcher:
+        with self._searcher() as searcher:
             results = searcher.search(
                 parsed.query, limit=None, scored=False, filter=parsed.filters.query(), mask=parsed.filters.mask()
             )
@@ -345,7 +449,7 @@ class SearchIndex:
 
     def document(self, doc_id: str) -> Document:
         """The cleaned document with this id; DocumentNotFoundError when there is none."""
-        with self._ix.searcher() as searcher:
+        with self._searcher() as searcher:
             stored = searcher.document(id=doc_id)
         if stored is None:
             raise DocumentNotFoundError(f"no document with id {doc_id!r} in the index")
@@ -353,7 +457,7 @@ class SearchIndex:
 
     def documents(self) -> Iterator[Document]:
         """Every indexed document, in index order."""
-        with self._ix.searcher() as searcher:
+        with self._ix.searcher() as searcher:  # its own: the caller may search while iterating
             for stored in searcher.all_stored_fields():
                 yield _document(stored)
 
@@ -394,6 +498,16 @@ class SearchIndex:
             zhsearch_version=str(self.manifest.get("zhsearch_version", "")),
             analyzer=self.config.to_json(),
         )
+
+
+@dataclass(frozen=True)
+class _Ranking:
+    """What a ranked query yields before the hits are built."""
+
+    docnums: list[int]  # the first hits (group leaders when collapsing copies), best first
+    scores: list[float]
+    matched: np.ndarray  # every matching document, sorted
+    total: int  # documents, or groups of copies
 
 
 def _extend(values: list[str], extra: str | Sequence[str] | None) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 FACETS = ("source", "category", "month")
 MAX_VALUES = 50  # most frequent sources/categories listed; months are all listed
 
@@ -12,12 +14,13 @@ MAX_VALUES = 50  # most frequent sources/categories listed; months are all liste
 class FacetIndex:
     """For one index generation, the documents of each facet value, read once from the postings.
 
-    Counting is then a set intersection per value, which stays fast when a common term matches
+    Counting is then one array lookup per value, which stays fast when a common term matches
     thousands of documents (no stored field is loaded).
     """
 
     def __init__(self, reader: Any) -> None:
-        self.values: dict[str, dict[str, frozenset[int]]] = {
+        self.size = int(reader.doc_count_all())
+        self.values: dict[str, dict[str, np.ndarray]] = {
             "source": _postings(reader, ("source",)),
             "category": _postings(reader, ("categories", "tags")),
             "month": _postings(reader, ("month",)),
@@ -28,11 +31,12 @@ class FacetIndex:
 
         Sources and categories are ordered by count (then name), months chronologically.
         """
-        matched = docnums if isinstance(docnums, (set, frozenset)) else set(docnums)
+        ids = docnums if isinstance(docnums, np.ndarray) else np.fromiter(docnums, dtype=np.int64)
+        matched = np.zeros(self.size, dtype=bool)
+        matched[ids] = True
         out: dict[str, dict[str, int]] = {}
         for name, values in self.values.items():
-            counted = {v: len(ids & matched) if len(ids) > len(matched) else len(matched & ids)
-                       for v, ids in values.items()}
+            counted = {v: int(np.count_nonzero(matched[docs])) for v, docs in values.items()}
             nonzero = [(v, n) for v, n in counted.items() if n]
             if name == "month":
                 nonzero.sort()
@@ -43,7 +47,7 @@ class FacetIndex:
         return out
 
 
-def _postings(reader: Any, fieldnames: tuple[str, ...]) -> dict[str, frozenset[int]]:
+def _postings(reader: Any, fieldnames: tuple[str, ...]) -> dict[str, np.ndarray]:
     found: dict[str, set[int]] = {}
     for fieldname in fieldnames:
         if fieldname not in reader.schema:
@@ -54,5 +58,5 @@ def _postings(reader: Any, fieldnames: tuple[str, ...]) -> dict[str, frozenset[i
                 continue
             ids = found.setdefault(value, set())
             ids.update(reader.postings(fieldname, term).all_ids())
-    return {value: frozenset(ids) for value, ids in found.items()}
+    return {value: np.array(sorted(ids), dtype=np.int64) for value, ids in found.items()}
 

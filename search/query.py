@@ -16,7 +16,7 @@ from typing import Any
 
 from whoosh import query as wq
 
-from .analysis import _CJK, AnalyzerConfig, CharTokenizer, WordTokenizer
+from .analysis import _CJK, AnalyzerConfig, CharTokenizer, WordTokenizer, pair_term
 from .normalize import script_variants
 
 MAX_QUERY_CHARS = 1000
@@ -125,6 +125,7 @@ class Clause:
     variants: list[str] = field(default_factory=list)  # normalized spellings searched
     words: list[list[str]] = field(default_factory=list)  # jieba words per variant (ranking)
     chars: list[list[str]] = field(default_factory=list)  # character tokens per variant (recall)
+    recall_fields: list[str] = field(default_factory=list)  # the fields the character tokens are read from
     query: wq.Query | None = None
 
     def explain(self) -> dict[str, Any]:
@@ -135,10 +136,7 @@ class Clause:
             "excluded": self.negated,
             "variants": list(self.variants),
             "words": {"fields": ["title"] if self.title_only else ["title", "text"], "tokens": self.words},
-            "characters": {
-                "fields": ["title_chars"] if self.title_only else ["title_chars", "text_chars"],
-                "tokens": self.chars,
-            },
+            "characters": {"fields": self.recall_fields, "tokens": self.chars},
         }
 
 
@@ -175,7 +173,7 @@ class QueryBuilder:
     def analyze(self, clause: Clause) -> Clause:
         """Fill in the clause's variants, tokens and query; ``query`` stays None if unusable."""
         alternatives: list[wq.Query] = []
-        char_fields = ("title_chars",) if clause.title_only else ("title_chars", "text_chars")
+        prefixes = ("title",) if clause.title_only else ("title", "text")
         word_fields = ("title",) if clause.title_only else ("title", "text")
         for n, variant in enumerate(script_variants(clause.text, simplify=self.config.simplify)):
             # The variant is already normalized; the tokenizers normalize again, idempotently.
@@ -186,15 +184,15 @@ class QueryBuilder:
             clause.variants.append(variant)
             clause.chars.append(chars)
             clause.words.append(words)
-            recall = _any([_sequence(f, chars) for f in char_fields])
-            recall.boost = CHAR_BOOST
+            # Whoosh ignores a boost on AndMaybe itself, so a variant's boost goes on both parts.
+            scale = VARIANT_BOOST if n else 1.0
+            recall = _any([_recall(prefix, chars, clause.recall_fields) for prefix in prefixes])
+            recall.boost = CHAR_BOOST * scale
             q: wq.Query = recall
             if words:
                 ranking = _any([_sequence(f, words) for f in word_fields])
-                ranking.boost = WORD_BOOST
+                ranking.boost = WORD_BOOST * scale
                 q = wq.AndMaybe(recall, ranking)
-            if n:
-                q = q.with_boost(VARIANT_BOOST) if hasattr(q, "with_boost") else q
             alternatives.append(q)
         if alternatives:
             clause.query = alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
@@ -404,6 +402,21 @@ def _combine(groups: list[list[Clause]]) -> tuple[list[wq.Query], list[wq.Query]
         combined = queries[0] if len(queries) == 1 else wq.Or(queries)
         (excluded if group[0].negated else required).append(combined)
     return required, excluded
+
+
+def _recall(prefix: str, chars: list[str], used: list[str]) -> wq.Query:
+    """Documents whose ``prefix`` field holds the character tokens contiguously.
+
+    One token is a term of ``*_chars``; more are a phrase of their neighbouring pairs in
+    ``*_pairs`` (the same documents as a phrase of the characters, from far shorter postings).
+    """
+    if len(chars) == 1:
+        name, tokens = f"{prefix}_chars", chars
+    else:
+        name, tokens = f"{prefix}_pairs", [pair_term(a, b) for a, b in zip(chars, chars[1:])]
+    if name not in used:
+        used.append(name)
+    return _sequence(name, tokens)
 
 
 def _any(queries: list[wq.Query]) -> wq.Query:

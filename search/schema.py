@@ -4,23 +4,30 @@ from __future__ import annotations
 
 from whoosh import fields
 
-from .analysis import AnalyzerConfig, char_analyzer, word_analyzer
+from .analysis import AnalyzerConfig, char_analyzer, pair_analyzer, word_analyzer
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TITLE_BOOST = 2.5
 
 
 def build_schema(config: AnalyzerConfig) -> fields.Schema:
-    """The schema for ``config``; words rank, characters guarantee substring recall."""
+    """The schema for ``config``; words rank, characters and their pairs guarantee substring recall.
+
+    A one-character query reads ``*_chars``; a longer one is a phrase over ``*_pairs``, so only
+    the pair fields need positions.
+    """
     words = word_analyzer(config)
     chars = char_analyzer(config)
+    pairs = pair_analyzer(config)
     return fields.Schema(
         id=fields.ID(stored=True, unique=True, sortable=True),
         path=fields.STORED(),
         title=fields.TEXT(analyzer=words, stored=True, field_boost=TITLE_BOOST, phrase=True),
         text=fields.TEXT(analyzer=words, stored=True, phrase=True),
-        title_chars=fields.TEXT(analyzer=chars, phrase=True),
-        text_chars=fields.TEXT(analyzer=chars, phrase=True),
+        title_chars=fields.TEXT(analyzer=chars, phrase=False),
+        text_chars=fields.TEXT(analyzer=chars, phrase=False),
+        title_pairs=fields.TEXT(analyzer=pairs, phrase=True),
+        text_pairs=fields.TEXT(analyzer=pairs, phrase=True),
         url=fields.STORED(),
         source=fields.ID(stored=True, sortable=True),
         author=fields.STORED(),

@@ -26,6 +26,8 @@ def document_fields(doc: Document) -> dict[str, Any]:
         "text": doc.text,
         "title_chars": doc.title,
         "text_chars": doc.text,
+        "title_pairs": doc.title,
+        "text_pairs": doc.text,
         "url": doc.url,
         "source": doc.source or "",
         "author": doc.author,

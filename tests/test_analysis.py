@@ -14,8 +14,8 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 
 from search import AnalyzerConfig, Document, IndexWriter, SearchIndex
-from search.analysis import CharTokenizer, WordTokenizer, char_analyzer, word_analyzer
-from search.normalize import fold
+from search.analysis import CharTokenizer, WordTokenizer, char_analyzer, pair_analyzer, pair_term, word_analyzer
+from search.normalize import fold, script_variants
 from search.schema import build_schema
 from search.store import current_generation
 
@@ -266,3 +266,58 @@ def test_substring_of_a_context_converted_phrase_finds_it(tmp_path: Path, needle
     _write(tmp_path / "index", [Document(id="d", path="d.md", title="标题", text=text)])
     with SearchIndex.open(tmp_path / "index") as opened:
         assert [h.id for h in opened.search(needle).hits] == ["d"]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_term_finds_exactly_the_documents_containing_it(generated_index: SearchIndex, data: st.DataObject) -> None:
+    # Substrings of the documents, and strings of pool characters that may occur nowhere.
+    if data.draw(st.booleans(), label="from a document"):
+        text = GENERATED[data.draw(st.integers(0, len(GENERATED) - 1), label="document")]
+        length = data.draw(st.integers(1, 6), label="length")
+        start = data.draw(st.integers(0, len(text) - length), label="start")
+        needle = text[start : start + length]
+    else:
+        needle = data.draw(st.text(alphabet=_POOL[:60], min_size=2, max_size=4), label="needle")
+    variants = script_variants(needle)
+    expected = {
+        f"g{i}"
+        for i, text in enumerate(GENERATED)
+        if any(v in fold(text) or v in fold(f"文{i}") for v in variants)
+    }
+    assert generated_index.matching_ids(needle) == expected, needle
+    assert generated_index.matching_ids(f'"{needle}"') == expected, needle
+
+
+@pytest.mark.parametrize(
+    "text, pairs",
+    [
+        ("中国人", ["中国", "国人"]),
+        ("中國，人民", ["中国", "国人", "人民"]),  # folded, and across punctuation as characters are
+        ("于2030年", ["于 2030", "2030 年"]),
+        ("iPhone 15", ["iphone 15"]),
+        ("中", []),
+    ],
+)
+def test_pairs_join_neighbouring_character_tokens(text: str, pairs: list[str]) -> None:
+    found = tokens(pair_analyzer(), text)
+    chars = tokens(char_analyzer(), text)
+    assert [t for t, _, _, _ in found] == pairs
+    assert [pos for _, pos, _, _ in found] == list(range(len(found)))
+    # Each pair spans its two characters in the original text.
+    for (_, _, start, end), first, second in zip(found, chars, chars[1:]):
+        assert (start, end) == (first[2], second[3])
+
+
+def test_pair_terms_cannot_collide() -> None:
+    # "ab" + "c" and "a" + "bc" are different pairs; two ideographs join without a space.
+    assert pair_term("ab", "c") != pair_term("a", "bc")
+    assert pair_term("中", "国") == "中国"
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.one_of(any_text, emoji_and_cjk))
+def test_pair_analyzer_never_raises_and_positions_are_ordinal(text: str) -> None:
+    found = tokens(pair_analyzer(), text)
+    assert [pos for _, pos, _, _ in found] == list(range(len(found)))
+    assert len(found) == max(0, len(tokens(char_analyzer(), text)) - 1)

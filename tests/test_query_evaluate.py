@@ -1,0 +1,151 @@
+"""The array evaluator gives exactly what Whoosh's own matchers give: same hits, order, totals, facets."""
+
+from __future__ import annotations
+
+import math
+import random
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from whoosh import index as whoosh_index
+
+from indexer.build import build_index
+from search import SearchIndex
+from search.store import current_generation
+from search.writer import document_fields
+from search.document import Document
+
+DEMO = Path(__file__).resolve().parent.parent / "demo"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "corpus"
+
+QUERIES = [
+    "碳中和", "碳", "中国", "的", "香港 国安法", "国安法", "港區國安法", "疫苗 OR 疫情", "央行 -降准",
+    "央行 NOT 降准", '"碳市场"', '"美联储加息"', "(疫苗 OR 芯片) 台湾", "title:央行", "title:碳中和 企业",
+    "source:新浪财经", "source:新浪财经 央行", "-source:新浪财经 央行", "category:财经", "tag:碳中和",
+    "date:2021", "date:2021-07..2021-12", "since:2022 until:2022-06", "iPhone", "iphone14", "5G", "LPR",
+    "A股", "0.5个百分点", "新冠", "臺灣", "台湾", "軟體", "AI", "carbon", "China carbon neutrality",
+    "美联储宣布加息75个基点 为近三十年来最大单次加息幅度", "", "OR", "-碳", '""', "哈哈哈哈",
+    "新能源车企冲刺年度目标", "工信部 5G 基站", "央行开展7000亿元MLF操作",
+]
+
+
+@pytest.fixture(scope="module")
+def indexes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SearchIndex, SearchIndex]]:
+    location = tmp_path_factory.mktemp("evaluate") / "index"
+    build_index([DEMO, FIXTURES], location)
+    with SearchIndex.open(location) as arrays, SearchIndex.open(location) as matchers:
+        matchers.vectorized = False
+        yield arrays, matchers
+
+
+def assert_same_page(arrays: SearchIndex, matchers: SearchIndex, query: str, **options: object) -> None:
+    fast = arrays.search(query, **options)  # type: ignore[arg-type]
+    slow = matchers.search(query, **options)  # type: ignore[arg-type]
+    assert [h.id for h in fast.hits] == [h.id for h in slow.hits], (query, options)
+    assert fast.total == slow.total and fast.facets == slow.facets and fast.warnings == slow.warnings
+    for a, b in zip(fast.hits, slow.hits):
+        assert math.isclose(a.score, b.score, rel_tol=1e-9, abs_tol=1e-12), (query, a.id)
+        assert (a.snippet, a.title_html, a.duplicates) == (b.snippet, b.title_html, b.duplicates)
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_arrays_and_matchers_agree(indexes: tuple[SearchIndex, SearchIndex], query: str) -> None:
+    arrays, matchers = indexes
+    assert_same_page(arrays, matchers, query, limit=20)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"sort": "newest"}, {"sort": "oldest"}, {"dedup": False}, {"page": 2, "limit": 5}, {"page": 50},
+        {"source": "新浪财经"}, {"since": "2021-01-01", "until": "2021-12-31"}, {"month": "2021-07"},
+        {"category": "财经", "sort": "newest", "dedup": False},
+    ],
+)
+@pytest.mark.parametrize("query", ["", "碳中和", "央行 OR 疫苗", "中国"])
+def test_arrays_and_matchers_agree_with_options(
+    indexes: tuple[SearchIndex, SearchIndex], query: str, options: dict[str, object]
+) -> None:
+    arrays, matchers = indexes
+    assert_same_page(arrays, matchers, query, **options)
+
+
+def _vocabulary() -> list[str]:
+    words: list[str] = []
+    for path in sorted(DEMO.rglob("*.md")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("title:"):
+                words.extend(w for w in line[6:].strip(" '\"").split() if w)
+    return words
+
+
+VOCABULARY = _vocabulary()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_random_queries_agree(indexes: tuple[SearchIndex, SearchIndex], data: st.DataObject) -> None:
+    arrays, matchers = indexes
+    parts = []
+    for _ in range(data.draw(st.integers(1, 4), label="terms")):
+        word = data.draw(st.sampled_from(VOCABULARY), label="word")
+        start = data.draw(st.integers(0, max(0, len(word) - 1)), label="start")
+        piece = word[start : start + data.draw(st.integers(1, 6), label="length")]
+        prefix = data.draw(st.sampled_from(["", "", "", "-", "OR ", "title:", '"']), label="operator")
+        parts.append(prefix + piece + ('"' if prefix == '"' else ""))
+    assert_same_page(arrays, matchers, " ".join(parts), limit=10)
+
+
+def test_several_segments_and_deleted_documents_agree(tmp_path: Path) -> None:
+    # An index that grew by later commits and lost documents: docnums span segments, some dead.
+    location = tmp_path / "index"
+    build_index([DEMO], location)
+    generation = current_generation(location)
+    rng = random.Random(7)
+    ix = whoosh_index.open_dir(str(generation))
+    with SearchIndex.open(location) as opened:
+        originals = list(opened.documents())
+    for round_ in range(2):
+        writer = ix.writer()
+        for doc in rng.sample(originals, 8):
+            copy = Document(
+                id=f"{doc.id}-copy{round_}", path=doc.path, title=doc.title + " 追踪报道", text=doc.text[::-1],
+                source=doc.source, date=doc.date, categories=doc.categories,
+            )
+            writer.add_document(**document_fields(copy))
+        writer.commit(merge=False)
+    writer = ix.writer()
+    for doc in rng.sample(originals, 6):
+        writer.delete_by_term("id", doc.id)
+    writer.commit(merge=False)
+    assert len(ix.reader().leaf_readers()) >= 3 and ix.reader().has_deletions()
+    with SearchIndex.open(location) as arrays, SearchIndex.open(location) as matchers:
+        matchers.vectorized = False
+        for query in ["碳中和", "追踪报道", "中国 OR 香港", "央行", "的", '"国安法"', "source:新浪财经 央行"]:
+            for options in ({}, {"sort": "newest"}, {"dedup": False}):
+                assert_same_page(arrays, matchers, query, limit=30, **options)
+
+
+def test_the_array_path_is_taken(indexes: tuple[SearchIndex, SearchIndex]) -> None:
+    # Guard against the evaluator silently falling back to Whoosh for ordinary queries.
+    from search import engine
+
+    arrays, _ = indexes
+    calls: list[str] = []
+    original = engine.SearchIndex._rank_whoosh
+
+    def spy(self: SearchIndex, *args: object, **kwargs: object) -> object:
+        calls.append("whoosh")
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    engine.SearchIndex._rank_whoosh = spy  # type: ignore[method-assign]
+    try:
+        for query in ["碳中和", "香港 国安法", '"碳市场"', "央行 -降准", "(疫苗 OR 芯片) 台湾", "", "source:新浪财经"]:
+            arrays.search(query)
+    finally:
+        engine.SearchIndex._rank_whoosh = original  # type: ignore[method-assign]
+    assert calls == []
