@@ -441,11 +441,10 @@ class SearchIndex:
     def matching_ids(self, query: str) -> set[str]:
         """The ids of every document ``query`` matches, unranked (for checks and tools)."""
         parsed = self._builder.parse(query)
+        options = {"filter": parsed.filters.query(), "mask": parsed.filters.mask()}
         with self._searcher() as searcher:
-            results = searcher.search(
-                parsed.query, limit=None, scored=False, filter=parsed.filters.query(), mask=parsed.filters.mask()
-            )
-            return {hit["id"] for hit in results}
+            ranking = self._rank(searcher, parsed.query, options, "relevance", None, 1)
+            return {searcher.stored_fields(int(docnum))["id"] for docnum in ranking.matched}
 
     def document(self, doc_id: str) -> Document:
         """The cleaned document with this id; DocumentNotFoundError when there is none."""

@@ -26,7 +26,7 @@ MAX_ANY_TERMS = 64
 _OPERATOR = re.compile(r'["()]|(?:^|\s)(?:OR|NOT)(?:\s|$)|(?:^|\s)-\S|[A-Za-z]+[:：]\S')
 WORD_BOOST = 4.0
 CHAR_BOOST = 0.25
-VARIANT_BOOST = 0.6  # spellings from the other script's phrase table rank below the typed one
+VARIANT_BOOST = 0.3  # spellings from the other script's phrase table rank below the typed one
 
 # A field term (``source:联合早报``, ``title:"…"``), a phrase, a parenthesis, or a bare term.
 _TOKEN = re.compile(r'-?[A-Za-z]+[:：](?:"[^"]*"?|[^\s()]*)|-?"[^"]*"?|-?\(|\)|[^\s()]+')
