@@ -381,14 +381,15 @@ class SearchIndex:
                 return ()
             top = max(weight for _, weight in keys) or 1.0
             query = wq.Or([wq.Term(f, word, boost=weight / top) for word, weight in keys for f in ("title", "text")])
-            results = searcher.search(query, limit=limit + len(left_out))
+            ranking = self._rank(searcher, query, {"filter": None, "mask": None}, "relevance", None,
+                                 limit + len(left_out))
             needles = [word for word, _ in keys]
             simplify = self.config.simplify
             hits = []
-            for hit in results:
-                if hit.docnum in left_out:
+            for docnum, score in zip(ranking.docnums, ranking.scores):
+                if docnum in left_out:
                     continue
-                found = _document(hit.fields())
+                found = _document(searcher.stored_fields(docnum))
                 hits.append(
                     Hit(
                         id=found.id,
@@ -398,7 +399,7 @@ class SearchIndex:
                         url=found.url,
                         source=found.source,
                         date=found.date_iso,
-                        score=float(hit.score or 0.0),
+                        score=score,
                         snippet=snippet(found.text, needles, simplify=simplify),
                     )
                 )

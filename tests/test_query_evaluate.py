@@ -186,3 +186,12 @@ def test_the_array_path_is_taken(indexes: tuple[SearchIndex, SearchIndex]) -> No
     finally:
         engine.SearchIndex._rank_whoosh = original  # type: ignore[method-assign]
     assert calls == []
+
+
+def test_similar_articles_agree(indexes: tuple[SearchIndex, SearchIndex]) -> None:
+    arrays, matchers = indexes
+    ids = [d.id for d in arrays.documents()][:12]
+    for doc_id in ids:
+        fast, slow = arrays.similar(doc_id, limit=5), matchers.similar(doc_id, limit=5)
+        assert [h.id for h in fast] == [h.id for h in slow], doc_id
+        assert all(math.isclose(a.score, b.score, rel_tol=1e-9) for a, b in zip(fast, slow))
