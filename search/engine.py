@@ -425,9 +425,9 @@ class SearchIndex:
             if len(found) == MAX_SUGGESTIONS:
                 break
             q = self._builder.parse(candidate).query
-            # scored_length, not len(): Whoosh's len() ignores a filter that allows no document.
-            more = searcher.search(q, limit=total + 1, filter=options.get("filter"), mask=options.get("mask"))
-            if more.scored_length() > total:
+            more = self._rank(searcher, q, {"filter": options.get("filter"), "mask": options.get("mask")},
+                              "relevance", None, 1)
+            if len(more.matched) > total:
                 found.append(candidate)
         return tuple(found)
 

@@ -69,21 +69,15 @@ class PostingTable:
         self.all_live = bool(live.all())
         self.max_terms = max_terms
         self._lock = threading.Lock()
-        self._postings: OrderedDict[tuple[str, Any], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lengths: dict[str, np.ndarray] = {}
         self._dates: np.ndarray | None = None
         self._filters: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._scores: OrderedDict[tuple[str, Any], tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
     # -- arrays read once -------------------------------------------------------------------
 
     def postings(self, searcher: Any, fieldname: str, text: Any) -> tuple[np.ndarray, np.ndarray]:
-        """(docnums, weights) of a term over every live document; empty when it is absent."""
-        key = (fieldname, text)
-        with self._lock:
-            found = self._postings.get(key)
-            if found is not None:
-                self._postings.move_to_end(key)
-                return found
+        """(docnums, weights) of a term over every live document, read from disk; empty when absent."""
         ids: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         for sub, offset in searcher.leaf_searchers():
@@ -101,11 +95,21 @@ class PostingTable:
                 all_ids, all_weights = all_ids[keep], all_weights[keep]
         else:
             all_ids, all_weights = EMPTY.ids, EMPTY.scores
-        found = (all_ids, all_weights)
+        return all_ids, all_weights
+
+    def term(self, evaluator: Evaluator, fieldname: str, text: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(docnums, scores) of a term, computed once per generation while it stays cached."""
+        key = (fieldname, text)
         with self._lock:
-            self._postings[key] = found
-            while len(self._postings) > self.max_terms:
-                self._postings.popitem(last=False)
+            found = self._scores.get(key)
+            if found is not None:
+                self._scores.move_to_end(key)
+                return found
+        found = evaluator.term_scores(fieldname, text)
+        with self._lock:
+            self._scores[key] = found
+            while len(self._scores) > self.max_terms:
+                self._scores.popitem(last=False)
         return found
 
     def lengths(self, searcher: Any, fieldname: str) -> np.ndarray:
@@ -229,7 +233,7 @@ class Evaluator:
             if not len(positive):
                 return positive
             negative = self.run(query.b, positive.ids)
-            keep = ~np.isin(positive.ids, negative.ids, assume_unique=True)
+            keep = ~_members(positive.ids, negative.ids)
             return Matches(positive.ids[keep], positive.scores[keep])
         raise Unsupported(kind.__name__)
 
@@ -244,23 +248,25 @@ class Evaluator:
     def _term(self, fieldname: str, text: Any, within: np.ndarray | None) -> Matches:
         if fieldname not in self.schema:
             return EMPTY
-        field = self.schema[fieldname]
         try:
-            text = field.to_bytes(text)
+            text = self.schema[fieldname].to_bytes(text)
         except ValueError:
             return EMPTY
-        ids, weights = self.table.postings(self.searcher, fieldname, text)
+        ids, scores = self.table.term(self, fieldname, text)
         if within is not None and len(ids):
-            keep = np.isin(ids, within, assume_unique=True)
-            ids, weights = ids[keep], weights[keep]
+            keep = _members(ids, within)
+            ids, scores = ids[keep], scores[keep]
         if not len(ids):
             return EMPTY
-        return Matches(ids, self._scores(fieldname, text, ids, weights))
+        return Matches(ids, scores)
 
-    def _scores(self, fieldname: str, text: Any, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """BM25F as Whoosh's BM25FScorer computes it, operation for operation."""
-        field = self.schema[fieldname]
-        if not field.scorable:
+    def term_scores(self, fieldname: str, text: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(docnums, BM25F scores) of one term over the whole index, as Whoosh's BM25FScorer
+        computes them, operation for operation."""
+        ids, weights = self.table.postings(self.searcher, fieldname, text)
+        if not len(ids):
+            return EMPTY.ids, EMPTY.scores
+        if not self.schema[fieldname].scorable:
             raise Unsupported(f"scores of the unscorable field {fieldname}")
         w = self.weighting
         B = w._field_B.get(fieldname, w.B)
@@ -268,8 +274,8 @@ class Evaluator:
         idf = self.searcher.idf(fieldname, text)
         avgfl = self.searcher.avg_field_length(fieldname) or 1
         fl = self.table.lengths(self.searcher, fieldname)[ids]
-        result: np.ndarray = idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * fl / avgfl)))
-        return result
+        scores: np.ndarray = idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * fl / avgfl)))
+        return ids, scores
 
     def _phrase(self, query: Any, within: np.ndarray | None) -> Matches:
         if query.slop != 1:
@@ -345,10 +351,20 @@ class Evaluator:
         return Matches(found.ids, found.scores * boost)
 
 
+def _members(ids: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """A mask of the sorted ``ids`` that occur in the sorted ``among`` (binary search, no sort)."""
+    if not len(among):
+        return np.zeros(len(ids), dtype=bool)
+    at = np.searchsorted(among, ids)
+    at[at == len(among)] = 0
+    result: np.ndarray = among[at] == ids
+    return result
+
+
 def _intersection_ids(arrays: list[np.ndarray]) -> np.ndarray:
     result = arrays[0]
     for other in arrays[1:]:
-        result = np.intersect1d(result, other, assume_unique=True)
+        result = result[_members(result, other)] if len(result) <= len(other) else other[_members(other, result)]
     return result
 
 
