@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.reading import TermNotFound
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.qcore import _NullQuery
 from whoosh.scoring import BM25F
@@ -300,33 +301,69 @@ class Evaluator:
         return Matches(candidates, scores)
 
     def _with_positions(self, fieldname: str, words: list[Any], candidates: np.ndarray) -> np.ndarray:
-        """The candidates where the words occur at consecutive positions."""
+        """The candidates where the words occur at consecutive positions.
+
+        Each word's (document, position - its index in the phrase) pairs are packed into one
+        integer; a document matches where all words share a value.
+        """
         field = self.schema[fieldname]
-        keep: list[int] = []
+        starts: np.ndarray | None = None
+        for i, word in enumerate(words):
+            docs, positions = self._positions(fieldname, field.to_bytes(word), candidates)
+            keys = np.unique((docs << 32) | (positions - i + (1 << 31)))
+            starts = keys if starts is None else _intersection_ids([starts, keys])
+            if not len(starts):
+                return EMPTY.ids
+            candidates = np.unique(starts >> 32)
+        return candidates
+
+    def _positions(self, fieldname: str, text: bytes, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(document, position) of every occurrence of a term in the candidate documents."""
+        docs: list[int] = []
+        positions: list[int] = []
         leaves = list(self.searcher.leaf_searchers())
         bounds = [offset for _, offset in leaves] + [self.table.doc_count]
         for n, (sub, offset) in enumerate(leaves):
             local = candidates[(candidates >= offset) & (candidates < bounds[n + 1])] - offset
             if not len(local):
                 continue
-            reader = sub.reader()
-            matchers = [reader.postings(fieldname, field.to_bytes(word)) for word in words]
-            for docnum in local.tolist():
-                starts: set[int] | None = None
-                for i, m in enumerate(matchers):
-                    m.skip_to(docnum)
-                    if not m.is_active() or m.id() != docnum:
-                        starts = set()
+            try:
+                matcher = sub.reader().postings(fieldname, text)
+            except TermNotFound:
+                continue
+            if isinstance(matcher, FilterMatcher):
+                matcher = matcher.child  # candidates are live documents already
+            if isinstance(matcher, W3LeafMatcher):
+                decode = matcher.format.decoder("positions")
+                done = 0  # candidates before this index are behind the current block
+                while matcher.is_active() and done < len(local):
+                    if local[done] > matcher._maxid:
+                        matcher._next_block()
+                        continue
+                    matcher._read_ids()
+                    block = np.asarray(matcher._ids, dtype=_IDS)
+                    upto = int(np.searchsorted(local, block[-1], side="right"))
+                    wanted = local[done:upto]
+                    at = np.searchsorted(block, wanted)
+                    hit = at[block[np.minimum(at, len(block) - 1)] == wanted]
+                    if len(hit):
+                        matcher._read_values()
+                        for j in hit.tolist():
+                            found = decode(matcher._values[j])
+                            docs.extend([offset + int(block[j])] * len(found))
+                            positions.extend(found)
+                    done = upto
+                    matcher._next_block()
+            else:
+                for docnum in local.tolist():
+                    if not matcher.is_active():
                         break
-                    positions = {p - i for p in m.value_as("positions")}
-                    starts = positions if starts is None else starts & positions
-                    if not starts:
-                        break
-                if starts:
-                    keep.append(offset + docnum)
-                if any(not m.is_active() for m in matchers):
-                    break
-        return np.array(keep, dtype=_IDS)
+                    matcher.skip_to(docnum)
+                    if matcher.is_active() and matcher.id() == docnum:
+                        found = matcher.value_as("positions")
+                        docs.extend([offset + docnum] * len(found))
+                        positions.extend(found)
+        return np.array(docs, dtype=_IDS), np.array(positions, dtype=_IDS)
 
     # -- combinations -----------------------------------------------------------------------
 
