@@ -47,12 +47,11 @@ def parse_period(text: str) -> tuple[datetime, datetime] | None:
         if month is None:
             return datetime(year, 1, 1), datetime(year + 1, 1, 1)
         start = datetime(year, int(month), int(day) if day else 1)
-    except ValueError:
+        if day:
+            return start, start + timedelta(days=1)
+        return start, datetime(year + 1, 1, 1) if start.month == 12 else datetime(year, start.month + 1, 1)
+    except (ValueError, OverflowError):  # not a date, or its end is past the year 9999
         return None
-    if day:
-        return start, start + timedelta(days=1)
-    nxt = datetime(year + 1, 1, 1) if start.month == 12 else datetime(year, start.month + 1, 1)
-    return start, nxt
 
 
 def parse_range(text: str) -> tuple[datetime | None, datetime | None] | None:

@@ -413,3 +413,15 @@ def test_serve_answers_over_http_with_waitress(index_dir: Path, tmp_path: Path) 
             server.kill()
             server.wait(timeout=10)
     assert "zhsearch: serving" in log.read_text(encoding="utf-8", errors="replace")
+
+
+def test_serve_on_a_busy_port_is_a_one_line_error(runner: CliRunner, index_dir: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(cli, ["serve", "--index", str(index_dir), "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\nHint: choose another --port or --host\n"
+    )

@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import Flask
 
-from search import SearchIndex
+from search import SearchIndex, ZhsearchError
+from search.complete import Completer
 
 DEFAULTS: dict[str, Any] = {
     "INDEX": None,  # an open SearchIndex, or
@@ -16,6 +17,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_LIMIT": 50,
     "DEFAULT_LIMIT": 10,
     "MAX_PAGE": 100,
+    "DEFAULT_COMPLETIONS": 8,
+    "MAX_COMPLETIONS": 20,
 }
 
 
@@ -31,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if index is None:
         index = SearchIndex.open(app.config["INDEX_DIR"])
     app.extensions["zhsearch.index"] = index
+    app.extensions["zhsearch.completer"] = Completer(index)
 
     from . import api, pages, security
 
@@ -38,3 +42,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     security.init_app(app)
     return app
+
+
+def warm_up(app: Flask) -> None:
+    """Load what the first requests would otherwise wait for: the analyzer, caches, statistics, completions."""
+    index: SearchIndex = app.extensions["zhsearch.index"]
+    completer: Completer = app.extensions["zhsearch.completer"]
+    try:
+        index.search("中国", limit=1)
+        index.stats()
+        completer.table()
+    except ZhsearchError:
+        pass  # the index went away: requests will report it

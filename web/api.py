@@ -1,4 +1,4 @@
-"""The JSON API: ``/api/search``, ``/api/doc/<id>``, ``/healthz``; errors as JSON."""
+"""The JSON API: search, documents, similar articles, completions, health and its OpenAPI document."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from werkzeug.exceptions import HTTPException
 
 from search.errors import DocumentNotFoundError, InvalidArgumentError, ZhsearchError
 
-from .common import get_index, int_param, search_params
+from .common import get_completer, get_index, int_param, query_param, search_params
+from .openapi import openapi_document
 
 bp = Blueprint("api", __name__)
 
@@ -56,6 +57,20 @@ def similar(doc_id: str) -> ResponseReturnValue:
     limit = int_param("limit", current_app.config["DEFAULT_LIMIT"], 1, current_app.config["MAX_LIMIT"])
     hits = get_index().similar(doc_id, limit=limit)
     return jsonify({"id": doc_id, "hits": [h.to_dict() for h in hits]})
+
+
+@bp.get("/api/suggest")
+def suggest() -> ResponseReturnValue:
+    cfg = current_app.config
+    q = query_param()
+    limit = int_param("limit", cfg["DEFAULT_COMPLETIONS"], 1, cfg["MAX_COMPLETIONS"])
+    completions = get_completer().complete(q, limit=limit)
+    return jsonify({"query": q, "completions": [c.to_dict() for c in completions]})
+
+
+@bp.get("/api/openapi.json")
+def openapi() -> ResponseReturnValue:
+    return jsonify(openapi_document(current_app.config))
 
 
 @bp.get("/healthz")

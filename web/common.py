@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app, request
 
 from search import SearchIndex
+from search.complete import Completer
 from search.errors import InvalidArgumentError
 
 
@@ -16,6 +17,13 @@ def get_index() -> SearchIndex:
     index: SearchIndex = current_app.extensions["zhsearch.index"]
     index.refresh()
     return index
+
+
+def get_completer() -> Completer:
+    """The app's completions, for the same index as :func:`get_index`."""
+    get_index()
+    completer: Completer = current_app.extensions["zhsearch.completer"]
+    return completer
 
 
 @dataclass(frozen=True)
@@ -63,14 +71,20 @@ def int_param(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+def query_param() -> str:
+    """The ``q`` parameter, at most MAX_QUERY_LENGTH characters long."""
+    limit = current_app.config["MAX_QUERY_LENGTH"]
+    q = request.args.get("q", "")
+    if len(q) > limit:
+        raise InvalidArgumentError(f"the query is longer than {limit} characters")
+    return q.replace("\x00", "")
+
+
 def search_params() -> SearchParams:
     """The search parameters of this request, validated against the app's limits."""
     cfg = current_app.config
-    q = request.args.get("q", "")
-    if len(q) > cfg["MAX_QUERY_LENGTH"]:
-        raise InvalidArgumentError(f"the query is longer than {cfg['MAX_QUERY_LENGTH']} characters")
     return SearchParams(
-        q=q.replace("\x00", ""),
+        q=query_param(),
         page=int_param("page", 1, 1, cfg["MAX_PAGE"]),
         limit=int_param("limit", cfg["DEFAULT_LIMIT"], 1, cfg["MAX_LIMIT"]),
         explain=_flag("explain", False),

@@ -20,7 +20,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> ResponseReturnValue:
-        if request.path.startswith("/api/"):
+        if request.path.startswith("/api/") or request.path == "/healthz":
             code = (exc.name or "error").lower().replace(" ", "_")
             return jsonify({"error": {"code": code, "message": exc.description or ""}}), exc.code or 500
         from flask import render_template
