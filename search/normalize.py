@@ -87,18 +87,25 @@ def _opencc(config: str) -> Any:
     return opencc.OpenCC(config)
 
 
-def _fold_slow(text: str) -> tuple[str, tuple[int, ...]]:
+def _fold_slow(text: str, table: dict[int, str], special: re.Pattern[str]) -> tuple[str, tuple[int, ...]]:
+    """The fold of a text with special characters: runs between them still fold by table."""
     chars: list[str] = []
     offsets: list[int] = []
-    for i, ch in enumerate(text):
-        if ch in INVISIBLE:
-            continue
-        if 0xD800 <= ord(ch) <= 0xDFFF:
-            continue  # a lone surrogate is not text
+    pos = 0
+    for m in special.finditer(text):
+        if m.start() > pos:
+            chars.append(text[pos : m.start()].translate(table))
+            offsets.extend(range(pos, m.start()))
+        ch = m.group()
+        pos = m.end()
+        if ch in INVISIBLE or 0xD800 <= ord(ch) <= 0xDFFF:
+            continue  # invisible, or a lone surrogate: not text
         folded = unicodedata.normalize("NFKC", ch).casefold()
-        for f in folded:
-            chars.append(f)
-            offsets.append(i)
+        chars.append(folded)
+        offsets.extend([m.start()] * len(folded))
+    if pos < len(text):
+        chars.append(text[pos:].translate(table))
+        offsets.extend(range(pos, len(text)))
     return "".join(chars), tuple(offsets)
 
 
@@ -108,7 +115,7 @@ def normalize(text: str, *, simplify: bool = True) -> Normalized:
     if special.search(text) is None:
         folded, offsets = text.translate(table), None
     else:
-        folded, offsets = _fold_slow(text)
+        folded, offsets = _fold_slow(text, table, special)
     if simplify:
         folded = _to_simplified(folded)
     return Normalized(folded, text, offsets)

@@ -18,30 +18,37 @@ from .normalize import Normalized, normalize
 SNIPPET_TARGET = 120
 SNIPPET_MAX = 160
 ELLIPSIS = "…"
+_WORD_MARGIN = 8  # characters segmented beyond a window's edges, so edge words are whole
 # A sentence ends at 。！？；… (and ！？；), at Western .!?; followed by a space or the end, or at a
 # line break; closing quotes and brackets stay with the sentence they close.
 _SENTENCE_END = re.compile(r"(?:[。！？；…]+|\.{3}|[.!?;]+(?=\s|$))[”’」』）)\"']*|\n+")
 _CLAUSE_END = re.compile(r"[，、：,:]\s*|\s+")
-_WORDCHAR = f"[^\\W_{_CJK}]"
+_IS_WORDCHAR = re.compile(f"[^\\W_{_CJK}]").fullmatch  # a letter or digit outside CJK
 _WHITESPACE = re.compile(r"\s+")
 
 
-def _needle_pattern(needle: str) -> re.Pattern[str]:
-    """Latin/digit needles match whole runs only, as the character index does."""
-    body = re.escape(needle)
-    if re.match(_WORDCHAR, needle):
-        body = f"(?<!{_WORDCHAR})" + body
-    if re.match(_WORDCHAR, needle[-1]):
-        body = body + f"(?!{_WORDCHAR})"
-    return re.compile(body)
+def _needle_matches(needle: str, text: str) -> list[tuple[int, int]]:
+    """Where ``needle`` occurs in ``text``; Latin/digit ends must be whole runs, as indexed."""
+    found: list[tuple[int, int]] = []
+    check_start = _IS_WORDCHAR(needle[0]) is not None
+    check_end = _IS_WORDCHAR(needle[-1]) is not None
+    at = text.find(needle)
+    while at != -1:
+        end = at + len(needle)
+        if not (check_start and at > 0 and _IS_WORDCHAR(text[at - 1])) and not (
+            check_end and end < len(text) and _IS_WORDCHAR(text[end])
+        ):
+            found.append((at, end))
+        at = text.find(needle, at + 1)
+    return found
 
 
 def match_spans(norm: Normalized, needles: Iterable[str]) -> list[tuple[int, int]]:
     """Merged, sorted spans of the original text where any needle occurs."""
     spans: list[tuple[int, int]] = []
     for needle in {n for n in needles if n}:
-        for m in _needle_pattern(needle).finditer(norm.text):
-            spans.append(norm.original_span(m.start(), m.end()))
+        for start, end in _needle_matches(needle, norm.text):
+            spans.append(norm.original_span(start, end))
     spans.sort()
     merged: list[tuple[int, int]] = []
     for start, end in spans:
@@ -142,8 +149,10 @@ def _word_window(
         if s < hi < e:
             hi = e
     inside: set[int] = set()
-    for s, e in _word_spans(text[s_start:s_end], simplify):
-        inside.update(range(s_start + s + 1, s_start + e))
+    # Segment only the window and a few characters around it, never the whole sentence.
+    w_start, w_end = max(s_start, lo - _WORD_MARGIN), min(s_end, hi + _WORD_MARGIN)
+    for s, e in _word_spans(text[w_start:w_end], simplify):
+        inside.update(range(w_start + s + 1, w_start + e))
     for s, e in spans:
         inside.update(range(s + 1, e))
     clauses = [m.end() + s_start for m in _CLAUSE_END.finditer(text[s_start:s_end])]
