@@ -1,7 +1,7 @@
 """What the character (recall) fields cost: index size and build time with and without them.
 
 Parses the articles once, then writes the same documents twice — with the full schema, and with
-a schema that lacks ``title_chars``/``text_chars`` — and prints both builds' time and size.
+a schema that lacks the recall fields (``*_chars``, ``*_pairs``) — and prints both builds' time and size.
 
     python bench/recall_cost.py PATH… [--limit 5000]
 """
@@ -23,7 +23,7 @@ from search.schema import build_schema
 from search.store import disk_size
 from search.writer import document_fields
 
-CHAR_FIELDS = ("title_chars", "text_chars")
+CHAR_FIELDS = ("title_chars", "text_chars", "title_pairs", "text_pairs")
 
 
 def build(docs: list, directory: Path, with_chars: bool) -> tuple[float, int]:

@@ -28,6 +28,7 @@ from whoosh.scoring import BM25F
 
 MAX_CACHED_TERMS = 4096
 MAX_CACHED_FILTERS = 64
+MAX_CACHED_BYTES = 128 * 2**20  # term score arrays kept per index generation
 _IDS = np.int64
 
 
@@ -53,10 +54,13 @@ class PostingTable:
     """For one index generation: live documents, field lengths and term postings as arrays.
 
     Shared by every thread; the arrays are read through the caller's own searcher (Whoosh
-    readers are not safe to share between threads), and cached up to ``max_terms`` terms.
+    readers are not safe to share between threads), and the most recently used terms' scores
+    are kept, up to ``max_terms`` terms and ``max_bytes`` bytes.
     """
 
-    def __init__(self, searcher: Any, *, max_terms: int = MAX_CACHED_TERMS) -> None:
+    def __init__(
+        self, searcher: Any, *, max_terms: int = MAX_CACHED_TERMS, max_bytes: int = MAX_CACHED_BYTES
+    ) -> None:
         self.doc_count = int(searcher.doc_count_all())
         self.offsets = [offset for _, offset in searcher.leaf_searchers()]
         live = np.ones(self.doc_count, dtype=bool)
@@ -69,6 +73,8 @@ class PostingTable:
         self.live = live
         self.all_live = bool(live.all())
         self.max_terms = max_terms
+        self.max_bytes = max_bytes
+        self._cached_bytes = 0
         self._lock = threading.Lock()
         self._lengths: dict[str, np.ndarray] = {}
         self._dates: np.ndarray | None = None
@@ -108,9 +114,14 @@ class PostingTable:
                 return found
         found = evaluator.term_scores(fieldname, text)
         with self._lock:
-            self._scores[key] = found
-            while len(self._scores) > self.max_terms:
-                self._scores.popitem(last=False)
+            if key not in self._scores:
+                self._scores[key] = found
+                self._cached_bytes += found[0].nbytes + found[1].nbytes
+            while len(self._scores) > 1 and (
+                len(self._scores) > self.max_terms or self._cached_bytes > self.max_bytes
+            ):
+                _, (ids, scores) = self._scores.popitem(last=False)
+                self._cached_bytes -= ids.nbytes + scores.nbytes
         return found
 
     def lengths(self, searcher: Any, fieldname: str) -> np.ndarray:

@@ -197,3 +197,18 @@ def test_similar_articles_agree(indexes: tuple[SearchIndex, SearchIndex]) -> Non
         fast, slow = arrays.similar(doc_id, limit=5), matchers.similar(doc_id, limit=5)
         assert [h.id for h in fast] == [h.id for h in slow], doc_id
         assert all(math.isclose(a.score, b.score, rel_tol=1e-9) for a, b in zip(fast, slow))
+
+
+def test_the_term_cache_stays_within_its_budget(indexes: tuple[SearchIndex, SearchIndex]) -> None:
+    from search.evaluate import Evaluator, PostingTable
+
+    arrays, _ = indexes
+    with arrays._searcher() as searcher:
+        table = PostingTable(searcher, max_terms=1000, max_bytes=4096)
+        evaluator = Evaluator(searcher, table)
+        for word in ["中国", "的", "央行", "碳", "疫苗", "香港", "美国", "市场"]:
+            first = table.term(evaluator, "text_chars" if len(word) == 1 else "text_pairs", word)
+            again = table.term(evaluator, "text_chars" if len(word) == 1 else "text_pairs", word)
+            assert first[0] is again[0]  # the second lookup is the cached arrays
+        assert table._cached_bytes <= 4096 or len(table._scores) == 1
+        assert table._cached_bytes == sum(i.nbytes + s.nbytes for i, s in table._scores.values())
