@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -59,9 +61,12 @@ class DuplicateGroups:
                 for b in values[i + 1 :]:
                     if (a ^ b).bit_count() <= SIMHASH_DISTANCE:
                         union(by_simhash[a], by_simhash[b])
+        self._set_roots({docnum: find(docnum) for docnum in list(parent)})
+
+    def _set_roots(self, roots: dict[int, int]) -> None:
         members: dict[int, list[int]] = {}
-        for docnum in list(parent):
-            members.setdefault(find(docnum), []).append(docnum)
+        for docnum, root in roots.items():
+            members.setdefault(root, []).append(docnum)
         self.root: dict[int, int] = {}
         self.members: dict[int, tuple[int, ...]] = {}
         self._root_array: np.ndarray | None = None
@@ -71,6 +76,38 @@ class DuplicateGroups:
                 self.members[root] = tuple(docs)
                 for d in docs:
                     self.root[d] = root
+
+    def to_array(self) -> np.ndarray:
+        """(docnum, group) rows of every document that has copies (for caching on disk)."""
+        return np.array(sorted(self.root.items()), dtype=np.int64).reshape(-1, 2)
+
+    @classmethod
+    def from_array(cls, rows: np.ndarray) -> DuplicateGroups:
+        groups = cls.__new__(cls)
+        groups._set_roots({int(d): int(r) for d, r in rows.reshape(-1, 2).tolist()})
+        return groups
+
+    @classmethod
+    def load(cls, reader: Any, cache: Path) -> DuplicateGroups:
+        """The groups of ``reader``'s documents, read from ``cache`` or computed and saved there.
+
+        An index generation never changes once published, so its groups are computed by the
+        first process that needs them and read back by the next (a best effort: a read-only
+        index is simply grouped again).
+        """
+        try:
+            return cls.from_array(np.load(cache, allow_pickle=False))
+        except (OSError, ValueError):
+            pass
+        groups = cls.from_reader(reader)
+        partial = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+        try:
+            with partial.open("wb") as out:
+                np.save(out, groups.to_array(), allow_pickle=False)
+            os.replace(partial, cache)
+        except OSError:
+            partial.unlink(missing_ok=True)
+        return groups
 
     @classmethod
     def from_reader(cls, reader: Any) -> DuplicateGroups:

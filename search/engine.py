@@ -435,7 +435,11 @@ class SearchIndex:
         """The duplicate groups of the live generation, computed on first use."""
         cached = self._dup_cache
         if cached is None or cached[0] != self._generation:
-            cached = (self._generation, DuplicateGroups.from_reader(searcher.reader()))
+            assert self._generation is not None
+            reader = searcher.reader()
+            # Named after the segments' generation and size: an in-place update gets a new name.
+            name = f"duplicates-{self._ix.latest_generation()}-{reader.doc_count_all()}.npy"
+            cached = (self._generation, DuplicateGroups.load(reader, self._generation / name))
             self._dup_cache = cached
         return cached[1]
 

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.util.numeric import byte_to_length
 from whoosh.reading import TermNotFound
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.qcore import _NullQuery
@@ -131,8 +132,13 @@ class PostingTable:
             found = np.zeros(self.doc_count, dtype=np.float64)
             for sub, offset in searcher.leaf_searchers():
                 reader = sub.reader()
-                for docnum in range(reader.doc_count_all()):
-                    found[offset + docnum] = reader.doc_field_length(docnum, fieldname, 1)
+                count = reader.doc_count_all()
+                column = _length_bytes(reader, fieldname)
+                if column is not None and len(column) == count:
+                    found[offset : offset + count] = _BYTE_LENGTHS[column]
+                    continue
+                for docnum in range(count):
+                    found[offset + docnum] = reader.doc_field_length(docnum, fieldname, 1) or 0
             self._lengths[fieldname] = found
         return found
 
@@ -168,6 +174,20 @@ class PostingTable:
 
     def all_ids(self) -> np.ndarray:
         return np.flatnonzero(self.live).astype(_IDS)
+
+
+_BYTE_LENGTHS = np.array([byte_to_length(b) or 0 for b in range(256)], dtype=np.float64)
+
+
+def _length_bytes(reader: Any, fieldname: str) -> np.ndarray | None:
+    """A segment's stored field lengths as their one-byte codes, read as one column (or None)."""
+    try:
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    except AttributeError:  # another codec: read document by document instead
+        return None
+    if column is None:
+        return None
+    return np.fromiter((int(b or 0) for b in column), dtype=np.uint8)
 
 
 def _read_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -110,3 +111,21 @@ def test_groups_from_fingerprints() -> None:
     assert groups.group(1) == 0 and groups.group(3) == 2 and groups.group(4) == 4
     assert groups.count(range(5)) == 3
     assert groups.others(0, {0, 1, 2}) == [1]
+
+
+def test_duplicate_groups_are_cached_beside_the_generation(docs_index_dir: Path) -> None:
+    from search.store import current_generation
+
+    with SearchIndex.open(docs_index_dir) as first:
+        computed = first.search("", dedup=True)
+        groups = first._dup_cache[1].members if first._dup_cache else None
+    caches = list(current_generation(docs_index_dir).glob("duplicates-*.npy"))
+    assert len(caches) == 1 and groups
+    assert DuplicateGroups.from_array(DuplicateGroups.from_array(np.load(caches[0])).to_array()).members == groups
+    caches[0].write_bytes(b"not an array")  # a damaged cache is computed again, not trusted
+    with SearchIndex.open(docs_index_dir) as second:
+        loaded = second.search("", dedup=True)
+        assert second._dup_cache is not None and second._dup_cache[1].members == groups
+    assert [(h.id, h.duplicates) for h in loaded.hits] == [(h.id, h.duplicates) for h in computed.hits]
+    assert loaded.total == computed.total
+    assert np.load(caches[0]).shape[1] == 2  # and rewritten
