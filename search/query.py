@@ -23,7 +23,9 @@ MAX_QUERY_CHARS = 1000
 LONG_QUERY_CHARS = 30  # longer than this, or more terms than LONG_QUERY_TERMS, without operators:
 LONG_QUERY_TERMS = 6  # a pasted paragraph, searched as a ranked match of any of its words
 MAX_ANY_TERMS = 64
-_OPERATOR = re.compile(r'["()]|(?:^|\s)(?:OR|NOT)(?:\s|$)|(?:^|\s)-\S|[A-Za-z]+[:：]\S')
+_OPERATOR = re.compile(r'["()]|(?:^|\s)(?:OR|NOT)(?:\s|$)|(?:^|\s)-[^\W_"(]|[A-Za-z]+[:：]\S')
+# -term excludes when a letter, digit, ideograph or quote follows; "----709" is text, not "-".
+_EXCLUSION = re.compile(r'-[^\W_"]|-"')
 WORD_BOOST = 4.0
 CHAR_BOOST = 0.25
 VARIANT_BOOST = 0.3  # spellings from the other script's phrase table rank below the typed one
@@ -239,7 +241,7 @@ class QueryBuilder:
                 ignored_any = self._close(stack, warnings) or ignored_any
                 continue
             clause = Clause(raw)
-            if raw.startswith("-") and len(raw) > 1:
+            if _EXCLUSION.match(raw):
                 clause = Clause(raw[1:], negated=True)
             field_term = _FIELD_TERM.fullmatch(clause.text)
             if field_term is not None and field_term.group(2).lower() in FILTER_FIELDS:
@@ -304,7 +306,12 @@ class QueryBuilder:
         warnings.append(
             f"the query is long, so it was searched as any of its {len(meaningful)} words, best matches first"
         )
-        query = wq.Or([wq.Term(f, w) for w in meaningful for f in ("title", "text")])
+        query: wq.Query = wq.Or([wq.Term(f, w) for w in meaningful for f in ("title", "text")])
+        # Single characters do not widen the match but still count towards ranking: they tell
+        # 第一期 from 第二期 when a pasted title is all the user has.
+        singles = [w for w in words if w not in meaningful][:MAX_ANY_TERMS]
+        if singles:
+            query = wq.AndMaybe(query, wq.Or([wq.Term("title", w) for w in singles]))
         clause = Clause(text, variants=list(meaningful), words=[meaningful], query=query)
         return ParsedQuery(query, needles=list(meaningful), warnings=warnings, groups=[[clause]], any_term=True)
 

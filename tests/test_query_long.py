@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +60,27 @@ def test_a_long_query_of_punctuation_finds_nothing(index: SearchIndex) -> None:
     page = index.search("，。！？" * 10)
     assert page.total == 0
     assert page.warnings == ("nothing in the query could be searched",)
+
+
+def test_a_pasted_title_of_a_numbered_series_finds_its_own_part(tmp_path: Path) -> None:
+    title = "维权网：某地区在押人员月度报告（2020年7月31日）第58期（共966人）（{}）"
+    docs = [Document(id=n, path=f"{n}.md", title=title.format(n), text=f"报告正文第{n}部分，列出名单与案情。")
+            for n in "一二三四五"]
+    with IndexWriter(tmp_path / "index") as writer:
+        for doc in docs:
+            writer.add(doc)
+    with SearchIndex.open(tmp_path / "index") as index:
+        for doc in docs:
+            page = index.search(doc.title, limit=1)
+            assert page.hits[0].id == doc.id
+            assert any("long" in w for w in page.warnings)  # it is searched as a long query
+
+
+def test_a_title_with_a_run_of_dashes_is_not_an_exclusion(tmp_path: Path) -> None:
+    title = "两岸观察 一家律师事务所的遭遇 ----709案件回顾"
+    with IndexWriter(tmp_path / "index") as writer:
+        writer.add(Document(id="d", path="d.md", title=title, text="案件回顾的正文。"))
+        writer.add(Document(id="e", path="e.md", title="另一篇文章", text="律师事务所的日常。"))
+    with SearchIndex.open(tmp_path / "index") as index:
+        assert [h.id for h in index.search(title).hits][:1] == ["d"]
+        assert index.matching_ids("律师事务所 -日常") == {"d"}  # a real exclusion still excludes
