@@ -1,17 +1,22 @@
 """Reading archives of articles (front matter dialects, HTML cleaning, dates, sources) into an index."""
 
 from .article import ParsedArticle, SkipArticle, parse_article, read_article
-from .build import FileOutcome, IndexReport, NothingIndexedError, build_index, discover, parse_archive
+from .build import FileOutcome, IndexReport, NothingIndexedError, Progress, build_index, discover, parse_archive
 from .clean import clean_body
 from .fingerprint import hamming, simhash
+from .update import CheckReport, UpdateReport, check_index, update_index
 
 __all__ = [
+    "CheckReport",
     "FileOutcome",
     "IndexReport",
     "NothingIndexedError",
     "ParsedArticle",
+    "Progress",
     "SkipArticle",
+    "UpdateReport",
     "build_index",
+    "check_index",
     "clean_body",
     "discover",
     "hamming",
@@ -19,4 +24,5 @@ __all__ = [
     "parse_article",
     "read_article",
     "simhash",
+    "update_index",
 ]

@@ -1,47 +1,63 @@
-"""Building an index from folders of articles, with a report of what was skipped and why."""
+"""Building an index from folders of articles, with a report of what was skipped and why.
+
+A build reads every article (in worker processes with ``jobs`` > 1), learns the boilerplate of
+each outlet from all of them, then writes the cleaned documents as segments of a new generation,
+again in parallel. The documents are cut into segments by size alone and the segments listed in
+order, so the index is the same whatever the number of jobs. The generation also records the
+files it was built from (see :mod:`indexer.catalog`) for ``zhsearch update``.
+"""
 
 from __future__ import annotations
 
-import json
-import os
+import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from search import AnalyzerConfig, IndexWriter
+from search import AnalyzerConfig, Document, IndexWriter
 from search.errors import ZhsearchError
+from search.writer import SEGMENT_CHARS, partition, write_segment
 
-from search import Document
+from .article import finish_document
+from .catalog import CLEANING_VERSION, FILES, PARAGRAPHS, Catalog, CensusEntry, FileEntry, StatCache
+from .recurring import LearnedBoilerplate, RecurringParagraphs, outlet_key
+from .sources import (
+    ARTICLE_SUFFIXES,
+    REPOSITORY_FILES,
+    FileOutcome,
+    SourceFile,
+    SourceRecord,
+    candidates,
+    discover,
+    read_batch,
+    read_source,
+)
+from .workers import WorkerPool, exit_if_orphaned
 
-from .article import SkipArticle, finish_document, read_article
-from .recurring import RecurringParagraphs
+__all__ = [
+    "ARTICLE_SUFFIXES",
+    "REPOSITORY_FILES",
+    "FileOutcome",
+    "IndexReport",
+    "NothingIndexedError",
+    "Progress",
+    "SourceFile",
+    "build_index",
+    "discover",
+    "parse_archive",
+]
 
-# Files that every repository has and no blog publishes as a post.
-REPOSITORY_FILES = frozenset({"readme", "license", "licence", "changelog", "contributing", "code_of_conduct", "security"})
-ARTICLE_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".html", ".htm"})
-_SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".zhsearch", "__pycache__"})
+# Called as progress(stage, done, total) while a command works: stage is "reading" or "indexing".
+Progress = Callable[[str, int, int], None]
+READ_BATCH = 32  # files per reading task
 
 
 class NothingIndexedError(ZhsearchError):
     """No article could be indexed from the given paths."""
 
     hint = "check the paths: zhsearch reads .md, .markdown and .html files"
-
-
-@dataclass(frozen=True)
-class FileOutcome:
-    path: str
-    status: str  # "skipped" | "recovered"
-    reason: str
-
-    @property
-    def kind(self) -> str:
-        """The reason without its file-specific detail (``unparseable date ignored: '…'``)."""
-        return self.reason.partition(": ")[0]
-
-    def to_json(self) -> str:
-        return json.dumps({"path": self.path, "status": self.status, "reason": self.reason}, ensure_ascii=False)
 
 
 @dataclass
@@ -78,83 +94,116 @@ class IndexReport:
         return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class SourceFile:
-    file: Path
-    doc_id: str
+def clean(document: Document, learned: LearnedBoilerplate) -> tuple[Document, int]:
+    """The document as indexed: without its outlet's learned boilerplate (fingerprints redone)."""
+    stripped, dropped = learned.strip(document)
+    return (finish_document(stripped), dropped) if dropped else (document, 0)
 
 
-def discover(paths: Sequence[Path]) -> Iterator[SourceFile]:
-    """Every article file below ``paths`` with its id (POSIX path relative to its root,
-    prefixed by the root folder's name when several roots are given)."""
-    prefix_roots = len(paths) > 1
-    for root in paths:
-        root = Path(root)
-        if root.is_file():
-            yield SourceFile(root, root.name)
-            continue
-        found: list[Path] = []
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
-            for name in filenames:
-                if Path(name).suffix.lower() in ARTICLE_SUFFIXES:
-                    found.append(Path(dirpath) / name)
-        for file in sorted(found):
-            rel = file.relative_to(root).as_posix()
-            yield SourceFile(file, f"{root.resolve().name}/{rel}" if prefix_roots else rel)
+def read_sources(
+    pool: WorkerPool, sources: Sequence[SourceFile], progress: Progress | None = None
+) -> Iterator[SourceRecord]:
+    """Read ``sources`` (in the pool's workers), in order."""
+    batches = [sources[i : i + READ_BATCH] for i in range(0, len(sources), READ_BATCH)]
+    done = 0
+    for records in pool.map(read_batch, [(pool.parent, batch) for batch in batches]):
+        yield from records
+        done += len(records)
+        if progress:
+            progress("reading", done, len(sources))
+
+
+def write_part(task: tuple[int | None, Path, AnalyzerConfig, list[Document], LearnedBoilerplate]) -> tuple[Any, int, list[str]]:
+    """Worker task: clean documents and write them as one segment; (segment, paragraphs dropped,
+    content hash of each document)."""
+    parent, directory, config, documents, learned = task
+    dropped = 0
+    hashes: list[str] = []
+
+    def cleaned() -> Iterator[Document]:
+        nonlocal dropped
+        for document in documents:
+            exit_if_orphaned(parent)
+            document, n = clean(document, learned)
+            dropped += n
+            hashes.append(document.content_hash)
+            yield document
+
+    segment = write_segment(directory, config, cleaned())
+    return segment, dropped, hashes
+
+
+def write_documents(
+    pool: WorkerPool,
+    writer: IndexWriter,
+    documents: Sequence[Document],
+    learned: LearnedBoilerplate,
+    progress: Progress | None = None,
+) -> tuple[int, list[str]]:
+    """Write ``documents`` (cleaned of ``learned``) as new segments of ``writer``'s generation, in
+    the pool's workers; (paragraphs dropped, content hash of each document)."""
+    parts = partition(documents, limit=writer.segment_chars)
+    tasks = [(pool.parent, writer.directory, writer.config, list(documents[part]), learned) for part in parts]
+    dropped = 0
+    hashes: list[str] = []
+    for segment, n, part_hashes in pool.map(write_part, tasks):
+        writer.add_segment(segment)
+        dropped += n
+        hashes.extend(part_hashes)
+        if progress:
+            progress("indexing", len(hashes), len(documents))
+    return dropped, hashes
+
+
+def _take(records: Iterable[SourceRecord], report: IndexReport, learner: RecurringParagraphs) -> list[SourceRecord]:
+    """The records of indexed documents, counted in ``report`` and ``learner``."""
+    kept = []
+    for record in records:
+        report.outcomes.extend(record.outcomes)
+        if record.document is not None:
+            learner.count(outlet_key(record.document), record.keys)
+            kept.append(record)
+    return kept
 
 
 def parse_archive(
     paths: Sequence[Path],
     *,
     learn_boilerplate: bool = True,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[list[Document], IndexReport]:
-    """Parse every article below ``paths``: the documents, cleaned, and the report.
+    """Parse every article below ``paths`` in this process: the documents, cleaned, and the report.
 
     With ``learn_boilerplate`` a paragraph that recurs in many articles of one outlet is learned
-    while parsing and removed afterwards (see ``indexer.recurring``); the parsed documents are kept
-    in memory between the two passes, so each file is read once.
+    while parsing and removed afterwards (see ``indexer.recurring``).
     """
     report = IndexReport()
-    seen_ids: set[str] = set()
     learner = RecurringParagraphs()
-    documents: list[Document] = []
-    for source in discover(paths):
+    sources = []
+    for source, reason in candidates(paths):
         report.seen += 1
-        if progress:
-            progress(report.seen)
-        if source.doc_id in seen_ids:
-            report.outcomes.append(FileOutcome(source.doc_id, "skipped", "duplicate id"))
-            continue
-        seen_ids.add(source.doc_id)
-        if source.file.stem.casefold() in REPOSITORY_FILES:
-            report.outcomes.append(FileOutcome(source.doc_id, "skipped", "not an article: repository file"))
-            continue
-        try:
-            parsed = read_article(source.file, source.doc_id)
-        except SkipArticle as exc:
-            report.outcomes.append(FileOutcome(source.doc_id, "skipped", str(exc)))
-            continue
-        except Exception as exc:  # one broken article never stops a build
-            report.outcomes.append(
-                FileOutcome(source.doc_id, "skipped", f"cannot parse: {type(exc).__name__}: {exc}")
-            )
-            continue
-        for reason in parsed.recovered:
-            report.outcomes.append(FileOutcome(source.doc_id, "recovered", reason))
-        learner.observe(parsed.document)
-        documents.append(parsed.document)
-    report.indexed = len(documents)
-    if learn_boilerplate:
-        learned = learner.learn()
-        report.learned_paragraphs = learned.size
-        for i, document in enumerate(documents):
-            stripped, dropped = learned.strip(document)
-            if dropped:
-                documents[i] = finish_document(stripped)
-                report.dropped_paragraphs += dropped
+        if reason:
+            report.outcomes.append(FileOutcome(source.doc_id, "skipped", reason))
+        else:
+            sources.append(source)
+    with WorkerPool(1) as pool:
+        kept = _take(read_sources(pool, sources, progress), report, learner)
+    report.indexed = len(kept)
+    learned = learner.learn() if learn_boilerplate else LearnedBoilerplate({})
+    report.learned_paragraphs = learned.size
+    documents = []
+    for record in kept:
+        assert record.document is not None
+        document, dropped = clean(record.document, learned)
+        report.dropped_paragraphs += dropped
+        documents.append(document)
     return documents, report
+
+
+def check_paths(paths: Sequence[Path]) -> None:
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise NothingIndexedError(f"no such file or folder: {', '.join(missing)}", hint="check the path")
 
 
 def build_index(
@@ -162,25 +211,69 @@ def build_index(
     location: Path,
     *,
     config: AnalyzerConfig = AnalyzerConfig(),
-    progress: Callable[[int], None] | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
     learn_boilerplate: bool = True,
+    segment_chars: int = SEGMENT_CHARS,
 ) -> IndexReport:
     """Index every article below ``paths`` into a new generation of the index at ``location``.
 
-    The live index is replaced only when the build completes; raises NothingIndexedError when
-    no file could be indexed (the live index is then left as it was).
+    ``jobs`` processes read, clean and analyze; the index is the same for any number (segments
+    end every ``segment_chars`` characters of text, whatever the number of jobs). The live
+    index is replaced only when the build completes; raises NothingIndexedError when no file
+    could be indexed (the live index is then left as it was), IndexLockedError when another
+    process is writing the index.
     """
-    missing = [str(p) for p in paths if not Path(p).exists()]
-    if missing:
-        raise NothingIndexedError(f"no such file or folder: {', '.join(missing)}", hint="check the path")
-    documents, report = parse_archive(paths, learn_boilerplate=learn_boilerplate, progress=progress)
-    if not documents:
-        exc = NothingIndexedError(
-            f"no article could be indexed from {', '.join(str(p) for p in paths)} ({report.seen} files seen)"
-        )
-        exc.report = report  # type: ignore[attr-defined]
-        raise exc
-    with IndexWriter(location, config=config) as writer:
-        for document in documents:
-            writer.add(document)
+    paths = [Path(p) for p in paths]
+    check_paths(paths)
+    started = time.time_ns()
+    report = IndexReport()
+    sources: list[SourceFile] = []
+    for source, reason in candidates(paths):
+        report.seen += 1
+        if reason:
+            report.outcomes.append(FileOutcome(source.doc_id, "skipped", reason))
+        else:
+            sources.append(source)
+    learner = RecurringParagraphs()
+    catalog = Catalog(roots=[str(p.resolve()) for p in paths])
+    cache = StatCache()
+    with WorkerPool(jobs) as pool, IndexWriter(location, config=config, segment_chars=segment_chars) as writer:
+        records = list(read_sources(pool, sources, progress))
+        for record in records:
+            if record.signature is not None and record.sha1:
+                cache.record(record.path, record.signature, record.sha1, now_ns=started)
+            if record.document is None:
+                catalog.files[record.doc_id] = FileEntry(record.sha1, None, record.skip_reason)
+        kept = _take(records, report, learner)
+        del records
+        report.indexed = len(kept)
+        if not kept:
+            exc = NothingIndexedError(
+                f"no article could be indexed from {', '.join(str(p) for p in paths)} ({report.seen} files seen)"
+            )
+            exc.report = report  # type: ignore[attr-defined]
+            raise exc
+        learned = learner.learn() if learn_boilerplate else LearnedBoilerplate({})
+        report.learned_paragraphs = learned.size
+        documents = [record.document for record in kept if record.document is not None]
+        report.dropped_paragraphs, hashes = write_documents(pool, writer, documents, learned, progress)
+        for record, content_hash in zip(kept, hashes, strict=True):
+            catalog.files[record.doc_id] = FileEntry(record.sha1, content_hash)
+            catalog.census[record.doc_id] = CensusEntry(outlet_key(record.document), record.keys)  # type: ignore[arg-type]
+        writer.attach(FILES, catalog.files_json())
+        writer.attach(PARAGRAPHS, catalog.paragraphs_json())
+        writer.manifest.update(_manifest(catalog, learned, learn_boilerplate))
+    cache.save(Path(location))
     return report
+
+
+def _manifest(catalog: Catalog, learned: LearnedBoilerplate, learn_boilerplate: bool) -> dict[str, Any]:
+    return {
+        "roots": catalog.roots,
+        "cleaning_version": CLEANING_VERSION,
+        "boilerplate": {"learning": learn_boilerplate, "paragraphs": learned.size},
+    }
+
+
+__all__ += ["clean", "read_source", "write_documents", "read_sources", "check_paths"]

@@ -62,9 +62,29 @@ class LearnedBoilerplate:
             return document, 0
         return replace(document, text=PARAGRAPH_SEPARATOR.join(kept)), dropped
 
+    def changed_keys(self, other: LearnedBoilerplate) -> dict[str, frozenset[bytes]]:
+        """Per outlet, the paragraphs learned by exactly one of ``self`` and ``other``."""
+        changed: dict[str, frozenset[bytes]] = {}
+        for outlet in self.by_outlet.keys() | other.by_outlet.keys():
+            keys = self.by_outlet.get(outlet, frozenset()) ^ other.by_outlet.get(outlet, frozenset())
+            if keys:
+                changed[outlet] = keys
+        return changed
+
+
+def paragraph_keys(document: Document) -> frozenset[bytes]:
+    """The distinct paragraph digests of a document's text (what the census counts)."""
+    if not document.text:
+        return frozenset()
+    return frozenset(paragraph_key(p) for p in document.text.split(PARAGRAPH_SEPARATOR))
+
 
 class RecurringParagraphs:
-    """Counts, per outlet, in how many articles each paragraph occurs."""
+    """Counts, per outlet, in how many articles each paragraph occurs.
+
+    The counts can go down as well as up (:meth:`forget`), so an update can keep the census of
+    the articles of an index current without reading the unchanged ones again.
+    """
 
     def __init__(self, *, min_articles: int = MIN_ARTICLES, share: float = SHARE) -> None:
         self.min_articles = min_articles
@@ -73,11 +93,21 @@ class RecurringParagraphs:
         self._paragraphs: defaultdict[str, Counter[bytes]] = defaultdict(Counter)
 
     def observe(self, document: Document) -> None:
-        outlet = outlet_key(document)
+        self.count(outlet_key(document), paragraph_keys(document))
+
+    def count(self, outlet: str, keys: frozenset[bytes]) -> None:
+        """Count one article of ``outlet`` whose paragraphs have these digests."""
         self._articles[outlet] += 1
-        if document.text:
-            keys = {paragraph_key(p) for p in document.text.split(PARAGRAPH_SEPARATOR)}
-            self._paragraphs[outlet].update(keys)
+        self._paragraphs[outlet].update(keys)
+
+    def forget(self, outlet: str, keys: frozenset[bytes]) -> None:
+        """Undo :meth:`count` for an article that changed or is gone."""
+        self._articles[outlet] -= 1
+        counts = self._paragraphs[outlet]
+        counts.subtract(keys)
+        for key in keys:
+            if counts[key] <= 0:
+                del counts[key]
 
     def threshold(self, outlet: str) -> int:
         return min(MAX_ARTICLES, max(self.min_articles, math.ceil(self.share * self._articles[outlet])))
@@ -85,6 +115,8 @@ class RecurringParagraphs:
     def learn(self) -> LearnedBoilerplate:
         learned: dict[str, frozenset[bytes]] = {}
         for outlet, counts in self._paragraphs.items():
+            if self._articles[outlet] <= 0:
+                continue
             limit = self.threshold(outlet)
             keys = frozenset(key for key, n in counts.items() if n >= limit)
             if keys:

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from search import SearchIndex
+from search.store import writer_lock
 from zhsearch.cli import cli
 
 from conftest import ARTICLES, CARBON, CORPUS, FULLWIDTH, HOSTILE, REPORTER, SKIPPED, TAIWAN, TITLE_ONLY
@@ -106,16 +107,15 @@ def test_index_of_nothing_indexable_fails_and_keeps_the_old_index(runner: CliRun
 
 def test_index_while_another_process_writes_fails(runner: CliRunner, tmp_path: Path) -> None:
     location = tmp_path / "idx"
-    location.mkdir()
-    (location / "write.lock").write_text(str(os.getpid()), encoding="utf-8")  # a live writer
-    result = runner.invoke(cli, ["index", str(CORPUS / "hexo"), "--index", str(location)])
+    with writer_lock(location):  # a live writer: this process
+        result = runner.invoke(cli, ["index", str(CORPUS / "hexo"), "--index", str(location)])
+        assert (location / "write.lock").read_text(encoding="utf-8") == str(os.getpid())
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == (
         f"Error: the index at {location} is being written by process {os.getpid()}\n"
         "Hint: wait for it to finish, or stop that process\n"
     )
-    assert (location / "write.lock").read_text(encoding="utf-8") == str(os.getpid())
     assert not (location / "CURRENT").exists()
 
 

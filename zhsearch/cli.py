@@ -67,6 +67,83 @@ def cli() -> None:
     """Full-text search for archives of Chinese news articles (Hexo/Jekyll Markdown)."""
 
 
+jobs_option = click.option(
+    "-j", "--jobs", type=click.IntRange(1, 256), default=None,
+    help="Processes reading, cleaning and analyzing articles  [default: the number of cores]",
+)
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (no progress either).")
+
+
+class ProgressDisplay:
+    """Progress of a long command on stderr: a live line on a terminal, else a log line now and then."""
+
+    UNITS = {"reading": "files", "indexing": "documents"}
+
+    def __init__(self, stream: Any = None, *, tty: bool | None = None, every: float = 10.0,
+                 clock: Any = None) -> None:
+        import time
+
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.every = every if not self.tty else 0.1
+        self.clock = clock or time.monotonic
+        self._stage = ""
+        self._started = 0.0
+        self._shown = 0.0
+        self._width = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = self.clock()
+        if stage != self._stage:
+            self._end_line()
+            self._stage, self._started, self._shown = stage, now, now
+        finished = done >= total
+        if now - self._shown < self.every and not (self.tty and finished):
+            return
+        self._shown = now
+        line = self.line(stage, done, total, now - self._started)
+        if self.tty:
+            self.stream.write("\r" + line.ljust(self._width))
+            self._width = len(line)
+            if finished:
+                self._end_line()
+        else:
+            self.stream.write(f"zhsearch: {line}\n")
+        self.stream.flush()
+
+    def line(self, stage: str, done: int, total: int, elapsed: float) -> str:
+        """``reading 1,200/23,618 files [##------] 412 files/s, ETA 0:44``."""
+        unit = self.UNITS.get(stage, "items")
+        rate = done / elapsed if elapsed > 0 else 0.0
+        text = f"{stage} {done:,}/{total:,} {unit}"
+        if self.tty:
+            filled = int(20 * done / total) if total else 20
+            text += " [" + "#" * filled + "-" * (20 - filled) + "]"
+        if rate > 0:
+            left = (total - done) / rate
+            text += f" {rate:,.0f} {unit}/s, ETA {int(left // 60)}:{int(left % 60):02d}"
+        return text
+
+    def _end_line(self) -> None:
+        if self.tty and self._width:
+            self.stream.write("\n")
+            self.stream.flush()
+        self._width = 0
+
+    def close(self) -> None:
+        self._end_line()
+
+
+def _progress(quiet: bool) -> ProgressDisplay | None:
+    return None if quiet else ProgressDisplay()
+
+
+def _jobs(jobs: int | None) -> int:
+    from indexer.workers import default_jobs
+
+    return jobs or default_jobs()
+
+
 @cli.command("index")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @index_option
@@ -75,12 +152,15 @@ def cli() -> None:
 @click.option("--strict", is_flag=True, help="Exit non-zero if any file was skipped.")
 @click.option("--user-dict", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A jieba user dictionary (one word per line: word [freq] [tag]).")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@jobs_option
+@quiet_option
 def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | None, strict: bool,
-                  user_dict: Path | None, quiet: bool) -> None:
+                  user_dict: Path | None, jobs: int | None, quiet: bool) -> None:
     """Index every article (.md, .markdown, .html) below PATHS into a fresh index.
 
-    The new index replaces the old one only when the build is complete.
+    The new index is built next to the live one and replaces it only when complete; a running
+    `zhsearch serve` keeps answering from the old one until then. Only one process writes an
+    index at a time.
     """
     from indexer import NothingIndexedError, build_index
     from search import AnalyzerConfig
@@ -88,15 +168,22 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | 
     config = AnalyzerConfig()
     if user_dict is not None:
         config = AnalyzerConfig.with_user_dict(user_dict.read_text(encoding="utf-8"))
+    progress = _progress(quiet)
     try:
-        report = build_index(list(paths), index_dir, config=config)
+        report = build_index(list(paths), index_dir, config=config, jobs=_jobs(jobs), progress=progress)
     except NothingIndexedError as exc:
         partial = getattr(exc, "report", None)
+        if progress:
+            progress.close()
         if partial is not None and not quiet:
             click.echo(partial.summary(), err=True)
         _fail(exc)
     except ZhsearchError as exc:
+        if progress:
+            progress.close()
         _fail(exc)
+    if progress:
+        progress.close()
     if report_file is not None:
         report_file.write_text("".join(o.to_json() + "\n" for o in report.outcomes), encoding="utf-8")
     if not quiet:
@@ -104,6 +191,81 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | 
         click.echo(f"Index written to {index_dir}")
     if strict and report.skipped:
         click.echo(f"Error: {sum(report.skipped.values())} files were skipped (--strict)", err=True)
+        sys.exit(1)
+
+
+def _recorded_paths(index_dir: Path, paths: tuple[Path, ...]) -> list[Path]:
+    """PATHS, or the folders the index was last built or updated from."""
+    if paths:
+        return list(paths)
+    from search.store import current_generation, read_manifest
+
+    try:
+        roots = read_manifest(current_generation(index_dir)).get("roots") or []
+    except ZhsearchError as exc:
+        _fail(exc)
+    if not roots:
+        _fail(ZhsearchError(f"the index at {index_dir} does not record the folders it was built from",
+                            hint="give the PATHS to read"))
+    return [Path(r) for r in roots]
+
+
+@cli.command("update")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_option
+@jobs_option
+@quiet_option
+def update_command(paths: tuple[Path, ...], index_dir: Path, jobs: int | None, quiet: bool) -> None:
+    """Add new articles below PATHS, index changed ones again and remove deleted ones.
+
+    PATHS default to the folders the index was built from. Files whose size and times did not
+    change are not read; the others are compared by content. Searches keep being answered while
+    the update runs, and see all of it or none of it.
+    """
+    from indexer import update_index
+
+    progress = _progress(quiet)
+    try:
+        report = update_index(_recorded_paths(index_dir, paths), index_dir, jobs=_jobs(jobs), progress=progress)
+    except ZhsearchError as exc:
+        if progress:
+            progress.close()
+        _fail(exc)
+    if progress:
+        progress.close()
+    if not quiet:
+        for line in report.lines():
+            click.echo(line)
+        click.echo(report.summary())
+
+
+@cli.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+def check_command(paths: tuple[Path, ...], index_dir: Path, as_json: bool) -> None:
+    """List the files below PATHS that are missing from the index or stale in it.
+
+    PATHS default to the folders the index was built from. Exits with 1 when the index is not
+    up to date (run zhsearch update), 0 when it is.
+    """
+    from indexer import check_index
+
+    try:
+        report = check_index(_recorded_paths(index_dir, paths), index_dir)
+    except ZhsearchError as exc:
+        _fail(exc)
+    if as_json:
+        _dump({"up_to_date": report.up_to_date, "files": report.seen, "new": report.new,
+               "changed": report.changed, "deleted": report.deleted,
+               "renamed": [{"from": old, "to": new} for old, new in report.renamed]})
+    else:
+        for line in report.lines():
+            click.echo(line)
+        click.echo(report.summary())
+    if not report.up_to_date:
+        if not as_json:
+            click.echo("Hint: run zhsearch update to apply them", err=True)
         sys.exit(1)
 
 
@@ -135,7 +297,8 @@ def search_command(query: tuple[str, ...], index_dir: Path, limit: int, page: in
     index = _open(index_dir)
     try:
         result = index.search(text, page=page, limit=limit, explain=explain, source=sources, category=categories,
-                              tag=tags, since=since, until=until, sort=sort, dedup=not no_dedup)
+                              tag=tags, since=since, until=until, sort=sort, dedup=not no_dedup,
+                              facets=as_json)  # the plain listing shows no facets
     except ZhsearchError as exc:
         _fail(exc)
     finally:
@@ -204,7 +367,7 @@ def _print_explain(explain: dict[str, Any]) -> None:
         click.echo(f"  {kind} {clause['text']!r}: {clause['matches']} documents")
         for variant, words, chars in zip(clause["variants"], clause["words"]["tokens"], clause["characters"]["tokens"]):
             click.echo(f"    as {variant!r}: words {' '.join(words) or '-'} in title/text; "
-                       f"characters {' '.join(chars)} in title_chars/text_chars")
+                       f"characters {' '.join(chars)} in {'/'.join(clause['characters']['fields'])}")
     if explain["unmatched"]:
         click.echo("  matched nothing: " + ", ".join(explain["unmatched"]))
     click.echo("")
@@ -244,16 +407,34 @@ def stats_command(index_dir: Path, as_json: bool) -> None:
     index = _open(index_dir)
     try:
         stats = index.stats()
+        manifest = dict(index.manifest)
     finally:
         index.close()
+    lifecycle = {
+        "updated_at": manifest.get("updated_at", stats.built_at),
+        "segments": manifest.get("segments"),
+        "roots": manifest.get("roots", []),
+        "boilerplate_paragraphs": manifest.get("boilerplate", {}).get("paragraphs"),
+    }
     if as_json:
-        _dump(stats.to_dict())
+        _dump({**stats.to_dict(), **lifecycle})
         return
     click.echo(f"documents: {stats.documents}")
     click.echo(f"size on disk: {stats.size_bytes / 1e6:.1f} MB")
     click.echo(f"dates: {stats.first_date or '?'} .. {stats.last_date or '?'}")
     click.echo(f"built: {stats.built_at}")
     click.echo("sources: " + ", ".join(f"{k or '(none)'} {v}" for k, v in stats.sources.items()))
+    click.echo(f"last update: {lifecycle['updated_at']}")
+    analyzer = stats.analyzer
+    click.echo(f"analyzer: version {analyzer.get('version')}, jieba HMM {'on' if analyzer.get('hmm') else 'off'}, "
+               f"traditional to simplified {'on' if analyzer.get('simplify') else 'off'}, "
+               f"{len(analyzer.get('user_words', []))} user words")
+    if lifecycle["boilerplate_paragraphs"] is not None:
+        click.echo(f"boilerplate learned: {lifecycle['boilerplate_paragraphs']} recurring paragraphs")
+    if lifecycle["segments"] is not None:
+        click.echo(f"segments: {lifecycle['segments']}")
+    if lifecycle["roots"]:
+        click.echo("folders: " + ", ".join(lifecycle["roots"]))
 
 
 @cli.command("export")
@@ -271,18 +452,43 @@ def export_command(index_dir: Path) -> None:
 @cli.command("serve")
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port.")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port (0: any free port; the address is printed).")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Threads answering requests (waitress serves from one process: no worker processes).")
 def serve_command(index_dir: Path, host: str, port: int, threads: int) -> None:
-    """Serve the search page and the JSON API with a production WSGI server (waitress)."""
+    """Serve the search page and the JSON API with a production WSGI server (waitress).
+
+    The index is opened once; after `zhsearch index` publishes a new build, the next request
+    is answered from it, without a restart.
+    """
+    import socket
+    import threading
+
     import waitress
 
-    from web import create_app
+    from web import create_app, warm_up
 
     index = _open(index_dir)
     app = create_app({"INDEX": index})
-    click.echo(f"zhsearch: serving {index_dir} ({len(index)} documents) on http://{host}:{port}/")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="zhsearch")
+    # Bound here rather than by waitress, which leaks its half-built server when binding fails.
+    listener: socket.socket | None = None
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        listener = socket.socket(family, kind, proto)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+    except OSError as exc:
+        if listener is not None:
+            listener.close()
+        _fail(ZhsearchError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", hint="choose another --port or --host"))
+    server = waitress.create_server(app, sockets=[listener], threads=threads, ident="zhsearch")
+    bound_host, bound_port = listener.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    click.echo(f"zhsearch: serving {index_dir} ({len(index)} documents) on http://{shown}:{bound_port}/")
+    # Statistics and completions are read once per index build: read them before the first visitor asks.
+    threading.Thread(target=warm_up, args=(app,), name="zhsearch-warm-up", daemon=True).start()
+    server.run()
 
 
 def main() -> None:

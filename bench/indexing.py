@@ -1,0 +1,115 @@
+"""Indexing speed: a full build next to the ceiling measured in the same run (jieba alone).
+
+Builds a fresh index of PATH… with ``--jobs`` processes (``zhsearch index``'s code), then reads
+the cleaned titles and texts back from it and segments them with jieba alone, in this one
+process, with the index's analyzer settings: that is the ceiling. Prints documents/s and cleaned
+MB/s (UTF-8) of the build, the ceiling, their ratio, the time of each phase and the peak
+resident memory of the main process and of the largest worker.
+
+    python bench/indexing.py ../shared/corpus/waimei-2020q3 ../shared/corpus/rsshub-hexo \\
+        ../shared/corpus/samples --index /tmp/bench-index --jobs 2
+
+Targets (issue 8): with 1 job at least 0.8× the ceiling, with 2 jobs on 2 cores at least 1.6×,
+peak memory under 1 GB. ``--profile FILE`` runs the build under cProfile (use with ``--jobs 1``:
+workers are not profiled) and prints the functions that take the most time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import platform
+import pstats
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from indexer import build_index
+from indexer.workers import default_jobs
+from search import open_index
+from search.analysis import _segmenter
+from search.store import current_generation, disk_size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="+", type=Path)
+    parser.add_argument("--index", type=Path, required=True, help="where to build (replaced)")
+    parser.add_argument("--jobs", type=int, default=default_jobs())
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the build here")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    args = parser.parse_args()
+
+    shutil.rmtree(args.index, ignore_errors=True)
+    phases: dict[str, list[float]] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        phases.setdefault(stage, [now, now])[1] = now
+
+    profiler = cProfile.Profile() if args.profile else None
+    build_started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    report = build_index(args.paths, args.index, jobs=args.jobs, progress=progress)
+    if profiler:
+        profiler.disable()
+    build = time.perf_counter() - build_started
+    peak_main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+    with open_index(args.index) as index:
+        texts = [text for doc in index.documents() for text in (doc.title, doc.text)]
+        config = index.config
+    documents = len(texts) // 2
+    megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6
+    segmenter = _segmenter(config.hmm, config.user_words)
+    segmenter.lcut("预热")  # the dictionary is loaded before timing
+    started = time.perf_counter()
+    for text in texts:
+        for _ in segmenter.cut(text, HMM=config.hmm):
+            pass
+    ceiling = time.perf_counter() - started
+
+    ratio = (megabytes / build) / (megabytes / ceiling)
+    target = 0.8 * args.jobs
+    figures: dict[str, Any] = {
+        "machine": f"{platform.processor() or platform.machine()}, {default_jobs()} cores, Python {platform.python_version()}",
+        "jobs": args.jobs,
+        "files_seen": report.seen,
+        "documents": documents,
+        "cleaned_mb": round(megabytes, 1),
+        "build_s": round(build, 1),
+        "reading_s": round(phases["reading"][1] - build_started, 1),
+        "indexing_s": round(phases["indexing"][1] - phases["reading"][1], 1),
+        "docs_per_s": round(documents / build, 1),
+        "cleaned_mb_per_s": round(megabytes / build, 3),
+        "ceiling_s": round(ceiling, 1),
+        "ceiling_mb_per_s": round(megabytes / ceiling, 3),
+        "ratio": round(ratio, 2),
+        "target_ratio": target,
+        "peak_rss_main_mb": round(peak_main),
+        "peak_rss_worker_mb": round(peak_worker),
+        "index_mb": round(disk_size(current_generation(args.index)) / 1e6, 1),
+    }
+    print(f"build with {args.jobs} job(s): {documents:,} documents, {megabytes:.1f} MB of cleaned text "
+          f"in {build:.1f} s (reading {figures['reading_s']} s, indexing {figures['indexing_s']} s)")
+    print(f"  {documents / build:,.1f} documents/s, {megabytes / build:.3f} MB/s")
+    print(f"ceiling, jieba alone in one process: {ceiling:.1f} s, {megabytes / ceiling:.3f} MB/s")
+    print(f"ratio build/ceiling: {ratio:.2f}× (target ≥ {target:.1f}×: {'met' if ratio >= target else 'NOT met'})")
+    print(f"peak RSS: main {peak_main:.0f} MB, largest worker {peak_worker:.0f} MB"
+          + (f" (all processes at most {peak_main + args.jobs * peak_worker:.0f} MB)" if args.jobs > 1 else ""))
+    print(f"index on disk: {figures['index_mb']} MB")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1))
+    if profiler and args.profile:
+        profiler.dump_stats(str(args.profile))
+        pstats.Stats(str(args.profile), stream=sys.stdout).sort_stats("tottime").print_stats(25)
+
+
+if __name__ == "__main__":
+    main()

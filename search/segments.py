@@ -1,0 +1,490 @@
+"""Writing one Whoosh segment fast: in-memory inversion, then the W3 codec's files written term by term.
+
+Whoosh's own ``SegmentWriter`` sends every posting through a pool that pickles it to a run file,
+sorts, reads it back and merges runs; for this schema (words, characters and character pairs:
+about one posting per character of text) that is most of an index build. A
+:class:`SegmentBuilder` keeps a segment's postings in memory, grouped by term, and writes each
+term's blocks in one go. The files it writes are the ones Whoosh writes for the same documents
+(the per-document files through Whoosh's own writer, the postings byte for byte: see
+``tests/test_segments.py``), so every Whoosh reader reads them unchanged.
+
+A segment is the unit of parallel work: builders in several processes can write segments into
+one directory; the caller lists them in a table of contents (see :mod:`search.writer`).
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from collections import Counter
+from operator import sub
+from hashlib import md5 as _md5
+import struct
+import zlib
+from array import array
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from whoosh import fields as whoosh_fields
+from whoosh import formats
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3Segment
+from whoosh.compat import dumps
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import _dir_entry as _DIR_ENTRY
+from whoosh.filedb.filetables import _lengths as _RECORD_LENGTHS
+from whoosh.filedb.filetables import _pointer as _POINTER
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
+from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.util.numlists import GrowableArray
+
+from .analysis import _NormalizingTokenizer
+from .normalize import Normalized, normalize
+
+INDEX_NAME = "MAIN"  # Whoosh's default index name: the files are MAIN_<segment id>.seg
+_CODEC = W3Codec()
+_BLOCK = _CODEC._blocklimit  # postings per block (128)
+_COMPRESSION = _CODEC._compression  # zlib level of the block data (3)
+COMPRESS_FROM = 128  # posting block pickles shorter than this are stored uncompressed
+_TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo's layout
+
+
+def _fast_format(field: Any) -> str | None:
+    """'positions' or 'frequency' when the field's postings can be computed here, else None."""
+    analyzer = getattr(field, "analyzer", None)
+    if not isinstance(analyzer, _NormalizingTokenizer) or not isinstance(field, whoosh_fields.TEXT):
+        return None
+    if type(field.format) is formats.Positions:
+        return "positions"
+    if type(field.format) is formats.Frequency:
+        return "frequency"
+    return None
+
+
+class _FieldPlan:
+    """How one schema field is written: its analyzer path, boost, scorability and column."""
+
+    __slots__ = ("name", "field", "fast", "boost", "scorable", "stored", "column", "simplify")
+
+    def __init__(self, name: str, field: Any) -> None:
+        self.name = name
+        self.field = field
+        self.fast = _fast_format(field) if field.indexed else None
+        self.boost = float(field.format.field_boost) if field.indexed else 1.0
+        self.scorable = bool(field.scorable)
+        self.stored = bool(field.stored)
+        self.column = field.column_type
+        self.simplify = field.analyzer.config.simplify if self.fast else True
+
+
+class SegmentBuilder:
+    """Writes documents into one new segment of the Whoosh index in ``directory``.
+
+    ``add`` takes the field values Whoosh's ``add_document`` takes (see
+    :func:`search.writer.document_fields`); ``finish`` writes the segment's files and returns
+    the segment, to be listed in a table of contents. Documents are numbered from 0 in the order
+    they are added.
+    """
+
+    def __init__(self, directory: Path | str, schema: Any, *, like_whoosh: bool = False) -> None:
+        self.schema = schema
+        self.like_whoosh = like_whoosh
+        self.storage = FileStorage(str(directory))
+        self.segment = W3Segment(_CODEC, INDEX_NAME, segid=secrets.token_hex(8))
+        self._perdoc = _CODEC.per_document_writer(self.storage, self.segment)
+        self._plans = {name: _FieldPlan(name, schema[name]) for name in schema.names()}
+        # field name -> term (str for analyzed text fields, bytes otherwise) -> [docnum, freq, value, ...]
+        self._postings: dict[str, dict[Any, list[Any]]] = {}
+        # field name -> docnum -> the field length Whoosh's length column gives back (omitted when 0)
+        self._lengths: dict[str, dict[int, int]] = {}
+        self.doc_count = 0
+        self.posting_count = 0
+        self._finished = False
+
+    def add(self, values: Mapping[str, Any]) -> None:
+        """Add one document (its field values by name; ``None`` values are left out, as Whoosh does)."""
+        docnum = self.doc_count
+        perdoc = self._perdoc
+        perdoc.start_doc(docnum)
+        normalized: dict[tuple[str, bool], Normalized] = {}
+        try:
+            for name in sorted(n for n in values if not n.startswith("_")):
+                value = values[name]
+                if value is None:
+                    continue
+                plan = self._plans.get(name)
+                if plan is None:
+                    raise whoosh_fields.UnknownFieldError(f"No field named {name!r} in {self.schema}")
+                length = 0
+                if plan.fast is not None:
+                    key = (value, plan.simplify)
+                    norm = normalized.get(key)
+                    if norm is None:
+                        norm = normalized[key] = normalize(value, simplify=plan.simplify)
+                    length = self._invert(plan, norm.text, docnum)
+                elif plan.field.indexed:
+                    length = self._invert_with_whoosh(plan, value, docnum)
+                if length and plan.scorable:
+                    lbyte = length_to_byte(length)
+                    if lbyte:
+                        self._lengths.setdefault(name, {})[docnum] = byte_to_length(lbyte)
+                perdoc.add_field(name, plan.field, value if plan.stored else None, length if plan.scorable else 0)
+                if plan.column:
+                    perdoc.add_column_value(name, plan.column, plan.field.to_column_value(value))
+        except Exception:
+            perdoc.cancel_doc()
+            raise
+        perdoc.finish_doc()
+        self.doc_count += 1
+
+    def _invert(self, plan: _FieldPlan, text: str, docnum: int) -> int:
+        """Index ``text`` (already normalized) into ``plan``'s field; returns its token count."""
+        terms = [term for _, _, term in plan.field.analyzer.pieces(text)]
+        if not terms:
+            return 0
+        table = self._postings.setdefault(plan.name, {})
+        counts = Counter(terms)
+        if plan.fast == "positions":
+            # Most terms occur once: their position is the last (only) one; collect lists for the rest.
+            last = {term: pos for pos, term in enumerate(terms)}
+            repeated: dict[str, list[int]] = {term: [] for term, n in counts.items() if n > 1}
+            if repeated:
+                for pos, term in enumerate(terms):
+                    found = repeated.get(term)
+                    if found is not None:
+                        found.append(pos)
+            for term, freq in counts.items():
+                if freq == 1:
+                    value = _one_position(last[term])
+                else:
+                    value = pack_uint(freq) + dumps(_deltas(repeated[term]), 2)
+                postings = table.get(term)
+                if postings is None:
+                    table[term] = [docnum, freq, value]
+                else:
+                    postings += (docnum, freq, value)
+        else:
+            for term, freq in counts.items():
+                postings = table.get(term)
+                if postings is None:
+                    table[term] = [docnum, freq, _packed_freq(freq)]
+                else:
+                    postings += (docnum, freq, _packed_freq(freq))
+        self.posting_count += len(counts)
+        return len(terms)
+
+    def _invert_with_whoosh(self, plan: _FieldPlan, value: Any, docnum: int) -> int:
+        """Index a field Whoosh's own ``field.index`` analyzes (ids, keywords, dates)."""
+        table = self._postings.setdefault(plan.name, {})
+        length = 0
+        for tbytes, freq, weight, vbytes in plan.field.index(value):
+            length += freq
+            postings = table.get(tbytes)
+            entry = (docnum, freq, (float(weight), vbytes))
+            if postings is None:
+                table[tbytes] = list(entry)
+            else:
+                postings += entry
+            self.posting_count += 1
+        return length
+
+    def finish(self) -> W3Segment | None:
+        """Write the segment's files (one compound ``.seg`` file); None when no document was added."""
+        if self._finished:
+            raise RuntimeError("this segment is already finished")
+        self._finished = True
+        self._perdoc.close()
+        if not self.doc_count:
+            self._delete_files()
+            return None
+        terms = _TermIndexWriter(self.segment.create_file(self.storage, W3Codec.TERMS_EXT))
+        postings = _PostingsFile(self.segment.create_file(self.storage, W3Codec.POSTS_EXT), self.like_whoosh)
+        for fieldname in sorted(n for n, table in self._postings.items() if table):
+            prefix = terms.start_field(fieldname)
+            plan = self._plans[fieldname]
+            table = self._postings.pop(fieldname)
+            lengths = self._lengths.get(fieldname, {})
+            fixed = plan.field.format.fixed_value_size()
+            for term in sorted(table):
+                tbytes = term.encode("utf-8") if isinstance(term, str) else term
+                terms.add(prefix + tbytes, postings.write_term(table[term], plan, lengths, fixed))
+        terms.close()
+        postings.close()
+        self.segment.set_doc_count(self.doc_count)
+        self.segment.create_compound_file(self.storage)
+        self._lengths.clear()
+        return self.segment
+
+    def _delete_files(self) -> None:
+        for name in self.segment.list_files(self.storage):
+            try:
+                self.storage.delete_file(name)
+            except OSError:
+                pass
+
+    def cancel(self) -> None:
+        """Drop the segment's files."""
+        if not self._finished:
+            self._finished = True
+            try:
+                self._perdoc.close()
+            except Exception:  # noqa: BLE001 - the files are deleted anyway
+                pass
+        self._delete_files()
+
+
+def _deltas(poslist: list[int]) -> list[int]:
+    out = [poslist[0]]
+    previous = poslist[0]
+    for pos in poslist[1:]:
+        out.append(pos - previous)
+        previous = pos
+    return out
+
+
+_FREQ_BYTES = [pack_uint(n) for n in range(256)]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _one_position(pos: int) -> bytes:
+    """``Positions.encode([pos])``: the value of a term that occurs once in a text."""
+    return pack_uint(1) + dumps([pos], 2)
+
+
+def _packed_freq(freq: int) -> bytes:
+    return _FREQ_BYTES[freq] if freq < 256 else pack_uint(freq)
+
+
+class _PostingsFile:
+    """The ``.pst`` file: each term's postings in blocks of 128, as ``W3PostingsWriter`` writes them.
+
+    Two differences, both within the format (each block's header says how its data is stored and
+    Whoosh's reader honours it): block data shorter than ``COMPRESS_FROM`` bytes is stored as is,
+    since zlib only makes such small pickles longer and slower to read; and the rest is
+    compressed with a 4 KiB window (blocks are a few KiB at most), because ``zlib.compress``
+    allocates and clears a 256 KiB state per call, which made compression most of the writing
+    time. With ``like_whoosh`` every block is compressed as Whoosh compresses it (the same bytes).
+    """
+
+    def __init__(self, dbfile: Any, like_whoosh: bool) -> None:
+        self._dbfile = dbfile
+        self._write = dbfile.write
+        self._offset = dbfile.tell()
+        self._like_whoosh = like_whoosh
+
+    def write_term(self, flat: list[Any], plan: _FieldPlan, lengths: dict[int, int], fixed: int | None) -> bytes:
+        """Write one term's posting blocks; returns its ``W3TermInfo`` bytes.
+
+        ``flat`` holds (docnum, freq, value) triples in docnum order; for fields Whoosh analyzes
+        the value is a (weight, bytes) pair.
+        """
+        start = self._offset
+        boost = plan.boost
+        analyzed = plan.fast is not None
+        if len(flat) == 3 and not self._like_whoosh:
+            return self._write_one(flat, boost, analyzed, lengths, fixed)
+        chunks = [WHOOSH3_HEADER_MAGIC]
+        total_weight: float = 0
+        max_weight: float = 0
+        min_length: int | None = None
+        max_length = 0
+        count = len(flat) // 3
+        for first in range(0, count, _BLOCK):
+            last = min(first + _BLOCK, count)
+            low, high = first * 3, last * 3
+            ids = flat[low:high:3]
+            if analyzed:
+                freqs = flat[low + 1 : high : 3]
+                weights = freqs if boost == 1.0 else [freq * boost for freq in freqs]
+                values = flat[low + 2 : high : 3]
+            else:
+                pairs = flat[low + 2 : high : 3]
+                weights = [w for w, _ in pairs]
+                values = [v for _, v in pairs if v]
+            # Whoosh keeps a block's weights as float32 and its maximum as given.
+            stored_weights = array("f", weights)
+            block_max: float = max(weights)
+            block_max = float(block_max) if block_max > 0 else 0
+            if lengths:
+                block_lengths = list(filter(None, map(lengths.get, ids)))
+                block_min = min(block_lengths) if block_lengths else None
+                block_max_length = max(block_lengths) if block_lengths else 0
+            else:
+                block_min, block_max_length = None, 0
+
+            total_weight += sum(stored_weights)
+            if block_min is not None:
+                min_length = block_min if min_length is None else min(min_length, block_min)
+            if block_max_length > max_length:
+                max_length = block_max_length
+            if block_max > max_weight:
+                max_weight = block_max
+
+            lightest = min(stored_weights)
+            if lightest == 1.0 and max(stored_weights) == 1.0:
+                mini_weights: Any = None
+            elif lightest == max(stored_weights):
+                mini_weights = stored_weights[0]
+            else:
+                mini_weights = tuple(stored_weights)
+            mini_ids = (ids[0],) if len(ids) == 1 else (ids[0], *map(sub, ids[1:], ids))
+            if fixed is None or fixed < 0:
+                # Equal values are shared objects here, which pickle writes once; Whoosh's are not.
+                mini_values: Any = tuple(bytes(bytearray(v)) for v in values) if self._like_whoosh else tuple(values)
+            elif fixed == 0:
+                mini_values = None
+            else:
+                mini_values = b"".join(values)
+            data = dumps((mini_ids, mini_weights, mini_values), 2)
+            if self._like_whoosh:
+                compression = _COMPRESSION
+                data = zlib.compress(data, compression)
+            elif len(data) >= COMPRESS_FROM:
+                compression = _COMPRESSION
+                packer = zlib.compressobj(compression, zlib.DEFLATED, 12, 4)
+                data = packer.compress(data) + packer.flush()
+            else:
+                compression = 0
+            info = dumps(
+                (len(ids), ids[-1], block_max, compression, length_to_byte(block_min), length_to_byte(block_max_length)),
+                2,
+            )
+            size = len(info) + len(data)
+            chunks += (pack_int(-size if last == count else size), info, data)
+        block = b"".join(chunks)
+        self._write(block)
+        self._offset += len(block)
+        return _TERMINFO.pack(
+            False,
+            total_weight,
+            count,
+            0 if min_length is None else length_to_byte(min_length),
+            length_to_byte(max_length),
+            max_weight,
+            flat[0],
+            flat[(count - 1) * 3],
+        ) + pack_long(start) + pack_int(len(block))
+
+    def _write_one(self, flat: list[Any], boost: float, analyzed: bool, lengths: dict[int, int], fixed: int | None) -> bytes:
+        """``write_term`` for a term in one document (most terms), with the same output."""
+        docnum, freq, value = flat
+        if analyzed:
+            weight = freq * boost
+            values: tuple[bytes, ...] = (value,)
+        else:
+            weight, raw = value
+            values = (raw,) if raw else ()
+        stored_weight = _float32(weight)
+        if fixed is None or fixed < 0:
+            mini_values: Any = values
+        elif fixed == 0:
+            mini_values = None
+        else:
+            mini_values = b"".join(values)
+        data = dumps(((docnum,), None if stored_weight == 1.0 else stored_weight, mini_values), 2)
+        compression = 0
+        if len(data) >= COMPRESS_FROM:
+            compression = _COMPRESSION
+            packer = zlib.compressobj(compression, zlib.DEFLATED, 12, 4)
+            data = packer.compress(data) + packer.flush()
+        if not weight > 0:
+            weight = 0
+        length = lengths.get(docnum) if lengths else None
+        length_byte = length_to_byte(length)
+        info = dumps((1, docnum, weight, compression, length_byte, length_byte), 2)
+        size = len(info) + len(data)
+        block = WHOOSH3_HEADER_MAGIC + pack_int(-size) + info + data
+        start = self._offset
+        self._write(block)
+        self._offset += len(block)
+        return _TERMINFO.pack(
+            False, stored_weight, 1, length_byte, length_byte, weight, docnum, docnum
+        ) + pack_long(start) + pack_int(len(block))
+
+    def close(self) -> None:
+        self._dbfile.close()
+
+
+_FLOAT32 = struct.Struct("f")
+
+
+def _float32(value: float) -> float:
+    """``value`` as Whoosh keeps it in a weights ``array('f')``."""
+    return float(_FLOAT32.unpack(_FLOAT32.pack(value))[0])
+
+
+class _TermIndexWriter:
+    """The ``.trm`` file: Whoosh's ``OrderedHashWriter`` output (CDB-like hash of term -> term info).
+
+    Written as that class writes it (the same bytes), with the per-term work batched.
+    """
+
+    def __init__(self, dbfile: Any) -> None:
+        self._dbfile = dbfile
+        self._start = dbfile.tell()
+        header = b"HSH3" + bytes([0]) + pack_int(0) + pack_int(0)  # magic, hash type (md5), two unused ints
+        dbfile.write(header)
+        self._offset = self._start + len(header)
+        self._chunks: list[bytes] = []
+        self._buffered = 0
+        self._positions = array("q")
+        self._hashes = array("Q")
+        self.fieldmap: dict[str, int] = {}
+        self._last = b""
+
+    def start_field(self, fieldname: str) -> bytes:
+        """Number the field (in the order fields are written); returns its key prefix."""
+        fieldid = self.fieldmap[fieldname] = len(self.fieldmap)
+        return pack_ushort(fieldid)
+
+    def add(self, key: bytes, value: bytes) -> None:
+        if key <= self._last:
+            raise ValueError(f"keys must increase: {self._last!r}..{key!r}")
+        self._last = key
+        self._positions.append(self._offset)
+        self._hashes.append(int.from_bytes(_md5(key, usedforsecurity=False).digest()[-4:], "big"))
+        record = _RECORD_LENGTHS.pack(len(key), len(value)) + key + value
+        self._chunks.append(record)
+        self._offset += len(record)
+        self._buffered += len(record)
+        if self._buffered > 1 << 20:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._dbfile.write(b"".join(self._chunks))
+        self._chunks.clear()
+        self._buffered = 0
+
+    def close(self) -> None:
+        self._flush()
+        dbfile = self._dbfile
+        buckets: list[list[tuple[int, int]]] = [[] for _ in range(256)]
+        for h, pos in zip(self._hashes, self._positions):
+            buckets[h & 255].append((h, pos))
+        directory = []
+        pack_pointer = _POINTER.pack
+        null = (0, 0)
+        for entries in buckets:
+            numslots = 2 * len(entries)
+            directory.append((self._offset, numslots))
+            table = [null] * numslots
+            for entry in entries:
+                slot = (entry[0] >> 8) % numslots
+                while table[slot] != null:
+                    slot = (slot + 1) % numslots
+                table[slot] = entry
+            packed = b"".join(pack_pointer(h, pos) for h, pos in table)
+            dbfile.write(packed)
+            self._offset += len(packed)
+        dbfile.write(b"".join(_DIR_ENTRY.pack(pos, n) for pos, n in directory))
+        self._offset += len(directory) * _DIR_ENTRY.size
+        # Extras as OrderedHashWriter writes them: the field map, then the key positions' array.
+        index = GrowableArray("H")
+        for pos in self._positions:
+            index.append(pos)
+        extras = {"fieldmap": self.fieldmap, "indextype": index.typecode, "indexlen": len(index)}
+        expos = dbfile.tell()
+        dbfile.write(dumps(extras, -1))
+        index.to_file(dbfile)
+        dbfile.write_int(dbfile.tell() - expos)
+        dbfile.close()

@@ -1,0 +1,167 @@
+"""The fast segment writer writes what Whoosh's own writer writes: same bytes, same postings, same hits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC
+
+from indexer import parse_archive
+from search import AnalyzerConfig, Document, IndexWriter, open_index
+from search.schema import build_schema
+from search.segments import INDEX_NAME, SegmentBuilder
+from search.store import new_build_dir, publish, writer_lock
+from search.writer import document_fields, partition, stored_document
+
+from conftest import CORPUS
+
+QUERIES = ["记者", "碳达峰", "台湾", "iPhone", "香港 国安法", '"碳中和 目标"', "title:港口", "观察", "港口 OR 稻田",
+           "江城 -地铁", "第7号", "source:东方晨报"]
+
+
+def _documents() -> list[Document]:
+    """The fixture corpus, 150 generated articles (so common terms need several posting blocks),
+    and awkward ones: empty text, Latin only, traditional script, a 5,000-character text."""
+    fixture, _ = parse_archive([CORPUS])
+    generated = [
+        Document(
+            id=f"gen/{n:03d}.md", path=f"gen/{n:03d}.md", title=f"江城港口观察之{n}",
+            text=f"记者{n}日获悉，江城港口吞吐量同比增长{n % 9}个百分点。\n\n第{n}号码头正在扩建，港口工人说港口很忙。",
+            source=("东方晨报", "南岸晚报")[n % 2], categories=("港口", f"第{n % 4}类"), content_hash=f"h{n}",
+            simhash=n * 7919,
+        )
+        for n in range(150)
+    ]
+    awkward = [
+        Document(id="empty.md", path="empty.md", title="只有标题", text=""),
+        Document(id="latin.md", path="latin.md", title="iPhone 14 Pro", text="COVID-19 5G iPhone14 iphone 14"),
+        Document(id="trad.md", path="trad.md", title="臺灣資訊業", text="軟體產業 臺灣 資訊 記者"),
+        Document(id="long.md", path="long.md", title="长文", text="观察" * 2500),
+    ]
+    return fixture + generated + awkward
+
+
+@pytest.fixture(scope="module")
+def documents() -> list[Document]:
+    return _documents()
+
+
+def _whoosh_segment(directory: Path, docs: list[Document]) -> Any:
+    ix = whoosh_index.create_in(str(directory), build_schema(AnalyzerConfig()))
+    writer = ix.writer()
+    for doc in docs:
+        writer.add_document(**document_fields(doc))
+    writer.commit(merge=False)
+    (segment,) = ix._read_toc().segments
+    return segment
+
+
+def _fast_segment(directory: Path, docs: list[Document], **options: Any) -> Any:
+    schema = build_schema(AnalyzerConfig())
+    TOC.create(FileStorage(str(directory)), schema, INDEX_NAME)
+    builder = SegmentBuilder(directory, schema, **options)
+    for doc in docs:
+        builder.add(document_fields(doc))
+    segment = builder.finish()
+    TOC(schema, [segment], 1).write(FileStorage(str(directory)), INDEX_NAME)
+    return segment
+
+
+def _files(directory: Path, segment: Any) -> dict[str, bytes]:
+    """The parts of a compound segment file by extension."""
+    compound = segment.open_compound_file(FileStorage(str(directory)))
+    parts = {}
+    for name in compound.list():
+        with compound.open_file(name) as f:
+            parts[name.split(".", 1)[1]] = f.read()
+    compound.close()
+    return parts
+
+
+def _postings(directory: Path) -> list[tuple[Any, ...]]:
+    """Every term with its statistics and every posting with its block's statistics."""
+    with whoosh_index.open_dir(str(directory)).reader() as reader:
+        out = []
+        for fieldname, text in reader.all_terms():
+            info = reader.term_info(fieldname, text)
+            matcher = reader.postings(fieldname, text)
+            postings = []
+            while matcher.is_active():
+                postings.append((matcher.id(), matcher.weight(), matcher.value(), matcher.block_max_weight(),
+                                 matcher.block_min_length(), matcher.block_max_length()))
+                matcher.next()
+            out.append((fieldname, text, info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
+                        info.max_weight(), info.min_id(), info.max_id(), postings))
+        return out
+
+
+def test_like_whoosh_the_segment_files_are_byte_for_byte_whooshs(tmp_path: Path, documents: list[Document]) -> None:
+    (tmp_path / "whoosh").mkdir()
+    (tmp_path / "fast").mkdir()
+    theirs = _files(tmp_path / "whoosh", _whoosh_segment(tmp_path / "whoosh", documents))
+    ours = _files(tmp_path / "fast", _fast_segment(tmp_path / "fast", documents, like_whoosh=True))
+    assert sorted(ours) == sorted(theirs)
+    assert {"pst", "trm", "_stored.col", "_text_pairs_len.col"} <= set(ours)
+    for part in theirs:
+        assert ours[part] == theirs[part], part
+
+
+def test_by_default_every_posting_and_statistic_reads_back_the_same(tmp_path: Path, documents: list[Document]) -> None:
+    (tmp_path / "whoosh").mkdir()
+    (tmp_path / "fast").mkdir()
+    _whoosh_segment(tmp_path / "whoosh", documents)
+    _fast_segment(tmp_path / "fast", documents)
+    theirs, ours = _postings(tmp_path / "whoosh"), _postings(tmp_path / "fast")
+    assert len(ours) > 3000
+    assert any(len(postings) > 128 for *_, postings in ours)  # terms spanning several blocks
+    assert ours == theirs
+
+
+def _publish_whoosh_generation(location: Path, docs: list[Document]) -> None:
+    """A generation written by Whoosh's own writer, published like ours."""
+    with writer_lock(location):
+        build = new_build_dir(location)
+        _whoosh_segment(build, docs)
+        publish(location, build, {"documents": len(docs), "analyzer": AnalyzerConfig().to_json()})
+
+
+def test_searches_find_the_same_hits_in_the_same_order(tmp_path: Path, documents: list[Document]) -> None:
+    _publish_whoosh_generation(tmp_path / "whoosh", documents)
+    with IndexWriter(tmp_path / "fast") as writer:
+        for doc in documents:
+            writer.add(doc)
+    with open_index(tmp_path / "whoosh") as theirs, open_index(tmp_path / "fast") as ours:
+        for query in QUERIES:
+            expected = theirs.search(query, limit=20, dedup=False)
+            found = ours.search(query, limit=20, dedup=False)
+            assert [(h.id, h.score, h.snippet) for h in found.hits] == [
+                (h.id, h.score, h.snippet) for h in expected.hits
+            ], query
+            assert (found.total, found.facets) == (expected.total, expected.facets), query
+        assert ours.search("港口").total == 150
+
+
+def test_stored_fields_give_back_the_documents_fields(documents: list[Document]) -> None:
+    for doc in documents:
+        stored = {k: v for k, v in document_fields(doc).items()
+                  if k not in ("title_chars", "text_chars", "title_pairs", "text_pairs", "month") and v is not None}
+        assert document_fields(stored_document(stored)) == document_fields(doc)
+
+
+def test_segments_end_by_size_alone(documents: list[Document]) -> None:
+    parts = partition(documents, limit=2000)
+    assert len(parts) > 3
+    assert [i for part in parts for i in range(part.start, part.stop)] == list(range(len(documents)))
+    sizes = [sum(len(d.title) + len(d.text) for d in documents[part]) for part in parts]
+    assert all(size >= 2000 for size in sizes[:-1])
+    assert partition([], limit=10) == []
+
+
+def test_a_segment_of_no_documents_writes_nothing(tmp_path: Path) -> None:
+    builder = SegmentBuilder(tmp_path, build_schema(AnalyzerConfig()))
+    assert builder.finish() is None
+    assert not [p for p in tmp_path.iterdir() if p.is_file()]
