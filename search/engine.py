@@ -28,6 +28,7 @@ from .facets import FacetIndex
 from .query import DATE_HELP, ParsedQuery, QueryBuilder, parse_period
 from .snippets import highlight, snippet
 from .suggest import MAX_SUGGESTIONS, Vocabulary, other_script, suggestions
+from .writer import stored_document as _document
 from .store import CURRENT, current_generation, disk_size, read_manifest
 
 MAX_LIMIT = 100
@@ -36,26 +37,6 @@ SORTS = ("relevance", "newest", "oldest")
 _NO_DATE = 2**63
 SIMILAR_TERMS = 12
 SUGGEST_BELOW = 3  # fewer hits than this: the page suggests other queries
-
-
-def _document(stored: dict[str, Any]) -> Document:
-    date = stored.get("date")
-    if isinstance(date, datetime):
-        date = date.replace(tzinfo=timezone.utc)
-    return Document(
-        id=stored["id"],
-        path=stored.get("path") or "",
-        title=stored.get("title") or "",
-        text=stored.get("text") or "",
-        url=stored.get("url"),
-        source=stored.get("source") or None,
-        author=stored.get("author"),
-        categories=tuple(c for c in (stored.get("categories") or "").split(",") if c),
-        tags=tuple(t for t in (stored.get("tags") or "").split(",") if t),
-        date=date,
-        content_hash=stored.get("content_hash") or "",
-        simhash=int(stored.get("simhash") or 0),
-    )
 
 
 class SearchIndex:
