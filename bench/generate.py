@@ -41,6 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 _SENTENCE = re.compile(r"[^。！？!?]*(?:[。！？!?]+[”’\"」』）)]*|$)")
 _UNSAFE_NAME = re.compile(r"[\\/:*?\"<>|\x00-\x1f#%]+")
 _FLOW_UNSAFE = re.compile(r"[,\[\]{}:#\"']")
+_REPOSITORY_FILES = {"readme", "license", "licence", "changelog", "contributing", "code_of_conduct", "security"}
 
 
 def sentences(paragraph: str) -> list[str]:
@@ -121,8 +122,9 @@ def _flow(values: list[str]) -> str:
 
 
 def _file_name(title: str) -> str:
-    name = _UNSAFE_NAME.sub(" ", title).strip(" .") or "untitled"
-    return name[:60]
+    name = _UNSAFE_NAME.sub(" ", title).strip(" .")[:60] or "untitled"
+    # zhsearch skips the files every repository has (README, LICENSE…): a post is never named so
+    return f"{name}-post" if name.split(".")[0].lower() in _REPOSITORY_FILES else name
 
 
 def jekyll_article(title: str, date: datetime | None, t: dict[str, Any], url: str | None, body: list[str]) -> str:
