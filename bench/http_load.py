@@ -172,7 +172,7 @@ def main() -> int:
 
     queries = [q for _, q in load_queries(args.queries)]
     port = args.port or free_port()
-    log = open(args.server_log, "wb") if args.server_log else subprocess.DEVNULL  # noqa: SIM115
+    log: Any = open(args.server_log, "wb") if args.server_log else subprocess.DEVNULL  # noqa: SIM115
     proc = start_server(args.index, port, args.threads, log)
     try:
         ready = wait_until(port, "/healthz", proc, timeout=300)

@@ -133,7 +133,7 @@ def period(value: str) -> tuple[int, int] | None:
             y, m = numbers
             start, end = datetime(y, m, 1), datetime(y + m // 12, m % 12 + 1, 1)
         elif len(numbers) == 3:
-            start = datetime(*numbers)
+            start = datetime(numbers[0], numbers[1], numbers[2])
             end = start + timedelta(days=1)
         else:
             return None
@@ -233,7 +233,8 @@ class Fts5Peer:
         return expr
 
     def search(self, q: PeerQuery) -> tuple[int, list[tuple[str, str]], dict[str, Counter[str]]]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[object] = []
         if q.has_text:
             where.append("docs MATCH ?")
             params.append(self._match(q))
@@ -313,7 +314,8 @@ class TantivyPeer:
         fields = ["title"] if c.title_only else ["title", "text"]
         parts = []
         for f in fields:
-            q = Q.term_query(self.schema, f, c.tokens[0]) if len(c.tokens) == 1 else Q.phrase_query(self.schema, f, c.tokens)
+            words: list[str | tuple[int, str]] = list(c.tokens)
+            q = Q.term_query(self.schema, f, c.tokens[0]) if len(c.tokens) == 1 else Q.phrase_query(self.schema, f, words)
             parts.append((self.t.Occur.Should, Q.boost_query(q, 2.0) if f == "title" else q))
         return Q.boolean_query(parts)
 
@@ -360,7 +362,7 @@ class TantivyPeer:
             "month": {"terms": {"field": "month", "size": 1000}},
         })
         facets = {k: Counter({b["key"]: b["doc_count"] for b in v["buckets"]}) for k, v in aggs.items()}
-        return int(result.count or 0), hits, facets
+        return int(result.count or 0), hits, facets  # type: ignore[attr-defined]
 
 
 # -- the run -------------------------------------------------------------------------------------

@@ -39,28 +39,39 @@ class FileOutcome:
 
 @dataclass(frozen=True)
 class SourceFile:
-    file: Path
+    path: str  # the file (as found below the folder given)
     doc_id: str
+
+    @property
+    def file(self) -> Path:
+        return Path(self.path)
 
 
 def discover(paths: Sequence[Path]) -> Iterator[SourceFile]:
     """Every article file below ``paths`` with its id (POSIX path relative to its root,
-    prefixed by the root folder's name when several roots are given)."""
+    prefixed by the root folder's name when several roots are given), in path order.
+
+    Plain strings, not ``Path`` objects: an update looks at 100,000 files in a few seconds.
+    """
     prefix_roots = len(paths) > 1
     for root in paths:
         root = Path(root)
         if root.is_file():
-            yield SourceFile(root, root.name)
+            yield SourceFile(str(root), root.name)
             continue
-        found: list[Path] = []
-        for dirpath, dirnames, filenames in os.walk(root):
+        base = str(root)
+        found: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(base):
             dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+            folder = os.path.relpath(dirpath, base)
+            folder = "" if folder == os.curdir else folder.replace(os.sep, "/") + "/"
             for name in filenames:
-                if Path(name).suffix.lower() in ARTICLE_SUFFIXES:
-                    found.append(Path(dirpath) / name)
-        for file in sorted(found):
-            rel = file.relative_to(root).as_posix()
-            yield SourceFile(file, f"{root.resolve().name}/{rel}" if prefix_roots else rel)
+                if os.path.splitext(name)[1].lower() in ARTICLE_SUFFIXES:
+                    found.append(folder + name)
+        found.sort(key=lambda rel: rel.split("/"))  # the order of Path objects: part by part
+        prefix = f"{root.resolve().name}/" if prefix_roots else ""
+        for rel in found:
+            yield SourceFile(os.path.join(base, rel), prefix + rel)
 
 
 def candidates(paths: Sequence[Path]) -> Iterator[tuple[SourceFile, str | None]]:
@@ -74,7 +85,7 @@ def candidates(paths: Sequence[Path]) -> Iterator[tuple[SourceFile, str | None]]
             yield source, "duplicate id"
             continue
         seen.add(source.doc_id)
-        if source.file.stem.casefold() in REPOSITORY_FILES:
+        if os.path.splitext(os.path.basename(source.path))[0].casefold() in REPOSITORY_FILES:
             yield source, "not an article: repository file"
             continue
         yield source, None
@@ -97,7 +108,7 @@ class SourceRecord:
         return next((o.reason for o in self.outcomes if o.status == "skipped"), None)
 
 
-def file_sha1(path: Path) -> tuple[Signature, str]:
+def file_sha1(path: str) -> tuple[Signature, str]:
     """The stat signature of a file and the SHA-1 of its bytes (OSError when unreadable)."""
     with open(path, "rb") as fh:
         sig = signature(os.fstat(fh.fileno()))
@@ -106,9 +117,9 @@ def file_sha1(path: Path) -> tuple[Signature, str]:
 
 def read_source(source: SourceFile) -> SourceRecord:
     """Read, hash and parse one article file; never raises for a bad article (it is skipped)."""
-    path = os.path.abspath(source.file)
+    path = os.path.abspath(source.path)
     try:
-        with open(source.file, "rb") as fh:
+        with open(source.path, "rb") as fh:
             sig = signature(os.fstat(fh.fileno()))
             if sig[0] > MAX_FILE_BYTES:
                 return _skipped(source, sig, "", f"file too large ({sig[0]} bytes)")
@@ -128,7 +139,7 @@ def read_source(source: SourceFile) -> SourceRecord:
 
 def _skipped(source: SourceFile, sig: Signature | None, sha1: str, reason: str) -> SourceRecord:
     outcome = FileOutcome(source.doc_id, "skipped", reason)
-    return SourceRecord(source.doc_id, os.path.abspath(source.file), sig, sha1, None, frozenset(), (outcome,))
+    return SourceRecord(source.doc_id, os.path.abspath(source.path), sig, sha1, None, frozenset(), (outcome,))
 
 
 def read_batch(task: tuple[int | None, Sequence[SourceFile]]) -> list[SourceRecord]:

@@ -76,13 +76,13 @@ def scan_files(paths: Sequence[Path], catalog: Catalog, cache: StatCache) -> Sca
             continue
         present.add(source.doc_id)
         scan.order[source.doc_id] = len(scan.order)
-        path = os.path.abspath(source.file)
+        path = os.path.abspath(source.path)
         sig: Signature | None
         try:
-            sig = signature(os.stat(source.file))
+            sig = signature(os.stat(path))
             sha1 = cache.sha1(path, sig) or ""
             if not sha1:
-                sig, sha1 = file_sha1(source.file)
+                sig, sha1 = file_sha1(path)
         except OSError:
             sig, sha1 = None, ""  # read (and reported) below
         scan.hashes[path] = (sig, sha1)
@@ -98,7 +98,7 @@ def scan_files(paths: Sequence[Path], catalog: Catalog, cache: StatCache) -> Sca
     for doc_id in scan.deleted:
         by_hash.setdefault(catalog.files[doc_id].sha1, []).append(doc_id)
     for source in scan.new:
-        olds = by_hash.get(scan.hashes[os.path.abspath(source.file)][1])
+        olds = by_hash.get(scan.hashes[os.path.abspath(source.path)][1])
         if olds:
             scan.renamed.append((olds.pop(0), source.doc_id))
     return scan
