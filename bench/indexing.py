@@ -11,7 +11,8 @@ resident memory of the main process and of the largest worker.
 
 Targets (issue 8): with 1 job at least 0.8× the ceiling, with 2 jobs on 2 cores at least 1.6×,
 peak memory under 1 GB. ``--profile FILE`` runs the build under cProfile (use with ``--jobs 1``:
-workers are not profiled) and prints the functions that take the most time.
+workers are not profiled) and prints the functions that take the most time; ``--breakdown N``
+instead times each step of a one-process build of the first N articles, in CPU seconds.
 """
 
 from __future__ import annotations
@@ -43,7 +44,12 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=default_jobs())
     parser.add_argument("--profile", type=Path, help="write a cProfile of the build here")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--breakdown", type=int, metavar="N",
+                        help="instead: CPU seconds of each step of a one-process build of the first N articles")
     args = parser.parse_args()
+    if args.breakdown:
+        breakdown(args.paths, args.index, args.breakdown)
+        return
 
     shutil.rmtree(args.index, ignore_errors=True)
     phases: dict[str, list[float]] = {}
@@ -119,6 +125,65 @@ def main() -> None:
     if profiler and args.profile:
         profiler.dump_stats(str(args.profile))
         pstats.Stats(str(args.profile), stream=sys.stdout).sort_stats("tottime").print_stats(25)
+
+
+def breakdown(paths: list[Path], directory: Path, limit: int) -> None:
+    """Time each step of indexing the first ``limit`` articles, one after the other, in CPU seconds."""
+    from itertools import islice
+
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import TOC
+
+    from indexer.build import clean
+    from indexer.recurring import RecurringParagraphs, outlet_key
+    from indexer.sources import candidates, read_source
+    from search import AnalyzerConfig
+    from search.normalize import normalize
+    from search.schema import build_schema
+    from search.segments import INDEX_NAME, SegmentBuilder
+    from search.writer import document_fields
+
+    steps: dict[str, float] = {}
+
+    def step(name: str, work: Any) -> Any:
+        started = time.process_time()
+        result = work()
+        steps[name] = time.process_time() - started
+        return result
+
+    sources = [s for s, reason in islice(candidates(paths), limit) if reason is None]
+    records = step("read, decode, parse, clean", lambda: [read_source(s) for s in sources])
+    learner = RecurringParagraphs()
+    for record in records:
+        if record.document is not None:
+            learner.count(outlet_key(record.document), record.keys)
+    learned = learner.learn()
+    documents = step("learn and remove boilerplate",
+                     lambda: [clean(r.document, learned)[0] for r in records if r.document is not None])
+    schema = build_schema(AnalyzerConfig())
+    values = [v for d in documents for v in (d.title, d.text)]
+    segmenter = _segmenter(True, ())
+    segmenter.lcut("预热")
+    step("ceiling: jieba alone on the cleaned text", lambda: [list(segmenter.cut(v)) for v in values])
+    texts = step("normalize", lambda: [normalize(v).text for v in values])
+    for name, field in (("jieba words", "text"), ("character tokens", "text_chars"), ("character pairs", "text_pairs")):
+        analyzer = schema[field].analyzer
+        step(name, lambda: [[t for _, _, t in analyzer.pieces(v)] for v in texts])
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    TOC.create(FileStorage(str(directory)), schema, INDEX_NAME)
+    builder = SegmentBuilder(directory, schema)
+    step("SegmentBuilder.add: all the analysis above, inversion, stored fields",
+         lambda: [builder.add(document_fields(d)) for d in documents])
+    step("SegmentBuilder.finish: posting blocks and term dictionary", builder.finish)
+    megabytes = sum(len(v.encode("utf-8")) for v in values) / 1e6
+    print(f"{len(documents):,} documents, {megabytes:.1f} MB of cleaned text, {builder.posting_count:,} postings")
+    for name, seconds in steps.items():
+        print(f"{seconds:7.1f} s  {name}")
+    total = steps["read, decode, parse, clean"] + steps["learn and remove boilerplate"] + sum(
+        v for k, v in steps.items() if k.startswith("SegmentBuilder"))
+    ceiling = steps["ceiling: jieba alone on the cleaned text"]
+    print(f"{total:7.1f} s  a one-process build (ratio to the ceiling {ceiling / total:.2f})")
 
 
 def _cpu() -> float:

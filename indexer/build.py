@@ -228,17 +228,17 @@ def build_index(
     check_paths(paths)
     started = time.time_ns()
     report = IndexReport()
-    sources: list[SourceFile] = []
-    for source, reason in candidates(paths):
-        report.seen += 1
-        if reason:
-            report.outcomes.append(FileOutcome(source.doc_id, "skipped", reason))
-        else:
-            sources.append(source)
     learner = RecurringParagraphs()
     catalog = Catalog(roots=[str(p.resolve()) for p in paths])
     cache = StatCache()
     with WorkerPool(jobs) as pool, IndexWriter(location, config=config, segment_chars=segment_chars) as writer:
+        sources: list[SourceFile] = []
+        for source, reason in candidates(paths):
+            report.seen += 1
+            if reason:
+                report.outcomes.append(FileOutcome(source.doc_id, "skipped", reason))
+            else:
+                sources.append(source)
         records = list(read_sources(pool, sources, progress))
         for record in records:
             if record.signature is not None and record.sha1:

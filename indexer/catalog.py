@@ -125,6 +125,7 @@ class StatCache:
 
     def __init__(self, entries: dict[str, list[Any]] | None = None) -> None:
         self._entries: dict[str, list[Any]] = entries or {}
+        self.changed = entries is None  # a new cache is written even when empty
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -138,15 +139,20 @@ class StatCache:
 
     def record(self, path: str, sig: Signature, sha1: str, *, now_ns: int) -> None:
         """Remember a file's hash, unless it changed too recently for its mtime to be trusted."""
+        entry = [*sig, sha1]
         if sig[1] < now_ns - RACY_SECONDS * 1_000_000_000 and sig[2] < now_ns - RACY_SECONDS * 1_000_000_000:
-            self._entries[path] = [*sig, sha1]
-        else:
-            self._entries.pop(path, None)
+            if self._entries.get(path) != entry:
+                self._entries[path] = entry
+                self.changed = True
+        elif self._entries.pop(path, None) is not None:
+            self.changed = True
 
     def keep_only(self, paths: Iterable[str]) -> None:
         """Forget the files not in ``paths`` (deleted, or outside the indexed folders)."""
         wanted = set(paths)
-        self._entries = {p: e for p, e in self._entries.items() if p in wanted}
+        kept = {p: e for p, e in self._entries.items() if p in wanted}
+        if len(kept) != len(self._entries):
+            self._entries, self.changed = kept, True
 
     @classmethod
     def load(cls, location: Path) -> StatCache:
@@ -159,6 +165,10 @@ class StatCache:
         return cls()
 
     def save(self, location: Path) -> None:
+        """Write the cache if it changed since it was loaded."""
+        if not self.changed:
+            return
+        self.changed = False
         write_atomic(
             location / STAT_CACHE,
             json.dumps({"version": CATALOG_VERSION, "files": self._entries}, ensure_ascii=False),

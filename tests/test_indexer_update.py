@@ -117,7 +117,10 @@ def test_unchanged_files_are_recognized_by_stat_without_being_read(
         raise AssertionError(f"{path} was read")
 
     monkeypatch.setattr(indexer.update, "file_sha1", no_reading)
+    cache = location / "stat-cache.json"
+    written = cache.stat().st_mtime_ns
     assert update_index([archive], location).published is False
+    assert cache.stat().st_mtime_ns == written  # nothing changed, nothing written
     # A touched file is read and hashed, and found unchanged by its content.
     monkeypatch.undo()
     (archive / "东方晨报/000.md").touch()
