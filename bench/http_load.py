@@ -89,6 +89,18 @@ def wait_until(port: int, path: str, proc: subprocess.Popen[bytes], timeout: flo
         time.sleep(0.01)
 
 
+def peak_rss_mb(pid: int) -> float | None:
+    """The peak resident memory of a process (Linux ``VmHWM``), or None where it cannot be read."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
 def search_path(query: str) -> str:
     return "/api/search?" + urllib.parse.urlencode({"q": query})
 
@@ -185,6 +197,7 @@ def main() -> int:
         print(f"server pid {proc.pid} on 127.0.0.1:{port}: ready in {ready:.2f}s, "
               f"warm-up of {len(queries)} queries {warm:.1f}s")
         figures = run_load(port, queries, args.clients, args.duration)
+        figures["server_peak_rss_mb"] = peak_rss_mb(proc.pid)
     finally:
         stop_server(proc)
         if log is not subprocess.DEVNULL:
@@ -194,6 +207,8 @@ def main() -> int:
           f"{figures['requests']} requests, {figures['requests_per_s']:.1f} req/s, "
           f"errors {figures['errors']}")
     print(f"latency ms: p50 {lat['p50']:.1f}  p95 {lat['p95']:.1f}  p99 {lat['p99']:.1f}  max {lat['max']:.1f}")
+    if figures["server_peak_rss_mb"] is not None:
+        print(f"server peak resident memory: {figures['server_peak_rss_mb']:.0f} MB")
     for sample in figures["error_samples"]:
         print(f"  error: {sample}", file=sys.stderr)
     figures.update(index=args.index, server_threads=args.threads, queries=len(queries), cpus=os.cpu_count())
