@@ -179,13 +179,7 @@ def parse_archive(
     """
     report = IndexReport()
     learner = RecurringParagraphs()
-    sources = []
-    for source, reason in candidates(paths):
-        report.seen += 1
-        if reason:
-            report.outcomes.append(FileOutcome(source.doc_id, "skipped", reason))
-        else:
-            sources.append(source)
+    sources = _articles(paths, report)
     with WorkerPool(1) as pool:
         kept = _take(read_sources(pool, sources, progress), report, learner)
     report.indexed = len(kept)
@@ -232,13 +226,7 @@ def build_index(
     catalog = Catalog(roots=[str(p.resolve()) for p in paths])
     cache = StatCache()
     with WorkerPool(jobs) as pool, IndexWriter(location, config=config, segment_chars=segment_chars) as writer:
-        sources: list[SourceFile] = []
-        for source, reason in candidates(paths):
-            report.seen += 1
-            if reason:
-                report.outcomes.append(FileOutcome(source.doc_id, "skipped", reason))
-            else:
-                sources.append(source)
+        sources = _articles(paths, report)
         records = list(read_sources(pool, sources, progress))
         for record in records:
             if record.signature is not None and record.sha1:
@@ -277,3 +265,15 @@ def _manifest(catalog: Catalog, learned: LearnedBoilerplate, learn_boilerplate: 
 
 
 __all__ += ["clean", "read_source", "write_documents", "read_sources", "check_paths"]
+
+
+def _articles(paths: Sequence[Path], report: IndexReport) -> list[SourceFile]:
+    """The files below ``paths`` worth reading; the others are counted and reported as skipped."""
+    sources: list[SourceFile] = []
+    for source, reason in candidates(paths):
+        report.seen += 1
+        if reason:
+            report.outcomes.append(FileOutcome(source.doc_id, "skipped", reason))
+        else:
+            sources.append(source)
+    return sources

@@ -290,22 +290,14 @@ def _fsync_files(directory: Path) -> None:
     a generation whose data is still only in the page cache)."""
     for entry in os.scandir(directory):
         if entry.is_file(follow_symlinks=False):
-            try:
-                fd = os.open(entry.path, os.O_RDONLY)
-            except OSError:
-                continue
-            try:
-                os.fsync(fd)
-            except OSError:
-                pass
-            finally:
-                os.close(fd)
+            _fsync_dir(Path(entry.path))
     _fsync_dir(directory)
 
 
-def _fsync_dir(directory: Path) -> None:
+def _fsync_dir(path: Path) -> None:
+    """fsync a file or a directory, as far as the platform allows."""
     try:
-        fd = os.open(directory, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return
     try:
