@@ -189,7 +189,12 @@ class SegmentBuilder:
         return length
 
     def finish(self) -> W3Segment | None:
-        """Write the segment's files (one compound ``.seg`` file); None when no document was added."""
+        """Write the segment's files; None when no document was added.
+
+        The files stay separate (no compound ``.seg`` file): Whoosh reads a part of a compound file
+        by copying it into memory, once per searcher, so every searcher of a compound index costs
+        about the index's size in RAM. Separate files are read in place.
+        """
         if self._finished:
             raise RuntimeError("this segment is already finished")
         self._finished = True
@@ -211,7 +216,6 @@ class SegmentBuilder:
         terms.close()
         postings.close()
         self.segment.set_doc_count(self.doc_count)
-        self.segment.create_compound_file(self.storage)
         self._lengths.clear()
         return self.segment
 

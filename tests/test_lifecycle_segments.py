@@ -72,13 +72,18 @@ def _fast_segment(directory: Path, docs: list[Document], **options: Any) -> Any:
 
 
 def _files(directory: Path, segment: Any) -> dict[str, bytes]:
-    """The parts of a compound segment file by extension."""
-    compound = segment.open_compound_file(FileStorage(str(directory)))
+    """The files of a segment by extension (the parts of its compound file when it has one)."""
+    storage = FileStorage(str(directory))
+    if segment.is_compound():
+        storage = segment.open_compound_file(storage)
+        names = list(storage.list())
+    else:
+        names = segment.list_files(storage)
     parts = {}
-    for name in compound.list():
-        with compound.open_file(name) as f:
+    for name in names:
+        with storage.open_file(name) as f:
             parts[name.split(".", 1)[1]] = f.read()
-    compound.close()
+    storage.close()
     return parts
 
 
