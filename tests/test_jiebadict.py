@@ -151,3 +151,25 @@ def test_cache_name_follows_the_dictionary_file(tmp_path: Path) -> None:
     before = cache_path(dictionary, tmp_path)
     dictionary.write_text("中国 10 ns\n人民 5 n\n", encoding="utf-8")
     assert cache_path(dictionary, tmp_path) != before
+
+
+def test_jieba_imported_without_pkg_resources_cuts_alike(tmp_path: Path, jieba_own: Any) -> None:
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from search.jiebadict import mapped_tokenizer\n"
+        "mapped_tokenizer(Path(sys.argv[1]))\n"
+        "jieba = sys.modules['jieba']\n"
+        "own = jieba.Tokenizer()\n"
+        "own.initialize()\n"
+        "print(json.dumps(['pkg_resources' in sys.modules, list(own.cut(sys.argv[2]))]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path), TEXTS[0]],
+                          capture_output=True, text=True, check=True)
+    imported, words = json.loads(done.stdout)
+    assert imported is False
+    assert words == list(jieba_own.cut(TEXTS[0]))
