@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import json
 import re
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from whoosh import index as whoosh_index
-
 from .normalize import fold
-from .store import current_generation
 
 if TYPE_CHECKING:
     from .engine import SearchIndex
@@ -85,6 +81,25 @@ class CompletionTable:
         ]
         return cls(documents.items(), titles, simplify=simplify)
 
+    def to_json(self) -> bytes:
+        """The table as JSON, to save beside its index generation."""
+        titles = [[t.folded, t.title, t.id, t.newest_first] for t in self._titles]
+        data = {"simplify": self.simplify, "words": self._words, "documents": self._documents, "titles": titles}
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> CompletionTable:
+        """A table saved by :meth:`to_json` (ValueError, KeyError or TypeError when it is damaged)."""
+        loaded = json.loads(data)
+        table = cls.__new__(cls)
+        table.simplify = bool(loaded["simplify"])
+        table._words = [str(w) for w in loaded["words"]]
+        table._documents = [int(n) for n in loaded["documents"]]
+        if len(table._words) != len(table._documents):
+            raise ValueError("words and their document counts differ in number")
+        table._titles = [_Title(str(f), str(t), str(i), float(n)) for f, t, i, n in loaded["titles"]]
+        return table
+
     def complete(self, typed: str, *, limit: int = 8) -> list[Completion]:
         """Up to ``limit`` completions of ``typed``: words first, most frequent first, then titles.
 
@@ -129,16 +144,15 @@ class CompletionTable:
 
 
 class Completer:
-    """Completions for one open :class:`~search.engine.SearchIndex`, rebuilt for each new generation.
+    """Completions for one open :class:`~search.engine.SearchIndex`, following its live generation.
 
-    The table is read once per generation (a second or two for tens of thousands of articles)
-    and then answers each keystroke in about a millisecond. Thread-safe.
+    The table is computed once per generation (a few seconds for tens of thousands of articles),
+    saved beside it for the next process, and then answers each keystroke in about a
+    millisecond. Thread-safe.
     """
 
     def __init__(self, index: SearchIndex) -> None:
         self.index = index
-        self._lock = threading.Lock()
-        self._cached: tuple[Path, CompletionTable] | None = None
 
     def complete(self, typed: str, *, limit: int = 8) -> list[Completion]:
         """See :meth:`CompletionTable.complete`."""
@@ -146,21 +160,4 @@ class Completer:
 
     def table(self) -> CompletionTable:
         """The completion table of the index's live generation."""
-        generation = current_generation(self.index.location)
-        cached = self._cached
-        if cached is None or cached[0] != generation:
-            with self._lock:
-                cached = self._cached
-                if cached is None or cached[0] != generation:
-                    cached = (generation, _read_table(generation, simplify=self.index.config.simplify))
-                    self._cached = cached
-        return cached[1]
-
-
-def _read_table(generation: Path, *, simplify: bool) -> CompletionTable:
-    ix = whoosh_index.open_dir(str(generation))
-    try:
-        with ix.reader() as reader:
-            return CompletionTable.from_reader(reader, simplify=simplify)
-    finally:
-        ix.close()
+        return self.index.completion_table()

@@ -18,6 +18,8 @@ from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .store import write_bytes_atomic
+
 _MAGIC = b"zhsearch-jieba-prefix-dict-1\n"
 _HEADER = struct.Struct("<32sqq")  # magic (padded), number of entries, jieba's frequency total
 _REMEMBERED = 1 << 20  # looked-up keys kept in memory before the memo starts afresh
@@ -50,20 +52,11 @@ def write_cache(freq: dict[str, int], total: int, path: Path) -> None:
         position += len(word)
     offsets[-1] = position
     counts = [freq[word.decode("utf-8")] for word in words]
+    header = _HEADER.pack(_MAGIC, len(words), total)
+    data = b"".join([header, struct.pack(f"<{len(offsets)}q", *offsets),
+                     struct.pack(f"<{len(counts)}q", *counts), *words])
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with partial.open("wb") as out:
-            out.write(_HEADER.pack(_MAGIC, len(words), total))
-            out.write(struct.pack(f"<{len(offsets)}q", *offsets))
-            out.write(struct.pack(f"<{len(counts)}q", *counts))
-            out.write(b"".join(words))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, data)
 
 
 class MappedFreq(MutableMapping[str, int]):

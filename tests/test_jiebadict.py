@@ -140,7 +140,7 @@ def test_write_cache_leaves_no_partial_file_on_failure(tmp_path: Path) -> None:
     target = tmp_path / "words.dict"
     import struct
 
-    with pytest.raises(struct.error):  # fails while writing, after the header
+    with pytest.raises(struct.error):
         write_cache({"中国": 5, "中": "zero"}, 5, target)  # type: ignore[dict-item]
     assert list(tmp_path.iterdir()) == []
 
