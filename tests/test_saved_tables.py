@@ -12,7 +12,7 @@ from whoosh import index as whoosh_index
 
 from indexer import build_index
 from search import SearchIndex
-from search.complete import CompletionTable
+from search.complete import CompletionTable, _document_frequencies
 from search.store import current_generation
 
 from conftest import CORPUS
@@ -32,6 +32,19 @@ def _reference_table(location: Path, simplify: bool) -> CompletionTable:
     try:
         with ix.reader() as reader:
             return CompletionTable.from_reader(reader, simplify=simplify)
+    finally:
+        ix.close()
+
+
+def test_word_counts_per_segment_equal_the_whole_readers(tmp_path: Path) -> None:
+    build_index([CORPUS], tmp_path / "index", segment_chars=500)  # several segments
+    ix = whoosh_index.open_dir(str(current_generation(tmp_path / "index")))
+    try:
+        with ix.reader() as reader:
+            assert len(reader.leaf_readers()) > 2
+            for fieldname in ("title", "text"):
+                whole = {term.decode("utf-8"): info.doc_frequency() for term, info in reader.iter_field(fieldname)}
+                assert _document_frequencies(reader, fieldname) == whole
     finally:
         ix.close()
 
