@@ -434,6 +434,12 @@ class SearchIndex:
         assert self._generation is not None
         return self._generation / f"{kind}-{self._ix.latest_generation()}-{reader.doc_count_all()}.{suffix}"
 
+    def has_saved_tables(self) -> bool:
+        """Whether the live generation's statistics and completions were saved by an earlier process."""
+        with self._searcher() as searcher:
+            reader = searcher.reader()
+            return all(self._saved_file(kind, "json", reader).is_file() for kind in ("stats", "completions"))
+
     def completion_table(self) -> CompletionTable:
         """The words and titles that complete what is typed in the search box, for the live generation."""
         cached = self._completion_cache

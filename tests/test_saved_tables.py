@@ -13,6 +13,7 @@ from whoosh import index as whoosh_index
 from indexer import build_index
 from search import SearchIndex
 from search.complete import CompletionTable, _document_frequencies
+from search.prepare import prepare_apart
 from search.store import current_generation
 
 from conftest import CORPUS
@@ -149,3 +150,35 @@ def test_completion_table_round_trips_through_json(
         table.simplify, table._words, table._documents, table._titles)
     for text in typed:
         assert again.complete(text, limit=8) == table.complete(text, limit=8)
+
+
+def test_tables_prepared_in_a_child_process_are_those_computed_here(location: Path, tmp_path: Path) -> None:
+    twin = tmp_path / "twin"
+    build_index([CORPUS], twin)
+    with SearchIndex.open(twin) as index:
+        expected_table, expected_stats = index.completion_table(), index.stats()
+    with SearchIndex.open(location) as index:
+        assert not index.has_saved_tables()
+        assert prepare_apart(index)
+        assert index.has_saved_tables()
+        saved = {path.name: path.stat().st_mtime_ns for path in current_generation(location).glob("*-*.*")}
+        assert {name.split("-")[0] for name in saved} == {"completions", "stats", "duplicates"}
+        assert prepare_apart(index)  # already there: nothing is computed again
+        assert saved == {path.name: path.stat().st_mtime_ns for path in current_generation(location).glob("*-*.*")}
+    with SearchIndex.open(location) as index:
+        _same_tables(index.completion_table(), expected_table)
+        stats = index.stats()
+    assert (stats.sources, stats.first_date, stats.last_date) == (
+        expected_stats.sources, expected_stats.first_date, expected_stats.last_date)
+
+
+def test_warm_up_leaves_the_tables_ready(location: Path) -> None:
+    from web import create_app, warm_up
+
+    with SearchIndex.open(location) as index:
+        app = create_app({"INDEX": index, "TESTING": True})
+        warm_up(app)
+        assert index.has_saved_tables()
+        assert index._completion_cache is not None and index._stats_cache is not None
+        response = app.test_client().get("/api/suggest?q=%E8%AE%B0")  # 记
+        assert [c["text"] for c in response.get_json()["completions"]] == ["记者"]
