@@ -9,6 +9,7 @@ Words added later (a user dictionary) go to an in-memory overlay, as they would 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import mmap
 import os
@@ -23,6 +24,9 @@ from .store import write_bytes_atomic
 _MAGIC = b"zhsearch-jieba-prefix-dict-1\n"
 _HEADER = struct.Struct("<32sqq")  # magic (padded), number of entries, jieba's frequency total
 _REMEMBERED = 1 << 20  # looked-up keys kept in memory before the memo starts afresh
+# Binary searches after which a tokenizer loads the whole dictionary into a dict: about as long
+# as the load itself. A query never gets there; a bulk index build does within a few dozen articles.
+LOAD_AFTER = 100_000
 
 
 class DictionaryCacheError(Exception):
@@ -80,6 +84,7 @@ class MappedFreq(MutableMapping[str, int]):
             raise
         self._overlay: dict[str, int] = {}
         self._memo: dict[str, int | None] = {}
+        self.searches = 0  # binary searches so far
 
     def _open(self, path: Path) -> None:
         size = len(self._map)
@@ -104,6 +109,7 @@ class MappedFreq(MutableMapping[str, int]):
             return self._memo[key]
         except KeyError:
             pass
+        self.searches += 1
         target = key.encode("utf-8", "surrogatepass")
         offsets, words, data = self._offsets, self._words, self._map
         lo, hi = 0, self._count
@@ -152,6 +158,15 @@ class MappedFreq(MutableMapping[str, int]):
                 yield text
         yield from self._overlay
 
+    def to_dict(self) -> dict[str, int]:
+        """Every entry in a plain dict, the words set later included (what jieba would have loaded)."""
+        data, words, offsets, counts = self._map, self._words, self._offsets, self._counts
+        loaded = {
+            data[words + offsets[i] : words + offsets[i + 1]].decode("utf-8"): counts[i] for i in range(self._count)
+        }
+        loaded.update(self._overlay)
+        return loaded
+
     def __len__(self) -> int:
         return self._count + sum(1 for key in self._overlay if self._find(key) is None)
 
@@ -179,14 +194,34 @@ def _read_dictionary(source: BinaryIO) -> tuple[dict[str, int], int]:
     return import_jieba().Tokenizer.gen_pfdict(source)  # type: ignore[no-any-return]
 
 
+@functools.cache
+def _tokenizer_class() -> Any:
+    jieba = import_jieba()
+
+    class MappedTokenizer(jieba.Tokenizer):  # type: ignore[misc,name-defined]
+        """jieba's tokenizer that swaps its mapped dictionary for a loaded one once it has cut a lot."""
+
+        load_after = LOAD_AFTER
+
+        def get_DAG(self, sentence: str) -> Any:
+            freq = self.FREQ
+            if isinstance(freq, MappedFreq) and freq.searches > self.load_after:
+                self.FREQ = freq.to_dict()
+            return super().get_DAG(sentence)
+
+    return MappedTokenizer
+
+
 def mapped_tokenizer(directory: Path | None = None) -> Any:
     """A private ``jieba.Tokenizer`` of jieba's default dictionary, mapped rather than loaded.
 
     The cache file is built on first use (about as long as jieba's own first start); when it
-    cannot be read or written, the tokenizer loads the dictionary the usual way instead.
+    cannot be read or written, the tokenizer loads the dictionary the usual way instead. After
+    :data:`LOAD_AFTER` lookups (a bulk build, not a query) it loads the dictionary after all,
+    where a dict's lookups are faster than binary searches.
     """
     jieba = import_jieba()
-    seg = jieba.Tokenizer()
+    seg = _tokenizer_class()()
     try:
         source = Path(jieba.__file__).with_name(jieba.DEFAULT_DICT_NAME)
         path = cache_path(source, directory or cache_directory())

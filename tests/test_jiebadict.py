@@ -173,3 +173,22 @@ def test_jieba_imported_without_pkg_resources_cuts_alike(tmp_path: Path, jieba_o
     imported, words = json.loads(done.stdout)
     assert imported is False
     assert words == list(jieba_own.cut(TEXTS[0]))
+
+
+def test_a_busy_tokenizer_loads_the_dictionary_and_cuts_alike(tmp_path: Path, jieba_own: Any) -> None:
+    import jieba
+
+    reference = jieba.Tokenizer()
+    reference.initialize()
+    seg = mapped_tokenizer(tmp_path)
+    for s in (reference, seg):
+        s.add_word("蓝鲸计划", 3000)
+    before = [list(seg.cut(text)) for text in TEXTS]
+    assert isinstance(seg.FREQ, MappedFreq)
+    seg.load_after = seg.FREQ.searches + 50
+    fresh = "。".join(chr(0x5000 + i) + chr(0x6000 + i) for i in range(100))  # 100 sentences, new fragments
+    assert list(seg.cut(fresh)) == list(reference.cut(fresh))
+    assert type(seg.FREQ) is dict
+    assert seg.FREQ == reference.FREQ
+    assert [list(seg.cut(text)) for text in TEXTS] == before == [list(reference.cut(text)) for text in TEXTS]
+    _same_cuts(seg, reference, "蓝鲸计划在南京市长江大桥启动")
