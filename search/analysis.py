@@ -69,12 +69,15 @@ class AnalyzerConfig:
 
 @functools.lru_cache(maxsize=8)
 def _segmenter(hmm: bool, user_words: tuple[str, ...]) -> Any:
-    """A private jieba.Tokenizer per configuration (never the shared default one)."""
-    import jieba
+    """A private jieba.Tokenizer per configuration (never the shared default one).
+
+    Its dictionary is memory-mapped (see :mod:`search.jiebadict`): cutting starts in
+    milliseconds instead of after the half-second load of jieba's own dict, with the same words.
+    """
+    from .jiebadict import mapped_tokenizer
 
     logging.getLogger("jieba").setLevel(logging.WARNING)
-    seg = jieba.Tokenizer()
-    seg.initialize()
+    seg = mapped_tokenizer()
     for line in user_words:
         parts = line.split()
         if not parts:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import os
+import io
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .store import saved_beside
 
 SIMHASH_DISTANCE = 3
 _BLOCKS = 4  # 64 bits in 4 blocks of 16: hashes ≤ 3 bits apart share at least one block exactly
@@ -95,19 +97,15 @@ class DuplicateGroups:
         first process that needs them and read back by the next (a best effort: a read-only
         index is simply grouped again).
         """
-        try:
-            return cls.from_array(np.load(cache, allow_pickle=False))
-        except (OSError, ValueError):
-            pass
-        groups = cls.from_reader(reader)
-        partial = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-        try:
-            with partial.open("wb") as out:
-                np.save(out, groups.to_array(), allow_pickle=False)
-            os.replace(partial, cache)
-        except OSError:
-            partial.unlink(missing_ok=True)
-        return groups
+        def read(data: bytes) -> DuplicateGroups:
+            return cls.from_array(np.load(io.BytesIO(data), allow_pickle=False))
+
+        def dump(groups: DuplicateGroups) -> bytes:
+            out = io.BytesIO()
+            np.save(out, groups.to_array(), allow_pickle=False)
+            return out.getvalue()
+
+        return saved_beside(cache, read, lambda: cls.from_reader(reader), dump)
 
     @classmethod
     def from_reader(cls, reader: Any) -> DuplicateGroups:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import threading
@@ -20,6 +21,7 @@ from whoosh import collectors, scoring, sorting
 from whoosh.index import IndexError as WhooshIndexError
 
 from .analysis import ANALYZER_VERSION, AnalyzerConfig
+from .complete import CompletionTable
 from .document import Document, Duplicate, Hit, IndexStats, SearchPage
 from .duplicates import DuplicateGroups
 from .evaluate import Evaluator, PostingTable, Unsupported
@@ -29,7 +31,7 @@ from .query import DATE_HELP, ParsedQuery, QueryBuilder, parse_period
 from .snippets import highlight, snippet
 from .suggest import MAX_SUGGESTIONS, Vocabulary, other_script, suggestions
 from .writer import stored_document as _document
-from .store import CURRENT, current_generation, disk_size, read_manifest
+from .store import CURRENT, current_generation, disk_size, read_manifest, saved_beside
 
 MAX_LIMIT = 100
 MAX_PAGE = 1000
@@ -60,6 +62,8 @@ class SearchIndex:
         self._dup_cache: tuple[Path | None, DuplicateGroups] | None = None
         self._vocab_cache: tuple[Path | None, Vocabulary] | None = None
         self._table_cache: tuple[Path | None, PostingTable] | None = None
+        self._completion_cache: tuple[Path | None, CompletionTable] | None = None
+        self._compute_lock = threading.Lock()  # one thread computes a per-generation table, others wait
         self.vectorized = True  # evaluate with posting arrays where possible (False: Whoosh's matchers only)
         self.config = AnalyzerConfig()
         self._builder = QueryBuilder(self.config)
@@ -418,10 +422,40 @@ class SearchIndex:
         if cached is None or cached[0] != self._generation:
             assert self._generation is not None
             reader = searcher.reader()
-            # Named after the segments' generation and size: an in-place update gets a new name.
-            name = f"duplicates-{self._ix.latest_generation()}-{reader.doc_count_all()}.npy"
-            cached = (self._generation, DuplicateGroups.load(reader, self._generation / name))
+            cached = (self._generation, DuplicateGroups.load(reader, self._saved_file("duplicates", "npy", reader)))
             self._dup_cache = cached
+        return cached[1]
+
+    def _saved_file(self, kind: str, suffix: str, reader: Any) -> Path:
+        """Where data derived from the live generation is saved for the next process.
+
+        Named after the segments' generation and size: an in-place update gets a new name.
+        """
+        assert self._generation is not None
+        return self._generation / f"{kind}-{self._ix.latest_generation()}-{reader.doc_count_all()}.{suffix}"
+
+    def has_saved_tables(self) -> bool:
+        """Whether the live generation's statistics and completions were saved by an earlier process."""
+        with self._searcher() as searcher:
+            reader = searcher.reader()
+            return all(self._saved_file(kind, "json", reader).is_file() for kind in ("stats", "completions"))
+
+    def completion_table(self) -> CompletionTable:
+        """The words and titles that complete what is typed in the search box, for the live generation."""
+        cached = self._completion_cache
+        if cached is None or cached[0] != self._generation:
+            with self._compute_lock:
+                cached = self._completion_cache
+                if cached is None or cached[0] != self._generation:
+                    simplify = self.config.simplify
+                    with self._searcher() as searcher:
+                        reader = searcher.reader()
+                        table = saved_beside(
+                            self._saved_file("completions", "json", reader), CompletionTable.from_json,
+                            lambda: CompletionTable.from_reader(reader, simplify=simplify), CompletionTable.to_json,
+                        )
+                    cached = (self._generation, table)
+                    self._completion_cache = cached
         return cached[1]
 
     def matching_ids(self, query: str) -> set[str]:
@@ -454,15 +488,30 @@ class SearchIndex:
         return highlight(text, self._builder.parse(query).needles, simplify=self.config.simplify)
 
     def stats(self) -> IndexStats:
-        """Statistics of the live generation (computed once per generation)."""
+        """Statistics of the live generation (computed once per generation and saved beside it)."""
         cached = self._stats_cache
         if cached is not None and cached[0] == self._generation:
             return cached[1]
-        stats = self._compute_stats()
-        self._stats_cache = (self._generation, stats)
+        generation = self._generation
+        assert generation is not None
+        with self._searcher() as searcher:
+            saved = self._saved_file("stats", "json", searcher.reader())
+        counted = saved_beside(saved, _read_counts, self._count_documents, _dump_counts)
+        stats = IndexStats(
+            documents=len(self),
+            size_bytes=disk_size(generation),
+            sources=counted["sources"],
+            first_date=counted["first_date"],
+            last_date=counted["last_date"],
+            built_at=self.manifest.get("built_at"),
+            zhsearch_version=str(self.manifest.get("zhsearch_version", "")),
+            analyzer=self.config.to_json(),
+        )
+        self._stats_cache = (generation, stats)
         return stats
 
-    def _compute_stats(self) -> IndexStats:
+    def _count_documents(self) -> dict[str, Any]:
+        """Documents per source and the first and last dates, from every stored document."""
         sources: dict[str, int] = {}
         first: datetime | None = None
         last: datetime | None = None
@@ -472,17 +521,24 @@ class SearchIndex:
             if doc.date:
                 first = doc.date if first is None or doc.date < first else first
                 last = doc.date if last is None or doc.date > last else last
-        assert self._generation is not None
-        return IndexStats(
-            documents=len(self),
-            size_bytes=disk_size(self._generation),
-            sources=dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
-            first_date=first.isoformat() if first else None,
-            last_date=last.isoformat() if last else None,
-            built_at=self.manifest.get("built_at"),
-            zhsearch_version=str(self.manifest.get("zhsearch_version", "")),
-            analyzer=self.config.to_json(),
-        )
+        return {
+            "sources": dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "first_date": first.isoformat() if first else None,
+            "last_date": last.isoformat() if last else None,
+        }
+
+
+def _read_counts(data: bytes) -> dict[str, Any]:
+    loaded = json.loads(data)
+    dates = [loaded["first_date"], loaded["last_date"]]
+    if not all(d is None or isinstance(d, str) for d in dates):
+        raise TypeError("dates must be strings")
+    sources = {str(k): int(v) for k, v in loaded["sources"].items()}
+    return {"sources": sources, "first_date": dates[0], "last_date": dates[1]}
+
+
+def _dump_counts(counted: dict[str, Any]) -> bytes:
+    return json.dumps(counted, ensure_ascii=False).encode("utf-8")
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,13 @@ import errno
 import json
 import os
 import shutil
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import IndexIncompatibleError, IndexLockedError, IndexNotFoundError
 from .schema import SCHEMA_VERSION
@@ -37,6 +38,7 @@ MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 LOCK = "write.lock"
 FORMAT = "zhsearch-index"
+T = TypeVar("T")
 PRUNE_AFTER = 120.0  # seconds a replaced generation stays on disk for readers that just found it
 
 
@@ -276,13 +278,42 @@ def prune(location: Path, *, keep: set[Path | None], grace: float | None = None)
 
 def write_atomic(path: Path, content: str) -> None:
     """Replace ``path`` with ``content`` atomically (a reader sees the old or the new file, never a part)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(content)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_bytes_atomic(path, content.encode("utf-8"))
     _fsync_dir(path.parent)
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``path`` through a temporary file renamed over it; the temporary file never stays."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.{time.monotonic_ns()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def saved_beside(path: Path, read: Callable[[bytes], T], compute: Callable[[], T], dump: Callable[[T], bytes]) -> T:
+    """Data derived from one index generation: read back from ``path``, or computed and saved there.
+
+    A generation's files never change under a name (see :meth:`~search.engine.SearchIndex`'s
+    cache names), so the first process that needs the data computes it and the next ones read
+    it. A file that cannot be read or parsed is computed again; saving is a best effort (a
+    read-only index is simply computed each time).
+    """
+    try:
+        return read(path.read_bytes())
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        pass
+    value = compute()
+    try:
+        write_bytes_atomic(path, dump(value))
+    except OSError:
+        pass
+    return value
 
 
 def _fsync_files(directory: Path) -> None:

@@ -9,6 +9,7 @@ from flask import Flask
 
 from search import SearchIndex, ZhsearchError
 from search.complete import Completer
+from search.prepare import prepare_apart
 
 DEFAULTS: dict[str, Any] = {
     "INDEX": None,  # an open SearchIndex, or
@@ -45,11 +46,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def warm_up(app: Flask) -> None:
-    """Load what the first requests would otherwise wait for: the analyzer, caches, statistics, completions."""
+    """Load what the first requests would otherwise wait for: the analyzer, caches, statistics, completions.
+
+    Tables not saved beside the index yet are computed in a child process, so that this thread
+    does not hold the interpreter lock for seconds while requests arrive.
+    """
     index: SearchIndex = app.extensions["zhsearch.index"]
     completer: Completer = app.extensions["zhsearch.completer"]
     try:
         index.search("中国", limit=1)
+        prepare_apart(index)
         index.stats()
         completer.table()
     except ZhsearchError:
