@@ -34,7 +34,8 @@ MAX_CACHED_TERMS = 4096
 MAX_CACHED_FILTERS = 64
 MAX_CACHED_BYTES = 128 * 2**20  # term score arrays kept per index generation
 MAX_CACHED_POSITION_BYTES = 128 * 2**20  # decoded term positions kept per index generation
-PARTIAL_POSITIONS = 8  # candidates fewer than 1/8 of a term's documents: decode only theirs
+DENSE = 16  # docnum arrays longer than 1/16 of the docnums they span: masks rather than sorting
+PARTIAL_POSITIONS = 64  # candidates fewer than 1/64 of a term's documents: decode only theirs
 _IDS = np.int64
 _V = TypeVar("_V")
 
@@ -236,7 +237,7 @@ class TermPositions:
 
     def among(self, candidates: np.ndarray) -> TermPositions:
         """The same term restricted to the sorted ``candidates`` it occurs in."""
-        rows = np.searchsorted(self.ids, candidates[_members(candidates, self.ids)])
+        rows = np.searchsorted(self.ids, candidates[members(candidates, self.ids)])
         counts = self.starts[rows + 1] - self.starts[rows]
         starts = np.zeros(len(rows) + 1, dtype=_IDS)
         np.cumsum(counts, out=starts[1:])
@@ -423,7 +424,7 @@ class Evaluator:
             if len(subs) == 1:  # Whoosh drops the compound (and its boost) around one query
                 return self.run(subs[0], within)
             if kind is wq.Or:
-                found = _union([self.run(q, within) for q in subs])
+                found = _union([self.run(q, within) for q in subs], self.table.doc_count)
             else:
                 found = self._intersection(subs, within)
             return self._boosted(found, query.boost)
@@ -438,7 +439,7 @@ class Evaluator:
             if not len(positive):
                 return positive
             negative = self.run(query.b, positive.ids)
-            keep = ~_members(positive.ids, negative.ids)
+            keep = ~members(positive.ids, negative.ids)
             return Matches(positive.ids[keep], positive.scores[keep])
         raise Unsupported(kind.__name__)
 
@@ -459,7 +460,7 @@ class Evaluator:
             return EMPTY
         ids, scores = self.table.term(self, fieldname, text)
         if within is not None and len(ids):
-            keep = _members(ids, within)
+            keep = members(ids, within)
             ids, scores = ids[keep], scores[keep]
         if not len(ids):
             return EMPTY
@@ -548,10 +549,17 @@ class Evaluator:
         return Matches(found.ids, found.scores * boost)
 
 
-def _members(ids: np.ndarray, among: np.ndarray) -> np.ndarray:
-    """A mask of the sorted ``ids`` that occur in the sorted ``among`` (binary search, no sort)."""
-    if not len(among):
+def members(ids: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """A mask of the sorted ``ids`` that occur in the sorted ``among``: by binary search, or by
+    a mask over docnums where ``ids`` are dense (no sort either way)."""
+    if not len(among) or not len(ids):
         return np.zeros(len(ids), dtype=bool)
+    size = int(max(ids[-1], among[-1])) + 1
+    if len(ids) * DENSE >= size:
+        present = np.zeros(size, dtype=bool)
+        present[among] = True
+        found: np.ndarray = present[ids]
+        return found
     at = np.searchsorted(among, ids)
     at[at == len(among)] = 0
     result: np.ndarray = among[at] == ids
@@ -572,17 +580,25 @@ def _distinct_sorted(values: np.ndarray) -> np.ndarray:
 def _intersection_ids(arrays: list[np.ndarray]) -> np.ndarray:
     result = arrays[0]
     for other in arrays[1:]:
-        result = result[_members(result, other)] if len(result) <= len(other) else other[_members(other, result)]
+        result = result[members(result, other)] if len(result) <= len(other) else other[members(other, result)]
     return result
 
 
-def _union(parts: list[Matches]) -> Matches:
-    """Every document of any part; its score the sum of the parts that match it."""
+def _union(parts: list[Matches], doc_count: int) -> Matches:
+    """Every document of any part; its score the sum of the parts that match it (in part order)."""
     parts = [p for p in parts if len(p)]
     if not parts:
         return EMPTY
     if len(parts) == 1:
         return parts[0]
+    if sum(len(p) for p in parts) * DENSE >= doc_count:  # one slot per docnum: no sort
+        present = np.zeros(doc_count, dtype=bool)
+        dense = np.zeros(doc_count, dtype=np.float64)
+        for p in parts:
+            present[p.ids] = True
+            dense[p.ids] += p.scores
+        ids = np.flatnonzero(present).astype(_IDS, copy=False)
+        return Matches(ids, dense[ids])
     ids = np.unique(np.concatenate([p.ids for p in parts]))
     scores = np.zeros(len(ids), dtype=np.float64)
     for p in parts:
