@@ -120,17 +120,19 @@ class PostingTable:
             self._scores.put(key, found, found[0].nbytes + found[1].nbytes)
         return found
 
-    def positions(self, searcher: Any, fieldname: str, text: bytes, candidates: np.ndarray) -> TermPositions:
+    def positions(
+        self, searcher: Any, fieldname: str, text: bytes, candidates: np.ndarray, documents: int
+    ) -> TermPositions:
         """Where a term occurs in (at least) the ``candidates``, live documents that all have it.
 
         A term's positions are decoded for every document and kept for the generation, unless
-        the candidates are a small part of its documents: then only theirs are read.
+        the candidates are a small part of its ``documents``: then only theirs are read.
         """
         key = (fieldname, text)
         found = self._positions.get(key)
         if found is not None:
             return found
-        everywhere = len(candidates) * PARTIAL_POSITIONS >= searcher.doc_frequency(fieldname, text)
+        everywhere = len(candidates) * PARTIAL_POSITIONS >= documents
         found = _read_positions(searcher, fieldname, text, None if everywhere else candidates)
         if everywhere:
             if not self.all_live:
@@ -517,7 +519,9 @@ class Evaluator:
         field = self.schema[fieldname]
         starts: np.ndarray | None = None
         for i in sorted(range(len(words)), key=sizes.__getitem__):
-            found = self.table.positions(self.searcher, fieldname, field.to_bytes(words[i]), candidates)
+            text = field.to_bytes(words[i])
+            documents = len(self.table.term(self, fieldname, text)[0])
+            found = self.table.positions(self.searcher, fieldname, text, candidates, documents)
             docs, positions = found.among(candidates).pairs()
             keys = _distinct_sorted((docs << 32) | (positions - i + (1 << 31)))
             starts = keys if starts is None else _intersection_ids([starts, keys])
