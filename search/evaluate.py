@@ -35,7 +35,7 @@ MAX_CACHED_FILTERS = 64
 MAX_CACHED_BYTES = 128 * 2**20  # term score arrays kept per index generation
 MAX_CACHED_POSITION_BYTES = 128 * 2**20  # decoded term positions kept per index generation
 DENSE = 16  # docnum arrays longer than 1/16 of the docnums they span: masks rather than sorting
-PARTIAL_POSITIONS = 64  # candidates fewer than 1/64 of a term's documents: decode only theirs
+PARTIAL_POSITIONS = 8  # candidates under 1/8 of a term's documents, first time: decode only theirs
 _IDS = np.int64
 _V = TypeVar("_V")
 
@@ -87,6 +87,7 @@ class PostingTable:
         self._filters: _Recent[np.ndarray] = _Recent(MAX_CACHED_FILTERS)
         self._scores: _Recent[tuple[np.ndarray, np.ndarray]] = _Recent(max_terms, max_bytes)
         self._positions: _Recent[TermPositions] = _Recent(max_terms, max_position_bytes)
+        self._read_in_part: _Recent[bool] = _Recent(max_terms)
 
     # -- arrays read once -------------------------------------------------------------------
 
@@ -126,18 +127,21 @@ class PostingTable:
         """Where a term occurs in (at least) the ``candidates``, live documents that all have it.
 
         A term's positions are decoded for every document and kept for the generation, unless
-        the candidates are a small part of its ``documents``: then only theirs are read.
+        the candidates are a small part of its ``documents`` the first time the term is asked
+        for: then only theirs are read (a phrase asked once does not pay for every document).
         """
         key = (fieldname, text)
         found = self._positions.get(key)
         if found is not None:
             return found
-        everywhere = len(candidates) * PARTIAL_POSITIONS >= documents
+        everywhere = len(candidates) * PARTIAL_POSITIONS >= documents or self._read_in_part.get(key) is not None
         found = _read_positions(searcher, fieldname, text, None if everywhere else candidates)
         if everywhere:
             if not self.all_live:
                 found = found.among(found.ids[self.live[found.ids]])
             self._positions.put(key, found, found.nbytes)
+        else:
+            self._read_in_part.put(key, True, 0)
         return found
 
     def lengths(self, searcher: Any, fieldname: str) -> np.ndarray:
@@ -364,31 +368,55 @@ def _read_values(matcher: Any, wanted: np.ndarray | None, values: list[bytes]) -
 
 
 def _decode_positions(format_: Any, values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """Row starts and concatenated positions of posting values, as ``format_`` decodes them.
-
-    Whoosh's Positions value is the count (4 bytes) and then the pickled list of position
-    deltas; one ``pickle.loads`` of all the lists, framed as one list, replaces one call (and
-    a Python loop) per value.
-    """
-    positions: np.ndarray | None = None
-    if type(format_) is formats.Positions and all(v[4:7] == b"\x80\x02]" for v in values):
-        stream = b"".join([v[6:-1] if v[-1:] == b"." else v[6:] for v in values])
-        deltas = pickle.loads(b"\x80\x02(" + stream + b"l.")
-        counts = np.fromiter(map(len, deltas), dtype=_IDS, count=len(deltas))
-        if np.array_equal(counts, np.frombuffer(b"".join([v[:4] for v in values]), dtype=">u4")):
-            running = np.cumsum(np.fromiter(itertools.chain.from_iterable(deltas), dtype=_IDS, count=int(counts.sum())))
-            before = np.concatenate((np.zeros(1, dtype=_IDS), running))[np.cumsum(counts) - counts]
-            positions = running - np.repeat(before, counts)
-    if positions is None:  # another format or layout: Whoosh decodes value by value
+    """Row starts and concatenated positions of posting values, as ``format_`` decodes them."""
+    found = _decode_pickled_deltas(values) if type(format_) is formats.Positions and values else None
+    if found is None:  # another format or layout: Whoosh decodes value by value
         decode = format_.decoder("positions")
         lists = [decode(v) for v in values]
         counts = np.fromiter(map(len, lists), dtype=_IDS, count=len(lists))
         positions = np.fromiter(itertools.chain.from_iterable(lists), dtype=_IDS, count=int(counts.sum()))
+    else:
+        counts, positions = found
     starts = np.zeros(len(values) + 1, dtype=_IDS)
     np.cumsum(counts, out=starts[1:])
     if not len(positions) or (positions.min() >= 0 and positions.max() < 2**31):
         positions = positions.astype(np.int32)
     return starts, positions
+
+
+def _decode_pickled_deltas(values: list[bytes]) -> tuple[np.ndarray, np.ndarray] | None:
+    """(counts, concatenated positions) of Whoosh Positions values, or None if one is laid out
+    otherwise than Whoosh writes them.
+
+    Such a value is the count (4 bytes, big-endian) and the pickled (protocol 2) list of
+    position deltas, its final STOP sometimes cut. The lists, framed as one list of lists,
+    take one ``pickle.loads`` instead of one call (and a Python loop) per value.
+    """
+    sizes = np.fromiter(map(len, values), dtype=_IDS, count=len(values))
+    raw = np.frombuffer(b"".join(values), dtype=np.uint8)
+    ends = np.cumsum(sizes)
+    begins = ends - sizes
+    if not (sizes >= 7).all() or not (raw[begins[:, None] + np.arange(4, 7)] == _PICKLED_LIST).all():
+        return None
+    header = raw[begins[:, None] + np.arange(4)].astype(_IDS)
+    stored = (header[:, 0] << 24) | (header[:, 1] << 16) | (header[:, 2] << 8) | header[:, 3]
+    keep = np.ones(len(raw), dtype=bool)
+    keep[(begins[:, None] + np.arange(6)).ravel()] = False  # the count and the pickle's protocol
+    last = ends - 1
+    keep[last[raw[last] == ord(".")]] = False  # a STOP (no list's pickle ends with that byte otherwise)
+    try:
+        deltas = pickle.loads(b"\x80\x02(" + raw[keep].tobytes() + b"l.")
+    except (pickle.UnpicklingError, ValueError, TypeError, EOFError, IndexError, KeyError):
+        return None
+    counts = np.fromiter(map(len, deltas), dtype=_IDS, count=len(deltas))
+    if not np.array_equal(counts, stored):
+        return None
+    running = np.cumsum(np.fromiter(itertools.chain.from_iterable(deltas), dtype=_IDS, count=int(counts.sum())))
+    before = np.concatenate((np.zeros(1, dtype=_IDS), running))[np.cumsum(counts) - counts]
+    return counts, running - np.repeat(before, counts)
+
+
+_PICKLED_LIST = np.frombuffer(b"\x80\x02]", dtype=np.uint8)  # PROTO 2, EMPTY_LIST
 
 
 class Evaluator:
