@@ -3,9 +3,12 @@
 Whoosh's matchers advance one document at a time in Python, so a common word that matches
 10,000 articles costs 10,000 rounds of ``next``/``score`` calls per query clause. Here each
 term's postings are read once per index generation into arrays (docnums and weights), and a
-query tree is evaluated with array operations: union and intersection of sorted docnums,
-and BM25F scores summed exactly as Whoosh's Union/Intersection/AndMaybe matchers sum them.
-Phrases check positions only for documents that have every word (and are still candidates).
+query tree is evaluated with array operations: union and intersection of sorted docnums
+(through a mask over all docnums where they are dense), and BM25F scores summed exactly as
+Whoosh's Union/Intersection/AndMaybe matchers sum them. Phrases check positions only for
+documents that have every word (and are still candidates); a term's positions are decoded
+in bulk and kept per generation (from the first time it is asked for when the candidates
+are a large part of its documents, else from the second).
 
 Query types this module does not know raise :class:`Unsupported`; callers then use Whoosh's
 own matchers, which give the same results more slowly.
@@ -344,9 +347,13 @@ def _read_values(matcher: Any, wanted: np.ndarray | None, values: list[bytes]) -
                 done = upto
             if len(hit):
                 matcher._read_values()
-                block_values = matcher._values
-                values.extend([block_values[j] for j in hit.tolist()])
-                ids.append(block[hit])
+                if wanted is None:
+                    values.extend(matcher._values)
+                    ids.append(block)
+                else:
+                    block_values = matcher._values
+                    values.extend([block_values[j] for j in hit.tolist()])
+                    ids.append(block[hit])
             matcher._next_block()
     else:  # another codec: posting by posting
         found: list[int] = []
