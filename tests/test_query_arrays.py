@@ -92,7 +92,7 @@ def _pair_phrases(index: SearchIndex) -> list[wq.Phrase]:
     return phrases
 
 
-@pytest.mark.parametrize("partial", [0, 8, 10**9])
+@pytest.mark.parametrize("partial", [0, 64, 10**9])
 def test_phrases_match_whoosh_whether_positions_are_cached_or_read_per_candidate(
     index: SearchIndex, monkeypatch: pytest.MonkeyPatch, partial: int
 ) -> None:
