@@ -24,7 +24,7 @@ from .analysis import ANALYZER_VERSION, AnalyzerConfig
 from .complete import CompletionTable
 from .document import Document, Duplicate, Hit, IndexStats, SearchPage
 from .duplicates import DuplicateGroups
-from .evaluate import Evaluator, PostingTable, Unsupported
+from .evaluate import Evaluator, PostingTable, Unsupported, members
 from .errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
 from .facets import FacetIndex
 from .query import DATE_HELP, ParsedQuery, QueryBuilder, parse_period
@@ -39,6 +39,7 @@ SORTS = ("relevance", "newest", "oldest")
 _NO_DATE = 2**63
 SIMILAR_TERMS = 12
 SUGGEST_BELOW = 3  # fewer hits than this: the page suggests other queries
+MIN_HEAD = 64  # matches ordered at least, before the rest are known to come after the page
 
 
 class SearchIndex:
@@ -279,24 +280,39 @@ class SearchIndex:
         found = evaluator.run(query, within)
         ids, scores = found.ids, found.scores
         if options["mask"] is not None and len(ids):
-            keep = ~np.isin(ids, table.filter_ids(evaluator, options["mask"]), assume_unique=True)
+            keep = ~members(ids, table.filter_ids(evaluator, options["mask"]))
             ids, scores = ids[keep], scores[keep]
         if sort == "relevance":
-            order = np.lexsort((ids, -scores))  # best first, ties in index order as Whoosh does
+            key = -scores  # best first, ties in index order as Whoosh does
         else:
             dates = table.dates(searcher)[ids]
-            key = np.iinfo(np.uint64).max - dates if sort == "newest" else dates
-            order = np.lexsort((ids, key, dates == 0))  # undated last
-        ranked, ranked_scores = ids[order], scores[order]
-        if groups is not None and groups.members:
-            _, first = np.unique(groups.roots(ranked), return_index=True)
-            first.sort()
-            total, leaders = len(first), first[:want]
+            key = np.iinfo(np.uint64).max - dates if sort == "newest" else dates.copy()
+            key[dates == 0] = np.iinfo(np.uint64).max  # undated last (a dated key is never the largest)
+        collapse = groups is not None and bool(groups.members)
+        count = min(len(ids), max(2 * want, MIN_HEAD))
+        while True:
+            order = _first(key, ids, count)
+            if not collapse:
+                leaders = order[:want]
+                break
+            assert groups is not None
+            _, first = np.unique(groups.roots(ids[order]), return_index=True)
+            # the first occurrences of groups in a prefix of the order are its first leaders
+            if len(first) >= want or count == len(ids):
+                first.sort()
+                leaders = order[first[:want]]
+                break
+            count = min(len(ids), count * 4)
+        if collapse:
+            assert groups is not None
+            seen = np.zeros(table.doc_count, dtype=bool)
+            seen[groups.roots(ids)] = True
+            total = int(np.count_nonzero(seen))
         else:
-            total, leaders = len(ranked), np.arange(min(want, len(ranked)))
+            total = len(ids)
         return _Ranking(
-            docnums=ranked[leaders].tolist(),
-            scores=[float(x) for x in ranked_scores[leaders]],
+            docnums=ids[leaders].tolist(),
+            scores=[float(x) for x in scores[leaders]],
             matched=ids,
             total=total,
         )
@@ -539,6 +555,18 @@ def _read_counts(data: bytes) -> dict[str, Any]:
 
 def _dump_counts(counted: dict[str, Any]) -> bytes:
     return json.dumps(counted, ensure_ascii=False).encode("utf-8")
+
+
+def _first(key: np.ndarray, ids: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the first ``count`` matches ordered by ``key``, then by docnum: the head of
+    ``np.lexsort((ids, key))``, without sorting every match when the head is short."""
+    if count >= len(ids):
+        return np.lexsort((ids, key))
+    bound = np.partition(key, count - 1)[count - 1]
+    if bound != bound:  # NaN: partition and lexsort order it differently from numbers
+        return np.lexsort((ids, key))[:count]
+    head = np.flatnonzero(key <= bound)  # every key of the head, ties at the bound included
+    return head[np.lexsort((ids[head], key[head]))][:count]
 
 
 @dataclass(frozen=True)

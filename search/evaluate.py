@@ -3,9 +3,12 @@
 Whoosh's matchers advance one document at a time in Python, so a common word that matches
 10,000 articles costs 10,000 rounds of ``next``/``score`` calls per query clause. Here each
 term's postings are read once per index generation into arrays (docnums and weights), and a
-query tree is evaluated with array operations: union and intersection of sorted docnums,
-and BM25F scores summed exactly as Whoosh's Union/Intersection/AndMaybe matchers sum them.
-Phrases check positions only for documents that have every word (and are still candidates).
+query tree is evaluated with array operations: union and intersection of sorted docnums
+(through a mask over all docnums where they are dense), and BM25F scores summed exactly as
+Whoosh's Union/Intersection/AndMaybe matchers sum them. Phrases check positions only for
+documents that have every word (and are still candidates); a term's positions are decoded
+in bulk and kept per generation (from the first time it is asked for when the candidates
+are a large part of its documents, else from the second).
 
 Query types this module does not know raise :class:`Unsupported`; callers then use Whoosh's
 own matchers, which give the same results more slowly.
@@ -13,12 +16,15 @@ own matchers, which give the same results more slowly.
 
 from __future__ import annotations
 
+import itertools
+import pickle
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
+from whoosh import formats
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
@@ -30,7 +36,11 @@ from whoosh.scoring import BM25F
 MAX_CACHED_TERMS = 4096
 MAX_CACHED_FILTERS = 64
 MAX_CACHED_BYTES = 128 * 2**20  # term score arrays kept per index generation
+MAX_CACHED_POSITION_BYTES = 128 * 2**20  # decoded term positions kept per index generation
+DENSE = 16  # docnum arrays longer than 1/16 of the docnums they span: masks rather than sorting
+PARTIAL_POSITIONS = 64  # candidates under 1/64 of a term's documents, first time: decode only theirs
 _IDS = np.int64
+_V = TypeVar("_V")
 
 
 class Unsupported(Exception):
@@ -56,11 +66,13 @@ class PostingTable:
 
     Shared by every thread; the arrays are read through the caller's own searcher (Whoosh
     readers are not safe to share between threads), and the most recently used terms' scores
-    are kept, up to ``max_terms`` terms and ``max_bytes`` bytes.
+    are kept, up to ``max_terms`` terms and ``max_bytes`` bytes (their decoded positions, for
+    phrases, up to ``max_position_bytes``).
     """
 
     def __init__(
-        self, searcher: Any, *, max_terms: int = MAX_CACHED_TERMS, max_bytes: int = MAX_CACHED_BYTES
+        self, searcher: Any, *, max_terms: int = MAX_CACHED_TERMS, max_bytes: int = MAX_CACHED_BYTES,
+        max_position_bytes: int = MAX_CACHED_POSITION_BYTES,
     ) -> None:
         self.doc_count = int(searcher.doc_count_all())
         self.offsets = [offset for _, offset in searcher.leaf_searchers()]
@@ -73,14 +85,12 @@ class PostingTable:
                         live[offset + docnum] = False
         self.live = live
         self.all_live = bool(live.all())
-        self.max_terms = max_terms
-        self.max_bytes = max_bytes
-        self._cached_bytes = 0
-        self._lock = threading.Lock()
         self._lengths: dict[str, np.ndarray] = {}
         self._dates: np.ndarray | None = None
-        self._filters: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._scores: OrderedDict[tuple[str, Any], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._filters: _Recent[np.ndarray] = _Recent(MAX_CACHED_FILTERS)
+        self._scores: _Recent[tuple[np.ndarray, np.ndarray]] = _Recent(max_terms, max_bytes)
+        self._positions: _Recent[TermPositions] = _Recent(max_terms, max_position_bytes)
+        self._read_in_part: _Recent[bool] = _Recent(max_terms)
 
     # -- arrays read once -------------------------------------------------------------------
 
@@ -108,21 +118,33 @@ class PostingTable:
     def term(self, evaluator: Evaluator, fieldname: str, text: Any) -> tuple[np.ndarray, np.ndarray]:
         """(docnums, scores) of a term, computed once per generation while it stays cached."""
         key = (fieldname, text)
-        with self._lock:
-            found = self._scores.get(key)
-            if found is not None:
-                self._scores.move_to_end(key)
-                return found
-        found = evaluator.term_scores(fieldname, text)
-        with self._lock:
-            if key not in self._scores:
-                self._scores[key] = found
-                self._cached_bytes += found[0].nbytes + found[1].nbytes
-            while len(self._scores) > 1 and (
-                len(self._scores) > self.max_terms or self._cached_bytes > self.max_bytes
-            ):
-                _, (ids, scores) = self._scores.popitem(last=False)
-                self._cached_bytes -= ids.nbytes + scores.nbytes
+        found = self._scores.get(key)
+        if found is None:
+            found = evaluator.term_scores(fieldname, text)
+            self._scores.put(key, found, found[0].nbytes + found[1].nbytes)
+        return found
+
+    def positions(
+        self, searcher: Any, fieldname: str, text: bytes, candidates: np.ndarray, documents: int
+    ) -> TermPositions:
+        """Where a term occurs in (at least) the ``candidates``, live documents that all have it.
+
+        A term's positions are decoded for every document and kept for the generation, unless
+        the candidates are a small part of its ``documents`` the first time the term is asked
+        for: then only theirs are read (a phrase asked once does not pay for every document).
+        """
+        key = (fieldname, text)
+        found = self._positions.get(key)
+        if found is not None:
+            return found
+        everywhere = len(candidates) * PARTIAL_POSITIONS >= documents or self._read_in_part.get(key) is not None
+        found = _read_positions(searcher, fieldname, text, None if everywhere else candidates)
+        if everywhere:
+            if not self.all_live:
+                found = found.among(found.ids[self.live[found.ids]])
+            self._positions.put(key, found, found.nbytes)
+        else:
+            self._read_in_part.put(key, True, 0)
         return found
 
     def lengths(self, searcher: Any, fieldname: str) -> np.ndarray:
@@ -160,20 +182,80 @@ class PostingTable:
     def filter_ids(self, evaluator: Evaluator, query: Any) -> np.ndarray:
         """The documents a filter or mask query allows, unscored; the last few are remembered."""
         key = repr(query)
-        with self._lock:
-            found = self._filters.get(key)
-            if found is not None:
-                self._filters.move_to_end(key)
-                return found
-        found = evaluator.docnums(query)
-        with self._lock:
-            self._filters[key] = found
-            while len(self._filters) > MAX_CACHED_FILTERS:
-                self._filters.popitem(last=False)
+        found = self._filters.get(key)
+        if found is None:
+            found = evaluator.docnums(query)
+            self._filters.put(key, found, found.nbytes)
         return found
 
     def all_ids(self) -> np.ndarray:
         return np.flatnonzero(self.live).astype(_IDS)
+
+
+class _Recent(Generic[_V]):
+    """The most recently used values by key, up to ``max_entries`` entries and ``max_bytes`` bytes
+    (the newest entry is kept even when it alone is larger); safe to share between threads."""
+
+    def __init__(self, max_entries: int, max_bytes: int | None = None) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.cached_bytes = 0
+        self._lock = threading.Lock()
+        self._values: OrderedDict[Any, tuple[_V, int]] = OrderedDict()
+
+    def get(self, key: Any) -> _V | None:
+        with self._lock:
+            found = self._values.get(key)
+            if found is None:
+                return None
+            self._values.move_to_end(key)
+            return found[0]
+
+    def put(self, key: Any, value: _V, nbytes: int) -> None:
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = (value, nbytes)
+                self.cached_bytes += nbytes
+            while len(self._values) > 1 and (
+                len(self._values) > self.max_entries
+                or (self.max_bytes is not None and self.cached_bytes > self.max_bytes)
+            ):
+                _, (_, size) = self._values.popitem(last=False)
+                self.cached_bytes -= size
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def values(self) -> list[_V]:
+        with self._lock:
+            return [value for value, _ in self._values.values()]
+
+
+@dataclass(frozen=True)
+class TermPositions:
+    """Where a term occurs: its documents (sorted global docnums) and each one's positions,
+    ``positions[starts[i]:starts[i + 1]]`` for ``ids[i]``."""
+
+    ids: np.ndarray
+    starts: np.ndarray
+    positions: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.ids.nbytes + self.starts.nbytes + self.positions.nbytes)
+
+    def among(self, candidates: np.ndarray) -> TermPositions:
+        """The same term restricted to the sorted ``candidates`` it occurs in."""
+        rows = np.searchsorted(self.ids, candidates[members(candidates, self.ids)])
+        counts = self.starts[rows + 1] - self.starts[rows]
+        starts = np.zeros(len(rows) + 1, dtype=_IDS)
+        np.cumsum(counts, out=starts[1:])
+        gather = np.arange(int(starts[-1]), dtype=_IDS) + np.repeat(self.starts[rows] - starts[:-1], counts)
+        return TermPositions(self.ids[rows], starts, self.positions[gather])
+
+    def pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(document, position) of every occurrence, in document then position order."""
+        return np.repeat(self.ids, np.diff(self.starts)), self.positions.astype(_IDS)
 
 
 _BYTE_LENGTHS = np.array([byte_to_length(b) or 0 for b in range(256)], dtype=np.float64)
@@ -215,6 +297,135 @@ def _read_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.array(flat_ids, dtype=_IDS), np.array(flat_weights, dtype=np.float64)
 
 
+def _read_positions(searcher: Any, fieldname: str, text: bytes, candidates: np.ndarray | None) -> TermPositions:
+    """A term's positions in every document that has it (deleted ones too), or only in the
+    sorted ``candidates``."""
+    format_ = searcher.schema[fieldname].format
+    ids: list[np.ndarray] = []
+    values: list[bytes] = []
+    leaves = list(searcher.leaf_searchers())
+    bounds = [offset for _, offset in leaves] + [searcher.doc_count_all()]
+    for n, (sub, offset) in enumerate(leaves):
+        local = None
+        if candidates is not None:
+            local = candidates[(candidates >= offset) & (candidates < bounds[n + 1])] - offset
+            if not len(local):
+                continue
+        try:
+            matcher = sub.reader().postings(fieldname, text)
+        except TermNotFound:
+            continue
+        if isinstance(matcher, FilterMatcher):
+            matcher = matcher.child  # the caller drops dead documents
+        seg_ids = _read_values(matcher, local, values)
+        ids.append(seg_ids + offset)
+    if not ids:
+        return TermPositions(EMPTY.ids, np.zeros(1, dtype=_IDS), np.empty(0, dtype=np.int32))
+    starts, positions = _decode_positions(format_, values)
+    return TermPositions(np.concatenate(ids), starts, positions)
+
+
+def _read_values(matcher: Any, wanted: np.ndarray | None, values: list[bytes]) -> np.ndarray:
+    """The segment docnums of a term's postings (only the ``wanted`` ones, when given), their
+    raw values appended to ``values`` in the same order."""
+    ids: list[np.ndarray] = []
+    if isinstance(matcher, W3LeafMatcher):
+        done = 0  # wanted documents before this index are behind the current block
+        while matcher.is_active() and (wanted is None or done < len(wanted)):
+            if wanted is not None and wanted[done] > matcher._maxid:
+                matcher._next_block()
+                continue
+            matcher._read_ids()
+            block = np.asarray(matcher._ids, dtype=_IDS)
+            if wanted is None:
+                hit = np.arange(len(block))
+            else:
+                upto = int(np.searchsorted(wanted, block[-1], side="right"))
+                wanted_here = wanted[done:upto]
+                at = np.searchsorted(block, wanted_here)
+                hit = at[block[np.minimum(at, len(block) - 1)] == wanted_here]
+                done = upto
+            if len(hit):
+                matcher._read_values()
+                if wanted is None:
+                    values.extend(matcher._values)
+                    ids.append(block)
+                else:
+                    block_values = matcher._values
+                    values.extend([block_values[j] for j in hit.tolist()])
+                    ids.append(block[hit])
+            matcher._next_block()
+    else:  # another codec: posting by posting
+        found: list[int] = []
+        if wanted is None:
+            while matcher.is_active():
+                found.append(matcher.id())
+                values.append(matcher.value())
+                matcher.next()
+        else:
+            for docnum in wanted.tolist():
+                if not matcher.is_active():
+                    break
+                matcher.skip_to(docnum)
+                if matcher.is_active() and matcher.id() == docnum:
+                    found.append(docnum)
+                    values.append(matcher.value())
+        ids.append(np.array(found, dtype=_IDS))
+    return np.concatenate(ids) if ids else EMPTY.ids
+
+
+def _decode_positions(format_: Any, values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Row starts and concatenated positions of posting values, as ``format_`` decodes them."""
+    found = _decode_pickled_deltas(values) if type(format_) is formats.Positions and values else None
+    if found is None:  # another format or layout: Whoosh decodes value by value
+        decode = format_.decoder("positions")
+        lists = [decode(v) for v in values]
+        counts = np.fromiter(map(len, lists), dtype=_IDS, count=len(lists))
+        positions = np.fromiter(itertools.chain.from_iterable(lists), dtype=_IDS, count=int(counts.sum()))
+    else:
+        counts, positions = found
+    starts = np.zeros(len(values) + 1, dtype=_IDS)
+    np.cumsum(counts, out=starts[1:])
+    if not len(positions) or (positions.min() >= 0 and positions.max() < 2**31):
+        positions = positions.astype(np.int32)
+    return starts, positions
+
+
+def _decode_pickled_deltas(values: list[bytes]) -> tuple[np.ndarray, np.ndarray] | None:
+    """(counts, concatenated positions) of Whoosh Positions values, or None if one is laid out
+    otherwise than Whoosh writes them.
+
+    Such a value is the count (4 bytes, big-endian) and the pickled (protocol 2) list of
+    position deltas, its final STOP sometimes cut. The lists, framed as one list of lists,
+    take one ``pickle.loads`` instead of one call (and a Python loop) per value.
+    """
+    sizes = np.fromiter(map(len, values), dtype=_IDS, count=len(values))
+    raw = np.frombuffer(b"".join(values), dtype=np.uint8)
+    ends = np.cumsum(sizes)
+    begins = ends - sizes
+    if not (sizes >= 7).all() or not (raw[begins[:, None] + np.arange(4, 7)] == _PICKLED_LIST).all():
+        return None
+    header = raw[begins[:, None] + np.arange(4)].astype(_IDS)
+    stored = (header[:, 0] << 24) | (header[:, 1] << 16) | (header[:, 2] << 8) | header[:, 3]
+    keep = np.ones(len(raw), dtype=bool)
+    keep[(begins[:, None] + np.arange(6)).ravel()] = False  # the count and the pickle's protocol
+    last = ends - 1
+    keep[last[raw[last] == ord(".")]] = False  # a STOP (no list's pickle ends with that byte otherwise)
+    try:
+        deltas = pickle.loads(b"\x80\x02(" + raw[keep].tobytes() + b"l.")
+    except (pickle.UnpicklingError, ValueError, TypeError, EOFError, IndexError, KeyError):
+        return None
+    counts = np.fromiter(map(len, deltas), dtype=_IDS, count=len(deltas))
+    if not np.array_equal(counts, stored):
+        return None
+    running = np.cumsum(np.fromiter(itertools.chain.from_iterable(deltas), dtype=_IDS, count=int(counts.sum())))
+    before = np.concatenate((np.zeros(1, dtype=_IDS), running))[np.cumsum(counts) - counts]
+    return counts, running - np.repeat(before, counts)
+
+
+_PICKLED_LIST = np.frombuffer(b"\x80\x02]", dtype=np.uint8)  # PROTO 2, EMPTY_LIST
+
+
 class Evaluator:
     """Evaluates one query tree with one thread's searcher and a generation's posting table."""
 
@@ -250,7 +461,7 @@ class Evaluator:
             if len(subs) == 1:  # Whoosh drops the compound (and its boost) around one query
                 return self.run(subs[0], within)
             if kind is wq.Or:
-                found = _union([self.run(q, within) for q in subs])
+                found = _union([self.run(q, within) for q in subs], self.table.doc_count)
             else:
                 found = self._intersection(subs, within)
             return self._boosted(found, query.boost)
@@ -265,7 +476,7 @@ class Evaluator:
             if not len(positive):
                 return positive
             negative = self.run(query.b, positive.ids)
-            keep = ~_members(positive.ids, negative.ids)
+            keep = ~members(positive.ids, negative.ids)
             return Matches(positive.ids[keep], positive.scores[keep])
         raise Unsupported(kind.__name__)
 
@@ -286,7 +497,7 @@ class Evaluator:
             return EMPTY
         ids, scores = self.table.term(self, fieldname, text)
         if within is not None and len(ids):
-            keep = _members(ids, within)
+            keep = members(ids, within)
             ids, scores = ids[keep], scores[keep]
         if not len(ids):
             return EMPTY
@@ -323,7 +534,7 @@ class Evaluator:
             return EMPTY
         candidates = _intersection_ids([p.ids for p in parts])
         if len(query.words) > 1 and len(candidates):
-            candidates = self._with_positions(fieldname, query.words, candidates)
+            candidates = self._with_positions(fieldname, query.words, candidates, [len(p) for p in parts])
         if not len(candidates):
             return EMPTY
         scores = np.zeros(len(candidates), dtype=np.float64)
@@ -331,70 +542,28 @@ class Evaluator:
             scores = scores + part.scores[np.searchsorted(part.ids, candidates)]
         return Matches(candidates, scores)
 
-    def _with_positions(self, fieldname: str, words: list[Any], candidates: np.ndarray) -> np.ndarray:
+    def _with_positions(
+        self, fieldname: str, words: list[Any], candidates: np.ndarray, sizes: list[int]
+    ) -> np.ndarray:
         """The candidates where the words occur at consecutive positions.
 
         Each word's (document, position - its index in the phrase) pairs are packed into one
-        integer; a document matches where all words share a value.
+        integer; a document matches where all words share a value. The words with the fewest
+        documents (``sizes``) go first, so the common ones are read in fewer candidates.
         """
         field = self.schema[fieldname]
         starts: np.ndarray | None = None
-        for i, word in enumerate(words):
-            docs, positions = self._positions(fieldname, field.to_bytes(word), candidates)
-            keys = np.unique((docs << 32) | (positions - i + (1 << 31)))
+        for i in sorted(range(len(words)), key=sizes.__getitem__):
+            text = field.to_bytes(words[i])
+            documents = len(self.table.term(self, fieldname, text)[0])
+            found = self.table.positions(self.searcher, fieldname, text, candidates, documents)
+            docs, positions = found.among(candidates).pairs()
+            keys = _distinct_sorted((docs << 32) | (positions - i + (1 << 31)))
             starts = keys if starts is None else _intersection_ids([starts, keys])
             if not len(starts):
                 return EMPTY.ids
-            candidates = np.unique(starts >> 32)
+            candidates = _distinct_sorted(starts >> 32)
         return candidates
-
-    def _positions(self, fieldname: str, text: bytes, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(document, position) of every occurrence of a term in the candidate documents."""
-        docs: list[int] = []
-        positions: list[int] = []
-        leaves = list(self.searcher.leaf_searchers())
-        bounds = [offset for _, offset in leaves] + [self.table.doc_count]
-        for n, (sub, offset) in enumerate(leaves):
-            local = candidates[(candidates >= offset) & (candidates < bounds[n + 1])] - offset
-            if not len(local):
-                continue
-            try:
-                matcher = sub.reader().postings(fieldname, text)
-            except TermNotFound:
-                continue
-            if isinstance(matcher, FilterMatcher):
-                matcher = matcher.child  # candidates are live documents already
-            if isinstance(matcher, W3LeafMatcher):
-                decode = matcher.format.decoder("positions")
-                done = 0  # candidates before this index are behind the current block
-                while matcher.is_active() and done < len(local):
-                    if local[done] > matcher._maxid:
-                        matcher._next_block()
-                        continue
-                    matcher._read_ids()
-                    block = np.asarray(matcher._ids, dtype=_IDS)
-                    upto = int(np.searchsorted(local, block[-1], side="right"))
-                    wanted = local[done:upto]
-                    at = np.searchsorted(block, wanted)
-                    hit = at[block[np.minimum(at, len(block) - 1)] == wanted]
-                    if len(hit):
-                        matcher._read_values()
-                        for j in hit.tolist():
-                            found = decode(matcher._values[j])
-                            docs.extend([offset + int(block[j])] * len(found))
-                            positions.extend(found)
-                    done = upto
-                    matcher._next_block()
-            else:
-                for docnum in local.tolist():
-                    if not matcher.is_active():
-                        break
-                    matcher.skip_to(docnum)
-                    if matcher.is_active() and matcher.id() == docnum:
-                        found = matcher.value_as("positions")
-                        docs.extend([offset + docnum] * len(found))
-                        positions.extend(found)
-        return np.array(docs, dtype=_IDS), np.array(positions, dtype=_IDS)
 
     # -- combinations -----------------------------------------------------------------------
 
@@ -419,30 +588,56 @@ class Evaluator:
         return Matches(found.ids, found.scores * boost)
 
 
-def _members(ids: np.ndarray, among: np.ndarray) -> np.ndarray:
-    """A mask of the sorted ``ids`` that occur in the sorted ``among`` (binary search, no sort)."""
-    if not len(among):
+def members(ids: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """A mask of the sorted ``ids`` that occur in the sorted ``among``: by binary search, or by
+    a mask over docnums where ``ids`` are dense (no sort either way)."""
+    if not len(among) or not len(ids):
         return np.zeros(len(ids), dtype=bool)
+    size = int(max(ids[-1], among[-1])) + 1
+    if len(ids) * DENSE >= size:
+        present = np.zeros(size, dtype=bool)
+        present[among] = True
+        found: np.ndarray = present[ids]
+        return found
     at = np.searchsorted(among, ids)
     at[at == len(among)] = 0
     result: np.ndarray = among[at] == ids
     return result
 
 
+def _distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` for values already in ascending order (without sorting them again);
+    sorts them when they are not."""
+    if len(values) < 2:
+        return values
+    step = values[1:] != values[:-1]
+    if bool((values[1:] >= values[:-1]).all()):
+        return values[np.concatenate(([True], step))]
+    return np.unique(values)
+
+
 def _intersection_ids(arrays: list[np.ndarray]) -> np.ndarray:
     result = arrays[0]
     for other in arrays[1:]:
-        result = result[_members(result, other)] if len(result) <= len(other) else other[_members(other, result)]
+        result = result[members(result, other)] if len(result) <= len(other) else other[members(other, result)]
     return result
 
 
-def _union(parts: list[Matches]) -> Matches:
-    """Every document of any part; its score the sum of the parts that match it."""
+def _union(parts: list[Matches], doc_count: int) -> Matches:
+    """Every document of any part; its score the sum of the parts that match it (in part order)."""
     parts = [p for p in parts if len(p)]
     if not parts:
         return EMPTY
     if len(parts) == 1:
         return parts[0]
+    if sum(len(p) for p in parts) * DENSE >= doc_count:  # one slot per docnum: no sort
+        present = np.zeros(doc_count, dtype=bool)
+        dense = np.zeros(doc_count, dtype=np.float64)
+        for p in parts:
+            present[p.ids] = True
+            dense[p.ids] += p.scores
+        ids = np.flatnonzero(present).astype(_IDS, copy=False)
+        return Matches(ids, dense[ids])
     ids = np.unique(np.concatenate([p.ids for p in parts]))
     scores = np.zeros(len(ids), dtype=np.float64)
     for p in parts:
