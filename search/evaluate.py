@@ -269,7 +269,15 @@ def _length_bytes(reader: Any, fieldname: str) -> np.ndarray | None:
         return None
     if column is None:
         return None
-    return np.fromiter((int(b or 0) for b in column), dtype=np.uint8)
+    try:  # a one-byte numeric column: its bytes are the codes of the first documents, then zeros
+        raw = column._dbfile.get(column._basepos, column._count) if column._fixedlen == 1 else None
+    except AttributeError:
+        raw = None
+    if raw is None:
+        return np.fromiter((int(b or 0) for b in column), dtype=np.uint8)
+    codes = np.zeros(column._doccount, dtype=np.uint8)
+    codes[: column._count] = np.frombuffer(raw, dtype=np.uint8)[: column._doccount]
+    return codes
 
 
 def _read_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:

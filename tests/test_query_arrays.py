@@ -216,3 +216,19 @@ def test_pages_are_the_same_with_the_shortcuts_and_with_full_sorts(
             assert pages[0] == pages[1], (query, page, limit)
             matched += pages[0][1] > 0
     assert matched >= 20
+
+
+def test_length_codes_read_at_once_equal_the_column_read_document_by_document(index: SearchIndex) -> None:
+    with index._searcher() as searcher:
+        checked = 0
+        for reader in searcher.reader().leaf_readers():
+            reader = reader[0] if isinstance(reader, tuple) else reader
+            for fieldname in ("title", "text", "title_chars", "text_chars", "title_pairs", "text_pairs"):
+                column = reader._perdoc._cached_reader(evaluate._lenfield(fieldname), evaluate.LENGTHS_COLUMN)
+                one_by_one = np.array([int(code or 0) for code in column], dtype=np.uint8)
+                at_once = evaluate._length_bytes(reader, fieldname)
+                assert at_once is not None and at_once.dtype == np.uint8
+                assert at_once.tolist() == one_by_one.tolist()
+                assert len(at_once) == reader.doc_count_all() and at_once.any()
+                checked += 1
+    assert checked >= 6
