@@ -29,12 +29,13 @@ from typing import Any
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3Segment, W3TermInfo
 from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader
-from whoosh.system import pack_ushort
+from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length
 
-from .segments import _CODEC, INDEX_NAME, _fast_format, _PostingsFile, _TermIndexWriter
+from .segments import _CODEC, _COMPRESSION, _TERMINFO, COMPRESS_FROM, INDEX_NAME, _fast_format, _PostingsFile, _TermIndexWriter
 
 _BLOCK_SIZE = struct.Struct("!i")  # a posting block's length; negative for a term's last block
+_EXTENT = struct.Struct("!qi")  # where a term's postings are in the .pst file (after its statistics)
 # Postings read back carry their stored weight (boost applied): the encoder takes them as given.
 _WEIGHTED = SimpleNamespace(boost=1.0, fast=None)
 _ONCE = (1).to_bytes(4, "big")  # the value of a term that occurs once in a text starts with frequency 1
@@ -79,8 +80,8 @@ class _Source:
     def live_docnums(self) -> Iterator[int]:
         return (d for d in range(self.count) if not self.segment.is_deleted(d))
 
-    def terms(self, fieldname: str, rank: int) -> Iterator[tuple[bytes, int, W3TermInfo]]:
-        """The field's terms in this segment, in order, as (term, ``rank``, term info)."""
+    def terms(self, fieldname: str, rank: int) -> Iterator[tuple[bytes, int, bytes]]:
+        """The field's terms in this segment, in order, as (term, ``rank``, term info bytes)."""
         terms = self.reader._terms
         fieldid = terms._fieldmap.get(fieldname)
         if fieldid is None:
@@ -89,24 +90,29 @@ class _Source:
         for key, value in terms._tindex.items_from(prefix):
             if key[:2] != prefix:
                 return
-            yield key[2:], rank, W3TermInfo.from_bytes(value)
+            yield key[2:], rank, value
 
-    def postings(self, info: W3TermInfo, fixed: int | None, shared: dict[bytes, bytes] | None, out: list[Any]) -> None:
+    def raw_postings(self, info: bytes) -> bytes | None:
+        """The term's posting blocks as stored (None for postings inlined in the term info)."""
+        if info[0]:
+            return None
+        offset, length = _EXTENT.unpack_from(info, _TERMINFO.size)
+        raw = self.reader._terms._postfile.get(offset, length)
+        if raw[:4] != WHOOSH3_HEADER_MAGIC:
+            raise ValueError(f"segment {self.segment.segment_id()}: no posting list at {offset}")
+        return raw
+
+    def postings(self, info_bytes: bytes, fixed: int | None, shared: dict[bytes, bytes] | None, out: list[Any]) -> None:
         """Append the term's postings, renumbered, to ``out`` as (docnum, 0, (weight, value)) triples.
 
         With ``shared``, the values the segment writer shares between postings (a frequency, a
         single position) are shared again, so block pickles store them once, as it writes them.
         """
-        if info.is_inlined():
-            ids, weights, values = info.inlined_postings()
+        raw = self.raw_postings(info_bytes)
+        if raw is None:
+            ids, weights, values = W3TermInfo.from_bytes(info_bytes).inlined_postings()
             self._append(list(ids), list(weights), values, fixed, shared, out)
             return
-        offset, length = info.extent()
-        if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length as unpack's tuple
-            (length,) = length
-        raw = self.reader._terms._postfile.get(offset, length)
-        if raw[:4] != WHOOSH3_HEADER_MAGIC:
-            raise ValueError(f"segment {self.segment.segment_id()}: no posting list at {offset}")
         pos = 4
         while True:
             (size,) = _BLOCK_SIZE.unpack_from(raw, pos)
@@ -241,7 +247,7 @@ def _copy_documents(storage: Any, schema: Any, sources: list[_Source], merged: W
 def _merge_postings(storage: Any, schema: Any, sources: list[_Source], merged: W3Segment, lengths: dict[str, _Lengths]) -> None:
     """The merged term dictionary (``.trm``) and postings (``.pst``)."""
     terms = _TermIndexWriter(merged.create_file(storage, W3Codec.TERMS_EXT))
-    postings = _PostingsFile(merged.create_file(storage, W3Codec.POSTS_EXT), False)
+    postings = _MergedPostingsFile(merged.create_file(storage, W3Codec.POSTS_EXT), False)
     try:
         fieldnames = sorted({name for source in sources for name in source.reader._terms._fieldmap})
         no_lengths: dict[int, int] = {}
@@ -250,22 +256,83 @@ def _merge_postings(storage: Any, schema: Any, sources: list[_Source], merged: W
             fixed = schema[fieldname].format.fixed_value_size()
             shared = values_cache if _fast_format(schema[fieldname]) else None
             field_lengths: Any = lengths.get(fieldname) or no_lengths
-            streams = [source.terms(fieldname, i) for i, source in enumerate(sources)]
             prefix: bytes | None = None
-            current: bytes | None = None
-            flat: list[Any] = []
-            for tbytes, i, info in heapq.merge(*streams):
-                if tbytes != current:
-                    if flat:
-                        if prefix is None:
-                            prefix = terms.start_field(fieldname)
-                        terms.add(prefix + current, postings.write_term(flat, _WEIGHTED, field_lengths, fixed))  # type: ignore[operator]
-                    current, flat = tbytes, []
-                sources[i].postings(info, fixed, shared, flat)
-            if flat:
+            streams = [source.terms(fieldname, i) for i, source in enumerate(sources)]
+            for tbytes, found in _grouped(heapq.merge(*streams)):
+                info: bytes | None = None
+                if len(found) == 1:
+                    source, info_bytes = sources[found[0][0]], found[0][1]
+                    if source.renumber is None:
+                        raw = source.raw_postings(info_bytes)
+                        if raw is not None:
+                            info = postings.copy_term(raw, info_bytes, source.offset)
+                if info is None:
+                    flat: list[Any] = []
+                    for i, info_bytes in found:
+                        sources[i].postings(info_bytes, fixed, shared, flat)
+                    if not flat:
+                        continue  # only in deleted documents
+                    info = postings.write_term(flat, _WEIGHTED, field_lengths, fixed)
                 if prefix is None:
                     prefix = terms.start_field(fieldname)
-                terms.add(prefix + current, postings.write_term(flat, _WEIGHTED, field_lengths, fixed))  # type: ignore[operator]
+                terms.add(prefix + tbytes, info)
     finally:
         terms.close()
         postings.close()
+
+
+def _grouped(entries: Iterator[tuple[bytes, int, bytes]]) -> Iterator[tuple[bytes, list[tuple[int, bytes]]]]:
+    """(term, [(segment rank, term info bytes), ...]) from the merged (term, rank, info) stream."""
+    current: bytes | None = None
+    found: list[tuple[int, bytes]] = []
+    for tbytes, rank, info in entries:
+        if tbytes != current:
+            if found:
+                yield current, found  # type: ignore[misc]
+            current, found = tbytes, []
+        found.append((rank, info))
+    if found:
+        yield current, found  # type: ignore[misc]
+
+
+class _MergedPostingsFile(_PostingsFile):
+    """The segment writer's postings file, which can also take a term's blocks from one segment."""
+
+    def copy_term(self, raw: bytes, info: bytes, shift: int) -> bytes:
+        """Write a term's posting blocks ``raw`` with its document numbers moved by ``shift``;
+        returns its term info. The same bytes as ``write_term`` writes for the same postings when
+        ``raw`` was written by it: a block whose pickle reaches ``COMPRESS_FROM`` is compressed."""
+        if shift:
+            raw = _shifted_blocks(raw, shift)
+        fields = list(_TERMINFO.unpack_from(info))
+        fields[6] += shift
+        fields[7] += shift
+        start = self._offset
+        self._write(raw)
+        self._offset += len(raw)
+        return _TERMINFO.pack(*fields) + pack_long(start) + pack_int(len(raw))
+
+
+def _shifted_blocks(raw: bytes, shift: int) -> bytes:
+    """Posting blocks with every document number moved by ``shift`` (a block's first id is
+    absolute, the others are deltas; its header holds the last id)."""
+    chunks = [raw[:4]]
+    pos = 4
+    while True:
+        (size,) = _BLOCK_SIZE.unpack_from(raw, pos)
+        block = io.BytesIO(raw[pos + 4 : pos + 4 + abs(size)])
+        pos += 4 + abs(size)
+        count, last, max_weight, compression, min_length, max_length = pickle.load(block)
+        data = block.read()
+        mini_ids, mini_weights, values = pickle.loads(zlib.decompress(data) if compression else data)
+        data = pickle.dumps(((mini_ids[0] + shift, *mini_ids[1:]), mini_weights, values), 2)
+        compression = 0
+        if len(data) >= COMPRESS_FROM:
+            compression = _COMPRESSION
+            packer = zlib.compressobj(compression, zlib.DEFLATED, 12, 4)
+            data = packer.compress(data) + packer.flush()
+        header = pickle.dumps((count, last + shift, max_weight, compression, min_length, max_length), 2)
+        length = len(header) + len(data)
+        chunks += (pack_int(-length if size < 0 else length), header, data)
+        if size < 0:
+            return b"".join(chunks)
