@@ -37,7 +37,7 @@ from .segments import _CODEC, _COMPRESSION, _TERMINFO, COMPRESS_FROM, INDEX_NAME
 _BLOCK_SIZE = struct.Struct("!i")  # a posting block's length; negative for a term's last block
 _EXTENT = struct.Struct("!qi")  # where a term's postings are in the .pst file (after its statistics)
 # Postings read back carry their stored weight (boost applied): the encoder takes them as given.
-_WEIGHTED = SimpleNamespace(boost=1.0, fast=None)
+_WEIGHTED: Any = SimpleNamespace(boost=1.0, fast=None)
 _ONCE = (1).to_bytes(4, "big")  # the value of a term that occurs once in a text starts with frequency 1
 
 
@@ -110,8 +110,8 @@ class _Source:
         """
         raw = self.raw_postings(info_bytes)
         if raw is None:
-            ids, weights, values = W3TermInfo.from_bytes(info_bytes).inlined_postings()
-            self._append(list(ids), list(weights), values, fixed, shared, out)
+            inlined_ids, inlined_weights, inlined_values = W3TermInfo.from_bytes(info_bytes).inlined_postings()
+            self._append(list(inlined_ids), list(inlined_weights), inlined_values, fixed, shared, out)
             return
         pos = 4
         while True:
