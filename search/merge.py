@@ -202,19 +202,19 @@ def _copy_documents(storage: Any, schema: Any, sources: list[_Source], merged: W
     perdoc = _CODEC.per_document_writer(storage, merged)
     scorable = [name for name in schema.names() if schema[name].scorable]
     lengths = {name: _Lengths(total) for name in scorable}
-    # (column name, column type, the length bytes to fill or None)
-    columns: list[tuple[str, Any, bytearray | None]] = [
-        (name, schema[name].column_type, None) for name in schema.names() if schema[name].column_type
+    # (column name, column type, for a length column its field and the length bytes to fill)
+    columns: list[tuple[str, Any, str | None, bytearray | None]] = [
+        (name, schema[name].column_type, None, None) for name in schema.names() if schema[name].column_type
     ]
-    columns += [(f"_{name}_len", LENGTHS_COLUMN, lengths[name]._bytes) for name in scorable]
+    columns += [(f"_{name}_len", LENGTHS_COLUMN, name, lengths[name]._bytes) for name in scorable]
     fieldlengths: dict[str, int] = {}
     try:
         docnum = 0
         for source in sources:
             reader = source.reader._perdoc
             stored = reader.column_reader("_stored", STORED_COLUMN)
-            present = [(name, column, reader.column_reader(name, column), out)
-                       for name, column, out in columns if reader.has_column(name)]
+            present = [(name, column, reader.column_reader(name, column), field, out)
+                       for name, column, field, out in columns if reader.has_column(name)]
             for name, total_length in source.segment._fieldlengths.items():
                 fieldlengths[name] = fieldlengths.get(name, 0) + total_length
             for old in source.live_docnums():
@@ -222,7 +222,7 @@ def _copy_documents(storage: Any, schema: Any, sources: list[_Source], merged: W
                 values = stored[old]
                 if values:
                     perdoc.add_column_value("_stored", STORED_COLUMN, values)
-                for name, column, column_reader, out in present:
+                for name, column, column_reader, _, out in present:
                     value = column_reader[old]
                     if out is None:
                         perdoc.add_column_value(name, column, value)
@@ -235,9 +235,9 @@ def _copy_documents(storage: Any, schema: Any, sources: list[_Source], merged: W
                 # Whoosh's totals keep deleted documents' lengths; take them out (as the length bytes say).
                 for old in range(source.count):
                     if source.segment.is_deleted(old):
-                        for name, column, column_reader, out in present:
-                            if out is not None and name[1:-4] in fieldlengths:
-                                fieldlengths[name[1:-4]] -= byte_to_length(column_reader[old])
+                        for _, _, column_reader, field, _ in present:
+                            if field in fieldlengths:
+                                fieldlengths[field] -= byte_to_length(column_reader[old])
     finally:
         perdoc.close()
     merged._fieldlengths = fieldlengths
