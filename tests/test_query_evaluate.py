@@ -161,7 +161,8 @@ def test_several_segments_and_deleted_documents_agree(tmp_path: Path) -> None:
     for doc in rng.sample(originals, 6):
         writer.delete_by_term("id", doc.id)
     writer.commit(merge=False)
-    assert len(ix.reader().leaf_readers()) >= 3 and ix.reader().has_deletions()
+    with ix.reader() as reader:
+        assert len(reader.leaf_readers()) >= 3 and reader.has_deletions()
     with SearchIndex.open(location) as arrays, SearchIndex.open(location) as matchers:
         matchers.vectorized = False
         for query in ["碳中和", "追踪报道", "中国 OR 香港", "央行", "的", '"国安法"', "source:新浪财经 央行"]:
