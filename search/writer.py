@@ -25,6 +25,7 @@ from whoosh.reading import SegmentReader, TermNotFound
 from .analysis import ANALYZER_VERSION, AnalyzerConfig
 from .document import Document
 from .errors import IndexIncompatibleError
+from .merge import merge_segments
 from .schema import build_schema
 from .segments import INDEX_NAME, SegmentBuilder
 from .store import (
@@ -131,7 +132,9 @@ class IndexWriter:
     one (its segment files shared through hard links, so nothing is copied): :meth:`delete` and
     :meth:`add` then change it, and small segments are merged on commit. The analyzer is then
     the live index's, whatever ``config`` says. ``lock=False`` when the caller already holds the
-    index's writer lock (see :func:`search.store.writer_lock`).
+    index's writer lock (see :func:`search.store.writer_lock`). A new index (not an update) whose
+    documents filled several segments is committed as one segment, merged from them
+    (:func:`search.merge.merge_segments`) unless ``join=False``.
     """
 
     def __init__(
@@ -143,12 +146,14 @@ class IndexWriter:
         update: bool = False,
         segment_chars: int = SEGMENT_CHARS,
         lock: bool = True,
+        join: bool = True,
     ) -> None:
         self.location = Path(location)
         self.config = config
         self.manifest = dict(manifest or {})
         self.update = update
         self.segment_chars = segment_chars
+        self.join = join
         self.base_manifest: dict[str, Any] = {}
         self.schema: Any = None
         self.deleted = 0
@@ -278,9 +283,12 @@ class IndexWriter:
         self._flush()
         self._close_readers()
         segments = [s for s in self._base if s.doc_count() > 0] + self._segments
+        assert self._build is not None
         if self.update:
             segments = self._merge(segments)
-        assert self._build is not None
+        elif self.join and len(segments) > 1:
+            merged = merge_segments(self._build, self.schema, segments)
+            segments = [merged] if merged is not None else []
         generation = self._generation + 1
         TOC(self.schema, segments, generation).write(self._storage, INDEX_NAME)
         clean_files(self._storage, INDEX_NAME, generation, segments)
@@ -305,8 +313,8 @@ class IndexWriter:
         ⌊log₄(characters / 1000)⌋; when a class holds ``MERGE_FACTOR`` segments they become one.
         So n small updates rewrite O(n log n) characters in all and leave O(log n) small
         segments, and the segments of a full build are never rewritten for an update (unless
-        most of their documents are gone). Merging analyzes the stored documents again, which is
-        faster than copying Whoosh postings one by one.
+        most of their documents are gone). Merging copies the segments' postings and documents
+        (:func:`search.merge.merge_segments`): nothing is analysed again.
         """
         rewrite = [s for s in segments if s.deleted_count() * 2 > s.doc_count_all()]
         kept = [s for s in segments if s not in rewrite]
@@ -337,16 +345,9 @@ class IndexWriter:
         return chars * segment.doc_count() // max(segment.doc_count_all(), 1)
 
     def _rewrite(self, segments: list[Any]) -> Any:
-        """One new segment holding the live documents of ``segments``."""
-        builder = SegmentBuilder(self.directory, self.schema)
-        for segment in segments:
-            reader = SegmentReader(self._storage, self.schema, segment)
-            try:
-                for _, stored in reader.iter_docs():
-                    builder.add(document_fields(stored_document(stored)))
-            finally:
-                reader.close()
-        return builder.finish()
+        """One new segment holding the live documents of ``segments`` (None when none is live)."""
+        assert self._build is not None
+        return merge_segments(self._build, self.schema, segments)
 
     def _close_readers(self) -> None:
         for reader in self._readers.values():
