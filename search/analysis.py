@@ -182,9 +182,9 @@ def _wordlike_spans(words: Iterable[str]) -> Iterator[tuple[int, int]]:
 @functools.lru_cache(maxsize=8)
 def _cached_word_spans(hmm: bool, user_words: tuple[str, ...]) -> Any:
     """``WordTokenizer.spans`` for one configuration, remembering the words of recent blocks."""
-    import jieba
-
     seg = _segmenter(hmm, user_words)
+    import jieba  # after _segmenter, which imports it
+
     split_blocks = jieba.re_han_default.split  # how jieba's cut splits a text into blocks
     is_han_block = jieba.re_han_default.match
     # What cut calls on each block of ideographs, letters and digits (tests compare with cut itself).
