@@ -33,7 +33,7 @@ from typing import Any
 from indexer import build_index
 from indexer.workers import default_jobs
 from search import open_index
-from search.analysis import _segmenter
+from search.analysis import _cached_word_spans, _segmenter
 from search.store import current_generation, disk_size
 
 
@@ -169,6 +169,7 @@ def breakdown(paths: list[Path], directory: Path, limit: int) -> None:
     for name, field in (("jieba words", "text"), ("character tokens", "text_chars"), ("character pairs", "text_pairs")):
         analyzer = schema[field].analyzer
         step(name, lambda: [[t for _, _, t in analyzer.pieces(v)] for v in texts])
+    _cached_word_spans.cache_clear()  # the build below starts with no remembered jieba blocks, as a real one
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
     TOC.create(FileStorage(str(directory)), schema, INDEX_NAME)

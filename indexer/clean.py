@@ -39,6 +39,8 @@ class Rules:
     line: tuple[re.Pattern[str], ...]
     tail: tuple[re.Pattern[str], ...]
     css: re.Pattern[str]
+    any_line: re.Pattern[str]  # finds what some pattern of ``line`` finds
+    any_tail: re.Pattern[str]  # finds what some pattern of ``tail`` finds
 
 
 @functools.cache
@@ -53,8 +55,15 @@ def rules() -> Rules:
     return Rules(
         line=tuple(re.compile(p, re.I) for p in found["line"]),
         tail=tuple(re.compile(p, re.I) for p in found["tail"]),
-        css=re.compile("|".join(f"(?:{p})" for p in found["class"]), re.I),
+        css=_any_of(found["class"]),
+        any_line=_any_of(found["line"]),
+        any_tail=_any_of(found["tail"]),
     )
+
+
+def _any_of(patterns: list[str]) -> re.Pattern[str]:
+    """One pattern that searches for all of ``patterns`` at once (none: it never matches)."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns) or "(?!)", re.I)
 
 
 @dataclass
@@ -186,14 +195,15 @@ def _drop_boilerplate(paragraphs: list[str], removed: list[str]) -> list[str]:
     seen: set[str] = set()
     r = rules()
     for para in paragraphs:
-        if any(p.search(para) for p in r.line):
+        if r.any_line.search(para):
             removed.append(para)
             continue
-        for pattern in r.tail:
-            cut = pattern.sub("", para).rstrip()
-            if cut != para:
-                removed.append(para[len(cut) :].strip())
-                para = cut
+        if r.any_tail.search(para):  # else no tail pattern changes the (stripped) paragraph
+            for pattern in r.tail:
+                cut = pattern.sub("", para).rstrip()
+                if cut != para:
+                    removed.append(para[len(cut) :].strip())
+                    para = cut
         if not para or not re.search(r"[^\W_]", para):
             continue
         if para in seen:

@@ -11,7 +11,7 @@ import functools
 import hashlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -150,18 +150,66 @@ class _NormalizingTokenizer(Tokenizer):  # type: ignore[misc]
 
 
 class WordTokenizer(_NormalizingTokenizer):
-    """jieba's accurate-mode words, one ordinal position each; punctuation and spaces dropped."""
+    """jieba's accurate-mode words, one ordinal position each; punctuation and spaces dropped.
+
+    jieba splits a text into blocks (runs of ideographs, letters and digits, and the runs
+    between them) and segments each block on its own, so a block always gives the same words:
+    the words of recent blocks are remembered (news repeats datelines, names, boilerplate).
+    """
 
     def spans(self, text: str) -> Iterator[tuple[int, int]]:
         if not text:
-            return
-        seg = _segmenter(self.config.hmm, self.config.user_words)
-        start = 0
-        for word in seg.cut(text, HMM=self.config.hmm):
-            end = start + len(word)
-            if _WORDLIKE.search(word):
-                yield start, end
-            start = end
+            return iter(())
+        return _cached_word_spans(self.config.hmm, self.config.user_words)(text)  # type: ignore[no-any-return]
+
+
+BLOCK_CACHE_SIZE = 1 << 16  # blocks remembered per configuration (a few tens of MB at most)
+_BLOCK_CACHE_LONGEST = 256  # longer blocks are segmented each time: they hardly ever repeat
+
+
+def jieba_word_spans(seg: Any, hmm: bool, text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of the word-like words of jieba's ``cut`` of ``text``, without any cache."""
+    return _wordlike_spans(seg.cut(text, HMM=hmm))
+
+
+def _wordlike_spans(words: Iterable[str]) -> Iterator[tuple[int, int]]:
+    """(start, end) of the word-like ones among consecutive ``words``."""
+    start = 0
+    for word in words:
+        end = start + len(word)
+        if _WORDLIKE.search(word):
+            yield start, end
+        start = end
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_word_spans(hmm: bool, user_words: tuple[str, ...]) -> Any:
+    """``WordTokenizer.spans`` for one configuration, remembering the words of recent blocks."""
+    seg = _segmenter(hmm, user_words)
+    import jieba  # after _segmenter, which imports it
+
+    split_blocks = jieba.re_han_default.split  # how jieba's cut splits a text into blocks
+    is_han_block = jieba.re_han_default.match
+    # What cut calls on each block of ideographs, letters and digits (tests compare with cut itself).
+    cut_han_block = seg._Tokenizer__cut_DAG if hmm else seg._Tokenizer__cut_DAG_NO_HMM
+
+    def segment(block: str) -> tuple[tuple[int, int], ...]:
+        words = cut_han_block(block) if is_han_block(block) else seg.cut(block, HMM=hmm)
+        return tuple(_wordlike_spans(words))
+
+    remembered = functools.lru_cache(maxsize=BLOCK_CACHE_SIZE)(segment)
+
+    def word_spans(text: str) -> Iterator[tuple[int, int]]:
+        offset = 0
+        for block in split_blocks(text):
+            if block:
+                for start, end in remembered(block) if len(block) <= _BLOCK_CACHE_LONGEST else segment(block):
+                    yield offset + start, offset + end
+                offset += len(block)
+
+    word_spans.cache_clear = remembered.cache_clear  # type: ignore[attr-defined]
+    word_spans.cache_info = remembered.cache_info  # type: ignore[attr-defined]
+    return word_spans
 
 
 class CharTokenizer(_NormalizingTokenizer):

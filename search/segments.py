@@ -38,7 +38,15 @@ from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.util.numlists import GrowableArray
 
-from .analysis import _NormalizingTokenizer
+from .analysis import (
+    _ONE_CJK,
+    CHAR_TOKEN,
+    CharTokenizer,
+    PairTokenizer,
+    WordTokenizer,
+    _NormalizingTokenizer,
+    pair_term,
+)
 from .normalize import Normalized, normalize
 
 INDEX_NAME = "MAIN"  # Whoosh's default index name: the files are MAIN_<segment id>.seg
@@ -139,14 +147,14 @@ class SegmentBuilder:
 
     def _invert(self, plan: _FieldPlan, text: str, docnum: int) -> int:
         """Index ``text`` (already normalized) into ``plan``'s field; returns its token count."""
-        terms = [term for _, _, term in plan.field.analyzer.pieces(text)]
+        terms = analyzed_terms(plan.field.analyzer, text)
         if not terms:
             return 0
         table = self._postings.setdefault(plan.name, {})
         counts = Counter(terms)
         if plan.fast == "positions":
             # Most terms occur once: their position is the last (only) one; collect lists for the rest.
-            last = {term: pos for pos, term in enumerate(terms)}
+            last = dict(zip(terms, range(len(terms))))
             repeated: dict[str, list[int]] = {term: [] for term, n in counts.items() if n > 1}
             if repeated:
                 for pos, term in enumerate(terms):
@@ -237,6 +245,26 @@ class SegmentBuilder:
         self._delete_files()
 
 
+def analyzed_terms(analyzer: _NormalizingTokenizer, text: str) -> list[str]:
+    """The terms of ``analyzer.pieces(text)`` (``text`` normalized), without their offsets.
+
+    Characters and pairs come from one ``findall`` here rather than a token at a time.
+    """
+    kind = type(analyzer)
+    if kind is CharTokenizer:
+        return CHAR_TOKEN.findall(text)  # type: ignore[no-any-return]
+    if kind is PairTokenizer:
+        chars = CHAR_TOKEN.findall(text)
+        ideographs = {char for char in set(chars) if _ONE_CJK(char)}
+        return [
+            first + second if first in ideographs and second in ideographs else pair_term(first, second)
+            for first, second in zip(chars, chars[1:])
+        ]
+    if kind is WordTokenizer:
+        return [text[start:end] for start, end in analyzer.spans(text)]
+    return [term for _, _, term in analyzer.pieces(text)]
+
+
 def _deltas(poslist: list[int]) -> list[int]:
     out = [poslist[0]]
     previous = poslist[0]
@@ -247,6 +275,8 @@ def _deltas(poslist: list[int]) -> list[int]:
 
 
 _FREQ_BYTES = [pack_uint(n) for n in range(256)]
+# The lengths a segment stores are byte_to_length values (256 at most): look their byte up once each.
+_length_byte = functools.lru_cache(maxsize=1024)(length_to_byte)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -324,10 +354,10 @@ class _PostingsFile:
             if block_max > max_weight:
                 max_weight = block_max
 
-            lightest = min(stored_weights)
-            if lightest == 1.0 and max(stored_weights) == 1.0:
+            lightest, heaviest = min(stored_weights), max(stored_weights)
+            if lightest == 1.0 and heaviest == 1.0:
                 mini_weights: Any = None
-            elif lightest == max(stored_weights):
+            elif lightest == heaviest:
                 mini_weights = stored_weights[0]
             else:
                 mini_weights = tuple(stored_weights)
@@ -350,7 +380,7 @@ class _PostingsFile:
             else:
                 compression = 0
             info = dumps(
-                (len(ids), ids[-1], block_max, compression, length_to_byte(block_min), length_to_byte(block_max_length)),
+                (len(ids), ids[-1], block_max, compression, _length_byte(block_min), _length_byte(block_max_length)),
                 2,
             )
             size = len(info) + len(data)
@@ -362,8 +392,8 @@ class _PostingsFile:
             False,
             total_weight,
             count,
-            0 if min_length is None else length_to_byte(min_length),
-            length_to_byte(max_length),
+            0 if min_length is None else _length_byte(min_length),
+            _length_byte(max_length),
             max_weight,
             flat[0],
             flat[(count - 1) * 3],
@@ -394,7 +424,7 @@ class _PostingsFile:
         if not weight > 0:
             weight = 0
         length = lengths.get(docnum) if lengths else None
-        length_byte = length_to_byte(length)
+        length_byte = _length_byte(length)
         info = dumps((1, docnum, weight, compression, length_byte, length_byte), 2)
         size = len(info) + len(data)
         block = WHOOSH3_HEADER_MAGIC + pack_int(-size) + info + data

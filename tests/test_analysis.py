@@ -14,8 +14,17 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 
 from search import AnalyzerConfig, Document, IndexWriter, SearchIndex
-from search.analysis import CharTokenizer, WordTokenizer, char_analyzer, pair_analyzer, pair_term, word_analyzer
-from search.normalize import fold, script_variants
+from search.analysis import (
+    CharTokenizer,
+    WordTokenizer,
+    _segmenter,
+    char_analyzer,
+    jieba_word_spans,
+    pair_analyzer,
+    pair_term,
+    word_analyzer,
+)
+from search.normalize import fold, normalize, script_variants
 from search.schema import build_schema
 from search.store import current_generation
 
@@ -321,3 +330,68 @@ def test_pair_analyzer_never_raises_and_positions_are_ordinal(text: str) -> None
     found = tokens(pair_analyzer(), text)
     assert [pos for _, pos, _, _ in found] == list(range(len(found)))
     assert len(found) == max(0, len(tokens(char_analyzer(), text)) - 1)
+
+
+# -- the block cache of the word tokenizer: the same spans as jieba's cut of the whole text -----
+
+CACHE_CONFIGS = [
+    pytest.param(AnalyzerConfig(), id="hmm"),
+    pytest.param(AnalyzerConfig(hmm=False), id="no-hmm"),
+    pytest.param(AnalyzerConfig(user_words=("黑格比 100 nr", "碳达峰")), id="user-words"),
+]
+
+
+def _assert_cached_spans_are_jieba_spans(config: AnalyzerConfig, text: str) -> None:
+    tokenizer = WordTokenizer(config)
+    reference = list(jieba_word_spans(_segmenter(config.hmm, config.user_words), config.hmm, text))
+    # Twice: the second pass reads every short block from the cache.
+    assert list(tokenizer.spans(text)) == reference
+    assert list(tokenizer.spans(text)) == reference
+
+
+@pytest.mark.parametrize("config", CACHE_CONFIGS)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "中国力争于2030年前实现碳达峰。中国力争于2030年前实现碳达峰！",
+        "他说黑格比很强\r\n他说黑格比很强 \t 苹果iPhone14全系支持5G，受COVID-19影响",
+        "ひらがなとカタカナ、한국어 텍스트, Ελληνικά και кириллица: éà ß",
+        "（中央社记者台北7日电）" * 3 + "结束",
+        "长" * 300 + "，" + "没有标点的很长一段中文文字" * 30,  # blocks longer than the cache keeps
+        "  \n\n  ",
+    ],
+)
+def test_word_block_cache_gives_jieba_spans_on_known_text(config: AnalyzerConfig, text: str) -> None:
+    _assert_cached_spans_are_jieba_spans(config, text)
+
+
+_BLOCKS = st.sampled_from(
+    ["中国", "碳达峰", "臺灣資訊", "北京7日电", "iPhone14", "COVID-19", "黑格比", "，", "。", " ", "\r\n",
+     "（", "）", "的", "ひら", "한국", "é", "5G", "a_b", "x.y", "-", "他说很强"]
+)
+
+
+@pytest.mark.parametrize("config", CACHE_CONFIGS)
+@settings(max_examples=150, deadline=None)
+@given(text=st.one_of(any_text, plain_text, st.lists(_BLOCKS, max_size=30).map("".join)))
+def test_word_block_cache_gives_jieba_spans_on_any_text(config: AnalyzerConfig, text: str) -> None:
+    _assert_cached_spans_are_jieba_spans(config, normalize(text).text)
+    _assert_cached_spans_are_jieba_spans(config, text)
+
+
+def test_word_block_cache_gives_jieba_spans_on_real_articles(shared_corpus: Path) -> None:
+    from indexer.sources import candidates, read_source
+
+    paths = [shared_corpus / "waimei-2020q3", shared_corpus / "rsshub-hexo"]
+    sources = [source for source, reason in candidates(paths) if reason is None]
+    sample = random.Random(8).sample(sources, 150)
+    checked = 0
+    for source in sample:
+        document = read_source(source).document
+        if document is None:
+            continue
+        for value in (document.title, document.text):
+            _assert_cached_spans_are_jieba_spans(AnalyzerConfig(), normalize(value).text)
+        checked += 1
+    assert checked > 100

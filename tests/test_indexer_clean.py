@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer import clean_body
+from indexer.clean import _drop_boilerplate, _tidy, rules
 
 
 def test_comment_wrapping_html_is_dropped_with_everything_inside() -> None:
@@ -103,3 +108,54 @@ def test_entities_are_decoded_once_so_escaped_markup_stays_literal() -> None:
     from indexer.clean import clean_body
 
     assert clean_body("<p>写作 &amp;lt;b&amp;gt; 表示 &lt;b&gt;，花括号 &#123;x&#125;</p>").text == "写作 &lt;b&gt; 表示 <b>，花括号 {x}"
+
+
+# -- the combined boilerplate patterns decide as the patterns one by one ------------------------
+
+_PARAGRAPH_PIECES = [
+    "正文第一段。", "责任编辑：张三", "（原标题：某标题）", "扫描二维码关注", "2020-07-17", "（完）",
+    "延伸阅读：别的文章", "（编辑：李四）1091220", "Read more", "... more", "版权所有", "© 2020",
+    "本文仅代表作者观点", "（本文仅代表作者观点）", " ", "Copyright 2020", "记者", "：", "订阅电子报",
+    "不构成投资建议", "3分钟前", "July 17, 2020", "abc", "\n",
+]
+
+
+def _drop_boilerplate_one_pattern_at_a_time(paragraphs: list[str], removed: list[str]) -> list[str]:
+    """The cleaner's boilerplate pass as written before the patterns were combined."""
+    kept: list[str] = []
+    seen: set[str] = set()
+    for para in paragraphs:
+        if any(p.search(para) for p in rules().line):
+            removed.append(para)
+            continue
+        for pattern in rules().tail:
+            cut = pattern.sub("", para).rstrip()
+            if cut != para:
+                removed.append(para[len(cut) :].strip())
+                para = cut
+        if not para or not re.search(r"[^\W_]", para):
+            continue
+        if para in seen:
+            continue
+        seen.add(para)
+        kept.append(para)
+    return kept
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_PARAGRAPH_PIECES), min_size=1, max_size=5).map("".join), max_size=8))
+def test_combined_boilerplate_patterns_drop_and_cut_the_same(joined: list[str]) -> None:
+    paragraphs = [_tidy(p) for p in joined if _tidy(p)]
+    removed: list[str] = []
+    expected_removed: list[str] = []
+    assert _drop_boilerplate(paragraphs, removed) == _drop_boilerplate_one_pattern_at_a_time(paragraphs, expected_removed)
+    assert removed == expected_removed
+
+
+def test_combined_boilerplate_patterns_find_what_one_of_them_finds() -> None:
+    texts = _PARAGRAPH_PIECES + ["正文。（完）", "正文第一段。责任编辑：张三"]
+    for patterns, combined in ((rules().line, rules().any_line), (rules().tail, rules().any_tail)):
+        for text in texts:
+            assert bool(combined.search(text)) == any(p.search(text) for p in patterns), text
+    assert rules().any_tail.search("正文。（完）")
+    assert not rules().any_line.search("正文第一段。")

@@ -6,14 +6,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
 
 from indexer import parse_archive
 from search import AnalyzerConfig, Document, IndexWriter, open_index
+from search.analysis import char_analyzer, pair_analyzer, word_analyzer
+from search.normalize import normalize
 from search.schema import build_schema
-from search.segments import INDEX_NAME, SegmentBuilder
+from search.segments import INDEX_NAME, SegmentBuilder, analyzed_terms
 from search.store import new_build_dir, publish, writer_lock
 from search.writer import document_fields, partition, stored_document
 
@@ -182,3 +186,31 @@ def test_a_segment_of_no_documents_writes_nothing(tmp_path: Path) -> None:
     builder = SegmentBuilder(tmp_path, build_schema(AnalyzerConfig()))
     assert builder.finish() is None
     assert not [p for p in tmp_path.iterdir() if p.is_file()]
+
+
+_TERM_ANALYZERS = [
+    pytest.param(factory(config), id=f"{factory.__name__}-{n}")
+    for factory in (word_analyzer, char_analyzer, pair_analyzer)
+    for n, config in enumerate((AnalyzerConfig(), AnalyzerConfig(hmm=False, simplify=False)))
+]
+
+
+@pytest.mark.parametrize("analyzer", _TERM_ANALYZERS)
+@settings(max_examples=150, deadline=None)
+@given(text=st.one_of(
+    st.text(max_size=80),
+    st.text(alphabet=st.sampled_from(list("中国碳达峰臺灣ひらがな한국ＡＢＣ１２３abcé5 　,.，。-_\u200b") + ["\U00020000"]),
+            max_size=60),
+))
+def test_the_writers_terms_are_the_analyzers_terms(analyzer: Any, text: str) -> None:
+    text = normalize(text).text
+    assert analyzed_terms(analyzer, text) == [term for _, _, term in analyzer.pieces(text)]
+
+
+@pytest.mark.parametrize("analyzer", _TERM_ANALYZERS)
+def test_the_writers_terms_are_the_analyzers_terms_on_the_fixture_corpus(analyzer: Any) -> None:
+    fixture, _ = parse_archive([CORPUS])
+    texts = [normalize(value).text for doc in fixture for value in (doc.title, doc.text)]
+    assert sum(len(text) for text in texts) > 1000
+    for text in texts:
+        assert analyzed_terms(analyzer, text) == [term for _, _, term in analyzer.pieces(text)]
