@@ -313,8 +313,8 @@ class IndexWriter:
         ⌊log₄(characters / 1000)⌋; when a class holds ``MERGE_FACTOR`` segments they become one.
         So n small updates rewrite O(n log n) characters in all and leave O(log n) small
         segments, and the segments of a full build are never rewritten for an update (unless
-        most of their documents are gone). Merging copies the segments' postings and documents
-        (:func:`search.merge.merge_segments`): nothing is analysed again.
+        most of their documents are gone). Merging analyzes the stored documents again, which
+        keeps the field-length totals exact (see :meth:`_rewrite`).
         """
         rewrite = [s for s in segments if s.deleted_count() * 2 > s.doc_count_all()]
         kept = [s for s in segments if s not in rewrite]
@@ -345,9 +345,19 @@ class IndexWriter:
         return chars * segment.doc_count() // max(segment.doc_count_all(), 1)
 
     def _rewrite(self, segments: list[Any]) -> Any:
-        """One new segment holding the live documents of ``segments`` (None when none is live)."""
-        assert self._build is not None
-        return merge_segments(self._build, self.schema, segments)
+        """One new segment holding the live documents of ``segments``, analysed again from their
+        stored documents. (:func:`search.merge.merge_segments` would copy postings instead, but
+        it can only estimate the field-length totals once documents are deleted, from their
+        one-byte length codes; analysing keeps the totals, and so the scores, exact.)"""
+        builder = SegmentBuilder(self.directory, self.schema)
+        for segment in segments:
+            reader = SegmentReader(self._storage, self.schema, segment)
+            try:
+                for _, stored in reader.iter_docs():
+                    builder.add(document_fields(stored_document(stored)))
+            finally:
+                reader.close()
+        return builder.finish()
 
     def _close_readers(self) -> None:
         for reader in self._readers.values():
