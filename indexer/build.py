@@ -209,12 +209,14 @@ def build_index(
     progress: Progress | None = None,
     learn_boilerplate: bool = True,
     segment_chars: int = SEGMENT_CHARS,
+    merge: bool = False,
 ) -> IndexReport:
     """Index every article below ``paths`` into a new generation of the index at ``location``.
 
     ``jobs`` processes read, clean and analyze; the index is the same for any number (segments
     end every ``segment_chars`` characters of text, whatever the number of jobs). The live
-    index is replaced only when the build completes; raises NothingIndexedError when no file
+    index is replaced only when the build completes (with ``merge``, its segments merged into one
+    first: see :class:`search.writer.IndexWriter`); raises NothingIndexedError when no file
     could be indexed (the live index is then left as it was), IndexLockedError when another
     process is writing the index.
     """
@@ -225,7 +227,7 @@ def build_index(
     learner = RecurringParagraphs()
     catalog = Catalog(roots=[str(p.resolve()) for p in paths])
     cache = StatCache()
-    with WorkerPool(jobs) as pool, IndexWriter(location, config=config, segment_chars=segment_chars) as writer:
+    with WorkerPool(jobs) as pool, IndexWriter(location, config=config, segment_chars=segment_chars, join=merge) as writer:
         sources = _articles(paths, report)
         records = list(read_sources(pool, sources, progress))
         for record in records:

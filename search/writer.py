@@ -132,9 +132,10 @@ class IndexWriter:
     one (its segment files shared through hard links, so nothing is copied): :meth:`delete` and
     :meth:`add` then change it, and small segments are merged on commit. The analyzer is then
     the live index's, whatever ``config`` says. ``lock=False`` when the caller already holds the
-    index's writer lock (see :func:`search.store.writer_lock`). A new index (not an update) whose
-    documents filled several segments is committed as one segment, merged from them
-    (:func:`search.merge.merge_segments`) unless ``join=False``.
+    index's writer lock (see :func:`search.store.writer_lock`). With ``join=True`` a new index
+    (not an update) whose documents filled several segments is committed as one segment, merged
+    from them (:func:`search.merge.merge_segments`): about half the size on disk and slightly
+    faster queries, for about a third more build time.
     """
 
     def __init__(
@@ -146,7 +147,7 @@ class IndexWriter:
         update: bool = False,
         segment_chars: int = SEGMENT_CHARS,
         lock: bool = True,
-        join: bool = True,
+        join: bool = False,
     ) -> None:
         self.location = Path(location)
         self.config = config

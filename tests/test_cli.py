@@ -63,6 +63,21 @@ def test_index_quiet_prints_nothing(runner: CliRunner, tmp_path: Path) -> None:
     assert result.stderr == ""
 
 
+def test_index_merge_publishes_one_segment(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from indexer import build
+    from search.writer import live_segments
+
+    monkeypatch.setitem(build.build_index.__kwdefaults__, "segment_chars", 200)  # several segments
+    for name, options in (("parts", []), ("merged", ["--merge"])):
+        ok(runner.invoke(cli, ["index", str(CORPUS), "--index", str(tmp_path / name), "--quiet", *options]))
+    assert len(list(live_segments(tmp_path / "parts"))) > 1
+    assert len(list(live_segments(tmp_path / "merged"))) == 1
+    with SearchIndex.open(tmp_path / "parts") as parts, SearchIndex.open(tmp_path / "merged") as merged:
+        assert len(parts) == len(merged)
+        for query in ("香港", "记者", "title:碳中和"):
+            assert [(h.id, h.score) for h in merged.search(query).hits] == [(h.id, h.score) for h in parts.search(query).hits]
+
+
 def test_index_strict_fails_when_files_were_skipped(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["index", str(CORPUS), "--index", str(tmp_path / "idx"), "--strict", "-q"])
     assert result.exit_code == 1

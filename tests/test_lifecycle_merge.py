@@ -77,7 +77,7 @@ def _contents(generation: Path) -> dict[str, Any]:
 
 def test_a_build_of_several_segments_is_published_as_one(tmp_path: Path, documents: list[Document]) -> None:
     parts = _index(tmp_path / "parts", documents, join=False)
-    joined = _index(tmp_path / "joined", documents)
+    joined = _index(tmp_path / "joined", documents, join=True)
     assert len(list(live_segments(tmp_path / "parts"))) >= 8
     assert [s[1:] for s in live_segments(tmp_path / "joined")] == [(len(documents), 0)]
     assert _contents(joined) == _contents(parts)
@@ -118,7 +118,7 @@ def test_searches_find_the_same_hits_in_the_same_order_with_the_same_scores(
     tmp_path: Path, documents: list[Document]
 ) -> None:
     _index(tmp_path / "parts", documents, join=False)
-    _index(tmp_path / "joined", documents)
+    _index(tmp_path / "joined", documents, join=True)
     with open_index(tmp_path / "parts") as parts, open_index(tmp_path / "joined") as joined:
         assert_same_searches(joined, parts, QUERIES + ["港口 记者", "title:观察", "长文", "iphone"], limit=50)
 
@@ -171,7 +171,7 @@ def test_a_build_whose_merge_fails_leaves_the_live_index_as_it_was(
     live = _index(location, documents[:20])
     monkeypatch.setattr("search.merge._Source.postings", _disk_full)
     with pytest.raises(OSError, match="disk full"):
-        _index(location, documents)
+        _index(location, documents, join=True)
     assert current_generation(location) == live
     assert not list(location.glob(".build-*"))
     with open_index(location) as index:

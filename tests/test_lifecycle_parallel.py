@@ -41,7 +41,14 @@ def test_a_build_with_two_jobs_is_the_build_with_one(tmp_path: Path) -> None:
     one = build_index([archive], tmp_path / "one", jobs=1, segment_chars=SMALL_SEGMENTS)
     two = build_index([archive], tmp_path / "two", jobs=2, segment_chars=SMALL_SEGMENTS)
     assert one.summary() == two.summary()
-    # Several segments written (by two processes for "two"), published merged into one.
+    assert len(list(live_segments(tmp_path / "one"))) >= 4  # several segments (written by two processes for "two")
+    _same(tmp_path / "one", tmp_path / "two")
+
+
+def test_a_merged_build_with_two_jobs_is_the_merged_build_with_one(tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "posts", version_a())
+    build_index([archive], tmp_path / "one", jobs=1, segment_chars=SMALL_SEGMENTS, merge=True)
+    build_index([archive], tmp_path / "two", jobs=2, segment_chars=SMALL_SEGMENTS, merge=True)
     assert len(list(live_segments(tmp_path / "one"))) == 1
     _same(tmp_path / "one", tmp_path / "two")
 

@@ -152,10 +152,13 @@ def _jobs(jobs: int | None) -> int:
 @click.option("--strict", is_flag=True, help="Exit non-zero if any file was skipped.")
 @click.option("--user-dict", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A jieba user dictionary (one word per line: word [freq] [tag]).")
+@click.option("--merge", is_flag=True,
+              help="Merge the new index's segments into one before it goes live: about half the size on "
+                   "disk and slightly faster queries, for about a third more build time.")
 @jobs_option
 @quiet_option
 def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | None, strict: bool,
-                  user_dict: Path | None, jobs: int | None, quiet: bool) -> None:
+                  user_dict: Path | None, merge: bool, jobs: int | None, quiet: bool) -> None:
     """Index every article (.md, .markdown, .html) below PATHS into a fresh index.
 
     The new index is built next to the live one and replaces it only when complete; a running
@@ -170,7 +173,8 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | 
         config = AnalyzerConfig.with_user_dict(user_dict.read_text(encoding="utf-8"))
     progress = _progress(quiet)
     try:
-        report = build_index(list(paths), index_dir, config=config, jobs=_jobs(jobs), progress=progress)
+        report = build_index(list(paths), index_dir, config=config, jobs=_jobs(jobs), progress=progress,
+                             merge=merge)
     except NothingIndexedError as exc:
         partial = getattr(exc, "report", None)
         if progress:
