@@ -9,6 +9,11 @@ in separate invocations), and ``bench/growth.png`` is redrawn from that file.
     python bench/growth.py [--sizes 10000,23617,100000,300000] [--source ../shared/corpus]
                            [--work /tmp/zhsearch-growth] [--repeat 3] [--keep]
     python bench/growth.py --plot-only
+    python bench/growth.py --sizes 10000,23617 --requery   # new query figures, same indexes
+
+``--requery`` measures the queries again on the kept index of each size (after a change to the
+query code that leaves the index as it is) and keeps that size's build figures; the entry then
+names both revisions (``revision`` for the build, ``query_revision`` for the queries).
 """
 
 from __future__ import annotations
@@ -66,6 +71,33 @@ def timed(cmd: list[str], log: Path) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def measure_queries(index: Path, repeat: int) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, str(BENCH / "queries.py"), "--index", str(index),
+                          "--repeat", str(repeat), "--json", "-"], capture_output=True, text=True, check=True)
+    queries: dict[str, Any] = json.loads(out.stdout)
+    return {
+        "documents": queries["documents"],
+        "query_ms": queries["overall"],
+        "query_cpu_ms": queries.get("overall_cpu"),
+        "query_p95_by_category_ms": {k: v["p95"] for k, v in queries["categories"].items()},
+        "query_repeat": repeat,
+    }
+
+
+def requery_size(size: int, previous: dict[str, Any] | None, args: argparse.Namespace) -> dict[str, Any]:
+    """``previous`` (this size's build figures) with query figures measured again on its kept index."""
+    index = args.work / f"index-{size}"
+    if previous is None or not index.exists():
+        raise SystemExit(f"--requery {size}: needs its kept index ({index}) and its entry in {args.results}")
+    print(f"[{size}] querying {index} again", flush=True)
+    figures = {**previous, **measure_queries(index, args.repeat)}
+    figures["query_revision"] = args.revision or revision()
+    figures["query_measured_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    print(f"[{size}] query p50 {figures['query_ms']['p50']:.1f} ms, p95 {figures['query_ms']['p95']:.1f} ms",
+          flush=True)
+    return figures
+
+
 def measure_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
     work: Path = args.work
     archive, index, log = work / f"archive-{size}", work / f"index-{size}", work / f"growth-{size}.log"
@@ -83,26 +115,19 @@ def measure_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
     index_bytes = tree_bytes(index)
     print(f"[{size}] built in {build_wall:.0f}s ({build_cpu:.0f}s CPU), {index_bytes / 1e6:.0f} MB; querying",
           flush=True)
-    out = subprocess.run([sys.executable, str(BENCH / "queries.py"), "--index", str(index),
-                          "--repeat", str(args.repeat), "--json", "-"], capture_output=True, text=True, check=True)
-    queries = json.loads(out.stdout)
     figures = {
         "articles": size,
-        "documents": queries["documents"],
         "archive_bytes": tree_bytes(archive),
         "build_wall_s": build_wall,
         "build_cpu_s": build_cpu,
         "index_bytes": index_bytes,
-        "query_ms": queries["overall"],
-        "query_cpu_ms": queries.get("overall_cpu"),
-        "query_p95_by_category_ms": {k: v["p95"] for k, v in queries["categories"].items()},
-        "query_repeat": args.repeat,
+        **measure_queries(index, args.repeat),
         "revision": args.revision or revision(),
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
     }
-    print(f"[{size}] query p50 {queries['overall']['p50']:.1f} ms, p95 {queries['overall']['p95']:.1f} ms",
+    print(f"[{size}] query p50 {figures['query_ms']['p50']:.1f} ms, p95 {figures['query_ms']['p95']:.1f} ms",
           flush=True)
     if not args.keep:
         shutil.rmtree(index)
@@ -154,7 +179,7 @@ def plot(results: dict[str, Any], path: Path = PLOT) -> None:
         ax.set_title(label, fontsize=10)
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-    revisions = sorted({r.get("revision", "?") for r in rows})
+    revisions = sorted({r.get("revision", "?") for r in rows} | {r["query_revision"] for r in rows if "query_revision" in r})
     fig.suptitle(f"zhsearch growth on generated archives (resampled real corpus), rev {', '.join(revisions)}",
                  fontsize=10)
     fig.tight_layout()
@@ -176,13 +201,18 @@ def main() -> int:
     parser.add_argument("--results", type=Path, default=RESULTS, help="results JSON (default bench/growth.json)")
     parser.add_argument("--plot", type=Path, default=PLOT, help="plot PNG (default bench/growth.png)")
     parser.add_argument("--plot-only", action="store_true", help="redraw bench/growth.png from bench/growth.json")
+    parser.add_argument("--requery", action="store_true",
+                        help="only measure the queries again on each size's kept index (keeps its build figures)")
     args = parser.parse_args()
 
     results = load_results(args.results)
     if not args.plot_only:
         args.work.mkdir(parents=True, exist_ok=True)
         for size in (int(s) for s in args.sizes.split(",") if s.strip()):
-            results["sizes"][str(size)] = measure_size(size, args)
+            if args.requery:
+                results["sizes"][str(size)] = requery_size(size, results["sizes"].get(str(size)), args)
+            else:
+                results["sizes"][str(size)] = measure_size(size, args)
             save_results(results, args.results)
             plot(results, args.plot)
     plot(results, args.plot)
