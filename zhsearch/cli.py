@@ -154,7 +154,7 @@ def _jobs(jobs: int | None) -> int:
               help="A jieba user dictionary (one word per line: word [freq] [tag]).")
 @click.option("--merge", is_flag=True,
               help="Merge the new index's segments into one before it goes live: about half the size on "
-                   "disk and slightly faster queries, for about a third more build time.")
+                   "disk, queries as fast, about 40% more build time.")
 @jobs_option
 @quiet_option
 def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | None, strict: bool,
