@@ -163,7 +163,7 @@ class WordTokenizer(_NormalizingTokenizer):
         return _cached_word_spans(self.config.hmm, self.config.user_words)(text)  # type: ignore[no-any-return]
 
 
-BLOCK_CACHE_SIZE = 1 << 16  # blocks remembered per configuration (a few tens of MB at most)
+BLOCK_CACHE_SIZE = 1 << 14  # blocks remembered per configuration (~10 MB; 4x more saved 5% of jieba time for ~30 MB)
 _BLOCK_CACHE_LONGEST = 256  # longer blocks are segmented each time: they hardly ever repeat
 
 

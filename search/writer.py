@@ -38,7 +38,8 @@ from .store import (
     writer_lock,
 )
 
-SEGMENT_CHARS = 2_000_000  # characters of title and text per segment (its writer needs ~125 MB per million)
+SEGMENT_CHARS = 1_500_000  # characters of title and text per segment (its writer needs ~125 MB per million;
+# with 2 jobs, three processes stay under 1 GB together)
 MERGE_FACTOR = 4  # an update merges this many small segments of one size class into one
 
 
