@@ -1,6 +1,6 @@
 """Merging finished segments into one segment without analysing their text again.
 
-A build writes a segment per ~2 million characters (see :mod:`search.writer`); many segments
+A build writes a segment per ~1.5 million characters (see :mod:`search.writer`); many segments
 make the index bigger (each term's dictionary entry and posting header once per segment) and
 queries slower. :func:`merge_segments` joins them after the fact, streaming: per field, a k-way
 merge of the segments' sorted term dictionaries; for each term its postings are read from each
