@@ -35,8 +35,8 @@ from whoosh.scoring import BM25F
 
 MAX_CACHED_TERMS = 4096
 MAX_CACHED_FILTERS = 64
-MAX_CACHED_BYTES = 128 * 2**20  # term score arrays kept per index generation
-MAX_CACHED_POSITION_BYTES = 128 * 2**20  # decoded term positions kept per index generation
+MAX_CACHED_BYTES = 512 * 2**20  # term score arrays kept per index generation (the query set needs ~300 MB at 300k articles)
+MAX_CACHED_POSITION_BYTES = 512 * 2**20  # decoded term positions kept per index generation
 DENSE = 16  # docnum arrays longer than 1/16 of the docnums they span: masks rather than sorting
 PARTIAL_POSITIONS = 64  # candidates under 1/64 of a term's documents, first time: decode only theirs
 _IDS = np.int64
