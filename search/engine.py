@@ -27,7 +27,7 @@ from .duplicates import DuplicateGroups
 from .evaluate import Evaluator, PostingTable, Unsupported, members
 from .errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
 from .facets import FacetIndex
-from .query import DATE_HELP, ParsedQuery, QueryBuilder, parse_period
+from .query import DATE_HELP, RELAX_BELOW, ParsedQuery, QueryBuilder, parse_period
 from .snippets import highlight, snippet
 from .suggest import MAX_SUGGESTIONS, Vocabulary, other_script, suggestions
 from .writer import stored_document as _document
@@ -222,6 +222,8 @@ class SearchIndex:
             options: dict[str, Any] = {"filter": filters.query(), "mask": filters.mask()}
             groups = self._duplicates(searcher) if dedup else None
             ranking = self._rank(searcher, parsed.query, options, sort, groups, page * limit)
+            if ranking.total < RELAX_BELOW and parsed.runs():
+                ranking = self._relax(searcher, parsed, options, sort, groups, page * limit, ranking, warnings)
             total = ranking.total
             counts = self._facets(searcher).counts(ranking.matched) if facets else {}
             explanation = _explain(parsed, searcher, total) if explain else None
@@ -269,6 +271,33 @@ class SearchIndex:
             except Unsupported:
                 pass
         return self._rank_whoosh(searcher, query, options, sort, groups, want)
+
+    def _relax(
+        self, searcher: Any, parsed: ParsedQuery, options: dict[str, Any], sort: str,
+        groups: DuplicateGroups | None, want: int, ranking: _Ranking, warnings: list[str],
+    ) -> _Ranking:
+        """Too few hits with every word of the query's runs required: stop requiring words one at
+        a time, the least informative first, until there are enough (the dropped words still rank)."""
+        counts: dict[str, int] = {}
+        everything: dict[str, Any] = {"filter": None, "mask": None}
+
+        def frequency(word: str) -> int:
+            if word not in counts:
+                q = self._builder.term_query(word)
+                counts[word] = 0 if q is None else self._rank(searcher, q, everything, "relevance", None, 1).total
+            return counts[word]
+
+        dropped: list[str] = []
+        while ranking.total < RELAX_BELOW:
+            word = self._builder.relax(parsed, frequency)
+            if word is None:
+                break
+            dropped.append(word)
+            ranking = self._rank(searcher, parsed.query, options, sort, groups, want)
+        if dropped:
+            words = "、".join(f"“{w}”" for w in dropped)
+            warnings.append(f"同时含有全部词语的结果太少，已不再要求{words}（含有它们的结果仍排在前面）")
+        return ranking
 
     def _rank_arrays(
         self, searcher: Any, query: Any, options: dict[str, Any], sort: str, groups: DuplicateGroups | None,

@@ -29,6 +29,17 @@ _EXCLUSION = re.compile(r'-[^\W_"]|-"')
 WORD_BOOST = 4.0
 CHAR_BOOST = 0.25
 VARIANT_BOOST = 0.3  # spellings from the other script's phrase table rank below the typed one
+# An unquoted run of several words: the documents where they stand together rank first.
+RUN_BOOST = 1.0  # the whole run (each piece between punctuation) as typed, contiguous
+NEIGHBOUR_BOOST = 0.5  # two neighbouring words of the run, contiguous
+RELAX_BELOW = 10  # fewer hits than this with every word required: drop words, least informative first
+# Question words and particles: a run never requires them (they still count in the run as typed).
+QUESTION_WORDS = frozenset(
+    "的 了 吗 呢 吧 啊 呀 么 嘛 是 在 有 和 与 及 或 把 被 对 将 就 也 都 还 又 而 之 其 这 那 个 几 哪 谁 "
+    "啥 于 以 为 从 向 到 给 让 等 着 过 得 地 请问 哪些 哪个 哪里 哪儿 哪家 哪年 哪天 什么 什么样 什么时候 "
+    "怎么 怎么样 怎样 如何 为何 为什么 多少 多久 多大 几个 几次 是否 是不是 有没有 有多少 有哪些 是什么 "
+    "是多少 是谁 何时 何地 关于 一下 具体 分别 主要".split()
+)
 
 # A field term (``source:联合早报``, ``title:"…"``), a phrase, a parenthesis, or a bare term.
 _TOKEN = re.compile(r'-?[A-Za-z]+[:：](?:"[^"]*"?|[^\s()]*)|-?"[^"]*"?|-?\(|\)|[^\s()]+')
@@ -36,6 +47,7 @@ _FIELD_TERM = re.compile(r"(-?)([A-Za-z]+)[:：](.*)", re.S)
 FILTER_FIELDS = ("source", "category", "tag", "date", "since", "until")
 TERM_FIELDS = ("title",)
 _DATE = re.compile(r"(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?")
+_HAS_CJK = re.compile(f"[{_CJK}]").search
 DATE_HELP = "use YYYY, YYYY-MM or YYYY-MM-DD, or FROM..TO"
 
 
@@ -128,10 +140,19 @@ class Clause:
     chars: list[list[str]] = field(default_factory=list)  # character tokens per variant (recall)
     recall_fields: list[str] = field(default_factory=list)  # the fields the character tokens are read from
     query: wq.Query | None = None
+    # An unquoted run of several words (``香港国安法实施``): each word required, contiguity ranked.
+    units: list[str] = field(default_factory=list)  # the words a document must contain
+    pieces: list[list[str]] = field(default_factory=list)  # the run's words between punctuation, in order
+    dropped: list[int] = field(default_factory=list)  # indices of units no longer required (relaxed)
+
+    @property
+    def relaxable(self) -> bool:
+        """An unquoted run whose words can be dropped from what a document must contain."""
+        return len(self.units) - len(self.dropped) > 1
 
     def explain(self) -> dict[str, Any]:
-        kind = "group" if self.group is not None else "phrase" if self.phrase else "term"
-        return {
+        kind = "group" if self.group is not None else "phrase" if self.phrase else "words" if self.units else "term"
+        info = {
             "text": self.text,
             "kind": kind,
             "excluded": self.negated,
@@ -139,6 +160,10 @@ class Clause:
             "words": {"fields": ["title"] if self.title_only else ["title", "text"], "tokens": self.words},
             "characters": {"fields": self.recall_fields, "tokens": self.chars},
         }
+        if self.units:
+            info["required"] = [u for i, u in enumerate(self.units) if i not in self.dropped]
+            info["dropped"] = [self.units[i] for i in self.dropped]
+        return info
 
 
 @dataclass
@@ -152,6 +177,10 @@ class ParsedQuery:
     groups: list[list[Clause]] = field(default_factory=list)  # OR-groups, ANDed together
     filters: Filters = field(default_factory=Filters)
     any_term: bool = False  # a long text searched as a ranked match of any of its words
+
+    def runs(self) -> list[Clause]:
+        """The top-level unquoted runs of several words that every hit must match."""
+        return [g[0] for g in self.groups if len(g) == 1 and not g[0].negated and g[0].units]
 
 
 @dataclass
@@ -198,6 +227,111 @@ class QueryBuilder:
         if alternatives:
             clause.query = alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
         return clause
+
+    def analyze_run(self, clause: Clause) -> Clause:
+        """An unquoted term: several words when jieba finds them, each required, contiguity ranked.
+
+        ``香港国安法实施后的影响`` needs 香港, 国安法, 实施, 后 and 影响 (each as a substring, so
+        达峰 still finds 碳达峰); question words and particles are never required; the run as
+        typed, and each two neighbouring words, rank the documents where they stand together
+        first. A run of one word (after the question words) is a term, as before.
+        """
+        if not _HAS_CJK(clause.text):  # AT&T, COVID-19, 50%: Latin and digits stay one exact term
+            return self.analyze(clause)
+        variants = script_variants(clause.text, simplify=self.config.simplify)
+        text = variants[0] if variants else ""
+        pieces: list[list[str]] = []
+        end = -1
+        for start, stop in self._words.spans(text):
+            if start != end or not pieces:
+                pieces.append([])
+            pieces[-1].append(text[start:stop])
+            end = stop
+        words = [w for piece in pieces for w in piece]
+        units = list(dict.fromkeys(w for w in words if w not in QUESTION_WORDS)) or list(dict.fromkeys(words))
+        if len(units) < 2:
+            if len(units) == 1 and len(words) > 1 and units[0] != "".join(words):
+                # 香港的 → 香港: the particle is not required; the run as typed still ranks first.
+                clause.units, clause.pieces = units, pieces
+                return self.build_run(clause)
+            return self.analyze(clause)
+        clause.units, clause.pieces = units, pieces
+        return self.build_run(clause)
+
+    def build_run(self, clause: Clause) -> Clause:
+        """(Re)build a run's query from its units, leaving out of the required ones those dropped."""
+        required: list[wq.Query] = []
+        optional: list[wq.Query] = []
+        for i, unit in enumerate(clause.units):
+            q = self.analyze(Clause(unit, title_only=clause.title_only)).query
+            if q is not None:
+                (optional if i in clause.dropped else required).append(q)
+        for piece in clause.pieces:
+            if len(piece) < 2:
+                continue
+            together = self._contiguous("".join(piece), RUN_BOOST, clause.title_only)
+            if together is not None:
+                optional.append(together)
+            if len(piece) > 2:
+                for first, second in zip(piece, piece[1:]):
+                    near = self._contiguous(first + second, NEIGHBOUR_BOOST, clause.title_only)
+                    if near is not None:
+                        optional.append(near)
+        if not required:  # every unit dropped or unusable: the run cannot be searched
+            clause.query = None
+            return clause
+        q: wq.Query = required[0] if len(required) == 1 else wq.And(required)
+        if optional:
+            q = wq.AndMaybe(q, _any(optional))
+        clause.query = q
+        clause.words = [[w for piece in clause.pieces for w in piece]]
+        typed = ["".join(piece) for piece in clause.pieces]
+        clause.variants = list(dict.fromkeys([*typed, *clause.units]))
+        return clause
+
+    def _contiguous(self, text: str, boost: float, title_only: bool) -> wq.Query | None:
+        """Documents whose title (or text) holds ``text`` contiguously (scored, for ranking only)."""
+        chars = [t.text for t in self._chars(text)]
+        if len(chars) < 2:
+            return None
+        prefixes = ("title",) if title_only else ("title", "text")
+        q = _any([_recall(prefix, chars, []) for prefix in prefixes])
+        q.boost = boost
+        return q
+
+    def relax(self, parsed: ParsedQuery, frequency: Any) -> str | None:
+        """Stop requiring the least informative word of the query's runs; the word, or None.
+
+        A word no document contains goes first, then the most frequent (``frequency(word)``:
+        documents containing it); the last word of a run stays required. ``parsed.query`` is
+        rebuilt; the dropped words still rank the documents that have them.
+        """
+        candidates = [
+            (clause, i) for clause in parsed.runs() if clause.relaxable
+            for i in range(len(clause.units)) if i not in clause.dropped
+        ]
+        if not candidates:
+            return None
+
+        def informativeness(item: tuple[Clause, int]) -> tuple[int, int]:
+            count = int(frequency(item[0].units[item[1]]))
+            return (0, 0) if count == 0 else (1, -count)
+
+        clause, index = min(candidates, key=informativeness)
+        clause.dropped.append(index)
+        self.build_run(clause)
+        query = self.assemble(parsed.groups)
+        if query is not None:
+            parsed.query = query
+        return clause.units[index]
+
+    def assemble(self, groups: list[list[Clause]]) -> wq.Query | None:
+        """The query of a level's OR-groups: the required ones ANDed, the excluded ones removed."""
+        required, excluded = _combine(groups)
+        if not required:
+            return None
+        base = required[0] if len(required) == 1 else wq.And(required)
+        return wq.AndNot(base, wq.Or(excluded)) if excluded else base
 
     def term_query(self, text: str) -> wq.Query | None:
         """Documents containing ``text`` contiguously (after normalization), words ranked up."""
@@ -259,7 +393,10 @@ class QueryBuilder:
                     warnings.append("an unclosed quote was closed at the end of the query")
                 clause = Clause(clause.text.strip('"'), negated=clause.negated, phrase=True,
                                 title_only=clause.title_only)
-            self.analyze(clause)
+            if clause.phrase or clause.negated or level.negate_next:
+                self.analyze(clause)  # exact: quoted, and what is excluded
+            else:
+                self.analyze_run(clause)
             ignored_any = self._add(level, clause, warnings) or ignored_any
         while len(stack) > 1:
             warnings.append("an unclosed “(” was closed at the end of the query")

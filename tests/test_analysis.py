@@ -294,8 +294,9 @@ def test_a_term_finds_exactly_the_documents_containing_it(generated_index: Searc
         for i, text in enumerate(GENERATED)
         if any(v in fold(text) or v in fold(f"文{i}") for v in variants)
     }
-    assert generated_index.matching_ids(needle) == expected, needle
     assert generated_index.matching_ids(f'"{needle}"') == expected, needle
+    # Unquoted, a run of several words finds at least every document that holds it as typed.
+    assert generated_index.matching_ids(needle) >= expected, needle
 
 
 @pytest.mark.parametrize(

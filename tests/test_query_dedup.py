@@ -56,7 +56,7 @@ def test_the_best_ranked_copy_leads_its_group(docs_index: SearchIndex) -> None:
 
 
 def test_only_copies_that_match_are_listed(docs_index: SearchIndex) -> None:
-    page = docs_index.search("接种 开始了")
+    page = docs_index.search('接种 "开始了"')
     assert [h.id for h in page.hits] == ["near"] and page.hits[0].duplicates == ()
 
 

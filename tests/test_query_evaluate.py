@@ -126,8 +126,8 @@ def test_exclusions_remove_exactly_the_documents_containing_the_term(
     # Letter and digit runs match whole (1 does not find 10): the brute force below is for ideographs.
     assume(all(re.fullmatch(r"[\u4e00-\u9fff]+", w) for w in words))
     expected = {d.id for d in arrays.documents() if _contains(d, kept) and not _contains(d, excluded)}
-    assert arrays.matching_ids(f"{kept} -{excluded}") == expected
-    page = arrays.search(f"-{excluded} {kept}", limit=100, dedup=False)
+    assert arrays.matching_ids(f'"{kept}" -{excluded}') == expected
+    page = arrays.search(f'-{excluded} "{kept}"', limit=100, dedup=False)
     assert {h.id for h in page.hits} == expected and page.total == len(expected)
 
 

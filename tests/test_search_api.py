@@ -185,7 +185,8 @@ def test_paging_bounds_are_inclusive(index: SearchIndex, kwargs: dict[str, int])
         ("50%", {PERCENT}),
         ("快讯", {PERCENT, TITLE_ONLY}),
         ("暴雨蓝色预警", {TITLE_ONLY}),  # title only, empty body
-        ("不存在的词语组合", set()),
+        ('"不存在的词语组合"', set()),  # quoted: exact
+        ("鸵鸟麒麟", set()),  # words no article has, even one at a time
     ],
 )
 def test_query_finds_exactly(index: SearchIndex, query: str, expected: set[str]) -> None:

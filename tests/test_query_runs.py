@@ -1,0 +1,139 @@
+"""Unquoted Chinese without spaces: jieba words, each required, contiguity ranked, relaxed when too few."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from search.analysis import AnalyzerConfig
+from search.document import Document
+from search.engine import SearchIndex
+from search.normalize import fold, script_variants
+from search.query import QUESTION_WORDS, RELAX_BELOW, QueryBuilder
+from search.writer import IndexWriter
+
+EXACT = Document(id="exact", path="exact.md", title="白宫通报", text="据报道，特朗普新冠检测阳性，已开始隔离。")
+SCATTERED = Document(
+    id="scattered", path="scattered.md", title="疫情通报",
+    text="特朗普出席活动。另据消息，多名助手接受新冠检测，其中一人结果阳性。",
+)
+PARTIAL = Document(id="partial", path="partial.md", title="检测", text="新冠检测点增加，结果多为阴性。")
+# 达峰 inside 碳达峰, 目标 far away: a run's words are substrings, not jieba words.
+CARBON = Document(id="carbon", path="carbon.md", title="能源", text="各地推进碳达峰工作。会议还提出了新的目标。")
+HONGKONG = Document(id="hk", path="hk.md", title="香港国安法实施一周年", text="香港国安法实施后，社会秩序恢复，影响积极。")
+HK_OTHER = Document(id="hk2", path="hk2.md", title="香港新闻", text="香港举行活动。国安法相关讨论持续，影响深远。")
+FILLER = [
+    Document(id=f"f{i}", path=f"f{i}.md", title=f"港口{i}号", text=f"港口吞吐量第{i}次增长，经济影响扩大。")
+    for i in range(12)
+]
+DOCS = [EXACT, SCATTERED, PARTIAL, CARBON, HONGKONG, HK_OTHER, *FILLER]
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
+    location = tmp_path_factory.mktemp("runs") / "index"
+    with IndexWriter(location) as writer:
+        for doc in DOCS:
+            writer.add(doc)
+    opened = SearchIndex.open(location)
+    yield opened
+    opened.close()
+
+
+def ids(index: SearchIndex, query: str) -> list[str]:
+    return [h.id for h in index.search(query, limit=100, dedup=False).hits]
+
+
+def test_a_run_without_spaces_finds_its_words_anywhere(index: SearchIndex) -> None:
+    found = ids(index, "特朗普新冠检测阳性")
+    assert set(found) == {"exact", "scattered"}  # PARTIAL lacks 特朗普 and 阳性
+
+
+def test_the_run_as_typed_ranks_first(index: SearchIndex) -> None:
+    assert ids(index, "特朗普新冠检测阳性")[0] == "exact"
+    assert ids(index, "香港国安法实施")[0] == "hk"
+
+
+def test_each_word_keeps_the_substring_guarantee(index: SearchIndex) -> None:
+    # 达峰 is found inside 碳达峰, and 目标 in another sentence.
+    assert "carbon" in ids(index, "达峰目标")
+
+
+def test_question_words_and_particles_never_make_a_query_fail(index: SearchIndex) -> None:
+    for query in ("香港国安法的影响是什么", "香港国安法有哪些影响吗", "国安法实施了吗"):
+        assert "hk" in index.matching_ids(query), query  # strict: no relaxation needed to find it
+        page = index.search(query, limit=100, dedup=False, explain=True)
+        assert page.hits[0].id == "hk", query
+        assert page.explain is not None
+        required = page.explain["clauses"][0]["required"] + page.explain["clauses"][0]["dropped"]
+        assert not set(required) & QUESTION_WORDS, query
+
+
+def test_quoted_text_stays_exact(index: SearchIndex) -> None:
+    assert ids(index, '"特朗普新冠检测阳性"') == ["exact"]
+    assert index.matching_ids('"新冠检测阳性"') == {"exact"}
+
+
+def test_an_excluded_run_is_exact(index: SearchIndex) -> None:
+    # -香港国安法 removes the articles holding the string, not those with 香港 and 国安法 apart.
+    assert set(ids(index, "香港 -香港国安法")) == {"hk2"}
+
+
+def test_latin_terms_are_not_split(index: SearchIndex) -> None:
+    parsed = QueryBuilder(AnalyzerConfig()).parse("COVID-19")
+    assert all(not c.units for g in parsed.groups for c in g)
+
+
+def test_too_few_hits_relax_the_least_informative_word_and_say_so(index: SearchIndex) -> None:
+    # No article has 南极; 港口 and 经济 are in many: 南极 is dropped first.
+    page = index.search("港口经济南极", limit=100, dedup=False)
+    assert page.total >= RELAX_BELOW
+    assert any("南极" in w and "不再要求" in w for w in page.warnings), page.warnings
+    strict = index.matching_ids("港口经济南极")
+    assert strict == set()
+
+
+def test_relaxed_hits_with_more_words_rank_first(index: SearchIndex) -> None:
+    # Only two articles have 新冠 and 检测 and 阳性; relaxed, they still lead.
+    page = index.search("新冠检测阳性疫苗", limit=100, dedup=False)
+    assert page.warnings, "疫苗 is in no article: the run must have been relaxed"
+    assert {h.id for h in page.hits[:2]} == {"exact", "scattered"}
+
+
+def test_no_relaxation_when_enough_documents_have_every_word(index: SearchIndex) -> None:
+    page = index.search("港口吞吐量增长", limit=100, dedup=False)
+    assert page.warnings == () and page.total == len(FILLER)
+
+
+def test_explain_lists_required_and_dropped_words(index: SearchIndex) -> None:
+    page = index.search("港口经济南极", explain=True, dedup=False)
+    assert page.explain is not None
+    clause = page.explain["clauses"][0]
+    assert clause["kind"] == "words" and "南极" in clause["dropped"] and "南极" not in clause["required"]
+
+
+WORDS = ["特朗普", "新冠", "检测", "阳性", "香港", "国安法", "实施", "港口", "经济", "影响", "的", "了", "吗", "碳", "达峰"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=5))
+def test_every_strict_hit_holds_every_required_word(index: SearchIndex, words: list[str]) -> None:
+    query = "".join(words)
+    parsed = QueryBuilder(AnalyzerConfig()).parse(query)
+    runs = parsed.runs()
+    found = index.matching_ids(query)
+    texts = {d.id: fold(d.title) + "\n" + fold(d.text) for d in DOCS}
+    if runs:
+        units = runs[0].units
+        assert units and not (set(units) <= QUESTION_WORDS and len(units) < len(set(words)))
+        expected = {
+            i for i, text in texts.items()
+            if all(any(v in text for v in script_variants(u)) for u in units)
+        }
+        assert found == expected, (query, units)
+    # Whatever the segmentation, an article holding the query as typed is always found.
+    assert {i for i, text in texts.items() if fold(query) in text} <= found
