@@ -16,7 +16,7 @@ from typing import Any
 
 from whoosh import query as wq
 
-from .analysis import _CJK, AnalyzerConfig, CharTokenizer, WordTokenizer, pair_term
+from .analysis import _CJK, AnalyzerConfig, CharTokenizer, PairTokenizer, WordTokenizer
 from .normalize import script_variants
 
 MAX_QUERY_CHARS = 1000
@@ -199,6 +199,7 @@ class QueryBuilder:
         self.config = config
         self._words = WordTokenizer(config)
         self._chars = CharTokenizer(config)
+        self._pairs = PairTokenizer(config)
 
     def analyze(self, clause: Clause) -> Clause:
         """Fill in the clause's variants, tokens and query; ``query`` stays None if unusable."""
@@ -216,7 +217,8 @@ class QueryBuilder:
             clause.words.append(words)
             # Whoosh ignores a boost on AndMaybe itself, so a variant's boost goes on both parts.
             scale = VARIANT_BOOST if n else 1.0
-            recall = _any([_recall(prefix, chars, clause.recall_fields) for prefix in prefixes])
+            phrases = self._pairs.phrases(variant)
+            recall = _any([_recall(prefix, chars, phrases, clause.recall_fields) for prefix in prefixes])
             recall.boost = CHAR_BOOST * scale
             q: wq.Query = recall
             if words:
@@ -295,7 +297,7 @@ class QueryBuilder:
         if len(chars) < 2:
             return None
         prefixes = ("title",) if title_only else ("title", "text")
-        q = _any([_recall(prefix, chars, []) for prefix in prefixes])
+        q = _any([_recall(prefix, chars, self._pairs.phrases(text), []) for prefix in prefixes])
         q.boost = boost
         return q
 
@@ -532,7 +534,7 @@ def _needles(groups: list[list[Clause]]) -> list[str]:
         if group[0].negated:
             continue
         for clause in group:
-            needles.extend(n for v in clause.variants for n in v.split() if n)
+            needles.extend(v for v in clause.variants if v.strip())  # separators inside: see snippets
     return needles
 
 
@@ -547,19 +549,20 @@ def _combine(groups: list[list[Clause]]) -> tuple[list[wq.Query], list[wq.Query]
     return required, excluded
 
 
-def _recall(prefix: str, chars: list[str], used: list[str]) -> wq.Query:
+def _recall(prefix: str, chars: list[str], phrases: list[list[str]], used: list[str]) -> wq.Query:
     """Documents whose ``prefix`` field holds the character tokens contiguously.
 
-    One token is a term of ``*_chars``; more are a phrase of their neighbouring pairs in
-    ``*_pairs`` (the same documents as a phrase of the characters, from far shorter postings).
+    One token is a term of ``*_chars``; more are any of their ``phrases`` of pairs in ``*_pairs``
+    (:meth:`PairTokenizer.phrases`: punctuation between the tokens matches any run of separators,
+    and no match spans a separator the query does not have).
     """
     if len(chars) == 1:
-        name, tokens = f"{prefix}_chars", chars
+        name, alternatives = f"{prefix}_chars", [chars]
     else:
-        name, tokens = f"{prefix}_pairs", [pair_term(a, b) for a, b in zip(chars, chars[1:])]
+        name, alternatives = f"{prefix}_pairs", phrases
     if name not in used:
         used.append(name)
-    return _sequence(name, tokens)
+    return _any([_sequence(name, tokens) for tokens in alternatives])
 
 
 def _any(queries: list[wq.Query]) -> wq.Query:
