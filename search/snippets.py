@@ -62,11 +62,16 @@ def _needle_matches(needle: str, text: str) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     check_start = _IS_WORDCHAR(core[0]) is not None
     check_end = _IS_WORDCHAR(core[-1]) is not None
+    start = needle.find(core)
+    lead, trail = needle[:start].lstrip(), needle[start + len(core) :].rstrip()
     for at, end in _occurrences(core, pattern, text):
         if not (check_start and at > 0 and _IS_WORDCHAR(text[at - 1])) and not (
             check_end and end < len(text) and _IS_WORDCHAR(text[end])
         ):
-            found.append((at, end))
+            # The needle's own punctuation at its ends is marked too where the text has it (50%).
+            before = next((n for n in range(len(lead), 0, -1) if text[max(0, at - n) : at] == lead[-n:]), 0)
+            after = next((n for n in range(len(trail), 0, -1) if text[end : end + n] == trail[:n]), 0)
+            found.append((at - before, end + after))
     return found
 
 

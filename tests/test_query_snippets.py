@@ -88,7 +88,9 @@ def test_titles_are_highlighted_and_escaped() -> None:
         ("碳中和 —— 目标", "碳中和，目标", "<mark>碳中和 —— 目标</mark>"),
         ("碳中和目标", "碳中和，目标", "碳中和目标"),  # no separator there: not the phrase
         ("「碳中和」", "“碳中和”", "「<mark>碳中和</mark>」"),  # the needle's own punctuation is trimmed
-        ("（碳中和）", "(碳中和", "（<mark>碳中和</mark>）"),
+        ("（碳中和）", "(碳中和", "<mark>（碳中和</mark>）"),  # but marked where the text has it too
+        ("增长50%，", "50%", "增长<mark>50%</mark>，"),
+        ("增长50，", "50%", "增长<mark>50</mark>，"),
         ("受COVID–19影响", "covid-19", "受<mark>COVID–19</mark>影响"),
         ("COVID-19x", "covid-19", "COVID-19x"),  # Latin and digits whole
         ("中，中，中", "中,中", "<mark>中，中，中</mark>"),  # overlapping matches
