@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
 
     zh_means, zh_per_query = score(qrels, zh_run)
     bm25_means, _ = score(qrels, bm25_run)
-    rows = {
+    rows: dict[str, dict[str, Any]] = {
         "zhsearch": {**zh_means, "zero_hit_rate": zero_hit_rate(zh_run, queries),
                      "latency_ms": summary([d["seconds"] for d in details.values()])},
         "bigram BM25": {**bm25_means, "zero_hit_rate": zero_hit_rate(bm25_run, queries),
