@@ -78,9 +78,62 @@ class CleanBody:
     removed: list[str] = field(default_factory=list)
 
 
+# Classes a CMS puts on every post to say what it is filed under or what state it is in (WordPress
+# post_class(), Drupal node classes): they name the post's taxonomy, never a page part.
+_TAXONOMY_CLASS = re.compile(
+    r"(category|cat|tag|tags|node|has|status|format|type|term|taxonomy|author|is|wp-block|post-\d|postid|post-template|post-format|post-password)"
+    r"([-_]|\d|$)",
+    re.I,
+)
+_NAME_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+# Where a page's article sits: no boilerplate rule may remove the element that holds it.
+_CONTENT_CLASSES = frozenset(
+    ["entry-content", "post-content", "article-content", "article-body", "post-body", "entry-body", "story-body",
+     "articlebody", "article__body", "post-entry", "single-content", "td-post-content", "field-name-body", "node-content"]
+)
+PROTECTED_SHARE = 0.4  # a class rule never drops an element holding more of the visible text than this
+PROTECTED_MIN_CHARS = 200  # ... unless the element is this short (an ad slot in a two-line post)
+
+
+def _name_runs(name: str) -> list[str]:
+    """``share-bar`` -> share, share-bar, bar: each run of adjacent name parts, as written."""
+    parts = [(m.start(), m.end()) for m in _NAME_PART.finditer(name)]
+    return [name[a:e] for i, (a, _) in enumerate(parts) for (_, e) in parts[i:]]
+
+
 def _is_boilerplate_element(tag: Tag) -> bool:
-    names = " ".join(tag.get("class") or []) + " " + str(tag.get("id") or "")
-    return bool(names.strip()) and bool(rules().css.search(names))
+    """Whether a class or the id of ``tag`` names a page part that is not article text (whole name
+    parts only: ``category-newsletters`` or ``node-promoted`` are a post's taxonomy, not a promo)."""
+    names = [c for c in (tag.get("class") or []) if not _TAXONOMY_CLASS.match(c)]
+    ident = tag.get("id")
+    if isinstance(ident, str) and ident.strip():
+        names.append(ident.strip())
+    css = rules().css
+    return any(css.fullmatch(run) for name in names for run in _name_runs(name))
+
+
+def _visible_chars(tag: Tag) -> int:
+    return len(_ANY_SPACE.sub("", tag.get_text()))
+
+
+def _article_holder(soup: BeautifulSoup) -> Tag | None:
+    """The element that holds the article: the longest ``<article>``, ``<main>``, articleBody or
+    entry-content element that no boilerplate class names (a comment is an ``<article>`` too)."""
+    found: list[Tag] = []
+    for tag in soup.find_all(True):
+        classes = {c.lower() for c in (tag.get("class") or [])}
+        if (
+            tag.name in ("article", "main")
+            or tag.get("role") == "main"
+            or tag.get("itemprop") == "articleBody"
+            or classes & _CONTENT_CLASSES
+        ) and not _is_boilerplate_element(tag):
+            found.append(tag)
+    return max(found, key=_visible_chars, default=None)
+
+
+def _holds(tag: Tag, inner: Tag | None) -> bool:
+    return inner is not None and (inner is tag or any(parent is tag for parent in inner.parents))
 
 
 def _gone(tag: Tag) -> bool:
@@ -92,10 +145,14 @@ def _html_to_paragraphs(markup: str) -> tuple[list[str], str | None]:
     soup = BeautifulSoup(_PRE_STRIP.sub(" ", markup), "lxml")
     rules_seen: list[Tag] = []
     links: list[Tag] = []
+    for tag in soup.find_all(_DROP_TAGS):
+        tag.decompose()
+    holder = _article_holder(soup)
+    visible = _visible_chars(soup)
     for tag in soup.find_all(True):
         if _gone(tag):
             continue
-        if tag.name in _DROP_TAGS or _is_boilerplate_element(tag):
+        if _is_boilerplate_element(tag) and not _protected(tag, holder, visible):
             tag.decompose()
         elif tag.name == "hr":
             rules_seen.append(tag)
@@ -122,6 +179,15 @@ def _html_to_paragraphs(markup: str) -> tuple[list[str], str | None]:
         elif tag.name in ("td", "th"):
             tag.insert_after(NavigableString(" "))
     return _split_paragraphs(soup.get_text()), heading
+
+
+def _protected(tag: Tag, holder: Tag | None, visible: int) -> bool:
+    """An element that holds the article, or much of the page's text, is not boilerplate whatever
+    its class says (``<div class="comment-wrapper">`` around a whole post)."""
+    if _holds(tag, holder):
+        return True
+    chars = _visible_chars(tag)
+    return chars >= PROTECTED_MIN_CHARS and chars > PROTECTED_SHARE * visible
 
 
 def _drop_footer_after(rule: Tag, soup: BeautifulSoup) -> None:
