@@ -17,7 +17,6 @@ from .fingerprint import simhash
 from .frontmatter import split_front_matter
 from .metadata import (
     DATE_FIELDS,
-    DOMAIN_SOURCES,
     SOURCE_FIELDS,
     UPDATED_FIELDS,
     URL_FIELDS,
@@ -26,13 +25,16 @@ from .metadata import (
     date_from_epoch_ms,
     date_from_path,
     http_url,
+    is_generic,
     known_outlet,
+    outlet_name,
     parse_date,
     source_from_url,
+    unwrap_archive_url,
 )
+from .sites import site_name
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
-_KNOWN_OUTLETS = frozenset(DOMAIN_SOURCES.values())
 _NAME_DATE_PREFIX = re.compile(r"\A\d{4}-\d{2}-\d{2}[-_ ]*")
 
 
@@ -47,7 +49,10 @@ class ParsedArticle:
 
 
 def read_article(file: Path, doc_id: str) -> ParsedArticle:
-    """Read and clean one article file; raises SkipArticle with the reason when it is not one."""
+    """Read and clean one article file; raises SkipArticle with the reason when it is not one.
+
+    ``doc_id`` is the file's path below the archive root (the site's config is looked for there
+    and above)."""
     try:
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -55,11 +60,13 @@ def read_article(file: Path, doc_id: str) -> ParsedArticle:
         data = file.read_bytes()
     except OSError as exc:
         raise SkipArticle(f"unreadable: {exc.strerror or exc}") from None
-    return parse_article(data, doc_id=doc_id, path=PurePosixPath(doc_id))
+    return parse_article(data, doc_id=doc_id, path=PurePosixPath(doc_id), site=site_name(file, doc_id))
 
 
-def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath) -> ParsedArticle:
-    """Turn the bytes of one article file into a Document; raises SkipArticle when it is not one."""
+def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath, site: str | None = None) -> ParsedArticle:
+    """Turn the bytes of one article file into a Document; raises SkipArticle when it is not one.
+
+    ``site`` is the name the archive's generator config gives the site (see ``indexer.sites``)."""
     try:
         decoded = decode(data)
     except NotTextError as exc:
@@ -84,6 +91,7 @@ def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath) -> ParsedArt
     assert title is not None
 
     url = next((u for u in (http_url(meta.get(k)) for k in URL_FIELDS) if u), None) or http_url(body.preamble_url)
+    url = unwrap_archive_url(url) if url else None
     date = _choose_date(meta, body.epoch_ms, path, recovered)
     categories = as_list(meta.get("categories")) or as_list(meta.get("category"))
     tags = as_list(meta.get("tags")) or as_list(meta.get("tag"))
@@ -96,7 +104,7 @@ def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath) -> ParsedArt
                 title=" ".join(title.split()),
                 text=body.text,
                 url=url,
-                source=choose_source(meta, author, url, categories, tags),
+                source=choose_source(meta, author, url, categories, tags, site=site),
                 author=author,
                 categories=categories,
                 tags=tags,
@@ -146,22 +154,32 @@ def _choose_date(
 
 
 def choose_source(
-    meta: dict[str, object], author: str | None, url: str | None, categories: tuple[str, ...], tags: tuple[str, ...]
+    meta: dict[str, object],
+    author: str | None,
+    url: str | None,
+    categories: tuple[str, ...],
+    tags: tuple[str, ...],
+    *,
+    site: str | None = None,
 ) -> str | None:
-    """The outlet, by precedence: an explicit ``source``/``outlet``/``publisher``/``site``/``media``
-    field; a known outlet named by the author, a category or a tag; the known outlet of the URL's
-    domain; the author when a category or tag repeats it (feed mirrors file posts under the feed's
-    name); the URL's host; the author; the first category or tag."""
+    """The outlet, by precedence (README, "Source"): an explicit ``source``/``outlet``/``publisher``/
+    ``site``/``media`` field; a known outlet named by the author, a category or a tag; the known
+    outlet of the URL's domain; the URL's host unless it is a platform, archive or mirror; the site's
+    name from the generator config; the author (on a platform: the channel or account); the first
+    category or tag.
+    Generic names (``Archive``, ``sticky``, ``Uncategorized`` …) are never the outlet."""
     for key in SOURCE_FIELDS:
         text = as_text(meta.get(key))
-        if text and not http_url(text):
-            return text
-    for name in (author, *categories, *tags):
-        if name in _KNOWN_OUTLETS:
-            return name
-    from_url = known_outlet(url)
+        if text and not http_url(text) and not is_generic(text):
+            return outlet_name(text) or text
+    names = [n for n in (author, *categories, *tags) if n and not is_generic(n)]
+    for name in names:
+        known = outlet_name(name)
+        if known:
+            return known
+    from_url = known_outlet(url) or source_from_url(url)
     if from_url:
         return from_url
-    if author and author in (*categories, *tags):
-        return author
-    return source_from_url(url) or author or next(iter((*categories, *tags)), None)
+    if site:
+        return site
+    return next(iter(names), None)

@@ -6,10 +6,14 @@ generators produce.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
+
+import pytest
 
 from indexer import read_article
 from indexer.article import ParsedArticle
+from indexer.metadata import unwrap_archive_url
 
 ARCHIVES = Path(__file__).resolve().parent / "fixtures" / "archives"
 
@@ -40,3 +44,58 @@ def test_an_article_inside_a_comment_wrapper_keeps_its_text() -> None:
         "有代表提出，供水管网漏损率仍然偏高，希望供水企业先公布降损计划，再谈涨价。主持人表示，相关意见将写入听证报告。",
         "听证报告将在十个工作日内向社会公布，调整方案最快于明年一月起执行。",
     ]
+
+
+# -- 2. archive wrappers unwrapped; the outlet is an outlet ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wrapped", "original"),
+    [
+        ("https://web.archive.org/web/20200922234926/https://www.example-news.com/article/a", "https://www.example-news.com/article/a"),
+        ("https://web.archive.org/web/20200922234926id_/http://www.example-news.com/a?p=1", "http://www.example-news.com/a?p=1"),
+        ("http://web.archive.org/web/20200922234926im_/http:/www.example-news.com/a.jpg", "http://www.example-news.com/a.jpg"),
+        ("https://web.archive.org/web/2020if_/www.example-news.com/a", "http://www.example-news.com/a"),
+        ("https://archive.ph/2020.09.22-234926/https://www.example-news.com/a", "https://www.example-news.com/a"),
+        ("https://wayback.archive-it.org/1234/20200922234926/https://www.example-news.com/a", "https://www.example-news.com/a"),
+        ("https://www.example-news.com/web/20200922234926/a", "https://www.example-news.com/web/20200922234926/a"),
+    ],
+)
+def test_web_archive_wrappers_are_unwrapped(wrapped: str, original: str) -> None:
+    assert unwrap_archive_url(wrapped) == original
+
+
+def test_a_wayback_url_is_stored_as_the_original_and_its_host_is_the_outlet() -> None:
+    doc = parse("wayback-mirror/_posts/2020-09-22-harbor-dredging.md").document
+    assert doc.url == "https://www.example-news.com/article/harbor-dredging-2020"
+    assert doc.source == "example-news.com"
+    assert doc.date == datetime(2020, 9, 22, 0, 15, tzinfo=timezone.utc)  # never the capture time
+
+
+def test_original_url_wins_over_a_wrapper_and_sticky_is_no_outlet() -> None:
+    doc = parse("wayback-mirror/_posts/2020-09-23-ferry.md").document
+    assert (doc.url, doc.source) == ("https://www.example-news.com/city/ferry-night-service", "example-news.com")
+
+
+def test_on_a_video_platform_and_without_a_url_the_sites_config_names_the_outlet() -> None:
+    video = parse("wayback-mirror/_posts/2020-09-24-typhoon-video.md").document
+    assert (video.url, video.source) == ("https://www.youtube.com/watch?v=Zx0example", "海港日报")
+    column = parse("wayback-mirror/_posts/2020-09-25-column.md").document
+    assert (column.source, column.author, column.categories) == ("海港日报", "陈思远", ("陈思远", "Archive"))
+
+
+def test_hugo_config_above_the_given_folder_names_the_site() -> None:
+    doc = read_article(ARCHIVES / "hugo-site" / "content" / "posts" / "cable-car.md", "posts/cable-car.md").document
+    assert (doc.source, doc.author) == ("山城晚报", "王一鸣")
+
+
+@pytest.mark.parametrize(
+    ("rel", "source"),
+    [
+        ("platforms/matters-post.md", "林间"),  # a platform: the account, not matters.news or Archive
+        ("platforms/rfa-via-mirror.md", "RFA"),  # a mirror host; the byline names a known outlet (traditional)
+        ("platforms/columnist.md", "example-news.com"),  # the columnist filed under his own name
+    ],
+)
+def test_platforms_mirrors_generic_categories_and_columnists_are_no_outlets(rel: str, source: str) -> None:
+    assert parse(rel).document.source == source
