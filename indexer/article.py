@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 
 from search import Document
@@ -17,6 +17,7 @@ from .fingerprint import simhash
 from .frontmatter import split_front_matter
 from .metadata import (
     DATE_FIELDS,
+    DEFAULT_TZ,
     SOURCE_FIELDS,
     UPDATED_FIELDS,
     URL_FIELDS,
@@ -134,23 +135,66 @@ def _choose_date(
     meta: dict[str, object], epoch_ms: int | None, path: PurePosixPath, recovered: list[str]
 ) -> datetime | None:
     """Precedence: a front matter publication date, the ``<!--epoch-ms-->`` comment, a date in the
-    file or folder name, then ``updated``/``last_updated``. Never the file's mtime."""
+    file or folder name, then ``updated``/``last_updated``. Never the file's mtime. An impossible
+    or unreadable date is ignored (and reported); a bare date takes its time from an update
+    stamp of the same day."""
     for key in DATE_FIELDS:
         value = as_text(meta.get(key))
         if value is None:
             continue
-        parsed = parse_date(meta.get(key))
+        parsed = _lenient_date(meta.get(key))
         if parsed is not None:
-            return parsed
+            return _same_day_time(meta, meta.get(key), parsed)
         recovered.append(f"unparseable date ignored: {value!r}")
     found = date_from_epoch_ms(epoch_ms) or date_from_path(path)
     if found is not None:
         return found
     for key in UPDATED_FIELDS:
-        parsed = parse_date(meta.get(key))
+        parsed = _lenient_date(meta.get(key))
         if parsed is not None:
             return parsed
     return None
+
+
+def _lenient_date(value: object) -> datetime | None:
+    try:
+        return parse_date(value)
+    except (ValueError, OverflowError, TypeError):  # a date no calendar has: ignored, never a skip
+        return None
+
+
+_BARE_DATE = re.compile(r"\A\d{4}-\d{1,2}-\d{1,2}\Z")
+
+
+def _same_day_time(meta: dict[str, object], raw: object, found: datetime) -> datetime:
+    """``date: 2021-03-05`` with ``last_updated: 2021-03-05 14:20`` is 2021-03-05 14:20 (China time
+    unless it says otherwise): a bare date only says which day."""
+    if not _is_bare_date(raw):
+        return found
+    for key in UPDATED_FIELDS:
+        value = meta.get(key)
+        if value is None or _is_bare_date(value):
+            continue
+        updated = _lenient_date(value)
+        if updated is not None and _day_written(value, updated) == found.date():
+            return updated
+    return found
+
+
+def _is_bare_date(value: object) -> bool:
+    return (isinstance(value, date) and not isinstance(value, datetime)) or (
+        isinstance(value, str) and bool(_BARE_DATE.match(value.strip()))
+    )
+
+
+def _day_written(value: object, parsed: datetime) -> date:
+    """The calendar day a stamp names in its own time zone (China's when it gives none)."""
+    if isinstance(value, datetime):
+        return value.date()
+    try:
+        return datetime.fromisoformat(str(value).strip().replace(" +", "+").replace("Z", "+00:00")).date()
+    except ValueError:
+        return parsed.astimezone(DEFAULT_TZ).date()
 
 
 def choose_source(

@@ -13,7 +13,7 @@ import pytest
 
 from indexer import read_article
 from indexer.article import ParsedArticle
-from indexer.metadata import unwrap_archive_url
+
 
 ARCHIVES = Path(__file__).resolve().parent / "fixtures" / "archives"
 
@@ -62,6 +62,8 @@ def test_an_article_inside_a_comment_wrapper_keeps_its_text() -> None:
     ],
 )
 def test_web_archive_wrappers_are_unwrapped(wrapped: str, original: str) -> None:
+    from indexer.metadata import unwrap_archive_url
+
     assert unwrap_archive_url(wrapped) == original
 
 
@@ -99,3 +101,26 @@ def test_hugo_config_above_the_given_folder_names_the_site() -> None:
 )
 def test_platforms_mirrors_generic_categories_and_columnists_are_no_outlets(rel: str, source: str) -> None:
     assert parse(rel).document.source == source
+
+
+# -- 3. dates: an impossible date is ignored and reported, never a skip ------------------------
+
+
+@pytest.mark.parametrize(
+    ("rel", "value", "expected"),
+    [
+        ("dates/impossible-date.md", "2021-02-30", None),
+        ("dates/unparseable-date.md", "去年冬天的某个下午", None),
+        ("dates/impossible-datetime.md", "2021-13-01 25:61:00", datetime(2021, 4, 2, 1, tzinfo=timezone.utc)),
+    ],
+)
+def test_an_impossible_or_unparseable_date_is_recovered(rel: str, value: str, expected: datetime | None) -> None:
+    parsed = parse(rel)
+    assert parsed.recovered == [f"unparseable date ignored: {value!r}"]
+    assert parsed.document.date == expected
+    assert parsed.document.text  # the article itself is indexed
+
+
+def test_a_same_day_update_stamp_gives_a_bare_date_its_time() -> None:
+    assert parse("dates/same-day-update.md").document.date == datetime(2021, 3, 5, 6, 20, tzinfo=timezone.utc)
+    assert parse("dates/later-update.md").document.date == datetime(2021, 3, 5, tzinfo=timezone.utc)
