@@ -28,6 +28,7 @@ from .metadata import (
     http_url,
     is_generic,
     known_outlet,
+    name_key,
     outlet_name,
     parse_date,
     source_from_url,
@@ -91,21 +92,26 @@ def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath, site: str | 
         raise SkipArticle("no title and no text")
     assert title is not None
 
+    not_article = not_an_article(title, body.text)
+    if not_article:
+        raise SkipArticle(f"not an article: {not_article}")
+
     url = next((u for u in (http_url(meta.get(k)) for k in URL_FIELDS) if u), None) or http_url(body.preamble_url)
     url = unwrap_archive_url(url) if url else None
     date = _choose_date(meta, body.epoch_ms, path, recovered)
     categories = as_list(meta.get("categories")) or as_list(meta.get("category"))
     tags = as_list(meta.get("tags")) or as_list(meta.get("tag"))
     author = as_text(meta.get("author"))
+    source = choose_source(meta, author, url, categories, tags, site=site)
     return ParsedArticle(
         finish_document(
             Document(
                 id=doc_id,
                 path=str(path),
-                title=" ".join(title.split()),
+                title=title_without_site(" ".join(title.split()), source),
                 text=body.text,
                 url=url,
-                source=choose_source(meta, author, url, categories, tags, site=site),
+                source=source,
                 author=author,
                 categories=categories,
                 tags=tags,
@@ -114,6 +120,49 @@ def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath, site: str | 
         ),
         recovered,
     )
+
+
+# What archived error pages and blog engines' sample posts say, as their title or first line.
+_ERROR_PAGE = re.compile(
+    r"\A\W*(temporarily offline|page not found|404( not found)?|error 404|not found|file not found|410 gone"
+    r"|403 forbidden|access denied|502 bad gateway|503 service (temporarily )?unavailable|service unavailable"
+    r"|this page (is not available|doesn.t exist|cannot be found)|wayback machine( has not archived.*)?"
+    r"|页面不存在|頁面不存在|页面未找到|頁面未找到|网页不存在|網頁不存在|找不到(该|該|此)?(页面|頁面|网页|網頁)|(该|該)?(页面|頁面)已(删除|刪除|下线|下線)"
+    r"|(抱歉|对不起|對不起)[，,]?(您)?(访问|訪問)的(页面|頁面)不存在)\W*\Z",
+    re.I,
+)
+_SAMPLE_POST = re.compile(r"\A\W*(hello world|welcome to (wordpress|hexo|jekyll|hugo)|test post|测试文章|測試文章)\W*\Z", re.I)
+ERROR_PAGE_MAX_CHARS = 600  # a real article about a 404 page is longer than an error page
+
+
+def not_an_article(title: str, text: str) -> str | None:
+    """``error page`` or ``sample post`` when the file is one (its title or first line says so
+    and it is short), else None."""
+    if len(text) > ERROR_PAGE_MAX_CHARS:
+        return None
+    first = text.split("\n\n", 1)[0]
+    if _ERROR_PAGE.match(title) or _ERROR_PAGE.match(first):
+        return "error page"
+    if _SAMPLE_POST.match(title) and (not text or re.search(r"(?i)first post|edit or delete|hexo|第一篇", text)):
+        return "sample post"
+    return None
+
+
+_TITLE_SUFFIX = re.compile(r"\s*(?:\s[-–—|]|[|｜]|\s?[-–—]\s)\s*(?P<site>[^-–—|｜]{1,40}?)\s*\Z")
+
+
+def title_without_site(title: str, source: str | None) -> str:
+    """``… – 法国国际广播电台 - RFI`` or ``… | 联合早报`` without the site names at its end (a suffix
+    naming the outlet or a known outlet)."""
+    own = name_key(source) if source else None
+    while True:
+        suffix = _TITLE_SUFFIX.search(title)
+        if not suffix or len(title[: suffix.start()].strip()) < 4:
+            return title
+        site = suffix.group("site")
+        if not (outlet_name(site) or (own and name_key(site) == own)):
+            return title
+        title = title[: suffix.start()].rstrip()
 
 
 def finish_document(document: Document) -> Document:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer import read_article
+from indexer import SkipArticle, clean_body, read_article
 from indexer.article import ParsedArticle
 
 
@@ -124,3 +124,60 @@ def test_an_impossible_or_unparseable_date_is_recovered(rel: str, value: str, ex
 def test_a_same_day_update_stamp_gives_a_bare_date_its_time() -> None:
     assert parse("dates/same-day-update.md").document.date == datetime(2021, 3, 5, 6, 20, tzinfo=timezone.utc)
     assert parse("dates/later-update.md").document.date == datetime(2021, 3, 5, tzinfo=timezone.utc)
+
+
+# -- 4. leftovers: shortcodes, hard-wrapped HTML, URLs, phrase rules, link lists, titles, error pages
+
+
+def test_hugo_shortcodes_go_and_a_figure_keeps_its_caption_and_a_notice_its_text() -> None:
+    doc = read_article(ARCHIVES / "hugo-site" / "content" / "posts" / "lantern-festival.md", "posts/lantern-festival.md").document
+    assert doc.title == "灯会今晚开幕"  # the site's name after the dash is not part of the title
+    assert doc.text.split("\n\n") == [
+        "江边的灯组",
+        "今年的灯会沿江布置了六个展区，主办方说灯组数量比往年多一倍。",
+        "夜间地铁延长运营至凌晨一点。",
+        "市民可以从官方页面查看交通安排。",
+    ]
+
+
+def test_lines_inside_a_paragraph_urls_phrase_rules_and_placeholders() -> None:
+    doc = parse("leftovers/hard-wrapped.md").document
+    assert doc.text.split("\n\n") == [
+        # one <p> is one paragraph; a line break between Han characters is nothing, else a space
+        "入汛前，区水务部门组织了三支队伍，对城区十二条河道进行清淤。负责编辑这份河道档案的工程师说，今年清出的淤泥比去年少了两成。",
+        "Residents can report blocked drains by phone.",
+        # the URLs go, the text glued to them stays
+        "完整的清淤计划见，或到街道办领取纸质版。详情参阅。",
+        # 責編 inside 負責編輯 is no editor line; 请在这输入 Caption is a CMS placeholder; 责编：周明 goes
+        "負責編輯這份年鑑的陳老師退休前，把三十年的水文資料整理成冊，今年由區志辦公室正式出版，供研究人員和市民免費查閱。",
+    ]
+
+
+def test_a_post_that_is_a_list_of_headlines_keeps_them() -> None:
+    doc = parse("leftovers/headlines.md").document
+    assert doc.text.split("\n\n") == [
+        "地铁四号线南延段今日通车",
+        "全市中小学春季学期开学",
+        "老城区燃气管道改造完成过半",
+        "图书馆新馆试运行 每日限流三千人",
+    ]
+
+
+@pytest.mark.parametrize("rel", ["leftovers/temporarily-offline.html", "leftovers/404.md"])
+def test_archived_error_pages_are_skipped_with_their_own_reason(rel: str) -> None:
+    with pytest.raises(SkipArticle, match=r"^not an article: error page$"):
+        parse(rel)
+
+
+def test_a_long_paragraph_loses_only_the_sentence_a_phrase_rule_matches() -> None:
+    long = "市民反映的问题已经转交有关部门处理。" * 8 + "欢迎订阅本报电子报。" + "下周将公布处理结果。"
+    assert clean_body(f"<p>{long}</p>").text == "市民反映的问题已经转交有关部门处理。" * 8 + "下周将公布处理结果。"
+
+
+def test_titles_lose_a_trailing_site_name() -> None:
+    from indexer.article import title_without_site
+
+    assert title_without_site("贸易协议检讨 美中同意持续推动 – 法国国际广播电台 - RFI", "法广") == "贸易协议检讨 美中同意持续推动"
+    assert title_without_site("港股收跌 | 联合早报", None) == "港股收跌"
+    assert title_without_site("河道清淤进展｜河畔周报", "河畔周报") == "河道清淤进展"
+    assert title_without_site("问答 - 一位老船长", "河畔周报") == "问答 - 一位老船长"
