@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer import SkipArticle, clean_body, read_article
+from indexer import SkipArticle, clean_body, parse_archive, read_article
 from indexer.article import ParsedArticle
 
 
@@ -181,3 +181,53 @@ def test_titles_lose_a_trailing_site_name() -> None:
     assert title_without_site("港股收跌 | 联合早报", None) == "港股收跌"
     assert title_without_site("河道清淤进展｜河畔周报", "河畔周报") == "河道清淤进展"
     assert title_without_site("问答 - 一位老船长", "河畔周报") == "问答 - 一位老船长"
+
+
+# -- 5. learned boilerplate: per outlet and per URL host; short legitimate lines never learned --
+
+APPEAL = "如果你喜欢我们的报道，请考虑每月捐助十元，支持独立的地方新闻。"
+WRITERS = ["林晓", "陈思远", "王一鸣", "张子衡", "周明", "李青"]
+
+
+def test_a_footer_is_learned_per_url_host_when_each_post_names_its_author_as_outlet(tmp_path: Path) -> None:
+    for i, writer in enumerate(WRITERS):
+        (tmp_path / f"post-{i}.md").write_text(
+            f"---\ntitle: 第{i}篇评论\nauthor: {writer}\ncategories: [{writer}]\nsource: {writer}\n"
+            f"url: https://www.example-news.com/opinion/{i}\n---\n"
+            f"<p>{writer}写的第{i}篇评论，讨论城市公共空间。</p><p>{APPEAL}</p>\n",
+            encoding="utf-8",
+        )
+    documents, report = parse_archive([tmp_path])
+    assert {d.source for d in documents} == set(WRITERS)  # an explicit source is kept as written
+    assert not any(APPEAL in d.text for d in documents)
+    assert (report.learned_paragraphs, report.dropped_paragraphs) == (1, 6)
+
+
+def test_short_lines_numbered_headings_and_colon_lines_are_never_learned(tmp_path: Path) -> None:
+    shared = ["国内联播快讯", "一、会议要点", "註釋：", "第二部分"]
+    for i in range(8):
+        body = "".join(f"<p>{line}</p>" for line in shared)
+        (tmp_path / f"2020-08-0{i + 1}.md").write_text(
+            f"---\ntitle: 第{i + 1}期节目文字稿\nsource: 某台\n---\n<p>第{i + 1}期的正文，内容各不相同：编号{i}。</p>{body}\n",
+            encoding="utf-8",
+        )
+    documents, report = parse_archive([tmp_path])
+    assert report.learned_paragraphs == 0
+    assert all(d.text.split("\n\n")[1:] == shared for d in documents)
+
+
+# -- 6. Markdown mixed with HTML is rendered; WordPress export leftovers go -------------------
+
+
+def test_a_wordpress_export_mixing_markdown_and_html_reads_as_text() -> None:
+    doc = parse("wordpress/export/bus-routes.md").document
+    assert doc.text.split("\n\n") == [
+        "七月起，三条公交线路调整走向，下面是调整前后的对照。",
+        "新开通的12路终点站",  # [caption] keeps its caption, [embed] goes with its URL
+        "线路 调整前 调整后",  # a Markdown table: one line per row
+        "12路 火车站 高铁新城",
+        "35路 老城 老城（绕行滨江路）",
+        "公交公司表示：“调整是为了让新小区的居民少走一段路。”",  # a Markdown quote
+        "乘客可拨打服务热线查询具体站点。",
+    ]
+    assert doc.source == "编辑部" and doc.categories == ("交通", "Uncategorized")
