@@ -81,7 +81,8 @@ class LearnedBoilerplate:
 
     @property
     def size(self) -> int:
-        return sum(len(keys) for keys in self.by_outlet.values())
+        """Distinct paragraphs learned (one learned for an outlet and its host counts once)."""
+        return len(frozenset().union(*self.by_outlet.values()))
 
     def strip(self, document: Document) -> tuple[Document, int]:
         """The document without its outlet's recurring paragraphs, and how many were dropped.
