@@ -309,7 +309,7 @@ def _apply(
     affected = [
         unchanged[doc_id]
         for doc_id, entry in catalog.census.items()
-        if doc_id in unchanged and entry.keys & flipped.get(entry.outlet, frozenset())
+        if doc_id in unchanged and entry.keys & LearnedBoilerplate(flipped).keys_of(entry.outlet)
     ]
     reread: dict[str, SourceRecord] = {}
     for record in read_sources(pool, affected):
