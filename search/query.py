@@ -36,7 +36,7 @@ RELAX_BELOW = 10  # fewer hits than this with every word required: drop words, l
 # Question words and particles: a run never requires them (they still count in the run as typed).
 QUESTION_WORDS = frozenset(
     "的 了 吗 呢 吧 啊 呀 么 嘛 是 在 有 和 与 及 或 把 被 对 将 就 也 都 还 又 而 之 其 这 那 个 几 哪 谁 "
-    "啥 于 以 为 从 向 到 给 让 等 着 过 得 地 请问 哪些 哪个 哪里 哪儿 哪家 哪年 哪天 什么 什么样 什么时候 "
+    "啥 于 以 为 从 向 到 给 让 等 着 过 得 地 时候 请问 哪些 哪个 哪里 哪儿 哪家 哪年 哪天 什么 什么样 什么时候 "
     "怎么 怎么样 怎样 如何 为何 为什么 多少 多久 多大 几个 几次 是否 是不是 有没有 有多少 有哪些 是什么 "
     "是多少 是谁 何时 何地 关于 一下 具体 分别 主要".split()
 )
