@@ -59,8 +59,8 @@ class SearchIndex:
         self._ix: Any = None
         self.manifest: dict[str, Any] = {}
         self._stats_cache: tuple[Path | None, IndexStats] | None = None
-        self._facet_cache: tuple[Path | None, FacetIndex] | None = None
-        self._table_cache: tuple[Path | None, PostingTable] | None = None
+        self._facet_cache: tuple[Any, FacetIndex] | None = None  # (the index read, its facets)
+        self._table_cache: tuple[Any, PostingTable] | None = None
         self._saved: dict[str, tuple[Path | None, Any]] = {}  # kind -> (generation, its saved table)
         self._unsaved: dict[str, tuple[Path, Any]] = {}  # kind -> (file, its signature): missing or damaged
         self._saved_lock = threading.Lock()
@@ -379,17 +379,21 @@ class SearchIndex:
 
     def _table(self, searcher: Any) -> PostingTable:
         """The posting arrays of the live generation, read as queries need them."""
+        # Keyed by the index the searcher reads, not the live generation: a refresh in another
+        # thread may publish a new generation while this searcher still reads the old one.
+        owner = self._local.ix
         cached = self._table_cache
-        if cached is None or cached[0] != self._generation:
-            cached = (self._generation, PostingTable(searcher))
+        if cached is None or cached[0] is not owner:
+            cached = (owner, PostingTable(searcher))
             self._table_cache = cached
         return cached[1]
 
     def _facets(self, searcher: Any) -> FacetIndex:
         """The facet postings of the live generation, read on first use."""
+        owner = self._local.ix
         cached = self._facet_cache
-        if cached is None or cached[0] != self._generation:
-            cached = (self._generation, FacetIndex(searcher.reader()))
+        if cached is None or cached[0] is not owner:
+            cached = (owner, FacetIndex(searcher.reader()))
             self._facet_cache = cached
         return cached[1]
 
