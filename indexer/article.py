@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 
 from search import Document
@@ -17,7 +17,7 @@ from .fingerprint import simhash
 from .frontmatter import split_front_matter
 from .metadata import (
     DATE_FIELDS,
-    DOMAIN_SOURCES,
+    DEFAULT_TZ,
     SOURCE_FIELDS,
     UPDATED_FIELDS,
     URL_FIELDS,
@@ -26,13 +26,17 @@ from .metadata import (
     date_from_epoch_ms,
     date_from_path,
     http_url,
+    is_generic,
     known_outlet,
+    name_key,
+    outlet_name,
     parse_date,
     source_from_url,
+    unwrap_archive_url,
 )
+from .sites import site_name
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
-_KNOWN_OUTLETS = frozenset(DOMAIN_SOURCES.values())
 _NAME_DATE_PREFIX = re.compile(r"\A\d{4}-\d{2}-\d{2}[-_ ]*")
 
 
@@ -47,7 +51,10 @@ class ParsedArticle:
 
 
 def read_article(file: Path, doc_id: str) -> ParsedArticle:
-    """Read and clean one article file; raises SkipArticle with the reason when it is not one."""
+    """Read and clean one article file; raises SkipArticle with the reason when it is not one.
+
+    ``doc_id`` is the file's path below the archive root (the site's config is looked for there
+    and above)."""
     try:
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -55,11 +62,13 @@ def read_article(file: Path, doc_id: str) -> ParsedArticle:
         data = file.read_bytes()
     except OSError as exc:
         raise SkipArticle(f"unreadable: {exc.strerror or exc}") from None
-    return parse_article(data, doc_id=doc_id, path=PurePosixPath(doc_id))
+    return parse_article(data, doc_id=doc_id, path=PurePosixPath(doc_id), site=site_name(file, doc_id))
 
 
-def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath) -> ParsedArticle:
-    """Turn the bytes of one article file into a Document; raises SkipArticle when it is not one."""
+def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath, site: str | None = None) -> ParsedArticle:
+    """Turn the bytes of one article file into a Document; raises SkipArticle when it is not one.
+
+    ``site`` is the name the archive's generator config gives the site (see ``indexer.sites``)."""
     try:
         decoded = decode(data)
     except NotTextError as exc:
@@ -83,20 +92,26 @@ def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath) -> ParsedArt
         raise SkipArticle("no title and no text")
     assert title is not None
 
+    not_article = not_an_article(title, body.text)
+    if not_article:
+        raise SkipArticle(f"not an article: {not_article}")
+
     url = next((u for u in (http_url(meta.get(k)) for k in URL_FIELDS) if u), None) or http_url(body.preamble_url)
+    url = unwrap_archive_url(url) if url else None
     date = _choose_date(meta, body.epoch_ms, path, recovered)
     categories = as_list(meta.get("categories")) or as_list(meta.get("category"))
     tags = as_list(meta.get("tags")) or as_list(meta.get("tag"))
     author = as_text(meta.get("author"))
+    source = choose_source(meta, author, url, categories, tags, site=site)
     return ParsedArticle(
         finish_document(
             Document(
                 id=doc_id,
                 path=str(path),
-                title=" ".join(title.split()),
+                title=title_without_site(" ".join(title.split()), source),
                 text=body.text,
                 url=url,
-                source=choose_source(meta, author, url, categories, tags),
+                source=source,
                 author=author,
                 categories=categories,
                 tags=tags,
@@ -105,6 +120,49 @@ def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath) -> ParsedArt
         ),
         recovered,
     )
+
+
+# What archived error pages and blog engines' sample posts say, as their title or first line.
+_ERROR_PAGE = re.compile(
+    r"\A\W*(temporarily offline|page not found|404( not found)?|error 404|not found|file not found|410 gone"
+    r"|403 forbidden|access denied|502 bad gateway|503 service (temporarily )?unavailable|service unavailable"
+    r"|this page (is not available|doesn.t exist|cannot be found)|wayback machine( has not archived.*)?"
+    r"|页面不存在|頁面不存在|页面未找到|頁面未找到|网页不存在|網頁不存在|找不到(该|該|此)?(页面|頁面|网页|網頁)|(该|該)?(页面|頁面)已(删除|刪除|下线|下線)"
+    r"|(抱歉|对不起|對不起)[，,]?(您)?(访问|訪問)的(页面|頁面)不存在)\W*\Z",
+    re.I,
+)
+_SAMPLE_POST = re.compile(r"\A\W*(hello world|welcome to (wordpress|hexo|jekyll|hugo)|test post|测试文章|測試文章)\W*\Z", re.I)
+ERROR_PAGE_MAX_CHARS = 600  # a real article about a 404 page is longer than an error page
+
+
+def not_an_article(title: str, text: str) -> str | None:
+    """``error page`` or ``sample post`` when the file is one (its title or first line says so
+    and it is short), else None."""
+    if len(text) > ERROR_PAGE_MAX_CHARS:
+        return None
+    first = text.split("\n\n", 1)[0]
+    if _ERROR_PAGE.match(title) or _ERROR_PAGE.match(first):
+        return "error page"
+    if _SAMPLE_POST.match(title) and (not text or re.search(r"(?i)first post|edit or delete|hexo|第一篇", text)):
+        return "sample post"
+    return None
+
+
+_TITLE_SUFFIX = re.compile(r"\s*(?:\s[-–—|]|[|｜]|\s?[-–—]\s)\s*(?P<site>[^-–—|｜]{1,40}?)\s*\Z")
+
+
+def title_without_site(title: str, source: str | None) -> str:
+    """``… – 法国国际广播电台 - RFI`` or ``… | 联合早报`` without the site names at its end (a suffix
+    naming the outlet or a known outlet)."""
+    own = name_key(source) if source else None
+    while True:
+        suffix = _TITLE_SUFFIX.search(title)
+        if not suffix or len(title[: suffix.start()].strip()) < 4:
+            return title
+        site = suffix.group("site")
+        if not (outlet_name(site) or (own and name_key(site) == own)):
+            return title
+        title = title[: suffix.start()].rstrip()
 
 
 def finish_document(document: Document) -> Document:
@@ -126,42 +184,95 @@ def _choose_date(
     meta: dict[str, object], epoch_ms: int | None, path: PurePosixPath, recovered: list[str]
 ) -> datetime | None:
     """Precedence: a front matter publication date, the ``<!--epoch-ms-->`` comment, a date in the
-    file or folder name, then ``updated``/``last_updated``. Never the file's mtime."""
+    file or folder name, then ``updated``/``last_updated``. Never the file's mtime. An impossible
+    or unreadable date is ignored (and reported); a bare date takes its time from an update
+    stamp of the same day."""
     for key in DATE_FIELDS:
         value = as_text(meta.get(key))
         if value is None:
             continue
-        parsed = parse_date(meta.get(key))
+        parsed = _lenient_date(meta.get(key))
         if parsed is not None:
-            return parsed
+            return _same_day_time(meta, meta.get(key), parsed)
         recovered.append(f"unparseable date ignored: {value!r}")
     found = date_from_epoch_ms(epoch_ms) or date_from_path(path)
     if found is not None:
         return found
     for key in UPDATED_FIELDS:
-        parsed = parse_date(meta.get(key))
+        parsed = _lenient_date(meta.get(key))
         if parsed is not None:
             return parsed
     return None
 
 
+def _lenient_date(value: object) -> datetime | None:
+    try:
+        return parse_date(value)
+    except (ValueError, OverflowError, TypeError):  # a date no calendar has: ignored, never a skip
+        return None
+
+
+_BARE_DATE = re.compile(r"\A\d{4}-\d{1,2}-\d{1,2}\Z")
+
+
+def _same_day_time(meta: dict[str, object], raw: object, found: datetime) -> datetime:
+    """``date: 2021-03-05`` with ``last_updated: 2021-03-05 14:20`` is 2021-03-05 14:20 (China time
+    unless it says otherwise): a bare date only says which day."""
+    if not _is_bare_date(raw):
+        return found
+    for key in UPDATED_FIELDS:
+        value = meta.get(key)
+        if value is None or _is_bare_date(value):
+            continue
+        updated = _lenient_date(value)
+        if updated is not None and _day_written(value, updated) == found.date():
+            return updated
+    return found
+
+
+def _is_bare_date(value: object) -> bool:
+    return (isinstance(value, date) and not isinstance(value, datetime)) or (
+        isinstance(value, str) and bool(_BARE_DATE.match(value.strip()))
+    )
+
+
+def _day_written(value: object, parsed: datetime) -> date:
+    """The calendar day a stamp names in its own time zone (China's when it gives none)."""
+    if isinstance(value, datetime):
+        return value.date()
+    try:
+        return datetime.fromisoformat(str(value).strip().replace(" +", "+").replace("Z", "+00:00")).date()
+    except ValueError:
+        return parsed.astimezone(DEFAULT_TZ).date()
+
+
 def choose_source(
-    meta: dict[str, object], author: str | None, url: str | None, categories: tuple[str, ...], tags: tuple[str, ...]
+    meta: dict[str, object],
+    author: str | None,
+    url: str | None,
+    categories: tuple[str, ...],
+    tags: tuple[str, ...],
+    *,
+    site: str | None = None,
 ) -> str | None:
-    """The outlet, by precedence: an explicit ``source``/``outlet``/``publisher``/``site``/``media``
-    field; a known outlet named by the author, a category or a tag; the known outlet of the URL's
-    domain; the author when a category or tag repeats it (feed mirrors file posts under the feed's
-    name); the URL's host; the author; the first category or tag."""
+    """The outlet, by precedence (README, "Source"): an explicit ``source``/``outlet``/``publisher``/
+    ``site``/``media`` field; a known outlet named by the author, a category or a tag; the known
+    outlet of the URL's domain; the URL's host unless it is a platform, archive or mirror; the site's
+    name from the generator config; the author (on a platform: the channel or account); the first
+    category or tag.
+    Generic names (``Archive``, ``sticky``, ``Uncategorized`` …) are never the outlet."""
     for key in SOURCE_FIELDS:
         text = as_text(meta.get(key))
-        if text and not http_url(text):
-            return text
-    for name in (author, *categories, *tags):
-        if name in _KNOWN_OUTLETS:
-            return name
-    from_url = known_outlet(url)
+        if text and not http_url(text) and not is_generic(text):
+            return outlet_name(text) or text
+    names = [n for n in (author, *categories, *tags) if n and not is_generic(n)]
+    for name in names:
+        known = outlet_name(name)
+        if known:
+            return known
+    from_url = known_outlet(url) or source_from_url(url)
     if from_url:
         return from_url
-    if author and author in (*categories, *tags):
-        return author
-    return source_from_url(url) or author or next(iter((*categories, *tags)), None)
+    if site:
+        return site
+    return next(iter(names), None)

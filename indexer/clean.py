@@ -13,7 +13,6 @@ _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _EPOCH = re.compile(r"<!--\s*(\d{12,13})\s*-->")
 _PREAMBLE = re.compile(r"\A\s*\[(?P<title>[^\]\n]*)\]\((?P<url>[^)\s]*)\)[ \t]*\n[-=]{3,}[ \t]*\n")
-_HTML_BLOCK = re.compile(r"<(p|div|br|span|section|article|table|ul|ol|li|h[1-6]|img|figure|blockquote|strong|b|a|font|center|pre)\b", re.I)
 _PRE_STRIP = re.compile(r"<!--.*?-->|<(script|style|noscript|template)\b[^>]*>.*?</\1\s*>", re.S | re.I)
 _DROP_TAGS = frozenset(["script", "style", "noscript", "iframe", "form", "button", "svg", "template", "object", "embed", "input", "select", "textarea", "video", "audio", "canvas", "map", "head", "title", "meta", "link"])
 _BLOCK_TAGS = frozenset(["p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "caption", "figcaption", "blockquote", "pre", "section", "article", "header", "footer", "dd", "dt", "table", "ul", "ol", "figure", "hr", "center"])
@@ -21,15 +20,32 @@ _BLOCK_TAGS = frozenset(["p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "
 _MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
 _MD_LINK = re.compile(r"\[([^\]\n]*)\]\((?:[^)\s]*)(?:\s+\"[^\"\n]*\")?\)")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.M)
-_MD_RULE = re.compile(r"^\s{0,3}([-*_=])(\s*\1){2,}\s*$", re.M)
+_MD_RULE_LINE = re.compile(r"^[ \t]{0,3}([-*_])([ \t]*\1){2,}[ \t]*$", re.M)
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_BARE_URL = re.compile(r"(?<![\w/])https?://[^\s<>\"'）)】]+")
+# A URL is ASCII: the Chinese text glued to its end is not part of it.
+_BARE_URL = re.compile(r"(?<![A-Za-z0-9/@.])https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+")
+_URL_TRAILER = re.compile(r"[.,;:!?'*]+$")
+_EMPTY_BRACKETS = re.compile(r"[ \t]*[（(][ \t]*[)）]")  # what "(https://…)" leaves
+# Hugo shortcodes ({{< figure src="…" caption="…" >}}, {{% note %}}…{{% /note %}}) and the
+# WordPress ones an export leaves ([caption …]…[/caption], [embed]…[/embed], [gallery …]).
+_HUGO_SHORTCODE = re.compile(r"\{\{([<%])(.*?)\1?[>%]\}\}", re.S)
+_SHORTCODE_TEXT = re.compile(r"""\b(caption|title|alt)\s*=\s*(?:"([^"]*)"|'([^']*)'|“([^”]*)”)""")
+_WP_EMBED = re.compile(r"\[embed\b[^\]]*\].*?\[/embed\]", re.S | re.I)
+_WP_SHORTCODE = re.compile(r"\[/?(?:caption|wp_caption|gallery|video|audio|playlist|embed)\b[^\]\n]*\]", re.I)
+_HAN_OR_FULLWIDTH = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_NEWLINE_BETWEEN_HAN = re.compile(f"(?<=[{_HAN_OR_FULLWIDTH}])[ \t]*\n\\s*(?=[{_HAN_OR_FULLWIDTH}])")
+_NEWLINE = re.compile(r"[ \t]*\n\s*")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _ANY_SPACE = re.compile(r"\s+")
 _SPACE_BEFORE_CJK_PUNCT = re.compile(r"[ \t\u00a0\u3000]+([，。；：！？、）」』】》])")
 _LINK_BLOCKS = frozenset(["li", "dt", "dd", "p", "ul", "ol", "div", "section", "aside", "nav", "td", "h1", "h2", "h3", "h4", "h5", "h6", "body"])
+_JOINED_BLOCKS = frozenset(["p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "caption", "figcaption", "dt", "dd"])
+_LINE_BLOCKS = sorted(_BLOCK_TAGS | _JOINED_BLOCKS)
 FOOTER_MAX_CHARS = 400
 LINK_LIST_SHARE = 0.8
+LINK_LISTS_MIN_KEPT = 0.2  # link lists are dropped only if a fifth of the text is left: a list of headlines is the post
+LINE_RULE_MAX_CHARS = 150  # a longer paragraph loses only the sentence a line rule matches
+_SENTENCE = re.compile(r"[^。！？!?]*(?:[。！？!?]+[”」』）)]*|$)")
 
 
 @dataclass(frozen=True)
@@ -78,9 +94,62 @@ class CleanBody:
     removed: list[str] = field(default_factory=list)
 
 
+# Classes a CMS puts on every post to say what it is filed under or what state it is in (WordPress
+# post_class(), Drupal node classes): they name the post's taxonomy, never a page part.
+_TAXONOMY_CLASS = re.compile(
+    r"(category|cat|tag|tags|node|has|status|format|type|term|taxonomy|author|is|wp-block|post-\d|postid|post-template|post-format|post-password)"
+    r"([-_]|\d|$)",
+    re.I,
+)
+_NAME_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+# Where a page's article sits: no boilerplate rule may remove the element that holds it.
+_CONTENT_CLASSES = frozenset(
+    ["entry-content", "post-content", "article-content", "article-body", "post-body", "entry-body", "story-body",
+     "articlebody", "article__body", "post-entry", "single-content", "td-post-content", "field-name-body", "node-content"]
+)
+PROTECTED_SHARE = 0.4  # a class rule never drops an element holding more of the visible text than this
+PROTECTED_MIN_CHARS = 200  # ... unless the element is this short (an ad slot in a two-line post)
+
+
+def _name_runs(name: str) -> list[str]:
+    """``share-bar`` -> share, share-bar, bar: each run of adjacent name parts, as written."""
+    parts = [(m.start(), m.end()) for m in _NAME_PART.finditer(name)]
+    return [name[a:e] for i, (a, _) in enumerate(parts) for (_, e) in parts[i:]]
+
+
 def _is_boilerplate_element(tag: Tag) -> bool:
-    names = " ".join(tag.get("class") or []) + " " + str(tag.get("id") or "")
-    return bool(names.strip()) and bool(rules().css.search(names))
+    """Whether a class or the id of ``tag`` names a page part that is not article text (whole name
+    parts only: ``category-newsletters`` or ``node-promoted`` are a post's taxonomy, not a promo)."""
+    names = [c for c in (tag.get("class") or []) if not _TAXONOMY_CLASS.match(c)]
+    ident = tag.get("id")
+    if isinstance(ident, str) and ident.strip():
+        names.append(ident.strip())
+    css = rules().css
+    return any(css.fullmatch(run) for name in names for run in _name_runs(name))
+
+
+def _visible_chars(tag: Tag) -> int:
+    return len(_ANY_SPACE.sub("", tag.get_text()))
+
+
+def _article_holder(soup: BeautifulSoup) -> Tag | None:
+    """The element that holds the article: the longest ``<article>``, ``<main>``, articleBody or
+    entry-content element that no boilerplate class names (a comment is an ``<article>`` too)."""
+    found: list[Tag] = []
+    for tag in soup.find_all(True):
+        classes = {c.lower() for c in (tag.get("class") or [])}
+        if (
+            tag.name in ("article", "main")
+            or tag.get("role") == "main"
+            or tag.get("itemprop") == "articleBody"
+            or classes & _CONTENT_CLASSES
+        ) and not _is_boilerplate_element(tag):
+            found.append(tag)
+    return max(found, key=_visible_chars, default=None)
+
+
+def _holds(tag: Tag, inner: Tag | None) -> bool:
+    return inner is not None and (inner is tag or any(parent is tag for parent in inner.parents))
 
 
 def _gone(tag: Tag) -> bool:
@@ -92,10 +161,14 @@ def _html_to_paragraphs(markup: str) -> tuple[list[str], str | None]:
     soup = BeautifulSoup(_PRE_STRIP.sub(" ", markup), "lxml")
     rules_seen: list[Tag] = []
     links: list[Tag] = []
+    for tag in soup.find_all(_DROP_TAGS):
+        tag.decompose()
+    holder = _article_holder(soup)
+    visible = _visible_chars(soup)
     for tag in soup.find_all(True):
         if _gone(tag):
             continue
-        if tag.name in _DROP_TAGS or _is_boilerplate_element(tag):
+        if _is_boilerplate_element(tag) and not _protected(tag, holder, visible):
             tag.decompose()
         elif tag.name == "hr":
             rules_seen.append(tag)
@@ -103,7 +176,8 @@ def _html_to_paragraphs(markup: str) -> tuple[list[str], str | None]:
             links.append(tag)
     if rules_seen:
         _drop_footer_after(rules_seen[-1], soup)
-    _drop_link_lists(links)
+    _drop_link_lists(links, _visible_chars(soup))
+    _join_lines_inside_blocks(soup)
     heading = None
     first_heading = soup.find(["h1", "h2"])
     if first_heading is not None:
@@ -124,6 +198,29 @@ def _html_to_paragraphs(markup: str) -> tuple[list[str], str | None]:
     return _split_paragraphs(soup.get_text()), heading
 
 
+def _protected(tag: Tag, holder: Tag | None, visible: int) -> bool:
+    """An element that holds the article, or much of the page's text, is not boilerplate whatever
+    its class says (``<div class="comment-wrapper">`` around a whole post)."""
+    if _holds(tag, holder):
+        return True
+    chars = _visible_chars(tag)
+    return chars >= PROTECTED_MIN_CHARS and chars > PROTECTED_SHARE * visible
+
+
+def _join_lines_inside_blocks(soup: BeautifulSoup) -> None:
+    """A newline inside a paragraph, list item, heading or cell is a space (nothing between Han
+    characters): there only block elements and ``<br>`` start a paragraph. Text lines straight
+    inside a ``<div>`` (a feed's plain text wrapped in one) and ``<pre>`` keep their breaks."""
+    for string in soup.find_all(string=lambda t: "\n" in t):
+        if not string.strip():
+            continue
+        block = string.find_parent(_LINE_BLOCKS)
+        if block is None or block.name not in _JOINED_BLOCKS:
+            continue
+        joined = _NEWLINE.sub(" ", _NEWLINE_BETWEEN_HAN.sub("", str(string)))
+        string.replace_with(NavigableString(joined))
+
+
 def _drop_footer_after(rule: Tag, soup: BeautifulSoup) -> None:
     """A short tail after the last horizontal rule is a feed or site footer, not article text."""
     tail = [s for s in rule.find_all_next(string=True) if s.strip()]
@@ -142,9 +239,11 @@ def _link_share(block: Tag) -> tuple[int, float]:
     return len(links), (linked / text if text else 0.0)
 
 
-def _drop_link_lists(links: list[Tag]) -> None:
-    """Blocks that are (nearly) all link text: related-article lists, 延伸閱讀 boxes, share bars."""
+def _drop_link_lists(links: list[Tag], visible: int) -> None:
+    """Blocks that are (nearly) all link text: related-article lists, 延伸閱讀 boxes, share bars;
+    unless they are the post (a list of headlines): then they stay."""
     checked: set[int] = set()
+    blocks: list[Tag] = []
     for link in links:
         if _gone(link):
             continue
@@ -153,11 +252,18 @@ def _drop_link_lists(links: list[Tag]) -> None:
             block = block.parent
         if block is None or block.name in ("body", "html", "[document]") or id(block) in checked:
             continue
+        if any(_holds(outer, block) for outer in blocks):
+            continue
         checked.add(id(block))
         count, share = _link_share(block)
         short = len(block.get_text(strip=True)) <= 40
         if share >= LINK_LIST_SHARE and (count >= 2 or block.name in ("li", "dt", "dd") or short):
-            block.decompose()
+            blocks.append(block)
+    blocks = [b for b in blocks if not any(o is not b and _holds(o, b) for o in blocks)]
+    if sum(_visible_chars(b) for b in blocks) > (1 - LINK_LISTS_MIN_KEPT) * visible:
+        return
+    for block in blocks:
+        block.decompose()
 
 
 def _markdown_residue(text: str) -> str:
@@ -165,8 +271,13 @@ def _markdown_residue(text: str) -> str:
     text = _MD_LINK.sub(r"\1", text)
     text = _MD_HEADING.sub("", text)
     text = _MD_EMPHASIS.sub(r"\2", text)
-    text = _BARE_URL.sub("", text)
-    return text
+    return _EMPTY_BRACKETS.sub("", _BARE_URL.sub(_url_leftover, text))
+
+
+def _url_leftover(url: re.Match[str]) -> str:
+    """What a removed URL leaves: the punctuation that ended the sentence, not the URL."""
+    trailer = _URL_TRAILER.search(url.group(0))
+    return trailer.group(0).replace("'", "").replace("*", "") if trailer else ""
 
 
 def _tidy(paragraph: str) -> str:
@@ -184,10 +295,25 @@ def _split_paragraphs(text: str) -> list[str]:
 
 
 def _markdown_to_html(text: str) -> str:
+    """Render Markdown, with any HTML in it passed through; each line break stays a break
+    (archives write one paragraph per line), ``---`` lines are rules, never setext headings."""
     from markdown_it import MarkdownIt
 
-    md = MarkdownIt("commonmark", {"html": True}).enable("table").disable("code")
-    return str(md.render(text))
+    md = MarkdownIt("commonmark", {"html": True, "breaks": True}).enable("table").disable("code")
+    return str(md.render(_MD_RULE_LINE.sub("\n\n<hr>\n\n", text)))
+
+
+def _shortcodes(body: str) -> str:
+    """Hugo and WordPress shortcodes out; a paired one keeps what it wraps, a figure its caption."""
+
+    def caption(code: re.Match[str]) -> str:
+        found = _SHORTCODE_TEXT.search(code.group(2))
+        if not found or code.group(2).lstrip().startswith("/"):
+            return ""
+        return "\n\n<p>" + next(g for g in found.groups()[1:] if g is not None) + "</p>\n\n"
+
+    body = _HUGO_SHORTCODE.sub(caption, body)
+    return _WP_SHORTCODE.sub("", _WP_EMBED.sub("", body))
 
 
 def _drop_boilerplate(paragraphs: list[str], removed: list[str]) -> list[str]:
@@ -196,8 +322,10 @@ def _drop_boilerplate(paragraphs: list[str], removed: list[str]) -> list[str]:
     r = rules()
     for para in paragraphs:
         if r.any_line.search(para):
-            removed.append(para)
-            continue
+            if len(para) <= LINE_RULE_MAX_CHARS:
+                removed.append(para)
+                continue
+            para = _drop_sentences(para, r.any_line, removed)
         if r.any_tail.search(para):  # else no tail pattern changes the (stripped) paragraph
             for pattern in r.tail:
                 cut = pattern.sub("", para).rstrip()
@@ -213,6 +341,17 @@ def _drop_boilerplate(paragraphs: list[str], removed: list[str]) -> list[str]:
     return kept
 
 
+def _drop_sentences(para: str, rule: re.Pattern[str], removed: list[str]) -> str:
+    """A long paragraph in which a line rule matches loses only the sentences the rule matches."""
+    kept = []
+    for sentence in _SENTENCE.findall(para):
+        if sentence.strip() and rule.search(sentence.strip()):
+            removed.append(sentence.strip())
+        else:
+            kept.append(sentence)
+    return "".join(kept).strip()
+
+
 def clean_body(body: str, *, title: str | None = None) -> CleanBody:
     """Clean one article body; ``title`` lets a heading that repeats it be dropped."""
     body = body.replace("\r\n", "\n").replace("\r", "\n")
@@ -226,11 +365,8 @@ def clean_body(body: str, *, title: str | None = None) -> CleanBody:
         preamble_title = preamble.group("title").strip() or None
         preamble_url = preamble.group("url").strip() or None
         body = body[preamble.end() :]
-    if _HTML_BLOCK.search(body):
-        # HTML with Markdown mixed in: parse the HTML, then strip Markdown from the text.
-        markup = _MD_RULE.sub("<hr>", body)
-    else:
-        markup = _markdown_to_html(body)
+    # Markdown, HTML or both: Markdown renders HTML as it is and Markdown (quotes, tables) as HTML.
+    markup = _markdown_to_html(_shortcodes(body))
     paragraphs, heading = _html_to_paragraphs(markup)
     paragraphs = [p for p in (_tidy(_markdown_residue(p)) for p in paragraphs) if p]
     removed: list[str] = []

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import frontmatter
 import yaml
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff\u200b-\u200d\u2060]")
@@ -16,6 +15,20 @@ _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
 _KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s?(.*)$")
 _ESCAPED_CONTROL = re.compile(r"[\t\n\r\x08\x0c]")
 _LIST_ITEM = re.compile(r"^\s*-\s+(.*)$")
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """PyYAML's safe loader, except that an impossible date (``2021-02-30``) stays a string."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
+    except ValueError:
+        return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 @dataclass
@@ -44,7 +57,8 @@ def split_front_matter(text: str) -> FrontMatter:
         header = _CONTROL.sub("", header)
         recovered.append("control characters removed from front matter")
     try:
-        fields, _ = frontmatter.parse(f"---\n{header}\n---\n")
+        loaded = yaml.load(header, Loader=_Loader)  # noqa: S506 (a safe loader)
+        fields = {} if loaded is None else loaded
     except (yaml.YAMLError, ValueError, TypeError):
         fields = None
     if isinstance(fields, dict) and (fields or not header.strip()):
@@ -84,8 +98,8 @@ def _scalar(value: str) -> Any:
     if value.startswith("[") and value.endswith("]"):
         return [_unquote(v) for v in value[1:-1].split(",") if v.strip()]
     try:
-        parsed = yaml.safe_load(value)
-    except yaml.YAMLError:
+        parsed = yaml.load(value, Loader=_Loader)  # noqa: S506 (a safe loader)
+    except (yaml.YAMLError, ValueError):
         return _unquote(value)
     if isinstance(parsed, (str, int, float, datetime, date)) or parsed is None:
         return parsed if not isinstance(parsed, str) else _unquote(value)

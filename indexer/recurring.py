@@ -2,7 +2,10 @@
 
 A first pass shows every parsed document to a :class:`RecurringParagraphs` counter; its
 :meth:`~RecurringParagraphs.learn` result then drops, in a second pass, each paragraph seen in at
-least ``min(30, max(min_articles, share * articles of that outlet))`` articles of the same outlet. Counting
+least ``min(30, max(min_articles, share * articles of that group))`` articles of the same group.
+Each article counts in two groups: its outlet, and the host of its URL, so a footer is learned
+even when the outlet was misread (every post's "source" its author). Only paragraphs that can be
+boilerplate are counted: not short lines, numbered items or lines that end in a colon. Counting
 keeps only 8-byte digests, so it stays small and fast on large archives.
 """
 
@@ -13,6 +16,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 from search import Document
 
@@ -20,20 +24,53 @@ PARAGRAPH_SEPARATOR = "\n\n"
 MIN_ARTICLES = 5
 SHARE = 0.02
 MAX_ARTICLES = 30  # verbatim in 30 articles of one outlet is boilerplate, however big the outlet
+GROUP_SEPARATOR = "\x1f"
+MIN_CHARS = 8  # a shorter line is learned only when it reads like boilerplate (订阅, 广告, APP …)
 _DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
+# Lines whose numbers are a date, a time or an editor's date code: the numbers change, the line does not.
+_DATE_STAMP = re.compile(r"\d{1,4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,4}|\d{1,2}:\d{2}|\d{6,8}\s*$")
+_NUMBERED = re.compile(
+    r"\A\s*(\d{1,3}|[一二三四五六七八九十百]+|[a-zA-Z])\s*[、.．)）]|\A\s*[（(]\s*(\d{1,3}|[一二三四五六七八九十]+)\s*[)）]"
+    r"|\A\s*第\s*[\d一二三四五六七八九十百]+\s*[章节節条條部篇回集期]"
+)
+_BOILERPLATE_WORDS = re.compile(
+    r"订阅|訂閱|关注|關注|广告|廣告|下载|下載|点击|點擊|转载|轉載|分享|版权|版權|原文|来源|來源|app|rss|©|http", re.I
+)
 
 
 def paragraph_key(paragraph: str) -> bytes:
-    """The digest two paragraphs share when they differ only in spacing, case or the numbers in
-    them (so dated footers like ``29/07/2020 - 15:05`` or ``（編輯：…）1091220`` count as one)."""
-    normalized = _DIGITS.sub("0", _SPACE.sub(" ", paragraph).strip().casefold())
+    """The digest two paragraphs share when they differ only in spacing, case, or the numbers of
+    a date stamp (so dated footers like ``29/07/2020 - 15:05`` or ``（編輯：…）1091220`` count as one)."""
+    normalized = _SPACE.sub(" ", paragraph).strip().casefold()
+    if _DATE_STAMP.search(normalized):
+        normalized = _DIGITS.sub("0", normalized)
     return hashlib.blake2b(normalized.encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
 
+def learnable(paragraph: str) -> bool:
+    """Whether a paragraph may be learned as boilerplate: not a numbered item or heading, not a
+    line ending in a colon (``註釋：``), and not a short line (``国内联播快讯``) unless it reads
+    like boilerplate."""
+    text = paragraph.strip()
+    if not text or text[-1] in "：:" or _NUMBERED.match(text):
+        return False
+    return len(_SPACE.sub("", text)) >= MIN_CHARS or bool(_BOILERPLATE_WORDS.search(text))
+
+
 def outlet_key(document: Document) -> str:
-    """The group in which paragraphs are counted: the outlet, or '' when it is unknown."""
-    return document.source or ""
+    """The groups in which a document's paragraphs are counted, joined by ``GROUP_SEPARATOR``: its
+    outlet and its URL's host ('' when it has neither)."""
+    groups = [document.source] if document.source else []
+    host = (urlsplit(document.url).hostname or "").lower().removeprefix("www.") if document.url else ""
+    if host:
+        groups.append(f"host:{host}")
+    return GROUP_SEPARATOR.join(groups)
+
+
+def groups(key: str) -> list[str]:
+    """The groups of an :func:`outlet_key`."""
+    return key.split(GROUP_SEPARATOR)
 
 
 @dataclass(frozen=True)
@@ -44,7 +81,8 @@ class LearnedBoilerplate:
 
     @property
     def size(self) -> int:
-        return sum(len(keys) for keys in self.by_outlet.values())
+        """Distinct paragraphs learned (one learned for an outlet and its host counts once)."""
+        return len(frozenset().union(*self.by_outlet.values()))
 
     def strip(self, document: Document) -> tuple[Document, int]:
         """The document without its outlet's recurring paragraphs, and how many were dropped.
@@ -52,7 +90,7 @@ class LearnedBoilerplate:
         The returned document's fingerprints are stale when paragraphs were dropped: the caller
         recomputes them (see ``indexer.article.finish_document``).
         """
-        keys = self.by_outlet.get(outlet_key(document))
+        keys = self.keys_of(outlet_key(document))
         if not keys or not document.text:
             return document, 0
         paragraphs = document.text.split(PARAGRAPH_SEPARATOR)
@@ -61,6 +99,10 @@ class LearnedBoilerplate:
         if not dropped:
             return document, 0
         return replace(document, text=PARAGRAPH_SEPARATOR.join(kept)), dropped
+
+    def keys_of(self, key: str) -> frozenset[bytes]:
+        """The paragraphs learned for any group of ``key`` (an :func:`outlet_key`)."""
+        return frozenset().union(*(self.by_outlet.get(group, frozenset()) for group in groups(key)))
 
     def changed_keys(self, other: LearnedBoilerplate) -> dict[str, frozenset[bytes]]:
         """Per outlet, the paragraphs learned by exactly one of ``self`` and ``other``."""
@@ -73,10 +115,10 @@ class LearnedBoilerplate:
 
 
 def paragraph_keys(document: Document) -> frozenset[bytes]:
-    """The distinct paragraph digests of a document's text (what the census counts)."""
+    """The distinct digests of a document's learnable paragraphs (what the census counts)."""
     if not document.text:
         return frozenset()
-    return frozenset(paragraph_key(p) for p in document.text.split(PARAGRAPH_SEPARATOR))
+    return frozenset(paragraph_key(p) for p in document.text.split(PARAGRAPH_SEPARATOR) if learnable(p))
 
 
 class RecurringParagraphs:
@@ -96,18 +138,20 @@ class RecurringParagraphs:
         self.count(outlet_key(document), paragraph_keys(document))
 
     def count(self, outlet: str, keys: frozenset[bytes]) -> None:
-        """Count one article of ``outlet`` whose paragraphs have these digests."""
-        self._articles[outlet] += 1
-        self._paragraphs[outlet].update(keys)
+        """Count one article of ``outlet`` (an :func:`outlet_key`) whose paragraphs have these digests."""
+        for group in groups(outlet):
+            self._articles[group] += 1
+            self._paragraphs[group].update(keys)
 
     def forget(self, outlet: str, keys: frozenset[bytes]) -> None:
         """Undo :meth:`count` for an article that changed or is gone."""
-        self._articles[outlet] -= 1
-        counts = self._paragraphs[outlet]
-        counts.subtract(keys)
-        for key in keys:
-            if counts[key] <= 0:
-                del counts[key]
+        for group in groups(outlet):
+            self._articles[group] -= 1
+            counts = self._paragraphs[group]
+            counts.subtract(keys)
+            for key in keys:
+                if counts[key] <= 0:
+                    del counts[key]
 
     def threshold(self, outlet: str) -> int:
         return min(MAX_ARTICLES, max(self.min_articles, math.ceil(self.share * self._articles[outlet])))

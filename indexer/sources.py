@@ -14,6 +14,7 @@ from search import Document
 from .article import MAX_FILE_BYTES, SkipArticle, parse_article
 from .catalog import Signature, signature
 from .recurring import paragraph_keys
+from .sites import site_name
 from .workers import exit_if_orphaned
 
 # Files that every repository has and no blog publishes as a post.
@@ -128,7 +129,9 @@ def read_source(source: SourceFile) -> SourceRecord:
         return _skipped(source, None, "", f"unreadable: {exc.strerror or exc}")
     sha1 = hashlib.sha1(data).hexdigest()
     try:
-        parsed = parse_article(data, doc_id=source.doc_id, path=PurePosixPath(source.doc_id))
+        parsed = parse_article(
+            data, doc_id=source.doc_id, path=PurePosixPath(source.doc_id), site=site_name(source.file, source.doc_id)
+        )
     except SkipArticle as exc:
         return _skipped(source, sig, sha1, str(exc))
     except Exception as exc:  # one broken article never stops a build

@@ -24,9 +24,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from search import IndexWriter
+from search import AnalyzerConfig, IndexWriter
 from search.errors import IndexIncompatibleError
 from search.store import current_generation, read_manifest, remove_leftovers, writer_lock
+from search.tables import save_tables
 from search.writer import SEGMENT_CHARS
 
 from .build import NothingIndexedError, Progress, check_paths, clean, read_sources, write_documents
@@ -171,6 +172,7 @@ class UpdateReport:
     outcomes: list[FileOutcome] = field(default_factory=list)  # of the files read
     learned_paragraphs: int = 0
     published: bool = False  # False: nothing changed, no new generation
+    tables_saved: list[str] = field(default_factory=list)  # tables the live generation lacked, saved now
 
     @property
     def skipped(self) -> Counter[str]:
@@ -182,6 +184,8 @@ class UpdateReport:
         out += [f"removed: {i}" for i in self.removed]
         out += [f"renamed: {old} -> {new}" for old, new in self.renamed]
         out += [f"re-cleaned: {i}" for i in self.recleaned]
+        if self.tables_saved:
+            out.append(f"saved the tables the index lacked: {', '.join(self.tables_saved)}")
         return out
 
     def summary(self) -> str:
@@ -256,6 +260,9 @@ def update_index(
                     boilerplate={"learning": learning, "paragraphs": report.learned_paragraphs},
                 )
             report.published = True
+        else:  # an index written by an older zhsearch, or a damaged table: nothing else writes them
+            simplify = AnalyzerConfig.from_json(manifest.get("analyzer", {})).simplify
+            report.tables_saved = save_tables(live, simplify=simplify)
         cache.save(location)
     return report
 
@@ -302,7 +309,7 @@ def _apply(
     affected = [
         unchanged[doc_id]
         for doc_id, entry in catalog.census.items()
-        if doc_id in unchanged and entry.keys & flipped.get(entry.outlet, frozenset())
+        if doc_id in unchanged and entry.keys & LearnedBoilerplate(flipped).keys_of(entry.outlet)
     ]
     reread: dict[str, SourceRecord] = {}
     for record in read_sources(pool, affected):

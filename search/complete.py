@@ -6,11 +6,13 @@ import bisect
 import heapq
 import json
 import re
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .merge import raw_terms
 from .normalize import fold
 
 if TYPE_CHECKING:
@@ -22,6 +24,8 @@ MIN_WORD_DOCUMENTS = 2  # a word found in one article only is more likely noise 
 MAX_TYPED = 100  # longer input is not being typed, it was pasted: nothing to complete
 _WORDLIKE = re.compile(r"[^\W_]")
 _LEADING_OPERATORS = '-+"(（“'
+_DOC_FREQUENCY = struct.Struct("!I")  # in a Whoosh 3 term info (flags B, weight f, documents I, ...)
+_DOC_FREQUENCY_AT = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,15 +74,8 @@ class CompletionTable:
     @classmethod
     def from_reader(cls, reader: Any, *, simplify: bool = True) -> CompletionTable:
         """Read the words of the title and text fields and every stored title from a Whoosh reader."""
-        documents: dict[str, int] = {}
-        for fieldname in ("title", "text"):
-            for word, count in _document_frequencies(reader, fieldname).items():
-                documents[word] = max(documents.get(word, 0), count)
-        titles = [
-            (stored["id"], stored.get("title") or "", stored.get("date"))
-            for _, stored in reader.iter_docs()
-        ]
-        return cls(documents.items(), titles, simplify=simplify)
+        titles = [title_entry(stored) for _, stored in reader.iter_docs()]
+        return cls(word_documents(reader).items(), titles, simplify=simplify)
 
     def to_json(self) -> bytes:
         """The table as JSON, to save beside its index generation."""
@@ -142,26 +139,46 @@ class CompletionTable:
         return [Completion(text=t.title, kind="title", documents=1, id=t.id) for t in best]
 
 
+def title_entry(stored: dict[str, Any]) -> tuple[str, str, datetime | None]:
+    """The (id, title, date) of a stored document, as :class:`CompletionTable` takes its titles."""
+    return stored["id"], stored.get("title") or "", stored.get("date")
+
+
+def word_documents(reader: Any) -> dict[str, int]:
+    """Each title or text word with the documents containing it (the larger of the two fields).
+
+    In the order of the reader's own ``iter_field`` over title then text (sorted title words, then
+    the text words not in a title), so that ties among equally frequent words break alike.
+    """
+    documents: dict[str, int] = {}
+    for fieldname in ("title", "text"):
+        counts = _document_frequencies(reader, fieldname)
+        for word in sorted(counts):
+            documents[word] = max(documents.get(word, 0), counts[word])
+    return documents
+
+
 def _document_frequencies(reader: Any, fieldname: str) -> dict[str, int]:
     """Each word of a field with the number of documents containing it, summed over the segments.
 
-    Each segment's terms are read in one sequential pass: a multi-segment reader's own
-    ``iter_field`` looks every term up again in every segment, 20 times slower here.
+    Each segment's term table is read in one sequential pass, taking the document count from the
+    raw term info (as :mod:`search.merge` reads it): a multi-segment reader's own ``iter_field``
+    looks every term up again in every segment (20 times slower), and decoding whole term infos
+    takes more than half of a segment's pass.
     """
-    counts: dict[str, int] = {}
+    counts: dict[bytes, int] = {}
     for leaf, _ in reader.leaf_readers():
-        for term, info in leaf.iter_field(fieldname):
-            word = term.decode("utf-8") if isinstance(term, bytes) else str(term)
-            counts[word] = counts.get(word, 0) + int(info.doc_frequency())
-    return counts
+        for word, info in raw_terms(leaf, fieldname):
+            counts[word] = counts.get(word, 0) + _DOC_FREQUENCY.unpack_from(info, _DOC_FREQUENCY_AT)[0]
+    return {word.decode("utf-8"): n for word, n in counts.items()}
 
 
 class Completer:
     """Completions for one open :class:`~search.engine.SearchIndex`, following its live generation.
 
-    The table is computed once per generation (a few seconds for tens of thousands of articles),
-    saved beside it for the next process, and then answers each keystroke in about a
-    millisecond. Thread-safe.
+    The table is computed when the generation is written and saved beside it (see
+    :mod:`search.tables`); read back once, it answers each keystroke in about a millisecond.
+    Thread-safe.
     """
 
     def __init__(self, index: SearchIndex) -> None:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Collection, Iterable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from .store import saved_beside
 
 SIMHASH_DISTANCE = 3
 _BLOCKS = 4  # 64 bits in 4 blocks of 16: hashes ≤ 3 bits apart share at least one block exactly
@@ -89,35 +86,23 @@ class DuplicateGroups:
         groups._set_roots({int(d): int(r) for d, r in rows.reshape(-1, 2).tolist()})
         return groups
 
+    def to_bytes(self) -> bytes:
+        """The groups as a ``.npy`` array of (docnum, group) rows, to save beside their generation."""
+        out = io.BytesIO()
+        np.save(out, self.to_array(), allow_pickle=False)
+        return out.getvalue()
+
     @classmethod
-    def load(cls, reader: Any, cache: Path) -> DuplicateGroups:
-        """The groups of ``reader``'s documents, read from ``cache`` or computed and saved there.
-
-        An index generation never changes once published, so its groups are computed by the
-        first process that needs them and read back by the next (a best effort: a read-only
-        index is simply grouped again).
-        """
-        def read(data: bytes) -> DuplicateGroups:
-            return cls.from_array(np.load(io.BytesIO(data), allow_pickle=False))
-
-        def dump(groups: DuplicateGroups) -> bytes:
-            out = io.BytesIO()
-            np.save(out, groups.to_array(), allow_pickle=False)
-            return out.getvalue()
-
-        return saved_beside(cache, read, lambda: cls.from_reader(reader), dump)
+    def from_bytes(cls, data: bytes) -> DuplicateGroups:
+        """Groups saved by :meth:`to_bytes` (ValueError when the data is damaged)."""
+        rows = np.load(io.BytesIO(data), allow_pickle=False)
+        if rows.dtype.kind not in "iu" or rows.ndim != 2 or rows.shape[1] != 2:
+            raise ValueError("not an array of (docnum, group) rows")
+        return cls.from_array(rows)
 
     @classmethod
     def from_reader(cls, reader: Any) -> DuplicateGroups:
-        def fingerprints() -> Iterable[tuple[int, str, int]]:
-            for docnum, stored in reader.iter_docs():
-                try:
-                    simhash = int(stored.get("simhash") or 0)
-                except (TypeError, ValueError):
-                    simhash = 0
-                yield docnum, str(stored.get("content_hash") or ""), simhash
-
-        return cls(fingerprints())
+        return cls(fingerprint(docnum, stored) for docnum, stored in reader.iter_docs())
 
     def group(self, docnum: int) -> int:
         """The group key of a document: the smallest docnum of its copies (itself when alone)."""
@@ -147,3 +132,12 @@ class DuplicateGroups:
     def count(self, docnums: Iterable[int]) -> int:
         """How many groups the documents fall into."""
         return len({self.root.get(d, d) for d in docnums})
+
+
+def fingerprint(docnum: int, stored: dict[str, Any]) -> tuple[int, str, int]:
+    """(docnum, content hash, simhash) of a stored document, as :class:`DuplicateGroups` takes them."""
+    try:
+        simhash = int(stored.get("simhash") or 0)
+    except (TypeError, ValueError):
+        simhash = 0
+    return docnum, str(stored.get("content_hash") or ""), simhash

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
@@ -31,7 +30,8 @@ from .query import DATE_HELP, RELAX_BELOW, ParsedQuery, QueryBuilder, parse_peri
 from .snippets import highlight, snippet
 from .suggest import MAX_SUGGESTIONS, Vocabulary, other_script, suggestions
 from .writer import stored_document as _document
-from .store import CURRENT, current_generation, disk_size, read_manifest, saved_beside
+from .store import CURRENT, current_generation, disk_size, read_manifest
+from .tables import KINDS, file_signature, load_table, save_tables, table_path
 
 MAX_LIMIT = 100
 MAX_PAGE = 1000
@@ -59,12 +59,14 @@ class SearchIndex:
         self._ix: Any = None
         self.manifest: dict[str, Any] = {}
         self._stats_cache: tuple[Path | None, IndexStats] | None = None
-        self._facet_cache: tuple[Path | None, FacetIndex] | None = None
-        self._dup_cache: tuple[Path | None, DuplicateGroups] | None = None
-        self._vocab_cache: tuple[Path | None, Vocabulary] | None = None
-        self._table_cache: tuple[Path | None, PostingTable] | None = None
-        self._completion_cache: tuple[Path | None, CompletionTable] | None = None
-        self._compute_lock = threading.Lock()  # one thread computes a per-generation table, others wait
+        self._facet_cache: tuple[Any, FacetIndex] | None = None  # (the index read, its facets)
+        self._table_cache: tuple[Any, PostingTable] | None = None
+        self._saved: dict[str, tuple[Path | None, Any]] = {}  # kind -> (generation, its saved table)
+        self._unsaved: dict[str, tuple[Path, Any]] = {}  # kind -> (file, its signature): missing or damaged
+        self._saved_lock = threading.Lock()
+        # Called (from the request's thread) the first time a generation's table is found missing or
+        # damaged; the server uses it to have the table computed in the background.
+        self.table_missing: Callable[[str], None] | None = None
         self.vectorized = True  # evaluate with posting arrays where possible (False: Whoosh's matchers only)
         self.config = AnalyzerConfig()
         self._builder = QueryBuilder(self.config)
@@ -377,17 +379,21 @@ class SearchIndex:
 
     def _table(self, searcher: Any) -> PostingTable:
         """The posting arrays of the live generation, read as queries need them."""
+        # Keyed by the index the searcher reads, not the live generation: a refresh in another
+        # thread may publish a new generation while this searcher still reads the old one.
+        owner = self._local.ix
         cached = self._table_cache
-        if cached is None or cached[0] != self._generation:
-            cached = (self._generation, PostingTable(searcher))
+        if cached is None or cached[0] is not owner:
+            cached = (owner, PostingTable(searcher))
             self._table_cache = cached
         return cached[1]
 
     def _facets(self, searcher: Any) -> FacetIndex:
         """The facet postings of the live generation, read on first use."""
+        owner = self._local.ix
         cached = self._facet_cache
-        if cached is None or cached[0] != self._generation:
-            cached = (self._generation, FacetIndex(searcher.reader()))
+        if cached is None or cached[0] is not owner:
+            cached = (owner, FacetIndex(searcher.reader()))
             self._facet_cache = cached
         return cached[1]
 
@@ -405,7 +411,9 @@ class SearchIndex:
                 raise DocumentNotFoundError(f"no document with id {doc_id!r} in the index")
             doc = _document(searcher.stored_fields(docnum))
             groups = self._duplicates(searcher)
-            left_out = {docnum, *groups.others(docnum, frozenset(groups.members.get(groups.group(docnum), ())))}
+            left_out = {docnum}
+            if groups is not None:
+                left_out.update(groups.others(docnum, frozenset(groups.members.get(groups.group(docnum), ()))))
             keys = searcher.key_terms_from_text("text", f"{doc.title}\n{doc.text}", numterms=SIMILAR_TERMS)
             if not keys:
                 return ()
@@ -438,15 +446,16 @@ class SearchIndex:
     def _suggest(
         self, searcher: Any, query: str, parsed: ParsedQuery, options: dict[str, Any], total: int
     ) -> tuple[str, ...]:
-        """Other spellings (pinyin, close words, the other script) that find more, same filters."""
-        cached = self._vocab_cache
-        if cached is None or cached[0] != self._generation:
-            cached = (self._generation, Vocabulary.from_reader(searcher.reader()))
-            self._vocab_cache = cached
+        """Other spellings (pinyin, close words, the other script) that find more, same filters.
+
+        Pinyin readings and close words come from the generation's saved vocabulary, and are
+        left out while it is missing (see :meth:`missing_tables`).
+        """
+        vocabulary: Vocabulary | None = self._saved_table("vocabulary", searcher.reader())
         terms = [] if parsed.any_term else [
             c.text for g in parsed.groups for c in g if not c.negated and c.group is None and not c.phrase
         ]
-        candidates = suggestions(query, terms, cached[1])
+        candidates = suggestions(query, terms, vocabulary) if vocabulary is not None else []
         alternative = other_script(query)  # finds more only in an index that does not fold scripts
         if alternative and alternative not in candidates:
             candidates.append(alternative)
@@ -461,47 +470,69 @@ class SearchIndex:
                 found.append(candidate)
         return tuple(found)
 
-    def _duplicates(self, searcher: Any) -> DuplicateGroups:
-        """The duplicate groups of the live generation, computed on first use."""
-        cached = self._dup_cache
-        if cached is None or cached[0] != self._generation:
-            assert self._generation is not None
-            reader = searcher.reader()
-            cached = (self._generation, DuplicateGroups.load(reader, self._saved_file("duplicates", "npy", reader)))
-            self._dup_cache = cached
-        return cached[1]
+    def _duplicates(self, searcher: Any) -> DuplicateGroups | None:
+        """The duplicate groups of the live generation; None while they are not saved (no collapsing)."""
+        groups: DuplicateGroups | None = self._saved_table("duplicates", searcher.reader())
+        return groups
 
-    def _saved_file(self, kind: str, suffix: str, reader: Any) -> Path:
-        """Where data derived from the live generation is saved for the next process.
+    def _saved_table(self, kind: str, reader: Any) -> Any:
+        """The live generation's table ``kind`` (see :mod:`search.tables`), read from its file once.
 
-        Named after the segments' generation and size: an in-place update gets a new name.
+        Never computed here: while the file is missing or damaged this is None (and
+        :attr:`table_missing` hears of it once); a file replaced since is read again.
         """
-        assert self._generation is not None
-        return self._generation / f"{kind}-{self._ix.latest_generation()}-{reader.doc_count_all()}.{suffix}"
+        generation = self._generation
+        cached = self._saved.get(kind)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        path = self._saved_file(kind, reader)
+        signature = file_signature(path)
+        if self._unsaved.get(kind) == (path, signature):
+            return None  # still missing, or the same damaged file
+        with self._saved_lock:
+            cached = self._saved.get(kind)
+            if cached is not None and cached[0] == generation:
+                return cached[1]
+            table = load_table(path, kind)
+            if table is not None:
+                self._saved[kind] = (generation, table)
+                self._unsaved.pop(kind, None)
+                return table
+            first = self._unsaved.get(kind, (None,))[0] != path
+            self._unsaved[kind] = (path, signature)
+        if first and self.table_missing is not None:
+            self.table_missing(kind)
+        return None
 
-    def has_saved_tables(self) -> bool:
-        """Whether the live generation's statistics and completions were saved by an earlier process."""
+    def _saved_file(self, kind: str, reader: Any) -> Path:
+        """Where the table ``kind`` of the live generation is saved (named after its segments)."""
+        assert self._generation is not None
+        return table_path(self._generation, kind, self._ix, reader)
+
+    def missing_tables(self, kinds: Iterable[str] = KINDS) -> tuple[str, ...]:
+        """Which of the live generation's tables ``kinds`` are missing or damaged (the others are read
+        now, so that no query waits for them)."""
         with self._searcher() as searcher:
             reader = searcher.reader()
-            return all(self._saved_file(kind, "json", reader).is_file() for kind in ("stats", "completions"))
+            return tuple(kind for kind in kinds if self._saved_table(kind, reader) is None)
+
+    def has_saved_tables(self) -> bool:
+        """Whether every table of the live generation was saved (at index time, or by an earlier process)."""
+        return not self.missing_tables()
+
+    def save_tables(self) -> list[str]:
+        """Compute the live generation's missing or damaged tables and save them beside it; the kinds
+        written. Seconds on a large index: for ``zhsearch update`` and the server's warm-up child,
+        never for a query."""
+        assert self._generation is not None
+        return save_tables(self._generation, simplify=self.config.simplify)
 
     def completion_table(self) -> CompletionTable:
-        """The words and titles that complete what is typed in the search box, for the live generation."""
-        cached = self._completion_cache
-        if cached is None or cached[0] != self._generation:
-            with self._compute_lock:
-                cached = self._completion_cache
-                if cached is None or cached[0] != self._generation:
-                    simplify = self.config.simplify
-                    with self._searcher() as searcher:
-                        reader = searcher.reader()
-                        table = saved_beside(
-                            self._saved_file("completions", "json", reader), CompletionTable.from_json,
-                            lambda: CompletionTable.from_reader(reader, simplify=simplify), CompletionTable.to_json,
-                        )
-                    cached = (self._generation, table)
-                    self._completion_cache = cached
-        return cached[1]
+        """The words and titles that complete what is typed in the search box, for the live generation
+        (empty while its saved table is missing)."""
+        with self._searcher() as searcher:
+            table: CompletionTable | None = self._saved_table("completions", searcher.reader())
+        return table if table is not None else CompletionTable((), (), simplify=self.config.simplify)
 
     def matching_ids(self, query: str) -> set[str]:
         """The ids of every document ``query`` matches, unranked (for checks and tools)."""
@@ -533,57 +564,28 @@ class SearchIndex:
         return highlight(text, self._builder.parse(query).needles, simplify=self.config.simplify)
 
     def stats(self) -> IndexStats:
-        """Statistics of the live generation (computed once per generation and saved beside it)."""
+        """Statistics of the live generation, from the table saved beside it (while that is missing,
+        sources and dates are left empty)."""
         cached = self._stats_cache
         if cached is not None and cached[0] == self._generation:
             return cached[1]
         generation = self._generation
         assert generation is not None
         with self._searcher() as searcher:
-            saved = self._saved_file("stats", "json", searcher.reader())
-        counted = saved_beside(saved, _read_counts, self._count_documents, _dump_counts)
+            counted = self._saved_table("stats", searcher.reader())
         stats = IndexStats(
             documents=len(self),
             size_bytes=disk_size(generation),
-            sources=counted["sources"],
-            first_date=counted["first_date"],
-            last_date=counted["last_date"],
+            sources=counted["sources"] if counted else {},
+            first_date=counted["first_date"] if counted else None,
+            last_date=counted["last_date"] if counted else None,
             built_at=self.manifest.get("built_at"),
             zhsearch_version=str(self.manifest.get("zhsearch_version", "")),
             analyzer=self.config.to_json(),
         )
-        self._stats_cache = (generation, stats)
+        if counted is not None:
+            self._stats_cache = (generation, stats)
         return stats
-
-    def _count_documents(self) -> dict[str, Any]:
-        """Documents per source and the first and last dates, from every stored document."""
-        sources: dict[str, int] = {}
-        first: datetime | None = None
-        last: datetime | None = None
-        for doc in self.documents():
-            key = doc.source or ""
-            sources[key] = sources.get(key, 0) + 1
-            if doc.date:
-                first = doc.date if first is None or doc.date < first else first
-                last = doc.date if last is None or doc.date > last else last
-        return {
-            "sources": dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
-            "first_date": first.isoformat() if first else None,
-            "last_date": last.isoformat() if last else None,
-        }
-
-
-def _read_counts(data: bytes) -> dict[str, Any]:
-    loaded = json.loads(data)
-    dates = [loaded["first_date"], loaded["last_date"]]
-    if not all(d is None or isinstance(d, str) for d in dates):
-        raise TypeError("dates must be strings")
-    sources = {str(k): int(v) for k, v in loaded["sources"].items()}
-    return {"sources": sources, "first_date": dates[0], "last_date": dates[1]}
-
-
-def _dump_counts(counted: dict[str, Any]) -> bytes:
-    return json.dumps(counted, ensure_ascii=False).encode("utf-8")
 
 
 def _first(key: np.ndarray, ids: np.ndarray, count: int) -> np.ndarray:

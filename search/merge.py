@@ -82,15 +82,8 @@ class _Source:
 
     def terms(self, fieldname: str, rank: int) -> Iterator[tuple[bytes, int, bytes]]:
         """The field's terms in this segment, in order, as (term, ``rank``, term info bytes)."""
-        terms = self.reader._terms
-        fieldid = terms._fieldmap.get(fieldname)
-        if fieldid is None:
-            return
-        prefix = pack_ushort(fieldid)
-        for key, value in terms._tindex.items_from(prefix):
-            if key[:2] != prefix:
-                return
-            yield key[2:], rank, value
+        for term, info in raw_terms(self.reader, fieldname):
+            yield term, rank, info
 
     def raw_postings(self, info: bytes) -> bytes | None:
         """The term's posting blocks as stored (None for postings inlined in the term info)."""
@@ -159,6 +152,19 @@ class _Source:
 
     def close(self) -> None:
         self.reader.close()
+
+
+def raw_terms(reader: Any, fieldname: str) -> Iterator[tuple[bytes, bytes]]:
+    """A segment reader's terms of one field, in order, as (term, term info bytes as stored)."""
+    terms: Any = getattr(reader, "_terms", None)  # None: an empty index's reader
+    fieldid = None if terms is None else terms._fieldmap.get(fieldname)
+    if fieldid is None:
+        return
+    prefix = pack_ushort(fieldid)
+    for key, value in terms._tindex.items_from(prefix):
+        if key[:2] != prefix:
+            return
+        yield key[2:], value
 
 
 def merge_segments(directory: Any, schema: Any, segments: Sequence[Any]) -> W3Segment | None:

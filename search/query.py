@@ -36,7 +36,7 @@ RELAX_BELOW = 10  # fewer hits than this with every word required: drop words, l
 # Question words and particles: a run never requires them (they still count in the run as typed).
 QUESTION_WORDS = frozenset(
     "的 了 吗 呢 吧 啊 呀 么 嘛 是 在 有 和 与 及 或 把 被 对 将 就 也 都 还 又 而 之 其 这 那 个 几 哪 谁 "
-    "啥 于 以 为 从 向 到 给 让 等 着 过 得 地 请问 哪些 哪个 哪里 哪儿 哪家 哪年 哪天 什么 什么样 什么时候 "
+    "啥 于 以 为 从 向 到 给 让 等 着 过 得 地 时候 请问 哪些 哪个 哪里 哪儿 哪家 哪年 哪天 什么 什么样 什么时候 "
     "怎么 怎么样 怎样 如何 为何 为什么 多少 多久 多大 几个 几次 是否 是不是 有没有 有多少 有哪些 是什么 "
     "是多少 是谁 何时 何地 关于 一下 具体 分别 主要".split()
 )
@@ -144,6 +144,9 @@ class Clause:
     units: list[str] = field(default_factory=list)  # the words a document must contain
     pieces: list[list[str]] = field(default_factory=list)  # the run's words between punctuation, in order
     dropped: list[int] = field(default_factory=list)  # indices of units no longer required (relaxed)
+    # What ranks a run's documents up without being required; added once at the top of the query
+    # (Whoosh's matchers drop optional scores of an AndMaybe nested in an intersection).
+    bonus: wq.Query | None = None
 
     @property
     def relaxable(self) -> bool:
@@ -282,10 +285,8 @@ class QueryBuilder:
         if not required:  # every unit dropped or unusable: the run cannot be searched
             clause.query = None
             return clause
-        q: wq.Query = required[0] if len(required) == 1 else wq.And(required)
-        if optional:
-            q = wq.AndMaybe(q, _any(optional))
-        clause.query = q
+        clause.query = required[0] if len(required) == 1 else wq.And(required)
+        clause.bonus = _any(optional) if optional else None
         clause.words = [[w for piece in clause.pieces for w in piece]]
         typed = ["".join(piece) for piece in clause.pieces]
         clause.variants = list(dict.fromkeys([*typed, *clause.units]))
@@ -333,7 +334,10 @@ class QueryBuilder:
         if not required:
             return None
         base = required[0] if len(required) == 1 else wq.And(required)
-        return wq.AndNot(base, wq.Or(excluded)) if excluded else base
+        if excluded:
+            base = wq.AndNot(base, wq.Or(excluded))
+        bonuses = [c.bonus for g in groups for c in g if c.bonus is not None and not c.negated]
+        return wq.AndMaybe(base, _any(bonuses)) if bonuses else base
 
     def term_query(self, text: str) -> wq.Query | None:
         """Documents containing ``text`` contiguously (after normalization), words ranked up."""
@@ -425,11 +429,13 @@ class QueryBuilder:
                 warnings.append("a query of only exclusions matches everything else")
             base: wq.Query = wq.Every()
             empty = not excluded
+            if excluded:
+                base = wq.AndNot(base, wq.Or(excluded))
         else:
-            base = required[0] if len(required) == 1 else wq.And(required)
+            assembled = self.assemble(groups)
+            assert assembled is not None
+            base = assembled
             empty = False
-        if excluded:
-            base = wq.AndNot(base, wq.Or(excluded))
         return ParsedQuery(base, needles=needles, warnings=warnings, empty=empty, groups=groups, filters=filters)
 
     def parse_any(self, text: str, warnings: list[str] | None = None) -> ParsedQuery:
@@ -485,6 +491,8 @@ class QueryBuilder:
             clause.query = wq.AndNot(q, wq.Or(excluded)) if excluded else q
         elif excluded:
             warnings.append("a group of only exclusions was ignored")
+        bonuses = [c.bonus for c in clause.group if c.bonus is not None and not c.negated]
+        clause.bonus = _any(bonuses) if bonuses else None
         for c in clause.group:
             if not c.negated:
                 clause.variants.extend(c.variants)

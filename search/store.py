@@ -20,11 +20,11 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from .errors import IndexIncompatibleError, IndexLockedError, IndexNotFoundError
 from .schema import SCHEMA_VERSION
@@ -38,7 +38,6 @@ MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 LOCK = "write.lock"
 FORMAT = "zhsearch-index"
-T = TypeVar("T")
 PRUNE_AFTER = 120.0  # seconds a replaced generation stays on disk for readers that just found it
 
 
@@ -294,26 +293,6 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-
-
-def saved_beside(path: Path, read: Callable[[bytes], T], compute: Callable[[], T], dump: Callable[[T], bytes]) -> T:
-    """Data derived from one index generation: read back from ``path``, or computed and saved there.
-
-    A generation's files never change under a name (see :meth:`~search.engine.SearchIndex`'s
-    cache names), so the first process that needs the data computes it and the next ones read
-    it. A file that cannot be read or parsed is computed again; saving is a best effort (a
-    read-only index is simply computed each time).
-    """
-    try:
-        return read(path.read_bytes())
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
-        pass
-    value = compute()
-    try:
-        write_bytes_atomic(path, dump(value))
-    except OSError:
-        pass
-    return value
 
 
 def _fsync_files(directory: Path) -> None:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import functools
 import heapq
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from .analysis import _CJK
+from .complete import word_documents
 
 VOCABULARY_SIZE = 30000  # the most frequent title/text words considered
 MAX_SUGGESTIONS = 3
@@ -22,32 +26,83 @@ class Vocabulary:
     def __init__(self, frequencies: Iterable[tuple[str, int]]) -> None:
         top = heapq.nlargest(VOCABULARY_SIZE, frequencies, key=lambda wf: wf[1])
         self.frequency: dict[str, int] = dict(top)
-        self._deletions: dict[str, list[str]] = {}
-        for word in self.frequency:
-            if len(word) < 2 or not _HAN.search(word):
-                continue
-            for key in _deletion_keys(word):
-                self._deletions.setdefault(key, []).append(word)
+        self._by_length: dict[int, tuple[list[str], np.ndarray]] | None = None  # made on first use
         self._pinyin: dict[str, str] | None = None
 
     @classmethod
     def from_reader(cls, reader: Any) -> Vocabulary:
-        counts: dict[str, int] = {}
-        for fieldname in ("title", "text"):
-            for term, info in reader.iter_field(fieldname):
-                word = term.decode("utf-8") if isinstance(term, bytes) else str(term)
-                counts[word] = max(counts.get(word, 0), int(info.doc_frequency()))
-        return cls(counts.items())
+        """The vocabulary of a Whoosh reader's title and text words, pinyin readings not yet made."""
+        return cls(word_documents(reader).items())
+
+    def to_json(self) -> bytes:
+        """The vocabulary with its pinyin readings, to save beside its index generation.
+
+        Words are one string, one word a line (read back in a few milliseconds, where a list of
+        30,000 strings takes several times longer); pinyin readings name words by position.
+        """
+        words = list(self.frequency)
+        position = {word: i for i, word in enumerate(words)}
+        readings = sorted(self.pinyin().items())
+        data = {
+            "words": words if any("\n" in w for w in words) else "\n".join(words),
+            "documents": list(self.frequency.values()),
+            "pinyin": "\n".join(key for key, _ in readings),
+            "pinyin_words": [position[word] for _, word in readings],
+        }
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Vocabulary:
+        """A vocabulary saved by :meth:`to_json` (ValueError, KeyError or TypeError when it is damaged)."""
+        loaded = json.loads(data)
+        words, documents = loaded["words"], loaded["documents"]
+        words = (words.split("\n") if words else []) if isinstance(words, str) else words
+        keys, positions = loaded["pinyin"], loaded["pinyin_words"]
+        keys = keys.split("\n") if keys else []
+        if len(words) != len(documents) or len(words) > VOCABULARY_SIZE or len(keys) != len(positions):
+            raise ValueError("a damaged vocabulary: lists of different lengths")
+        if not all(type(w) is str for w in words) or not all(type(n) is int for n in documents):
+            raise TypeError("a damaged vocabulary: words must be strings, counts integers")
+        if positions and min(positions) < 0:
+            raise ValueError("a damaged vocabulary: a pinyin reading names no word")
+        vocabulary = cls.__new__(cls)
+        vocabulary.frequency = dict(zip(words, documents))
+        vocabulary._by_length = None
+        vocabulary._pinyin = dict(zip(keys, [words[i] for i in positions]))  # IndexError, TypeError: damaged
+        return vocabulary
+
+    def pinyin(self) -> dict[str, str]:
+        """Toneless pinyin → the most frequent all-Han word read so (computed on first use: seconds)."""
+        if self._pinyin is None:
+            self._pinyin = _pinyin_map(self.frequency)
+        return self._pinyin
 
     def close_word(self, word: str) -> str | None:
         """The most frequent vocabulary word one character away from ``word`` (CJK words only)."""
         if len(word) < 2 or not _HAN.search(word):
             return None
-        candidates = {c for key in _deletion_keys(word) for c in self._deletions.get(key, ())}
-        candidates.discard(word)
-        found = [c for c in candidates if _within_one_edit(word, c)]
+        n, typed = len(word), _codes([word])
+        same, same_codes = self._words_of_length(n)
+        found = [same[i] for i in np.flatnonzero((same_codes != typed).sum(axis=1) == 1)]  # one replaced
+        found += [c for c in (word[:i] + word[i + 1:] for i in range(n)) if c in self.frequency and _eligible(c)]
+        longer, longer_codes = self._words_of_length(n + 1)
+        if longer:
+            extra = np.zeros(len(longer), dtype=bool)
+            for i in range(n + 1):
+                extra |= (np.delete(longer_codes, i, axis=1) == typed).all(axis=1)
+            found += [longer[i] for i in np.flatnonzero(extra)]  # one extra
         # A replaced character is likelier than a missing or an extra one.
         return max(found, key=lambda c: (len(c) == len(word), self.frequency[c], c)) if found else None
+
+    def _words_of_length(self, n: int) -> tuple[list[str], np.ndarray]:
+        """The words of ``n`` characters that :meth:`close_word` may offer, and their code points."""
+        if self._by_length is None:
+            groups: dict[int, list[str]] = {}
+            for word in self.frequency:
+                if _eligible(word):
+                    groups.setdefault(len(word), []).append(word)
+            self._by_length = {size: (words, _codes(words)) for size, words in groups.items()}
+        return self._by_length.get(n) or ([], np.empty((0, n), dtype="<u4"))
 
     def from_pinyin(self, text: str) -> str | None:
         """The most frequent word whose toneless pinyin is ``text`` (``tanzhonghe`` → 碳中和)."""
@@ -56,9 +111,7 @@ class Vocabulary:
         key = re.sub(r"[ ']", "", text.strip().lower())
         if len(key) < 2:
             return None
-        if self._pinyin is None:
-            self._pinyin = _pinyin_map(self.frequency)
-        return _segment_pinyin(key, self._pinyin)
+        return _segment_pinyin(key, self.pinyin())
 
 
 @functools.cache
@@ -114,17 +167,16 @@ def _segment_pinyin(key: str, words: dict[str, str]) -> str | None:
     return "".join(found)
 
 
-def _deletion_keys(word: str) -> set[str]:
-    return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
+def _eligible(word: str) -> bool:
+    """Whether a word can be a close word: two characters or more, one of them Han."""
+    return len(word) >= 2 and _HAN.search(word) is not None
 
 
-def _within_one_edit(a: str, b: str) -> bool:
-    if abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b)) == 1
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+def _codes(words: list[str]) -> np.ndarray:
+    """The code points of words of one length, a row per word (one array op per comparison)."""
+    size = len(words[0]) if words else 0
+    return np.frombuffer("".join(words).encode("utf-32-le", "surrogatepass"), dtype="<u4").reshape(len(words), size)
+
 
 
 def suggestions(query: str, terms: list[str], vocabulary: Vocabulary) -> list[str]:

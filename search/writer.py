@@ -4,7 +4,8 @@ A generation is written by one :class:`IndexWriter` (holding the index's writer 
 scratch or, for updates, as a copy of the live generation that shares its segment files. Segments
 are written by :class:`search.segments.SegmentBuilder`, in this process or in worker processes
 that write into :attr:`IndexWriter.directory`; the writer lists them in Whoosh's table of
-contents and publishes the generation atomically (see :mod:`search.store`).
+contents, saves the tables derived from it (:mod:`search.tables`) and publishes the generation
+atomically (see :mod:`search.store`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .store import (
     write_atomic,
     writer_lock,
 )
+from .tables import save_tables
 
 SEGMENT_CHARS = 1_500_000  # characters of title and text per segment (its writer needs ~125 MB per million;
 # with 2 jobs, three processes stay under 1 GB together)
@@ -295,6 +297,7 @@ class IndexWriter:
         TOC(self.schema, segments, generation).write(self._storage, INDEX_NAME)
         clean_files(self._storage, INDEX_NAME, generation, segments)
         shutil.rmtree(self._build / f"{INDEX_NAME}.tmp", ignore_errors=True)
+        save_tables(self._build, simplify=self.config.simplify)  # so that no query computes them
         carried = {k: self.base_manifest[k] for k in ("built_at",) if k in self.base_manifest}
         publish(
             self.location,

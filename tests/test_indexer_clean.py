@@ -57,12 +57,13 @@ def test_same_paragraph_twice_in_one_article_is_kept_once() -> None:
 
 
 def test_mixed_markdown_and_html() -> None:
+    # The Markdown is rendered as in a Markdown file (a first h1/h2 would be taken as the title).
     body = (
-        "## 小标题\n\n<p>一段 **加粗** 的 HTML。</p>\n\n"
-        "[链接文字](https://example.com/a) 和 ![图](https://example.com/b.png)\n\n"
+        "### 小标题\n\n<p>一段 **加粗** 的 HTML。</p>\n\n"
+        "[链接文字](https://example.com/a) 和 ![图](https://example.com/b.png) 之间的文字\n\n"
         "<div>结尾。</div>\n\n---\n\n转载请注明出处\n"
     )
-    assert clean_body(body).text == "小标题\n\n一段 加粗 的 HTML。\n\n链接文字 和\n\n结尾。"
+    assert clean_body(body).text == "小标题\n\n一段 加粗 的 HTML。\n\n链接文字 和 之间的文字\n\n结尾。"
 
 
 def test_long_text_after_a_rule_is_kept_and_the_heading_becomes_the_title() -> None:

@@ -113,19 +113,27 @@ def test_groups_from_fingerprints() -> None:
     assert groups.others(0, {0, 1, 2}) == [1]
 
 
-def test_duplicate_groups_are_cached_beside_the_generation(docs_index_dir: Path) -> None:
+def test_duplicate_groups_are_saved_beside_the_generation(docs_index_dir: Path) -> None:
     from search.store import current_generation
 
+    caches = list(current_generation(docs_index_dir).glob("duplicates-*.npy"))
+    assert len(caches) == 1  # written with the generation
     with SearchIndex.open(docs_index_dir) as first:
         computed = first.search("", dedup=True)
-        groups = first._dup_cache[1].members if first._dup_cache else None
-    caches = list(current_generation(docs_index_dir).glob("duplicates-*.npy"))
-    assert len(caches) == 1 and groups
-    assert DuplicateGroups.from_array(DuplicateGroups.from_array(np.load(caches[0])).to_array()).members == groups
-    caches[0].write_bytes(b"not an array")  # a damaged cache is computed again, not trusted
+        reader = first._ix.reader()
+        try:
+            groups = DuplicateGroups.from_reader(reader).members
+        finally:
+            reader.close()
+    assert groups and DuplicateGroups.from_array(np.load(caches[0])).members == groups
+    good = caches[0].read_bytes()
+    caches[0].write_bytes(b"not an array")  # a damaged table is not trusted, nor computed by a search
     with SearchIndex.open(docs_index_dir) as second:
-        loaded = second.search("", dedup=True)
-        assert second._dup_cache is not None and second._dup_cache[1].members == groups
+        uncollapsed = second.search("", dedup=True)
+        assert second.missing_tables() == ("duplicates",)
+        assert second.save_tables() == ["duplicates"]
+        loaded = second.search("", dedup=True)  # the file replaced since is read again
+    assert uncollapsed.total_counting == "documents" and all(not h.duplicates for h in uncollapsed.hits)
     assert [(h.id, h.duplicates) for h in loaded.hits] == [(h.id, h.duplicates) for h in computed.hits]
-    assert loaded.total == computed.total
-    assert np.load(caches[0]).shape[1] == 2  # and rewritten
+    assert loaded.total == computed.total and loaded.total_counting == "groups"
+    assert caches[0].read_bytes() == good

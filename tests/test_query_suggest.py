@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search import AnalyzerConfig, Document, IndexWriter, SearchIndex, open_index
 from search.suggest import Vocabulary, other_script
@@ -95,3 +98,40 @@ def test_cli_prints_suggestions(index: SearchIndex) -> None:
     result = runner.invoke(cli, ["search", "tanzhonghe", "--index", str(index.location)])
     assert result.exit_code == 0
     assert result.stdout == "No results for 'tanzhonghe'.\nTry: 碳中和\n"
+
+
+def _close_word_by_deletions(frequency: dict[str, int], word: str) -> str | None:
+    """close_word as it was written first: candidates that share a one-deletion key, then checked."""
+    def keys(w: str) -> set[str]:
+        return {w, *(w[:i] + w[i + 1:] for i in range(len(w)))}
+
+    def one_edit(a: str, b: str) -> bool:
+        if abs(len(a) - len(b)) > 1:
+            return False
+        if len(a) == len(b):
+            return sum(x != y for x, y in zip(a, b)) == 1
+        short, long_ = (a, b) if len(a) < len(b) else (b, a)
+        return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+    han = re.compile("[\u4e00-\u9fff]")
+    if len(word) < 2 or not han.search(word):
+        return None
+    index: dict[str, list[str]] = {}
+    for w in frequency:
+        if len(w) >= 2 and han.search(w):
+            for key in keys(w):
+                index.setdefault(key, []).append(w)
+    candidates = {c for key in keys(word) for c in index.get(key, ())} - {word}
+    found = [c for c in candidates if one_edit(word, c)]
+    return max(found, key=lambda c: (len(c) == len(word), frequency[c], c)) if found else None
+
+
+_SPELLING = st.text(alphabet="碳中和河合香港国安法a1", min_size=1, max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.dictionaries(_SPELLING, st.integers(1, 50), max_size=40), typed=st.lists(_SPELLING, min_size=1, max_size=6))
+def test_close_word_is_the_one_a_deletion_index_finds(words: dict[str, int], typed: list[str]) -> None:
+    vocabulary = Vocabulary(words.items())
+    for word in [*typed, *list(words)[:5]]:
+        assert vocabulary.close_word(word) == _close_word_by_deletions(vocabulary.frequency, word)

@@ -1,4 +1,5 @@
-"""Per-generation tables saved beside the index (completions, statistics) read back unchanged."""
+"""Per-generation tables (statistics, completions, suggestion vocabulary, duplicate groups): written
+with the generation, read back unchanged, and never computed by a query."""
 
 from __future__ import annotations
 
@@ -6,29 +7,64 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 
-from indexer import build_index
+import search.complete
+import search.duplicates
+import search.suggest
+import search.tables
+from indexer import build_index, update_index
 from search import SearchIndex
 from search.complete import CompletionTable, _document_frequencies
 from search.prepare import prepare_apart
 from search.store import current_generation
+from search.suggest import Vocabulary
+from search.tables import KINDS, load_table
+from zhsearch.cli import cli
 
 from conftest import CORPUS
 
 TYPED = ["碳", "碳中", "香港 国", "记", "央行开展", "快讯", "iphone", "臺灣", "台湾", "a", "中国 ", "-碳"]
+# Queries with fewer than three hits, most with a suggestion in the fixture corpus.
+FEW_HITS = ["tanzhonghe", "jizhe", "renminbi", "yi miao", "碳中河", "记者 渣", "人民币回率", "xyz", "臺灣資迅"]
 
 
 @pytest.fixture()
 def location(tmp_path: Path) -> Path:
-    build_index([CORPUS], tmp_path / "index")
+    build_index([CORPUS], tmp_path / "index", segment_chars=500)  # several segments
     return tmp_path / "index"
 
 
-def _reference_table(location: Path, simplify: bool) -> CompletionTable:
-    """The table as the Completer read it before it was saved: from a reader of its own."""
+@pytest.fixture()
+def no_computing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every function that computes a table from the index fails the test when called."""
+    forbid_computing(monkeypatch)
+
+
+def forbid_computing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def computed(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a table was computed")
+
+    monkeypatch.setattr(search.suggest.Vocabulary, "from_reader", classmethod(computed))
+    monkeypatch.setattr(search.suggest, "_pinyin_map", computed)
+    monkeypatch.setattr(search.complete, "word_documents", computed)
+    monkeypatch.setattr(search.complete, "_document_frequencies", computed)
+    monkeypatch.setattr(search.complete.CompletionTable, "from_reader", classmethod(computed))
+    monkeypatch.setattr(search.duplicates.DuplicateGroups, "from_reader", classmethod(computed))
+    monkeypatch.setattr(search.tables, "compute_tables", computed)
+    monkeypatch.setattr(search.tables, "word_documents", computed)
+
+
+def _saved(location: Path, kind: str) -> Path:
+    (path,) = current_generation(location).glob(f"{kind}-*.{KINDS[kind]}")
+    return path
+
+
+def _reader_table(location: Path, simplify: bool) -> CompletionTable:
+    """The table as the Completer computed it before it was saved: from a reader of its own."""
     ix = whoosh_index.open_dir(str(current_generation(location)))
     try:
         with ix.reader() as reader:
@@ -37,9 +73,30 @@ def _reference_table(location: Path, simplify: bool) -> CompletionTable:
         ix.close()
 
 
-def test_word_counts_per_segment_equal_the_whole_readers(tmp_path: Path) -> None:
-    build_index([CORPUS], tmp_path / "index", segment_chars=500)  # several segments
-    ix = whoosh_index.open_dir(str(current_generation(tmp_path / "index")))
+def _computed_vocabulary(location: Path) -> Vocabulary:
+    """The vocabulary as searches computed it before it was saved: the whole reader's terms."""
+    ix = whoosh_index.open_dir(str(current_generation(location)))
+    try:
+        with ix.reader() as reader:
+            counts: dict[str, int] = {}
+            for fieldname in ("title", "text"):
+                for term, info in reader.iter_field(fieldname):
+                    word = term.decode("utf-8")
+                    counts[word] = max(counts.get(word, 0), int(info.doc_frequency()))
+    finally:
+        ix.close()
+    return Vocabulary(counts.items())
+
+
+def _same_tables(a: CompletionTable, b: CompletionTable) -> None:
+    assert (a.simplify, a._words, a._documents, a._titles) == (b.simplify, b._words, b._documents, b._titles)
+    for typed in TYPED:
+        for limit in (1, 4, 8, 20):
+            assert a.complete(typed, limit=limit) == b.complete(typed, limit=limit)
+
+
+def test_word_counts_per_segment_equal_the_whole_readers(location: Path) -> None:
+    ix = whoosh_index.open_dir(str(current_generation(location)))
     try:
         with ix.reader() as reader:
             assert len(reader.leaf_readers()) > 2
@@ -50,38 +107,140 @@ def test_word_counts_per_segment_equal_the_whole_readers(tmp_path: Path) -> None
         ix.close()
 
 
-def _same_tables(a: CompletionTable, b: CompletionTable) -> None:
-    assert (a.simplify, a._words, a._documents, a._titles) == (b.simplify, b._words, b._documents, b._titles)
-    for typed in TYPED:
-        for limit in (1, 4, 8, 20):
-            assert a.complete(typed, limit=limit) == b.complete(typed, limit=limit)
-
-
-def _saved(location: Path, kind: str) -> Path:
-    (path,) = current_generation(location).glob(f"{kind}-*.json")
-    return path
-
-
-def test_completion_table_computed_saved_and_read_back_alike(location: Path) -> None:
+def test_few_hits_on_a_fresh_index_read_the_saved_vocabulary(location: Path, no_computing: None) -> None:
     with SearchIndex.open(location) as index:
-        computed = index.completion_table()
-        assert index.completion_table() is computed
-        reference = _reference_table(location, index.config.simplify)
-    _same_tables(computed, reference)
-    assert computed._words and computed._titles  # the fixture corpus has both
+        pages = {q: index.search(q) for q in FEW_HITS}
+        assert index.missing_tables() == ()
+        index.completion_table()
+        index.stats()
+    assert all(page.total < 3 for page in pages.values())
+    assert pages["tanzhonghe"].suggestions == ("碳中和",)
+    assert pages["jizhe"].suggestions == ("记者",)
+
+
+def test_tables_written_by_update_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive, location = tmp_path / "archive", tmp_path / "updated"
+    for path in CORPUS.rglob("*.md"):
+        target = archive / path.relative_to(CORPUS)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+    build_index([archive], location)
+    before = current_generation(location)
+    (archive / "新闻.md").write_text("---\ntitle: 碳中和新进展\n---\n各地推进碳中和，记者获悉。\n", encoding="utf-8")
+    assert update_index([archive], location).published
+    assert current_generation(location) != before
+    assert {path.name.split("-")[0] for path in current_generation(location).glob("*-*.*")} == set(KINDS)
+    forbid_computing(monkeypatch)
     with SearchIndex.open(location) as index:
-        _same_tables(index.completion_table(), reference)  # this time from the saved file
+        assert index.search("tanzhonghe").suggestions == ("碳中和",)
+        assert "新闻.md" in {hit.id for hit in index.search("碳中和").hits}
+        assert index.missing_tables() == ()
+        assert index.stats().documents == 15
+
+
+def test_suggestions_from_the_saved_vocabulary_are_those_of_the_computed_one(location: Path) -> None:
+    computed = _computed_vocabulary(location)
+    saved = load_table(_saved(location, "vocabulary"), "vocabulary")
+    assert list(saved.frequency.items()) == list(computed.frequency.items())
+    assert saved.pinyin() == computed.pinyin()
+    with SearchIndex.open(location) as index:
+        from_saved = [index.search(q).suggestions for q in FEW_HITS]
+    with SearchIndex.open(location) as index:
+        index.search("记者")
+        index._saved["vocabulary"] = (index._generation, computed)
+        from_computed = [index.search(q).suggestions for q in FEW_HITS]
+    assert from_saved == from_computed
+    assert sum(1 for s in from_saved if s) >= 4
+
+
+@pytest.mark.parametrize("damage", [None, b"", b"{not json", b'{"words": ["a"], "documents": [], "pinyin": []}',
+                                    '{"words": ["碳中和"], "documents": [3], "pinyin": [["tan", "碳"]]}'.encode(),
+                                    b"[1, 2]"])
+def test_a_missing_or_damaged_vocabulary_is_not_computed_by_a_search(
+    location: Path, damage: bytes | None, no_computing: None
+) -> None:
+    saved = _saved(location, "vocabulary")
+    if damage is None:
+        saved.unlink()
+    else:
+        saved.write_bytes(damage)
+    heard: list[str] = []
+    with SearchIndex.open(location) as index:
+        index.table_missing = heard.append
+        page = index.search("tanzhonghe")
+        again = index.search("jizhe")
+        assert index.missing_tables() == ("vocabulary",)
+    assert (page.total, page.suggestions, again.suggestions) == (0, (), ())
+    assert heard == ["vocabulary"]  # once per generation, however many queries find it missing
+
+
+def test_the_cli_leaves_suggestions_out_with_a_note(location: Path, runner: CliRunner, no_computing: None) -> None:
+    _saved(location, "vocabulary").write_bytes(b"{damaged")
+    result = runner.invoke(cli, ["search", "tanzhonghe", "--index", str(location)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "No results for 'tanzhonghe'.\n"
+    assert result.stderr == (
+        "Note: no pinyin or spelling suggestions: the index has no saved vocabulary table (zhsearch update saves it)\n"
+    )
+    _saved(location, "duplicates").unlink()
+    result = runner.invoke(cli, ["search", "记者", "--index", str(location), "--limit", "1"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "Note: copies of an article are not collapsed: the index has no saved duplicates table "
+        "(zhsearch update saves it)\n"
+    )
+
+
+def test_update_with_nothing_to_do_saves_the_missing_tables(location: Path, runner: CliRunner) -> None:
+    good = _saved(location, "vocabulary").read_bytes()
+    _saved(location, "vocabulary").write_bytes(b"{damaged")
+    _saved(location, "stats").unlink()
+    result = runner.invoke(cli, ["update", str(CORPUS), "--index", str(location)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "saved the tables the index lacked: stats, vocabulary",
+        "Nothing to update: 16 files seen, all unchanged.",
+    ]
+    assert _saved(location, "vocabulary").read_bytes() == good
+
+
+def test_the_server_rebuilds_a_damaged_table_in_the_background(location: Path, no_computing: None) -> None:
+    from web import create_app
+
+    _saved(location, "vocabulary").write_bytes(b"{damaged")
+    with SearchIndex.open(location) as index:
+        app = create_app({"INDEX": index, "TESTING": True})
+        client = app.test_client()
+        first = client.get("/api/search?q=tanzhonghe").get_json()
+        assert first["suggestions"] == []  # answered at once, without the table
+        assert app.extensions["zhsearch.preparer"].wait(timeout=120)  # computed by a child process meanwhile
+        assert client.get("/api/search?q=tanzhonghe").get_json()["suggestions"] == ["碳中和"]
+        assert index.missing_tables() == ()
+
+
+def test_completion_table_saved_with_the_generation_is_the_computed_one(
+    location: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reference = _reader_table(location, True)
+    forbid_computing(monkeypatch)
+    with SearchIndex.open(location) as index:
+        saved = index.completion_table()
+        assert index.completion_table() is saved
+    assert saved._words and saved._titles  # the fixture corpus has both
+    _same_tables(saved, reference)
 
 
 @pytest.mark.parametrize("damage", [b"", b"{not json", b'{"simplify": true, "words": ["a"], "documents": []}',
                                     b'{"words": [], "documents": [], "titles": []}', b"[1, 2]"])
-def test_damaged_completion_file_is_computed_again(location: Path, damage: bytes) -> None:
+def test_a_damaged_completion_table_is_left_out_until_saved_again(location: Path, damage: bytes) -> None:
     with SearchIndex.open(location) as index:
         reference = index.completion_table()
     saved = _saved(location, "completions")
     good = saved.read_bytes()
     saved.write_bytes(damage)
     with SearchIndex.open(location) as index:
+        assert index.completion_table().complete("记") == []
+        assert index.save_tables() == ["completions"]
         _same_tables(index.completion_table(), reference)
     assert saved.read_bytes() == good
 
@@ -99,30 +258,30 @@ def test_statistics_saved_and_read_back_alike(location: Path) -> None:
     assert list(computed.sources) == list(dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))))
     assert (computed.first_date, computed.last_date) == (min(dates).isoformat(), max(dates).isoformat())
     saved = _saved(location, "stats")
-    for damage in (None, b"", b"{}", b'{"sources": {"x": "many"}, "first_date": null, "last_date": null}',
+    for damage in (b"", b"{}", b'{"sources": {"x": "many"}, "first_date": null, "last_date": null}',
                    b'{"sources": {}, "first_date": 3, "last_date": null}'):
-        if damage is not None:
-            saved.write_bytes(damage)
+        saved.write_bytes(damage)
         with SearchIndex.open(location) as index:
+            partial = index.stats()
+            assert (partial.documents, partial.sources, partial.first_date) == (computed.documents, {}, None)
+            assert index.save_tables() == ["stats"]
             again = index.stats()
         assert again.to_dict() == {**computed.to_dict(), "size_bytes": again.size_bytes}
         assert list(again.sources) == list(computed.sources)
 
 
-def test_tables_that_cannot_be_saved_are_still_answered(location: Path) -> None:
-    with SearchIndex.open(location) as index:
-        index.completion_table()
-        index.stats()
-    blocked = [_saved(location, "completions"), _saved(location, "stats")]
+def test_tables_that_cannot_be_saved_leave_searches_answered(location: Path) -> None:
+    blocked = [_saved(location, kind) for kind in KINDS]
     for path in blocked:
         path.unlink()
         path.mkdir()  # neither readable as a file nor replaceable by one, even for root
     with SearchIndex.open(location) as index:
-        table = index.completion_table()
-        stats = index.stats()
-        documents = sum(1 for _ in index.documents())
-    _same_tables(table, _reference_table(location, True))
-    assert stats.documents == documents
+        assert index.save_tables() == []
+        page = index.search("记者")
+        assert page.total > 0 and page.total_counting == "documents"
+        assert index.completion_table().complete("记") == []
+        assert index.stats().documents == len(index)
+        assert set(index.missing_tables()) == set(KINDS)
     assert all(path.is_dir() for path in blocked)
     assert not list(current_generation(location).glob(".*.tmp"))
 
@@ -152,22 +311,37 @@ def test_completion_table_round_trips_through_json(
         assert again.complete(text, limit=8) == table.complete(text, limit=8)
 
 
-def test_tables_prepared_in_a_child_process_are_those_computed_here(location: Path, tmp_path: Path) -> None:
+@settings(max_examples=40, deadline=None)
+@given(words=st.dictionaries(_WORD, st.integers(0, 500), max_size=30), asked=st.lists(_WORD, min_size=1, max_size=5))
+def test_vocabulary_round_trips_through_json(words: dict[str, int], asked: list[str]) -> None:
+    vocabulary = Vocabulary(words.items())
+    again = Vocabulary.from_json(vocabulary.to_json())
+    assert list(again.frequency.items()) == list(vocabulary.frequency.items())
+    assert again.pinyin() == vocabulary.pinyin()
+    for text in [*asked, "tanzhonghe", "xianggang"]:
+        assert again.close_word(text) == vocabulary.close_word(text)
+        assert again.from_pinyin(text) == vocabulary.from_pinyin(text)
+
+
+def test_tables_prepared_in_a_child_process_are_those_written_with_the_index(location: Path, tmp_path: Path) -> None:
     twin = tmp_path / "twin"
-    build_index([CORPUS], twin)
+    build_index([CORPUS], twin, segment_chars=500)
     with SearchIndex.open(twin) as index:
         expected_table, expected_stats = index.completion_table(), index.stats()
+    written = {kind: _saved(location, kind).read_bytes() for kind in KINDS}
+    for kind in KINDS:
+        _saved(location, kind).unlink()  # as an index written by an older zhsearch
     with SearchIndex.open(location) as index:
         assert not index.has_saved_tables()
         assert prepare_apart(index)
         assert index.has_saved_tables()
         saved = {path.name: path.stat().st_mtime_ns for path in current_generation(location).glob("*-*.*")}
-        assert {name.split("-")[0] for name in saved} == {"completions", "stats", "duplicates"}
+        assert {name.split("-")[0] for name in saved} == set(KINDS)
         assert prepare_apart(index)  # already there: nothing is computed again
         assert saved == {path.name: path.stat().st_mtime_ns for path in current_generation(location).glob("*-*.*")}
-    with SearchIndex.open(location) as index:
         _same_tables(index.completion_table(), expected_table)
         stats = index.stats()
+    assert {kind: _saved(location, kind).read_bytes() for kind in KINDS} == written
     assert (stats.sources, stats.first_date, stats.last_date) == (
         expected_stats.sources, expected_stats.first_date, expected_stats.last_date)
 
@@ -175,10 +349,12 @@ def test_tables_prepared_in_a_child_process_are_those_computed_here(location: Pa
 def test_warm_up_leaves_the_tables_ready(location: Path) -> None:
     from web import create_app, warm_up
 
+    for kind in KINDS:
+        _saved(location, kind).unlink()
     with SearchIndex.open(location) as index:
         app = create_app({"INDEX": index, "TESTING": True})
         warm_up(app)
         assert index.has_saved_tables()
-        assert index._completion_cache is not None and index._stats_cache is not None
+        assert {"completions", "stats", "vocabulary", "duplicates"} <= index._saved.keys()
         response = app.test_client().get("/api/suggest?q=%E8%AE%B0")  # 记
         assert [c["text"] for c in response.get_json()["completions"]] == ["记者"]

@@ -9,7 +9,7 @@ from flask import Flask
 
 from search import SearchIndex, ZhsearchError
 from search.complete import Completer
-from search.prepare import prepare_apart
+from search.prepare import BackgroundPreparer
 
 DEFAULTS: dict[str, Any] = {
     "INDEX": None,  # an open SearchIndex, or
@@ -36,6 +36,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         index = SearchIndex.open(app.config["INDEX_DIR"])
     app.extensions["zhsearch.index"] = index
     app.extensions["zhsearch.completer"] = Completer(index)
+    # A table found missing or damaged by a request is computed in a child process meanwhile.
+    preparer = BackgroundPreparer(index)
+    app.extensions["zhsearch.preparer"] = preparer
+    index.table_missing = preparer.soon
 
     from . import api, pages, security
 
@@ -46,16 +50,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def warm_up(app: Flask) -> None:
-    """Load what the first requests would otherwise wait for: the analyzer, caches, statistics, completions.
+    """Load what the first requests would otherwise wait for: the analyzer, caches, the saved tables.
 
-    Tables not saved beside the index yet are computed in a child process, so that this thread
-    does not hold the interpreter lock for seconds while requests arrive.
+    Tables not saved beside the index (an index written by an older zhsearch, a damaged file)
+    are computed in a child process, so that this thread does not hold the interpreter lock for
+    seconds while requests arrive; until then requests are answered without them.
     """
     index: SearchIndex = app.extensions["zhsearch.index"]
     completer: Completer = app.extensions["zhsearch.completer"]
+    preparer: BackgroundPreparer = app.extensions["zhsearch.preparer"]
     try:
         index.search("中国", limit=1)
-        prepare_apart(index)
+        if index.missing_tables():  # reads the saved ones
+            preparer.soon()
+            preparer.wait()
         index.stats()
         completer.table()
     except ZhsearchError:

@@ -57,6 +57,9 @@ def _terminal(snippet_html: str, color: bool) -> str:
     return "".join(out)
 
 
+_WITHOUT = {"vocabulary": "no pinyin or spelling suggestions", "duplicates": "copies of an article are not collapsed"}
+
+
 def _dump(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -297,16 +300,22 @@ def search_command(query: tuple[str, ...], index_dir: Path, limit: int, page: in
     title:term, source:NAME, category:NAME, tag:NAME, date:2020-08, date:FROM..TO,
     since:DATE, until:DATE.
     """
+    from search.engine import SUGGEST_BELOW
+
     text = " ".join(query)
     index = _open(index_dir)
     try:
         result = index.search(text, page=page, limit=limit, explain=explain, source=sources, category=categories,
                               tag=tags, since=since, until=until, sort=sort, dedup=not no_dedup,
                               facets=as_json)  # the plain listing shows no facets
+        used = (() if no_dedup else ("duplicates",)) + (("vocabulary",) if result.total < SUGGEST_BELOW else ())
+        missing = index.missing_tables(used)  # tables are never computed for one search: say what was left out
     except ZhsearchError as exc:
         _fail(exc)
     finally:
         index.close()
+    for kind in missing:
+        click.echo(f"Note: {_WITHOUT[kind]}: the index has no saved {kind} table (zhsearch update saves it)", err=True)
     if as_json:
         _dump(result.to_dict())
         return
@@ -410,6 +419,8 @@ def stats_command(index_dir: Path, as_json: bool) -> None:
     """Show what the index holds."""
     index = _open(index_dir)
     try:
+        if index.missing_tables(("stats",)):
+            index.save_tables()  # an index written by an older zhsearch: this process saves them
         stats = index.stats()
         manifest = dict(index.manifest)
     finally:

@@ -1,0 +1,156 @@
+"""The tables derived once from an index generation and saved beside it: statistics, completions,
+suggestion vocabulary, duplicate groups.
+
+The writer computes them before it publishes a generation (one pass over the stored documents,
+one over the words of each segment), and every process that opens the generation reads them
+back in milliseconds. A generation that lacks one (written by an older zhsearch, or a damaged
+file) gets it from :func:`save_tables`: ``zhsearch update``, the server's warm-up child, never a
+query. Files are JSON or ``.npy`` read without pickle, named after the segments' generation and
+document count, so a table never describes other segments than the ones beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+
+from .complete import CompletionTable, title_entry, word_documents
+from .duplicates import DuplicateGroups, fingerprint
+from .store import write_bytes_atomic
+from .suggest import Vocabulary
+
+KINDS: dict[str, str] = {"stats": "json", "completions": "json", "vocabulary": "json", "duplicates": "npy"}
+DAMAGED = (OSError, ValueError, KeyError, TypeError, IndexError)  # what reading a missing or damaged table raises
+
+
+def table_path(directory: Path, kind: str, ix: Any, reader: Any) -> Path:
+    """Where the table ``kind`` of the Whoosh index ``ix`` (open in ``directory``) is saved."""
+    return directory / f"{kind}-{ix.latest_generation()}-{reader.doc_count_all()}.{KINDS[kind]}"
+
+
+def read_table(kind: str, data: bytes) -> Any:
+    """A table saved by :func:`dump_table`; raises one of :data:`DAMAGED` when it is damaged."""
+    if kind == "stats":
+        return _read_counts(data)
+    if kind == "completions":
+        return CompletionTable.from_json(data)
+    if kind == "vocabulary":
+        return Vocabulary.from_json(data)
+    if kind == "duplicates":
+        return DuplicateGroups.from_bytes(data)
+    raise KeyError(kind)
+
+
+def load_table(path: Path, kind: str) -> Any | None:
+    """The table saved at ``path``, or None when it is missing or damaged."""
+    try:
+        return read_table(kind, path.read_bytes())
+    except DAMAGED:
+        return None
+
+
+def dump_table(kind: str, table: Any) -> bytes:
+    if kind == "stats":
+        return json.dumps(table, ensure_ascii=False).encode("utf-8")
+    if kind == "duplicates":
+        return bytes(table.to_bytes())
+    return bytes(table.to_json())
+
+
+def file_signature(path: Path) -> tuple[int, int, int] | None:
+    """What tells a table file replaced since it was last read (None: no file)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_ino, st.st_size)
+
+
+def compute_tables(reader: Any, kinds: Iterable[str], *, simplify: bool) -> dict[str, Any]:
+    """The tables ``kinds`` of a Whoosh reader's documents (seconds on a large index)."""
+    kinds = set(kinds)
+    titles: list[tuple[str, str, datetime | None]] = []
+    fingerprints: list[tuple[int, str, int]] = []
+    counts = _DocumentCounts()
+    if kinds & {"completions", "duplicates", "stats"}:
+        for docnum, stored in reader.iter_docs():  # one pass: a stored document costs more than its use
+            if "completions" in kinds:
+                titles.append(title_entry(stored))
+            if "duplicates" in kinds:
+                fingerprints.append(fingerprint(docnum, stored))
+            if "stats" in kinds:
+                counts.add(stored)
+    words = word_documents(reader) if kinds & {"completions", "vocabulary"} else {}
+    tables: dict[str, Any] = {}
+    if "stats" in kinds:
+        tables["stats"] = counts.result()
+    if "completions" in kinds:
+        tables["completions"] = CompletionTable(words.items(), titles, simplify=simplify)
+    if "vocabulary" in kinds:
+        vocabulary = Vocabulary(words.items())
+        vocabulary.pinyin()  # saved with it, so that no query imports pypinyin
+        tables["vocabulary"] = vocabulary
+    if "duplicates" in kinds:
+        tables["duplicates"] = DuplicateGroups(fingerprints)
+    return tables
+
+
+def save_tables(directory: Path, *, simplify: bool, kinds: Iterable[str] = KINDS) -> list[str]:
+    """Compute the tables ``kinds`` of the Whoosh index in ``directory`` that are missing or damaged
+    there, and save them beside it; the kinds written (a best effort: nothing on a read-only disk)."""
+    ix = whoosh_index.open_dir(str(directory))
+    try:
+        with ix.reader() as reader:
+            paths = {kind: table_path(directory, kind, ix, reader) for kind in kinds}
+            missing = [kind for kind, path in paths.items() if load_table(path, kind) is None]
+            tables = compute_tables(reader, missing, simplify=simplify) if missing else {}
+    finally:
+        ix.close()
+    written = []
+    for kind, table in tables.items():
+        try:
+            write_bytes_atomic(paths[kind], dump_table(kind, table))
+        except OSError:
+            continue
+        written.append(kind)
+    return written
+
+
+class _DocumentCounts:
+    """Documents per source and the first and last dates (the statistics table)."""
+
+    def __init__(self) -> None:
+        self.sources: dict[str, int] = {}
+        self.first: datetime | None = None
+        self.last: datetime | None = None
+
+    def add(self, stored: dict[str, Any]) -> None:
+        key = stored.get("source") or ""
+        self.sources[key] = self.sources.get(key, 0) + 1
+        date = stored.get("date")
+        if isinstance(date, datetime):
+            date = date.replace(tzinfo=timezone.utc)  # stored as naive UTC (see search.writer.stored_document)
+            self.first = date if self.first is None or date < self.first else self.first
+            self.last = date if self.last is None or date > self.last else self.last
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "sources": dict(sorted(self.sources.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "first_date": self.first.isoformat() if self.first else None,
+            "last_date": self.last.isoformat() if self.last else None,
+        }
+
+
+def _read_counts(data: bytes) -> dict[str, Any]:
+    loaded = json.loads(data)
+    dates = [loaded["first_date"], loaded["last_date"]]
+    if not all(d is None or isinstance(d, str) for d in dates):
+        raise TypeError("dates must be strings")
+    sources = {str(k): int(v) for k, v in loaded["sources"].items()}
+    return {"sources": sources, "first_date": dates[0], "last_date": dates[1]}

@@ -1,0 +1,233 @@
+"""Archives zhsearch never saw (issue 14): WordPress, Drupal, Hugo and Wayback mirrors, read right.
+
+Every fixture below ``fixtures/archives`` was written for these tests, in the formats those
+generators produce.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from indexer import SkipArticle, clean_body, parse_archive, read_article
+from indexer.article import ParsedArticle
+
+
+ARCHIVES = Path(__file__).resolve().parent / "fixtures" / "archives"
+
+
+def parse(rel: str) -> ParsedArticle:
+    return read_article(ARCHIVES / rel, rel)
+
+
+# -- 1. class and id rules match whole name parts, and never drop the article ------------------
+
+
+def test_taxonomy_classes_on_the_article_keep_its_body_and_real_boilerplate_goes() -> None:
+    doc = parse("wordpress/_posts/2021-03-08-phishing.md").document
+    # category-newsletters, tag-social-engineering, node-promoted, has-post-thumbnail are taxonomy;
+    # the share bar, the newsletter sign-up box and the comment section are page parts.
+    assert doc.text == (
+        "近几周，多家企业的安全团队报告说，冒充快递公司的钓鱼邮件明显增多。邮件声称包裹因地址不全无法投递，要求收件人点击链接补填信息。\n\n"
+        "安全研究人员指出，这类邮件的链接会跳转到仿冒的登录页面，一旦输入账号和密码，攻击者便可以登录受害者的企业邮箱，再向通讯录里的同事发送更多钓鱼邮件。\n\n"
+        "专家建议，员工收到此类通知时应直接打开快递公司的官方应用查询，而不是点击邮件中的链接；企业也应为邮箱开启双重验证。"
+    )
+
+
+def test_an_article_inside_a_comment_wrapper_keeps_its_text() -> None:
+    doc = parse("drupal/water-price.md").document
+    assert doc.text.split("\n\n") == [
+        "市发展改革委今天上午举行居民用水价格调整听证会，二十五名听证代表中有十八人同意调整方案。",
+        "按照方案，第一阶梯水价每立方米上调三角，第二、第三阶梯同步上调；低保家庭每月可获得十立方米的免费用水额度。",
+        "有代表提出，供水管网漏损率仍然偏高，希望供水企业先公布降损计划，再谈涨价。主持人表示，相关意见将写入听证报告。",
+        "听证报告将在十个工作日内向社会公布，调整方案最快于明年一月起执行。",
+    ]
+
+
+# -- 2. archive wrappers unwrapped; the outlet is an outlet ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wrapped", "original"),
+    [
+        ("https://web.archive.org/web/20200922234926/https://www.example-news.com/article/a", "https://www.example-news.com/article/a"),
+        ("https://web.archive.org/web/20200922234926id_/http://www.example-news.com/a?p=1", "http://www.example-news.com/a?p=1"),
+        ("http://web.archive.org/web/20200922234926im_/http:/www.example-news.com/a.jpg", "http://www.example-news.com/a.jpg"),
+        ("https://web.archive.org/web/2020if_/www.example-news.com/a", "http://www.example-news.com/a"),
+        ("https://archive.ph/2020.09.22-234926/https://www.example-news.com/a", "https://www.example-news.com/a"),
+        ("https://wayback.archive-it.org/1234/20200922234926/https://www.example-news.com/a", "https://www.example-news.com/a"),
+        ("https://www.example-news.com/web/20200922234926/a", "https://www.example-news.com/web/20200922234926/a"),
+    ],
+)
+def test_web_archive_wrappers_are_unwrapped(wrapped: str, original: str) -> None:
+    from indexer.metadata import unwrap_archive_url
+
+    assert unwrap_archive_url(wrapped) == original
+
+
+def test_a_wayback_url_is_stored_as_the_original_and_its_host_is_the_outlet() -> None:
+    doc = parse("wayback-mirror/_posts/2020-09-22-harbor-dredging.md").document
+    assert doc.url == "https://www.example-news.com/article/harbor-dredging-2020"
+    assert doc.source == "example-news.com"
+    assert doc.date == datetime(2020, 9, 22, 0, 15, tzinfo=timezone.utc)  # never the capture time
+
+
+def test_original_url_wins_over_a_wrapper_and_sticky_is_no_outlet() -> None:
+    doc = parse("wayback-mirror/_posts/2020-09-23-ferry.md").document
+    assert (doc.url, doc.source) == ("https://www.example-news.com/city/ferry-night-service", "example-news.com")
+
+
+def test_on_a_video_platform_and_without_a_url_the_sites_config_names_the_outlet() -> None:
+    video = parse("wayback-mirror/_posts/2020-09-24-typhoon-video.md").document
+    assert (video.url, video.source) == ("https://www.youtube.com/watch?v=Zx0example", "海港日报")
+    column = parse("wayback-mirror/_posts/2020-09-25-column.md").document
+    assert (column.source, column.author, column.categories) == ("海港日报", "陈思远", ("陈思远", "Archive"))
+
+
+def test_hugo_config_above_the_given_folder_names_the_site() -> None:
+    doc = read_article(ARCHIVES / "hugo-site" / "content" / "posts" / "cable-car.md", "posts/cable-car.md").document
+    assert (doc.source, doc.author) == ("山城晚报", "王一鸣")
+
+
+@pytest.mark.parametrize(
+    ("rel", "source"),
+    [
+        ("platforms/matters-post.md", "林间"),  # a platform: the account, not matters.news or Archive
+        ("platforms/rfa-via-mirror.md", "RFA"),  # a mirror host; the byline names a known outlet (traditional)
+        ("platforms/columnist.md", "example-news.com"),  # the columnist filed under his own name
+    ],
+)
+def test_platforms_mirrors_generic_categories_and_columnists_are_no_outlets(rel: str, source: str) -> None:
+    assert parse(rel).document.source == source
+
+
+# -- 3. dates: an impossible date is ignored and reported, never a skip ------------------------
+
+
+@pytest.mark.parametrize(
+    ("rel", "value", "expected"),
+    [
+        ("dates/impossible-date.md", "2021-02-30", None),
+        ("dates/unparseable-date.md", "去年冬天的某个下午", None),
+        ("dates/impossible-datetime.md", "2021-13-01 25:61:00", datetime(2021, 4, 2, 1, tzinfo=timezone.utc)),
+    ],
+)
+def test_an_impossible_or_unparseable_date_is_recovered(rel: str, value: str, expected: datetime | None) -> None:
+    parsed = parse(rel)
+    assert parsed.recovered == [f"unparseable date ignored: {value!r}"]
+    assert parsed.document.date == expected
+    assert parsed.document.text  # the article itself is indexed
+
+
+def test_a_same_day_update_stamp_gives_a_bare_date_its_time() -> None:
+    assert parse("dates/same-day-update.md").document.date == datetime(2021, 3, 5, 6, 20, tzinfo=timezone.utc)
+    assert parse("dates/later-update.md").document.date == datetime(2021, 3, 5, tzinfo=timezone.utc)
+
+
+# -- 4. leftovers: shortcodes, hard-wrapped HTML, URLs, phrase rules, link lists, titles, error pages
+
+
+def test_hugo_shortcodes_go_and_a_figure_keeps_its_caption_and_a_notice_its_text() -> None:
+    doc = read_article(ARCHIVES / "hugo-site" / "content" / "posts" / "lantern-festival.md", "posts/lantern-festival.md").document
+    assert doc.title == "灯会今晚开幕"  # the site's name after the dash is not part of the title
+    assert doc.text.split("\n\n") == [
+        "江边的灯组",
+        "今年的灯会沿江布置了六个展区，主办方说灯组数量比往年多一倍。",
+        "夜间地铁延长运营至凌晨一点。",
+        "市民可以从官方页面查看交通安排。",
+    ]
+
+
+def test_lines_inside_a_paragraph_urls_phrase_rules_and_placeholders() -> None:
+    doc = parse("leftovers/hard-wrapped.md").document
+    assert doc.text.split("\n\n") == [
+        # one <p> is one paragraph; a line break between Han characters is nothing, else a space
+        "入汛前，区水务部门组织了三支队伍，对城区十二条河道进行清淤。负责编辑这份河道档案的工程师说，今年清出的淤泥比去年少了两成。",
+        "Residents can report blocked drains by phone.",
+        # the URLs go, the text glued to them stays
+        "完整的清淤计划见，或到街道办领取纸质版。详情参阅。",
+        # 責編 inside 負責編輯 is no editor line; 请在这输入 Caption is a CMS placeholder; 责编：周明 goes
+        "負責編輯這份年鑑的陳老師退休前，把三十年的水文資料整理成冊，今年由區志辦公室正式出版，供研究人員和市民免費查閱。",
+    ]
+
+
+def test_a_post_that_is_a_list_of_headlines_keeps_them() -> None:
+    doc = parse("leftovers/headlines.md").document
+    assert doc.text.split("\n\n") == [
+        "地铁四号线南延段今日通车",
+        "全市中小学春季学期开学",
+        "老城区燃气管道改造完成过半",
+        "图书馆新馆试运行 每日限流三千人",
+    ]
+
+
+@pytest.mark.parametrize("rel", ["leftovers/temporarily-offline.html", "leftovers/404.md"])
+def test_archived_error_pages_are_skipped_with_their_own_reason(rel: str) -> None:
+    with pytest.raises(SkipArticle, match=r"^not an article: error page$"):
+        parse(rel)
+
+
+def test_a_long_paragraph_loses_only_the_sentence_a_phrase_rule_matches() -> None:
+    long = "市民反映的问题已经转交有关部门处理。" * 8 + "欢迎订阅本报电子报。" + "下周将公布处理结果。"
+    assert clean_body(f"<p>{long}</p>").text == "市民反映的问题已经转交有关部门处理。" * 8 + "下周将公布处理结果。"
+
+
+def test_titles_lose_a_trailing_site_name() -> None:
+    from indexer.article import title_without_site
+
+    assert title_without_site("贸易协议检讨 美中同意持续推动 – 法国国际广播电台 - RFI", "法广") == "贸易协议检讨 美中同意持续推动"
+    assert title_without_site("港股收跌 | 联合早报", None) == "港股收跌"
+    assert title_without_site("河道清淤进展｜河畔周报", "河畔周报") == "河道清淤进展"
+    assert title_without_site("问答 - 一位老船长", "河畔周报") == "问答 - 一位老船长"
+
+
+# -- 5. learned boilerplate: per outlet and per URL host; short legitimate lines never learned --
+
+APPEAL = "如果你喜欢我们的报道，请考虑每月捐助十元，支持独立的地方新闻。"
+WRITERS = ["林晓", "陈思远", "王一鸣", "张子衡", "周明", "李青"]
+
+
+def test_a_footer_is_learned_per_url_host_when_each_post_names_its_author_as_outlet(tmp_path: Path) -> None:
+    for i, writer in enumerate(WRITERS):
+        (tmp_path / f"post-{i}.md").write_text(
+            f"---\ntitle: 第{i}篇评论\nauthor: {writer}\ncategories: [{writer}]\nsource: {writer}\n"
+            f"url: https://www.example-news.com/opinion/{i}\n---\n"
+            f"<p>{writer}写的第{i}篇评论，讨论城市公共空间。</p><p>{APPEAL}</p>\n",
+            encoding="utf-8",
+        )
+    documents, report = parse_archive([tmp_path])
+    assert {d.source for d in documents} == set(WRITERS)  # an explicit source is kept as written
+    assert not any(APPEAL in d.text for d in documents)
+    assert (report.learned_paragraphs, report.dropped_paragraphs) == (1, 6)
+
+
+def test_short_lines_numbered_headings_and_colon_lines_are_never_learned(tmp_path: Path) -> None:
+    shared = ["国内联播快讯", "一、会议要点", "註釋：", "第二部分"]
+    for i in range(8):
+        body = "".join(f"<p>{line}</p>" for line in shared)
+        (tmp_path / f"2020-08-0{i + 1}.md").write_text(
+            f"---\ntitle: 第{i + 1}期节目文字稿\nsource: 某台\n---\n<p>第{i + 1}期的正文，内容各不相同：编号{i}。</p>{body}\n",
+            encoding="utf-8",
+        )
+    documents, report = parse_archive([tmp_path])
+    assert report.learned_paragraphs == 0
+    assert all(d.text.split("\n\n")[1:] == shared for d in documents)
+
+
+# -- 6. Markdown mixed with HTML is rendered; WordPress export leftovers go -------------------
+
+
+def test_a_wordpress_export_mixing_markdown_and_html_reads_as_text() -> None:
+    doc = parse("wordpress/export/bus-routes.md").document
+    assert doc.text.split("\n\n") == [
+        "七月起，三条公交线路调整走向，下面是调整前后的对照。",
+        "新开通的12路终点站",  # [caption] keeps its caption, [embed] goes with its URL
+        "线路 调整前 调整后",  # a Markdown table: one line per row
+        "12路 火车站 高铁新城",
+        "35路 老城 老城（绕行滨江路）",
+        "公交公司表示：“调整是为了让新小区的居民少走一段路。”",  # a Markdown quote
+        "乘客可拨打服务热线查询具体站点。",
+    ]
+    assert doc.source == "编辑部" and doc.categories == ("交通", "Uncategorized")
