@@ -437,9 +437,12 @@ _PICKLED_LIST = np.frombuffer(b"\x80\x02]", dtype=np.uint8)  # PROTO 2, EMPTY_LI
 class Evaluator:
     """Evaluates one query tree with one thread's searcher and a generation's posting table."""
 
-    def __init__(self, searcher: Any, table: PostingTable) -> None:
+    def __init__(self, searcher: Any, table: PostingTable, *, memo: dict[Any, Matches] | None = None) -> None:
         self.searcher = searcher
         self.table = table
+        # Subqueries already run over the whole index (``within`` None) in this search, by query:
+        # a relaxed query, its words' frequencies and its final ranking share them.
+        self.memo = memo
         weighting = searcher.weighting
         if type(weighting) is not BM25F:
             raise Unsupported(f"scoring model {type(weighting).__name__}")
@@ -448,6 +451,18 @@ class Evaluator:
 
     def run(self, query: Any, within: np.ndarray | None = None) -> Matches:
         """The documents ``query`` matches (only among ``within`` when given) with their scores."""
+        memo = self.memo
+        if memo is None:
+            return self._run(query, within)
+        found = memo.get(query)  # a document's score never depends on ``within``
+        if found is not None:
+            return found if within is None or not len(found) else _restricted(found, within)
+        found = self._run(query, within)
+        if within is None:
+            memo[query] = found
+        return found
+
+    def _run(self, query: Any, within: np.ndarray | None) -> Matches:
         if isinstance(query, _NullQuery):
             return EMPTY
         kind = type(query)
@@ -651,6 +666,11 @@ def _union(parts: list[Matches], doc_count: int) -> Matches:
     for p in parts:
         scores[np.searchsorted(ids, p.ids)] += p.scores
     return Matches(ids, scores)
+
+
+def _restricted(found: Matches, within: np.ndarray) -> Matches:
+    keep = members(found.ids, within)
+    return Matches(found.ids[keep], found.scores[keep])
 
 
 def _add_where_present(required: Matches, optional: Matches) -> Matches:

@@ -147,6 +147,9 @@ class Clause:
     # What ranks a run's documents up without being required; added once at the top of the query
     # (Whoosh's matchers drop optional scores of an AndMaybe nested in an intersection).
     bonus: wq.Query | None = None
+    # Built once per run, reused by each relaxation step: each unit's query, the contiguity bonuses.
+    unit_queries: list[wq.Query | None] | None = field(default=None, repr=False)
+    together: list[wq.Query] | None = field(default=None, repr=False)
 
     @property
     def relaxable(self) -> bool:
@@ -265,23 +268,27 @@ class QueryBuilder:
 
     def build_run(self, clause: Clause) -> Clause:
         """(Re)build a run's query from its units, leaving out of the required ones those dropped."""
+        if clause.unit_queries is None:
+            clause.unit_queries = [self.analyze(Clause(u, title_only=clause.title_only)).query for u in clause.units]
+        if clause.together is None:
+            clause.together = []
+            for piece in clause.pieces:
+                if len(piece) < 2:
+                    continue
+                together = self._contiguous("".join(piece), RUN_BOOST, clause.title_only)
+                if together is not None:
+                    clause.together.append(together)
+                if len(piece) > 2:
+                    for first, second in zip(piece, piece[1:]):
+                        near = self._contiguous(first + second, NEIGHBOUR_BOOST, clause.title_only)
+                        if near is not None:
+                            clause.together.append(near)
         required: list[wq.Query] = []
         optional: list[wq.Query] = []
-        for i, unit in enumerate(clause.units):
-            q = self.analyze(Clause(unit, title_only=clause.title_only)).query
+        for i, q in enumerate(clause.unit_queries):
             if q is not None:
                 (optional if i in clause.dropped else required).append(q)
-        for piece in clause.pieces:
-            if len(piece) < 2:
-                continue
-            together = self._contiguous("".join(piece), RUN_BOOST, clause.title_only)
-            if together is not None:
-                optional.append(together)
-            if len(piece) > 2:
-                for first, second in zip(piece, piece[1:]):
-                    near = self._contiguous(first + second, NEIGHBOUR_BOOST, clause.title_only)
-                    if near is not None:
-                        optional.append(near)
+        optional.extend(clause.together)
         if not required:  # every unit dropped or unusable: the run cannot be searched
             clause.query = None
             return clause
@@ -328,16 +335,19 @@ class QueryBuilder:
             parsed.query = query
         return clause.units[index]
 
-    def assemble(self, groups: list[list[Clause]]) -> wq.Query | None:
-        """The query of a level's OR-groups: the required ones ANDed, the excluded ones removed."""
+    def assemble(self, groups: list[list[Clause]], *, bonuses: bool = True) -> wq.Query | None:
+        """The query of a level's OR-groups: the required ones ANDed, the excluded ones removed,
+        and (with ``bonuses``) the runs' ranking bonuses optional on top."""
         required, excluded = _combine(groups)
         if not required:
             return None
         base = required[0] if len(required) == 1 else wq.And(required)
         if excluded:
             base = wq.AndNot(base, wq.Or(excluded))
-        bonuses = [c.bonus for g in groups for c in g if c.bonus is not None and not c.negated]
-        return wq.AndMaybe(base, _any(bonuses)) if bonuses else base
+        if not bonuses:
+            return base
+        optional = [c.bonus for g in groups for c in g if c.bonus is not None and not c.negated]
+        return wq.AndMaybe(base, _any(optional)) if optional else base
 
     def term_query(self, text: str) -> wq.Query | None:
         """Documents containing ``text`` contiguously (after normalization), words ranked up."""

@@ -7,6 +7,7 @@ highlight exactly where they stand. No segmenter runs here.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterable, Iterator
@@ -146,8 +147,10 @@ def snippet(text: str, needles: Iterable[str], *, simplify: bool = True) -> str:
     best = 0
     if spans:
         scores = []
+        starts, ends = [a for a, _ in spans], [b for _, b in spans]  # both ascending: spans are merged
         for i, (s, e) in enumerate(sentences):
-            inside = [text[a:b].casefold() for a, b in spans if a < e and b > s]
+            overlapping = spans[bisect.bisect_right(ends, s) : bisect.bisect_left(starts, e)]
+            inside = [text[a:b].casefold() for a, b in overlapping]
             scores.append((len(set(inside)), len(inside), -i))
         best = max(range(len(sentences)), key=scores.__getitem__)
     start, end = sentences[best]
