@@ -282,14 +282,15 @@ class SearchIndex:
     ) -> _Ranking:
         """Too few hits with every word of the query's runs required: stop requiring words one at
         a time, the least informative first, until there are enough (the dropped words still rank)."""
-        counts: dict[str, int] = {}
+        counts: dict[int, int] = {}
         everything: dict[str, Any] = {"filter": None, "mask": None, "memo": options.get("memo")}
 
-        def frequency(word: str) -> int:
-            if word not in counts:
-                q = self._builder.term_query(word)
-                counts[word] = 0 if q is None else self._rank(searcher, q, everything, "relevance", None, 1).total
-            return counts[word]
+        def frequency(unit: Any) -> int:  # the documents a word's query matches, over the index
+            if unit is None:
+                return 0
+            if id(unit) not in counts:  # the clause keeps its words' queries alive: ids stay theirs
+                counts[id(unit)] = self._rank(searcher, unit, everything, "relevance", None, 1).total
+            return counts[id(unit)]
 
         dropped: list[str] = []
         total = ranking.total

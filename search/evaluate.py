@@ -437,11 +437,11 @@ _PICKLED_LIST = np.frombuffer(b"\x80\x02]", dtype=np.uint8)  # PROTO 2, EMPTY_LI
 class Evaluator:
     """Evaluates one query tree with one thread's searcher and a generation's posting table."""
 
-    def __init__(self, searcher: Any, table: PostingTable, *, memo: dict[Any, Matches] | None = None) -> None:
+    def __init__(self, searcher: Any, table: PostingTable, *, memo: dict[int, tuple[Any, Matches]] | None = None) -> None:
         self.searcher = searcher
         self.table = table
-        # Subqueries already run over the whole index (``within`` None) in this search, by query:
-        # a relaxed query, its words' frequencies and its final ranking share them.
+        # Subqueries already run over the whole index (``within`` None) in this search: a relaxed
+        # query's steps, its words' frequencies and its final ranking share them.
         self.memo = memo
         weighting = searcher.weighting
         if type(weighting) is not BM25F:
@@ -454,12 +454,15 @@ class Evaluator:
         memo = self.memo
         if memo is None:
             return self._run(query, within)
-        found = memo.get(query)  # a document's score never depends on ``within``
-        if found is not None:
+        # By identity (hashing a query tree walks all of it): the query is kept with its result,
+        # so its id cannot be another query's while the memo lives.
+        seen = memo.get(id(query))
+        if seen is not None:  # a document's score never depends on ``within``
+            found = seen[1]
             return found if within is None or not len(found) else _restricted(found, within)
         found = self._run(query, within)
         if within is None:
-            memo[query] = found
+            memo[id(query)] = (query, found)
         return found
 
     def _run(self, query: Any, within: np.ndarray | None) -> Matches:

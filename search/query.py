@@ -22,6 +22,11 @@ from .normalize import script_variants
 MAX_QUERY_CHARS = 1000
 LONG_QUERY_CHARS = 30  # longer than this, or more terms than LONG_QUERY_TERMS, without operators:
 LONG_QUERY_TERMS = 6  # a pasted paragraph, searched as a ranked match of any of its words
+# Pasted prose keeps its quotes and brackets (“…”, (HKGCPF)) without meaning them as operators: a
+# long text with a clause or sentence mark outside quotes, or longer than this, is prose.
+LONG_PROSE_CHARS = 80
+_PROSE_MARK = re.compile(r"[，。；！？、]")
+_QUOTED = re.compile(r'"[^"]*"')
 MAX_ANY_TERMS = 64
 _OPERATOR = re.compile(r'["()]|(?:^|\s)(?:OR|NOT)(?:\s|$)|(?:^|\s)-[^\W_"(]|[A-Za-z]+[:：]\S')
 # -term excludes when a letter, digit, ideograph or quote follows; "----709" is text, not "-".
@@ -45,6 +50,7 @@ QUESTION_WORDS = frozenset(
 _TOKEN = re.compile(r'-?[A-Za-z]+[:：](?:"[^"]*"?|[^\s()]*)|-?"[^"]*"?|-?\(|\)|[^\s()]+')
 _FIELD_TERM = re.compile(r"(-?)([A-Za-z]+)[:：](.*)", re.S)
 FILTER_FIELDS = ("source", "category", "tag", "date", "since", "until")
+_FILTER_WORD = re.compile(r"(?:^|(?<=\s))-?(?:" + "|".join(FILTER_FIELDS) + r")[:：]\S+", re.I)
 TERM_FIELDS = ("title",)
 _DATE = re.compile(r"(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?")
 _HAS_CJK = re.compile(f"[{_CJK}]").search
@@ -312,8 +318,8 @@ class QueryBuilder:
     def relax(self, parsed: ParsedQuery, frequency: Any) -> str | None:
         """Stop requiring the least informative word of the query's runs; the word, or None.
 
-        A word no document contains goes first, then the most frequent (``frequency(word)``:
-        documents containing it); the last word of a run stays required. ``parsed.query`` is
+        A word no document contains goes first, then the most frequent (``frequency(query)``:
+        the documents the word's query matches); the last word of a run stays required. ``parsed.query`` is
         rebuilt; the dropped words still rank the documents that have them.
         """
         candidates = [
@@ -324,7 +330,8 @@ class QueryBuilder:
             return None
 
         def informativeness(item: tuple[Clause, int]) -> tuple[int, int]:
-            count = int(frequency(item[0].units[item[1]]))
+            clause, index = item
+            count = int(frequency(clause.unit_queries[index] if clause.unit_queries else None))
             return (0, 0) if count == 0 else (1, -count)
 
         clause, index = min(candidates, key=informativeness)
@@ -348,10 +355,6 @@ class QueryBuilder:
             return base
         optional = [c.bonus for g in groups for c in g if c.bonus is not None and not c.negated]
         return wq.AndMaybe(base, _any(optional)) if optional else base
-
-    def term_query(self, text: str) -> wq.Query | None:
-        """Documents containing ``text`` contiguously (after normalization), words ranked up."""
-        return self.analyze(Clause(text)).query
 
     def words(self, text: str) -> list[str]:
         """The distinct jieba words of ``text``, in order (for any-term and similar queries)."""
@@ -451,13 +454,19 @@ class QueryBuilder:
     def parse_any(self, text: str, warnings: list[str] | None = None) -> ParsedQuery:
         """A ranked match of any of the jieba words of ``text`` (for pasted paragraphs)."""
         warnings = list(warnings or [])
+        filters = Filters()
+        for found in _FILTER_WORD.finditer(text):  # source:…, date:… keep their meaning in pasted text
+            negated, term = found.group().startswith("-"), found.group().lstrip("-")
+            name, value = re.split("[:：]", term, maxsplit=1)
+            self._filter(name.lower(), value.strip('"'), negated, filters, warnings)
+        text = _FILTER_WORD.sub(" ", text)
         words = self.words(text)
         # Single characters are mostly function words: use them only when there is nothing else.
         meaningful = [w for w in words if len(w) > 1 or not re.match(f"[{_CJK}]", w)] or words
         meaningful = meaningful[:MAX_ANY_TERMS]
         if not meaningful:
             warnings.append("nothing in the query could be searched")
-            return ParsedQuery(wq.NullQuery, warnings=warnings)
+            return ParsedQuery(wq.NullQuery, warnings=warnings, filters=filters)
         warnings.append(
             f"the query is long, so it was searched as any of its {len(meaningful)} words, best matches first"
         )
@@ -468,7 +477,9 @@ class QueryBuilder:
         if singles:
             query = wq.AndMaybe(query, wq.Or([wq.Term("title", w) for w in singles]))
         clause = Clause(text, variants=list(meaningful), words=[meaningful], query=query)
-        return ParsedQuery(query, needles=list(meaningful), warnings=warnings, groups=[[clause]], any_term=True)
+        return ParsedQuery(
+            query, needles=list(meaningful), warnings=warnings, groups=[[clause]], any_term=True, filters=filters
+        )
 
     def _add(self, level: _Level, clause: Clause, warnings: list[str]) -> bool:
         """Put an analyzed clause into the current level; True when it had to be ignored."""
@@ -541,9 +552,11 @@ class QueryBuilder:
 
 def _is_long(text: str) -> bool:
     stripped = text.strip()
-    if _OPERATOR.search(stripped):
+    if not (len(stripped) > LONG_QUERY_CHARS or len(stripped.split()) > LONG_QUERY_TERMS):
         return False
-    return len(stripped) > LONG_QUERY_CHARS or len(stripped.split()) > LONG_QUERY_TERMS
+    if not _OPERATOR.search(stripped):
+        return True
+    return len(stripped) > LONG_PROSE_CHARS or bool(_PROSE_MARK.search(_QUOTED.sub("", stripped)))
 
 
 def _needles(groups: list[list[Clause]]) -> list[str]:
