@@ -80,6 +80,14 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+@pytest.fixture(autouse=True)
+def state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI remembers the last search's hits under $XDG_STATE_HOME: never the developer's own."""
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return state
+
+
 @pytest.fixture()
 def runner() -> CliRunner:
     # The CLI reads ZHSEARCH_INDEX: make sure the developer's environment never leaks in.
