@@ -10,9 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +20,7 @@ import pytest
 
 from indexer import build_index
 
-from conftest import CORPUS, HOSTILE
+from conftest import CORPUS, HOSTILE, serving
 
 pytestmark = pytest.mark.browser
 
@@ -69,33 +66,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("browser")
     location = tmp / "index"
     build_index([DEMO, CORPUS / Path(HOSTILE).parent], location)
-    log = tmp / "serve.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "zhsearch", "serve", "--index", str(location), "--port", "0", "--threads", "4"],
-            cwd=tmp,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while not (found := re.search(r"on (http://127\.0\.0\.1:\d+)/", log.read_text(errors="replace"))):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"zhsearch serve did not start: {log.read_text(errors='replace')}")
-            time.sleep(0.1)
-        base = found.group(1)
+    with serving(location, tmp) as base:
         # Load the analyzer and the caches first, so that the screenshots show a warm server's timings.
         for path in ("/search?q=%E5%B8%82%E5%9C%BA", "/api/suggest?q=%E5%B8%82"):
             with urllib.request.urlopen(base + path, timeout=30) as response:  # noqa: S310 - the local server
                 assert response.status == 200
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

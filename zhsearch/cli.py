@@ -621,9 +621,8 @@ def serve_command(index_dir: Path, host: str, port: int, threads: int) -> None:
     import socket
     import threading
 
-    import waitress
-
     from web import create_app, warm_up
+    from web.server import make_server
 
     index = _open(index_dir)
     app = create_app({"INDEX": index})
@@ -638,7 +637,7 @@ def serve_command(index_dir: Path, host: str, port: int, threads: int) -> None:
         if listener is not None:
             listener.close()
         _fail(ZhsearchError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", hint="choose another --port or --host"))
-    server = waitress.create_server(app, sockets=[listener], threads=threads, ident="zhsearch")
+    server = make_server(app, listener, threads=threads)
     bound_host, bound_port = listener.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     click.echo(f"zhsearch: serving {index_dir} ({len(index)} documents) on http://{shown}:{bound_port}/")
