@@ -143,9 +143,14 @@ def serving(location: Path, workdir: Path) -> Iterator[str]:
             time.sleep(0.1)
         yield found.group(1)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End a server this test started, by its own pid: terminate, then kill if it does not exit."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
