@@ -300,3 +300,32 @@ def test_everything_works_without_javascript(open_page, server: str) -> None:
     page.wait_for_url("**/doc/**")
     assert unquote(urlsplit(page.url).path).startswith("/doc/")
     assert page.locator("article mark").count() >= 1
+
+
+def test_api_docs_page_renders_the_openapi_document_from_the_server(open_page, server: str) -> None:
+    page = open_page()
+    page.goto(server + "/")
+    page.click("footer >> text=API 文档")
+    page.wait_for_url("**/api/docs")
+    page.locator(".swagger-ui .info .title").wait_for()
+    assert page.inner_text(".swagger-ui .info .title").startswith("zhsearch")
+    assert "not supported" not in page.inner_text(".swagger-ui")  # Swagger UI reads the whole document
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert {"/api/search", "/api/suggest", "/healthz"} <= {p.replace("\u200b", "") for p in paths}
+    page.locator(".opblock-summary", has_text="/api/search").first.click()
+    page.locator(".parameters [data-param-name='q']").wait_for()
+    _screenshot(page, "api-docs-desktop.png")
+
+
+def test_results_page_exports_and_feed(open_page, server: str) -> None:
+    page = open_page()
+    page.goto(f"{server}/search?q={QUERY}")
+    feed = page.get_attribute("link[rel=alternate][type='application/atom+xml']", "href")
+    assert feed is not None and _query(feed) == {"q": [QUERY]}
+    with page.expect_download() as download:
+        page.click("text=导出 CSV")
+    path = download.value.path()
+    lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "id,title,source,date,url,snippet"
+    assert len(lines) == 1 + 15  # every hit, not the page of ten
+    assert download.value.suggested_filename == "zhsearch.csv"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from urllib.parse import unquote, urlsplit
 
 import feedparser
@@ -177,3 +178,25 @@ def test_all_hits_fetches_pages_until_the_last(index: SearchIndex, page_size: in
     ids = [h.id for h in all_hits(counting, "记者", page_size=page_size)]  # type: ignore[arg-type]
     assert ids == [h.id for h in index.search("记者", limit=50).hits]
     assert counting.pages == list(range(1, -(-len(REPORTER) // page_size) + 1))
+
+
+# -- the API documentation page ----------------------------------------------------------------------
+
+
+def test_api_docs_is_swagger_ui_served_by_the_app(client: FlaskClient) -> None:
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert 'data-openapi="/api/openapi.json"' in body
+    assets = re.findall(r'(?:src|href)="(/[^"]+)"', body)
+    assert "/api/docs/static/swagger-ui-bundle.js" in assets and "/api/docs/static/swagger-ui.css" in assets
+    for asset in assets:
+        with client.get(asset) as served:  # a file response: closed here
+            assert served.status_code == 200, asset
+    assert "http" not in "".join(re.findall(r'(?:src|href)="([^"]+)"', body))  # nothing from another site
+    assert client.get("/api/docs/static/nothing.js").get_json()["error"]["code"] == "not_found"
+
+
+def test_every_page_footer_links_the_api_docs(client: FlaskClient) -> None:
+    for url in ("/", "/search?q=记者", f"/doc/{CARBON}"):
+        assert '<a href="/api/docs">API 文档</a>' in client.get(url).get_data(as_text=True)

@@ -176,7 +176,6 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
     }
     return {
         "openapi": "3.1.0",
-        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "info": {
             "title": "zhsearch",
             "version": zhsearch_version(),
