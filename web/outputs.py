@@ -35,12 +35,13 @@ def _unavailable(exc: ZhsearchError) -> ResponseReturnValue:
 
 
 @bp.app_template_global("same_search")
-def same_search(endpoint: str, **extra: str) -> str:
+def same_search(endpoint: str, **extra: Any) -> str:
     """The URL of ``endpoint`` for this page's query and filters (whatever its page)."""
     args = MultiDict(request.args)
     args.pop("page", None)
     args.pop("limit", None)
-    return url_for(endpoint, **args.to_dict(flat=False), **extra)
+    query: dict[str, Any] = {**args.to_dict(flat=False), **extra}
+    return url_for(endpoint, **query)
 
 
 class OriginalLink(BaseEntryExtension):
