@@ -200,3 +200,9 @@ def test_api_docs_is_swagger_ui_served_by_the_app(client: FlaskClient) -> None:
 def test_every_page_footer_links_the_api_docs(client: FlaskClient) -> None:
     for url in ("/", "/search?q=记者", f"/doc/{CARBON}"):
         assert '<a href="/api/docs">API 文档</a>' in client.get(url).get_data(as_text=True)
+
+
+def test_the_feed_of_a_sorted_search_is_still_the_newest(client: FlaskClient, index: SearchIndex) -> None:
+    feed = parsed_feed(client, "/feed?q=记者&sort=oldest")
+    assert urlsplit(feed.feed.link).query.endswith("&sort=newest")
+    assert unquote(feed.entries[0].id).endswith(index.search("记者", sort="newest").hits[0].id)
