@@ -557,6 +557,13 @@ class SearchIndex:
             raise DocumentNotFoundError(f"no document with id {doc_id!r} in the index")
         return _document(stored)
 
+    def ids_starting_with(self, prefix: str) -> list[str]:
+        """The ids of live documents that start with ``prefix``, sorted (short ids typed at a CLI)."""
+        with self._searcher() as searcher:
+            words = searcher.reader().expand_prefix("id", prefix)
+            ids = [w.decode("utf-8") if isinstance(w, bytes) else w for w in words]
+            return sorted(i for i in ids if searcher.document_number(id=i) is not None)
+
     def documents(self) -> Iterator[Document]:
         """Every indexed document, in index order."""
         with self._ix.searcher() as searcher:  # its own: the caller may search while iterating

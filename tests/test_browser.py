@@ -10,9 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +20,7 @@ import pytest
 
 from indexer import build_index
 
-from conftest import CORPUS, HOSTILE
+from conftest import CORPUS, HOSTILE, serving
 
 pytestmark = pytest.mark.browser
 
@@ -69,33 +66,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("browser")
     location = tmp / "index"
     build_index([DEMO, CORPUS / Path(HOSTILE).parent], location)
-    log = tmp / "serve.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "zhsearch", "serve", "--index", str(location), "--port", "0", "--threads", "4"],
-            cwd=tmp,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while not (found := re.search(r"on (http://127\.0\.0\.1:\d+)/", log.read_text(errors="replace"))):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"zhsearch serve did not start: {log.read_text(errors='replace')}")
-            time.sleep(0.1)
-        base = found.group(1)
+    with serving(location, tmp) as base:
         # Load the analyzer and the caches first, so that the screenshots show a warm server's timings.
         for path in ("/search?q=%E5%B8%82%E5%9C%BA", "/api/suggest?q=%E5%B8%82"):
             with urllib.request.urlopen(base + path, timeout=30) as response:  # noqa: S310 - the local server
                 assert response.status == 200
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -324,3 +300,32 @@ def test_everything_works_without_javascript(open_page, server: str) -> None:
     page.wait_for_url("**/doc/**")
     assert unquote(urlsplit(page.url).path).startswith("/doc/")
     assert page.locator("article mark").count() >= 1
+
+
+def test_api_docs_page_renders_the_openapi_document_from_the_server(open_page, server: str) -> None:
+    page = open_page()
+    page.goto(server + "/")
+    page.click("footer >> text=API 文档")
+    page.wait_for_url("**/api/docs")
+    page.locator(".swagger-ui .info .title").wait_for()
+    assert page.inner_text(".swagger-ui .info .title").startswith("zhsearch")
+    assert "not supported" not in page.inner_text(".swagger-ui")  # Swagger UI reads the whole document
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert {"/api/search", "/api/suggest", "/healthz"} <= {p.replace("\u200b", "") for p in paths}
+    page.locator(".opblock-summary", has_text="/api/search").first.click()
+    page.locator(".parameters [data-param-name='q']").wait_for()
+    _screenshot(page, "api-docs-desktop.png")
+
+
+def test_results_page_exports_and_feed(open_page, server: str) -> None:
+    page = open_page()
+    page.goto(f"{server}/search?q={QUERY}")
+    feed = page.get_attribute("link[rel=alternate][type='application/atom+xml']", "href")
+    assert feed is not None and _query(feed) == {"q": [QUERY]}
+    with page.expect_download() as download:
+        page.click("text=导出 CSV")
+    path = download.value.path()
+    lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "id,title,source,date,url,snippet"
+    assert len(lines) == 1 + 15  # every hit, not the page of ten
+    assert download.value.suggested_filename == "zhsearch.csv"

@@ -23,7 +23,7 @@ from search import IndexNotFoundError, SearchIndex
 from web import create_app
 from zhsearch.cli import cli
 
-from conftest import ARTICLES, CORPUS, BASKETBALL, CARBON, HOSTILE, NO_DATE, PERCENT, REPORTER, TAIWAN, TITLE_ONLY
+from conftest import ARTICLES, CORPUS, BASKETBALL, CARBON, HOSTILE, NO_DATE, PERCENT, REPORTER, TAIWAN, TITLE_ONLY, stop
 
 HIT_KEYS = {"id", "path", "title", "url", "source", "date", "score", "snippet"}
 DOC_KEYS = {"id", "path", "title", "url", "source", "author", "categories", "tags", "date", "text"}
@@ -406,12 +406,7 @@ def test_serve_answers_over_http_with_waitress(index_dir: Path, tmp_path: Path) 
         assert error.value.code == 404
         error.value.close()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        stop(server)
     assert "zhsearch: serving" in log.read_text(encoding="utf-8", errors="replace")
 
 

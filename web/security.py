@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
+
+from .api import error_response
+from .common import error_code
 
 CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
@@ -21,8 +24,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> ResponseReturnValue:
         if request.path.startswith("/api/") or request.path == "/healthz":
-            code = (exc.name or "error").lower().replace(" ", "_")
-            return jsonify({"error": {"code": code, "message": exc.description or ""}}), exc.code or 500
+            return error_response(exc.code or 500, error_code(exc.code or 500, exc.name or ""), exc.description or "")
         from flask import render_template
 
         return render_template("error.html", status=exc.code, message=exc.description), exc.code or 500
