@@ -214,11 +214,16 @@ def test_phone_width_has_no_horizontal_scrolling(open_page, server: str) -> None
     page.goto(f"{server}/search?q={QUERY}")
     assert page.locator("li.hit").count() == 10
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    # The hit list comes before the sidebar on a phone.
+    # The filters are a closed panel above the hits on a phone; it opens to show them.
     hit_top = page.locator("li.hit").first.bounding_box()["y"]
-    facets_top = page.locator("aside.facets").bounding_box()["y"]
-    assert hit_top < facets_top
+    panel = page.locator("aside.facets details.panel")
+    assert panel.bounding_box()["y"] < hit_top
+    assert panel.get_attribute("open") is None
+    assert page.locator("aside.facets section").first.is_hidden()
     _screenshot(page, "results-360px.png")
+    page.click("aside.facets summary")
+    assert page.locator("aside.facets section li a").first.is_visible()
+    _screenshot(page, "results-360px-filters.png")
     page.locator("li.hit h2 a").first.click()
     page.wait_for_url("**/doc/**")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -329,3 +334,22 @@ def test_results_page_exports_and_feed(open_page, server: str) -> None:
     assert lines[0] == "id,title,source,date,url,snippet"
     assert len(lines) == 1 + 15  # every hit, not the page of ten
     assert download.value.suggested_filename == "zhsearch.csv"
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_timeline_labels_line_up_with_its_bars(open_page, server: str, viewport: dict[str, int]) -> None:
+    page = open_page(viewport)
+    page.goto(f"{server}/search?q={QUERY}")
+    slots = page.locator("figure.timeline a.bar rect.hitbox")
+    first, last = slots.first.bounding_box(), slots.last.bounding_box()
+    first_label = page.locator("figure.timeline .axis .first").bounding_box()
+    last_label = page.locator("figure.timeline .axis .last").bounding_box()
+    assert abs(first_label["x"] - first["x"]) <= 1
+    assert abs((last_label["x"] + last_label["width"]) - (last["x"] + last["width"])) <= 1
+    # The counts are on the page, not only in a tooltip.
+    assert re.fullmatch(r"\d{4}-\d\d：\d+ 篇", page.inner_text("figure.timeline .axis .first"))
+    assert re.fullmatch(r"最多 \d{4}-\d\d：\d+ 篇", page.inner_text("figure.timeline .axis .peak"))
+    if viewport is DESKTOP:  # the sidebar beside the hits, always open
+        assert page.locator("aside.facets").bounding_box()["x"] > page.locator("li.hit").first.bounding_box()["x"]
+        assert page.locator("aside.facets summary").is_hidden()
+        assert page.locator("aside.facets section").first.is_visible()
