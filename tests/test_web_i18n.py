@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from search import SearchIndex
-from web.i18n import WARNINGS, translate_warning
+from web.i18n import ERRORS, HTTP_ERRORS, WARNINGS, translate_message
 
 from conftest import CARBON
 
@@ -90,11 +90,11 @@ def test_every_warning_search_gives_is_in_the_page_language(index: SearchIndex, 
     for language, script in (("zh_Hans", "zh-CN"), ("zh_Hant", "zh-TW")):
         with app.test_request_context(headers={"Accept-Language": script}):
             for warning in warnings:
-                shown = translate_warning(warning)
+                shown = translate_message(warning)
                 assert HAN.search(shown) and not re.search("[a-z]{4}", own_words(shown)), (language, shown)
     with app.test_request_context(headers={"Accept-Language": "en"}):
         for warning in warnings:
-            assert not HAN.search(own_words(translate_warning(warning))), warning
+            assert not HAN.search(own_words(translate_message(warning))), warning
 
 
 def test_the_results_page_shows_the_warnings_translated(client: FlaskClient) -> None:
@@ -107,7 +107,7 @@ def test_the_results_page_shows_the_warnings_translated(client: FlaskClient) -> 
 
 def test_a_warning_no_template_knows_is_shown_as_written(app: Flask) -> None:
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
-        assert translate_warning("something new") == "something new"
+        assert translate_message("something new") == "something new"
 
 
 def test_article_text_in_a_translated_message_is_escaped(client: FlaskClient) -> None:
@@ -138,10 +138,51 @@ def test_each_catalog_is_complete_and_compiled(locale: str) -> None:
             open(folder / "messages.mo", "rb") as mo:
         template, source, compiled = read_po(pot), read_po(po), read_mo(mo)
     assert catalog_ids(source) == catalog_ids(template)
-    english = {w for w in WARNINGS if not HAN.search(w)}  # the others are written in Chinese
+    english = {w for w in (*WARNINGS, *ERRORS, *HTTP_ERRORS.values()) if not HAN.search(w)}  # the others are written in Chinese
     for message in source:
         if not message.id:
             continue
         needed = {"zh_Hans": message.id in english, "zh_Hant": True, "en": message.id not in english}[locale]
         assert bool(message.string) == needed, (locale, message.id)
         assert (compiled.get(message.id).string if compiled.get(message.id) else "") == message.string  # pybabel compile
+
+
+# -- the JSON API: English codes, messages in the request's language ---------------------------------------
+
+
+@pytest.mark.parametrize("url, status, code, messages", [
+    ("/api/search?q=x&limit=51", 400, "invalid_argument",
+     {"zh-CN": "limit 必须在 1 到 50 之间，不能是 51", "zh-TW": "limit 必須在 1 到 50 之間，不能是 51",
+      "en": "limit must be between 1 and 50, not 51"}),
+    ("/api/search?q=x&page=abc", 400, "invalid_argument",
+     {"zh-CN": "page 必须是整数，不能是 'abc'", "en": "page must be a whole number, not 'abc'"}),
+    ("/api/search?q=x&sort=up", 400, "invalid_argument",
+     {"zh-CN": "sort 只能是 relevance, newest, oldest 之一，不能是 'up'"}),
+    ("/api/doc/nope.md", 404, "not_found",
+     {"zh-CN": "索引里没有编号为 'nope.md' 的文章", "en": "no document with id 'nope.md' in the index"}),
+    ("/api/nothing-here", 404, "not_found", {"zh-CN": "这个地址什么也没有", "en": "nothing is at this address"}),
+])
+def test_api_errors_keep_their_code_and_speak_the_request_language(client: FlaskClient, url: str, status: int,
+                                                                    code: str, messages: dict[str, str]) -> None:
+    for language, message in messages.items():
+        response = client.get(url, headers={"Accept-Language": language})
+        assert response.status_code == status
+        assert response.get_json() == {"error": {"code": code, "message": message}}
+
+
+def test_a_method_not_allowed_speaks_the_request_language(client: FlaskClient) -> None:
+    response = client.post("/api/search?q=x", headers={"Accept-Language": "zh-TW"})
+    assert response.get_json() == {"error": {"code": "method_not_allowed", "message": "這個地址只接受 GET 請求"}}
+
+
+def test_the_error_page_speaks_the_page_language(client: FlaskClient) -> None:
+    soup = page_of_error(client, "/doc/nope.md", "en")
+    assert soup.h1.get_text() == "Page not found"
+    assert "no document with id 'nope.md' in the index" in soup.get_text()
+    assert "这个地址什么也没有" in page_of_error(client, "/nothing", "zh").get_text()
+
+
+def page_of_error(client: FlaskClient, url: str, language: str) -> BeautifulSoup:
+    response = client.get(url, headers={"Accept-Language": language})
+    assert response.status_code == 404
+    return BeautifulSoup(response.get_data(as_text=True), "lxml")

@@ -1,4 +1,4 @@
-"""One language per page: the locale a request asks for (Flask-Babel), and search warnings in it."""
+"""One language per page: the locale a request asks for (Flask-Babel), and search's messages in it."""
 
 from __future__ import annotations
 
@@ -40,6 +40,20 @@ WARNINGS = (
     N_("the date range is empty: nothing can match it"),
     N_("同时含有全部词语的结果太少，已不再要求%(words)s（含有它们的结果仍排在前面）"),
 )
+# The error messages of search/ and of the web layer's parameters, as templates.
+ERRORS = (
+    N_("%(name)s must be between %(low)s and %(high)s, not %(value)s"),
+    N_("%(name)s must be a whole number, not %(value)s"),
+    N_("%(name)s must be one of %(choices)s, not %(value)s"),
+    N_("the query is longer than %(count)s characters"),
+    N_("no document with id %(id)s in the index"),
+)
+# What an HTTP error says, by status, instead of werkzeug's English description.
+HTTP_ERRORS = {
+    404: N_("nothing is at this address"),
+    405: N_("this address answers GET requests only"),
+    500: N_("the server failed to answer; the error is logged"),
+}
 
 
 def page_locale() -> str:
@@ -74,13 +88,19 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts)))
 
 
-def translate_warning(warning: str) -> str:
-    """``warning`` in the page's language (as written when no template matches it)."""
-    for template in WARNINGS:
-        found = _pattern(template).fullmatch(warning)
+def translate_message(message: str) -> str:
+    """A warning or error message of search/ in the request's language (as written when no
+    template matches it)."""
+    for template in (*WARNINGS, *ERRORS):
+        found = _pattern(template).fullmatch(message)
         if found:
             return gettext(template, **found.groupdict())
-    return warning
+    return message
+
+
+def http_error_message(status: int, description: str) -> str:
+    """What an HTTP error of this status says, in the request's language."""
+    return gettext(HTTP_ERRORS[status]) if status in HTTP_ERRORS else translate_message(description)
 
 
 def init_app(app: Flask) -> None:
@@ -88,7 +108,7 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=page_locale)
     app.add_template_global(page_lang)
     app.add_template_global(suggest_labels)
-    app.add_template_filter(translate_warning, "warning")
+    app.add_template_filter(translate_message, "translated")
 
     @app.after_request
     def _vary(response: Response) -> Response:
