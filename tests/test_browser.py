@@ -1,8 +1,8 @@
 """End to end in a real browser: Playwright drives Debian's headless Chromium against `zhsearch serve`.
 
 Screenshots (desktop and 360 px wide) are saved in ``test-artifacts/browser/``; with
-``ZHSEARCH_UPDATE_SCREENSHOT=1`` the desktop results page is also copied to
-``docs/screenshot-results.png``, the picture the README shows.
+``ZHSEARCH_UPDATE_SCREENSHOT=1`` the results page is also copied to
+``docs/screenshot-results.png`` (desktop) and ``docs/screenshot-results-360px.png``, the pictures the README shows.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 README_SCREENSHOT = ROOT / "docs" / "screenshot-results.png"
+README_PHONE_SCREENSHOT = ROOT / "docs" / "screenshot-results-360px.png"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
 QUERY = "市场"  # 15 demo articles: two pages of ten
@@ -220,7 +221,9 @@ def test_phone_width_has_no_horizontal_scrolling(open_page, server: str) -> None
     assert panel.bounding_box()["y"] < hit_top
     assert panel.get_attribute("open") is None
     assert page.locator("aside.facets section").first.is_hidden()
-    _screenshot(page, "results-360px.png")
+    phone = _screenshot(page, "results-360px.png")
+    if os.environ.get("ZHSEARCH_UPDATE_SCREENSHOT") == "1":
+        shutil.copyfile(phone, README_PHONE_SCREENSHOT)
     page.click("aside.facets summary")
     assert page.locator("aside.facets section li a").first.is_visible()
     _screenshot(page, "results-360px-filters.png")
