@@ -1,8 +1,8 @@
 """End to end in a real browser: Playwright drives Debian's headless Chromium against `zhsearch serve`.
 
 Screenshots (desktop and 360 px wide) are saved in ``test-artifacts/browser/``; with
-``ZHSEARCH_UPDATE_SCREENSHOT=1`` the desktop results page is also copied to
-``docs/screenshot-results.png``, the picture the README shows.
+``ZHSEARCH_UPDATE_SCREENSHOT=1`` the results page is also copied to
+``docs/screenshot-results.png`` (desktop) and ``docs/screenshot-results-360px.png``, the pictures the README shows.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 README_SCREENSHOT = ROOT / "docs" / "screenshot-results.png"
+README_PHONE_SCREENSHOT = ROOT / "docs" / "screenshot-results-360px.png"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
 QUERY = "市场"  # 15 demo articles: two pages of ten
@@ -214,11 +215,18 @@ def test_phone_width_has_no_horizontal_scrolling(open_page, server: str) -> None
     page.goto(f"{server}/search?q={QUERY}")
     assert page.locator("li.hit").count() == 10
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    # The hit list comes before the sidebar on a phone.
+    # The filters are a closed panel above the hits on a phone; it opens to show them.
     hit_top = page.locator("li.hit").first.bounding_box()["y"]
-    facets_top = page.locator("aside.facets").bounding_box()["y"]
-    assert hit_top < facets_top
-    _screenshot(page, "results-360px.png")
+    panel = page.locator("aside.facets details.panel")
+    assert panel.bounding_box()["y"] < hit_top
+    assert panel.get_attribute("open") is None
+    assert page.locator("aside.facets section").first.is_hidden()
+    phone = _screenshot(page, "results-360px.png")
+    if os.environ.get("ZHSEARCH_UPDATE_SCREENSHOT") == "1":
+        shutil.copyfile(phone, README_PHONE_SCREENSHOT)
+    page.click("aside.facets summary")
+    assert page.locator("aside.facets section li a").first.is_visible()
+    _screenshot(page, "results-360px-filters.png")
     page.locator("li.hit h2 a").first.click()
     page.wait_for_url("**/doc/**")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -329,3 +337,22 @@ def test_results_page_exports_and_feed(open_page, server: str) -> None:
     assert lines[0] == "id,title,source,date,url,snippet"
     assert len(lines) == 1 + 15  # every hit, not the page of ten
     assert download.value.suggested_filename == "zhsearch.csv"
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_timeline_labels_line_up_with_its_bars(open_page, server: str, viewport: dict[str, int]) -> None:
+    page = open_page(viewport)
+    page.goto(f"{server}/search?q={QUERY}")
+    slots = page.locator("figure.timeline a.bar rect.hitbox")
+    first, last = slots.first.bounding_box(), slots.last.bounding_box()
+    first_label = page.locator("figure.timeline .axis .first").bounding_box()
+    last_label = page.locator("figure.timeline .axis .last").bounding_box()
+    assert abs(first_label["x"] - first["x"]) <= 1
+    assert abs((last_label["x"] + last_label["width"]) - (last["x"] + last["width"])) <= 1
+    # The counts are on the page, not only in a tooltip.
+    assert re.fullmatch(r"\d{4}-\d\d：\d+ 篇", page.inner_text("figure.timeline .axis .first"))
+    assert re.fullmatch(r"最多 \d{4}-\d\d：\d+ 篇", page.inner_text("figure.timeline .axis .peak"))
+    if viewport is DESKTOP:  # the sidebar beside the hits, always open
+        assert page.locator("aside.facets").bounding_box()["x"] > page.locator("li.hit").first.bounding_box()["x"]
+        assert page.locator("aside.facets summary").is_hidden()
+        assert page.locator("aside.facets section").first.is_visible()

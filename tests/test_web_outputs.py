@@ -139,7 +139,7 @@ def test_jsonl_export_is_one_record_per_hit(client: FlaskClient) -> None:
 def test_a_bad_export_parameter_is_a_400_before_anything_is_sent(client: FlaskClient) -> None:
     response = client.get("/export.jsonl?q=记者&sort=random")
     assert response.status_code == 400
-    assert "sort must be one of" in response.get_data(as_text=True)
+    assert "sort 只能是 relevance, newest, oldest 之一，不能是 &#39;random&#39;" in response.get_data(as_text=True)
 
 
 class CountingIndex:

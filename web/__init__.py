@@ -43,13 +43,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["zhsearch.preparer"] = preparer
     index.table_missing = preparer.soon
 
-    from . import api, apidocs, outputs, pages, security
+    from . import api, apidocs, i18n, outputs, pages, security
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(outputs.bp)
     app.register_blueprint(apidocs.bp)
     security.init_app(app)
+    i18n.init_app(app)
     return app
 
 

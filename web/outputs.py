@@ -10,6 +10,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask_babel import gettext
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
@@ -17,6 +18,7 @@ from search.errors import InvalidArgumentError, ZhsearchError
 
 from .common import get_index, search_params
 from .export import all_hits, export_lines
+from .i18n import page_lang
 from .pages import http_url
 
 bp = Blueprint("outputs", __name__)
@@ -53,7 +55,7 @@ class OriginalLink(BaseEntryExtension):
 
     def extend_atom(self, entry: Any) -> Any:
         if self.href:
-            xml_elem("link", entry, href=self.href, rel="related", title="原文")
+            xml_elem("link", entry, href=self.href, rel="related", title=gettext("原文"))
         return entry
 
 
@@ -64,16 +66,18 @@ def feed() -> ResponseReturnValue:
     options = {**params.options(), "page": 1, "limit": current_app.config["FEED_ENTRIES"], "sort": "newest",
                "facets": False, "explain": False}
     page = get_index().search(params.q, **options)
-    subject = f"“{params.q}”" if params.q.strip() else "筛选结果"
     fg = FeedGenerator()
     fg.register_extension("original", BaseExtension, OriginalLink, atom=True, rss=False)
     fg.id(same_search("outputs.feed", _external=True))
-    fg.title(f"{subject}的最新文章 - zhsearch")
-    fg.subtitle(f"zhsearch 中与{subject}相关的最新文章")
+    if params.q.strip():
+        fg.title(gettext("“%(q)s”的最新文章 - zhsearch", q=params.q))
+    else:
+        fg.title(gettext("筛选结果的最新文章 - zhsearch"))
+    fg.subtitle(gettext("zhsearch 中最新的相关文章"))
     fg.author({"name": "zhsearch"})
     fg.link(href=same_search("pages.results", _external=True, sort="newest"), rel="alternate", type="text/html")
     fg.link(href=same_search("outputs.feed", _external=True), rel="self", type="application/atom+xml")
-    fg.language("zh-Hans")
+    fg.language(page_lang())
     dated = [hit for hit in page.hits if hit.date]  # an undated article is never "new"
     fg.updated(dated[0].date if dated else datetime.now(timezone.utc))
     for hit in dated:
