@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import functools
 import secrets
+
+import numpy as np
 from collections import Counter
 from operator import sub
 from hashlib import md5 as _md5
@@ -49,6 +51,7 @@ from .analysis import (
     _NormalizingTokenizer,
     pair_term,
 )
+from .inversion import FieldTokens, write_field
 from .normalize import Normalized, normalize
 
 INDEX_NAME = "MAIN"  # Whoosh's default index name: the files are MAIN_<segment id>.seg
@@ -105,6 +108,8 @@ class SegmentBuilder:
         self._plans = {name: _FieldPlan(name, schema[name]) for name in schema.names()}
         # field name -> term (str for analyzed text fields, bytes otherwise) -> [docnum, freq, value, ...]
         self._postings: dict[str, dict[Any, list[Any]]] = {}
+        # field name -> the terms of its documents, for the fields analyzed here (see _FieldPlan.fast)
+        self._tokens: dict[str, FieldTokens] = {}
         # field name -> docnum -> the field length Whoosh's length column gives back (omitted when 0)
         self._lengths: dict[str, dict[int, int]] = {}
         self.doc_count = 0
@@ -148,39 +153,15 @@ class SegmentBuilder:
         self.doc_count += 1
 
     def _invert(self, plan: _FieldPlan, text: str, docnum: int) -> int:
-        """Index ``text`` (already normalized) into ``plan``'s field; returns its token count."""
+        """Index ``text`` (already normalized) into ``plan``'s field; returns its token count.
+
+        The terms are only collected here; :meth:`finish` inverts the whole segment's at once."""
         terms = analyzed_terms(plan.field.analyzer, text)
-        if not terms:
-            return 0
-        table = self._postings.setdefault(plan.name, {})
-        counts = Counter(terms)
-        if plan.fast == "positions":
-            # Most terms occur once: their position is the last (only) one; collect lists for the rest.
-            last = dict(zip(terms, range(len(terms))))
-            repeated: dict[str, list[int]] = {term: [] for term, n in counts.items() if n > 1}
-            if repeated:
-                for pos, term in enumerate(terms):
-                    found = repeated.get(term)
-                    if found is not None:
-                        found.append(pos)
-            for term, freq in counts.items():
-                if freq == 1:
-                    value = _one_position(last[term])
-                else:
-                    value = pack_uint(freq) + dumps(_deltas(repeated[term]), 2)
-                postings = table.get(term)
-                if postings is None:
-                    table[term] = [docnum, freq, value]
-                else:
-                    postings += (docnum, freq, value)
-        else:
-            for term, freq in counts.items():
-                postings = table.get(term)
-                if postings is None:
-                    table[term] = [docnum, freq, _packed_freq(freq)]
-                else:
-                    postings += (docnum, freq, _packed_freq(freq))
-        self.posting_count += len(counts)
+        if terms:
+            tokens = self._tokens.get(plan.name)
+            if tokens is None:
+                tokens = self._tokens[plan.name] = FieldTokens()
+            tokens.add(docnum, terms)
         return len(terms)
 
     def _invert_with_whoosh(self, plan: _FieldPlan, value: Any, docnum: int) -> int:
@@ -214,11 +195,24 @@ class SegmentBuilder:
             return None
         terms = _TermIndexWriter(self.segment.create_file(self.storage, W3Codec.TERMS_EXT))
         postings = _PostingsFile(self.segment.create_file(self.storage, W3Codec.POSTS_EXT), self.like_whoosh)
-        for fieldname in sorted(n for n, table in self._postings.items() if table):
+        for fieldname in sorted({n for n, table in self._postings.items() if table} | set(self._tokens)):
             prefix = terms.start_field(fieldname)
             plan = self._plans[fieldname]
-            table = self._postings.pop(fieldname)
             lengths = self._lengths.get(fieldname, {})
+            tokens = self._tokens.pop(fieldname, None)
+            if tokens is not None:
+                inverted = tokens.invert(positions=plan.fast == "positions")
+                self.posting_count += len(inverted.docs)
+                doc_lengths = np.zeros(self.doc_count, dtype=np.int64)
+                if lengths:
+                    doc_lengths[np.fromiter(lengths, dtype=np.int64)] = np.fromiter(lengths.values(), dtype=np.int64)
+                postings._offset = write_field(
+                    inverted, boost=plan.boost, doc_lengths=doc_lengths, write=postings._write,
+                    offset=postings._offset, add_term=terms.add, prefix=prefix, like_whoosh=self.like_whoosh,
+                    compress_from=COMPRESS_FROM, compression=_COMPRESSION,
+                )
+                continue
+            table = self._postings.pop(fieldname)
             fixed = plan.field.format.fixed_value_size()
             for term in sorted(table):
                 tbytes = term.encode("utf-8") if isinstance(term, str) else term

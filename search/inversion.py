@@ -1,0 +1,237 @@
+"""Inverting a segment's analyzed fields as whole arrays (numpy), then writing their posting blocks.
+
+A :class:`FieldTokens` collects one field's terms for every document of a segment as term ids in
+document and position order. :meth:`FieldTokens.invert` sorts them by term once (a stable sort
+keeps documents and positions in order), groups them into postings, delta-encodes document
+numbers and positions, and computes every posting block's statistics (weights, lengths, counts)
+in numpy, for all the terms at once. :func:`write_field` then only assembles each block's bytes:
+the W3 codec's pickled (ids, weights, values) tuple, as :class:`search.segments._PostingsFile`
+writes it, so the files stay the ones Whoosh writes (see ``tests/test_lifecycle_segments.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+import struct
+import zlib
+from array import array
+from collections.abc import Callable, Sequence
+from pickle import dumps
+from typing import Any
+
+import numpy as np
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+from whoosh.system import pack_int, pack_long
+from whoosh.util.numeric import length_to_byte
+
+BLOCK = 128  # postings per block: the W3 codec's _blocklimit
+_FREQ = struct.Struct("!I")  # pack_uint
+_TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo's layout
+_length_byte = functools.lru_cache(maxsize=1024)(length_to_byte)
+
+
+class FieldTokens:
+    """One analyzed field's terms in a segment, as term ids per document (document order)."""
+
+    __slots__ = ("vocabulary", "ids", "docnums", "counts", "_next")
+
+    def __init__(self) -> None:
+        self.vocabulary: dict[str, int] = {}  # term -> id (ids have gaps: see add)
+        self.ids = array("q")  # each token's term id, documents one after the other
+        self.docnums = array("i")  # the documents with tokens, in the order added
+        self.counts = array("i")  # their token counts
+        self._next = 0
+
+    def add(self, docnum: int, terms: Sequence[str]) -> None:
+        """Append one document's terms (in position order). Documents come in increasing order."""
+        n = len(terms)
+        # A new term takes the id of its first token's slot: one C-level pass, ids unique but sparse.
+        self.ids.extend(map(self.vocabulary.setdefault, terms, range(self._next, self._next + n)))
+        self._next += n
+        self.docnums.append(docnum)
+        self.counts.append(n)
+
+    def invert(self, *, positions: bool) -> Inverted:
+        """The field's postings grouped by term, terms in sorted order."""
+        terms = sorted(self.vocabulary)
+        vocabulary = self.vocabulary
+        rank = np.empty(self._next, dtype=np.int32)
+        rank[np.fromiter((vocabulary[t] for t in terms), dtype=np.int64, count=len(terms))] = np.arange(
+            len(terms), dtype=np.int32)
+        counts = np.frombuffer(self.counts, dtype=np.int32)
+        ranks = rank[np.frombuffer(self.ids, dtype=np.int64)]
+        order = np.argsort(ranks, kind="stable")  # by term; documents and positions stay in order
+        ranks = ranks[order]
+        docs = np.repeat(np.frombuffer(self.docnums, dtype=np.int32), counts)[order]
+        total = len(ranks)
+        # A posting starts where the term or the document changes.
+        starts = np.ones(total, dtype=bool)
+        starts[1:] = (ranks[1:] != ranks[:-1]) | (docs[1:] != docs[:-1])
+        posting_starts = np.flatnonzero(starts)
+        freqs = np.diff(np.append(posting_starts, total))
+        values: list[bytes] | None = None
+        if positions:
+            firsts = np.cumsum(counts) - counts
+            pos = (np.arange(total, dtype=np.int64) - np.repeat(firsts, counts))[order]
+            deltas = np.empty_like(pos)
+            deltas[0:1] = pos[0:1]
+            deltas[1:] = pos[1:] - pos[:-1]
+            deltas[posting_starts] = pos[posting_starts]
+            values = _position_values(freqs, posting_starts, pos, deltas)
+        posting_terms = ranks[posting_starts]
+        term_starts = np.flatnonzero(np.append(True, posting_terms[1:] != posting_terms[:-1]))
+        return Inverted(terms, term_starts, docs[posting_starts], freqs, values)
+
+
+def _position_values(freqs: np.ndarray, starts: np.ndarray, pos: np.ndarray, deltas: np.ndarray) -> list[bytes]:
+    """Each posting's ``Positions.encode`` bytes: its frequency, then its pickled position deltas."""
+    one = _one_position
+    values: list[bytes] = [one(p) for p in pos[starts].tolist()]
+    several = np.flatnonzero(freqs > 1)
+    if len(several):
+        flat = deltas.tolist()
+        pack = _FREQ.pack
+        for i, s, f in zip(several.tolist(), starts[several].tolist(), freqs[several].tolist()):
+            values[i] = pack(f) + dumps(flat[s : s + f], 2)
+    return values
+
+
+class Inverted:
+    """A field's postings in term order: terms, where each term's postings start, and per posting
+    its document number, frequency and (positions fields) encoded value."""
+
+    __slots__ = ("terms", "term_starts", "docs", "freqs", "values")
+
+    def __init__(self, terms: list[str], term_starts: np.ndarray, docs: np.ndarray, freqs: np.ndarray,
+                 values: list[bytes] | None) -> None:
+        self.terms = terms
+        self.term_starts = term_starts
+        self.docs = docs
+        self.freqs = freqs
+        self.values = values
+
+
+def write_field(
+    inverted: Inverted,
+    *,
+    boost: float,
+    doc_lengths: np.ndarray,
+    write: Callable[[bytes], Any],
+    offset: int,
+    add_term: Callable[[bytes, bytes], None],
+    prefix: bytes,
+    like_whoosh: bool,
+    compress_from: int,
+    compression: int,
+) -> int:
+    """Write every term's posting blocks (``write``, the ``.pst`` file from ``offset``) and its term
+    info (``add_term``, keys ``prefix`` + term). Returns the new offset.
+
+    ``doc_lengths`` holds each document's stored field length (0 when Whoosh keeps none).
+    A positions field has ``inverted.values``; a frequency field stores its frequencies as the
+    fixed-size values (4 bytes, big-endian).
+    """
+    postings = len(inverted.docs)
+    if not postings:
+        return offset
+    term_starts = inverted.term_starts
+    per_term = np.diff(np.append(term_starts, postings))
+    blocks_per_term = (per_term + BLOCK - 1) // BLOCK
+    # Block starts: each term's start, then every BLOCK postings.
+    first_block = np.cumsum(blocks_per_term) - blocks_per_term
+    within = np.arange(int(blocks_per_term.sum())) - np.repeat(first_block, blocks_per_term)
+    block_starts = np.repeat(term_starts, blocks_per_term) + within * BLOCK
+    block_ends = np.minimum(block_starts + BLOCK, np.repeat(term_starts + per_term, blocks_per_term))
+
+    docs = inverted.docs.astype(np.int64)
+    weights = inverted.freqs.astype(np.float64) * boost if boost != 1.0 else inverted.freqs.astype(np.float64)
+    stored = weights.astype(np.float32).astype(np.float64)  # Whoosh keeps a block's weights as float32
+    block_max = np.maximum.reduceat(weights, block_starts)
+    lightest = np.minimum.reduceat(stored, block_starts)
+    heaviest = np.maximum.reduceat(stored, block_starts)
+    lengths = doc_lengths[docs]
+    none = np.iinfo(np.int64).max
+    block_min_length = np.minimum.reduceat(np.where(lengths > 0, lengths, none), block_starts)
+    block_max_length = np.maximum.reduceat(lengths, block_starts)
+    term_weight = np.add.reduceat(stored, term_starts)
+    term_max_weight = np.maximum.reduceat(weights, term_starts)
+    term_min_length = np.minimum.reduceat(np.where(lengths > 0, lengths, none), term_starts)
+    term_max_length = np.maximum.reduceat(lengths, term_starts)
+    id_deltas = np.empty_like(docs)
+    id_deltas[0] = docs[0]
+    id_deltas[1:] = docs[1:] - docs[:-1]
+    id_deltas[block_starts] = docs[block_starts]
+
+    byte = _length_byte
+    min_bytes = [0 if v == none else byte(v) for v in block_min_length.tolist()]
+    max_bytes = [byte(v) for v in block_max_length.tolist()]
+    values = inverted.values
+    if values is None:
+        fixed_values = inverted.freqs.astype(">u4").tobytes()
+    elif like_whoosh:
+        values = [bytes(bytearray(v)) for v in values]  # distinct objects, pickled each time as Whoosh does
+    flat_ids = id_deltas.tolist()
+    flat_stored = stored.tolist()
+    all_docs = docs.tolist()
+    block_ends_list = block_ends.tolist()
+    block_max_list = block_max.tolist()
+    lightest_list = lightest.tolist()
+    heaviest_list = heaviest.tolist()
+    starts_list = block_starts.tolist()
+    term_block = first_block.tolist()
+    term_blocks = blocks_per_term.tolist()
+    term_counts = per_term.tolist()
+    term_weights = term_weight.tolist()
+    term_max_weights = term_max_weight.tolist()
+    term_min_lengths = [0 if v == none else byte(v) for v in term_min_length.tolist()]
+    term_max_lengths = [byte(v) for v in term_max_length.tolist()]
+    term_firsts = term_starts.tolist()
+    pack_info = _TERMINFO.pack
+    magic = WHOOSH3_HEADER_MAGIC
+
+    for t, term in enumerate(inverted.terms):
+        start = offset
+        chunks = [magic]
+        first, nblocks = term_block[t], term_blocks[t]
+        for b in range(first, first + nblocks):
+            low, high = starts_list[b], block_ends_list[b]
+            lo_w, hi_w = lightest_list[b], heaviest_list[b]
+            if lo_w == 1.0 and hi_w == 1.0:
+                mini_weights: Any = None
+            elif lo_w == hi_w:
+                mini_weights = lo_w
+            else:
+                mini_weights = tuple(flat_stored[low:high])
+            mini_ids = tuple(flat_ids[low:high])
+            mini_values = tuple(values[low:high]) if values is not None else fixed_values[low * 4 : high * 4]
+            data = dumps((mini_ids, mini_weights, mini_values), 2)
+            if like_whoosh:
+                level = compression
+                data = zlib.compress(data, compression)
+            elif len(data) >= compress_from:
+                level = compression
+                packer = zlib.compressobj(compression, zlib.DEFLATED, 12, 4)
+                data = packer.compress(data) + packer.flush()
+            else:
+                level = 0
+            info = dumps((high - low, all_docs[high - 1], block_max_list[b], level, min_bytes[b], max_bytes[b]), 2)
+            size = len(info) + len(data)
+            chunks += (pack_int(-size if b == first + nblocks - 1 else size), info, data)
+        block = b"".join(chunks)
+        write(block)
+        offset += len(block)
+        count = term_counts[t]
+        low = term_firsts[t]
+        add_term(
+            prefix + term.encode("utf-8"),
+            pack_info(False, term_weights[t], count, term_min_lengths[t], term_max_lengths[t],
+                      term_max_weights[t], all_docs[low], all_docs[low + count - 1])
+            + pack_long(start) + pack_int(len(block)),
+        )
+    return offset
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _one_position(pos: int) -> bytes:
+    """``Positions.encode([pos])``: the value of a term that occurs once in a text."""
+    return _FREQ.pack(1) + dumps([pos], 2)
