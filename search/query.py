@@ -377,22 +377,26 @@ class QueryBuilder:
         """Require less of the query's runs, one step; False when nothing is left to relax.
 
         First the words no document contains (``frequency(word)``: documents containing it) stop
-        counting, all at once; then a run requires one word fewer of the rest, any of them (a
-        minimum-should-match): the run that still requires the largest share of its words first.
-        ``parsed.query`` is rebuilt; a document with more of the words ranks higher.
+        counting, all at once; then the single Chinese characters jieba left between the words
+        (年, 后, 数: affixes and function words more often than not); then a run requires one word
+        fewer of the rest, any of them (a minimum-should-match): the run that still requires the
+        largest share of its words first. Each step keeps at least one word. ``parsed.query`` is
+        rebuilt; the words no longer counted still rank, and a document with more words ranks higher.
         """
         runs = [clause for clause in parsed.runs() if clause.relaxable]
         if not runs:
             return False
-        for clause in runs:
-            absent = [i for i in range(len(clause.units)) if i not in clause.dropped
-                      and clause.unit_queries is not None and clause.unit_queries[i] is not None
-                      and int(frequency(clause.units[i])) == 0]
-            if absent and len(absent) < clause.kept:
-                clause.dropped.extend(absent)
-                clause.minimum = None if clause.minimum is None else min(clause.minimum, clause.kept)
-                self._rebuild(parsed, clause)
-                return True
+        kept = [[i for i in range(len(c.units)) if i not in c.dropped and c.unit_queries is not None
+                 and c.unit_queries[i] is not None] for c in runs]
+        for weak in (lambda u: int(frequency(u)) == 0, lambda u: len(u) == 1 and _HAS_CJK(u) is not None):
+            for clause, indices in zip(runs, kept):
+                if clause.minimum is not None:
+                    continue
+                drop = [i for i in indices if weak(clause.units[i])]
+                if drop and len(drop) < len(indices):
+                    clause.dropped.extend(drop)
+                    self._rebuild(parsed, clause)
+                    return True
         clause = max(runs, key=lambda c: c.required_count / c.kept)
         clause.minimum = clause.required_count - 1
         self._rebuild(parsed, clause)

@@ -108,6 +108,16 @@ def test_relaxing_requires_any_fewer_words_not_only_the_rarest(index: SearchInde
     assert page.explain is not None and page.explain["clauses"][0]["minimum"] == 2
 
 
+def test_relaxing_stops_counting_single_characters_before_words(index: SearchIndex) -> None:
+    # 阳 (a character jieba leaves alone here) is in two articles, neither about ports: it stops
+    # counting before 港口 or 经济 may be missing.
+    page = index.search("港口经济阳", limit=100, dedup=False, explain=True)
+    assert page.explain is not None
+    clause = page.explain["clauses"][0]
+    assert (clause["dropped"], clause["required"], clause["minimum"]) == (["阳"], ["港口", "经济"], 2), clause
+    assert {h.id for h in page.hits} == {f.id for f in FILLER}
+
+
 def test_relaxed_hits_with_more_words_rank_first(index: SearchIndex) -> None:
     # Only two articles have 新冠 and 检测 and 阳性; relaxed, they still lead.
     page = index.search("新冠检测阳性疫苗", limit=100, dedup=False)
