@@ -283,14 +283,15 @@ class SearchIndex:
         """Too few hits with every word of the query's runs required: require fewer words, one step
         at a time, until there are enough: first no word that no document contains, then any
         n − 1 of the n words, n − 2, … (documents with more of them rank first)."""
-        counts: dict[str, int] = {}
+        counts: dict[int, int] = {}
         everything: dict[str, Any] = {"filter": None, "mask": None, "memo": options.get("memo")}
 
-        def frequency(word: str) -> int:
-            if word not in counts:
-                q = self._builder.term_query(word)
-                counts[word] = 0 if q is None else self._rank(searcher, q, everything, "relevance", None, 1).total
-            return counts[word]
+        def frequency(unit: Any) -> int:  # the documents a word's query matches, over the index
+            if unit is None:
+                return 0
+            if id(unit) not in counts:  # the clause keeps its words' queries alive: ids stay theirs
+                counts[id(unit)] = self._rank(searcher, unit, everything, "relevance", None, 1).total
+            return counts[id(unit)]
 
         relaxed = False
         total = ranking.total
@@ -553,6 +554,13 @@ class SearchIndex:
             raise DocumentNotFoundError(f"no document with id {doc_id!r} in the index")
         return _document(stored)
 
+    def ids_starting_with(self, prefix: str) -> list[str]:
+        """The ids of live documents that start with ``prefix``, sorted (short ids typed at a CLI)."""
+        with self._searcher() as searcher:
+            words = searcher.reader().expand_prefix("id", prefix)
+            ids = [w.decode("utf-8") if isinstance(w, bytes) else w for w in words]
+            return sorted(i for i in ids if searcher.document_number(id=i) is not None)
+
     def documents(self) -> Iterator[Document]:
         """Every indexed document, in index order."""
         with self._ix.searcher() as searcher:  # its own: the caller may search while iterating
@@ -717,14 +725,16 @@ def _explain(parsed: ParsedQuery, searcher: Any, total: int) -> dict[str, Any]:
 
 
 def _relaxed_warning(clause: Any) -> str:
-    """What a relaxed run still requires, in the words of the page (Chinese)."""
-    said = []
-    if clause.dropped:
-        said.append("已不再要求" + "、".join(f"“{clause.units[i]}”" for i in clause.dropped))
-    if clause.minimum is not None and clause.minimum < clause.kept:
-        kept = "、".join(f"“{u}”" for i, u in enumerate(clause.units) if i not in clause.dropped)
-        said.append(f"只要求含有{kept}中的至少 {clause.minimum} 个")
-    return "同时含有全部词语的结果太少，" + "，".join(said) + "（含有更多词语的结果排在前面）"
+    """What a relaxed run still requires, in the words of the page (Chinese; web/i18n.py has the
+    same three templates for its translations)."""
+    dropped = "、".join(f"“{clause.units[i]}”" for i in clause.dropped)
+    if clause.minimum is None or clause.minimum >= clause.kept:
+        return f"同时含有全部词语的结果太少，已不再要求{dropped}（含有它们的结果仍排在前面）"
+    kept = "、".join(f"“{u}”" for i, u in enumerate(clause.units) if i not in clause.dropped)
+    if not clause.dropped:
+        return f"同时含有全部词语的结果太少，只要求含有{kept}中的至少 {clause.minimum} 个（含有更多词语的结果排在前面）"
+    return (f"同时含有全部词语的结果太少，已不再要求{dropped}，只要求含有{kept}中的至少 {clause.minimum} 个"
+            "（含有更多词语的结果排在前面）")
 
 
 def open_index(location: Path | str) -> SearchIndex:

@@ -22,6 +22,11 @@ from .normalize import script_variants
 MAX_QUERY_CHARS = 1000
 LONG_QUERY_CHARS = 30  # longer than this, or more terms than LONG_QUERY_TERMS, without operators:
 LONG_QUERY_TERMS = 6  # a pasted paragraph, searched as a ranked match of any of its words
+# Pasted prose keeps its quotes and brackets (“…”, (HKGCPF)) without meaning them as operators: a
+# long text with a clause or sentence mark outside quotes, or longer than this, is prose.
+LONG_PROSE_CHARS = 80
+_PROSE_MARK = re.compile(r"[，。；！？、]")
+_QUOTED = re.compile(r'"[^"]*"')
 MAX_ANY_TERMS = 64
 _OPERATOR = re.compile(r'["()]|(?:^|\s)(?:OR|NOT)(?:\s|$)|(?:^|\s)-[^\W_"(]|[A-Za-z]+[:：]\S')
 # -term excludes when a letter, digit, ideograph or quote follows; "----709" is text, not "-".
@@ -45,6 +50,7 @@ QUESTION_WORDS = frozenset(
 _TOKEN = re.compile(r'-?[A-Za-z]+[:：](?:"[^"]*"?|[^\s()]*)|-?"[^"]*"?|-?\(|\)|[^\s()]+')
 _FIELD_TERM = re.compile(r"(-?)([A-Za-z]+)[:：](.*)", re.S)
 FILTER_FIELDS = ("source", "category", "tag", "date", "since", "until")
+_FILTER_WORD = re.compile(r"(?:^|(?<=\s))-?(?:" + "|".join(FILTER_FIELDS) + r")[:：]\S+", re.I)
 TERM_FIELDS = ("title",)
 _DATE = re.compile(r"(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?")
 _HAS_CJK = re.compile(f"[{_CJK}]").search
@@ -376,7 +382,7 @@ class QueryBuilder:
     def relax(self, parsed: ParsedQuery, frequency: Any) -> bool:
         """Require less of the query's runs, one step; False when nothing is left to relax.
 
-        First the words no document contains (``frequency(word)``: documents containing it) stop
+        First the words no document contains (``frequency(query)``: the documents a word's query matches) stop
         counting, all at once; then the single Chinese characters jieba left between the words
         (年, 后, 数: affixes and function words more often than not); then a run requires one word
         fewer of the rest, any of them (a minimum-should-match): the run that still requires the
@@ -388,11 +394,17 @@ class QueryBuilder:
             return False
         kept = [[i for i in range(len(c.units)) if i not in c.dropped and c.unit_queries is not None
                  and c.unit_queries[i] is not None] for c in runs]
-        for weak in (lambda u: int(frequency(u)) == 0, lambda u: len(u) == 1 and _HAS_CJK(u) is not None):
+        def absent(clause: Clause, i: int) -> bool:
+            return int(frequency(clause.unit_queries[i] if clause.unit_queries else None)) == 0
+
+        def single(clause: Clause, i: int) -> bool:
+            return len(clause.units[i]) == 1 and _HAS_CJK(clause.units[i]) is not None
+
+        for weak in (absent, single):
             for clause, indices in zip(runs, kept):
                 if clause.minimum is not None:
                     continue
-                drop = [i for i in indices if weak(clause.units[i])]
+                drop = [i for i in indices if weak(clause, i)]
                 if drop and len(drop) < len(indices):
                     clause.dropped.extend(drop)
                     self._rebuild(parsed, clause)
@@ -421,10 +433,6 @@ class QueryBuilder:
             return base
         optional = [c.bonus for g in groups for c in g if c.bonus is not None and not c.negated]
         return wq.AndMaybe(base, _any(optional)) if optional else base
-
-    def term_query(self, text: str) -> wq.Query | None:
-        """Documents containing ``text`` contiguously (after normalization), words ranked up."""
-        return self.analyze(Clause(text)).query
 
     def words(self, text: str) -> list[str]:
         """The distinct jieba words of ``text``, in order (for any-term and similar queries)."""
@@ -524,13 +532,19 @@ class QueryBuilder:
     def parse_any(self, text: str, warnings: list[str] | None = None) -> ParsedQuery:
         """A ranked match of any of the jieba words of ``text`` (for pasted paragraphs)."""
         warnings = list(warnings or [])
+        filters = Filters()
+        for found in _FILTER_WORD.finditer(text):  # source:…, date:… keep their meaning in pasted text
+            negated, term = found.group().startswith("-"), found.group().lstrip("-")
+            name, value = re.split("[:：]", term, maxsplit=1)
+            self._filter(name.lower(), value.strip('"'), negated, filters, warnings)
+        text = _FILTER_WORD.sub(" ", text)
         words = self.words(text)
         # Single characters are mostly function words: use them only when there is nothing else.
         meaningful = [w for w in words if len(w) > 1 or not re.match(f"[{_CJK}]", w)] or words
         meaningful = meaningful[:MAX_ANY_TERMS]
         if not meaningful:
             warnings.append("nothing in the query could be searched")
-            return ParsedQuery(wq.NullQuery, warnings=warnings)
+            return ParsedQuery(wq.NullQuery, warnings=warnings, filters=filters)
         warnings.append(
             f"the query is long, so it was searched as any of its {len(meaningful)} words, best matches first"
         )
@@ -541,7 +555,9 @@ class QueryBuilder:
         if singles:
             query = wq.AndMaybe(query, wq.Or([wq.Term("title", w) for w in singles]))
         clause = Clause(text, variants=list(meaningful), words=[meaningful], query=query)
-        return ParsedQuery(query, needles=list(meaningful), warnings=warnings, groups=[[clause]], any_term=True)
+        return ParsedQuery(
+            query, needles=list(meaningful), warnings=warnings, groups=[[clause]], any_term=True, filters=filters
+        )
 
     def _add(self, level: _Level, clause: Clause, warnings: list[str]) -> bool:
         """Put an analyzed clause into the current level; True when it had to be ignored."""
@@ -614,9 +630,11 @@ class QueryBuilder:
 
 def _is_long(text: str) -> bool:
     stripped = text.strip()
-    if _OPERATOR.search(stripped):
+    if not (len(stripped) > LONG_QUERY_CHARS or len(stripped.split()) > LONG_QUERY_TERMS):
         return False
-    return len(stripped) > LONG_QUERY_CHARS or len(stripped.split()) > LONG_QUERY_TERMS
+    if not _OPERATOR.search(stripped):
+        return True
+    return len(stripped) > LONG_PROSE_CHARS or bool(_PROSE_MARK.search(_QUOTED.sub("", stripped)))
 
 
 def _needles(groups: list[list[Clause]]) -> list[str]:

@@ -70,11 +70,11 @@ def test_explain_over_http(docs_index_dir: Path) -> None:
 
 
 def test_explain_on_the_command_line(docs_index_dir: Path) -> None:
-    result = CliRunner().invoke(cli, ["search", "软件", "火星", "--explain", "--index", str(docs_index_dir)])
+    result = CliRunner().invoke(cli, ["search", "--explain", "--index", str(docs_index_dir), "软件", "火星"])
     assert result.exit_code == 0
     assert "  term '火星': 0 documents" in result.stdout
     assert "  matched nothing: 火星" in result.stdout
-    as_json = CliRunner().invoke(cli, ["search", "软件", "--explain", "--json", "--index", str(docs_index_dir)])
+    as_json = CliRunner().invoke(cli, ["search", "--explain", "--json", "--index", str(docs_index_dir), "软件"])
     assert json.loads(as_json.stdout)["explain"]["clauses"][0]["matches"] == 2
 
 

@@ -10,7 +10,6 @@ a filter alone are exempt, and no query here is filter-only.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import opencc
@@ -20,7 +19,6 @@ from hypothesis import strategies as st
 
 from search.document import Document
 from search.engine import SearchIndex
-from search.writer import IndexWriter
 
 DOCS = [
     Document(
@@ -74,14 +72,8 @@ _TO_OTHER = {"s2t": opencc.OpenCC("s2t"), "t2s": opencc.OpenCC("t2s")}
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
-    location = tmp_path_factory.mktemp("marks") / "index"
-    with IndexWriter(location) as writer:
-        for doc in DOCS:
-            writer.add(doc)
-    opened = SearchIndex.open(location)
-    yield opened
-    opened.close()
+def index(docs_index: SearchIndex) -> SearchIndex:  # conftest: the index of this module's DOCS
+    return docs_index
 
 
 @st.composite
