@@ -347,7 +347,7 @@ def first_answer(index: str, query: str, *, timeout: float) -> tuple[float, bool
     """Seconds from spawning ``zhsearch serve`` to its first answer of ``query``, and whether in time."""
     started = time.perf_counter()
     try:
-        return serve_to_first_answer(index, query, timeout=timeout), True
+        return serve_to_first_answer(index, query, timeout=timeout)[0], True
     except TimeoutError:
         return time.perf_counter() - started, False
 
