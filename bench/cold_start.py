@@ -4,7 +4,7 @@ Each run is a new process (interpreter start, imports, jieba's dictionary, openi
 the first query with its per-generation tables); the operating system's file cache is warm
 after the first run, as it is on a machine that serves the index. ``serve``: from spawning the
 process to the complete answer of ``GET /api/search?q=QUERY`` (polled every 10 ms until the port
-accepts). ``search``: wall time of ``zhsearch search QUERY --index DIR`` to its exit.
+accepts). ``search``: wall time of ``zhsearch search --index DIR -- QUERY`` to its exit.
 Each kind of query is measured (a common word; a rare one and zero-hit ones, which look for
 suggestions in the suggestion vocabulary); prints every run, the median and the hits the
 server answered (targets of issue 13: serve ≤ 2 s, one-shot search ≤ 1 s, whatever the query).
@@ -64,8 +64,8 @@ def serve_to_first_answer(index: str, query: str, timeout: float = 120) -> tuple
 
 
 def one_shot_search(index: str, query: str) -> tuple[float, int]:
-    """Seconds of ``zhsearch search QUERY --index DIR`` from spawn to exit (and -1: the total is not read)."""
-    cmd = [*zhsearch_command(), "search", query, "--index", index]
+    """Seconds of ``zhsearch search --index DIR -- QUERY`` from spawn to exit (and -1: the total is not read)."""
+    cmd = [*zhsearch_command(), "search", "--index", index, "--", query]
     started = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, check=False)
     elapsed = time.perf_counter() - started

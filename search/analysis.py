@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -20,15 +21,22 @@ from whoosh.analysis.analyzers import Analyzer
 
 from .normalize import normalize
 
-ANALYZER_VERSION = 2
+ANALYZER_VERSION = 3  # 3: punctuation, spaces and a field's ends are boundaries in the pair fields
 
 # Ideographs (with extensions and compatibility forms), kana and hangul: one token per character.
 _CJK = (
     "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
     "\U00020000-\U0003134f"
 )
-# A character token is one CJK character or a run of other letters and digits.
-CHAR_TOKEN = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+")
+# A character token is one CJK letter (not the kana marks ゛゜゠・) or a run of other letters and digits.
+CHAR_TOKEN = re.compile(f"(?=\\w)[{_CJK}]|[^\\W_{_CJK}]+")
+# What separates character tokens: a run of anything but letters and digits (punctuation,
+# symbols, spaces, line breaks); the token characters are exactly [^\W_].
+SEPARATOR = re.compile(r"[\W_]+")
+# Each character token, or "" for a run of separators (findall gives the group), in text order.
+TOKEN_OR_SEPARATOR = re.compile(f"({CHAR_TOKEN.pattern})|{SEPARATOR.pattern}")
+# The boundary symbol B of the pair fields: never part of a token, so its pairs are distinct.
+BOUNDARY = "|"
 _ONE_CJK = re.compile(f"[{_CJK}]").fullmatch
 # A word token must contain at least one letter, digit or ideograph.
 _WORDLIKE = re.compile(r"[^\W_]")
@@ -221,25 +229,90 @@ class CharTokenizer(_NormalizingTokenizer):
 
 
 class PairTokenizer(CharTokenizer):
-    """Each two neighbouring character tokens as one term (bigrams), at the first one's position.
+    """The bigrams of a text's character tokens with boundaries, at their first element's position.
 
-    A string of n ≥ 2 character tokens occurs in a text exactly when its n - 1 pairs occur at
-    consecutive positions, so a phrase of pairs finds the same documents as a phrase of single
-    characters while reading far shorter posting lists (中国 is one term, not 中 next to 国).
+    A boundary B stands at the text's start and end and for every run of separators (punctuation,
+    symbols, spaces, line breaks) between two tokens: 支持，林 is B 支 持 B 林 B, whose pairs are
+    B支 支持 持B B林 林B (two boundaries never pair). A string of n ≥ 2 tokens occurs in a text,
+    with no separator inside it, exactly when its n - 1 pairs occur at consecutive positions, so a
+    phrase of pairs finds the same documents as a phrase of single characters while reading far
+    shorter posting lists (中国 is one term, not 中 next to 国); and no pair spans punctuation
+    (持林 is not a pair of 支持，林). A boundary pair spans its token.
     """
 
     def pieces(self, text: str) -> Iterator[tuple[int, int, str]]:
         previous: tuple[int, int, str] | None = None
         for start, end in self.spans(text):
             term = text[start:end]
-            if previous is not None:
+            if previous is not None and previous[1] == start:
                 yield previous[0], end, pair_term(previous[2], term)
+            else:
+                if previous is not None:
+                    yield previous[0], previous[1], pair_term(previous[2], BOUNDARY)
+                yield start, end, pair_term(BOUNDARY, term)
             previous = (start, end, term)
+        if previous is not None:
+            yield previous[0], previous[1], pair_term(previous[2], BOUNDARY)
+
+    def phrase_terms(self, text: str) -> list[str]:
+        """The pair terms a text of ≥ 2 tokens is found by, as a phrase; [] for fewer tokens.
+
+        Separators inside ``text`` are boundaries, so any run of separators matches them; the
+        text's own ends are not (a query matches inside longer text), and separators before its
+        first or after its last token are ignored.
+        """
+        return [term for _, _, term in self.pieces(normalize(text, simplify=self.config.simplify).text)][1:-1]
+
+    def phrases(self, text: str) -> list[list[str]]:
+        """The phrases of pair terms a quoted ``text`` is found by (any of them); [] for < 2 tokens.
+
+        Like :meth:`phrase_terms`, except that a space next to a CJK character (``美国 总统``,
+        ``于 2030``) may also stand for no separator at all: people put spaces between the words of
+        a query, and 美国 总统 finds 美国总统 as well as 美国 总统 and 美国，总统. Up to
+        ``OPTIONAL_SPACES`` such spaces give one phrase per combination; with more, each is a
+        separator. Punctuation in ``text`` always stands for a separator.
+        """
+        norm = normalize(text, simplify=self.config.simplify).text
+        spans = list(self.spans(norm))
+        if len(spans) < 2:
+            return []
+        optional = [
+            i for i in range(1, len(spans))
+            if optional_space(norm, spans[i - 1][1], spans[i][0])
+        ]
+        if len(optional) > OPTIONAL_SPACES:
+            optional = []
+        found: list[list[str]] = []
+        for joined in itertools.product((False, True), repeat=len(optional)):
+            removed = {i for i, join in zip(optional, joined) if join}
+            parts = [norm[spans[0][0] : spans[0][1]]]
+            for i in range(1, len(spans)):
+                if i not in removed:
+                    parts.append(norm[spans[i - 1][1] : spans[i][0]])
+                parts.append(norm[spans[i][0] : spans[i][1]])
+            found.append(self.phrase_terms("".join(parts)))
+        return found
+
+
+OPTIONAL_SPACES = 4  # at most this many spaces of a quoted phrase may stand for no separator
+
+
+def optional_space(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]``, between two tokens, is whitespace next to a CJK character."""
+    return (
+        start < end
+        and text[start:end].isspace()
+        and (_ONE_CJK(text[start - 1]) is not None or _ONE_CJK(text[end]) is not None)
+    )
 
 
 def pair_term(first: str, second: str) -> str:
-    """The pair term of two character tokens; a space keeps letter runs apart (ab+c ≠ a+bc)."""
-    if _ONE_CJK(first) and _ONE_CJK(second):
+    """The pair term of two neighbours: tokens or a token and ``BOUNDARY``.
+
+    Two ideographs join as they are (中国), a token and the boundary too (中|, |ab); otherwise a
+    space keeps letter runs apart (ab+c ≠ a+bc). Tokens contain neither a space nor ``BOUNDARY``.
+    """
+    if first == BOUNDARY or second == BOUNDARY or (_ONE_CJK(first) and _ONE_CJK(second)):
         return first + second
     return f"{first} {second}"
 

@@ -223,6 +223,7 @@ class SearchIndex:
         with self._searcher() as searcher:
             options: dict[str, Any] = {"filter": filters.query(), "mask": filters.mask()}
             groups = self._duplicates(searcher) if dedup else None
+            options["memo"] = {}  # subquery results shared by the relaxation steps and the ranking
             ranking = self._rank(searcher, parsed.query, options, sort, groups, page * limit)
             if ranking.total < RELAX_BELOW and parsed.runs():
                 ranking = self._relax(searcher, parsed, options, sort, groups, page * limit, ranking, warnings)
@@ -272,6 +273,7 @@ class SearchIndex:
                 return self._rank_arrays(searcher, query, options, sort, groups, want)
             except Unsupported:
                 pass
+        options = {k: v for k, v in options.items() if k != "memo"}
         return self._rank_whoosh(searcher, query, options, sort, groups, want)
 
     def _relax(
@@ -280,23 +282,28 @@ class SearchIndex:
     ) -> _Ranking:
         """Too few hits with every word of the query's runs required: stop requiring words one at
         a time, the least informative first, until there are enough (the dropped words still rank)."""
-        counts: dict[str, int] = {}
-        everything: dict[str, Any] = {"filter": None, "mask": None}
+        counts: dict[int, int] = {}
+        everything: dict[str, Any] = {"filter": None, "mask": None, "memo": options.get("memo")}
 
-        def frequency(word: str) -> int:
-            if word not in counts:
-                q = self._builder.term_query(word)
-                counts[word] = 0 if q is None else self._rank(searcher, q, everything, "relevance", None, 1).total
-            return counts[word]
+        def frequency(unit: Any) -> int:  # the documents a word's query matches, over the index
+            if unit is None:
+                return 0
+            if id(unit) not in counts:  # the clause keeps its words' queries alive: ids stay theirs
+                counts[id(unit)] = self._rank(searcher, unit, everything, "relevance", None, 1).total
+            return counts[id(unit)]
 
         dropped: list[str] = []
-        while ranking.total < RELAX_BELOW:
+        total = ranking.total
+        while total < RELAX_BELOW:
             word = self._builder.relax(parsed, frequency)
             if word is None:
                 break
             dropped.append(word)
-            ranking = self._rank(searcher, parsed.query, options, sort, groups, want)
+            # Counting needs only what is required: the ranking bonuses are read once, at the end.
+            required = self._builder.assemble(parsed.groups, bonuses=False)
+            total = 0 if required is None else self._rank(searcher, required, options, "relevance", groups, 1).total
         if dropped:
+            ranking = self._rank(searcher, parsed.query, options, sort, groups, want)
             words = "、".join(f"“{w}”" for w in dropped)
             warnings.append(f"同时含有全部词语的结果太少，已不再要求{words}（含有它们的结果仍排在前面）")
         return ranking
@@ -306,7 +313,7 @@ class SearchIndex:
         want: int,
     ) -> _Ranking:
         table = self._table(searcher)
-        evaluator = Evaluator(searcher, table)
+        evaluator = Evaluator(searcher, table, memo=options.get("memo"))
         within = None if options["filter"] is None else table.filter_ids(evaluator, options["filter"])
         found = evaluator.run(query, within)
         ids, scores = found.ids, found.scores
@@ -549,6 +556,13 @@ class SearchIndex:
         if stored is None:
             raise DocumentNotFoundError(f"no document with id {doc_id!r} in the index")
         return _document(stored)
+
+    def ids_starting_with(self, prefix: str) -> list[str]:
+        """The ids of live documents that start with ``prefix``, sorted (short ids typed at a CLI)."""
+        with self._searcher() as searcher:
+            words = searcher.reader().expand_prefix("id", prefix)
+            ids = [w.decode("utf-8") if isinstance(w, bytes) else w for w in words]
+            return sorted(i for i in ids if searcher.document_number(id=i) is not None)
 
     def documents(self) -> Iterator[Document]:
         """Every indexed document, in index order."""

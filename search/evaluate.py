@@ -33,7 +33,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.qcore import _NullQuery
 from whoosh.scoring import BM25F
 
-MAX_CACHED_TERMS = 4096
+MAX_CACHED_TERMS = 65536  # the byte limits below are what bound the memory
 MAX_CACHED_FILTERS = 64
 MAX_CACHED_BYTES = 512 * 2**20  # term score arrays kept per index generation (the query set needs ~300 MB at 300k articles)
 MAX_CACHED_POSITION_BYTES = 512 * 2**20  # decoded term positions kept per index generation
@@ -90,7 +90,7 @@ class PostingTable:
         self._filters: _Recent[np.ndarray] = _Recent(MAX_CACHED_FILTERS)
         self._scores: _Recent[tuple[np.ndarray, np.ndarray]] = _Recent(max_terms, max_bytes)
         self._positions: _Recent[TermPositions] = _Recent(max_terms, max_position_bytes)
-        self._read_in_part: _Recent[bool] = _Recent(max_terms)
+        self._in_part: _Recent[tuple[np.ndarray, TermPositions]] = _Recent(max_terms, max_position_bytes)
 
     # -- arrays read once -------------------------------------------------------------------
 
@@ -129,22 +129,35 @@ class PostingTable:
     ) -> TermPositions:
         """Where a term occurs in (at least) the ``candidates``, live documents that all have it.
 
-        A term's positions are decoded for every document and kept for the generation, unless
-        the candidates are a small part of its ``documents`` the first time the term is asked
-        for: then only theirs are read (a phrase asked once does not pay for every document).
+        While the documents asked about stay a small part (1/PARTIAL_POSITIONS) of the term's
+        ``documents``, only theirs are decoded, and kept with the set they cover: a phrase asked
+        again is answered from them, a new one reads only the documents not yet covered. Once
+        the documents asked about reach that part, the term's positions are decoded for every
+        document and kept for the generation.
         """
         key = (fieldname, text)
         found = self._positions.get(key)
         if found is not None:
             return found
-        everywhere = len(candidates) * PARTIAL_POSITIONS >= documents or self._read_in_part.get(key) is not None
-        found = _read_positions(searcher, fieldname, text, None if everywhere else candidates)
-        if everywhere:
+        part = self._in_part.get(key)
+        covered = EMPTY.ids if part is None else part[0]
+        missing = candidates if part is None else candidates[~members(candidates, covered)]
+        if part is not None and not len(missing):
+            return part[1]
+        if (len(covered) + len(missing)) * PARTIAL_POSITIONS >= documents:
+            found = _read_positions(searcher, fieldname, text, None)
             if not self.all_live:
                 found = found.among(found.ids[self.live[found.ids]])
             self._positions.put(key, found, found.nbytes)
+            self._in_part.discard(key)
+            return found
+        found = _read_positions(searcher, fieldname, text, missing)
+        if part is not None:
+            found = part[1].merged(found)
+            covered = np.union1d(covered, missing).astype(_IDS, copy=False)
         else:
-            self._read_in_part.put(key, True, 0)
+            covered = missing
+        self._in_part.put(key, (covered, found), found.nbytes + covered.nbytes)
         return found
 
     def lengths(self, searcher: Any, fieldname: str) -> np.ndarray:
@@ -211,11 +224,19 @@ class _Recent(Generic[_V]):
             self._values.move_to_end(key)
             return found[0]
 
+    def discard(self, key: Any) -> None:
+        with self._lock:
+            found = self._values.pop(key, None)
+            if found is not None:
+                self.cached_bytes -= found[1]
+
     def put(self, key: Any, value: _V, nbytes: int) -> None:
         with self._lock:
-            if key not in self._values:
-                self._values[key] = (value, nbytes)
-                self.cached_bytes += nbytes
+            old = self._values.pop(key, None)
+            if old is not None:  # replaced (a term's positions read in part, completed)
+                self.cached_bytes -= old[1]
+            self._values[key] = (value, nbytes)
+            self.cached_bytes += nbytes
             while len(self._values) > 1 and (
                 len(self._values) > self.max_entries
                 or (self.max_bytes is not None and self.cached_bytes > self.max_bytes)
@@ -252,6 +273,23 @@ class TermPositions:
         np.cumsum(counts, out=starts[1:])
         gather = np.arange(int(starts[-1]), dtype=_IDS) + np.repeat(self.starts[rows] - starts[:-1], counts)
         return TermPositions(self.ids[rows], starts, self.positions[gather])
+
+    def merged(self, other: TermPositions) -> TermPositions:
+        """This term's documents and ``other``'s (none in common), in docnum order."""
+        if not len(other.ids):
+            return self
+        if not len(self.ids):
+            return other
+        ids = np.concatenate((self.ids, other.ids))
+        counts = np.concatenate((np.diff(self.starts), np.diff(other.starts)))
+        firsts = np.concatenate((self.starts[:-1], other.starts[:-1] + len(self.positions)))
+        positions = np.concatenate((self.positions, other.positions))
+        order = np.argsort(ids, kind="stable")
+        counts = counts[order]
+        starts = np.zeros(len(ids) + 1, dtype=_IDS)
+        np.cumsum(counts, out=starts[1:])
+        gather = np.arange(int(starts[-1]), dtype=_IDS) + np.repeat(firsts[order] - starts[:-1], counts)
+        return TermPositions(ids[order], starts, positions[gather])
 
     def pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """(document, position) of every occurrence, in document then position order."""
@@ -437,9 +475,12 @@ _PICKLED_LIST = np.frombuffer(b"\x80\x02]", dtype=np.uint8)  # PROTO 2, EMPTY_LI
 class Evaluator:
     """Evaluates one query tree with one thread's searcher and a generation's posting table."""
 
-    def __init__(self, searcher: Any, table: PostingTable) -> None:
+    def __init__(self, searcher: Any, table: PostingTable, *, memo: dict[int, tuple[Any, Matches]] | None = None) -> None:
         self.searcher = searcher
         self.table = table
+        # Subqueries already run over the whole index (``within`` None) in this search: a relaxed
+        # query's steps, its words' frequencies and its final ranking share them.
+        self.memo = memo
         weighting = searcher.weighting
         if type(weighting) is not BM25F:
             raise Unsupported(f"scoring model {type(weighting).__name__}")
@@ -448,6 +489,21 @@ class Evaluator:
 
     def run(self, query: Any, within: np.ndarray | None = None) -> Matches:
         """The documents ``query`` matches (only among ``within`` when given) with their scores."""
+        memo = self.memo
+        if memo is None:
+            return self._run(query, within)
+        # By identity (hashing a query tree walks all of it): the query is kept with its result,
+        # so its id cannot be another query's while the memo lives.
+        seen = memo.get(id(query))
+        if seen is not None:  # a document's score never depends on ``within``
+            found = seen[1]
+            return found if within is None or not len(found) else _restricted(found, within)
+        found = self._run(query, within)
+        if within is None:
+            memo[id(query)] = (query, found)
+        return found
+
+    def _run(self, query: Any, within: np.ndarray | None) -> Matches:
         if isinstance(query, _NullQuery):
             return EMPTY
         kind = type(query)
@@ -651,6 +707,11 @@ def _union(parts: list[Matches], doc_count: int) -> Matches:
     for p in parts:
         scores[np.searchsorted(ids, p.ids)] += p.scores
     return Matches(ids, scores)
+
+
+def _restricted(found: Matches, within: np.ndarray) -> Matches:
+    keep = members(found.ids, within)
+    return Matches(found.ids[keep], found.scores[keep])
 
 
 def _add_where_present(required: Matches, optional: Matches) -> Matches:

@@ -129,17 +129,21 @@ def fold(text: str, *, simplify: bool = True) -> str:
 def script_variants(text: str, *, simplify: bool = True) -> list[str]:
     """Normalized spellings of ``text`` that mean the same across Chinese scripts, primary first.
 
-    Besides the character-level fold, OpenCC's phrase conversions are applied (t2s, and the
-    Taiwan phrase tables both ways), so that 瞭解 and 了解, 軟體 and 软件, 資訊 and 资讯 find
-    each other.
+    Besides the character-level fold, OpenCC's phrase conversions are applied (t2s, the
+    Taiwan phrase tables both ways, and the round trip through them), so that 瞭解 and 了解,
+    軟體 and 软件, 資訊 and 资讯, 计画 and 计划 find each other.
     """
     primary = fold(text, simplify=simplify)
     if not simplify or not re.search("[\u3400-\u9fff\uf900-\ufaff]", text):
         return [primary]
     variants = [primary]
-    for config in ("t2s", "s2twp", "tw2sp"):
+    # The round trip through Taiwan phrases catches Taiwan words typed (or folded) in simplified
+    # characters: 计画 → 計畫 → 计划, 网路 → 網路 → 网络; unquoted runs search such folded words.
+    for chain in (("t2s",), ("s2twp",), ("tw2sp",), ("s2twp", "tw2sp")):
+        converted = text
         try:
-            converted = _opencc(config).convert(text)
+            for config in chain:
+                converted = _opencc(config).convert(converted)
         except (UnicodeError, RuntimeError):
             continue
         folded = fold(converted, simplify=simplify)

@@ -16,12 +16,17 @@ from typing import Any
 
 from whoosh import query as wq
 
-from .analysis import _CJK, AnalyzerConfig, CharTokenizer, WordTokenizer, pair_term
+from .analysis import _CJK, AnalyzerConfig, CharTokenizer, PairTokenizer, WordTokenizer
 from .normalize import script_variants
 
 MAX_QUERY_CHARS = 1000
 LONG_QUERY_CHARS = 30  # longer than this, or more terms than LONG_QUERY_TERMS, without operators:
 LONG_QUERY_TERMS = 6  # a pasted paragraph, searched as a ranked match of any of its words
+# Pasted prose keeps its quotes and brackets (“…”, (HKGCPF)) without meaning them as operators: a
+# long text with a clause or sentence mark outside quotes, or longer than this, is prose.
+LONG_PROSE_CHARS = 80
+_PROSE_MARK = re.compile(r"[，。；！？、]")
+_QUOTED = re.compile(r'"[^"]*"')
 MAX_ANY_TERMS = 64
 _OPERATOR = re.compile(r'["()]|(?:^|\s)(?:OR|NOT)(?:\s|$)|(?:^|\s)-[^\W_"(]|[A-Za-z]+[:：]\S')
 # -term excludes when a letter, digit, ideograph or quote follows; "----709" is text, not "-".
@@ -45,6 +50,7 @@ QUESTION_WORDS = frozenset(
 _TOKEN = re.compile(r'-?[A-Za-z]+[:：](?:"[^"]*"?|[^\s()]*)|-?"[^"]*"?|-?\(|\)|[^\s()]+')
 _FIELD_TERM = re.compile(r"(-?)([A-Za-z]+)[:：](.*)", re.S)
 FILTER_FIELDS = ("source", "category", "tag", "date", "since", "until")
+_FILTER_WORD = re.compile(r"(?:^|(?<=\s))-?(?:" + "|".join(FILTER_FIELDS) + r")[:：]\S+", re.I)
 TERM_FIELDS = ("title",)
 _DATE = re.compile(r"(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?")
 _HAS_CJK = re.compile(f"[{_CJK}]").search
@@ -147,6 +153,9 @@ class Clause:
     # What ranks a run's documents up without being required; added once at the top of the query
     # (Whoosh's matchers drop optional scores of an AndMaybe nested in an intersection).
     bonus: wq.Query | None = None
+    # Built once per run, reused by each relaxation step: each unit's query, the contiguity bonuses.
+    unit_queries: list[wq.Query | None] | None = field(default=None, repr=False)
+    together: list[wq.Query] | None = field(default=None, repr=False)
 
     @property
     def relaxable(self) -> bool:
@@ -202,6 +211,7 @@ class QueryBuilder:
         self.config = config
         self._words = WordTokenizer(config)
         self._chars = CharTokenizer(config)
+        self._pairs = PairTokenizer(config)
 
     def analyze(self, clause: Clause) -> Clause:
         """Fill in the clause's variants, tokens and query; ``query`` stays None if unusable."""
@@ -219,7 +229,8 @@ class QueryBuilder:
             clause.words.append(words)
             # Whoosh ignores a boost on AndMaybe itself, so a variant's boost goes on both parts.
             scale = VARIANT_BOOST if n else 1.0
-            recall = _any([_recall(prefix, chars, clause.recall_fields) for prefix in prefixes])
+            phrases = self._pairs.phrases(variant)
+            recall = _any([_recall(prefix, chars, phrases, clause.recall_fields) for prefix in prefixes])
             recall.boost = CHAR_BOOST * scale
             q: wq.Query = recall
             if words:
@@ -263,23 +274,27 @@ class QueryBuilder:
 
     def build_run(self, clause: Clause) -> Clause:
         """(Re)build a run's query from its units, leaving out of the required ones those dropped."""
+        if clause.unit_queries is None:
+            clause.unit_queries = [self.analyze(Clause(u, title_only=clause.title_only)).query for u in clause.units]
+        if clause.together is None:
+            clause.together = []
+            for piece in clause.pieces:
+                if len(piece) < 2:
+                    continue
+                together = self._contiguous("".join(piece), RUN_BOOST, clause.title_only)
+                if together is not None:
+                    clause.together.append(together)
+                if len(piece) > 2:
+                    for first, second in zip(piece, piece[1:]):
+                        near = self._contiguous(first + second, NEIGHBOUR_BOOST, clause.title_only)
+                        if near is not None:
+                            clause.together.append(near)
         required: list[wq.Query] = []
         optional: list[wq.Query] = []
-        for i, unit in enumerate(clause.units):
-            q = self.analyze(Clause(unit, title_only=clause.title_only)).query
+        for i, q in enumerate(clause.unit_queries):
             if q is not None:
                 (optional if i in clause.dropped else required).append(q)
-        for piece in clause.pieces:
-            if len(piece) < 2:
-                continue
-            together = self._contiguous("".join(piece), RUN_BOOST, clause.title_only)
-            if together is not None:
-                optional.append(together)
-            if len(piece) > 2:
-                for first, second in zip(piece, piece[1:]):
-                    near = self._contiguous(first + second, NEIGHBOUR_BOOST, clause.title_only)
-                    if near is not None:
-                        optional.append(near)
+        optional.extend(clause.together)
         if not required:  # every unit dropped or unusable: the run cannot be searched
             clause.query = None
             return clause
@@ -296,15 +311,15 @@ class QueryBuilder:
         if len(chars) < 2:
             return None
         prefixes = ("title",) if title_only else ("title", "text")
-        q = _any([_recall(prefix, chars, []) for prefix in prefixes])
+        q = _any([_recall(prefix, chars, self._pairs.phrases(text), []) for prefix in prefixes])
         q.boost = boost
         return q
 
     def relax(self, parsed: ParsedQuery, frequency: Any) -> str | None:
         """Stop requiring the least informative word of the query's runs; the word, or None.
 
-        A word no document contains goes first, then the most frequent (``frequency(word)``:
-        documents containing it); the last word of a run stays required. ``parsed.query`` is
+        A word no document contains goes first, then the most frequent (``frequency(query)``:
+        the documents the word's query matches); the last word of a run stays required. ``parsed.query`` is
         rebuilt; the dropped words still rank the documents that have them.
         """
         candidates = [
@@ -315,7 +330,8 @@ class QueryBuilder:
             return None
 
         def informativeness(item: tuple[Clause, int]) -> tuple[int, int]:
-            count = int(frequency(item[0].units[item[1]]))
+            clause, index = item
+            count = int(frequency(clause.unit_queries[index] if clause.unit_queries else None))
             return (0, 0) if count == 0 else (1, -count)
 
         clause, index = min(candidates, key=informativeness)
@@ -326,20 +342,19 @@ class QueryBuilder:
             parsed.query = query
         return clause.units[index]
 
-    def assemble(self, groups: list[list[Clause]]) -> wq.Query | None:
-        """The query of a level's OR-groups: the required ones ANDed, the excluded ones removed."""
+    def assemble(self, groups: list[list[Clause]], *, bonuses: bool = True) -> wq.Query | None:
+        """The query of a level's OR-groups: the required ones ANDed, the excluded ones removed,
+        and (with ``bonuses``) the runs' ranking bonuses optional on top."""
         required, excluded = _combine(groups)
         if not required:
             return None
         base = required[0] if len(required) == 1 else wq.And(required)
         if excluded:
             base = wq.AndNot(base, wq.Or(excluded))
-        bonuses = [c.bonus for g in groups for c in g if c.bonus is not None and not c.negated]
-        return wq.AndMaybe(base, _any(bonuses)) if bonuses else base
-
-    def term_query(self, text: str) -> wq.Query | None:
-        """Documents containing ``text`` contiguously (after normalization), words ranked up."""
-        return self.analyze(Clause(text)).query
+        if not bonuses:
+            return base
+        optional = [c.bonus for g in groups for c in g if c.bonus is not None and not c.negated]
+        return wq.AndMaybe(base, _any(optional)) if optional else base
 
     def words(self, text: str) -> list[str]:
         """The distinct jieba words of ``text``, in order (for any-term and similar queries)."""
@@ -439,13 +454,19 @@ class QueryBuilder:
     def parse_any(self, text: str, warnings: list[str] | None = None) -> ParsedQuery:
         """A ranked match of any of the jieba words of ``text`` (for pasted paragraphs)."""
         warnings = list(warnings or [])
+        filters = Filters()
+        for found in _FILTER_WORD.finditer(text):  # source:…, date:… keep their meaning in pasted text
+            negated, term = found.group().startswith("-"), found.group().lstrip("-")
+            name, value = re.split("[:：]", term, maxsplit=1)
+            self._filter(name.lower(), value.strip('"'), negated, filters, warnings)
+        text = _FILTER_WORD.sub(" ", text)
         words = self.words(text)
         # Single characters are mostly function words: use them only when there is nothing else.
         meaningful = [w for w in words if len(w) > 1 or not re.match(f"[{_CJK}]", w)] or words
         meaningful = meaningful[:MAX_ANY_TERMS]
         if not meaningful:
             warnings.append("nothing in the query could be searched")
-            return ParsedQuery(wq.NullQuery, warnings=warnings)
+            return ParsedQuery(wq.NullQuery, warnings=warnings, filters=filters)
         warnings.append(
             f"the query is long, so it was searched as any of its {len(meaningful)} words, best matches first"
         )
@@ -456,7 +477,9 @@ class QueryBuilder:
         if singles:
             query = wq.AndMaybe(query, wq.Or([wq.Term("title", w) for w in singles]))
         clause = Clause(text, variants=list(meaningful), words=[meaningful], query=query)
-        return ParsedQuery(query, needles=list(meaningful), warnings=warnings, groups=[[clause]], any_term=True)
+        return ParsedQuery(
+            query, needles=list(meaningful), warnings=warnings, groups=[[clause]], any_term=True, filters=filters
+        )
 
     def _add(self, level: _Level, clause: Clause, warnings: list[str]) -> bool:
         """Put an analyzed clause into the current level; True when it had to be ignored."""
@@ -529,9 +552,11 @@ class QueryBuilder:
 
 def _is_long(text: str) -> bool:
     stripped = text.strip()
-    if _OPERATOR.search(stripped):
+    if not (len(stripped) > LONG_QUERY_CHARS or len(stripped.split()) > LONG_QUERY_TERMS):
         return False
-    return len(stripped) > LONG_QUERY_CHARS or len(stripped.split()) > LONG_QUERY_TERMS
+    if not _OPERATOR.search(stripped):
+        return True
+    return len(stripped) > LONG_PROSE_CHARS or bool(_PROSE_MARK.search(_QUOTED.sub("", stripped)))
 
 
 def _needles(groups: list[list[Clause]]) -> list[str]:
@@ -540,7 +565,7 @@ def _needles(groups: list[list[Clause]]) -> list[str]:
         if group[0].negated:
             continue
         for clause in group:
-            needles.extend(n for v in clause.variants for n in v.split() if n)
+            needles.extend(v for v in clause.variants if v.strip())  # separators inside: see snippets
     return needles
 
 
@@ -555,19 +580,20 @@ def _combine(groups: list[list[Clause]]) -> tuple[list[wq.Query], list[wq.Query]
     return required, excluded
 
 
-def _recall(prefix: str, chars: list[str], used: list[str]) -> wq.Query:
+def _recall(prefix: str, chars: list[str], phrases: list[list[str]], used: list[str]) -> wq.Query:
     """Documents whose ``prefix`` field holds the character tokens contiguously.
 
-    One token is a term of ``*_chars``; more are a phrase of their neighbouring pairs in
-    ``*_pairs`` (the same documents as a phrase of the characters, from far shorter postings).
+    One token is a term of ``*_chars``; more are any of their ``phrases`` of pairs in ``*_pairs``
+    (:meth:`PairTokenizer.phrases`: punctuation between the tokens matches any run of separators,
+    and no match spans a separator the query does not have).
     """
     if len(chars) == 1:
-        name, tokens = f"{prefix}_chars", chars
+        name, alternatives = f"{prefix}_chars", [chars]
     else:
-        name, tokens = f"{prefix}_pairs", [pair_term(a, b) for a, b in zip(chars, chars[1:])]
+        name, alternatives = f"{prefix}_pairs", phrases
     if name not in used:
         used.append(name)
-    return _sequence(name, tokens)
+    return _any([_sequence(name, tokens) for tokens in alternatives])
 
 
 def _any(queries: list[wq.Query]) -> wq.Query:

@@ -6,7 +6,7 @@ from whoosh import fields
 
 from .analysis import AnalyzerConfig, char_analyzer, pair_analyzer, word_analyzer
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 2  # the fields; how their text becomes terms is analysis.ANALYZER_VERSION
 TITLE_BOOST = 2.5
 
 

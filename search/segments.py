@@ -40,7 +40,9 @@ from whoosh.util.numlists import GrowableArray
 
 from .analysis import (
     _ONE_CJK,
+    BOUNDARY,
     CHAR_TOKEN,
+    TOKEN_OR_SEPARATOR,
     CharTokenizer,
     PairTokenizer,
     WordTokenizer,
@@ -254,11 +256,21 @@ def analyzed_terms(analyzer: _NormalizingTokenizer, text: str) -> list[str]:
     if kind is CharTokenizer:
         return CHAR_TOKEN.findall(text)  # type: ignore[no-any-return]
     if kind is PairTokenizer:
-        chars = CHAR_TOKEN.findall(text)
-        ideographs = {char for char in set(chars) if _ONE_CJK(char)}
+        # The tokens with "" for each boundary: the ends, and every run of separators.
+        sequence = TOKEN_OR_SEPARATOR.findall(text)
+        if len(sequence) < 2 and not any(sequence):
+            return []
+        if sequence[0]:
+            sequence.insert(0, "")
+        if sequence[-1]:
+            sequence.append("")
+        ideographs = {char for char in set(sequence) if char and _ONE_CJK(char)}
         return [
-            first + second if first in ideographs and second in ideographs else pair_term(first, second)
-            for first, second in zip(chars, chars[1:])
+            first + second if first in ideographs and second in ideographs
+            else BOUNDARY + second if not first
+            else first + BOUNDARY if not second
+            else pair_term(first, second)
+            for first, second in zip(sequence, sequence[1:])
         ]
     if kind is WordTokenizer:
         return [text[start:end] for start, end in analyzer.spans(text)]

@@ -7,12 +7,14 @@ highlight exactly where they stand. No segmenter runs here.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from markupsafe import escape
 
-from .analysis import _CJK
+from .analysis import _CJK, CHAR_TOKEN, OPTIONAL_SPACES, SEPARATOR, optional_space
 from .normalize import Normalized, normalize
 
 SNIPPET_TARGET = 120
@@ -27,20 +29,63 @@ _IS_WORDCHAR = re.compile(f"[^\\W_{_CJK}]").fullmatch  # a letter or digit outsi
 _WHITESPACE = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=1024)
+def _needle_pattern(needle: str) -> tuple[str, re.Pattern[str] | None]:
+    """The needle without separators at its ends, and a pattern when separators are inside it.
+
+    As in the index (see :meth:`search.analysis.PairTokenizer.phrases`), separators end a
+    needle's pieces: ``碳中和，目标`` is 碳中和, any run of separators, 目标; ``美国 总统`` is
+    美国, any separators or none, 总统; ``“碳中和”`` is 碳中和.
+    """
+    tokens = list(CHAR_TOKEN.finditer(needle))
+    if not tokens:
+        return "", None
+    core = needle[tokens[0].start() : tokens[-1].end()]
+    gaps = [(a.end(), b.start()) for a, b in zip(tokens, tokens[1:]) if a.end() != b.start()]
+    if not gaps:
+        return core, None
+    optional = [optional_space(needle, start, end) for start, end in gaps]
+    if sum(optional) > OPTIONAL_SPACES:
+        optional = [False] * len(gaps)
+    starts = [tokens[0].start()] + [end for _, end in gaps]
+    ends = [start for start, _ in gaps] + [tokens[-1].end()]
+    pattern = re.escape(needle[starts[0] : ends[0]])
+    for piece_start, piece_end, maybe in zip(starts[1:], ends[1:], optional):
+        pattern += ("[\\W_]*" if maybe else SEPARATOR.pattern) + re.escape(needle[piece_start:piece_end])
+    return core, re.compile(f"(?=({pattern}))")
+
+
 def _needle_matches(needle: str, text: str) -> list[tuple[int, int]]:
     """Where ``needle`` occurs in ``text``; Latin/digit ends must be whole runs, as indexed."""
+    core, pattern = _needle_pattern(needle)
+    if not core:
+        return []
     found: list[tuple[int, int]] = []
-    check_start = _IS_WORDCHAR(needle[0]) is not None
-    check_end = _IS_WORDCHAR(needle[-1]) is not None
-    at = text.find(needle)
-    while at != -1:
-        end = at + len(needle)
+    check_start = _IS_WORDCHAR(core[0]) is not None
+    check_end = _IS_WORDCHAR(core[-1]) is not None
+    start = needle.find(core)
+    lead, trail = needle[:start].lstrip(), needle[start + len(core) :].rstrip()
+    for at, end in _occurrences(core, pattern, text):
         if not (check_start and at > 0 and _IS_WORDCHAR(text[at - 1])) and not (
             check_end and end < len(text) and _IS_WORDCHAR(text[end])
         ):
-            found.append((at, end))
-        at = text.find(needle, at + 1)
+            # The needle's own punctuation at its ends is marked too where the text has it (50%).
+            before = next((n for n in range(len(lead), 0, -1) if text[max(0, at - n) : at] == lead[-n:]), 0)
+            after = next((n for n in range(len(trail), 0, -1) if text[end : end + n] == trail[:n]), 0)
+            found.append((at - before, end + after))
     return found
+
+
+def _occurrences(core: str, pattern: re.Pattern[str] | None, text: str) -> Iterator[tuple[int, int]]:
+    """Every (overlapping) span of ``text`` matching the needle."""
+    if pattern is not None:
+        for m in pattern.finditer(text):
+            yield m.span(1)
+        return
+    at = text.find(core)
+    while at != -1:
+        yield at, at + len(core)
+        at = text.find(core, at + 1)
 
 
 def match_spans(norm: Normalized, needles: Iterable[str]) -> list[tuple[int, int]]:
@@ -102,8 +147,10 @@ def snippet(text: str, needles: Iterable[str], *, simplify: bool = True) -> str:
     best = 0
     if spans:
         scores = []
+        starts, ends = [a for a, _ in spans], [b for _, b in spans]  # both ascending: spans are merged
         for i, (s, e) in enumerate(sentences):
-            inside = [text[a:b].casefold() for a, b in spans if a < e and b > s]
+            overlapping = spans[bisect.bisect_right(ends, s) : bisect.bisect_left(starts, e)]
+            inside = [text[a:b].casefold() for a, b in overlapping]
             scores.append((len(set(inside)), len(inside), -i))
         best = max(range(len(sentences)), key=scores.__getitem__)
     start, end = sentences[best]

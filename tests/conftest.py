@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,6 +85,14 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+@pytest.fixture(autouse=True)
+def state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI remembers the last search's hits under $XDG_STATE_HOME: never the developer's own."""
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return state
+
+
 @pytest.fixture()
 def runner() -> CliRunner:
     # The CLI reads ZHSEARCH_INDEX: make sure the developer's environment never leaks in.
@@ -109,3 +122,35 @@ def docs_index(docs_index_dir: Path) -> Iterator[SearchIndex]:
     """The index of the module's ``DOCS``, opened."""
     with open_index(docs_index_dir) as opened:
         yield opened
+
+
+@contextlib.contextmanager
+def serving(location: Path, workdir: Path) -> Iterator[str]:
+    """`zhsearch serve` of the index at ``location`` on a free port: its base URL, until the block ends."""
+    log = workdir / "serve.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "zhsearch", "serve", "--index", str(location), "--port", "0", "--threads", "4"],
+            cwd=workdir,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while not (found := re.search(r"on (http://127\.0\.0\.1:\d+)/", log.read_text(errors="replace"))):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"zhsearch serve did not start: {log.read_text(errors='replace')}")
+            time.sleep(0.1)
+        yield found.group(1)
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End a server this test started, by its own pid: terminate, then kill if it does not exit."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)

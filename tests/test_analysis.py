@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import pickle
 import random
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
 from search import AnalyzerConfig, Document, IndexWriter, SearchIndex
 from search.analysis import (
+    BOUNDARY,
+    CHAR_TOKEN,
     CharTokenizer,
+    PairTokenizer,
     WordTokenizer,
     _segmenter,
     char_analyzer,
@@ -302,27 +306,40 @@ def test_a_term_finds_exactly_the_documents_containing_it(generated_index: Searc
 @pytest.mark.parametrize(
     "text, pairs",
     [
-        ("中国人", ["中国", "国人"]),
-        ("中國，人民", ["中国", "国人", "人民"]),  # folded, and across punctuation as characters are
-        ("于2030年", ["于 2030", "2030 年"]),
-        ("iPhone 15", ["iphone 15"]),
-        ("中", []),
+        ("中国人", ["|中", "中国", "国人", "人|"]),
+        ("中國，人民", ["|中", "中国", "国|", "|人", "人民", "民|"]),  # folded; punctuation separates
+        ("支持，林", ["|支", "支持", "持|", "|林", "林|"]),  # no pair 持林
+        ("于2030年", ["|于", "于 2030", "2030 年", "年|"]),
+        ("iPhone 15", ["|iphone", "iphone|", "|15", "15|"]),  # a space separates
+        ("中 国", ["|中", "中|", "|国", "国|"]),  # between ideographs too
+        ("「碳中和」\n\n目标。", ["|碳", "碳中", "中和", "和|", "|目", "目标", "标|"]),  # any run is one boundary
+        ("ジョン・スミス", ["|ジ", "ジョ", "ョン", "ン|", "|ス", "スミ", "ミス", "ス|"]),  # ・ is punctuation
+        ("中", ["|中", "中|"]),
+        ("，。 ", []),
+        ("", []),
     ],
 )
-def test_pairs_join_neighbouring_character_tokens(text: str, pairs: list[str]) -> None:
+def test_pairs_are_the_bigrams_of_the_tokens_with_boundaries(text: str, pairs: list[str]) -> None:
     found = tokens(pair_analyzer(), text)
-    chars = tokens(char_analyzer(), text)
     assert [t for t, _, _, _ in found] == pairs
     assert [pos for _, pos, _, _ in found] == list(range(len(found)))
-    # Each pair spans its two characters in the original text.
-    for (_, _, start, end), first, second in zip(found, chars, chars[1:]):
-        assert (start, end) == (first[2], second[3])
+    # A pair spans its two tokens in the original text; a boundary pair spans its token.
+    chars = tokens(char_analyzer(), text)
+    neighbours = {(a[2], b[3]): pair_term(a[0], b[0]) for a, b in zip(chars, chars[1:])}
+    for term, _, start, end in found:
+        if term.startswith(BOUNDARY) or term.endswith(BOUNDARY):
+            assert fold(text[start:end]) == term.strip(BOUNDARY)
+        else:
+            assert neighbours[start, end] == term
 
 
 def test_pair_terms_cannot_collide() -> None:
     # "ab" + "c" and "a" + "bc" are different pairs; two ideographs join without a space.
     assert pair_term("ab", "c") != pair_term("a", "bc")
     assert pair_term("中", "国") == "中国"
+    # A boundary is never a token, nor part of one: its pairs are distinct from every other pair.
+    assert not CHAR_TOKEN.search(BOUNDARY) and not CHAR_TOKEN.search(" ")
+    assert pair_term("中", BOUNDARY) != pair_term(BOUNDARY, "中") != pair_term("中", "中")
 
 
 @settings(max_examples=150, deadline=None)
@@ -330,7 +347,106 @@ def test_pair_terms_cannot_collide() -> None:
 def test_pair_analyzer_never_raises_and_positions_are_ordinal(text: str) -> None:
     found = tokens(pair_analyzer(), text)
     assert [pos for _, pos, _, _ in found] == list(range(len(found)))
-    assert len(found) == max(0, len(tokens(char_analyzer(), text)) - 1)
+    # Each run of tokens without a separator inside has one pair more than it has tokens.
+    chars = list(char_analyzer().spans(normalize(text).text))  # offsets in the normalized text
+    runs = sum(1 for i, (start, _) in enumerate(chars) if i == 0 or chars[i - 1][1] != start)
+    assert len(found) == len(chars) + runs
+
+
+@pytest.mark.parametrize(
+    "query, terms",
+    [
+        ("持林", ["持林"]),
+        ("碳中和，目标", ["碳中", "中和", "和|", "|目", "目标"]),
+        ("碳中和 目标", ["碳中", "中和", "和|", "|目", "目标"]),  # see the phrases below for spaces
+        ("“碳中和”", ["碳中", "中和"]),  # the query's own ends are not boundaries
+        ("(碳中和", ["碳中", "中和"]),
+        ("中，国", ["中|", "|国"]),  # single characters separated by punctuation stay exact
+        ("COVID-19", ["covid|", "|19"]),
+        ("，林", []),  # one token: a term of the character field instead
+        ("林", []),
+    ],
+)
+def test_a_phrase_is_the_pairs_between_its_first_and_last_token(query: str, terms: list[str]) -> None:
+    assert PairTokenizer().phrase_terms(query) == terms
+
+
+@pytest.mark.parametrize(
+    "query, phrases",
+    [
+        ("碳中和，目标", [["碳中", "中和", "和|", "|目", "目标"]]),  # punctuation: a separator
+        ("美国 总统", [["美国", "国|", "|总", "总统"], ["美国", "国总", "总统"]]),  # a space: one, or none
+        ("于 2030", [["于|", "|2030"], ["于 2030"]]),
+        ("iPhone 15", [["iphone|", "|15"]]),  # not between Latin words: iphone15 is another word
+        ("林", []),
+    ],
+)
+def test_a_quoted_phrase_is_any_of_its_phrases(query: str, phrases: list[list[str]]) -> None:
+    assert PairTokenizer().phrases(query) == phrases
+
+
+def test_up_to_four_spaces_of_a_phrase_may_be_absent() -> None:
+    four = PairTokenizer().phrases("一 二 三 四 五")
+    assert len(four) == 16 and ["一二", "二三", "三四", "四五"] in four
+    assert PairTokenizer().phrases("一 二 三 四 五 六") == [PairTokenizer().phrase_terms("一 二 三 四 五 六")]
+
+
+def _brute_force_matches(needle: str, text: str) -> bool:
+    """Independent of the analyzers: the needle's letter/digit pieces, separators of any kind and
+    length between them (or none where the needle has a space next to a Han character: up to four
+    such spaces), Latin and digit runs whole."""
+    han = "\u3400-\u4dbf\u4e00-\u9fff"
+    pieces = list(re.finditer(r"[^\W_]+", fold(needle)))
+    if not pieces:
+        return False
+    gaps = [fold(needle)[a.end() : b.start()] for a, b in zip(pieces, pieces[1:])]
+    optional = [gap.isspace() and bool(re.search(f"[{han}]$", a[0]) or re.match(f"[{han}]", b[0]))
+                for gap, a, b in zip(gaps, pieces, pieces[1:])]
+    if sum(optional) > 4:
+        optional = [False] * len(gaps)
+    pattern = re.escape(pieces[0][0])
+    for piece, maybe in zip(pieces[1:], optional):
+        pattern += (r"[\W_]*" if maybe else r"[\W_]+") + re.escape(piece[0])
+    latin = f"[^\\W_{han}]"
+    if re.match(latin, pieces[0][0]):
+        pattern = f"(?<!{latin})" + pattern
+    if re.search(latin + "$", pieces[-1][0]):
+        pattern += f"(?!{latin})"
+    return re.search(pattern, fold(text)) is not None
+
+
+_PUNCTUATED_POOL = "支持林先碳中ab1"  # few characters: the same strings recur, with and without separators
+_SEPARATORS = ["，", "。", " ", "\n", "、", "「", "」", "(", "-", "…"]
+
+
+@st.composite
+def _punctuated_texts(draw: st.DrawFn) -> str:
+    parts = draw(st.lists(st.text(alphabet=_PUNCTUATED_POOL, min_size=1, max_size=4), min_size=1, max_size=5))
+    gaps = [draw(st.lists(st.sampled_from(_SEPARATORS), max_size=2)) for _ in parts]
+    return "".join(part + "".join(gap) for part, gap in zip(parts, gaps))
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_quoted_queries_find_exactly_the_brute_force_matches(tmp_path_factory: pytest.TempPathFactory,
+                                                              data: st.DataObject) -> None:
+    texts = data.draw(st.lists(_punctuated_texts(), min_size=3, max_size=8), label="texts")
+    location = tmp_path_factory.mktemp("punctuated") / "index"
+    docs = [Document(id=f"p{i}", path=f"p{i}.md", title="无关", text=text) for i, text in enumerate(texts)]
+    _write(location, docs)
+    with SearchIndex.open(location) as index:
+        for _ in range(8):
+            text = data.draw(st.sampled_from(texts), label="source")
+            start = data.draw(st.integers(0, len(text) - 1), label="start")
+            needle = text[start : start + data.draw(st.integers(1, 8), label="length")]
+            # As cut from the text, without its separators, or with other separators.
+            separators = data.draw(st.sampled_from(["as cut", "", "；", " ", "  "]), label="separators")
+            if separators != "as cut":
+                needle = re.sub(r"[\W_]+", separators, needle)
+            needle = needle.replace('"', "")
+            assume(re.search(r"[^\W_]", needle))
+            expected = {d.id for d in docs if _brute_force_matches(needle, d.text)}
+            assert index.matching_ids(f'"{needle}"') == expected, needle
 
 
 # -- the block cache of the word tokenizer: the same spans as jieba's cut of the whole text -----

@@ -1,8 +1,8 @@
 """End to end in a real browser: Playwright drives Debian's headless Chromium against `zhsearch serve`.
 
 Screenshots (desktop and 360 px wide) are saved in ``test-artifacts/browser/``; with
-``ZHSEARCH_UPDATE_SCREENSHOT=1`` the desktop results page is also copied to
-``docs/screenshot-results.png``, the picture the README shows.
+``ZHSEARCH_UPDATE_SCREENSHOT=1`` the results page is also copied to
+``docs/screenshot-results.png`` (desktop) and ``docs/screenshot-results-360px.png``, the pictures the README shows.
 """
 
 from __future__ import annotations
@@ -10,9 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +20,7 @@ import pytest
 
 from indexer import build_index
 
-from conftest import CORPUS, HOSTILE
+from conftest import CORPUS, HOSTILE, serving
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +30,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 README_SCREENSHOT = ROOT / "docs" / "screenshot-results.png"
+README_PHONE_SCREENSHOT = ROOT / "docs" / "screenshot-results-360px.png"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
 QUERY = "市场"  # 15 demo articles: two pages of ten
@@ -69,33 +67,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("browser")
     location = tmp / "index"
     build_index([DEMO, CORPUS / Path(HOSTILE).parent], location)
-    log = tmp / "serve.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "zhsearch", "serve", "--index", str(location), "--port", "0", "--threads", "4"],
-            cwd=tmp,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while not (found := re.search(r"on (http://127\.0\.0\.1:\d+)/", log.read_text(errors="replace"))):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"zhsearch serve did not start: {log.read_text(errors='replace')}")
-            time.sleep(0.1)
-        base = found.group(1)
+    with serving(location, tmp) as base:
         # Load the analyzer and the caches first, so that the screenshots show a warm server's timings.
         for path in ("/search?q=%E5%B8%82%E5%9C%BA", "/api/suggest?q=%E5%B8%82"):
             with urllib.request.urlopen(base + path, timeout=30) as response:  # noqa: S310 - the local server
                 assert response.status == 200
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -238,11 +215,18 @@ def test_phone_width_has_no_horizontal_scrolling(open_page, server: str) -> None
     page.goto(f"{server}/search?q={QUERY}")
     assert page.locator("li.hit").count() == 10
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    # The hit list comes before the sidebar on a phone.
+    # The filters are a closed panel above the hits on a phone; it opens to show them.
     hit_top = page.locator("li.hit").first.bounding_box()["y"]
-    facets_top = page.locator("aside.facets").bounding_box()["y"]
-    assert hit_top < facets_top
-    _screenshot(page, "results-360px.png")
+    panel = page.locator("aside.facets details.panel")
+    assert panel.bounding_box()["y"] < hit_top
+    assert panel.get_attribute("open") is None
+    assert page.locator("aside.facets section").first.is_hidden()
+    phone = _screenshot(page, "results-360px.png")
+    if os.environ.get("ZHSEARCH_UPDATE_SCREENSHOT") == "1":
+        shutil.copyfile(phone, README_PHONE_SCREENSHOT)
+    page.click("aside.facets summary")
+    assert page.locator("aside.facets section li a").first.is_visible()
+    _screenshot(page, "results-360px-filters.png")
     page.locator("li.hit h2 a").first.click()
     page.wait_for_url("**/doc/**")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -324,3 +308,51 @@ def test_everything_works_without_javascript(open_page, server: str) -> None:
     page.wait_for_url("**/doc/**")
     assert unquote(urlsplit(page.url).path).startswith("/doc/")
     assert page.locator("article mark").count() >= 1
+
+
+def test_api_docs_page_renders_the_openapi_document_from_the_server(open_page, server: str) -> None:
+    page = open_page()
+    page.goto(server + "/")
+    page.click("footer >> text=API 文档")
+    page.wait_for_url("**/api/docs")
+    page.locator(".swagger-ui .info .title").wait_for()
+    assert page.inner_text(".swagger-ui .info .title").startswith("zhsearch")
+    assert "not supported" not in page.inner_text(".swagger-ui")  # Swagger UI reads the whole document
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert {"/api/search", "/api/suggest", "/healthz"} <= {p.replace("\u200b", "") for p in paths}
+    page.locator(".opblock-summary", has_text="/api/search").first.click()
+    page.locator(".parameters [data-param-name='q']").wait_for()
+    _screenshot(page, "api-docs-desktop.png")
+
+
+def test_results_page_exports_and_feed(open_page, server: str) -> None:
+    page = open_page()
+    page.goto(f"{server}/search?q={QUERY}")
+    feed = page.get_attribute("link[rel=alternate][type='application/atom+xml']", "href")
+    assert feed is not None and _query(feed) == {"q": [QUERY]}
+    with page.expect_download() as download:
+        page.click("text=导出 CSV")
+    path = download.value.path()
+    lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "id,title,source,date,url,snippet"
+    assert len(lines) == 1 + 15  # every hit, not the page of ten
+    assert download.value.suggested_filename == "zhsearch.csv"
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_timeline_labels_line_up_with_its_bars(open_page, server: str, viewport: dict[str, int]) -> None:
+    page = open_page(viewport)
+    page.goto(f"{server}/search?q={QUERY}")
+    slots = page.locator("figure.timeline a.bar rect.hitbox")
+    first, last = slots.first.bounding_box(), slots.last.bounding_box()
+    first_label = page.locator("figure.timeline .axis .first").bounding_box()
+    last_label = page.locator("figure.timeline .axis .last").bounding_box()
+    assert abs(first_label["x"] - first["x"]) <= 1
+    assert abs((last_label["x"] + last_label["width"]) - (last["x"] + last["width"])) <= 1
+    # The counts are on the page, not only in a tooltip.
+    assert re.fullmatch(r"\d{4}-\d\d：\d+ 篇", page.inner_text("figure.timeline .axis .first"))
+    assert re.fullmatch(r"最多 \d{4}-\d\d：\d+ 篇", page.inner_text("figure.timeline .axis .peak"))
+    if viewport is DESKTOP:  # the sidebar beside the hits, always open
+        assert page.locator("aside.facets").bounding_box()["x"] > page.locator("li.hit").first.bounding_box()["x"]
+        assert page.locator("aside.facets summary").is_hidden()
+        assert page.locator("aside.facets section").first.is_visible()

@@ -148,7 +148,7 @@ def test_index_with_a_user_dictionary(runner: CliRunner, tmp_path: Path) -> None
 
 
 def test_search_prints_ranked_hits(runner: CliRunner, index_dir: Path) -> None:
-    result = ok(runner.invoke(cli, ["search", "碳达峰", "--index", str(index_dir)]))
+    result = ok(runner.invoke(cli, ["search", "--index", str(index_dir), "碳达峰"]))
     lines = result.stdout.splitlines()
     assert lines[0].endswith(" for '碳达峰', page 1 of 1")
     assert lines[1] == ""
@@ -159,7 +159,7 @@ def test_search_prints_ranked_hits(runner: CliRunner, index_dir: Path) -> None:
 
 
 def test_search_header_counts_results_and_pages(runner: CliRunner, index_dir: Path) -> None:
-    result = ok(runner.invoke(cli, ["search", "记者", "--limit", "4", "--page", "2", "--index", str(index_dir)]))
+    result = ok(runner.invoke(cli, ["search", "--limit", "4", "--page", "2", "--index", str(index_dir), "记者"]))
     lines = result.stdout.splitlines()
     assert lines[0] == f"{len(REPORTER)} results for '记者', page 2 of 3"
     numbered = [line for line in lines if re.match(r"\d+\. ", line)]
@@ -168,30 +168,30 @@ def test_search_header_counts_results_and_pages(runner: CliRunner, index_dir: Pa
 
 
 def test_search_header_for_one_result_is_singular(runner: CliRunner, index_dir: Path) -> None:
-    result = ok(runner.invoke(cli, ["search", "碳达峰", "--index", str(index_dir)]))
+    result = ok(runner.invoke(cli, ["search", "--index", str(index_dir), "碳达峰"]))
     assert result.stdout.splitlines()[0] == "1 result for '碳达峰', page 1 of 1"
 
 
 def test_search_escaped_text_is_unescaped_for_the_terminal(runner: CliRunner, index_dir: Path) -> None:
-    result = ok(runner.invoke(cli, ["search", "onerror", "--index", str(index_dir)]))
+    result = ok(runner.invoke(cli, ["search", "--index", str(index_dir), "onerror"]))
     assert "1. <script>alert(1)</script> 网络安全演练暴露漏洞  [安全 · 2021-07-01]" in result.stdout
     assert "<img src=x [onerror]=alert(1)>" in result.stdout
     assert "&lt;" not in result.stdout
 
 
 def test_search_with_no_results(runner: CliRunner, index_dir: Path) -> None:
-    result = ok(runner.invoke(cli, ["search", "鸵鸟麒麟", "--index", str(index_dir)]))
+    result = ok(runner.invoke(cli, ["search", "--index", str(index_dir), "鸵鸟麒麟"]))
     assert result.stdout == "No results for '鸵鸟麒麟'.\n"
 
 
 def test_search_warnings_go_to_stderr(runner: CliRunner, index_dir: Path) -> None:
-    result = ok(runner.invoke(cli, ["search", "碳达峰", "OR", "--index", str(index_dir)]))
+    result = ok(runner.invoke(cli, ["search", "--index", str(index_dir), "碳达峰", "OR"]))
     assert result.stderr == "Note: a trailing OR/NOT had nothing after it and was ignored\n"
     assert f"id: {CARBON}" in result.stdout
 
 
 def test_search_json_is_the_api_document(runner: CliRunner, index_dir: Path) -> None:
-    data = as_json(runner.invoke(cli, ["search", "台湾", "--json", "--index", str(index_dir)]))
+    data = as_json(runner.invoke(cli, ["search", "--json", "--index", str(index_dir), "台湾"]))
     assert isinstance(data, dict)
     assert set(data) == {"query", "total", "total_counting", "page", "limit", "hits", "facets", "facet_counting",
                          "warnings", "suggestions"}
@@ -217,8 +217,8 @@ def test_search_json_dates_are_iso_or_null(runner: CliRunner, index_dir: Path) -
 
 
 def test_search_json_paging(runner: CliRunner, index_dir: Path) -> None:
-    args = ["search", "记者", "--json", "--index", str(index_dir), "--limit", "4"]
-    pages = [as_json(runner.invoke(cli, [*args, "--page", str(n)])) for n in (1, 2, 3, 4)]
+    args = ["search", "--json", "--index", str(index_dir), "--limit", "4"]
+    pages = [as_json(runner.invoke(cli, [*args, "--page", str(n), "记者"])) for n in (1, 2, 3, 4)]
     assert [len(p["hits"]) for p in pages] == [4, 4, 1, 0]
     assert {p["total"] for p in pages} == {len(REPORTER)}
     assert {h["id"] for p in pages for h in p["hits"]} == REPORTER
@@ -226,7 +226,7 @@ def test_search_json_paging(runner: CliRunner, index_dir: Path) -> None:
 
 @pytest.mark.parametrize("option", [["--limit", "0"], ["--limit", "101"], ["--page", "0"], ["--page", "x"]])
 def test_search_rejects_bad_paging_as_usage_error(runner: CliRunner, index_dir: Path, option: list[str]) -> None:
-    result = runner.invoke(cli, ["search", "记者", "--index", str(index_dir), *option])
+    result = runner.invoke(cli, ["search", "--index", str(index_dir), *option, "记者"])
     assert result.exit_code == 2
     assert f"Invalid value for '{option[0]}'" in result.stderr
 
@@ -324,7 +324,7 @@ def test_export_writes_every_document_in_show_json_form(runner: CliRunner, index
 )
 def test_missing_index_is_an_error_with_a_hint(runner: CliRunner, tmp_path: Path, command: list[str]) -> None:
     missing = tmp_path / "no-index"
-    result = runner.invoke(cli, [*command, "--index", str(missing)])
+    result = runner.invoke(cli, [command[0], "--index", str(missing), *command[1:]])
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == f"Error: no zhsearch index at {missing}\n{MISSING_INDEX_HINT}"
@@ -342,7 +342,7 @@ def test_default_index_location_is_relative(
 def test_zhsearch_index_environment_variable(runner: CliRunner, index_dir: Path, tmp_path: Path) -> None:
     data = as_json(runner.invoke(cli, ["stats", "--json"], env={"ZHSEARCH_INDEX": str(index_dir)}))
     assert data["documents"] == len(ARTICLES)
-    hits = as_json(runner.invoke(cli, ["search", "台湾", "--json"], env={"ZHSEARCH_INDEX": str(index_dir)}))["hits"]
+    hits = as_json(runner.invoke(cli, ["search", "--json", "台湾"], env={"ZHSEARCH_INDEX": str(index_dir)}))["hits"]
     assert [h["id"] for h in hits] == [TAIWAN]
     # The flag wins over the environment.
     missing = tmp_path / "elsewhere"

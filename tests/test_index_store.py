@@ -73,7 +73,7 @@ def test_index_from_another_analyzer_version_asks_for_a_rebuild(tmp_path: Path) 
     manifest = json.loads(manifest_path.read_text())
     manifest["analyzer"]["version"] = 0
     manifest_path.write_text(json.dumps(manifest))
-    result = CliRunner().invoke(cli, ["search", "标题", "--index", str(tmp_path)])
+    result = CliRunner().invoke(cli, ["search", "--index", str(tmp_path), "标题"])
     assert result.exit_code == 1
     assert "uses analyzer version 0" in result.stderr
     assert "Hint: run zhsearch index to rebuild" in result.stderr

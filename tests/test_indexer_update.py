@@ -241,7 +241,7 @@ def test_stats_show_the_last_update_and_the_analyzer(runner: CliRunner, archive:
     lines = ok(runner.invoke(cli, ["stats", "--index", str(location)])).stdout.splitlines()
     assert lines[0] == "documents: 37"
     assert lines[5].startswith("last update: 20")
-    assert lines[6] == "analyzer: version 2, jieba HMM on, traditional to simplified on, 0 user words"
+    assert lines[6] == "analyzer: version 3, jieba HMM on, traditional to simplified on, 0 user words"
     assert lines[7] == "boilerplate learned: 2 recurring paragraphs"
     assert lines[8] == "segments: 2"
     assert lines[9] == f"folders: {archive.resolve()}"

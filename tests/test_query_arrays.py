@@ -96,8 +96,8 @@ def _pair_phrases(index: SearchIndex) -> list[wq.Phrase]:
 def test_phrases_match_whoosh_whether_positions_are_cached_or_read_per_candidate(
     index: SearchIndex, monkeypatch: pytest.MonkeyPatch, partial: int
 ) -> None:
-    # 0: the first time a term is asked for, only the candidates' positions are read, then all
-    # of them (cached); 10**9: a term's are always read in full and cached.
+    # 0: only the candidates' positions are ever read, kept with the documents they cover and
+    # completed by the next phrases' candidates; 10**9: a term's are always read in full and cached.
     monkeypatch.setattr(evaluate, "PARTIAL_POSITIONS", partial)
     phrases = _pair_phrases(index)
     assert len(phrases) > 50
@@ -106,7 +106,7 @@ def test_phrases_match_whoosh_whether_positions_are_cached_or_read_per_candidate
         Evaluator(searcher, table).run(phrases[0])
         assert (len(table._positions) > 0) == (partial > 0)
         if partial in (0, 10**9):
-            assert (len(table._read_in_part) > 0) == (partial == 0)
+            assert (len(table._in_part) > 0) == (partial == 0)
         for _ in range(3):
             for phrase in phrases:
                 found = Evaluator(searcher, table).run(phrase)
@@ -114,7 +114,7 @@ def test_phrases_match_whoosh_whether_positions_are_cached_or_read_per_candidate
                 assert found.ids.tolist() == expected, phrase
                 whoosh = {hit.docnum: hit.score for hit in searcher.search(phrase, limit=None)}
                 assert np.allclose(found.scores, [whoosh[d] for d in expected], rtol=1e-9, atol=0)
-        assert len(table._positions) > 0
+        assert (len(table._positions) > 0) == (partial > 0)
 
 
 def test_the_position_cache_stays_within_its_budget(index: SearchIndex) -> None:
@@ -232,3 +232,48 @@ def test_length_codes_read_at_once_equal_the_column_read_document_by_document(in
                 assert len(at_once) == reader.doc_count_all() and at_once.any()
                 checked += 1
     assert checked >= 6
+
+
+def _positions_of(occurrences: dict[int, list[int]]) -> TermPositions:
+    ids = sorted(occurrences)
+    starts = np.zeros(len(ids) + 1, dtype=np.int64)
+    np.cumsum([len(occurrences[d]) for d in ids], out=starts[1:])
+    flat = [p for d in ids for p in occurrences[d]]
+    return TermPositions(np.array(ids, dtype=np.int64), starts, np.array(flat, dtype=np.int64))
+
+
+@given(
+    st.dictionaries(st.integers(0, 200), st.lists(st.integers(0, 500), min_size=1, max_size=5), max_size=30),
+    st.randoms(use_true_random=False),
+)
+def test_positions_read_in_parts_merge_into_what_one_read_gives(
+    occurrences: dict[int, list[int]], rng: random.Random
+) -> None:
+    docs = list(occurrences)
+    rng.shuffle(docs)
+    cut = rng.randint(0, len(docs))
+    first = _positions_of({d: occurrences[d] for d in docs[:cut]})
+    second = _positions_of({d: occurrences[d] for d in docs[cut:]})
+    whole = _positions_of(occurrences)
+    merged = first.merged(second)
+    assert merged.ids.tolist() == whole.ids.tolist()
+    assert merged.starts.tolist() == whole.starts.tolist()
+    assert merged.positions.tolist() == whole.positions.tolist()
+
+
+def test_a_term_read_in_part_is_completed_by_later_candidates_not_read_again(index: SearchIndex) -> None:
+    phrases = [p for p in _pair_phrases(index) if len(p.words) >= 2]
+    with index._searcher() as searcher:
+        table = PostingTable(searcher)
+        word = phrases[0].words[0]
+        text = searcher.schema["text_pairs"].to_bytes(word)
+        ids = table.term(Evaluator(searcher, table), "text_pairs", text)[0]
+        assert len(ids) >= 2
+        documents = len(ids) * evaluate.PARTIAL_POSITIONS * 10  # keeps both reads "in part"
+        one = table.positions(searcher, "text_pairs", text, ids[:1], documents)
+        both = table.positions(searcher, "text_pairs", text, ids[:2], documents)
+        again = table.positions(searcher, "text_pairs", text, ids[1:2], documents)
+        assert set(one.ids.tolist()) == {int(ids[0])}
+        assert set(both.ids.tolist()) == {int(ids[0]), int(ids[1])}
+        assert again is both  # answered from the part already read
+        assert len(table._positions) == 0

@@ -90,12 +90,12 @@ def test_json_form(docs_index: SearchIndex) -> None:
 
 def test_cli_no_dedup(docs_index_dir: Path) -> None:
     runner = CliRunner(env={"ZHSEARCH_INDEX": None})
-    args = ["search", "疫苗", "--index", str(docs_index_dir), "--sort", "oldest"]
-    grouped = runner.invoke(cli, args)
+    args = ["search", "--index", str(docs_index_dir), "--sort", "oldest"]
+    grouped = runner.invoke(cli, [*args, "疫苗"])
     assert grouped.exit_code == 0
     assert "5 results for '疫苗'" in grouped.stdout
     assert "   also: sina  [新浪财经 · 2021-03-02]" in grouped.stdout
-    flat = runner.invoke(cli, [*args, "--no-dedup", "--json"])
+    flat = runner.invoke(cli, [*args, "--no-dedup", "--json", "疫苗"])
     assert json.loads(flat.stdout)["total"] == 7
 
 

@@ -229,14 +229,14 @@ def test_no_hits_no_facet_values(docs_index: SearchIndex) -> None:
 
 def test_cli_filter_flags(docs_index_dir: Path) -> None:
     runner = CliRunner(env={"ZHSEARCH_INDEX": None})
-    result = runner.invoke(cli, ["search", "碳中和", "--index", str(docs_index_dir), "--source", "联合早报",
-                                 "--since", "2020-09", "--sort", "newest", "--json"])
+    result = runner.invoke(cli, ["search", "--index", str(docs_index_dir), "--source", "联合早报",
+                                 "--since", "2020-09", "--sort", "newest", "--json", "碳中和"])
     assert result.exit_code == 0, result.output
     import json
 
     data = json.loads(result.stdout)
     assert [h["id"] for h in data["hits"]] == ["zb2"]
-    bad = runner.invoke(cli, ["search", "碳中和", "--index", str(docs_index_dir), "--sort", "random"])
+    bad = runner.invoke(cli, ["search", "--index", str(docs_index_dir), "--sort", "random", "碳中和"])
     assert bad.exit_code == 2
 
 

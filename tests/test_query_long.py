@@ -84,3 +84,38 @@ def test_a_title_with_a_run_of_dashes_is_not_an_exclusion(tmp_path: Path) -> Non
     with SearchIndex.open(tmp_path / "index") as index:
         assert [h.id for h in index.search(title).hits][:1] == ["d"]
         assert index.matching_ids("律师事务所 -日常") == {"d"}  # a real exclusion still excludes
+
+
+PASTED_WITH_MARKS = (
+    "中国人民银行(PBOC)周一宣布下调贷款市场报价利率，分析人士说\"此举将支持实体经济\"，"
+    "并降低企业融资成本。"
+)
+
+
+def test_pasted_prose_with_brackets_and_quotes_is_still_a_pasted_paragraph(index: SearchIndex) -> None:
+    # Brackets and ASCII quotes in pasted news text are not operators: a clause mark outside the
+    # quotes says the text is prose, so it is searched as any of its words (not 20 required runs).
+    page = index.search(PASTED_WITH_MARKS)
+    assert page.warnings and page.warnings[0].startswith("the query is long")
+    assert page.hits[0].id == "rate"
+
+
+def test_a_very_long_text_is_prose_even_without_clause_marks(index: SearchIndex) -> None:
+    text = "中国人民银行(PBOC) 周一宣布下调贷款市场报价利率 分析人士认为此举将支持实体经济 " * 3
+    assert len(text) > 80
+    page = index.search(text)
+    assert page.warnings[0].startswith("the query is long")
+
+
+def test_filters_keep_their_meaning_in_pasted_text(tmp_path: Path) -> None:
+    location = tmp_path / "index"
+    with IndexWriter(location) as writer:
+        writer.add(Document(id="a", path="a", title="利率", text=DOCS[0].text, source="甲报"))
+        writer.add(Document(id="b", path="b", title="利率", text=DOCS[0].text, source="乙报"))
+    with open_index(location) as opened:
+        both = {h.id for h in opened.search(PASTED_WITH_MARKS, dedup=False).hits}
+        only = opened.search(PASTED_WITH_MARKS + " source:乙报", dedup=False)
+        without = opened.search(PASTED_WITH_MARKS + " -source:乙报", dedup=False)
+    assert both == {"a", "b"}
+    assert [h.id for h in only.hits] == ["b"]
+    assert [h.id for h in without.hits] == ["a"]

@@ -137,3 +137,21 @@ def test_every_strict_hit_holds_every_required_word(index: SearchIndex, words: l
         assert found == expected, (query, units)
     # Whatever the segmentation, an article holding the query as typed is always found.
     assert {i for i, text in texts.items() if fold(query) in text} <= found
+
+
+def test_a_run_finds_taiwan_phrase_spellings_like_its_quoted_form(tmp_path: Path) -> None:
+    # 計畫 folds to 计画 character by character; the mainland word is 计划. The quoted form
+    # always found both; each word of an unquoted run must too (the run's words are folded).
+    docs = [
+        Document(id="cn", path="cn.md", title="接种", text="国家疫苗计划今年扩大。"),
+        Document(id="tw", path="tw.md", title="接種", text="政府公布疫苗計畫的細節。"),
+    ]
+    location = tmp_path / "index"
+    with IndexWriter(location) as writer:
+        for doc in docs:
+            writer.add(doc)
+    with SearchIndex.open(location) as index:
+        quoted = index.matching_ids('"疫苗計畫"')
+        assert quoted == {"cn", "tw"}
+        for query in ("疫苗計畫", "疫苗计画", "计画疫苗"):
+            assert index.matching_ids(query) >= quoted, query

@@ -78,3 +78,32 @@ def test_traditional_text_is_highlighted_in_its_own_characters() -> None:
 
 def test_titles_are_highlighted_and_escaped() -> None:
     assert highlight("<b>碳中和</b> & 目标", ["碳中和"]) == "&lt;b&gt;<mark>碳中和</mark>&lt;/b&gt; &amp; 目标"
+
+
+@pytest.mark.parametrize(
+    "text, needle, marked",
+    [
+        ("目标：碳中和，目标明确", "碳中和，目标", "目标：<mark>碳中和，目标</mark>明确"),
+        ("碳中和。目标", "碳中和,目标", "<mark>碳中和。目标</mark>"),  # any separator, as indexed
+        ("碳中和 —— 目标", "碳中和，目标", "<mark>碳中和 —— 目标</mark>"),
+        ("碳中和目标", "碳中和，目标", "碳中和目标"),  # no separator there: not the phrase
+        ("「碳中和」", "“碳中和”", "「<mark>碳中和</mark>」"),  # the needle's own punctuation is trimmed
+        ("（碳中和）", "(碳中和", "<mark>（碳中和</mark>）"),  # but marked where the text has it too
+        ("增长50%，", "50%", "增长<mark>50%</mark>，"),
+        ("增长50，", "50%", "增长<mark>50</mark>，"),
+        ("受COVID–19影响", "covid-19", "受<mark>COVID–19</mark>影响"),
+        ("COVID-19x", "covid-19", "COVID-19x"),  # Latin and digits whole
+        ("中，中，中", "中,中", "<mark>中，中，中</mark>"),  # overlapping matches
+        ("美国总统，美国 总统", "美国 总统", "<mark>美国总统</mark>，<mark>美国 总统</mark>"),  # a space: or none
+        ("iPhone15 iPhone 15", "iphone 15", "iPhone15 <mark>iPhone 15</mark>"),  # not between Latin words
+    ],
+)
+def test_punctuated_needles_are_marked_with_any_separator_between_their_pieces(
+    text: str, needle: str, marked: str
+) -> None:
+    assert highlight(text, [needle]) == marked
+    assert snippet(text, [needle]) == marked
+
+
+def test_latin_words_are_marked_whole_and_case_insensitively() -> None:
+    assert highlight("iPhone IPHONE iPhones", ["iphone"]) == "<mark>iPhone</mark> <mark>IPHONE</mark> iPhones"

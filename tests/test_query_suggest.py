@@ -95,7 +95,7 @@ def test_cli_prints_suggestions(index: SearchIndex) -> None:
     from zhsearch.cli import cli
 
     runner = CliRunner(env={"ZHSEARCH_INDEX": None})
-    result = runner.invoke(cli, ["search", "tanzhonghe", "--index", str(index.location)])
+    result = runner.invoke(cli, ["search", "--index", str(index.location), "tanzhonghe"])
     assert result.exit_code == 0
     assert result.stdout == "No results for 'tanzhonghe'.\nTry: 碳中和\n"
 

@@ -85,3 +85,5 @@ def test_explain_shows_groups(index: SearchIndex) -> None:
 
 def test_excluded_phrase_with_a_space(index: SearchIndex) -> None:
     assert found(index, '价格 -"苹果 公司"') == {"b", "d"}
+    # The space also stands for any separator: a's 手机，价格 is excluded too.
+    assert found(index, '价格 -"手机 价格"') == {"b", "d"}

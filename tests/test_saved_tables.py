@@ -176,14 +176,14 @@ def test_a_missing_or_damaged_vocabulary_is_not_computed_by_a_search(
 
 def test_the_cli_leaves_suggestions_out_with_a_note(location: Path, runner: CliRunner, no_computing: None) -> None:
     _saved(location, "vocabulary").write_bytes(b"{damaged")
-    result = runner.invoke(cli, ["search", "tanzhonghe", "--index", str(location)])
+    result = runner.invoke(cli, ["search", "--index", str(location), "tanzhonghe"])
     assert result.exit_code == 0, result.output
     assert result.stdout == "No results for 'tanzhonghe'.\n"
     assert result.stderr == (
         "Note: no pinyin or spelling suggestions: the index has no saved vocabulary table (zhsearch update saves it)\n"
     )
     _saved(location, "duplicates").unlink()
-    result = runner.invoke(cli, ["search", "记者", "--index", str(location), "--limit", "1"])
+    result = runner.invoke(cli, ["search", "--index", str(location), "--limit", "1", "记者"])
     assert result.exit_code == 0, result.output
     assert result.stderr == (
         "Note: copies of an article are not collapsed: the index has no saved duplicates table "

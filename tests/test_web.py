@@ -23,11 +23,12 @@ from search import IndexNotFoundError, SearchIndex
 from web import create_app
 from zhsearch.cli import cli
 
-from conftest import ARTICLES, CORPUS, BASKETBALL, CARBON, HOSTILE, NO_DATE, PERCENT, REPORTER, TAIWAN, TITLE_ONLY
+from conftest import ARTICLES, CORPUS, BASKETBALL, CARBON, HOSTILE, NO_DATE, PERCENT, REPORTER, TAIWAN, TITLE_ONLY, stop
 
 HIT_KEYS = {"id", "path", "title", "url", "source", "date", "score", "snippet"}
 DOC_KEYS = {"id", "path", "title", "url", "source", "author", "categories", "tags", "date", "text"}
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy")
+ENGLISH = {"Accept-Language": "en"}  # error messages are in the request's language
 
 
 def doc_url(prefix: str, doc_id: str) -> str:
@@ -97,7 +98,7 @@ def test_api_search_warnings(client: FlaskClient) -> None:
     ],
 )
 def test_api_search_bad_parameters_are_400(client: FlaskClient, query: dict[str, str], message: str) -> None:
-    response = client.get("/api/search?" + urlencode({"q": "记者", **query}))
+    response = client.get("/api/search?" + urlencode({"q": "记者", **query}), headers=ENGLISH)
     assert_json_error(response, 400, "invalid_argument", message)
 
 
@@ -118,7 +119,7 @@ def test_api_doc_with_non_ascii_ids_percent_encoded(client: FlaskClient, doc_id:
 
 
 def test_api_doc_unknown_is_404(client: FlaskClient) -> None:
-    response = client.get("/api/doc/nope.md")
+    response = client.get("/api/doc/nope.md", headers=ENGLISH)
     assert_json_error(response, 404, "not_found", "no document with id 'nope.md' in the index")
 
 
@@ -406,12 +407,7 @@ def test_serve_answers_over_http_with_waitress(index_dir: Path, tmp_path: Path) 
         assert error.value.code == 404
         error.value.close()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        stop(server)
     assert "zhsearch: serving" in log.read_text(encoding="utf-8", errors="replace")
 
 

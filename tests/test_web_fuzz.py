@@ -101,7 +101,7 @@ ALLOWED_TAGS = {
     "button", "main", "footer", "section", "h1", "h2", "h3", "p", "strong", "nav", "ol", "ul", "li", "time", "mark",
     "aside", "div", "figure", "figcaption", "svg", "rect", "article", "code", "details", "summary",
 }
-OWN_SCRIPTS = {"/static/suggest.js"}
+OWN_SCRIPTS = {"/static/suggest.js", "/static/facets.js"}
 
 
 class MarkupCheck(HTMLParser):

@@ -63,7 +63,9 @@ def test_results_page_draws_the_timeline_with_a_link_per_month(client: FlaskClie
     for href, month, _ in links:
         assert _query(href) == {"q": ["记者"], "month": [month]}
     assert svg.group(0).count("<rect class=\"hitbox\"") == len(months)  # empty months have no link
-    assert '<p class="axis"><span>2020-08</span><span>2022-09</span></p>' in svg.group(0)
+    axis = re.findall(r'<span class="(\w+)">([^<]*)</span>', svg.group(0).split('<p class="axis">')[1])
+    assert axis == [("first", "2020-08：1 篇"), ("peak", "最多 2021-10：3 篇"), ("last", "2022-09：1 篇")]
+    assert 'preserveAspectRatio="none"' in svg.group(0)  # the bars fill the width the labels span
 
 
 def test_clicking_a_month_filters_and_the_timeline_keeps_the_other_months(client: FlaskClient) -> None:
@@ -203,7 +205,9 @@ def test_home_has_a_labelled_autofocused_box_the_index_and_examples(client: Flas
 def test_no_inline_scripts_or_styles_and_no_external_resources(client: FlaskClient) -> None:
     for path in ("/", "/search?q=记者", "/doc/" + quote(CARBON), "/search?q=量子纠缠", "/nothing"):
         body = client.get(path).get_data(as_text=True)
-        assert re.findall(r"<script[^>]*>", body) == ['<script src="/static/suggest.js" defer>']
+        scripts = re.findall(r"<script[^>]*>", body)
+        assert '<script src="/static/suggest.js" defer>' in scripts
+        assert all(re.fullmatch(r'<script src="/static/[\w-]+\.js" defer>', tag) for tag in scripts), scripts
         assert " style=" not in body and "<style" not in body
         for url in re.findall(r'(?:src|href)="([^"]+)"', body):
             assert url.startswith(("/", "#", "?")) or re.search(r'class="orig" href="' + re.escape(url), body), url
@@ -216,3 +220,15 @@ def test_readme_shows_the_results_page_screenshot() -> None:
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
     assert (width, height) == (1280, 900)  # taken by tests/test_browser.py at the desktop size
+
+
+def test_the_timeline_of_one_month_has_one_label(client: FlaskClient) -> None:
+    body = _body(client, "/search", q="碳达峰")
+    axis = body.split('<p class="axis">')[1].split("</p>")[0]
+    assert re.findall(r'<span class="(\w+)">([^<]*)</span>', axis) == [("first", "2021-05：1 篇")]
+
+
+def test_the_filters_come_first_in_a_panel(client: FlaskClient) -> None:
+    body = _body(client, "/search", q="记者")
+    assert body.index('<aside class="facets"') < body.index('<ol class="hits"')
+    assert '<details class="panel" id="facets" open>\n<summary>筛选：日期、来源、分类、月份</summary>' in body

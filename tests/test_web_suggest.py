@@ -136,7 +136,7 @@ def test_api_suggest_titles_open_as_documents(client: FlaskClient) -> None:
 
 def test_api_suggest_limit(client: FlaskClient) -> None:
     assert len(client.get("/api/suggest?" + urlencode({"q": "快讯", "limit": 1})).get_json()["completions"]) == 1
-    response = client.get("/api/suggest?" + urlencode({"q": "快讯", "limit": 21}))
+    response = client.get("/api/suggest?" + urlencode({"q": "快讯", "limit": 21}), headers={"Accept-Language": "en"})
     assert response.status_code == 400
     assert response.get_json()["error"]["message"] == "limit must be between 1 and 20, not 21"
 

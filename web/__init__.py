@@ -20,6 +20,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_PAGE": 100,
     "DEFAULT_COMPLETIONS": 8,
     "MAX_COMPLETIONS": 20,
+    "FEED_ENTRIES": 20,  # newest articles in a search's Atom feed
+    "EXPORT_PAGE_SIZE": 100,  # hits fetched at a time by /export.*: what an export holds in memory
 }
 
 
@@ -41,11 +43,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["zhsearch.preparer"] = preparer
     index.table_missing = preparer.soon
 
-    from . import api, pages, security
+    from . import api, apidocs, i18n, outputs, pages, security
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(outputs.bp)
+    app.register_blueprint(apidocs.bp)
     security.init_app(app)
+    i18n.init_app(app)
     return app
 
 

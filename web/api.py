@@ -10,24 +10,25 @@ from werkzeug.exceptions import HTTPException
 
 from search.errors import DocumentNotFoundError, InvalidArgumentError, ZhsearchError
 
-from .common import get_completer, get_index, int_param, query_param, search_params
+from .common import error_body, error_code, get_completer, get_index, int_param, query_param, search_params
+from .i18n import http_error_message, translate_message
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__)
 
 
 def error_response(status: int, code: str, message: str) -> ResponseReturnValue:
-    return jsonify({"error": {"code": code, "message": message}}), status
+    return jsonify(error_body(code, message)), status
 
 
 @bp.errorhandler(InvalidArgumentError)
 def _invalid(exc: InvalidArgumentError) -> ResponseReturnValue:
-    return error_response(400, "invalid_argument", str(exc))
+    return error_response(400, "invalid_argument", translate_message(str(exc)))
 
 
 @bp.errorhandler(DocumentNotFoundError)
 def _not_found(exc: DocumentNotFoundError) -> ResponseReturnValue:
-    return error_response(404, "not_found", str(exc))
+    return error_response(404, "not_found", translate_message(str(exc)))
 
 
 @bp.errorhandler(ZhsearchError)
@@ -37,7 +38,8 @@ def _other(exc: ZhsearchError) -> ResponseReturnValue:
 
 @bp.errorhandler(HTTPException)
 def _http(exc: HTTPException) -> ResponseReturnValue:
-    return error_response(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+    status = exc.code or 500
+    return error_response(status, error_code(status, exc.name or ""), http_error_message(status, exc.description or ""))
 
 
 @bp.get("/api/search")

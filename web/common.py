@@ -11,6 +11,24 @@ from search import SearchIndex
 from search.complete import Completer
 from search.errors import InvalidArgumentError
 
+# Every "code" of an API error (the OpenAPI document lists these).
+ERROR_CODES = ("invalid_argument", "not_found", "method_not_allowed", "index_unavailable", "bad_request",
+               "request_too_large", "internal_server_error")
+
+
+def error_code(status: int, name: str) -> str:
+    """The documented code of an HTTP error: its name when that is one (``Not Found``), else its kind."""
+    code = name.lower().replace(" ", "_")
+    if code in ERROR_CODES:
+        return code
+    if status in (413, 414, 431):
+        return "request_too_large"
+    return "bad_request" if status < 500 else "internal_server_error"
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
 
 def get_index() -> SearchIndex:
     """The app's index, switched to a newer generation if one was published since."""

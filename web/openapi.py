@@ -7,6 +7,8 @@ from typing import Any
 
 from search.store import zhsearch_version
 
+from .common import ERROR_CODES
+
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _DATE = {"type": ["string", "null"], "format": "date-time", "description": "ISO 8601 in UTC; null when the article has no date"}
 
@@ -90,8 +92,7 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
                     {
                         "code": {
                             "type": "string",
-                            "enum": ["invalid_argument", "not_found", "method_not_allowed", "index_unavailable",
-                                     "internal_server_error"],
+                            "enum": list(ERROR_CODES),
                         },
                         "message": {"type": "string"},
                     }
@@ -175,7 +176,6 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
     }
     return {
         "openapi": "3.1.0",
-        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "info": {
             "title": "zhsearch",
             "version": zhsearch_version(),

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
+
+from .api import error_response
+from .common import error_code
+from .i18n import http_error_message
 
 CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
@@ -21,8 +25,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> ResponseReturnValue:
         if request.path.startswith("/api/") or request.path == "/healthz":
-            code = (exc.name or "error").lower().replace(" ", "_")
-            return jsonify({"error": {"code": code, "message": exc.description or ""}}), exc.code or 500
+            status = exc.code or 500
+            return error_response(status, error_code(status, exc.name or ""), http_error_message(status, exc.description or ""))
         from flask import render_template
 
-        return render_template("error.html", status=exc.code, message=exc.description), exc.code or 500
+        return render_template("error.html", status=exc.code,
+                               message=http_error_message(exc.code or 500, exc.description or "")), exc.code or 500

@@ -29,6 +29,7 @@ class Timeline:
     first: str
     last: str
     peak: int
+    peak_month: str  # the first month with the most hits
     width: int = WIDTH
     height: int = HEIGHT
 
@@ -44,6 +45,7 @@ def timeline(counts: Mapping[str, int]) -> Timeline | None:
         return None
     span = _months_between(months[0], months[-1])
     peak = max(counts[m] for m in months)
+    peak_month = next(m for m in months if counts[m] == peak)
     slot = WIDTH / len(span)
     bars = []
     for i, month in enumerate(span):
@@ -61,7 +63,7 @@ def timeline(counts: Mapping[str, int]) -> Timeline | None:
                 bar_height=round(height, 2),
             )
         )
-    return Timeline(bars=tuple(bars), first=months[0], last=months[-1], peak=peak)
+    return Timeline(bars=tuple(bars), first=months[0], last=months[-1], peak=peak, peak_month=peak_month)
 
 
 def _parse(month: str) -> tuple[int, int] | None:

@@ -64,6 +64,39 @@ def _dump(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+class QueryCommand(click.Command):
+    """A command whose QUERY is every word from the first one on, ``-辉瑞`` and ``-source:X`` included.
+
+    Options go before the query; ``--`` ends them when the query's first word looks like one.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        options = self._options(ctx)
+        start = 0
+        while start < len(args) and args[start] != "--":
+            option = options.get(args[start].split("=", 1)[0])
+            if option is None:
+                break  # the first query word, even when it starts with "-"
+            start += 1
+            if "=" not in args[start - 1] and not option.is_flag and not option.count:
+                start += 1  # the option's value
+        head, query = args[:start], args[start:]
+        if query[:1] == ["--"]:
+            query = query[1:]
+        else:  # an option typed after the query is searched for: say so
+            ctx.meta[MISPLACED] = [w for w in query if w.startswith("--") and w.split("=", 1)[0] in options]
+        return super().parse_args(ctx, [*head, "--", *query])
+
+    def _options(self, ctx: click.Context) -> dict[str, click.Option]:
+        return {name: param for param in self.get_params(ctx) if isinstance(param, click.Option)
+                for name in (*param.opts, *param.secondary_opts)}
+
+
+MISPLACED = "zhsearch.misplaced_options"
+FORMATS = ("text", "json", "csv", "jsonl")
+ROW_FORMATS = ("csv", "jsonl")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="zhsearch")
 def cli() -> None:
@@ -276,12 +309,16 @@ def check_command(paths: tuple[Path, ...], index_dir: Path, as_json: bool) -> No
         sys.exit(1)
 
 
-@cli.command("search")
+@cli.command("search", cls=QueryCommand)
 @click.argument("query", nargs=-1)
 @index_option
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100), help="Hits per page.")
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1, 1000), help="Page number.")
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON document of the HTTP API.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON document of the HTTP API (--format json).")
+@click.option("--format", "output", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text: numbered hits; json: the HTTP API's document; csv, jsonl: one row per hit "
+                   "(id, title, source, date, url, snippet).")
+@click.option("--all", "every", is_flag=True, help="Every hit, not one page (with --format csv or jsonl).")
 @click.option("--explain", is_flag=True, help="Show how the query was analyzed and what each part matched.")
 @click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable: any of them).")
 @click.option("--category", "categories", multiple=True, help="Only articles with this category or tag (repeatable).")
@@ -291,23 +328,47 @@ def check_command(paths: tuple[Path, ...], index_dir: Path, as_json: bool) -> No
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance",
               show_default=True, help="Order of the hits.")
 @click.option("--no-dedup", "no_dedup", is_flag=True, help="List every copy of an article as its own hit.")
-def search_command(query: tuple[str, ...], index_dir: Path, limit: int, page: int, as_json: bool,
-                   explain: bool, sources: tuple[str, ...], categories: tuple[str, ...], tags: tuple[str, ...],
-                   since: str | None, until: str | None, sort: str, no_dedup: bool) -> None:
+@click.pass_context
+def search_command(ctx: click.Context, query: tuple[str, ...], index_dir: Path, limit: int, page: int,
+                   as_json: bool, output: str, every: bool, explain: bool, sources: tuple[str, ...],
+                   categories: tuple[str, ...], tags: tuple[str, ...], since: str | None, until: str | None,
+                   sort: str, no_dedup: bool) -> None:
     """Search the index and print ranked hits with highlighted snippets.
 
-    QUERY: terms (AND), OR, -term or NOT term, "exact phrase", ( grouping ),
-    title:term, source:NAME, category:NAME, tag:NAME, date:2020-08, date:FROM..TO,
-    since:DATE, until:DATE.
+    QUERY is every word after the options, as typed: terms (AND), OR, -term or NOT term,
+    "exact phrase", ( grouping ), title:term, source:NAME, -source:NAME, category:NAME,
+    tag:NAME, date:2020-08, date:FROM..TO, since:DATE, until:DATE. Options go before the
+    query; put -- before a query that starts with one of them.
+
+    \b
+    Examples:
+      zhsearch search 疫苗 -辉瑞
+      zhsearch search --limit 5 美国 -source:联合早报
+      zhsearch search --format csv --all 碳中和 > 碳中和.csv
+      zhsearch show 3          (the third hit printed)
     """
     from search.engine import SUGGEST_BELOW
 
+    if as_json:
+        if output not in ("text", "json"):
+            raise click.UsageError(f"--json and --format {output} ask for two formats", ctx)
+        output = "json"
+    if every and output not in ROW_FORMATS:
+        raise click.UsageError("--all needs --format csv or --format jsonl", ctx)
+    for word in ctx.meta.get(MISPLACED, []):
+        click.echo(f"Note: {word!r} is read as query text: options go before the query", err=True)
     text = " ".join(query)
+    options: dict[str, Any] = {"source": sources, "category": categories, "tag": tags, "since": since,
+                               "until": until, "sort": sort, "dedup": not no_dedup}
     index = _open(index_dir)
     try:
-        result = index.search(text, page=page, limit=limit, explain=explain, source=sources, category=categories,
-                              tag=tags, since=since, until=until, sort=sort, dedup=not no_dedup,
-                              facets=as_json)  # the plain listing shows no facets
+        if every:
+            from web.export import all_hits, export_lines
+
+            for line in export_lines(all_hits(index, text, **options), output):
+                click.echo(line, nl=False)
+            return
+        result = index.search(text, page=page, limit=limit, explain=explain, facets=output == "json", **options)
         used = (() if no_dedup else ("duplicates",)) + (("vocabulary",) if result.total < SUGGEST_BELOW else ())
         missing = index.missing_tables(used)  # tables are never computed for one search: say what was left out
     except ZhsearchError as exc:
@@ -316,8 +377,14 @@ def search_command(query: tuple[str, ...], index_dir: Path, limit: int, page: in
         index.close()
     for kind in missing:
         click.echo(f"Note: {_WITHOUT[kind]}: the index has no saved {kind} table (zhsearch update saves it)", err=True)
-    if as_json:
+    if output == "json":
         _dump(result.to_dict())
+        return
+    if output in ROW_FORMATS:
+        from web.export import export_lines
+
+        for line in export_lines(result.hits, output):
+            click.echo(line, nl=False)
         return
     color = sys.stdout.isatty()
     if result.explain is not None:
@@ -334,7 +401,8 @@ def search_command(query: tuple[str, ...], index_dir: Path, limit: int, page: in
         click.echo(f"Page {result.page} is past the end: {result.total} {noun} for {text!r} fit on {result.pages} page(s).")
         return
     click.echo(f"{result.total} {noun} for {text!r}, page {result.page} of {result.pages}\n")
-    for n, hit in enumerate(result.hits, start=(result.page - 1) * result.limit + 1):
+    numbered = dict(enumerate((hit.id for hit in result.hits), start=(result.page - 1) * result.limit + 1))
+    for n, hit in zip(numbered, result.hits):
         meta = " · ".join(x for x in (hit.source, hit.date[:10] if hit.date else None) if x)
         click.echo(f"{n}. {_terminal(hit.title_html, color)}" + (f"  [{meta}]" if meta else ""))
         if hit.snippet:
@@ -344,6 +412,72 @@ def search_command(query: tuple[str, ...], index_dir: Path, limit: int, page: in
             where = " · ".join(x for x in (copy.source, copy.date[:10] if copy.date else None) if x)
             click.echo(f"   also: {copy.id}" + (f"  [{where}]" if where else ""))
         click.echo("")
+    LastSearch(index_dir).save(numbered)
+
+
+class LastSearch:
+    """The hits the last ``zhsearch search`` printed, by number, so that ``zhsearch show 3`` can find them.
+
+    Kept in ``$XDG_STATE_HOME/zhsearch/last-search.json`` (``~/.local/state/zhsearch``), with the
+    index they came from: a number never names a hit of another index.
+    """
+
+    def __init__(self, index_dir: Path) -> None:
+        import os
+
+        state = os.environ.get("XDG_STATE_HOME", "")
+        root = Path(state) if os.path.isabs(state) else Path.home() / ".local" / "state"
+        self.path = root / "zhsearch" / "last-search.json"
+        self.index = str(index_dir.resolve())
+
+    def save(self, numbered: dict[int, str]) -> None:
+        import os
+
+        record = {"index": self.index, "hits": {str(n): doc_id for n, doc_id in numbered.items()}}
+        partial = self.path.with_name(f".last-search.{os.getpid()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+            os.replace(partial, self.path)
+        except OSError:
+            pass  # no writable state directory: the numbers are not remembered, the search still printed
+
+    def hits(self) -> dict[str, str]:
+        try:
+            record = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(record, dict) or record.get("index") != self.index or not isinstance(record.get("hits"), dict):
+            return {}
+        return record["hits"]
+
+
+def _resolve_id(index: Any, index_dir: Path, given: str) -> str:
+    """The id ``given`` names: an id, the number of a hit the last search printed, or the start of one id."""
+    from search.errors import DocumentNotFoundError
+
+    try:
+        return index.document(given).id
+    except DocumentNotFoundError:
+        pass
+    numbered = LastSearch(index_dir).hits() if given.isdigit() else {}
+    if given in numbered:
+        return numbered[given]
+    matches = index.ids_starting_with(given) if given else []
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        listed = "".join(f"\n  {m}" for m in matches[:SHOWN_MATCHES])
+        if len(matches) > SHOWN_MATCHES:
+            listed += f"\n  … and {len(matches) - SHOWN_MATCHES} more"
+        _fail(ZhsearchError(f"{given!r} is the start of {len(matches)} ids:{listed}", hint="type more of the id"))
+    if given.isdigit():
+        _fail(DocumentNotFoundError(f"no document with id {given!r} in the index, and the last search printed no hit {given}",
+                                    hint="hit numbers are those zhsearch search printed last, for this index"))
+    raise DocumentNotFoundError(f"no document with id {given!r} in the index")
+
+
+SHOWN_MATCHES = 10
 
 
 @cli.command("similar")
@@ -352,9 +486,13 @@ def search_command(query: tuple[str, ...], index_dir: Path, limit: int, page: in
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100), help="How many articles.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON document of /api/similar/ID.")
 def similar_command(doc_id: str, index_dir: Path, limit: int, as_json: bool) -> None:
-    """Print the articles most like the one with this ID (by its key words)."""
+    """Print the articles most like the one with this ID (by its key words).
+
+    ID may be the start of an id, or the number of a hit the last search printed.
+    """
     index = _open(index_dir)
     try:
+        doc_id = _resolve_id(index, index_dir, doc_id)
         hits = index.similar(doc_id, limit=limit)
     except ZhsearchError as exc:
         _fail(exc)
@@ -391,10 +529,13 @@ def _print_explain(explain: dict[str, Any]) -> None:
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the document as JSON.")
 def show_command(doc_id: str, index_dir: Path, as_json: bool) -> None:
-    """Print one cleaned article by its ID."""
+    """Print one cleaned article by its ID.
+
+    ID may be the start of an id, or the number of a hit the last search printed (zhsearch show 3).
+    """
     index = _open(index_dir)
     try:
-        doc = index.document(doc_id)
+        doc = index.document(_resolve_id(index, index_dir, doc_id))
     except ZhsearchError as exc:
         _fail(exc)
     finally:
@@ -480,9 +621,8 @@ def serve_command(index_dir: Path, host: str, port: int, threads: int) -> None:
     import socket
     import threading
 
-    import waitress
-
     from web import create_app, warm_up
+    from web.server import make_server
 
     index = _open(index_dir)
     app = create_app({"INDEX": index})
@@ -497,7 +637,7 @@ def serve_command(index_dir: Path, host: str, port: int, threads: int) -> None:
         if listener is not None:
             listener.close()
         _fail(ZhsearchError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", hint="choose another --port or --host"))
-    server = waitress.create_server(app, sockets=[listener], threads=threads, ident="zhsearch")
+    server = make_server(app, listener, threads=threads)
     bound_host, bound_port = listener.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     click.echo(f"zhsearch: serving {index_dir} ({len(index)} documents) on http://{shown}:{bound_port}/")

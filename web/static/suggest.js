@@ -13,6 +13,8 @@
     var form = input.form;
     var api = input.getAttribute("data-suggest");
     var docBase = input.getAttribute("data-doc");
+    var articleLabel = input.getAttribute("data-article-label") || "文章"; // in the page's language
+    var countSuffix = input.getAttribute("data-count-suffix") || " 篇";
     var list = document.createElement("ul");
     var listId = input.id + "-completions";
     var items = [];
@@ -24,7 +26,7 @@
     list.id = listId;
     list.className = "completions";
     list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", "搜索建议");
+    list.setAttribute("aria-label", input.getAttribute("data-list-label") || "搜索建议");
     list.hidden = true;
     form.classList.add("has-completions");
     input.insertAdjacentElement("afterend", list);
@@ -78,7 +80,7 @@
         text.className = "text";
         text.textContent = completion.text;
         note.className = "note";
-        note.textContent = completion.kind === "title" ? "文章" : completion.documents + " 篇";
+        note.textContent = completion.kind === "title" ? articleLabel : completion.documents + countSuffix;
         option.appendChild(text);
         option.appendChild(note);
         option.addEventListener("mousedown", function (event) {

@@ -1,0 +1,64 @@
+"""Every hit of a query as CSV or JSON lines, fetched page after page: /export.* and ``search --all``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from markupsafe import Markup
+
+from search import Hit, SearchIndex
+from search.engine import MAX_LIMIT, MAX_PAGE
+
+FIELDS = ("id", "title", "source", "date", "url", "snippet")
+
+
+def all_hits(index: SearchIndex, query: str, *, page_size: int = MAX_LIMIT, **options: Any) -> Iterator[Hit]:
+    """Every hit of ``query`` (at most MAX_PAGE pages of ``page_size``), one page in memory at a time.
+
+    The first page is searched now, so that a bad argument is an error before anything is sent.
+    """
+    wanted = {**options, "limit": page_size, "facets": False, "explain": False}
+    first = index.search(query, **wanted, page=1)
+
+    def pages() -> Iterator[Hit]:
+        page = first
+        while True:
+            yield from page.hits
+            if page.page >= min(page.pages, MAX_PAGE):
+                return
+            page = index.search(query, **wanted, page=page.page + 1)
+
+    return pages()
+
+
+def record(hit: Hit) -> dict[str, str | None]:
+    """The exported fields of a hit, the snippet as plain text."""
+    return {"id": hit.id, "title": hit.title, "source": hit.source, "date": hit.date, "url": hit.url,
+            "snippet": Markup(hit.snippet).striptags()}
+
+
+def csv_lines(hits: Iterable[Hit]) -> Iterator[str]:
+    """A header line, then one CSV line per hit."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(FIELDS)
+    for hit in hits:
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(record(hit).values())
+    yield buffer.getvalue()
+
+
+def jsonl_lines(hits: Iterable[Hit]) -> Iterator[str]:
+    for hit in hits:
+        yield json.dumps(record(hit), ensure_ascii=False) + "\n"
+
+
+def export_lines(hits: Iterable[Hit], kind: str) -> Iterator[str]:
+    """``hits`` as ``csv`` or ``jsonl`` text, line by line."""
+    return csv_lines(hits) if kind == "csv" else jsonl_lines(hits)
