@@ -13,6 +13,7 @@ import pytest
 
 from indexer import SkipArticle, clean_body, parse_archive, read_article
 from indexer.article import ParsedArticle
+from indexer.frontmatter import split_front_matter
 
 
 ARCHIVES = Path(__file__).resolve().parent / "fixtures" / "archives"
@@ -231,3 +232,56 @@ def test_a_wordpress_export_mixing_markdown_and_html_reads_as_text() -> None:
         "乘客可拨打服务热线查询具体站点。",
     ]
     assert doc.source == "编辑部" and doc.categories == ("交通", "Uncategorized")
+
+
+# -- 7. image credits and author bios go, and the cleaner says which rule removed what ---------
+
+
+def test_image_credits_and_author_bios_are_removed_and_named() -> None:
+    doc = parse("leftovers/credits-and-bio.md").document
+    assert doc.text.split("\n\n") == [
+        "废弃十多年的三号码头将改建为滨江公园，工程今天开工，预计明年春天开放。",
+        "路透社此前报道，港务集团去年把码头的使用权移交给区政府。",  # the agency named in a sentence stays
+        "改建后的码头将保留两台老吊车。（资料图片）",  # a caption that says something stays
+        "设计方案保留了两台上世纪的门式吊车和一段铁轨，作为工业遗迹供市民参观。",
+        "新华社记者在现场看到，施工围挡上印着公园的效果图。",
+    ]
+
+
+def test_each_removed_block_names_the_rule_that_removed_it() -> None:
+    fm = split_front_matter((ARCHIVES / "leftovers" / "credits-and-bio.md").read_text(encoding="utf-8"))
+    removed = clean_body(fm.body, title="旧码头改建为滨江公园").removed
+    assert [(r.rule, r.text) for r in removed] == [
+        ("class rule", "许文澜，本报城市版记者，长期关注旧城更新。"),
+        ("image credit", "（图／路透社）"),
+        ("image credit", "摄影：韩立新"),
+        ("image credit", "Photo: AFP/Getty Images"),
+        ("image credit", "新华社"),
+        ("author bio", "（作者为城市规划研究院高级工程师）"),
+    ]
+    assert removed[0].detail == 'class="author-bio"'
+    assert removed[0].to_dict() == {"rule": "class rule", "detail": 'class="author-bio"', "text": removed[0].text}
+
+
+def test_the_body_counts_its_visible_characters_before_any_rule() -> None:
+    cleaned = clean_body('<p>正文一段。</p><div class="share-bar">分享到微博</div>')
+    assert (cleaned.text, cleaned.visible_chars) == ("正文一段。", len("正文一段。分享到微博"))
+
+
+@pytest.mark.parametrize(
+    ("caption", "removed"),
+    [
+        ("（记者周海摄）", True),
+        ("林小雨 摄", True),
+        ("图｜陈默", True),
+        ("图片来源：Getty Images via AFP", True),
+        ("（Credit: EPA）", True),
+        # a caption that describes the picture stays, with or without its credit
+        ("渡轮停靠在新建的浮码头旁（记者周海摄）", False),
+        ("图：市民在江边排队登上夜游船", False),
+        ("工人正在拆除旧仓库的屋顶 （本报记者拍摄）", False),
+    ],
+)
+def test_only_a_caption_that_is_nothing_but_a_credit_is_removed(caption: str, removed: bool) -> None:
+    cleaned = clean_body(f"<p>渡轮夜航今晚恢复。</p><figure><figcaption>{caption}</figcaption></figure>")
+    assert cleaned.text == ("渡轮夜航今晚恢复。" if removed else f"渡轮夜航今晚恢复。\n\n{caption}")
