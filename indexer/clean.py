@@ -463,3 +463,18 @@ def _drop_repeated_title(paragraphs: list[str], titles: list[str], removed: list
             removed.append(Removal("repeated title", "【…】 lead-in", lead.group(0).strip()))
             out[0] = out[0][lead.end() :]
     return out
+
+
+# What a template engine or a page leaves in text when the cleaner missed it.
+_TEMPLATE_REMNANT = re.compile(
+    r"\{\{[<%]?.{0,80}?[>%]?\}\}|\{%.{0,80}?%\}|\[/?(?:caption|wp_caption|embed|gallery|video|audio)\b[^\]\n]{0,80}\]"
+    r"|<!--\s*/?wp:|</?(?:p|div|span|a|img|br|table|script|style|iframe|figure|section)\b[^>\n]{0,80}>"
+    r"|&(?:nbsp|amp|lt|gt|quot|#\d{2,5});",
+    re.I | re.S,
+)
+
+
+def template_remnant(text: str) -> str | None:
+    """The first shortcode, template tag, HTML tag or entity left in ``text``, else None."""
+    found = _TEMPLATE_REMNANT.search(text)
+    return found.group(0)[:60] if found else None
