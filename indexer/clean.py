@@ -468,7 +468,7 @@ def _drop_repeated_title(paragraphs: list[str], titles: list[str], removed: list
 # What a template engine or a page leaves in text when the cleaner missed it.
 _TEMPLATE_REMNANT = re.compile(
     r"\{\{[<%]?.{0,80}?[>%]?\}\}|\{%.{0,80}?%\}|\[/?(?:caption|wp_caption|embed|gallery|video|audio)\b[^\]\n]{0,80}\]"
-    r"|<!--\s*/?wp:|</?(?:p|div|span|a|img|br|table|script|style|iframe|figure|section)\b[^>\n]{0,80}>"
+    r"|<!--\s*/?wp:|</?(?:p|div|span|br|table|tbody|tr|td|iframe|figure|figcaption|section)\b[^>\n]{0,80}>"
     r"|&(?:nbsp|amp|lt|gt|quot|#\d{2,5});",
     re.I | re.S,
 )
@@ -478,3 +478,20 @@ def template_remnant(text: str) -> str | None:
     """The first shortcode, template tag, HTML tag or entity left in ``text``, else None."""
     found = _TEMPLATE_REMNANT.search(text)
     return found.group(0)[:60] if found else None
+
+
+OVER_CLEANED_SHARE = 0.3  # a text under this share of the body's visible characters was over-cleaned
+OVER_CLEANED_MIN_CHARS = 100  # ... when the body had at least this many
+
+
+def cleaning_warnings(text: str, visible_chars: int) -> list[str]:
+    """``over-cleaned: …`` when the text kept under 30% of the body's visible characters,
+    ``template remnant: …`` when shortcode, template or HTML syntax is left in it."""
+    found = []
+    kept = len("".join(text.split()))
+    if visible_chars >= OVER_CLEANED_MIN_CHARS and kept < OVER_CLEANED_SHARE * visible_chars:
+        found.append(f"over-cleaned: kept {kept} of {visible_chars} visible characters ({kept / visible_chars:.0%})")
+    remnant = template_remnant(text)
+    if remnant:
+        found.append(f"template remnant: {remnant}")
+    return found

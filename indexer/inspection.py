@@ -8,11 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from .article import ParsedArticle, SkipArticle, read_article
-from .clean import Removal, template_remnant
+from .clean import Removal, cleaning_warnings
 from .recurring import PARAGRAPH_SEPARATOR, RecurringParagraphs
-
-OVER_CLEANED_SHARE = 0.3  # a text under this share of the body's visible characters was over-cleaned
-OVER_CLEANED_MIN_CHARS = 100  # ... when the body had at least this many
 
 
 @dataclass(frozen=True)
@@ -40,19 +37,6 @@ class Inspection:
             "visible_chars": self.visible_chars,
             "warnings": list(self.warnings),
         }
-
-
-def cleaning_warnings(text: str, visible_chars: int) -> list[str]:
-    """``over-cleaned: …`` when the text kept under 30% of the body's visible characters,
-    ``template remnant: …`` when shortcode, template or HTML syntax is left in it."""
-    found = []
-    kept = len("".join(text.split()))
-    if visible_chars >= OVER_CLEANED_MIN_CHARS and kept < OVER_CLEANED_SHARE * visible_chars:
-        found.append(f"over-cleaned: kept {kept} of {visible_chars} visible characters ({kept / visible_chars:.0%})")
-    remnant = template_remnant(text)
-    if remnant:
-        found.append(f"template remnant: {remnant}")
-    return found
 
 
 def inspect_files(files: Sequence[Path]) -> list[Inspection]:

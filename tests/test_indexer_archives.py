@@ -285,3 +285,49 @@ def test_the_body_counts_its_visible_characters_before_any_rule() -> None:
 def test_only_a_caption_that_is_nothing_but_a_credit_is_removed(caption: str, removed: bool) -> None:
     cleaned = clean_body(f"<p>渡轮夜航今晚恢复。</p><figure><figcaption>{caption}</figcaption></figure>")
     assert cleaned.text == ("渡轮夜航今晚恢复。" if removed else f"渡轮夜航今晚恢复。\n\n{caption}")
+
+
+# -- 8. the index summary shows misreadings: outlets, undated share, over-cleaned, remnants ----
+
+
+def _write_summary_archive(root: Path) -> None:
+    for i in range(12):
+        source = "河畔周报" if i < 7 else "山城晚报" if i < 10 else f"小报{i}"
+        date = f"date: 2021-03-{i + 1:02d}\n" if i % 4 else ""
+        (root / f"post-{i}.md").write_text(
+            f"---\ntitle: 第{i}篇\nsource: {source}\n{date}---\n<p>第{i}篇报道的正文，各篇内容不同，编号{i}。</p>\n", encoding="utf-8"
+        )
+    shares = "".join(f'<a href="/s/{i}">把这篇文章分享到第{i}个网站</a>' for i in range(10))
+    (root / "shares.md").write_text(
+        f"---\ntitle: 新桥合龙\nsource: 河畔周报\ndate: 2021-04-01\n---\n<p>新桥今天下午合龙。</p><div class=\"share-bar\">{shares}</div>\n",
+        encoding="utf-8",
+    )
+    (root / "liquid.md").write_text(
+        "---\ntitle: 模板\nsource: 河畔周报\ndate: 2021-04-02\n---\n正文里留下了模板标签 {% include ad.html %} 没有处理。\n", encoding="utf-8"
+    )
+
+
+def test_the_build_summary_names_top_outlets_undated_share_and_misread_documents(tmp_path: Path) -> None:
+    _write_summary_archive(tmp_path)
+    _, report = parse_archive([tmp_path])
+    assert report.summary().splitlines() == [
+        "14 files seen, 14 indexed, 0 skipped",
+        "  flagged 1: template remnant (see --report)",  # liquid.md comes first
+        "  flagged 1: over-cleaned (see --report)",
+        "  outlets: 河畔周报 9, 山城晚报 3, 小报10 1, 小报11 1",
+        "  undated: 3 of 14 documents (21.4%)",
+    ]
+    flagged = [(o.path, o.reason) for o in report.outcomes if o.status == "flagged"]
+    visible = len("新桥今天下午合龙。") + 10 * len("把这篇文章分享到第0个网站")
+    assert flagged == [
+        ("liquid.md", "template remnant: {% include ad.html %}"),
+        ("shares.md", f"over-cleaned: kept 9 of {visible} visible characters (6%)"),
+    ]
+
+
+def test_the_summary_names_ten_outlets_at_most(tmp_path: Path) -> None:
+    for i in range(13):
+        (tmp_path / f"{i:02d}.md").write_text(f"---\ntitle: 第{i}篇\nsource: 报{i:02d}\n---\n正文{i}。\n", encoding="utf-8")
+    _, report = parse_archive([tmp_path])
+    outlets = next(line for line in report.summary().splitlines() if line.startswith("  outlets: "))
+    assert outlets == "  outlets: " + ", ".join(f"报{i:02d} 1" for i in range(10)) + " and 3 more"
