@@ -15,6 +15,7 @@ from .clean import Removal, clean_body
 from .decode import NotTextError, decode
 from .fingerprint import simhash
 from .frontmatter import split_front_matter
+from .page import is_full_page, read_page
 from .metadata import (
     DATE_FIELDS,
     DEFAULT_TZ,
@@ -85,10 +86,13 @@ def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath, site: str | 
     if fm.unreadable:
         raise SkipArticle("unreadable front matter")
     recovered.extend(fm.recovered)
-    meta = fm.fields
+    meta, markup, found_in = fm.fields, fm.body, {}
+    if not fm.present and is_full_page(fm.body):  # a saved page: its <head> is the front matter
+        page = read_page(fm.body)
+        meta, markup, found_in = page.fields, page.content, page.origins
     origins: dict[str, str] = {}
     title = as_text(meta.get("title"))
-    body = clean_body(fm.body, title=title)
+    body = clean_body(markup, title=title)
 
     for value, origin in (
         (title, "front matter: title"),
@@ -130,6 +134,10 @@ def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath, site: str | 
         tags=tags,
         date=date,
     )
+    for name, origin in origins.items():  # "front matter: og:title" is "html: <meta property=og:title>"
+        key = origin.removeprefix("front matter: ").split(" ", 1)[0]
+        if origin.startswith("front matter: ") and key in found_in:
+            origins[name] = found_in[key] + origin.removeprefix(f"front matter: {key}")
     return ParsedArticle(finish_document(document), recovered, origins, body.removed, body.visible_chars)
 
 

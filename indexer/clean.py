@@ -163,7 +163,7 @@ def _visible_chars(tag: Tag) -> int:
     return len(_ANY_SPACE.sub("", tag.get_text()))
 
 
-def _article_holder(soup: BeautifulSoup) -> Tag | None:
+def article_holder(soup: BeautifulSoup) -> Tag | None:
     """The element that holds the article: the longest ``<article>``, ``<main>``, articleBody or
     entry-content element that no boilerplate class names (a comment is an ``<article>`` too)."""
     found: list[Tag] = []
@@ -196,7 +196,7 @@ def _html_to_paragraphs(markup: str, removed: list[Removal]) -> tuple[list[str],
     links: list[Tag] = []
     for tag in soup.find_all(_DROP_TAGS):
         tag.decompose()
-    holder = _article_holder(soup)
+    holder = article_holder(soup)
     visible = _visible_chars(soup)
     for tag in soup.find_all(True):
         if _gone(tag):

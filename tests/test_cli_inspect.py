@@ -109,3 +109,17 @@ def test_inspect_without_a_file_or_with_a_missing_one_is_a_usage_error(runner: C
     result = runner.invoke(cli, ["inspect", str(tmp_path / "nope.md")])
     assert result.exit_code == 2
     assert f"File '{tmp_path / 'nope.md'}' does not exist." in result.stderr
+
+
+def test_inspect_names_the_html_elements_a_saved_page_gave(runner: CliRunner) -> None:
+    (page,) = inspect_json(runner, ARCHIVES / "generators" / "pages" / "saved-page.html")
+    origins = {k: v["from"] for k, v in page["fields"].items()}  # type: ignore[union-attr]
+    assert origins == {
+        "title": "html: <meta property=og:title>",
+        "date": "html: <meta property=article:published_time>",
+        "url": "html: <link rel=canonical>",
+        "source": "html: <meta property=og:site_name>",
+        "author": "html: <meta name=author>",
+        "categories": None,
+        "tags": "html: <meta property=article:tag>",
+    }
