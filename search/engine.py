@@ -280,8 +280,9 @@ class SearchIndex:
         self, searcher: Any, parsed: ParsedQuery, options: dict[str, Any], sort: str,
         groups: DuplicateGroups | None, want: int, ranking: _Ranking, warnings: list[str],
     ) -> _Ranking:
-        """Too few hits with every word of the query's runs required: stop requiring words one at
-        a time, the least informative first, until there are enough (the dropped words still rank)."""
+        """Too few hits with every word of the query's runs required: require fewer words, one step
+        at a time, until there are enough: first no word that no document contains, then any
+        n − 1 of the n words, n − 2, … (documents with more of them rank first)."""
         counts: dict[int, int] = {}
         everything: dict[str, Any] = {"filter": None, "mask": None, "memo": options.get("memo")}
 
@@ -292,20 +293,16 @@ class SearchIndex:
                 counts[id(unit)] = self._rank(searcher, unit, everything, "relevance", None, 1).total
             return counts[id(unit)]
 
-        dropped: list[str] = []
+        relaxed = False
         total = ranking.total
-        while total < RELAX_BELOW:
-            word = self._builder.relax(parsed, frequency)
-            if word is None:
-                break
-            dropped.append(word)
+        while total < RELAX_BELOW and self._builder.relax(parsed, frequency):
+            relaxed = True
             # Counting needs only what is required: the ranking bonuses are read once, at the end.
             required = self._builder.assemble(parsed.groups, bonuses=False)
             total = 0 if required is None else self._rank(searcher, required, options, "relevance", groups, 1).total
-        if dropped:
+        if relaxed:
             ranking = self._rank(searcher, parsed.query, options, sort, groups, want)
-            words = "、".join(f"“{w}”" for w in dropped)
-            warnings.append(f"同时含有全部词语的结果太少，已不再要求{words}（含有它们的结果仍排在前面）")
+            warnings.extend(_relaxed_warning(c) for c in parsed.runs() if c.dropped or c.minimum is not None)
         return ranking
 
     def _rank_arrays(
@@ -725,6 +722,19 @@ def _explain(parsed: ParsedQuery, searcher: Any, total: int) -> dict[str, Any]:
         "total": total,
         "whoosh_query": str(parsed.query),
     }
+
+
+def _relaxed_warning(clause: Any) -> str:
+    """What a relaxed run still requires, in the words of the page (Chinese; web/i18n.py has the
+    same three templates for its translations)."""
+    dropped = "、".join(f"“{clause.units[i]}”" for i in clause.dropped)
+    if clause.minimum is None or clause.minimum >= clause.kept:
+        return f"同时含有全部词语的结果太少，已不再要求{dropped}（含有它们的结果仍排在前面）"
+    kept = "、".join(f"“{u}”" for i, u in enumerate(clause.units) if i not in clause.dropped)
+    if not clause.dropped:
+        return f"同时含有全部词语的结果太少，只要求含有{kept}中的至少 {clause.minimum} 个（含有更多词语的结果排在前面）"
+    return (f"同时含有全部词语的结果太少，已不再要求{dropped}，只要求含有{kept}中的至少 {clause.minimum} 个"
+            "（含有更多词语的结果排在前面）")
 
 
 def open_index(location: Path | str) -> SearchIndex:

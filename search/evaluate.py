@@ -33,6 +33,8 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.qcore import _NullQuery
 from whoosh.scoring import BM25F
 
+from .query import AtLeast
+
 MAX_CACHED_TERMS = 65536  # the byte limits below are what bound the memory
 MAX_CACHED_FILTERS = 64
 MAX_CACHED_BYTES = 512 * 2**20  # term score arrays kept per index generation (the query set needs ~300 MB at 300k articles)
@@ -529,6 +531,8 @@ class Evaluator:
             else:
                 found = self._intersection(subs, within)
             return self._boosted(found, query.boost)
+        if kind is AtLeast:
+            return self._boosted(self._at_least(query, within), query.boost)
         if kind is wq.AndMaybe:  # Whoosh applies no boost to binary queries
             required = self.run(query.a, within)
             if not len(required):
@@ -644,6 +648,21 @@ class Evaluator:
         for m in found:
             scores = scores + m.scores[np.searchsorted(m.ids, ids)]
         return Matches(ids, scores)
+
+    def _at_least(self, query: AtLeast, within: np.ndarray | None) -> Matches:
+        """Documents of at least ``query.minimum`` subqueries: the sum of their scores, times the
+        share of the subqueries matched (as :meth:`AtLeast._matcher` computes it)."""
+        subs = query.subqueries
+        counts = np.zeros(self.table.doc_count, dtype=np.int64)
+        totals = np.zeros(self.table.doc_count, dtype=np.float64)
+        for q in subs:
+            part = self.run(q, within)
+            counts[part.ids] += 1
+            totals[part.ids] += part.scores
+        ids = np.flatnonzero(counts >= max(query.minimum, 1)).astype(_IDS, copy=False)
+        if not len(ids):
+            return EMPTY
+        return Matches(ids, totals[ids] * (counts[ids] / len(subs)))
 
     @staticmethod
     def _boosted(found: Matches, boost: float) -> Matches:

@@ -37,7 +37,7 @@ VARIANT_BOOST = 0.3  # spellings from the other script's phrase table rank below
 # An unquoted run of several words: the documents where they stand together rank first.
 RUN_BOOST = 1.0  # the whole run (each piece between punctuation) as typed, contiguous
 NEIGHBOUR_BOOST = 0.5  # two neighbouring words of the run, contiguous
-RELAX_BELOW = 10  # fewer hits than this with every word required: drop words, least informative first
+RELAX_BELOW = 10  # fewer hits than this with every word required: require fewer of them, step by step
 # Question words and particles: a run never requires them (they still count in the run as typed).
 QUESTION_WORDS = frozenset(
     "的 了 吗 呢 吧 啊 呀 么 嘛 是 在 有 和 与 及 或 把 被 对 将 就 也 都 还 又 而 之 其 这 那 个 几 哪 谁 "
@@ -132,6 +132,55 @@ class Filters:
         return self.excluded[0] if len(self.excluded) == 1 else wq.Or(self.excluded)
 
 
+class AtLeast(wq.CompoundQuery):  # type: ignore[misc]
+    """Documents matching at least ``minimum`` of the subqueries (a minimum-should-match).
+
+    A document's score is the sum of the scores of the subqueries it matches times the share of
+    them it matches (``matched / len(subqueries)``), so documents with more of the words rank
+    first. The array evaluator computes it natively; Whoosh's matchers through :meth:`_matcher`.
+    """
+
+    JOINT = " ATLEAST "
+
+    def __init__(self, subqueries: list[wq.Query], minimum: int, boost: float = 1.0) -> None:
+        super().__init__(subqueries, boost=boost)
+        self.minimum = minimum
+
+    def __eq__(self, other: object) -> bool:
+        return super().__eq__(other) and getattr(other, "minimum", None) == self.minimum
+
+    def __hash__(self) -> int:
+        return hash((super().__hash__(), self.minimum))
+
+    def __repr__(self) -> str:
+        return f"AtLeast({self.subqueries!r}, {self.minimum})"
+
+    def normalize(self) -> wq.Query:
+        return AtLeast([q.normalize() for q in self.subqueries], self.minimum, boost=self.boost)
+
+    def _matcher(self, subs: list[wq.Query], searcher: Any, context: Any) -> Any:
+        from whoosh.matching import ListMatcher, NullMatcher
+
+        totals: dict[int, float] = {}
+        counts: dict[int, int] = {}
+        for q in subs:
+            m = q.matcher(searcher, context)
+            while m.is_active():
+                docnum = m.id()
+                totals[docnum] = totals.get(docnum, 0.0) + m.score()
+                counts[docnum] = counts.get(docnum, 0) + 1
+                m.next()
+        share = len(subs)
+        ids = sorted(d for d, n in counts.items() if n >= self.minimum)
+        if not ids:
+            return NullMatcher()
+        scores = [totals[d] * (counts[d] / share) * self.boost for d in ids]
+        return ListMatcher(ids, weights=scores)
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        return self._matcher(self.subqueries, searcher, context)
+
+
 @dataclass
 class Clause:
     """One term, phrase or parenthesized group of the query, as analyzed."""
@@ -149,7 +198,8 @@ class Clause:
     # An unquoted run of several words (``香港国安法实施``): each word required, contiguity ranked.
     units: list[str] = field(default_factory=list)  # the words a document must contain
     pieces: list[list[str]] = field(default_factory=list)  # the run's words between punctuation, in order
-    dropped: list[int] = field(default_factory=list)  # indices of units no longer required (relaxed)
+    dropped: list[int] = field(default_factory=list)  # indices of units no document contains (relaxed)
+    minimum: int | None = None  # relaxed: how many of the other units a document must contain
     # What ranks a run's documents up without being required; added once at the top of the query
     # (Whoosh's matchers drop optional scores of an AndMaybe nested in an intersection).
     bonus: wq.Query | None = None
@@ -158,9 +208,19 @@ class Clause:
     together: list[wq.Query] | None = field(default=None, repr=False)
 
     @property
+    def kept(self) -> int:
+        """How many units are still counted (not dropped)."""
+        return len(self.units) - len(self.dropped)
+
+    @property
+    def required_count(self) -> int:
+        """How many of the kept units a document must contain."""
+        return self.kept if self.minimum is None else self.minimum
+
+    @property
     def relaxable(self) -> bool:
-        """An unquoted run whose words can be dropped from what a document must contain."""
-        return len(self.units) - len(self.dropped) > 1
+        """An unquoted run that can require fewer of its words."""
+        return self.required_count > 1
 
     def explain(self) -> dict[str, Any]:
         kind = "group" if self.group is not None else "phrase" if self.phrase else "words" if self.units else "term"
@@ -175,6 +235,7 @@ class Clause:
         if self.units:
             info["required"] = [u for i, u in enumerate(self.units) if i not in self.dropped]
             info["dropped"] = [self.units[i] for i in self.dropped]
+            info["minimum"] = self.required_count  # of the required words, how many a hit must have
         return info
 
 
@@ -298,7 +359,10 @@ class QueryBuilder:
         if not required:  # every unit dropped or unusable: the run cannot be searched
             clause.query = None
             return clause
-        clause.query = required[0] if len(required) == 1 else wq.And(required)
+        if clause.minimum is not None and clause.minimum < len(required):
+            clause.query = AtLeast(required, clause.minimum)
+        else:
+            clause.query = required[0] if len(required) == 1 else wq.And(required)
         clause.bonus = _any(optional) if optional else None
         clause.words = [[w for piece in clause.pieces for w in piece]]
         typed = ["".join(piece) for piece in clause.pieces]
@@ -315,32 +379,46 @@ class QueryBuilder:
         q.boost = boost
         return q
 
-    def relax(self, parsed: ParsedQuery, frequency: Any) -> str | None:
-        """Stop requiring the least informative word of the query's runs; the word, or None.
+    def relax(self, parsed: ParsedQuery, frequency: Any) -> bool:
+        """Require less of the query's runs, one step; False when nothing is left to relax.
 
-        A word no document contains goes first, then the most frequent (``frequency(query)``:
-        the documents the word's query matches); the last word of a run stays required. ``parsed.query`` is
-        rebuilt; the dropped words still rank the documents that have them.
+        First the words no document contains (``frequency(query)``: the documents a word's query matches) stop
+        counting, all at once; then the single Chinese characters jieba left between the words
+        (年, 后, 数: affixes and function words more often than not); then a run requires one word
+        fewer of the rest, any of them (a minimum-should-match): the run that still requires the
+        largest share of its words first. Each step keeps at least one word. ``parsed.query`` is
+        rebuilt; the words no longer counted still rank, and a document with more words ranks higher.
         """
-        candidates = [
-            (clause, i) for clause in parsed.runs() if clause.relaxable
-            for i in range(len(clause.units)) if i not in clause.dropped
-        ]
-        if not candidates:
-            return None
+        runs = [clause for clause in parsed.runs() if clause.relaxable]
+        if not runs:
+            return False
+        kept = [[i for i in range(len(c.units)) if i not in c.dropped and c.unit_queries is not None
+                 and c.unit_queries[i] is not None] for c in runs]
+        def absent(clause: Clause, i: int) -> bool:
+            return int(frequency(clause.unit_queries[i] if clause.unit_queries else None)) == 0
 
-        def informativeness(item: tuple[Clause, int]) -> tuple[int, int]:
-            clause, index = item
-            count = int(frequency(clause.unit_queries[index] if clause.unit_queries else None))
-            return (0, 0) if count == 0 else (1, -count)
+        def single(clause: Clause, i: int) -> bool:
+            return len(clause.units[i]) == 1 and _HAS_CJK(clause.units[i]) is not None
 
-        clause, index = min(candidates, key=informativeness)
-        clause.dropped.append(index)
+        for weak in (absent, single):
+            for clause, indices in zip(runs, kept):
+                if clause.minimum is not None:
+                    continue
+                drop = [i for i in indices if weak(clause, i)]
+                if drop and len(drop) < len(indices):
+                    clause.dropped.extend(drop)
+                    self._rebuild(parsed, clause)
+                    return True
+        clause = max(runs, key=lambda c: c.required_count / c.kept)
+        clause.minimum = clause.required_count - 1
+        self._rebuild(parsed, clause)
+        return True
+
+    def _rebuild(self, parsed: ParsedQuery, clause: Clause) -> None:
         self.build_run(clause)
         query = self.assemble(parsed.groups)
         if query is not None:
             parsed.query = query
-        return clause.units[index]
 
     def assemble(self, groups: list[list[Clause]], *, bonuses: bool = True) -> wq.Query | None:
         """The query of a level's OR-groups: the required ones ANDed, the excluded ones removed,

@@ -32,6 +32,7 @@ QUERIES = [
     "A股", "0.5个百分点", "新冠", "臺灣", "台湾", "軟體", "AI", "carbon", "China carbon neutrality",
     "美联储宣布加息75个基点 为近三十年来最大单次加息幅度", "", "OR", "-碳", '""', "哈哈哈哈",
     "新能源车企冲刺年度目标", "工信部 5G 基站", "央行开展7000亿元MLF操作",
+    "央行降准碳中和", "疫苗央行碳市场",  # relaxed runs: at least 2 of their 4 words (AtLeast)
 ]
 
 

@@ -101,8 +101,8 @@ def test_the_results_page_shows_the_warnings_translated(client: FlaskClient) -> 
     shown = [p.get_text() for p in page(client, "/search?q=记者 OR", "zh-CN").select("p.warning")]
     assert shown == ["末尾的 OR/NOT 后面没有词，已忽略"]
     shown = [p.get_text() for p in page(client, "/search?q=记者北京火星", "en").select("p.warning")]
-    assert shown == ["too few articles contain every word: “火星”、“记者” no longer required "
-                     "(articles that contain them still come first)"]
+    assert shown == ["too few articles contain every word: “火星” no longer required, at least 1 of "
+                     "“记者”、“北京” (articles with more of them come first)"]
 
 
 def test_a_warning_no_template_knows_is_shown_as_written(app: Flask) -> None:

@@ -39,6 +39,8 @@ WARNINGS = (
     N_("ignored %(name)s=%(value)s: not a date (use YYYY, YYYY-MM or YYYY-MM-DD, or FROM..TO)"),
     N_("the date range is empty: nothing can match it"),
     N_("同时含有全部词语的结果太少，已不再要求%(words)s（含有它们的结果仍排在前面）"),
+    N_("同时含有全部词语的结果太少，只要求含有%(words)s中的至少 %(count)s 个（含有更多词语的结果排在前面）"),
+    N_("同时含有全部词语的结果太少，已不再要求%(dropped)s，只要求含有%(words)s中的至少 %(count)s 个（含有更多词语的结果排在前面）"),
 )
 # The error messages of search/ and of the web layer's parameters, as templates.
 ERRORS = (
