@@ -128,6 +128,7 @@ _CONTENT_CLASSES = frozenset(
 )
 PROTECTED_SHARE = 0.4  # a class rule never drops an element holding more of the visible text than this
 PROTECTED_MIN_CHARS = 200  # ... unless the element is this short (an ad slot in a two-line post)
+PROTECTED_WHOLE_SHARE = 0.8  # ... but one holding nearly all of it is the post, however short, unless it is links
 
 
 def _name_runs(name: str) -> list[str]:
@@ -241,7 +242,9 @@ def _protected(tag: Tag, holder: Tag | None, visible: int) -> bool:
     if _holds(tag, holder):
         return True
     chars = _visible_chars(tag)
-    return chars >= PROTECTED_MIN_CHARS and chars > PROTECTED_SHARE * visible
+    if chars > PROTECTED_WHOLE_SHARE * visible and _link_share(tag)[1] < LINK_LIST_SHARE:
+        return True  # nearly the whole page, and not a share bar's links
+    return (chars >= PROTECTED_MIN_CHARS and chars > PROTECTED_SHARE * visible)
 
 
 def _join_lines_inside_blocks(soup: BeautifulSoup) -> None:
@@ -371,11 +374,10 @@ def _drop_boilerplate(paragraphs: list[str], removed: list[Removal]) -> list[str
     seen: set[str] = set()
     r = rules()
     for para in paragraphs:
-        if r.any_line.search(para):
-            if len(para) <= LINE_RULE_MAX_CHARS:
-                removed.append(_paragraph_rule(para) or Removal("phrase rule", "", para))
-                continue
-            para = _drop_sentences(para, r.any_line, removed)
+        if len(para) <= LINE_RULE_MAX_CHARS and r.any_line.search(para):
+            removed.append(_paragraph_rule(para) or Removal("phrase rule", "", para))
+            continue
+        para = _drop_sentences(para, r.any_line, removed)  # a credit sentence inside a paragraph goes alone
         if r.any_tail.search(para):  # else no tail pattern changes the (stripped) paragraph
             for pattern in r.tail:
                 cut = pattern.sub("", para).rstrip()
@@ -394,15 +396,17 @@ def _drop_boilerplate(paragraphs: list[str], removed: list[Removal]) -> list[str
 
 
 def _drop_sentences(para: str, rule: re.Pattern[str], removed: list[Removal]) -> str:
-    """A long paragraph in which a line rule matches loses only the sentences the rule matches."""
+    """A paragraph loses only the sentences a line rule matches."""
     kept = []
+    dropped = False
     for sentence in _SENTENCE.findall(para):
         found = _paragraph_rule(sentence.strip()) if sentence.strip() and rule.search(sentence.strip()) else None
         if found:
             removed.append(found)
+            dropped = True
         else:
             kept.append(sentence)
-    return "".join(kept).strip()
+    return "".join(kept).strip() if dropped else para
 
 
 def clean_body(body: str, *, title: str | None = None) -> CleanBody:
