@@ -47,6 +47,22 @@ def test_an_article_inside_a_comment_wrapper_keeps_its_text() -> None:
     ]
 
 
+def test_a_short_post_inside_a_comment_wrapper_keeps_its_text_and_loses_its_comments() -> None:
+    body = (
+        '<div class="comment-wrapper"><div class="node node-article node-promoted">'
+        "<p>修鞋摊下个月搬到菜市场旁边。</p><p>街道给他留了一个带顶棚的摊位。</p></div>"
+        '<div class="comments"><p>张阿姨：支持！</p></div></div>'
+    )
+    cleaned = clean_body(body)
+    assert cleaned.text == "修鞋摊下个月搬到菜市场旁边。\n\n街道给他留了一个带顶棚的摊位。"
+    assert [(r.rule, r.detail) for r in cleaned.removed] == [("class rule", 'class="comments"')]
+
+
+def test_a_share_bar_that_is_most_of_a_short_post_still_goes() -> None:
+    links = "".join(f'<a href="/s/{i}">分享到第{i}个网站</a>' for i in range(8))
+    assert clean_body(f'<p>新桥合龙。</p><div class="share-bar">{links}</div>').text == "新桥合龙。"
+
+
 # -- 2. archive wrappers unwrapped; the outlet is an outlet ------------------------------------
 
 
@@ -175,6 +191,15 @@ def test_a_long_paragraph_loses_only_the_sentence_a_phrase_rule_matches() -> Non
     assert clean_body(f"<p>{long}</p>").text == "市民反映的问题已经转交有关部门处理。" * 8 + "下周将公布处理结果。"
 
 
+def test_a_credit_sentence_inside_a_paragraph_too_long_to_be_a_credit_line_goes_alone() -> None:
+    # 130 characters: no whole-paragraph rule matches it, yet one of its sentences is a credit
+    before = "镇政府在老城区试行错时共享停车，机关单位的四个停车场晚上七点后向居民开放，白天留给职工使用。记者在现场看到，首晚就有六十多辆车停进了镇政府大院。"
+    after = "试行一个月后，镇里将根据使用情况决定是否推广到学校和医院的停车场。"
+    cleaned = clean_body(f"<p>{before}责任编辑：王立。{after}</p>")
+    assert cleaned.text == before + after
+    assert [(r.rule, r.text) for r in cleaned.removed] == [("phrase rule", "责任编辑：王立。")]
+
+
 def test_titles_lose_a_trailing_site_name() -> None:
     from indexer.article import title_without_site
 
@@ -202,6 +227,31 @@ def test_a_footer_is_learned_per_url_host_when_each_post_names_its_author_as_out
     assert {d.source for d in documents} == set(WRITERS)  # an explicit source is kept as written
     assert not any(APPEAL in d.text for d in documents)
     assert (report.learned_paragraphs, report.dropped_paragraphs) == (1, 6)
+
+
+def test_a_footer_is_learned_per_folder_when_posts_have_no_url_and_each_its_own_outlet(tmp_path: Path) -> None:
+    for i, writer in enumerate(WRITERS[:5]):
+        (tmp_path / f"post-{i}.md").write_text(
+            f"---\ntitle: 第{i}篇专栏\nauthor: {writer}\n---\n<p>{writer}的第{i}篇专栏，谈老街改造。</p><p>{APPEAL}</p>\n",
+            encoding="utf-8",
+        )
+    documents, report = parse_archive([tmp_path])
+    assert {d.source for d in documents} == set(WRITERS[:5])
+    assert [d.text for d in documents] == [f"{w}的第{i}篇专栏，谈老街改造。" for i, w in enumerate(WRITERS[:5])]
+    assert report.dropped_paragraphs == 5
+
+
+def test_a_paragraph_learned_for_a_folder_alone_goes_only_from_the_head_or_tail(tmp_path: Path) -> None:
+    wire = "据通讯社报道，跨海大桥今天正式通车，全长三十二公里，是目前最长的跨海公路桥。"
+    for i, writer in enumerate(WRITERS[:5]):  # five outlets of one folder carry the same wire story
+        (tmp_path / f"post-{i}.md").write_text(
+            f"---\ntitle: 大桥通车{i}\nsource: 报社{i}\n---\n<p>本报第{i}则消息。</p><p>{wire}</p><p>{writer}补充报道。</p><p>{APPEAL}</p>\n",
+            encoding="utf-8",
+        )
+    documents, _ = parse_archive([tmp_path])
+    assert [d.text.split("\n\n") for d in documents] == [
+        [f"本报第{i}则消息。", wire, f"{w}补充报道。"] for i, w in enumerate(WRITERS[:5])
+    ]
 
 
 def test_short_lines_numbered_headings_and_colon_lines_are_never_learned(tmp_path: Path) -> None:
