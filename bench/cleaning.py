@@ -32,9 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from indexer import parse_archive
-from indexer.build import ARTICLE_SUFFIXES, IndexReport
+from indexer.build import ARTICLE_SUFFIXES, IndexReport, clean
 from indexer.clean import template_remnant
 from indexer.metadata import DEFAULT_TZ
+from indexer.recurring import FOLDER, LearnedBoilerplate, RecurringParagraphs
 from search import Document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,11 +103,14 @@ class ArchiveFigures:
     remnants: Remnants = field(default_factory=Remnants)
     outlets: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
+    learned: int = 0  # distinct paragraphs learned as boilerplate
+    removed: int = 0  # their occurrences removed
     seconds: float = 0.0
 
 
 def archive_figures(documents: list[Document], report: IndexReport, seconds: float = 0.0) -> ArchiveFigures:
     figures = ArchiveFigures(seen=report.seen, indexed=len(documents), outlets=report.outlets, seconds=seconds)
+    figures.learned, figures.removed = report.learned_paragraphs, report.dropped_paragraphs
     figures.skipped = Counter(o.reason for o in report.outcomes if o.status == "skipped")
     for outcome in report.outcomes:
         if outcome.status == "flagged" and outcome.kind == "over-cleaned":
@@ -120,20 +124,42 @@ def archive_figures(documents: list[Document], report: IndexReport, seconds: flo
     return figures
 
 
-def read_archives(roots: list[Path]) -> tuple[list[Document], IndexReport, float]:
-    """Each root read as its own archive (its boilerplate learned from it alone), then put together."""
+def read_archives(roots: list[Path]) -> tuple[list[Document], IndexReport, float, Counter[str]]:
+    """Each root read as its own archive (its boilerplate learned from it alone, as
+    ``parse_archive`` learns it), then put together; with the seconds it took and what was
+    learned (``paragraphs``) and removed (``removed``) for a folder alone."""
     documents: list[Document] = []
     together = IndexReport()
+    folders: Counter[str] = Counter()
     started = time.perf_counter()
     for root in roots:
-        found, report = parse_archive([root])
+        raw, report = parse_archive([root], learn_boilerplate=False)
         prefix = f"{root.name}/"
-        documents.extend(_prefixed(d, prefix) for d in found)
+        documents.extend(_prefixed(d, prefix) for d in _strip_learned(raw, together, folders))
         together.seen += report.seen
         together.indexed += report.indexed
         together.outlets.update(report.outlets)
         together.outcomes.extend(type(o)(prefix + o.path, o.status, o.reason) for o in report.outcomes)
-    return documents, together, time.perf_counter() - started
+    return documents, together, time.perf_counter() - started, folders
+
+
+def _strip_learned(documents: list[Document], report: IndexReport, folders: Counter[str]) -> list[Document]:
+    """``documents`` without their learned boilerplate; counts in ``report`` what was learned and
+    removed, and in ``folders`` what was learned or removed for a folder alone."""
+    learner = RecurringParagraphs()
+    for document in documents:
+        learner.observe(document)
+    learned = learner.learn()
+    without_folders = LearnedBoilerplate({k: v for k, v in learned.by_outlet.items() if not k.startswith(FOLDER)})
+    report.learned_paragraphs += learned.size
+    folders["paragraphs"] += learned.size - without_folders.size
+    kept = []
+    for document in documents:
+        stripped, dropped = clean(document, learned)
+        report.dropped_paragraphs += dropped
+        folders["removed"] += dropped - without_folders.strip(document)[1]
+        kept.append(stripped)
+    return kept
 
 
 def _prefixed(document: Document, prefix: str) -> Document:
@@ -224,7 +250,7 @@ def score_fixtures(root: Path = FIXTURES) -> FixtureFigures:
     """Read every site folder below ``root`` and score each article against its expectation."""
     expectations = load_expectations(root)
     sites = sorted({root / e.doc_id.split("/", 1)[0] for e in expectations})
-    documents, report, seconds = read_archives(sites)
+    documents, report, seconds, _ = read_archives(sites)
     by_id = {d.id: d for d in documents}
     skips = {o.path: o.reason for o in report.outcomes if o.status == "skipped"}
     articles = [score_article(e, by_id.get(e.doc_id), skips.get(e.doc_id)) for e in expectations]
@@ -240,6 +266,7 @@ def _print_archive(figures: ArchiveFigures, *, examples: int = 5) -> None:
     print(f"  files seen {figures.seen}, indexed {figures.indexed}, read in {figures.seconds:.1f} s")
     for reason, count in figures.skipped.most_common(8):
         print(f"  skipped {count}: {reason}")
+    print(f"  boilerplate learned: {figures.learned} paragraphs, {figures.removed} occurrences removed")
     rows = [
         ("empty documents", [(d, "") for d in figures.empty]),
         ("over-cleaned (kept < 30% of the visible text)", figures.over_cleaned),
@@ -301,9 +328,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         roots = _corpus_roots(args.corpus)
         print(f"\ncorpus: {args.corpus} ({', '.join(r.name for r in roots)}, each read as one archive)")
-        documents, report, seconds = read_archives(roots)
+        documents, report, seconds, folders = read_archives(roots)
         figures = archive_figures(documents, report, seconds)
         _print_archive(figures)
+        print(f"  of which learned for a folder alone: {folders['paragraphs']} paragraphs, "
+              f"{folders['removed']} occurrences removed")
         seed = args.seed if args.seed is not None else random.randrange(1 << 30)
         flagged = figures.over_cleaned + figures.template_flagged
         sample = random.Random(seed).sample(flagged, min(args.sample, len(flagged)))
@@ -316,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
             "empty": len(figures.empty),
             "over_cleaned": len(figures.over_cleaned),
             "template_flagged": len(figures.template_flagged),
+            "learned": figures.learned,
+            "removed": figures.removed,
+            "learned_for_folders": dict(folders),
             "remnants": {k: len(v) for k, v in asdict(figures.remnants).items()},
             "outlets": dict(figures.outlets.most_common()),
             "seed": seed,
