@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -486,15 +487,19 @@ def template_remnant(text: str) -> str | None:
 
 OVER_CLEANED_SHARE = 0.3  # a text under this share of the body's visible characters was over-cleaned
 OVER_CLEANED_MIN_CHARS = 100  # ... when the body had at least this many
+# Rules that remove a line or a short tail, never an article: what they removed is no sign of
+# over-cleaning (a post of pictures whose only text is a feed footer and an 原标题 line).
+LINE_RULES = frozenset({*PARAGRAPH_RULES.values(), "tail rule", "footer", "repeated title", "repeated paragraph"})
 
 
-def cleaning_warnings(text: str, visible_chars: int) -> list[str]:
-    """``over-cleaned: …`` when the text kept under 30% of the body's visible characters,
-    ``template remnant: …`` when shortcode, template or HTML syntax is left in it."""
+def cleaning_warnings(text: str, visible_chars: int, removed: Sequence[Removal] = ()) -> list[str]:
+    """``over-cleaned: …`` when the text kept under 30% of the body's visible characters (but for
+    what line rules removed), ``template remnant: …`` when shortcode, template or HTML syntax is left in it."""
     found = []
     kept = len("".join(text.split()))
-    if visible_chars >= OVER_CLEANED_MIN_CHARS and kept < OVER_CLEANED_SHARE * visible_chars:
-        found.append(f"over-cleaned: kept {kept} of {visible_chars} visible characters ({kept / visible_chars:.0%})")
+    judged = visible_chars - sum(len("".join(r.text.split())) for r in removed if r.rule in LINE_RULES)
+    if judged >= OVER_CLEANED_MIN_CHARS and kept < OVER_CLEANED_SHARE * judged:
+        found.append(f"over-cleaned: kept {kept} of {judged} visible characters ({kept / judged:.0%})")
     remnant = template_remnant(text)
     if remnant:
         found.append(f"template remnant: {remnant}")

@@ -88,5 +88,5 @@ def _inspection(file: Path, article: ParsedArticle | str, learned: Any) -> Inspe
         removed=tuple(removed),
         recovered=tuple(article.recovered),
         visible_chars=article.visible_chars,
-        warnings=tuple(cleaning_warnings(document.text, article.visible_chars)),
+        warnings=tuple(cleaning_warnings(document.text, article.visible_chars, article.removed)),
     )

@@ -139,7 +139,7 @@ def read_source(source: SourceFile) -> SourceRecord:
         return _skipped(source, sig, sha1, f"cannot parse: {type(exc).__name__}: {exc}")
     outcomes = tuple(FileOutcome(source.doc_id, "recovered", reason) for reason in parsed.recovered) + tuple(
         FileOutcome(source.doc_id, "flagged", warning)
-        for warning in cleaning_warnings(parsed.document.text, parsed.visible_chars)
+        for warning in cleaning_warnings(parsed.document.text, parsed.visible_chars, parsed.removed)
     )
     return SourceRecord(source.doc_id, path, sig, sha1, parsed.document, paragraph_keys(parsed.document), outcomes)
 

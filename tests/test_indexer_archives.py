@@ -13,6 +13,7 @@ import pytest
 
 from indexer import SkipArticle, clean_body, parse_archive, read_article
 from indexer.article import ParsedArticle
+from indexer.clean import cleaning_warnings
 from indexer.frontmatter import split_front_matter
 
 
@@ -372,6 +373,20 @@ def test_the_build_summary_names_top_outlets_undated_share_and_misread_documents
     assert flagged == [
         ("liquid.md", "template remnant: {% include ad.html %}"),
         ("shares.md", f"over-cleaned: kept 9 of {visible} visible characters (6%)"),
+    ]
+
+
+def test_what_line_rules_removed_is_no_sign_of_over_cleaning() -> None:
+    # a post of pictures: its only text an 原标题 line and a feed footer after the last rule
+    footer = "© 某作者 for 某网站 | Permalink | 评论 | 分享到微博 | 获取更多RSS：更多内容请访问本站首页" * 2
+    body = f'<p>原标题：学会这些逻辑，你就能说服所有人了</p><p><img src="a.jpg"></p><p>图一。</p><hr><p>{footer}</p>'
+    cleaned = clean_body(body)
+    assert cleaned.text == "图一。" and cleaned.visible_chars >= 100
+    assert cleaning_warnings(cleaned.text, cleaned.visible_chars, cleaned.removed) == []
+    shares = "".join(f'<a href="/s/{i}">分享到第{i}个社交网站上去</a>' for i in range(8))
+    dropped = clean_body(f'<p>新桥今天合龙。</p><div class="share-bar">{shares}</div>')  # a class rule did
+    assert cleaning_warnings(dropped.text, dropped.visible_chars, dropped.removed) == [
+        f"over-cleaned: kept 7 of {dropped.visible_chars} visible characters (7%)"
     ]
 
 
