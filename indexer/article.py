@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -125,7 +126,7 @@ def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath, site: str | 
     document = Document(
         id=doc_id,
         path=str(path),
-        title=title_without_site(" ".join(title.split()), source),
+        title=title_without_site(" ".join(_unescaped(title).split()), source),
         text=body.text,
         url=url,
         source=source,
@@ -204,6 +205,15 @@ def title_without_site(title: str, source: str | None) -> str:
         if not (outlet_name(site) or (own and name_key(site) == own)):
             return title
         title = title[: suffix.start()].rstrip()
+
+
+def _unescaped(title: str) -> str:
+    """A title is plain text: HTML entities in it decoded, twice escaped too (``&amp;#21328;`` is 卐)."""
+    for _ in range(2):
+        if "&" not in title:
+            break
+        title = html.unescape(title)
+    return title
 
 
 def finish_document(document: Document) -> Document:

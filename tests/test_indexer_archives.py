@@ -7,12 +7,12 @@ generators produce.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
 from indexer import SkipArticle, clean_body, parse_archive, read_article
-from indexer.article import ParsedArticle
+from indexer.article import ParsedArticle, parse_article
 from indexer.clean import cleaning_warnings
 from indexer.frontmatter import split_front_matter
 
@@ -199,6 +199,15 @@ def test_a_credit_sentence_inside_a_paragraph_too_long_to_be_a_credit_line_goes_
     cleaned = clean_body(f"<p>{before}责任编辑：王立。{after}</p>")
     assert cleaned.text == before + after
     assert [(r.rule, r.text) for r in cleaned.removed] == [("phrase rule", "责任编辑：王立。")]
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [("法国清真寺遭绘上纳粹&amp;#21328;字", "法国清真寺遭绘上纳粹卐字"), ("处理“遗物&quot;", "处理“遗物\""), ("A&amp;B 公司", "A&B 公司")],
+)
+def test_html_entities_in_a_title_are_decoded_even_when_escaped_twice(title: str, expected: str) -> None:
+    data = f"---\ntitle: '{title}'\n---\n正文一段。\n".encode()
+    assert parse_article(data, doc_id="a.md", path=PurePosixPath("a.md")).document.title == expected
 
 
 def test_titles_lose_a_trailing_site_name() -> None:
