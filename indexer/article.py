@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -11,10 +12,11 @@ from pathlib import Path, PurePosixPath
 from search import Document
 from search.normalize import fold
 
-from .clean import clean_body
+from .clean import Removal, clean_body
 from .decode import NotTextError, decode
 from .fingerprint import simhash
 from .frontmatter import split_front_matter
+from .page import is_full_page, read_page
 from .metadata import (
     DATE_FIELDS,
     DEFAULT_TZ,
@@ -48,6 +50,10 @@ class SkipArticle(Exception):
 class ParsedArticle:
     document: Document
     recovered: list[str] = field(default_factory=list)
+    # Where each metadata field came from ("front matter: original_url", "file name", ...).
+    origins: dict[str, str] = field(default_factory=dict)
+    removed: list[Removal] = field(default_factory=list)  # what the cleaner removed, and by which rule
+    visible_chars: int = 0  # of the body before cleaning (see ``CleanBody.visible_chars``)
 
 
 def read_article(file: Path, doc_id: str) -> ParsedArticle:
@@ -81,13 +87,24 @@ def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath, site: str | 
     if fm.unreadable:
         raise SkipArticle("unreadable front matter")
     recovered.extend(fm.recovered)
-    meta = fm.fields
+    meta, markup, found_in = fm.fields, fm.body, {}
+    if not fm.present and is_full_page(fm.body):  # a saved page: its <head> is the front matter
+        page = read_page(fm.body)
+        meta, markup, found_in = page.fields, page.content, page.origins
+    origins: dict[str, str] = {}
     title = as_text(meta.get("title"))
-    body = clean_body(fm.body, title=title)
+    body = clean_body(markup, title=title)
 
-    title = title or body.preamble_title or body.heading
+    for value, origin in (
+        (title, "front matter: title"),
+        (body.preamble_title, "body: [title](url) link above the text"),
+        (body.heading, "body: first heading"),
+    ):
+        if value:
+            title, origins["title"] = value, origin
+            break
     if not title and body.text:
-        title = _title_from_file_name(path)
+        title, origins["title"] = _title_from_file_name(path), "file name"
     if not title and not body.text:
         raise SkipArticle("no title and no text")
     assert title is not None
@@ -96,30 +113,55 @@ def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath, site: str | 
     if not_article:
         raise SkipArticle(f"not an article: {not_article}")
 
-    url = next((u for u in (http_url(meta.get(k)) for k in URL_FIELDS) if u), None) or http_url(body.preamble_url)
-    url = unwrap_archive_url(url) if url else None
-    date = _choose_date(meta, body.epoch_ms, path, recovered)
-    categories = as_list(meta.get("categories")) or as_list(meta.get("category"))
-    tags = as_list(meta.get("tags")) or as_list(meta.get("tag"))
+    url = _choose_url(meta, body.preamble_url, origins)
+    date = _choose_date(meta, body.epoch_ms, path, recovered, origins)
+    categories = _list_field(meta, ("categories", "category"), "categories", origins)
+    tags = _list_field(meta, ("tags", "tag"), "tags", origins)
     author = as_text(meta.get("author"))
-    source = choose_source(meta, author, url, categories, tags, site=site)
-    return ParsedArticle(
-        finish_document(
-            Document(
-                id=doc_id,
-                path=str(path),
-                title=title_without_site(" ".join(title.split()), source),
-                text=body.text,
-                url=url,
-                source=source,
-                author=author,
-                categories=categories,
-                tags=tags,
-                date=date,
-            )
-        ),
-        recovered,
+    if author:
+        origins["author"] = "front matter: author"
+    source, origins["source"] = source_and_origin(meta, author, url, categories, tags, site=site)
+    if not source:
+        del origins["source"]
+    document = Document(
+        id=doc_id,
+        path=str(path),
+        title=title_without_site(" ".join(_unescaped(title).split()), source),
+        text=body.text,
+        url=url,
+        source=source,
+        author=author,
+        categories=categories,
+        tags=tags,
+        date=date,
     )
+    for name, origin in origins.items():  # "front matter: og:title" is "html: <meta property=og:title>"
+        key = origin.removeprefix("front matter: ").split(" ", 1)[0]
+        if origin.startswith("front matter: ") and key in found_in:
+            origins[name] = found_in[key] + origin.removeprefix(f"front matter: {key}")
+    return ParsedArticle(finish_document(document), recovered, origins, body.removed, body.visible_chars)
+
+
+def _choose_url(meta: dict[str, object], preamble_url: str | None, origins: dict[str, str]) -> str | None:
+    """The first http(s) URL of ``URL_FIELDS``, else the body's preamble link; unwrapped from a web archive."""
+    found = next(((u, f"front matter: {k}") for k in URL_FIELDS if (u := http_url(meta.get(k)))), None)
+    if found is None and http_url(preamble_url):
+        found = (preamble_url, "body: [title](url) link above the text")  # type: ignore[assignment]
+    if found is None:
+        return None
+    url, origin = found
+    unwrapped = unwrap_archive_url(url)
+    origins["url"] = origin + (" (unwrapped from a web archive's address)" if unwrapped != url else "")
+    return unwrapped
+
+
+def _list_field(meta: dict[str, object], keys: tuple[str, ...], name: str, origins: dict[str, str]) -> tuple[str, ...]:
+    for key in keys:
+        found = as_list(meta.get(key))
+        if found:
+            origins[name] = f"front matter: {key}"
+            return found
+    return ()
 
 
 # What archived error pages and blog engines' sample posts say, as their title or first line.
@@ -165,6 +207,15 @@ def title_without_site(title: str, source: str | None) -> str:
         title = title[: suffix.start()].rstrip()
 
 
+def _unescaped(title: str) -> str:
+    """A title is plain text: HTML entities in it decoded, twice escaped too (``&amp;#21328;`` is 卐)."""
+    for _ in range(2):
+        if "&" not in title:
+            break
+        title = html.unescape(title)
+    return title
+
+
 def finish_document(document: Document) -> Document:
     """The document with the fingerprints of its (final) text filled in."""
     folded = fold(document.text)
@@ -181,7 +232,7 @@ def _title_from_file_name(path: PurePosixPath) -> str:
 
 
 def _choose_date(
-    meta: dict[str, object], epoch_ms: int | None, path: PurePosixPath, recovered: list[str]
+    meta: dict[str, object], epoch_ms: int | None, path: PurePosixPath, recovered: list[str], origins: dict[str, str]
 ) -> datetime | None:
     """Precedence: a front matter publication date, the ``<!--epoch-ms-->`` comment, a date in the
     file or folder name, then ``updated``/``last_updated``. Never the file's mtime. An impossible
@@ -193,15 +244,17 @@ def _choose_date(
             continue
         parsed = _lenient_date(meta.get(key))
         if parsed is not None:
-            return _same_day_time(meta, meta.get(key), parsed)
+            origins["date"] = f"front matter: {key}"
+            return _same_day_time(meta, meta.get(key), parsed, origins)
         recovered.append(f"unparseable date ignored: {value!r}")
-    found = date_from_epoch_ms(epoch_ms) or date_from_path(path)
-    if found is not None:
-        return found
-    for key in UPDATED_FIELDS:
-        parsed = _lenient_date(meta.get(key))
-        if parsed is not None:
-            return parsed
+    for found, origin in (
+        (date_from_epoch_ms(epoch_ms), "body: <!--epoch ms--> comment"),
+        (date_from_path(path), "file or folder name"),
+        *((_lenient_date(meta.get(key)), f"front matter: {key} (no publication date)") for key in UPDATED_FIELDS),
+    ):
+        if found is not None:
+            origins["date"] = origin
+            return found
     return None
 
 
@@ -215,7 +268,7 @@ def _lenient_date(value: object) -> datetime | None:
 _BARE_DATE = re.compile(r"\A\d{4}-\d{1,2}-\d{1,2}\Z")
 
 
-def _same_day_time(meta: dict[str, object], raw: object, found: datetime) -> datetime:
+def _same_day_time(meta: dict[str, object], raw: object, found: datetime, origins: dict[str, str]) -> datetime:
     """``date: 2021-03-05`` with ``last_updated: 2021-03-05 14:20`` is 2021-03-05 14:20 (China time
     unless it says otherwise): a bare date only says which day."""
     if not _is_bare_date(raw):
@@ -226,6 +279,7 @@ def _same_day_time(meta: dict[str, object], raw: object, found: datetime) -> dat
             continue
         updated = _lenient_date(value)
         if updated is not None and _day_written(value, updated) == found.date():
+            origins["date"] += f", its time from {key} (same day)"
             return updated
     return found
 
@@ -246,7 +300,7 @@ def _day_written(value: object, parsed: datetime) -> date:
         return parsed.astimezone(DEFAULT_TZ).date()
 
 
-def choose_source(
+def source_and_origin(
     meta: dict[str, object],
     author: str | None,
     url: str | None,
@@ -254,25 +308,28 @@ def choose_source(
     tags: tuple[str, ...],
     *,
     site: str | None = None,
-) -> str | None:
+) -> tuple[str | None, str]:
     """The outlet, by precedence (README, "Source"): an explicit ``source``/``outlet``/``publisher``/
     ``site``/``media`` field; a known outlet named by the author, a category or a tag; the known
     outlet of the URL's domain; the URL's host unless it is a platform, archive or mirror; the site's
     name from the generator config; the author (on a platform: the channel or account); the first
     category or tag.
-    Generic names (``Archive``, ``sticky``, ``Uncategorized`` …) are never the outlet."""
+    Generic names (``Archive``, ``sticky``, ``Uncategorized`` …) are never the outlet.
+    Returns the outlet and where it came from."""
     for key in SOURCE_FIELDS:
         text = as_text(meta.get(key))
         if text and not http_url(text) and not is_generic(text):
-            return outlet_name(text) or text
-    names = [n for n in (author, *categories, *tags) if n and not is_generic(n)]
-    for name in names:
+            return outlet_name(text) or text, f"front matter: {key}"
+    fields = [(author, "author"), *((c, "categories") for c in categories), *((t, "tags") for t in tags)]
+    named = [(name, key) for name, key in fields if name and not is_generic(name)]
+    for name, key in named:
         known = outlet_name(name)
         if known:
-            return known
-    from_url = known_outlet(url) or source_from_url(url)
-    if from_url:
-        return from_url
+            return known, f"front matter: {key} (a known outlet)"
+    if known_outlet(url):
+        return known_outlet(url), "url: a known outlet's host"
+    if source_from_url(url):
+        return source_from_url(url), "url: its host"
     if site:
-        return site
-    return next(iter(names), None)
+        return site, "config: the site's title"
+    return next(((n, f"front matter: {key}") for n, key in named), (None, ""))

@@ -52,6 +52,7 @@ __all__ = [
 # Called as progress(stage, done, total) while a command works: stage is "reading" or "indexing".
 Progress = Callable[[str, int, int], None]
 READ_BATCH = 32  # files per reading task
+TOP_OUTLETS = 10  # outlets the summary names
 
 
 class NothingIndexedError(ZhsearchError):
@@ -69,6 +70,8 @@ class IndexReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
     learned_paragraphs: int = 0  # distinct recurring paragraphs learned as boilerplate
     dropped_paragraphs: int = 0  # their occurrences removed from the indexed texts
+    outlets: Counter[str] = field(default_factory=Counter)  # indexed documents per outlet ('' for none)
+    undated: int = 0  # indexed documents without a date
 
     @property
     def skipped(self) -> Counter[str]:
@@ -80,12 +83,30 @@ class IndexReport:
         """Recoveries by kind (one file may count under several kinds)."""
         return Counter(o.kind for o in self.outcomes if o.status == "recovered")
 
+    @property
+    def flagged(self) -> Counter[str]:
+        """Indexed documents that look misread, by kind: ``over-cleaned``, ``template remnant``."""
+        return Counter(o.kind for o in self.outcomes if o.status == "flagged")
+
+    def count(self, document: Document) -> None:
+        """Count an indexed document's outlet and whether it has a date."""
+        self.outlets[document.source or ""] += 1
+        self.undated += document.date is None
+
     def summary(self) -> str:
         lines = [f"{self.seen} files seen, {self.indexed} indexed, {sum(self.skipped.values())} skipped"]
         for reason, n in self.skipped.most_common():
             lines.append(f"  skipped {n}: {reason}")
         for reason, n in self.recovered.most_common():
             lines.append(f"  recovered {n}: {reason}")
+        for reason, n in self.flagged.most_common():
+            lines.append(f"  flagged {n}: {reason} (see --report)")
+        if self.outlets:
+            top = ", ".join(f"{outlet or '(none)'} {n}" for outlet, n in self.outlets.most_common(TOP_OUTLETS))
+            more = len(self.outlets) - TOP_OUTLETS
+            lines.append(f"  outlets: {top}" + (f" and {more} more" if more > 0 else ""))
+        if self.indexed:
+            lines.append(f"  undated: {self.undated} of {self.indexed} documents ({self.undated / self.indexed:.1%})")
         if self.learned_paragraphs:
             lines.append(
                 f"  boilerplate learned: {self.learned_paragraphs} recurring paragraphs, "
@@ -161,6 +182,7 @@ def _take(records: Iterable[SourceRecord], report: IndexReport, learner: Recurri
     for record in records:
         report.outcomes.extend(record.outcomes)
         if record.document is not None:
+            report.count(record.document)
             learner.count(outlet_key(record.document), record.keys)
             kept.append(record)
     return kept

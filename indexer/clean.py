@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -48,11 +49,28 @@ LINE_RULE_MAX_CHARS = 150  # a longer paragraph loses only the sentence a line r
 _SENTENCE = re.compile(r"[^。！？!?]*(?:[。！？!?]+[”」』）)]*|$)")
 
 
+# What a paragraph rule of ``data/boilerplate.txt`` is called where zhsearch says what it removed.
+PARAGRAPH_RULES = {"line": "phrase rule", "credit": "image credit", "bio": "author bio"}
+
+
+@dataclass(frozen=True)
+class Removal:
+    """One block the cleaner removed from an article: which rule, what it matched, the text."""
+
+    rule: str  # class rule, phrase rule, image credit, author bio, tail rule, footer, link list, ...
+    detail: str  # the class or id name, the matched words, ...
+    text: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"rule": self.rule, "detail": self.detail, "text": self.text}
+
+
 @dataclass(frozen=True)
 class Rules:
     """The boilerplate rules of ``data/boilerplate.txt``, compiled."""
 
-    line: tuple[re.Pattern[str], ...]
+    line: tuple[re.Pattern[str], ...]  # the paragraph rules (line, credit and bio)
+    line_names: tuple[str, ...]  # what each of them is called (``PARAGRAPH_RULES``)
     tail: tuple[re.Pattern[str], ...]
     css: re.Pattern[str]
     any_line: re.Pattern[str]  # finds what some pattern of ``line`` finds
@@ -62,17 +80,18 @@ class Rules:
 @functools.cache
 def rules() -> Rules:
     text = resources.files("indexer").joinpath("data/boilerplate.txt").read_text(encoding="utf-8")
-    found: dict[str, list[str]] = {"line": [], "tail": [], "class": []}
+    found: dict[str, list[str]] = {"tail": [], "class": [], **{kind: [] for kind in PARAGRAPH_RULES}}
     for raw in text.splitlines():
         if not raw.strip() or raw.lstrip().startswith("#"):
             continue
         kind, _, pattern = raw.partition(":")
         found[kind.strip()].append(pattern.strip())
     return Rules(
-        line=tuple(re.compile(p, re.I) for p in found["line"]),
+        line=tuple(re.compile(p, re.I) for kind in PARAGRAPH_RULES for p in found[kind]),
+        line_names=tuple(name for kind, name in PARAGRAPH_RULES.items() for _ in found[kind]),
         tail=tuple(re.compile(p, re.I) for p in found["tail"]),
         css=_any_of(found["class"]),
-        any_line=_any_of(found["line"]),
+        any_line=_any_of([p for kind in PARAGRAPH_RULES for p in found[kind]]),
         any_tail=_any_of(found["tail"]),
     )
 
@@ -91,13 +110,14 @@ class CleanBody:
     preamble_title: str | None = None
     preamble_url: str | None = None
     epoch_ms: int | None = None
-    removed: list[str] = field(default_factory=list)
+    removed: list[Removal] = field(default_factory=list)
+    visible_chars: int = 0  # of the body as a page shows it, before any rule removed anything
 
 
 # Classes a CMS puts on every post to say what it is filed under or what state it is in (WordPress
 # post_class(), Drupal node classes): they name the post's taxonomy, never a page part.
 _TAXONOMY_CLASS = re.compile(
-    r"(category|cat|tag|tags|node|has|status|format|type|term|taxonomy|author|is|wp-block|post-\d|postid|post-template|post-format|post-password)"
+    r"(category|cat|tag|tags|node|has|status|format|type|term|taxonomy|author(?![-_]?(bio|box|info|card|profile|description|about)\b)|is|wp-block|post-\d|postid|post-template|post-format|post-password)"
     r"([-_]|\d|$)",
     re.I,
 )
@@ -109,6 +129,7 @@ _CONTENT_CLASSES = frozenset(
 )
 PROTECTED_SHARE = 0.4  # a class rule never drops an element holding more of the visible text than this
 PROTECTED_MIN_CHARS = 200  # ... unless the element is this short (an ad slot in a two-line post)
+PROTECTED_WHOLE_SHARE = 0.8  # ... but one holding nearly all of it is the post, however short, unless it is links
 
 
 def _name_runs(name: str) -> list[str]:
@@ -117,22 +138,34 @@ def _name_runs(name: str) -> list[str]:
     return [name[a:e] for i, (a, _) in enumerate(parts) for (_, e) in parts[i:]]
 
 
-def _is_boilerplate_element(tag: Tag) -> bool:
-    """Whether a class or the id of ``tag`` names a page part that is not article text (whole name
-    parts only: ``category-newsletters`` or ``node-promoted`` are a post's taxonomy, not a promo)."""
-    names = [c for c in (tag.get("class") or []) if not _TAXONOMY_CLASS.match(c)]
+def _boilerplate_name(tag: Tag) -> str | None:
+    """The class (``class="share-bar"``) or id (``id="comments"``) of ``tag`` that names a page part
+    that is not article text, else None (whole name parts only: ``category-newsletters`` or
+    ``node-promoted`` are a post's taxonomy, not a promo)."""
+    names = [f'class="{c}"' for c in (tag.get("class") or []) if not _TAXONOMY_CLASS.match(c)]
     ident = tag.get("id")
     if isinstance(ident, str) and ident.strip():
-        names.append(ident.strip())
+        names.append(f'id="{ident.strip()}"')
     css = rules().css
-    return any(css.fullmatch(run) for name in names for run in _name_runs(name))
+    for name in names:
+        if any(css.fullmatch(run) for run in _name_runs(name.partition('"')[2][:-1])):
+            return name
+    return None
+
+
+def _is_boilerplate_element(tag: Tag) -> bool:
+    return _boilerplate_name(tag) is not None
+
+
+def _text_of(tag: Tag) -> str:
+    return _SPACES.sub(" ", _ANY_SPACE.sub(" ", tag.get_text(" "))).strip()
 
 
 def _visible_chars(tag: Tag) -> int:
     return len(_ANY_SPACE.sub("", tag.get_text()))
 
 
-def _article_holder(soup: BeautifulSoup) -> Tag | None:
+def article_holder(soup: BeautifulSoup) -> Tag | None:
     """The element that holds the article: the longest ``<article>``, ``<main>``, articleBody or
     entry-content element that no boilerplate class names (a comment is an ``<article>`` too)."""
     found: list[Tag] = []
@@ -157,26 +190,32 @@ def _gone(tag: Tag) -> bool:
     return "_decomposed" in vars(tag)
 
 
-def _html_to_paragraphs(markup: str) -> tuple[list[str], str | None]:
+def _html_to_paragraphs(markup: str, removed: list[Removal]) -> tuple[list[str], str | None, int]:
+    """The paragraphs of ``markup``, its first heading and its visible characters (what was
+    removed is added to ``removed``)."""
     soup = BeautifulSoup(_PRE_STRIP.sub(" ", markup), "lxml")
     rules_seen: list[Tag] = []
     links: list[Tag] = []
     for tag in soup.find_all(_DROP_TAGS):
         tag.decompose()
-    holder = _article_holder(soup)
+    holder = article_holder(soup)
     visible = _visible_chars(soup)
     for tag in soup.find_all(True):
         if _gone(tag):
             continue
-        if _is_boilerplate_element(tag) and not _protected(tag, holder, visible):
+        name = _boilerplate_name(tag)
+        if name and not _protected(tag, holder, visible):
+            text = _text_of(tag)
+            if text:
+                removed.append(Removal("class rule", name, text))
             tag.decompose()
         elif tag.name == "hr":
             rules_seen.append(tag)
         elif tag.name == "a":
             links.append(tag)
     if rules_seen:
-        _drop_footer_after(rules_seen[-1], soup)
-    _drop_link_lists(links, _visible_chars(soup))
+        _drop_footer_after(rules_seen[-1], soup, removed)
+    _drop_link_lists(links, _visible_chars(soup), removed)
     _join_lines_inside_blocks(soup)
     heading = None
     first_heading = soup.find(["h1", "h2"])
@@ -195,7 +234,7 @@ def _html_to_paragraphs(markup: str) -> tuple[list[str], str | None]:
             tag.insert_after(NavigableString("\n\n"))
         elif tag.name in ("td", "th"):
             tag.insert_after(NavigableString(" "))
-    return _split_paragraphs(soup.get_text()), heading
+    return _split_paragraphs(soup.get_text()), heading, visible
 
 
 def _protected(tag: Tag, holder: Tag | None, visible: int) -> bool:
@@ -204,7 +243,9 @@ def _protected(tag: Tag, holder: Tag | None, visible: int) -> bool:
     if _holds(tag, holder):
         return True
     chars = _visible_chars(tag)
-    return chars >= PROTECTED_MIN_CHARS and chars > PROTECTED_SHARE * visible
+    if chars > PROTECTED_WHOLE_SHARE * visible and _link_share(tag)[1] < LINK_LIST_SHARE:
+        return True  # nearly the whole page, and not a share bar's links
+    return (chars >= PROTECTED_MIN_CHARS and chars > PROTECTED_SHARE * visible)
 
 
 def _join_lines_inside_blocks(soup: BeautifulSoup) -> None:
@@ -221,12 +262,14 @@ def _join_lines_inside_blocks(soup: BeautifulSoup) -> None:
         string.replace_with(NavigableString(joined))
 
 
-def _drop_footer_after(rule: Tag, soup: BeautifulSoup) -> None:
+def _drop_footer_after(rule: Tag, soup: BeautifulSoup, removed: list[Removal]) -> None:
     """A short tail after the last horizontal rule is a feed or site footer, not article text."""
     tail = [s for s in rule.find_all_next(string=True) if s.strip()]
     tail_chars = sum(len(s.strip()) for s in tail)
     total_chars = len(_ANY_SPACE.sub("", soup.get_text()))
     if tail_chars <= FOOTER_MAX_CHARS and tail_chars * 3 <= total_chars:
+        if tail:
+            removed.append(Removal("footer", "after the last <hr>", " ".join(s.strip() for s in tail)))
         for string in tail:
             string.extract()
 
@@ -239,7 +282,7 @@ def _link_share(block: Tag) -> tuple[int, float]:
     return len(links), (linked / text if text else 0.0)
 
 
-def _drop_link_lists(links: list[Tag], visible: int) -> None:
+def _drop_link_lists(links: list[Tag], visible: int, removed: list[Removal]) -> None:
     """Blocks that are (nearly) all link text: related-article lists, 延伸閱讀 boxes, share bars;
     unless they are the post (a list of headlines): then they stay."""
     checked: set[int] = set()
@@ -263,6 +306,7 @@ def _drop_link_lists(links: list[Tag], visible: int) -> None:
     if sum(_visible_chars(b) for b in blocks) > (1 - LINK_LISTS_MIN_KEPT) * visible:
         return
     for block in blocks:
+        removed.append(Removal("link list", f"<{block.name}>, {_link_share(block)[0]} links", _text_of(block)))
         block.decompose()
 
 
@@ -316,40 +360,54 @@ def _shortcodes(body: str) -> str:
     return _WP_SHORTCODE.sub("", _WP_EMBED.sub("", body))
 
 
-def _drop_boilerplate(paragraphs: list[str], removed: list[str]) -> list[str]:
+def _paragraph_rule(text: str) -> Removal | None:
+    """The paragraph rule that matches ``text`` (its name and the words it matched), else None."""
+    r = rules()
+    for name, pattern in zip(r.line_names, r.line, strict=True):
+        found = pattern.search(text)
+        if found:
+            return Removal(name, found.group(0).strip()[:40], text)
+    return None
+
+
+def _drop_boilerplate(paragraphs: list[str], removed: list[Removal]) -> list[str]:
     kept: list[str] = []
     seen: set[str] = set()
     r = rules()
     for para in paragraphs:
-        if r.any_line.search(para):
-            if len(para) <= LINE_RULE_MAX_CHARS:
-                removed.append(para)
-                continue
-            para = _drop_sentences(para, r.any_line, removed)
+        if len(para) <= LINE_RULE_MAX_CHARS and r.any_line.search(para):
+            removed.append(_paragraph_rule(para) or Removal("phrase rule", "", para))
+            continue
+        para = _drop_sentences(para, r.any_line, removed)  # a credit sentence inside a paragraph goes alone
         if r.any_tail.search(para):  # else no tail pattern changes the (stripped) paragraph
             for pattern in r.tail:
                 cut = pattern.sub("", para).rstrip()
                 if cut != para:
-                    removed.append(para[len(cut) :].strip())
+                    tail = para[len(cut) :].strip()
+                    removed.append(Removal("tail rule", tail[:40], tail))
                     para = cut
         if not para or not re.search(r"[^\W_]", para):
             continue
         if para in seen:
+            removed.append(Removal("repeated paragraph", "kept once", para))
             continue  # the same paragraph twice in one article is kept once
         seen.add(para)
         kept.append(para)
     return kept
 
 
-def _drop_sentences(para: str, rule: re.Pattern[str], removed: list[str]) -> str:
-    """A long paragraph in which a line rule matches loses only the sentences the rule matches."""
+def _drop_sentences(para: str, rule: re.Pattern[str], removed: list[Removal]) -> str:
+    """A paragraph loses only the sentences a line rule matches."""
     kept = []
+    dropped = False
     for sentence in _SENTENCE.findall(para):
-        if sentence.strip() and rule.search(sentence.strip()):
-            removed.append(sentence.strip())
+        found = _paragraph_rule(sentence.strip()) if sentence.strip() and rule.search(sentence.strip()) else None
+        if found:
+            removed.append(found)
+            dropped = True
         else:
             kept.append(sentence)
-    return "".join(kept).strip()
+    return "".join(kept).strip() if dropped else para
 
 
 def clean_body(body: str, *, title: str | None = None) -> CleanBody:
@@ -367,11 +425,11 @@ def clean_body(body: str, *, title: str | None = None) -> CleanBody:
         body = body[preamble.end() :]
     # Markdown, HTML or both: Markdown renders HTML as it is and Markdown (quotes, tables) as HTML.
     markup = _markdown_to_html(_shortcodes(body))
-    paragraphs, heading = _html_to_paragraphs(markup)
+    removed: list[Removal] = []
+    paragraphs, heading, visible = _html_to_paragraphs(markup, removed)
     paragraphs = [p for p in (_tidy(_markdown_residue(p)) for p in paragraphs) if p]
-    removed: list[str] = []
     paragraphs = _drop_boilerplate(paragraphs, removed)
-    paragraphs = _drop_repeated_title(paragraphs, [t for t in (title, heading, preamble_title) if t])
+    paragraphs = _drop_repeated_title(paragraphs, [t for t in (title, heading, preamble_title) if t], removed)
     return CleanBody(
         text="\n\n".join(paragraphs),
         heading=heading,
@@ -379,6 +437,7 @@ def clean_body(body: str, *, title: str | None = None) -> CleanBody:
         preamble_url=preamble_url,
         epoch_ms=epoch_ms,
         removed=removed,
+        visible_chars=visible,
     )
 
 
@@ -395,15 +454,53 @@ def _same_text(a: str, b: str) -> bool:
     return _squash(a) == _squash(b)
 
 
-def _drop_repeated_title(paragraphs: list[str], titles: list[str]) -> list[str]:
+def _drop_repeated_title(paragraphs: list[str], titles: list[str], removed: list[Removal]) -> list[str]:
     """Drop title headings repeated at the top of the body, and a ``【title】`` lead-in (财联社 电报)."""
     keys = {_squash(t) for t in titles} - {""}
     if not keys:
         return paragraphs
     head = [p for p in paragraphs[:TITLE_LOOKAHEAD] if _squash(p) not in keys]
+    removed.extend(Removal("repeated title", "", p) for p in paragraphs[:TITLE_LOOKAHEAD] if _squash(p) in keys)
     out = head + paragraphs[TITLE_LOOKAHEAD:]
     if out:
         lead = _BRACKETED_LEAD.match(out[0])
         if lead and _squash(lead.group(1)) in keys and out[0][lead.end() :].strip():
+            removed.append(Removal("repeated title", "【…】 lead-in", lead.group(0).strip()))
             out[0] = out[0][lead.end() :]
     return out
+
+
+# What a template engine or a page leaves in text when the cleaner missed it.
+_TEMPLATE_REMNANT = re.compile(
+    r"\{\{[<%]?.{0,80}?[>%]?\}\}|\{%.{0,80}?%\}|\[/?(?:caption|wp_caption|embed|gallery|video|audio)\b[^\]\n]{0,80}\]"
+    r"|<!--\s*/?wp:|</?(?:p|div|span|br|table|tbody|tr|td|iframe|figure|figcaption|section)\b[^>\n]{0,80}>"
+    r"|&(?:nbsp|amp|lt|gt|quot|#\d{2,5});",
+    re.I | re.S,
+)
+
+
+def template_remnant(text: str) -> str | None:
+    """The first shortcode, template tag, HTML tag or entity left in ``text``, else None."""
+    found = _TEMPLATE_REMNANT.search(text)
+    return found.group(0)[:60] if found else None
+
+
+OVER_CLEANED_SHARE = 0.3  # a text under this share of the body's visible characters was over-cleaned
+OVER_CLEANED_MIN_CHARS = 100  # ... when the body had at least this many
+# Rules that remove a line or a short tail, never an article: what they removed is no sign of
+# over-cleaning (a post of pictures whose only text is a feed footer and an 原标题 line).
+LINE_RULES = frozenset({*PARAGRAPH_RULES.values(), "tail rule", "footer", "repeated title", "repeated paragraph"})
+
+
+def cleaning_warnings(text: str, visible_chars: int, removed: Sequence[Removal] = ()) -> list[str]:
+    """``over-cleaned: …`` when the text kept under 30% of the body's visible characters (but for
+    what line rules removed), ``template remnant: …`` when shortcode, template or HTML syntax is left in it."""
+    found = []
+    kept = len("".join(text.split()))
+    judged = visible_chars - sum(len("".join(r.text.split())) for r in removed if r.rule in LINE_RULES)
+    if judged >= OVER_CLEANED_MIN_CHARS and kept < OVER_CLEANED_SHARE * judged:
+        found.append(f"over-cleaned: kept {kept} of {judged} visible characters ({kept / judged:.0%})")
+    remnant = template_remnant(text)
+    if remnant:
+        found.append(f"template remnant: {remnant}")
+    return found

@@ -3,8 +3,11 @@
 A first pass shows every parsed document to a :class:`RecurringParagraphs` counter; its
 :meth:`~RecurringParagraphs.learn` result then drops, in a second pass, each paragraph seen in at
 least ``min(30, max(min_articles, share * articles of that group))`` articles of the same group.
-Each article counts in two groups: its outlet, and the host of its URL, so a footer is learned
-even when the outlet was misread (every post's "source" its author). Only paragraphs that can be
+Each article counts in three groups: its outlet, the host of its URL, and its folder, so a footer
+is learned even when the outlet was misread (every post's "source" its author). A paragraph
+learned for a folder alone is weaker evidence: it must recur in a fifth of the folder's articles,
+and is removed only from the head or tail of an article (a wire story copied by several outlets
+of one folder keeps its text). Only paragraphs that can be
 boilerplate are counted: not short lines, numbered items or lines that end in a colon. Counting
 keeps only 8-byte digests, so it stays small and fast on large archives.
 """
@@ -16,6 +19,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from search import Document
@@ -24,7 +28,9 @@ PARAGRAPH_SEPARATOR = "\n\n"
 MIN_ARTICLES = 5
 SHARE = 0.02
 MAX_ARTICLES = 30  # verbatim in 30 articles of one outlet is boilerplate, however big the outlet
+FOLDER_SHARE = 0.2  # a folder mixes outlets: what recurs in a fifth of its articles is the site's
 GROUP_SEPARATOR = "\x1f"
+FOLDER = "folder:"
 MIN_CHARS = 8  # a shorter line is learned only when it reads like boilerplate (订阅, 广告, APP …)
 _DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
@@ -60,11 +66,12 @@ def learnable(paragraph: str) -> bool:
 
 def outlet_key(document: Document) -> str:
     """The groups in which a document's paragraphs are counted, joined by ``GROUP_SEPARATOR``: its
-    outlet and its URL's host ('' when it has neither)."""
+    outlet, its URL's host and the folder of its file."""
     groups = [document.source] if document.source else []
     host = (urlsplit(document.url).hostname or "").lower().removeprefix("www.") if document.url else ""
     if host:
         groups.append(f"host:{host}")
+    groups.append(FOLDER + str(PurePosixPath(document.path).parent))
     return GROUP_SEPARATOR.join(groups)
 
 
@@ -90,19 +97,30 @@ class LearnedBoilerplate:
         The returned document's fingerprints are stale when paragraphs were dropped: the caller
         recomputes them (see ``indexer.article.finish_document``).
         """
-        keys = self.keys_of(outlet_key(document))
-        if not keys or not document.text:
+        key = outlet_key(document)
+        keys, at_ends = self.keys_of(key, folders=False), self.keys_of(key)
+        if not at_ends or not document.text:
             return document, 0
         paragraphs = document.text.split(PARAGRAPH_SEPARATOR)
-        kept = [p for p in paragraphs if paragraph_key(p) not in keys]
+        digests = [paragraph_key(p) for p in paragraphs]
+        drop = [d in keys for d in digests]
+        for order in (range(len(drop)), range(len(drop) - 1, -1, -1)):  # the head, then the tail
+            for i in order:
+                if digests[i] not in at_ends:
+                    break
+                drop[i] = True
+        kept = [p for p, dropped in zip(paragraphs, drop, strict=True) if not dropped]
         dropped = len(paragraphs) - len(kept)
         if not dropped:
             return document, 0
         return replace(document, text=PARAGRAPH_SEPARATOR.join(kept)), dropped
 
-    def keys_of(self, key: str) -> frozenset[bytes]:
-        """The paragraphs learned for any group of ``key`` (an :func:`outlet_key`)."""
-        return frozenset().union(*(self.by_outlet.get(group, frozenset()) for group in groups(key)))
+    def keys_of(self, key: str, *, folders: bool = True) -> frozenset[bytes]:
+        """The paragraphs learned for any group of ``key`` (an :func:`outlet_key`); without
+        ``folders``, for its outlet and host only."""
+        return frozenset().union(
+            *(self.by_outlet.get(g, frozenset()) for g in groups(key) if folders or not g.startswith(FOLDER))
+        )
 
     def changed_keys(self, other: LearnedBoilerplate) -> dict[str, frozenset[bytes]]:
         """Per outlet, the paragraphs learned by exactly one of ``self`` and ``other``."""
@@ -154,7 +172,8 @@ class RecurringParagraphs:
                     del counts[key]
 
     def threshold(self, outlet: str) -> int:
-        return min(MAX_ARTICLES, max(self.min_articles, math.ceil(self.share * self._articles[outlet])))
+        share = FOLDER_SHARE if outlet.startswith(FOLDER) else self.share
+        return min(MAX_ARTICLES, max(self.min_articles, math.ceil(share * self._articles[outlet])))
 
     def learn(self) -> LearnedBoilerplate:
         learned: dict[str, frozenset[bytes]] = {}

@@ -13,6 +13,7 @@ from search import Document
 
 from .article import MAX_FILE_BYTES, SkipArticle, parse_article
 from .catalog import Signature, signature
+from .clean import cleaning_warnings
 from .recurring import paragraph_keys
 from .sites import site_name
 from .workers import exit_if_orphaned
@@ -26,7 +27,7 @@ _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".zhsearch", "__p
 @dataclass(frozen=True)
 class FileOutcome:
     path: str
-    status: str  # "skipped" | "recovered"
+    status: str  # "skipped" | "recovered" | "flagged" (indexed, but over-cleaned or with template remnants)
     reason: str
 
     @property
@@ -136,7 +137,10 @@ def read_source(source: SourceFile) -> SourceRecord:
         return _skipped(source, sig, sha1, str(exc))
     except Exception as exc:  # one broken article never stops a build
         return _skipped(source, sig, sha1, f"cannot parse: {type(exc).__name__}: {exc}")
-    outcomes = tuple(FileOutcome(source.doc_id, "recovered", reason) for reason in parsed.recovered)
+    outcomes = tuple(FileOutcome(source.doc_id, "recovered", reason) for reason in parsed.recovered) + tuple(
+        FileOutcome(source.doc_id, "flagged", warning)
+        for warning in cleaning_warnings(parsed.document.text, parsed.visible_chars, parsed.removed)
+    )
     return SourceRecord(source.doc_id, path, sig, sha1, parsed.document, paragraph_keys(parsed.document), outcomes)
 
 

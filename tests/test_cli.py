@@ -37,15 +37,24 @@ def as_json(result: Result) -> object:
 def test_index_prints_a_summary_and_reports_skipped_files(runner: CliRunner, tmp_path: Path) -> None:
     location = tmp_path / "idx"
     result = ok(runner.invoke(cli, ["index", str(CORPUS), "--index", str(location)]))
-    assert result.stdout == (
-        f"{len(ARTICLES) + len(SKIPPED)} files seen, {len(ARTICLES)} indexed, {len(SKIPPED)} skipped\n"
-        "  skipped 1: binary file (contains NUL bytes)\n"
-        "  skipped 1: no title and no text\n"
-        f"Index written to {location}\n"
-    )
+    lines = result.stdout.splitlines()
+    assert lines[:3] + lines[-2:] == [
+        f"{len(ARTICLES) + len(SKIPPED)} files seen, {len(ARTICLES)} indexed, {len(SKIPPED)} skipped",
+        "  skipped 1: binary file (contains NUL bytes)",
+        "  skipped 1: no title and no text",
+        f"  undated: 1 of {len(ARTICLES)} documents ({1 / len(ARTICLES):.1%})",
+        f"Index written to {location}",
+    ]
     assert result.stderr == ""
     with SearchIndex.open(location) as index:
-        assert {d.id for d in index.documents()} == ARTICLES
+        documents = list(index.documents())
+        assert {d.id for d in documents} == ARTICLES
+    # the ten biggest outlets, with their counts (every outlet of the corpus has one article)
+    outlets = {d.source or "(none)" for d in documents}
+    assert lines[3].startswith("  outlets: ") and lines[3].endswith(f" and {len(outlets) - 10} more")
+    named = lines[3].removeprefix("  outlets: ").rpartition(" and ")[0].split(", ")
+    assert len(named) == 10 and {n.rpartition(" ")[0] for n in named} <= outlets
+    assert {n.rpartition(" ")[2] for n in named} == {"1"}
 
 
 def test_index_report_is_one_json_line_per_skipped_file(runner: CliRunner, tmp_path: Path) -> None:

@@ -7,12 +7,14 @@ generators produce.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
 from indexer import SkipArticle, clean_body, parse_archive, read_article
-from indexer.article import ParsedArticle
+from indexer.article import ParsedArticle, parse_article
+from indexer.clean import cleaning_warnings
+from indexer.frontmatter import split_front_matter
 
 
 ARCHIVES = Path(__file__).resolve().parent / "fixtures" / "archives"
@@ -44,6 +46,22 @@ def test_an_article_inside_a_comment_wrapper_keeps_its_text() -> None:
         "有代表提出，供水管网漏损率仍然偏高，希望供水企业先公布降损计划，再谈涨价。主持人表示，相关意见将写入听证报告。",
         "听证报告将在十个工作日内向社会公布，调整方案最快于明年一月起执行。",
     ]
+
+
+def test_a_short_post_inside_a_comment_wrapper_keeps_its_text_and_loses_its_comments() -> None:
+    body = (
+        '<div class="comment-wrapper"><div class="node node-article node-promoted">'
+        "<p>修鞋摊下个月搬到菜市场旁边。</p><p>街道给他留了一个带顶棚的摊位。</p></div>"
+        '<div class="comments"><p>张阿姨：支持！</p></div></div>'
+    )
+    cleaned = clean_body(body)
+    assert cleaned.text == "修鞋摊下个月搬到菜市场旁边。\n\n街道给他留了一个带顶棚的摊位。"
+    assert [(r.rule, r.detail) for r in cleaned.removed] == [("class rule", 'class="comments"')]
+
+
+def test_a_share_bar_that_is_most_of_a_short_post_still_goes() -> None:
+    links = "".join(f'<a href="/s/{i}">分享到第{i}个网站</a>' for i in range(8))
+    assert clean_body(f'<p>新桥合龙。</p><div class="share-bar">{links}</div>').text == "新桥合龙。"
 
 
 # -- 2. archive wrappers unwrapped; the outlet is an outlet ------------------------------------
@@ -174,6 +192,24 @@ def test_a_long_paragraph_loses_only_the_sentence_a_phrase_rule_matches() -> Non
     assert clean_body(f"<p>{long}</p>").text == "市民反映的问题已经转交有关部门处理。" * 8 + "下周将公布处理结果。"
 
 
+def test_a_credit_sentence_inside_a_paragraph_too_long_to_be_a_credit_line_goes_alone() -> None:
+    # 130 characters: no whole-paragraph rule matches it, yet one of its sentences is a credit
+    before = "镇政府在老城区试行错时共享停车，机关单位的四个停车场晚上七点后向居民开放，白天留给职工使用。记者在现场看到，首晚就有六十多辆车停进了镇政府大院。"
+    after = "试行一个月后，镇里将根据使用情况决定是否推广到学校和医院的停车场。"
+    cleaned = clean_body(f"<p>{before}责任编辑：王立。{after}</p>")
+    assert cleaned.text == before + after
+    assert [(r.rule, r.text) for r in cleaned.removed] == [("phrase rule", "责任编辑：王立。")]
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [("法国清真寺遭绘上纳粹&amp;#21328;字", "法国清真寺遭绘上纳粹卐字"), ("处理“遗物&quot;", "处理“遗物\""), ("A&amp;B 公司", "A&B 公司")],
+)
+def test_html_entities_in_a_title_are_decoded_even_when_escaped_twice(title: str, expected: str) -> None:
+    data = f"---\ntitle: '{title}'\n---\n正文一段。\n".encode()
+    assert parse_article(data, doc_id="a.md", path=PurePosixPath("a.md")).document.title == expected
+
+
 def test_titles_lose_a_trailing_site_name() -> None:
     from indexer.article import title_without_site
 
@@ -201,6 +237,31 @@ def test_a_footer_is_learned_per_url_host_when_each_post_names_its_author_as_out
     assert {d.source for d in documents} == set(WRITERS)  # an explicit source is kept as written
     assert not any(APPEAL in d.text for d in documents)
     assert (report.learned_paragraphs, report.dropped_paragraphs) == (1, 6)
+
+
+def test_a_footer_is_learned_per_folder_when_posts_have_no_url_and_each_its_own_outlet(tmp_path: Path) -> None:
+    for i, writer in enumerate(WRITERS[:5]):
+        (tmp_path / f"post-{i}.md").write_text(
+            f"---\ntitle: 第{i}篇专栏\nauthor: {writer}\n---\n<p>{writer}的第{i}篇专栏，谈老街改造。</p><p>{APPEAL}</p>\n",
+            encoding="utf-8",
+        )
+    documents, report = parse_archive([tmp_path])
+    assert {d.source for d in documents} == set(WRITERS[:5])
+    assert [d.text for d in documents] == [f"{w}的第{i}篇专栏，谈老街改造。" for i, w in enumerate(WRITERS[:5])]
+    assert report.dropped_paragraphs == 5
+
+
+def test_a_paragraph_learned_for_a_folder_alone_goes_only_from_the_head_or_tail(tmp_path: Path) -> None:
+    wire = "据通讯社报道，跨海大桥今天正式通车，全长三十二公里，是目前最长的跨海公路桥。"
+    for i, writer in enumerate(WRITERS[:5]):  # five outlets of one folder carry the same wire story
+        (tmp_path / f"post-{i}.md").write_text(
+            f"---\ntitle: 大桥通车{i}\nsource: 报社{i}\n---\n<p>本报第{i}则消息。</p><p>{wire}</p><p>{writer}补充报道。</p><p>{APPEAL}</p>\n",
+            encoding="utf-8",
+        )
+    documents, _ = parse_archive([tmp_path])
+    assert [d.text.split("\n\n") for d in documents] == [
+        [f"本报第{i}则消息。", wire, f"{w}补充报道。"] for i, w in enumerate(WRITERS[:5])
+    ]
 
 
 def test_short_lines_numbered_headings_and_colon_lines_are_never_learned(tmp_path: Path) -> None:
@@ -231,3 +292,116 @@ def test_a_wordpress_export_mixing_markdown_and_html_reads_as_text() -> None:
         "乘客可拨打服务热线查询具体站点。",
     ]
     assert doc.source == "编辑部" and doc.categories == ("交通", "Uncategorized")
+
+
+# -- 7. image credits and author bios go, and the cleaner says which rule removed what ---------
+
+
+def test_image_credits_and_author_bios_are_removed_and_named() -> None:
+    doc = parse("leftovers/credits-and-bio.md").document
+    assert doc.text.split("\n\n") == [
+        "废弃十多年的三号码头将改建为滨江公园，工程今天开工，预计明年春天开放。",
+        "路透社此前报道，港务集团去年把码头的使用权移交给区政府。",  # the agency named in a sentence stays
+        "改建后的码头将保留两台老吊车。（资料图片）",  # a caption that says something stays
+        "设计方案保留了两台上世纪的门式吊车和一段铁轨，作为工业遗迹供市民参观。",
+        "新华社记者在现场看到，施工围挡上印着公园的效果图。",
+    ]
+
+
+def test_each_removed_block_names_the_rule_that_removed_it() -> None:
+    fm = split_front_matter((ARCHIVES / "leftovers" / "credits-and-bio.md").read_text(encoding="utf-8"))
+    removed = clean_body(fm.body, title="旧码头改建为滨江公园").removed
+    assert [(r.rule, r.text) for r in removed] == [
+        ("class rule", "许文澜，本报城市版记者，长期关注旧城更新。"),
+        ("image credit", "（图／路透社）"),
+        ("image credit", "摄影：韩立新"),
+        ("image credit", "Photo: AFP/Getty Images"),
+        ("image credit", "新华社"),
+        ("author bio", "（作者为城市规划研究院高级工程师）"),
+    ]
+    assert removed[0].detail == 'class="author-bio"'
+    assert removed[0].to_dict() == {"rule": "class rule", "detail": 'class="author-bio"', "text": removed[0].text}
+
+
+def test_the_body_counts_its_visible_characters_before_any_rule() -> None:
+    cleaned = clean_body('<p>正文一段。</p><div class="share-bar">分享到微博</div>')
+    assert (cleaned.text, cleaned.visible_chars) == ("正文一段。", len("正文一段。分享到微博"))
+
+
+@pytest.mark.parametrize(
+    ("caption", "removed"),
+    [
+        ("（记者周海摄）", True),
+        ("林小雨 摄", True),
+        ("图｜陈默", True),
+        ("图片来源：Getty Images via AFP", True),
+        ("（Credit: EPA）", True),
+        # a caption that describes the picture stays, with or without its credit
+        ("渡轮停靠在新建的浮码头旁（记者周海摄）", False),
+        ("图：市民在江边排队登上夜游船", False),
+        ("工人正在拆除旧仓库的屋顶 （本报记者拍摄）", False),
+    ],
+)
+def test_only_a_caption_that_is_nothing_but_a_credit_is_removed(caption: str, removed: bool) -> None:
+    cleaned = clean_body(f"<p>渡轮夜航今晚恢复。</p><figure><figcaption>{caption}</figcaption></figure>")
+    assert cleaned.text == ("渡轮夜航今晚恢复。" if removed else f"渡轮夜航今晚恢复。\n\n{caption}")
+
+
+# -- 8. the index summary shows misreadings: outlets, undated share, over-cleaned, remnants ----
+
+
+def _write_summary_archive(root: Path) -> None:
+    for i in range(12):
+        source = "河畔周报" if i < 7 else "山城晚报" if i < 10 else f"小报{i}"
+        date = f"date: 2021-03-{i + 1:02d}\n" if i % 4 else ""
+        (root / f"post-{i}.md").write_text(
+            f"---\ntitle: 第{i}篇\nsource: {source}\n{date}---\n<p>第{i}篇报道的正文，各篇内容不同，编号{i}。</p>\n", encoding="utf-8"
+        )
+    shares = "".join(f'<a href="/s/{i}">把这篇文章分享到第{i}个网站</a>' for i in range(10))
+    (root / "shares.md").write_text(
+        f"---\ntitle: 新桥合龙\nsource: 河畔周报\ndate: 2021-04-01\n---\n<p>新桥今天下午合龙。</p><div class=\"share-bar\">{shares}</div>\n",
+        encoding="utf-8",
+    )
+    (root / "liquid.md").write_text(
+        "---\ntitle: 模板\nsource: 河畔周报\ndate: 2021-04-02\n---\n正文里留下了模板标签 {% include ad.html %} 没有处理。\n", encoding="utf-8"
+    )
+
+
+def test_the_build_summary_names_top_outlets_undated_share_and_misread_documents(tmp_path: Path) -> None:
+    _write_summary_archive(tmp_path)
+    _, report = parse_archive([tmp_path])
+    assert report.summary().splitlines() == [
+        "14 files seen, 14 indexed, 0 skipped",
+        "  flagged 1: template remnant (see --report)",  # liquid.md comes first
+        "  flagged 1: over-cleaned (see --report)",
+        "  outlets: 河畔周报 9, 山城晚报 3, 小报10 1, 小报11 1",
+        "  undated: 3 of 14 documents (21.4%)",
+    ]
+    flagged = [(o.path, o.reason) for o in report.outcomes if o.status == "flagged"]
+    visible = len("新桥今天下午合龙。") + 10 * len("把这篇文章分享到第0个网站")
+    assert flagged == [
+        ("liquid.md", "template remnant: {% include ad.html %}"),
+        ("shares.md", f"over-cleaned: kept 9 of {visible} visible characters (6%)"),
+    ]
+
+
+def test_what_line_rules_removed_is_no_sign_of_over_cleaning() -> None:
+    # a post of pictures: its only text an 原标题 line and a feed footer after the last rule
+    footer = "© 某作者 for 某网站 | Permalink | 评论 | 分享到微博 | 获取更多RSS：更多内容请访问本站首页" * 2
+    body = f'<p>原标题：学会这些逻辑，你就能说服所有人了</p><p><img src="a.jpg"></p><p>图一。</p><hr><p>{footer}</p>'
+    cleaned = clean_body(body)
+    assert cleaned.text == "图一。" and cleaned.visible_chars >= 100
+    assert cleaning_warnings(cleaned.text, cleaned.visible_chars, cleaned.removed) == []
+    shares = "".join(f'<a href="/s/{i}">分享到第{i}个社交网站上去</a>' for i in range(8))
+    dropped = clean_body(f'<p>新桥今天合龙。</p><div class="share-bar">{shares}</div>')  # a class rule did
+    assert cleaning_warnings(dropped.text, dropped.visible_chars, dropped.removed) == [
+        f"over-cleaned: kept 7 of {dropped.visible_chars} visible characters (7%)"
+    ]
+
+
+def test_the_summary_names_ten_outlets_at_most(tmp_path: Path) -> None:
+    for i in range(13):
+        (tmp_path / f"{i:02d}.md").write_text(f"---\ntitle: 第{i}篇\nsource: 报{i:02d}\n---\n正文{i}。\n", encoding="utf-8")
+    _, report = parse_archive([tmp_path])
+    outlets = next(line for line in report.summary().splitlines() if line.startswith("  outlets: "))
+    assert outlets == "  outlets: " + ", ".join(f"报{i:02d} 1" for i in range(10)) + " and 3 more"

@@ -56,7 +56,8 @@ def test_threshold_is_at_least_five_and_two_percent_of_the_outlet() -> None:
     # numbers do, and a short numbered line like 第1篇 is never learned.
     assert paragraph_key("（編輯：林）1091220") == paragraph_key("（編輯：林）1100101")
     assert paragraph_key("第1篇") != paragraph_key("第2篇")
-    assert learner.learn().by_outlet == {"甲台": frozenset({paragraph_key(FOOTER)})}
+    # learned for the outlet, and for the folder of its files (a fifth of whose articles have it)
+    assert learner.learn().by_outlet == {"甲台": frozenset({paragraph_key(FOOTER)}), "folder:.": frozenset({paragraph_key(FOOTER)})}
 
 
 def test_report_skips_and_recoveries_by_kind(tmp_path: Path) -> None:

@@ -553,6 +553,43 @@ def show_command(doc_id: str, index_dir: Path, as_json: bool) -> None:
     click.echo(doc.text)
 
 
+@cli.command("inspect")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document per file, in a list.")
+def inspect_command(files: tuple[Path, ...], as_json: bool) -> None:
+    """Show what zhsearch reads from FILE…: each field and where it came from, the cleaned text,
+    and every block the cleaner removed with the rule that removed it."""
+    from indexer.inspection import inspect_files
+
+    found = inspect_files(list(files))
+    if as_json:
+        _dump([item.to_dict() for item in found])
+        return
+    for number, item in enumerate(found):
+        if number:
+            click.echo("")
+        click.echo(f"== {item.path}")
+        if item.skipped:
+            click.echo(f"skipped: {item.skipped}")
+            continue
+        for key, value in item.fields.items():
+            shown = ", ".join(value) if isinstance(value, list) else value
+            origin = item.origins.get(key)
+            click.echo(f"{key}: {shown or '-'}" + (f"  [{origin}]" if origin and shown else ""))
+        for line in item.recovered:
+            click.echo(f"recovered: {line}")
+        for line in item.warnings:
+            click.echo(f"warning: {line}")
+        kept = len("".join(item.text.split()))
+        click.echo(f"kept {kept} of {item.visible_chars} visible characters")
+        click.echo("-- text")
+        click.echo(item.text)
+        click.echo(f"-- removed ({len(item.removed)})")
+        for removal in item.removed:
+            detail = f" {removal.detail}" if removal.detail and removal.detail != removal.text else ""
+            click.echo(f"[{removal.rule}]{detail}: {removal.text}")
+
+
 @cli.command("stats")
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
