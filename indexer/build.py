@@ -275,9 +275,9 @@ def build_index(
             exc.report = report  # type: ignore[attr-defined]
             raise exc
         if strict and report.skipped:
-            exc = StrictBuildError(f"{sum(report.skipped.values())} files were skipped (--strict)")
-            exc.report = report  # type: ignore[attr-defined]
-            raise exc
+            failure = StrictBuildError(f"{sum(report.skipped.values())} files were skipped (--strict)")
+            failure.report = report  # type: ignore[attr-defined]
+            raise failure
         learned = learner.learn() if learn_boilerplate else LearnedBoilerplate({})
         report.learned_paragraphs = learned.size
         documents = [record.document for record in kept if record.document is not None]

@@ -97,8 +97,11 @@ def _segmenter(hmm: bool, user_words: tuple[str, ...]) -> Any:
 
 
 def is_dictionary_word(word: str, config: AnalyzerConfig) -> bool:
-    """Whether ``word`` is in the dictionary ``config`` segments with (jieba's and the user words),
-    rather than a word only jieba's HMM found in some text."""
+    """Whether ``word`` is in the dictionary ``config`` segments with (jieba's and the user words)
+    or among the words ``config`` records as found in the archive, rather than a word only jieba's
+    HMM cut from some text."""
+    if word in getattr(config, "new_words", ()):  # an analyzer that records the archive's new words
+        return True
     return bool(_segmenter(config.hmm, config.user_words).FREQ.get(word, 0))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -102,6 +103,8 @@ def test_is_dictionary_word() -> None:
     assert not is_dictionary_word("碳中", AnalyzerConfig())  # a piece jieba's HMM cuts from 碳中和
     assert not is_dictionary_word("碳中和", AnalyzerConfig())
     assert is_dictionary_word("碳中和", AnalyzerConfig(user_words=("碳中和 10 n",)))
+    recording = SimpleNamespace(hmm=True, user_words=(), new_words=("碳中和",))  # an analyzer recording new words
+    assert is_dictionary_word("碳中和", recording)  # type: ignore[arg-type]
 
 
 def test_no_text_is_offered_twice() -> None:
