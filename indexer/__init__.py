@@ -1,7 +1,16 @@
 """Reading archives of articles (front matter dialects, HTML cleaning, dates, sources) into an index."""
 
 from .article import ParsedArticle, SkipArticle, parse_article, read_article
-from .build import FileOutcome, IndexReport, NothingIndexedError, Progress, build_index, discover, parse_archive
+from .build import (
+    FileOutcome,
+    IndexReport,
+    NothingIndexedError,
+    Progress,
+    StrictBuildError,
+    build_index,
+    discover,
+    parse_archive,
+)
 from .clean import clean_body
 from .fingerprint import hamming, simhash
 from .update import CheckReport, UpdateReport, check_index, update_index
@@ -14,6 +23,7 @@ __all__ = [
     "ParsedArticle",
     "Progress",
     "SkipArticle",
+    "StrictBuildError",
     "UpdateReport",
     "build_index",
     "check_index",

@@ -61,6 +61,12 @@ class NothingIndexedError(ZhsearchError):
     hint = "check the paths: zhsearch reads .md, .markdown and .html files"
 
 
+class StrictBuildError(ZhsearchError):
+    """A strict build skipped files: nothing was published, the live index is left as it was."""
+
+    hint = "the live index was left as it was; --report FILE lists the skipped files"
+
+
 @dataclass
 class IndexReport:
     """What an index build saw, indexed, skipped and recovered."""
@@ -232,6 +238,7 @@ def build_index(
     learn_boilerplate: bool = True,
     segment_chars: int = SEGMENT_CHARS,
     merge: bool = False,
+    strict: bool = False,
 ) -> IndexReport:
     """Index every article below ``paths`` into a new generation of the index at ``location``.
 
@@ -240,7 +247,8 @@ def build_index(
     index is replaced only when the build completes (with ``merge``, its segments merged into one
     first: see :class:`search.writer.IndexWriter`); raises NothingIndexedError when no file
     could be indexed (the live index is then left as it was), IndexLockedError when another
-    process is writing the index.
+    process is writing the index. With ``strict``, a skipped file raises StrictBuildError once
+    every file is read, before anything is written (the live index is then left as it was too).
     """
     paths = [Path(p) for p in paths]
     check_paths(paths)
@@ -266,6 +274,10 @@ def build_index(
             )
             exc.report = report  # type: ignore[attr-defined]
             raise exc
+        if strict and report.skipped:
+            failure = StrictBuildError(f"{sum(report.skipped.values())} files were skipped (--strict)")
+            failure.report = report  # type: ignore[attr-defined]
+            raise failure
         learned = learner.learn() if learn_boilerplate else LearnedBoilerplate({})
         report.learned_paragraphs = learned.size
         documents = [record.document for record in kept if record.document is not None]

@@ -96,6 +96,15 @@ def _segmenter(hmm: bool, user_words: tuple[str, ...]) -> Any:
     return seg
 
 
+def is_dictionary_word(word: str, config: AnalyzerConfig) -> bool:
+    """Whether ``word`` is in the dictionary ``config`` segments with (jieba's and the user words)
+    or among the words ``config`` records as found in the archive, rather than a word only jieba's
+    HMM cut from some text."""
+    if word in getattr(config, "new_words", ()):  # an analyzer that records the archive's new words
+        return True
+    return bool(_segmenter(config.hmm, config.user_words).FREQ.get(word, 0))
+
+
 @functools.lru_cache(maxsize=4)
 def _normalized(value: str, simplify: bool) -> Any:
     """normalize() remembered for the last few values: one text feeds several fields in a row."""

@@ -7,11 +7,12 @@ import heapq
 import json
 import re
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .analysis import is_dictionary_word
 from .merge import raw_terms
 from .normalize import fold
 
@@ -22,6 +23,8 @@ MAX_COMPLETIONS = 20
 MAX_TITLES = 3  # titles kept among the completions (at most half of them) when words fill the rest
 MIN_WORD_DOCUMENTS = 2  # a word found in one article only is more likely noise than a query
 MAX_TYPED = 100  # longer input is not being typed, it was pasted: nothing to complete
+# Words looked at per completion wanted, among which the dictionary's words go first.
+CANDIDATES_PER_COMPLETION = 4
 _WORDLIKE = re.compile(r"[^\W_]")
 _LEADING_OPERATORS = '-+"(（“'
 _DOC_FREQUENCY = struct.Struct("!I")  # in a Whoosh 3 term info (flags B, weight f, documents I, ...)
@@ -96,24 +99,28 @@ class CompletionTable:
         table._titles = [_Title(str(f), str(t), str(i), float(n)) for f, t, i, n in loaded["titles"]]
         return table
 
-    def complete(self, typed: str, *, limit: int = 8) -> list[Completion]:
+    def complete(self, typed: str, *, limit: int = 8, known: Callable[[str], bool] | None = None) -> list[Completion]:
         """Up to ``limit`` completions of ``typed``: words first, most frequent first, then titles.
 
         The last word typed is completed from the index's words (the words before it are kept,
         so ``香港 国`` offers ``香港 国安法``); titles containing every word typed follow,
         those that start with it first, then the newest. Matching folds case, width and script.
+        With ``known`` (is a word in the segmenter's dictionary?), the dictionary's words come
+        before the words only jieba's HMM found, which are often pieces of a longer word (碳中
+        of 碳中和). No text is offered twice: a title equal to a word, or to a better title, is left out.
         """
         limit = max(0, min(limit, MAX_COMPLETIONS))
         if not typed.strip() or len(typed) > MAX_TYPED or limit == 0:
             return []
         titles = self._titles_matching(typed, min(MAX_TITLES, limit // 2))
-        words = self._words_completing(typed, limit - len(titles))
+        words = self._words_completing(typed, limit - len(titles), known)
         room = limit - len(words)
         if room > len(titles):
             titles = self._titles_matching(typed, room)
-        return words + titles[:room]
+        offered = {fold(c.text, simplify=self.simplify) for c in words}
+        return words + [t for t in titles if fold(t.text, simplify=self.simplify) not in offered][:room]
 
-    def _words_completing(self, typed: str, limit: int) -> list[Completion]:
+    def _words_completing(self, typed: str, limit: int, known: Callable[[str], bool] | None) -> list[Completion]:
         if limit <= 0 or typed != typed.rstrip():
             return []  # a trailing space: the last word is finished
         stripped = typed.split()[-1].lstrip(_LEADING_OPERATORS)  # split() also splits at U+3000
@@ -125,7 +132,10 @@ class CompletionTable:
             return []
         start = bisect.bisect_left(self._words, prefix)
         end = bisect.bisect_left(self._words, prefix + "\U0010ffff", lo=start)
-        best = heapq.nsmallest(limit, range(start, end), key=lambda i: (-self._documents[i], self._words[i]))
+        frequent = (lambda i: (-self._documents[i], self._words[i]))
+        best = heapq.nsmallest(limit * (CANDIDATES_PER_COMPLETION if known else 1), range(start, end), key=frequent)
+        if known:
+            best = sorted(best, key=lambda i: not known(self._words[i]))[:limit]  # stable: by frequency within each
         return [Completion(text=head + self._words[i], kind="word", documents=self._documents[i]) for i in best]
 
     def _titles_matching(self, typed: str, limit: int) -> list[Completion]:
@@ -135,8 +145,13 @@ class CompletionTable:
         whole = " ".join(parts)
         first, rest = parts[0], parts[1:]
         found = [t for t in self._titles if first in t.folded and all(p in t.folded for p in rest)]
-        best = heapq.nsmallest(limit, found, key=lambda t: (not t.folded.startswith(whole), t.newest_first, t.id))
-        return [Completion(text=t.title, kind="title", documents=1, id=t.id) for t in best]
+        ordered = sorted(found, key=lambda t: (not t.folded.startswith(whole), t.newest_first, t.id))
+        best: dict[str, _Title] = {}  # one of each title (syndicated copies share one): its first article
+        for t in ordered:
+            best.setdefault(t.folded, t)
+            if len(best) == limit:
+                break
+        return [Completion(text=t.title, kind="title", documents=1, id=t.id) for t in best.values()]
 
 
 def title_entry(stored: dict[str, Any]) -> tuple[str, str, datetime | None]:
@@ -185,8 +200,9 @@ class Completer:
         self.index = index
 
     def complete(self, typed: str, *, limit: int = 8) -> list[Completion]:
-        """See :meth:`CompletionTable.complete`."""
-        return self.table().complete(typed, limit=limit)
+        """See :meth:`CompletionTable.complete`; the words of the index's dictionary go first."""
+        config = self.index.config
+        return self.table().complete(typed, limit=limit, known=lambda word: is_dictionary_word(word, config))
 
     def table(self) -> CompletionTable:
         """The completion table of the index's live generation."""

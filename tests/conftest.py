@@ -68,6 +68,30 @@ def index_dir(built_index: tuple[Path, IndexReport]) -> Path:
     return built_index[0]
 
 
+# Articles whose fields a spreadsheet would run as formulas: title → author (the outlet).
+FORMULAS = {
+    "=HYPERLINK(\"https://evil.example/\",\"公式点我\")": "=cmd|' /C calc'!A0",
+    "+86 公式电话": "@SUM(1+1)",
+    "-2 公式降价": "公式日报",
+    "@公式 提及": "-公式周刊",
+    "公式 a=b 普通标题": "公式晚报",
+}
+
+
+@pytest.fixture(scope="session")
+def formula_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the :data:`FORMULAS` articles, each saying 公式 in its text."""
+    root = tmp_path_factory.mktemp("formulas")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for n, (title, author) in enumerate(FORMULAS.items()):
+        front = f"---\ntitle: '{title.replace(chr(39), chr(39) * 2)}'\nauthor: '{author.replace(chr(39), chr(39) * 2)}'\n"
+        front += f"date: 2022-01-0{n + 1}\n---\n"
+        (corpus / f"formula-{n}.md").write_text(front + f"=1+1 开头的正文，第{n}篇公式测试文章，a=b 在中间。\n", encoding="utf-8")
+    build_index([corpus], root / "index")
+    return root / "index"
+
+
 @pytest.fixture(scope="session")
 def index(index_dir: Path) -> Iterator[SearchIndex]:
     with SearchIndex.open(index_dir) as opened:

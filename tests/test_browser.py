@@ -7,6 +7,7 @@ Screenshots (desktop and 360 px wide) are saved in ``test-artifacts/browser/``; 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -356,3 +357,89 @@ def test_timeline_labels_line_up_with_its_bars(open_page, server: str, viewport:
         assert page.locator("aside.facets").bounding_box()["x"] > page.locator("li.hit").first.bounding_box()["x"]
         assert page.locator("aside.facets summary").is_hidden()
         assert page.locator("aside.facets section").first.is_visible()
+
+
+def _completion_texts(page: object) -> list[str]:
+    return page.locator("#q-completions [role=option] .text").all_inner_texts()  # type: ignore[attr-defined,no-any-return]
+
+
+def _wait_for_routes(page: object, routes: list, count: int) -> None:
+    """Let the page's route handlers run until ``count`` requests are held."""
+    for _ in range(100):
+        if len(routes) >= count:
+            return
+        page.wait_for_timeout(20)  # type: ignore[attr-defined]
+    raise AssertionError(f"{len(routes)} of {count} completion requests were sent")
+
+
+def test_a_late_answer_for_older_text_never_replaces_the_list(open_page, server: str) -> None:
+    from playwright.sync_api import Error as PlaywrightError
+
+    page = open_page()
+    held: list = []
+
+    def hold_the_first(route: object) -> None:  # 疫's answer comes only after 疫苗's is on screen
+        if held:
+            route.continue_()  # type: ignore[attr-defined]
+        else:
+            held.append(route)
+
+    page.route("**/api/suggest?*", hold_the_first)
+    cancelled: list[str] = []
+    page.on("requestfailed", lambda r: cancelled.append(unquote(r.url)))
+    page.goto(server + "/")
+    page.keyboard.type("疫")
+    _wait_for_routes(page, held, 1)
+    page.keyboard.type("苗")
+    options = page.locator("#q-completions [role=option]")
+    options.first.wait_for()
+    fresh = _completion_texts(page)
+    assert fresh and all("疫苗" in t for t in fresh)
+    assert len(set(fresh)) == len(fresh)  # no duplicates
+    try:
+        held[0].continue_()  # the stale answer arrives now, if the page still wants it
+    except PlaywrightError:
+        pass  # the page cancelled the request
+    page.wait_for_timeout(400)
+    assert _completion_texts(page) == fresh
+    assert cancelled == [server + "/api/suggest?q=疫"]  # the page cancelled the stale request
+    page.keyboard.press("ArrowDown")
+    chosen = page.locator("#q-completions [aria-selected=true] .text").inner_text()
+    assert chosen == fresh[0]
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/doc/" in url or _query(url).get("q") == [chosen])
+    assert "疫苗" in (page.inner_text("article h1") if "/doc/" in page.url else page.input_value("#q"))
+
+
+def test_a_keystroke_closes_the_list_of_the_older_text_at_once(open_page, server: str) -> None:
+    page = open_page()
+    page.goto(server + "/")
+    page.keyboard.type("疫")
+    page.locator("#q-completions [role=option]").first.wait_for()
+    assert any("疫情" in t for t in _completion_texts(page))
+    held: list = []
+    page.route("**/api/suggest?*", lambda route: held.append(route))  # 疫苗's list never comes
+    page.keyboard.type("苗")
+    assert page.locator("#q-completions").is_hidden()
+    assert page.get_attribute("#q", "aria-expanded") == "false"
+    page.keyboard.press("ArrowDown")  # asks again, picks nothing: no list is on screen
+    page.keyboard.press("Enter")  # so Enter searches for what was typed, not 疫情
+    page.wait_for_url("**/search?q=*")
+    assert _query(page.url)["q"] == ["疫苗"]
+    assert page.input_value("#q") == "疫苗"
+
+
+def test_the_list_shows_each_text_once(open_page, server: str) -> None:
+    page = open_page()
+    word = {"text": "疫苗", "kind": "word", "documents": 3, "id": None}
+    title = {"text": "疫苗试验", "kind": "title", "documents": 1, "id": "a.md"}
+    body = json.dumps({"query": "疫", "completions": [word, title, word, dict(title, id="b.md")]})
+    page.route("**/api/suggest?*", lambda route: route.fulfill(status=200, content_type="application/json", body=body))
+    page.goto(server + "/")
+    page.keyboard.type("疫")
+    page.locator("#q-completions [role=option]").first.wait_for()
+    assert _completion_texts(page) == ["疫苗", "疫苗试验"]
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")  # past the last entry: back to the box
+    assert page.locator("#q-completions [aria-selected=true]").count() == 0

@@ -87,10 +87,34 @@ def test_index_merge_publishes_one_segment(runner: CliRunner, tmp_path: Path, mo
             assert [(h.id, h.score) for h in merged.search(query).hits] == [(h.id, h.score) for h in parts.search(query).hits]
 
 
+STRICT_ERROR = (f"Error: {len(SKIPPED)} files were skipped (--strict)\n"
+                "Hint: the live index was left as it was; --report FILE lists the skipped files\n")
+
+
 def test_index_strict_fails_when_files_were_skipped(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["index", str(CORPUS), "--index", str(tmp_path / "idx"), "--strict", "-q"])
     assert result.exit_code == 1
-    assert result.stderr == f"Error: {len(SKIPPED)} files were skipped (--strict)\n"
+    assert result.stderr == STRICT_ERROR
+    assert not (tmp_path / "idx" / "CURRENT").exists()  # nothing was published
+
+
+def test_index_strict_failure_leaves_the_previous_index_live(runner: CliRunner, tmp_path: Path) -> None:
+    location, report = tmp_path / "idx", tmp_path / "report.jsonl"
+    ok(runner.invoke(cli, ["index", str(CORPUS / "hexo"), "--index", str(location), "-q"]))
+    with SearchIndex.open(location) as index:
+        ids = {d.id for d in index.documents()}
+    before = as_json(runner.invoke(cli, ["search", "--format", "json", "--index", str(location), "记者"]))
+    assert before["total"] > 0  # type: ignore[index]
+    result = runner.invoke(cli, ["index", str(CORPUS), "--index", str(location), "--strict", "--report", str(report)])
+    assert result.exit_code == 1
+    assert "Index written" not in result.stdout + result.stderr
+    assert result.stderr.endswith(STRICT_ERROR)
+    assert result.stderr.startswith(f"{len(ARTICLES) + len(SKIPPED)} files seen, ")  # the summary, on stderr
+    assert {json.loads(line)["path"] for line in report.read_text(encoding="utf-8").splitlines()} >= set(SKIPPED)
+    after = as_json(runner.invoke(cli, ["search", "--format", "json", "--index", str(location), "记者"]))
+    assert after == before
+    with SearchIndex.open(location) as index:
+        assert {d.id for d in index.documents()} == ids  # still the hexo folder's articles only
 
 
 def test_index_with_several_roots_prefixes_ids(runner: CliRunner, tmp_path: Path) -> None:

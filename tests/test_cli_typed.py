@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 from search import SearchIndex
 from zhsearch.cli import cli
 
-from conftest import ARTICLES, CARBON, CORPUS, REPORTER
+from conftest import ARTICLES, CARBON, CORPUS, FORMULAS, REPORTER
 
 
 def ok(result: Result) -> Result:
@@ -170,6 +170,15 @@ def test_search_all_as_json_lines_unescapes_the_snippet(runner: CliRunner, index
     assert set(record) == {"id", "title", "source", "date", "url", "snippet"}
     assert record["title"] == "<script>alert(1)</script> 网络安全演练暴露漏洞"
     assert "onerror" in record["snippet"] and "&lt;" not in record["snippet"] and "<mark>" not in record["snippet"]
+
+
+def test_search_csv_cells_are_never_formulas(runner: CliRunner, formula_index_dir: Path) -> None:
+    for extra in (["--all"], []):
+        result = ok(runner.invoke(cli, ["search", "--format", "csv", *extra, "--index", str(formula_index_dir), "公式"]))
+        rows = list(csv.DictReader(io.StringIO(result.stdout, newline="")))
+        assert sorted(r["title"] for r in rows) == sorted("'" + t if t[0] in "=+-@" else t for t in FORMULAS)
+        assert "'=cmd|' /C calc'!A0" in {r["source"] for r in rows}
+        assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r.values())
 
 
 def test_one_page_as_csv_without_all(runner: CliRunner, index_dir: Path) -> None:

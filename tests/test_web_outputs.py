@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import feedparser
@@ -17,7 +18,7 @@ from search import SearchIndex
 from web import create_app
 from web.export import all_hits
 
-from conftest import ARTICLES, CARBON, HOSTILE, NO_DATE, REPORTER
+from conftest import ARTICLES, CARBON, FORMULAS, HOSTILE, NO_DATE, REPORTER
 
 FIELDS = ["id", "title", "source", "date", "url", "snippet"]
 
@@ -124,6 +125,21 @@ def test_exports_keep_filters_and_order(client: FlaskClient, index: SearchIndex)
     exported = rows(client, "/export.csv?q=记者&sort=oldest&source=联合早报&source=中央社")
     expected = index.search("记者", sort="oldest", source=["联合早报", "中央社"], limit=50).hits
     assert [r["id"] for r in exported] == [h.id for h in expected] != []
+
+
+def test_csv_export_cells_are_never_formulas(formula_index_dir: Path) -> None:
+    with SearchIndex.open(formula_index_dir) as index:
+        client = create_app({"INDEX": index, "TESTING": True}).test_client()
+        exported = rows(client, "/export.csv?q=公式")
+        lines = client.get("/export.jsonl?q=公式").get_data(as_text=True).splitlines()
+    assert {(r["title"], r["source"]) for r in exported} == {
+        ("'" + t if t[0] in "=+-@" else t, "'" + s if s[0] in "=+-@" else s) for t, s in FORMULAS.items()
+    }
+    assert ("'=HYPERLINK(\"https://evil.example/\",\"公式点我\")", "'=cmd|' /C calc'!A0") in {
+        (r["title"], r["source"]) for r in exported
+    }
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for r in exported for cell in r.values())
+    assert {json.loads(line)["title"] for line in lines} == set(FORMULAS)  # JSON lines keep the text as it is
 
 
 def test_jsonl_export_is_one_record_per_hit(client: FlaskClient) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -11,7 +12,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from indexer import build_index
-from search import SearchIndex
+from search import AnalyzerConfig, SearchIndex
+from search.analysis import is_dictionary_word
 from search.complete import MAX_TITLES, Completer, Completion, CompletionTable
 from web import create_app
 
@@ -86,6 +88,40 @@ def test_limits(table: CompletionTable) -> None:
     assert len(table.complete("碳", limit=2)) == 2
     assert sum(c.kind == "title" for c in table.complete("碳", limit=20)) == MAX_TITLES
     assert sum(c.kind == "title" for c in table.complete("碳中和路线", limit=20)) == 1
+
+
+def test_dictionary_words_come_before_the_words_only_the_hmm_found(table: CompletionTable) -> None:
+    fragments = {"碳中和"}  # as if jieba's dictionary lacked it
+    words = [c for c in table.complete("碳", known=lambda w: w not in fragments) if c.kind == "word"]
+    assert _texts(words) == ["碳排放", "碳达峰", "碳中和"]  # still offered, after the dictionary's words
+    one = table.complete("碳", limit=2, known=lambda w: w not in fragments)
+    assert [(c.kind, c.text) for c in one] == [("word", "碳排放"), ("title", "碳中和路线图公布")]
+
+
+def test_is_dictionary_word() -> None:
+    assert is_dictionary_word("疫苗", AnalyzerConfig())
+    assert not is_dictionary_word("碳中", AnalyzerConfig())  # a piece jieba's HMM cuts from 碳中和
+    assert not is_dictionary_word("碳中和", AnalyzerConfig())
+    assert is_dictionary_word("碳中和", AnalyzerConfig(user_words=("碳中和 10 n",)))
+    recording = SimpleNamespace(hmm=True, user_words=(), new_words=("碳中和",))  # an analyzer recording new words
+    assert is_dictionary_word("碳中和", recording)  # type: ignore[arg-type]
+
+
+def test_no_text_is_offered_twice() -> None:
+    titles = [
+        ("a.md", "疫苗价格掀论战", datetime(2021, 5, 1)),
+        ("b.md", "疫苗價格掀論戰", datetime(2021, 5, 2)),  # the same title in the other script, newer
+        ("c.md", "疫苗价格掀论战", datetime(2021, 4, 1)),  # a syndicated copy
+        ("d.md", "疫苗", datetime(2021, 4, 1)),  # a title that is a word offered too
+        ("e.md", "疫苗试验", None),
+    ]
+    completions = CompletionTable([("疫苗", 9)], titles).complete("疫苗", limit=8)
+    assert [(c.kind, c.text, c.id) for c in completions] == [
+        ("word", "疫苗", None),
+        ("title", "疫苗價格掀論戰", "b.md"),  # the newest of the three copies
+        ("title", "疫苗试验", "e.md"),
+    ]
+    assert len(CompletionTable([], titles).complete("疫苗", limit=2)) == 2  # duplicates do not take the room
 
 
 def test_completion_to_dict() -> None:

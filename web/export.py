@@ -14,6 +14,8 @@ from search import Hit, SearchIndex
 from search.engine import MAX_LIMIT, MAX_PAGE
 
 FIELDS = ("id", "title", "source", "date", "url", "snippet")
+# A cell starting with one of these is a formula to a spreadsheet (OWASP's CSV injection rule).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def all_hits(index: SearchIndex, query: str, *, page_size: int = MAX_LIMIT, **options: Any) -> Iterator[Hit]:
@@ -41,8 +43,15 @@ def record(hit: Hit) -> dict[str, str | None]:
             "snippet": Markup(hit.snippet).striptags()}
 
 
+def inert_cell(value: str | None) -> str | None:
+    """``value`` as a spreadsheet shows it and never runs it: a leading ``'`` before a formula start."""
+    if value and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_lines(hits: Iterable[Hit]) -> Iterator[str]:
-    """A header line, then one CSV line per hit."""
+    """A header line, then one CSV line per hit, no cell a formula (see :func:`inert_cell`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(FIELDS)
@@ -50,7 +59,7 @@ def csv_lines(hits: Iterable[Hit]) -> Iterator[str]:
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(record(hit).values())
+        writer.writerow(inert_cell(value) for value in record(hit).values())
     yield buffer.getvalue()
 
 

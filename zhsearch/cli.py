@@ -185,7 +185,8 @@ def _jobs(jobs: int | None) -> int:
 @index_option
 @click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write one JSON line per skipped or recovered file to this file.")
-@click.option("--strict", is_flag=True, help="Exit non-zero if any file was skipped.")
+@click.option("--strict", is_flag=True,
+              help="Fail if any file was skipped, before anything is published: the live index stays as it was.")
 @click.option("--user-dict", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A jieba user dictionary (one word per line: word [freq] [tag]).")
 @click.option("--merge", is_flag=True,
@@ -201,7 +202,7 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | 
     `zhsearch serve` keeps answering from the old one until then. Only one process writes an
     index at a time.
     """
-    from indexer import NothingIndexedError, build_index
+    from indexer import NothingIndexedError, StrictBuildError, build_index
     from search import AnalyzerConfig
 
     config = AnalyzerConfig()
@@ -210,11 +211,13 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | 
     progress = _progress(quiet)
     try:
         report = build_index(list(paths), index_dir, config=config, jobs=_jobs(jobs), progress=progress,
-                             merge=merge)
-    except NothingIndexedError as exc:
+                             merge=merge, strict=strict)
+    except (NothingIndexedError, StrictBuildError) as exc:
         partial = getattr(exc, "report", None)
         if progress:
             progress.close()
+        if partial is not None and report_file is not None:
+            _write_report(report_file, partial)
         if partial is not None and not quiet:
             click.echo(partial.summary(), err=True)
         _fail(exc)
@@ -225,13 +228,14 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | 
     if progress:
         progress.close()
     if report_file is not None:
-        report_file.write_text("".join(o.to_json() + "\n" for o in report.outcomes), encoding="utf-8")
+        _write_report(report_file, report)
     if not quiet:
         click.echo(report.summary())
         click.echo(f"Index written to {index_dir}")
-    if strict and report.skipped:
-        click.echo(f"Error: {sum(report.skipped.values())} files were skipped (--strict)", err=True)
-        sys.exit(1)
+
+
+def _write_report(report_file: Path, report: Any) -> None:
+    report_file.write_text("".join(o.to_json() + "\n" for o in report.outcomes), encoding="utf-8")
 
 
 def _recorded_paths(index_dir: Path, paths: tuple[Path, ...]) -> list[Path]:

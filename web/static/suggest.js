@@ -21,6 +21,7 @@
     var active = -1;
     var timer = null;
     var asked = 0;
+    var pending = null; // the AbortController of the request in flight
     var cache = new Map();
 
     list.id = listId;
@@ -66,7 +67,18 @@
       form.submit();
     }
 
+    // One entry per text: the server dedupes, this keeps the list honest whatever it is sent.
+    function distinct(completions) {
+      var seen = new Set();
+      return completions.filter(function (completion) {
+        var fresh = !seen.has(completion.text);
+        seen.add(completion.text);
+        return fresh;
+      });
+    }
+
     function show(completions) {
+      completions = distinct(completions);
       items = completions;
       list.textContent = "";
       completions.forEach(function (completion, i) {
@@ -94,7 +106,18 @@
       input.setAttribute("aria-expanded", completions.length ? "true" : "false");
     }
 
+    // Forget the request in flight: its answer is for text no longer in the box.
+    function drop() {
+      asked++;
+      if (pending) {
+        pending.abort();
+        pending = null;
+      }
+    }
+
     function ask() {
+      clearTimeout(timer);
+      drop();
       var typed = input.value;
       if (!typed.trim()) {
         show([]);
@@ -104,26 +127,53 @@
         show(cache.get(typed));
         return;
       }
-      var ticket = ++asked;
-      fetch(api + "?q=" + encodeURIComponent(typed), { headers: { Accept: "application/json" } })
+      var ticket = asked;
+      var controller = window.AbortController ? new AbortController() : null;
+      pending = controller;
+      var options = { headers: { Accept: "application/json" } };
+      if (controller) {
+        options.signal = controller.signal;
+      }
+      fetch(api + "?q=" + encodeURIComponent(typed), options)
         .then(function (response) { return response.ok ? response.json() : { completions: [] }; })
         .then(function (body) {
+          if (ticket !== asked) {
+            return; // a newer keystroke asked since: this list is stale
+          }
+          pending = null;
           cache.set(typed, body.completions);
-          if (ticket === asked && input.value === typed && document.activeElement === input) {
+          if (input.value === typed && document.activeElement === input) {
             show(body.completions);
           }
         })
-        .catch(function () { show([]); });
+        .catch(function () {
+          if (ticket === asked) {
+            pending = null;
+            show([]);
+          }
+        });
     }
 
+    // A keystroke changed the box: the list on screen is for the old text, so it goes at once
+    // (and the arrows and Enter no longer apply to it) until the new text's list arrives.
     function later() {
       clearTimeout(timer);
+      drop();
+      if (cache.has(input.value)) {
+        show(cache.get(input.value));
+        return;
+      }
+      show([]);
       timer = setTimeout(ask, DELAY_MS);
     }
 
     // While an input method composes (pinyin, zhuyin…), the box holds letters, not the query.
     input.addEventListener("input", function (event) {
-      if (!event.isComposing) {
+      if (event.isComposing) {
+        clearTimeout(timer);
+        drop();
+        show([]);
+      } else {
         later();
       }
     });
