@@ -136,8 +136,7 @@ def _query(url: str) -> dict[str, list[str]]:
 
 def test_search_facet_article_pages_and_timeline(open_page, server: str) -> None:
     page = open_page()
-    page.goto(server + "/")
-    assert page.evaluate("document.activeElement.id") == "q"  # autofocus
+    _open_home(page, server)  # the box has the focus (autofocus)
 
     # Completions appear while typing; the arrow keys walk them.
     page.keyboard.type(QUERY[0], delay=80)
@@ -372,6 +371,13 @@ def _wait_for_routes(page: object, routes: list, count: int) -> None:
     raise AssertionError(f"{len(routes)} of {count} completion requests were sent")
 
 
+def _open_home(page: object, server: str) -> None:
+    """The search page, once the box has the focus: Chromium may apply autofocus after the load
+    event, and keys typed before then go nowhere."""
+    page.goto(server + "/")  # type: ignore[attr-defined]
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'q'", timeout=5_000)  # type: ignore[attr-defined]
+
+
 def test_a_late_answer_for_older_text_never_replaces_the_list(open_page, server: str) -> None:
     from playwright.sync_api import Error as PlaywrightError
 
@@ -387,7 +393,7 @@ def test_a_late_answer_for_older_text_never_replaces_the_list(open_page, server:
     page.route("**/api/suggest?*", hold_the_first)
     cancelled: list[str] = []
     page.on("requestfailed", lambda r: cancelled.append(unquote(r.url)))
-    page.goto(server + "/")
+    _open_home(page, server)
     page.keyboard.type("疫")
     _wait_for_routes(page, held, 1)
     page.keyboard.type("苗")
@@ -413,7 +419,7 @@ def test_a_late_answer_for_older_text_never_replaces_the_list(open_page, server:
 
 def test_a_keystroke_closes_the_list_of_the_older_text_at_once(open_page, server: str) -> None:
     page = open_page()
-    page.goto(server + "/")
+    _open_home(page, server)
     page.keyboard.type("疫")
     page.locator("#q-completions [role=option]").first.wait_for()
     assert any("疫情" in t for t in _completion_texts(page))
@@ -435,7 +441,7 @@ def test_the_list_shows_each_text_once(open_page, server: str) -> None:
     title = {"text": "疫苗试验", "kind": "title", "documents": 1, "id": "a.md"}
     body = json.dumps({"query": "疫", "completions": [word, title, word, dict(title, id="b.md")]})
     page.route("**/api/suggest?*", lambda route: route.fulfill(status=200, content_type="application/json", body=body))
-    page.goto(server + "/")
+    _open_home(page, server)
     page.keyboard.type("疫")
     page.locator("#q-completions [role=option]").first.wait_for()
     assert _completion_texts(page) == ["疫苗", "疫苗试验"]
