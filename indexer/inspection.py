@@ -61,8 +61,12 @@ def inspect_files(files: Sequence[Path]) -> list[Inspection]:
 def _inspection(file: Path, article: ParsedArticle | str, learned: Any) -> Inspection:
     if isinstance(article, str):
         return Inspection(str(file), skipped=article)
-    document, removed = article.document, list(article.removed)
+    document, removed, origins = article.document, list(article.removed), dict(article.origins)
     stripped, dropped = learned.strip(document)
+    if stripped.title != document.title:
+        suffix = document.title[len(stripped.title) :].strip(" -–—|｜－_")
+        removed.append(Removal("learned title suffix", "ends many titles of the outlet or site", suffix))
+        origins["title"] = f"{origins.get('title', '?')}; learned title suffix: {suffix}"
     if dropped:
         kept = set(stripped.text.split(PARAGRAPH_SEPARATOR))
         removed += [
@@ -70,7 +74,7 @@ def _inspection(file: Path, article: ParsedArticle | str, learned: Any) -> Inspe
             for p in document.text.split(PARAGRAPH_SEPARATOR)
             if p not in kept
         ]
-        document = stripped
+    document = stripped
     fields = {
         "title": document.title,
         "date": document.date.isoformat() if document.date else None,
@@ -83,7 +87,7 @@ def _inspection(file: Path, article: ParsedArticle | str, learned: Any) -> Inspe
     return Inspection(
         str(file),
         fields=fields,
-        origins=article.origins,
+        origins=origins,
         text=document.text,
         removed=tuple(removed),
         recovered=tuple(article.recovered),

@@ -63,7 +63,7 @@ def test_mixed_markdown_and_html() -> None:
         "[链接文字](https://example.com/a) 和 ![图](https://example.com/b.png) 之间的文字\n\n"
         "<div>结尾。</div>\n\n---\n\n转载请注明出处\n"
     )
-    assert clean_body(body).text == "小标题\n\n一段 加粗 的 HTML。\n\n链接文字 和 之间的文字\n\n结尾。"
+    assert clean_body(body).text == "### 小标题\n\n一段 加粗 的 HTML。\n\n链接文字 和 之间的文字\n\n结尾。"
 
 
 def test_long_text_after_a_rule_is_kept_and_the_heading_becomes_the_title() -> None:
