@@ -151,7 +151,9 @@ ARCHIVE_FOLDER_WORDS = frozenset([
     "md", "markdown", "docs", "doc", "data", "output", "static", "pages", "blog", "blogs", "hexo", "jekyll", "hugo",
     "zola", "pelican", "wordpress", "wp", "rsshub", "rss", "feed", "feeds", "export", "exports", "backup",
     "backups", "mirror", "mirrors", "archive", "archives", "dump", "crawl", "scrape", "github", "repo", "git",
-    "tmp", "temp", "test", "tests", "fixtures", "sample", "samples", "分类", "栏目", "文章", "归档", "备份",
+    "tmp", "temp", "test", "tests", "fixtures", "sample", "samples", "corpus", "corpora", "dataset", "datasets",
+    "collection", "collections", "downloads", "download", "files", "home", "users", "documents",
+    "分类", "栏目", "文章", "归档", "备份",
 ])
 _FOLDER_PARTS = re.compile(r"[-_.\s]+")
 _DATED_FOLDER = re.compile(r"(?<!\d)(19|20)\d\d|\A[\d\W_]+\Z")  # 2020-07-17, 2020, 07, waimei-2020q3
