@@ -12,6 +12,14 @@ from typing import Any
 _HEADING = re.compile(r"\A(#{2,4}) (?=\S)")
 
 
+_HEADING_MARKS = re.compile(r"^#{2,4} (?=\S)", re.M)
+
+
+def without_heading_marks(text: str) -> str:
+    """A document's text with its subheadings' ``## `` marks removed (for snippets)."""
+    return _HEADING_MARKS.sub("", text) if "#" in text else text
+
+
 def heading_level(paragraph: str) -> tuple[int, str]:
     """``## 背景`` -> (2, ``背景``): a subheading's level (2 to 4) and text; (0, paragraph) else."""
     found = _HEADING.match(paragraph)
