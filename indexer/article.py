@@ -59,11 +59,11 @@ class ParsedArticle:
     visible_chars: int = 0  # of the body before cleaning (see ``CleanBody.visible_chars``)
 
 
-def read_article(file: Path, doc_id: str) -> ParsedArticle:
+def read_article(file: Path, doc_id: str, *, root: str | None = None) -> ParsedArticle:
     """Read and clean one article file; raises SkipArticle with the reason when it is not one.
 
     ``doc_id`` is the file's path below the archive root (the site's config is looked for there
-    and above)."""
+    and above); ``root`` the root folder's name when ``doc_id`` starts with it."""
     try:
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -76,7 +76,7 @@ def read_article(file: Path, doc_id: str) -> ParsedArticle:
         doc_id=doc_id,
         path=PurePosixPath(doc_id),
         site=site_name(file, doc_id),
-        folders=archive_folders(doc_id, root_name(file, doc_id)),
+        folders=archive_folders(doc_id, root if root is not None else root_name(file, doc_id)),
     )
 
 

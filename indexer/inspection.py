@@ -45,7 +45,7 @@ def inspect_files(files: Sequence[Path]) -> list[Inspection]:
     learner = RecurringParagraphs()
     for file in files:
         try:
-            article = read_article(file, file.name if file.is_absolute() else file.as_posix())
+            article = read_article(file, file.name if file.is_absolute() else file.as_posix(), root=_root(file))
         except SkipArticle as exc:
             parsed.append((file, str(exc)))
             continue
@@ -56,6 +56,14 @@ def inspect_files(files: Sequence[Path]) -> list[Inspection]:
         parsed.append((file, article))
     learned = learner.learn()
     return [_inspection(file, article, learned) for file, article in parsed]
+
+
+def _root(file: Path) -> str | None:
+    """The archive root of a file given as ``北岸评论/_posts/a.md``: its first folder, as if that
+    folder were indexed (None: the file's own folder)."""
+    if file.is_absolute() or len(file.parts) < 2 or file.parts[0] in (".", ".."):
+        return None
+    return file.parts[0]
 
 
 def _inspection(file: Path, article: ParsedArticle | str, learned: Any) -> Inspection:

@@ -520,3 +520,15 @@ def test_a_phrase_rule_drops_a_paragraph_only_up_to_100_characters() -> None:
     assert 100 < len(long + tail) <= 150
     assert clean_body(f"<p>{long}{tail}</p>").text == long.replace("欢迎扫描下方二维码预约座位。", "") + tail
     assert clean_body("<p>欢迎扫描下方二维码预约座位。" + "正文" * 30 + "</p>").text == ""  # a short one goes whole
+
+
+def test_inspect_names_a_relative_files_first_folder_as_index_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from indexer.inspection import inspect_files
+
+    _post(tmp_path / "home" / "alice" / "北岸评论" / "_posts", "a.md", "老街改造不该只剩门面")
+    monkeypatch.chdir(tmp_path / "home" / "alice")
+    (found,) = inspect_files([Path("北岸评论/_posts/a.md")])
+    assert (found.fields["source"], found.origins["source"]) == ("北岸评论", "folder name")
+    monkeypatch.chdir(tmp_path / "home" / "alice" / "北岸评论" / "_posts")
+    (found,) = inspect_files([Path("a.md")])
+    assert found.fields["source"] == "韩松"  # the file's own folder, _posts, names nothing
