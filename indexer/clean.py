@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import functools
 import re
 from collections.abc import Sequence
@@ -199,9 +198,9 @@ def _gone(tag: Tag) -> bool:
     return "_decomposed" in vars(tag)
 
 
-def _html_to_paragraphs(markup: str, removed: list[Removal]) -> tuple[list[str], Tag | None, int]:
-    """The paragraphs of ``markup``, its first ``<h1>`` or ``<h2>`` and its visible characters
-    (what was removed is added to ``removed``)."""
+def _html_to_paragraphs(markup: str, removed: list[Removal]) -> tuple[list[str], tuple[str, str | None], int]:
+    """The paragraphs of ``markup``, its first ``<h1>`` or ``<h2>`` (tag name and text) and its
+    visible characters (what was removed is added to ``removed``)."""
     soup = BeautifulSoup(_PRE_STRIP.sub(" ", markup), "lxml")
     rules_seen: list[Tag] = []
     links: list[Tag] = []
@@ -227,7 +226,7 @@ def _html_to_paragraphs(markup: str, removed: list[Removal]) -> tuple[list[str],
     _drop_link_lists(links, _visible_chars(soup), removed)
     _join_lines_inside_blocks(soup)
     first_heading = soup.find(["h1", "h2"])
-    heading = copy.copy(first_heading) if first_heading is not None else None
+    heading = ("", None) if first_heading is None else (first_heading.name, first_heading.get_text(" ", strip=True) or None)
     _mark_subheadings(soup)
     for tag in soup.find_all(True):
         if tag.name == "img":
@@ -481,14 +480,10 @@ def clean_body(body: str, *, title: str | None = None) -> CleanBody:
     # Markdown, HTML or both: Markdown renders HTML as it is and Markdown (quotes, tables) as HTML.
     markup = _markdown_to_html(_shortcodes(body))
     removed: list[Removal] = []
-    paragraphs, first_heading, visible = _html_to_paragraphs(markup, removed)
-    heading = first_heading.get_text(" ", strip=True) or None if first_heading is not None else None
+    paragraphs, (heading_tag, heading), visible = _html_to_paragraphs(markup, removed)
     # The first heading is the title of a file without one, and a page's <h1> repeats the title;
     # under a title of its own, an article's first <h2> is a subheading.
-    if title and first_heading is not None and first_heading.name != "h1":
-        repeats = [title, preamble_title]
-    else:
-        repeats = [title, heading, preamble_title]
+    repeats = [title, preamble_title] if title and heading_tag == "h2" else [title, heading, preamble_title]
     paragraphs, levels = _split_headings([p for p in (_tidy(_markdown_residue(p)) for p in paragraphs) if p])
     paragraphs = _drop_boilerplate(paragraphs, removed)
     paragraphs = _drop_repeated_title(paragraphs, [t for t in repeats if t], removed)
