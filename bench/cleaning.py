@@ -105,12 +105,18 @@ class ArchiveFigures:
     skipped: Counter[str] = field(default_factory=Counter)
     learned: int = 0  # distinct paragraphs learned as boilerplate
     removed: int = 0  # their occurrences removed
+    suffixes: int = 0  # distinct title suffixes learned
+    retitled: int = 0  # titles that lost a learned suffix
     seconds: float = 0.0
 
 
-def archive_figures(documents: list[Document], report: IndexReport, seconds: float = 0.0) -> ArchiveFigures:
+def archive_figures(
+    documents: list[Document], report: IndexReport, seconds: float = 0.0, *, retitled: int = 0
+) -> ArchiveFigures:
     figures = ArchiveFigures(seen=report.seen, indexed=len(documents), outlets=report.outlets, seconds=seconds)
+    figures.retitled = retitled
     figures.learned, figures.removed = report.learned_paragraphs, report.dropped_paragraphs
+    figures.suffixes = report.learned_suffixes
     figures.skipped = Counter(o.reason for o in report.outcomes if o.status == "skipped")
     for outcome in report.outcomes:
         if outcome.status == "flagged" and outcome.kind == "over-cleaned":
@@ -126,8 +132,9 @@ def archive_figures(documents: list[Document], report: IndexReport, seconds: flo
 
 def read_archives(roots: list[Path]) -> tuple[list[Document], IndexReport, float, Counter[str]]:
     """Each root read as its own archive (its boilerplate learned from it alone, as
-    ``parse_archive`` learns it), then put together; with the seconds it took and what was
-    learned (``paragraphs``) and removed (``removed``) for a folder alone."""
+    ``parse_archive`` learns it), then put together; with the seconds it took, what was
+    learned (``paragraphs``) and removed (``removed``) for a folder alone, and how many titles
+    lost a learned suffix (``retitled``)."""
     documents: list[Document] = []
     together = IndexReport()
     folders: Counter[str] = Counter()
@@ -152,11 +159,13 @@ def _strip_learned(documents: list[Document], report: IndexReport, folders: Coun
     learned = learner.learn()
     without_folders = LearnedBoilerplate({k: v for k, v in learned.by_outlet.items() if not k.startswith(FOLDER)})
     report.learned_paragraphs += learned.size
+    report.learned_suffixes += learned.title_suffixes
     folders["paragraphs"] += learned.size - without_folders.size
     kept = []
     for document in documents:
         stripped, dropped = clean(document, learned)
         report.dropped_paragraphs += dropped
+        folders["retitled"] += stripped.title != document.title
         folders["removed"] += dropped - without_folders.strip(document)[1]
         kept.append(stripped)
     return kept
@@ -250,11 +259,12 @@ def score_fixtures(root: Path = FIXTURES) -> FixtureFigures:
     """Read every site folder below ``root`` and score each article against its expectation."""
     expectations = load_expectations(root)
     sites = sorted({root / e.doc_id.split("/", 1)[0] for e in expectations})
-    documents, report, seconds, _ = read_archives(sites)
+    documents, report, seconds, folders = read_archives(sites)
     by_id = {d.id: d for d in documents}
     skips = {o.path: o.reason for o in report.outcomes if o.status == "skipped"}
     articles = [score_article(e, by_id.get(e.doc_id), skips.get(e.doc_id)) for e in expectations]
-    return FixtureFigures(articles, archive_figures(documents, report, seconds), sum(bool(e.skipped) for e in expectations))
+    figures = archive_figures(documents, report, seconds, retitled=folders["retitled"])
+    return FixtureFigures(articles, figures, sum(bool(e.skipped) for e in expectations))
 
 
 def _corpus_roots(corpus: Path) -> list[Path]:
@@ -267,6 +277,7 @@ def _print_archive(figures: ArchiveFigures, *, examples: int = 5) -> None:
     for reason, count in figures.skipped.most_common(8):
         print(f"  skipped {count}: {reason}")
     print(f"  boilerplate learned: {figures.learned} paragraphs, {figures.removed} occurrences removed")
+    print(f"  title suffixes learned: {figures.suffixes}, removed from {figures.retitled} titles")
     rows = [
         ("empty documents", [(d, "") for d in figures.empty]),
         ("over-cleaned (kept < 30% of the visible text)", figures.over_cleaned),
@@ -329,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         roots = _corpus_roots(args.corpus)
         print(f"\ncorpus: {args.corpus} ({', '.join(r.name for r in roots)}, each read as one archive)")
         documents, report, seconds, folders = read_archives(roots)
-        figures = archive_figures(documents, report, seconds)
+        figures = archive_figures(documents, report, seconds, retitled=folders["retitled"])
         _print_archive(figures)
         print(f"  of which learned for a folder alone: {folders['paragraphs']} paragraphs, "
               f"{folders['removed']} occurrences removed")
@@ -347,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
             "template_flagged": len(figures.template_flagged),
             "learned": figures.learned,
             "removed": figures.removed,
+            "title_suffixes": figures.suffixes,
+            "retitled": figures.retitled,
             "learned_for_folders": dict(folders),
             "remnants": {k: len(v) for k, v in asdict(figures.remnants).items()},
             "outlets": dict(figures.outlets.most_common()),

@@ -27,16 +27,19 @@ from .metadata import (
     as_text,
     date_from_epoch_ms,
     date_from_path,
+    folder_outlet,
     http_url,
     is_generic,
+    is_platform,
     known_outlet,
     name_key,
     outlet_name,
     parse_date,
     source_from_url,
+    split_title_suffix,
     unwrap_archive_url,
 )
-from .sites import site_name
+from .sites import archive_folders, root_name, site_name
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 _NAME_DATE_PREFIX = re.compile(r"\A\d{4}-\d{2}-\d{2}[-_ ]*")
@@ -56,11 +59,11 @@ class ParsedArticle:
     visible_chars: int = 0  # of the body before cleaning (see ``CleanBody.visible_chars``)
 
 
-def read_article(file: Path, doc_id: str) -> ParsedArticle:
+def read_article(file: Path, doc_id: str, *, root: str | None = None) -> ParsedArticle:
     """Read and clean one article file; raises SkipArticle with the reason when it is not one.
 
     ``doc_id`` is the file's path below the archive root (the site's config is looked for there
-    and above)."""
+    and above); ``root`` the root folder's name when ``doc_id`` starts with it."""
     try:
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -68,13 +71,22 @@ def read_article(file: Path, doc_id: str) -> ParsedArticle:
         data = file.read_bytes()
     except OSError as exc:
         raise SkipArticle(f"unreadable: {exc.strerror or exc}") from None
-    return parse_article(data, doc_id=doc_id, path=PurePosixPath(doc_id), site=site_name(file, doc_id))
+    return parse_article(
+        data,
+        doc_id=doc_id,
+        path=PurePosixPath(doc_id),
+        site=site_name(file, doc_id),
+        folders=archive_folders(doc_id, root if root is not None else root_name(file, doc_id)),
+    )
 
 
-def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath, site: str | None = None) -> ParsedArticle:
+def parse_article(
+    data: bytes, *, doc_id: str, path: PurePosixPath, site: str | None = None, folders: tuple[str, ...] = ()
+) -> ParsedArticle:
     """Turn the bytes of one article file into a Document; raises SkipArticle when it is not one.
 
-    ``site`` is the name the archive's generator config gives the site (see ``indexer.sites``)."""
+    ``site`` is the name the archive's generator config gives the site, ``folders`` the names of
+    the folders from the archive root down to the file (see ``indexer.sites``)."""
     try:
         decoded = decode(data)
     except NotTextError as exc:
@@ -120,7 +132,7 @@ def parse_article(data: bytes, *, doc_id: str, path: PurePosixPath, site: str | 
     author = as_text(meta.get("author"))
     if author:
         origins["author"] = "front matter: author"
-    source, origins["source"] = source_and_origin(meta, author, url, categories, tags, site=site)
+    source, origins["source"] = source_and_origin(meta, author, url, categories, tags, site=site, folders=folders)
     if not source:
         del origins["source"]
     document = Document(
@@ -190,21 +202,19 @@ def not_an_article(title: str, text: str) -> str | None:
     return None
 
 
-_TITLE_SUFFIX = re.compile(r"\s*(?:\s[-–—|]|[|｜]|\s?[-–—]\s)\s*(?P<site>[^-–—|｜]{1,40}?)\s*\Z")
-
-
 def title_without_site(title: str, source: str | None) -> str:
     """``… – 法国国际广播电台 - RFI`` or ``… | 联合早报`` without the site names at its end (a suffix
-    naming the outlet or a known outlet)."""
+    naming the outlet or a known outlet; one recurring across the archive's titles goes when the
+    build has learned it, see ``indexer.recurring``)."""
     own = name_key(source) if source else None
     while True:
-        suffix = _TITLE_SUFFIX.search(title)
-        if not suffix or len(title[: suffix.start()].strip()) < 4:
+        found = split_title_suffix(title)
+        if not found:
             return title
-        site = suffix.group("site")
+        head, site = found
         if not (outlet_name(site) or (own and name_key(site) == own)):
             return title
-        title = title[: suffix.start()].rstrip()
+        title = head
 
 
 def _unescaped(title: str) -> str:
@@ -308,12 +318,13 @@ def source_and_origin(
     tags: tuple[str, ...],
     *,
     site: str | None = None,
+    folders: tuple[str, ...] = (),
 ) -> tuple[str | None, str]:
     """The outlet, by precedence (README, "Source"): an explicit ``source``/``outlet``/``publisher``/
     ``site``/``media`` field; a known outlet named by the author, a category or a tag; the known
     outlet of the URL's domain; the URL's host unless it is a platform, archive or mirror; the site's
-    name from the generator config; the author (on a platform: the channel or account); the first
-    category or tag.
+    name from the generator config; on a platform, the channel or account (the author); the name of
+    a folder of the archive (see ``folder_outlet``); the author; the first category or tag.
     Generic names (``Archive``, ``sticky``, ``Uncategorized`` …) are never the outlet.
     Returns the outlet and where it came from."""
     for key in SOURCE_FIELDS:
@@ -332,4 +343,9 @@ def source_and_origin(
         return source_from_url(url), "url: its host"
     if site:
         return site, "config: the site's title"
+    if author and not is_generic(author) and is_platform(url):
+        return author, "front matter: author (the account on a platform)"
+    folder = folder_outlet(folders)
+    if folder:
+        return folder, "folder name"
     return next(((n, f"front matter: {key}") for n, key in named), (None, ""))

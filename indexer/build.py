@@ -75,6 +75,7 @@ class IndexReport:
     indexed: int = 0
     outcomes: list[FileOutcome] = field(default_factory=list)
     learned_paragraphs: int = 0  # distinct recurring paragraphs learned as boilerplate
+    learned_suffixes: int = 0  # distinct title suffixes learned (site names ending the titles of one source)
     dropped_paragraphs: int = 0  # their occurrences removed from the indexed texts
     outlets: Counter[str] = field(default_factory=Counter)  # indexed documents per outlet ('' for none)
     undated: int = 0  # indexed documents without a date
@@ -118,13 +119,16 @@ class IndexReport:
                 f"  boilerplate learned: {self.learned_paragraphs} recurring paragraphs, "
                 f"{self.dropped_paragraphs} occurrences removed"
             )
+        if self.learned_suffixes:
+            lines.append(f"  title suffixes learned: {self.learned_suffixes} (site names removed from titles)")
         return "\n".join(lines)
 
 
 def clean(document: Document, learned: LearnedBoilerplate) -> tuple[Document, int]:
-    """The document as indexed: without its outlet's learned boilerplate (fingerprints redone)."""
+    """The document as indexed: without its outlet's learned boilerplate (fingerprints redone)
+    and learned title suffix."""
     stripped, dropped = learned.strip(document)
-    return (finish_document(stripped), dropped) if dropped else (document, 0)
+    return (finish_document(stripped), dropped) if dropped else (stripped, 0)
 
 
 def read_sources(
@@ -212,7 +216,7 @@ def parse_archive(
         kept = _take(read_sources(pool, sources, progress), report, learner)
     report.indexed = len(kept)
     learned = learner.learn() if learn_boilerplate else LearnedBoilerplate({})
-    report.learned_paragraphs = learned.size
+    report.learned_paragraphs, report.learned_suffixes = learned.size, learned.title_suffixes
     documents = []
     for record in kept:
         assert record.document is not None
@@ -279,7 +283,7 @@ def build_index(
             failure.report = report  # type: ignore[attr-defined]
             raise failure
         learned = learner.learn() if learn_boilerplate else LearnedBoilerplate({})
-        report.learned_paragraphs = learned.size
+        report.learned_paragraphs, report.learned_suffixes = learned.size, learned.title_suffixes
         documents = [record.document for record in kept if record.document is not None]
         report.dropped_paragraphs, hashes = write_documents(pool, writer, documents, learned, progress)
         for record, content_hash in zip(kept, hashes, strict=True):

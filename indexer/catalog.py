@@ -34,7 +34,7 @@ STAT_CACHE = "stat-cache.json"
 CATALOG_VERSION = 1
 # Bump when reading or cleaning turns a file into a different document (or learns differently):
 # an update would otherwise mix documents cleaned by two versions.
-CLEANING_VERSION = 3
+CLEANING_VERSION = 4
 RACY_SECONDS = 2  # a file modified this recently may change again within its mtime's resolution
 _KEY_BYTES = 8
 

@@ -10,6 +10,7 @@ from importlib import resources
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
+
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _EPOCH = re.compile(r"<!--\s*(\d{12,13})\s*-->")
@@ -45,7 +46,14 @@ _LINE_BLOCKS = sorted(_BLOCK_TAGS | _JOINED_BLOCKS)
 FOOTER_MAX_CHARS = 400
 LINK_LIST_SHARE = 0.8
 LINK_LISTS_MIN_KEPT = 0.2  # link lists are dropped only if a fifth of the text is left: a list of headlines is the post
-LINE_RULE_MAX_CHARS = 150  # a longer paragraph loses only the sentence a line rule matches
+LINE_RULE_MAX_CHARS = 100  # a longer paragraph loses only the sentence a line rule matches
+# Marks a subheading's line while the body is cut into paragraphs (a private-use character and the
+# level); the text keeps subheadings as ``## …`` paragraphs (see ``search.document.heading_level``).
+_HEADING_SENTINEL = "\ue000"
+_HEADING_LINE = re.compile(f"\\A{_HEADING_SENTINEL}([2-4])\\s*")
+_HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+BOLD_HEADING_MAX_CHARS = 30  # a paragraph all in bold and this short, without a sentence's end, is a subheading
+_SENTENCE_END = "。！？.!?；;，,：:、…"
 _SENTENCE = re.compile(r"[^。！？!?]*(?:[。！？!?]+[”」』）)]*|$)")
 
 
@@ -190,9 +198,9 @@ def _gone(tag: Tag) -> bool:
     return "_decomposed" in vars(tag)
 
 
-def _html_to_paragraphs(markup: str, removed: list[Removal]) -> tuple[list[str], str | None, int]:
-    """The paragraphs of ``markup``, its first heading and its visible characters (what was
-    removed is added to ``removed``)."""
+def _html_to_paragraphs(markup: str, removed: list[Removal]) -> tuple[list[str], tuple[str, str | None], int]:
+    """The paragraphs of ``markup``, its first ``<h1>`` or ``<h2>`` (tag name and text) and its
+    visible characters (what was removed is added to ``removed``)."""
     soup = BeautifulSoup(_PRE_STRIP.sub(" ", markup), "lxml")
     rules_seen: list[Tag] = []
     links: list[Tag] = []
@@ -217,10 +225,9 @@ def _html_to_paragraphs(markup: str, removed: list[Removal]) -> tuple[list[str],
         _drop_footer_after(rules_seen[-1], soup, removed)
     _drop_link_lists(links, _visible_chars(soup), removed)
     _join_lines_inside_blocks(soup)
-    heading = None
     first_heading = soup.find(["h1", "h2"])
-    if first_heading is not None:
-        heading = first_heading.get_text(" ", strip=True) or None
+    heading = ("", None) if first_heading is None else (first_heading.name, first_heading.get_text(" ", strip=True) or None)
+    _mark_subheadings(soup)
     for tag in soup.find_all(True):
         if tag.name == "img":
             tag.decompose()
@@ -235,6 +242,53 @@ def _html_to_paragraphs(markup: str, removed: list[Removal]) -> tuple[list[str],
         elif tag.name in ("td", "th"):
             tag.insert_after(NavigableString(" "))
     return _split_paragraphs(soup.get_text()), heading, visible
+
+
+def _mark_subheadings(soup: BeautifulSoup) -> None:
+    """Start each heading's text, and each short paragraph that is all bold, with the heading
+    sentinel and its level (``<h1>``/``<h2>`` 2, ``<h3>`` and bold lines 3, smaller ones 4)."""
+    for tag in soup.find_all([*_HEADING_TAGS, "p"]):
+        if tag.name == "p":
+            if not _is_bold_line(tag):
+                continue
+            level = 3
+        else:
+            level = min(4, max(2, int(tag.name[1])))
+        tag.insert(0, NavigableString(f"{_HEADING_SENTINEL}{level}"))
+
+
+def _is_bold_line(paragraph: Tag) -> bool:
+    """``<p><strong>一、背景</strong></p>``: every letter in bold, short, not a sentence or a label."""
+    strings = [s for s in paragraph.find_all(string=True) if s.strip()]
+    if not strings or paragraph.find(["br", "img"]) is not None:
+        return False
+    for string in strings:
+        bold = string.find_parent(["strong", "b"])
+        if bold is None or not _holds(paragraph, bold) or bold is paragraph:
+            return False
+    text = _text_of(paragraph)
+    return 0 < len(text) <= BOLD_HEADING_MAX_CHARS and text[-1] not in _SENTENCE_END
+
+
+def _split_headings(paragraphs: list[str]) -> tuple[list[str], dict[str, int]]:
+    """The paragraphs without heading sentinels, and the level of each one that was a heading."""
+    plain: list[str] = []
+    levels: dict[str, int] = {}
+    for para in paragraphs:
+        found = _HEADING_LINE.match(para)
+        if found:
+            para = para[found.end() :].strip()
+            if para:
+                levels[para] = int(found.group(1))
+        if para:
+            plain.append(para)
+    return plain, levels
+
+
+def _marked(paragraph: str, levels: dict[str, int]) -> str:
+    """A subheading as the text stores it: ``## 背景``."""
+    level = levels.get(paragraph, 0)
+    return f"{'#' * level} {paragraph}" if level else paragraph
 
 
 def _protected(tag: Tag, holder: Tag | None, visible: int) -> bool:
@@ -426,12 +480,15 @@ def clean_body(body: str, *, title: str | None = None) -> CleanBody:
     # Markdown, HTML or both: Markdown renders HTML as it is and Markdown (quotes, tables) as HTML.
     markup = _markdown_to_html(_shortcodes(body))
     removed: list[Removal] = []
-    paragraphs, heading, visible = _html_to_paragraphs(markup, removed)
-    paragraphs = [p for p in (_tidy(_markdown_residue(p)) for p in paragraphs) if p]
+    paragraphs, (heading_tag, heading), visible = _html_to_paragraphs(markup, removed)
+    # The first heading is the title of a file without one, and a page's <h1> repeats the title;
+    # under a title of its own, an article's first <h2> is a subheading.
+    repeats = [title, preamble_title] if title and heading_tag == "h2" else [title, heading, preamble_title]
+    paragraphs, levels = _split_headings([p for p in (_tidy(_markdown_residue(p)) for p in paragraphs) if p])
     paragraphs = _drop_boilerplate(paragraphs, removed)
-    paragraphs = _drop_repeated_title(paragraphs, [t for t in (title, heading, preamble_title) if t], removed)
+    paragraphs = _drop_repeated_title(paragraphs, [t for t in repeats if t], removed)
     return CleanBody(
-        text="\n\n".join(paragraphs),
+        text="\n\n".join(_marked(p, levels) for p in paragraphs),
         heading=heading,
         preamble_title=preamble_title,
         preamble_url=preamble_url,

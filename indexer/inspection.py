@@ -45,7 +45,7 @@ def inspect_files(files: Sequence[Path]) -> list[Inspection]:
     learner = RecurringParagraphs()
     for file in files:
         try:
-            article = read_article(file, file.name if file.is_absolute() else file.as_posix())
+            article = read_article(file, file.name if file.is_absolute() else file.as_posix(), root=_root(file))
         except SkipArticle as exc:
             parsed.append((file, str(exc)))
             continue
@@ -58,11 +58,23 @@ def inspect_files(files: Sequence[Path]) -> list[Inspection]:
     return [_inspection(file, article, learned) for file, article in parsed]
 
 
+def _root(file: Path) -> str | None:
+    """The archive root of a file given as ``北岸评论/_posts/a.md``: its first folder, as if that
+    folder were indexed (None: the file's own folder)."""
+    if file.is_absolute() or len(file.parts) < 2 or file.parts[0] in (".", ".."):
+        return None
+    return file.parts[0]
+
+
 def _inspection(file: Path, article: ParsedArticle | str, learned: Any) -> Inspection:
     if isinstance(article, str):
         return Inspection(str(file), skipped=article)
-    document, removed = article.document, list(article.removed)
+    document, removed, origins = article.document, list(article.removed), dict(article.origins)
     stripped, dropped = learned.strip(document)
+    if stripped.title != document.title:
+        suffix = document.title[len(stripped.title) :].strip(" -–—|｜－_")
+        removed.append(Removal("learned title suffix", "ends many titles of the outlet or site", suffix))
+        origins["title"] = f"{origins.get('title', '?')}; learned title suffix: {suffix}"
     if dropped:
         kept = set(stripped.text.split(PARAGRAPH_SEPARATOR))
         removed += [
@@ -70,7 +82,7 @@ def _inspection(file: Path, article: ParsedArticle | str, learned: Any) -> Inspe
             for p in document.text.split(PARAGRAPH_SEPARATOR)
             if p not in kept
         ]
-        document = stripped
+    document = stripped
     fields = {
         "title": document.title,
         "date": document.date.isoformat() if document.date else None,
@@ -83,7 +95,7 @@ def _inspection(file: Path, article: ParsedArticle | str, learned: Any) -> Inspe
     return Inspection(
         str(file),
         fields=fields,
-        origins=article.origins,
+        origins=origins,
         text=document.text,
         removed=tuple(removed),
         recovered=tuple(article.recovered),

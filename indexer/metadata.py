@@ -144,6 +144,20 @@ GENERIC_NAMES = frozenset(
         "金融", "财经", "国际", "国内", "中国", "台湾", "香港", "评论", "观点", "专栏", "科技", "时事",
     ]
 )
+# Folders generators, mirrors and exports keep posts in, and the tools' names: a folder named so
+# (or with such a part: ``rsshub-hexo``, ``my-blog``) says nothing of the outlet.
+ARCHIVE_FOLDER_WORDS = frozenset([
+    "posts", "post", "drafts", "draft", "content", "contents", "source", "sources", "src", "site", "public", "www",
+    "md", "markdown", "docs", "doc", "data", "output", "static", "pages", "blog", "blogs", "hexo", "jekyll", "hugo",
+    "zola", "pelican", "wordpress", "wp", "rsshub", "rss", "feed", "feeds", "export", "exports", "backup",
+    "backups", "mirror", "mirrors", "archive", "archives", "dump", "crawl", "scrape", "github", "repo", "git",
+    "tmp", "temp", "test", "tests", "fixtures", "sample", "samples", "corpus", "corpora", "dataset", "datasets",
+    "collection", "collections", "downloads", "download", "files", "home", "users", "documents",
+    "分类", "栏目", "文章", "归档", "备份",
+])
+_FOLDER_PARTS = re.compile(r"[-_.\s]+")
+_DATED_FOLDER = re.compile(r"(?<!\d)(19|20)\d\d|\A[\d\W_]+\Z")  # 2020-07-17, 2020, 07, waimei-2020q3
+_HOST_NAME = re.compile(r"\A[a-z0-9-]+(\.[a-z0-9-]+)+\Z", re.I)
 # Web archives put the capture time, optionally a flag (id_, im_, if_ …), then the original URL.
 _ARCHIVE_WRAPPER = re.compile(
     r"\Ahttps?://(?:www\.)?(?:web\.archive\.org|wayback\.archive\.org|wayback\.archive-it\.org/\d+|arquivo\.pt/wayback"
@@ -151,6 +165,25 @@ _ARCHIVE_WRAPPER = re.compile(
     r"(?:/web)?/(?:\d{4,14}|\d{4}\.\d\d\.\d\d-\d{6}|\*|newest|oldest)(?:[a-z]{2}_)?/+(?P<url>.+)\Z",
     re.I,
 )
+
+
+# A site name after the last separator of a title: " - ", " – ", " | ", "｜", "－", or a bare "-",
+# "_" or "——" between non-ASCII characters ("…-新浪财经", "…_网易新闻"; never "COVID-19").
+_TITLE_SUFFIX = re.compile(
+    r"\s*(?:\s[-–—|]|[|｜－]|\s?[-–—]\s|(?<=[^\x00-\x7f])(?:[-_]|—{1,2})(?=[^\x00-\x7f]))"
+    r"\s*(?P<site>[^-–—|｜－_]{1,40}?)\s*\Z"
+)
+TITLE_MIN_CHARS = 4  # a title keeps its suffix rather than become shorter than this
+
+
+def split_title_suffix(title: str) -> tuple[str, str] | None:
+    """``标题 | 北岸评论`` -> (``标题``, ``北岸评论``): the title and the name after its last
+    separator; None without one, when the name has no letter or the title would be too short."""
+    found = _TITLE_SUFFIX.search(title)
+    if not found or not re.search(r"[^\W\d_]", found.group("site")):
+        return None
+    head = title[: found.start()].rstrip()
+    return (head, found.group("site")) if len(head) >= TITLE_MIN_CHARS else None
 
 
 def as_text(value: Any) -> str | None:
@@ -331,3 +364,23 @@ def source_from_url(url: str | None) -> str | None:
     if not host:
         return None
     return known_outlet(url) or (None if is_platform(url) else host.removeprefix("www."))
+
+
+def folder_outlet(folders: tuple[str, ...] | list[str]) -> str | None:
+    """The outlet a folder names: the first of ``folders`` (from the archive root down to the
+    article's folder) that is not dated, generic, a single character or a generator's, mirror's or
+    tool's folder (``_posts``, ``content``, ``rsshub-hexo``, ``2020-07-17``); a host name folder
+    (``www.example-news.com``) as its URL would be."""
+    for name in folders:
+        name = name.strip()
+        if _HOST_NAME.match(name):
+            host = source_from_url(f"http://{name}")
+            if host:
+                return host
+            continue
+        bare = name.strip("_.")
+        parts = {part.casefold() for part in _FOLDER_PARTS.split(bare) if part}
+        if len(bare) < 2 or is_generic(bare) or _DATED_FOLDER.search(bare) or parts & ARCHIVE_FOLDER_WORDS:
+            continue
+        return outlet_name(bare) or bare
+    return None

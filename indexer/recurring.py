@@ -8,8 +8,13 @@ is learned even when the outlet was misread (every post's "source" its author). 
 learned for a folder alone is weaker evidence: it must recur in a fifth of the folder's articles,
 and is removed only from the head or tail of an article (a wire story copied by several outlets
 of one folder keeps its text). Only paragraphs that can be
-boilerplate are counted: not short lines, numbered items or lines that end in a colon. Counting
-keeps only 8-byte digests, so it stays small and fast on large archives.
+boilerplate are counted: not headings, short lines, numbered items or lines that end in a colon.
+Counting keeps only 8-byte digests, so it stays small and fast on large archives.
+
+Titles are counted the same way: the site name after the last separator of a title
+(``… | 北岸评论``, ``…-某某财经``) is learned for a group when a third of its titles end with it, and
+removed from the titles of that group. A title suffix's digest starts with a zero byte (no
+paragraph's does), so it is counted, stored and updated with the paragraphs.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from search import Document
+from search.document import heading_level
+
+from .metadata import name_key, split_title_suffix
 
 PARAGRAPH_SEPARATOR = "\n\n"
 MIN_ARTICLES = 5
@@ -31,6 +39,8 @@ MAX_ARTICLES = 30  # verbatim in 30 articles of one outlet is boilerplate, howev
 FOLDER_SHARE = 0.2  # a folder mixes outlets: what recurs in a fifth of its articles is the site's
 GROUP_SEPARATOR = "\x1f"
 FOLDER = "folder:"
+TITLE_SHARE = 0.3  # a site's name ends most titles of the site; a column's name, a few of them
+TITLE_TAG = 0  # the first byte of a title suffix's digest (a paragraph's never has it)
 MIN_CHARS = 8  # a shorter line is learned only when it reads like boilerplate (订阅, 广告, APP …)
 _DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
@@ -51,7 +61,24 @@ def paragraph_key(paragraph: str) -> bytes:
     normalized = _SPACE.sub(" ", paragraph).strip().casefold()
     if _DATE_STAMP.search(normalized):
         normalized = _DIGITS.sub("0", normalized)
-    return hashlib.blake2b(normalized.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    digest = hashlib.blake2b(normalized.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return digest if digest[0] != TITLE_TAG else b"\x01" + digest[1:]
+
+
+def title_suffix_key(suffix: str) -> bytes:
+    """The digest of a title's site-name suffix (spellings folded: ``法廣`` and ``法广`` are one)."""
+    digest = hashlib.blake2b(name_key(suffix).encode("utf-8", "surrogatepass"), digest_size=7).digest()
+    return bytes([TITLE_TAG]) + digest
+
+
+def is_title_key(key: bytes) -> bool:
+    return key[0] == TITLE_TAG
+
+
+def title_key(document: Document) -> bytes | None:
+    """The digest of the suffix after the last separator of the document's title, if it has one."""
+    found = split_title_suffix(document.title)
+    return title_suffix_key(found[1]) if found else None
 
 
 def learnable(paragraph: str) -> bool:
@@ -59,7 +86,7 @@ def learnable(paragraph: str) -> bool:
     line ending in a colon (``註釋：``), and not a short line (``国内联播快讯``) unless it reads
     like boilerplate."""
     text = paragraph.strip()
-    if not text or text[-1] in "：:" or _NUMBERED.match(text):
+    if not text or text[-1] in "：:" or _NUMBERED.match(text) or heading_level(text)[0]:
         return False
     return len(_SPACE.sub("", text)) >= MIN_CHARS or bool(_BOILERPLATE_WORDS.search(text))
 
@@ -89,16 +116,25 @@ class LearnedBoilerplate:
     @property
     def size(self) -> int:
         """Distinct paragraphs learned (one learned for an outlet and its host counts once)."""
-        return len(frozenset().union(*self.by_outlet.values()))
+        return sum(not is_title_key(k) for k in frozenset().union(*self.by_outlet.values()))
+
+    @property
+    def title_suffixes(self) -> int:
+        """Distinct title suffixes learned."""
+        return sum(is_title_key(k) for k in frozenset().union(*self.by_outlet.values()))
 
     def strip(self, document: Document) -> tuple[Document, int]:
-        """The document without its outlet's recurring paragraphs, and how many were dropped.
+        """The document without its outlet's recurring paragraphs and its title without a learned
+        site-name suffix; with how many paragraphs were dropped.
 
         The returned document's fingerprints are stale when paragraphs were dropped: the caller
         recomputes them (see ``indexer.article.finish_document``).
         """
         key = outlet_key(document)
         keys, at_ends = self.keys_of(key, folders=False), self.keys_of(key)
+        title = self.title_without_suffix(document.title, at_ends)
+        if title != document.title:
+            document = replace(document, title=title)
         if not at_ends or not document.text:
             return document, 0
         paragraphs = document.text.split(PARAGRAPH_SEPARATOR)
@@ -114,6 +150,12 @@ class LearnedBoilerplate:
         if not dropped:
             return document, 0
         return replace(document, text=PARAGRAPH_SEPARATOR.join(kept)), dropped
+
+    @staticmethod
+    def title_without_suffix(title: str, learned: frozenset[bytes]) -> str:
+        """``title`` without its last suffix when that suffix is one of ``learned``."""
+        found = split_title_suffix(title)
+        return found[0] if found and title_suffix_key(found[1]) in learned else title
 
     def keys_of(self, key: str, *, folders: bool = True) -> frozenset[bytes]:
         """The paragraphs learned for any group of ``key`` (an :func:`outlet_key`); without
@@ -133,10 +175,13 @@ class LearnedBoilerplate:
 
 
 def paragraph_keys(document: Document) -> frozenset[bytes]:
-    """The distinct digests of a document's learnable paragraphs (what the census counts)."""
-    if not document.text:
-        return frozenset()
-    return frozenset(paragraph_key(p) for p in document.text.split(PARAGRAPH_SEPARATOR) if learnable(p))
+    """The distinct digests of a document's learnable paragraphs and of its title's suffix (what
+    the census counts)."""
+    keys = {paragraph_key(p) for p in document.text.split(PARAGRAPH_SEPARATOR) if learnable(p)} if document.text else set()
+    suffix = title_key(document)
+    if suffix is not None:
+        keys.add(suffix)
+    return frozenset(keys)
 
 
 class RecurringParagraphs:
@@ -175,13 +220,17 @@ class RecurringParagraphs:
         share = FOLDER_SHARE if outlet.startswith(FOLDER) else self.share
         return min(MAX_ARTICLES, max(self.min_articles, math.ceil(share * self._articles[outlet])))
 
+    def title_threshold(self, outlet: str) -> int:
+        """Titles a suffix must end to be learned: a share of the group's, never capped."""
+        return max(self.min_articles, math.ceil(TITLE_SHARE * self._articles[outlet]))
+
     def learn(self) -> LearnedBoilerplate:
         learned: dict[str, frozenset[bytes]] = {}
         for outlet, counts in self._paragraphs.items():
             if self._articles[outlet] <= 0:
                 continue
-            limit = self.threshold(outlet)
-            keys = frozenset(key for key, n in counts.items() if n >= limit)
+            limit, titles = self.threshold(outlet), self.title_threshold(outlet)
+            keys = frozenset(key for key, n in counts.items() if n >= (titles if is_title_key(key) else limit))
             if keys:
                 learned[outlet] = keys
         return LearnedBoilerplate(learned)

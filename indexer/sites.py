@@ -22,6 +22,18 @@ _PELICAN_SITENAME = re.compile(r"^SITENAME\s*=\s*(['\"])(.+?)\1\s*$", re.M)
 MAX_CONFIG_BYTES = 1 << 20
 
 
+def archive_folders(doc_id: str, root_name: str) -> tuple[str, ...]:
+    """The names of the folders from the archive root (named ``root_name``) down to the folder of
+    the article whose id is ``doc_id`` (an id that starts with the root's name has it once)."""
+    folders = PurePosixPath(doc_id).parts[:-1]
+    return folders if folders[:1] == (root_name,) else (root_name, *folders)
+
+
+def root_name(file: Path, doc_id: str) -> str:
+    """The name of the archive root of ``file``: the folder ``doc_id`` is the path below."""
+    return Path(file).absolute().parents[len(PurePosixPath(doc_id).parts) - 1].name
+
+
 def site_name(file: Path, doc_id: str) -> str | None:
     """The ``title`` of the nearest generator config in the file's folder, the folders up to the
     archive root (the root is where ``doc_id`` starts), or up to two folders above the root."""

@@ -15,7 +15,7 @@ from .article import MAX_FILE_BYTES, SkipArticle, parse_article
 from .catalog import Signature, signature
 from .clean import cleaning_warnings
 from .recurring import paragraph_keys
-from .sites import site_name
+from .sites import archive_folders, root_name, site_name
 from .workers import exit_if_orphaned
 
 # Files that every repository has and no blog publishes as a post.
@@ -43,6 +43,7 @@ class FileOutcome:
 class SourceFile:
     path: str  # the file (as found below the folder given)
     doc_id: str
+    root: str = ""  # the name of the folder given (a file given alone: of its folder)
 
     @property
     def file(self) -> Path:
@@ -59,7 +60,7 @@ def discover(paths: Sequence[Path]) -> Iterator[SourceFile]:
     for root in paths:
         root = Path(root)
         if root.is_file():
-            yield SourceFile(str(root), root.name)
+            yield SourceFile(str(root), root.name, root.absolute().parent.name)
             continue
         base = str(root)
         found: list[str] = []
@@ -71,9 +72,10 @@ def discover(paths: Sequence[Path]) -> Iterator[SourceFile]:
                 if os.path.splitext(name)[1].lower() in ARTICLE_SUFFIXES:
                     found.append(folder + name)
         found.sort(key=lambda rel: rel.split("/"))  # the order of Path objects: part by part
-        prefix = f"{root.resolve().name}/" if prefix_roots else ""
+        name = root.resolve().name
+        prefix = f"{name}/" if prefix_roots else ""
         for rel in found:
-            yield SourceFile(os.path.join(base, rel), prefix + rel)
+            yield SourceFile(os.path.join(base, rel), prefix + rel, name)
 
 
 def candidates(paths: Sequence[Path]) -> Iterator[tuple[SourceFile, str | None]]:
@@ -131,7 +133,11 @@ def read_source(source: SourceFile) -> SourceRecord:
     sha1 = hashlib.sha1(data).hexdigest()
     try:
         parsed = parse_article(
-            data, doc_id=source.doc_id, path=PurePosixPath(source.doc_id), site=site_name(source.file, source.doc_id)
+            data,
+            doc_id=source.doc_id,
+            path=PurePosixPath(source.doc_id),
+            site=site_name(source.file, source.doc_id),
+            folders=archive_folders(source.doc_id, source.root or root_name(source.file, source.doc_id)),
         )
     except SkipArticle as exc:
         return _skipped(source, sig, sha1, str(exc))

@@ -42,7 +42,7 @@ from .catalog import (
     StatCache,
     signature,
 )
-from .recurring import LearnedBoilerplate, outlet_key
+from .recurring import LearnedBoilerplate, is_title_key, outlet_key
 from .sources import FileOutcome, SourceFile, SourceRecord, candidates, file_sha1
 from .workers import WorkerPool
 
@@ -316,7 +316,9 @@ def _apply(
         entry = catalog.files[record.doc_id]
         if record.document is not None and record.sha1 == entry.sha1:  # else it changed since: next update
             cleaned, _ = clean(record.document, learned)
-            if cleaned.content_hash != entry.content_hash:
+            census = catalog.census[record.doc_id]
+            retitled = any(is_title_key(k) for k in census.keys & LearnedBoilerplate(flipped).keys_of(census.outlet))
+            if cleaned.content_hash != entry.content_hash or retitled:  # a title is not in the content hash
                 reread[record.doc_id] = record
 
     # Write: delete what was indexed for these ids, add the new documents.

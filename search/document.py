@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+# A document's text is paragraphs separated by a blank line; a subheading is a paragraph that
+# starts with two to four "#" and a space (``## 背景``), as in Markdown.
+_HEADING = re.compile(r"\A(#{2,4}) (?=\S)")
+
+
+_HEADING_MARKS = re.compile(r"^#{2,4} (?=\S)", re.M)
+
+
+def without_heading_marks(text: str) -> str:
+    """A document's text with its subheadings' ``## `` marks removed (for snippets)."""
+    return _HEADING_MARKS.sub("", text) if "#" in text else text
+
+
+def heading_level(paragraph: str) -> tuple[int, str]:
+    """``## 背景`` -> (2, ``背景``): a subheading's level (2 to 4) and text; (0, paragraph) else."""
+    found = _HEADING.match(paragraph)
+    return (len(found.group(1)), paragraph[found.end() :]) if found else (0, paragraph)
 
 
 @dataclass(frozen=True, slots=True)

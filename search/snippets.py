@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from markupsafe import escape
 
 from .analysis import _CJK, CHAR_TOKEN, OPTIONAL_SPACES, SEPARATOR, optional_space
+from .document import without_heading_marks
 from .normalize import Normalized, normalize
 
 SNIPPET_TARGET = 120
@@ -139,6 +140,7 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 
 def snippet(text: str, needles: Iterable[str], *, simplify: bool = True) -> str:
     """The densest sentence-bounded fragment of ``text`` (about 80–160 characters), marked."""
+    text = without_heading_marks(text)
     needles = list(needles)
     spans = match_spans(normalize(text, simplify=simplify), needles) if needles else []
     sentences = _sentences(text)

@@ -13,7 +13,7 @@ from test_bench_generate import bench_module
 
 cleaning = bench_module("cleaning")
 EXPECTATIONS = cleaning.load_expectations()
-GENERATORS = ("hexo", "jekyll-columns", "jekyll-wayback", "hugo", "zola", "pelican", "wordpress", "mixed", "pages")
+GENERATORS = ("hexo", "北岸评论", "jekyll-wayback", "hugo", "zola", "pelican", "wordpress", "mixed", "pages")
 
 
 @pytest.fixture(scope="module")

@@ -405,3 +405,130 @@ def test_the_summary_names_ten_outlets_at_most(tmp_path: Path) -> None:
     _, report = parse_archive([tmp_path])
     outlets = next(line for line in report.summary().splitlines() if line.startswith("  outlets: "))
     assert outlets == "  outlets: " + ", ".join(f"报{i:02d} 1" for i in range(10)) + " and 3 more"
+
+
+# -- 3. the folder names the outlet before a bare author ------------------------------------
+
+
+def _post(folder: Path, name: str, title: str, *, author: str = "韩松", url: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    header = f"title: {title}\nauthor: {author}\n" + (f"url: {url}\n" if url else "")
+    path.write_text(f"---\n{header}---\n<p>{title}的正文，写给读者。</p>\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("folders", "source", "origin"),
+    [
+        (("北岸评论", "_posts"), "北岸评论", "folder name"),  # the site's folder, not the columnist
+        (("rsshub-hexo", "财联社", "电报"), "财联社", "folder name"),  # a tool's folder says nothing, the site's does
+        (("mirrors", "www.zaobao.com", "2020"), "联合早报", "folder name"),  # a host name folder, as its URL would
+        (("waimei-2020q3", "2020-07-17"), "韩松", "front matter: author"),  # dated folders: the author after all
+        (("hugo-site", "content", "posts"), "韩松", "front matter: author"),
+    ],
+)
+def test_the_folder_names_the_outlet_before_a_bare_author(
+    tmp_path: Path, folders: tuple[str, ...], source: str, origin: str
+) -> None:
+    root = tmp_path / folders[0]
+    path = _post(root.joinpath(*folders[1:]), "a.md", "老街改造不该只剩门面")
+    parsed = read_article(path, path.relative_to(root).as_posix())
+    assert (parsed.document.source, parsed.origins["source"]) == (source, origin)
+
+
+def test_on_a_platform_the_account_beats_the_folder(tmp_path: Path) -> None:
+    path = _post(tmp_path / "北岸评论", "a.md", "江城夜话", author="江城电视台", url="https://www.youtube.com/watch?v=x1")
+    parsed = read_article(path, "a.md")
+    assert (parsed.document.source, parsed.origins["source"]) == ("江城电视台", "front matter: author (the account on a platform)")
+
+
+def test_each_of_several_archives_given_is_named_by_its_own_folder(tmp_path: Path) -> None:
+    _post(tmp_path / "北岸评论" / "_posts", "a.md", "老街改造不该只剩门面")
+    _post(tmp_path / "南岸评论" / "_posts", "a.md", "渡口的最后一班船", author="林海音")
+    documents, _ = parse_archive([tmp_path / "北岸评论", tmp_path / "南岸评论"])
+    assert {(d.id, d.source) for d in documents} == {("北岸评论/_posts/a.md", "北岸评论"), ("南岸评论/_posts/a.md", "南岸评论")}
+
+
+# -- 6. titles lose a site name that recurs across the archive's titles -----------------------
+
+SITE = "溪桥笔记"
+TOPICS = ["老街的早点铺", "河堤上的风筝", "夜市里的修表匠", "旧书摊的账本", "渡口的最后一班船", "菜场门口的剃头匠"]
+
+
+def _titled(folder: Path, titles: list[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, title in enumerate(titles):
+        (folder / f"2022-01-0{i + 1}-post.md").write_text(
+            f"---\ntitle: \"{title}\"\nauthor: 作者{i}\n---\n<p>第{i}篇的正文，各不相同。</p>\n", encoding="utf-8"
+        )
+
+
+def test_a_site_name_ending_most_titles_of_a_folder_is_learned_and_removed(tmp_path: Path) -> None:
+    separators = [" | ", "｜", " - ", " – ", "-", " | "]
+    _titled(tmp_path / "posts", [f"{t}{sep}{SITE}" for t, sep in zip(TOPICS, separators, strict=True)] + [f"启事 | {SITE}"])
+    documents, report = parse_archive([tmp_path / "posts"])
+    assert sorted(d.title for d in documents) == sorted([*TOPICS, f"启事 | {SITE}"])  # too short without it: kept
+    assert report.learned_suffixes == 1
+    assert "title suffixes learned: 1" in report.summary()
+
+
+def test_a_suffix_few_titles_share_is_kept_and_only_the_last_one_goes(tmp_path: Path) -> None:
+    titles = [f"{t} | {SITE}" for t in TOPICS] + [f"{TOPICS[0]}续 - 周末走读 | {SITE}", "没有后缀的标题 - 周末走读"]
+    _titled(tmp_path / "posts", titles)
+    documents, _ = parse_archive([tmp_path / "posts"])
+    assert sorted(d.title for d in documents) == sorted([*TOPICS, f"{TOPICS[0]}续 - 周末走读", "没有后缀的标题 - 周末走读"])
+
+
+def test_too_few_titles_with_a_suffix_learn_nothing(tmp_path: Path) -> None:
+    _titled(tmp_path / "posts", [f"{t} | {SITE}" for t in TOPICS[:4]])
+    documents, report = parse_archive([tmp_path / "posts"])
+    assert all(d.title.endswith(f" | {SITE}") for d in documents) and report.learned_suffixes == 0
+
+
+@pytest.mark.parametrize(
+    ("title", "split"),
+    [
+        ("港股收跌-新浪财经", ("港股收跌", "新浪财经")),
+        ("港股收跌_网易新闻", ("港股收跌", "网易新闻")),
+        ("港股收跌——新华网", ("港股收跌", "新华网")),
+        ("辉瑞疫苗对COVID-19有效", None),  # a hyphen inside a word is no separator
+        ("问答 - 2021", None),  # a number is no site name
+        ("启事 | 溪桥笔记", None),  # too short without it
+    ],
+)
+def test_title_suffixes_after_any_separator(title: str, split: tuple[str, str] | None) -> None:
+    from indexer.metadata import split_title_suffix
+
+    assert split_title_suffix(title) == split
+
+
+def test_inspect_names_the_learned_title_suffix(tmp_path: Path) -> None:
+    from indexer.inspection import inspect_files
+
+    _titled(tmp_path / "posts", [f"{t} | {SITE}" for t in TOPICS[:5]])
+    found = inspect_files(sorted((tmp_path / "posts").glob("*.md")))
+    assert [f.fields["title"] for f in found] == TOPICS[:5]
+    assert found[0].origins["title"] == f"front matter: title; learned title suffix: {SITE}"
+    assert [(r.rule, r.text) for r in found[0].removed] == [("learned title suffix", SITE)]
+
+
+def test_a_phrase_rule_drops_a_paragraph_only_up_to_100_characters() -> None:
+    sentence = "馆方表示，晚间时段主要开放自习室和报刊阅览区，外借服务照常到下午五点半结束。"
+    long = sentence + "欢迎扫描下方二维码预约座位。" + sentence.replace("馆方表示", "另据介绍")
+    tail = "周末晚间还会增加两场面向中小学生的阅读分享会，每场限三十人。"
+    assert 100 < len(long + tail) <= 150
+    assert clean_body(f"<p>{long}{tail}</p>").text == long.replace("欢迎扫描下方二维码预约座位。", "") + tail
+    assert clean_body("<p>欢迎扫描下方二维码预约座位。" + "正文" * 30 + "</p>").text == ""  # a short one goes whole
+
+
+def test_inspect_names_a_relative_files_first_folder_as_index_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from indexer.inspection import inspect_files
+
+    _post(tmp_path / "home" / "alice" / "北岸评论" / "_posts", "a.md", "老街改造不该只剩门面")
+    monkeypatch.chdir(tmp_path / "home" / "alice")
+    (found,) = inspect_files([Path("北岸评论/_posts/a.md")])
+    assert (found.fields["source"], found.origins["source"]) == ("北岸评论", "folder name")
+    monkeypatch.chdir(tmp_path / "home" / "alice" / "北岸评论" / "_posts")
+    (found,) = inspect_files([Path("a.md")])
+    assert found.fields["source"] == "韩松"  # the file's own folder, _posts, names nothing

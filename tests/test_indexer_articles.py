@@ -106,7 +106,7 @@ def test_flow_lists_and_url_field() -> None:
         ("variants/telegraph.md", "财联社", "财联社"),
         ("broken/unescaped-quote.md", "澎湃新闻", "澎湃新闻"),  # a known outlet as author
         ("plain/2020-09-01/preamble.md", "中央廣播電臺", None),  # the preamble link's domain
-        ("plain/undated.md", None, None),
+        ("plain/undated.md", "plain", None),  # nothing but the folder names it
     ],
 )
 def test_source_precedence(rel: str, source: str | None, author: str | None) -> None:
@@ -121,7 +121,7 @@ def test_no_front_matter_markdown_title_from_heading_and_markdown_reduced_to_tex
     assert doc.text == (
         "记者 张三 报道：夜市重新开放后，客流明显回升。\n\n"
         "商户表示，营业额比去年同期增长两成。更多数据见。\n\n"
-        "一位摊主的账本\n\n"
+        "## 一位摊主的账本\n\n"
         "每晚出摊六小时\n\n"
         "租金每月三千元"
     )

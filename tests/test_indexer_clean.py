@@ -63,7 +63,7 @@ def test_mixed_markdown_and_html() -> None:
         "[链接文字](https://example.com/a) 和 ![图](https://example.com/b.png) 之间的文字\n\n"
         "<div>结尾。</div>\n\n---\n\n转载请注明出处\n"
     )
-    assert clean_body(body).text == "小标题\n\n一段 加粗 的 HTML。\n\n链接文字 和 之间的文字\n\n结尾。"
+    assert clean_body(body).text == "### 小标题\n\n一段 加粗 的 HTML。\n\n链接文字 和 之间的文字\n\n结尾。"
 
 
 def test_long_text_after_a_rule_is_kept_and_the_heading_becomes_the_title() -> None:
@@ -165,3 +165,43 @@ def test_combined_boilerplate_patterns_find_what_one_of_them_finds() -> None:
             assert bool(combined.search(text)) == any(p.search(text) for p in patterns), text
     assert rules().any_tail.search("正文。（完）")
     assert not rules().any_line.search("正文第一段。")
+
+
+# -- subheadings: kept as "## …" paragraphs (issue 17) ------------------------------------
+
+
+def test_subheadings_are_kept_as_headings_with_their_level() -> None:
+    body = (
+        "<p>导语。</p><h2>背景</h2><p>正文一。</p><h3>细节 <em>一</em></h3><p>正文二。</p>"
+        "<h5>小注</h5><p>正文三。</p>"
+    )
+    assert clean_body(body, title="标题").text.split("\n\n") == [
+        "导语。", "## 背景", "正文一。", "### 细节 一", "正文二。", "#### 小注", "正文三。"
+    ]
+
+
+def test_a_short_all_bold_paragraph_is_a_subheading_and_a_bold_label_is_not() -> None:
+    body = (
+        "<p><strong>一、会议要点</strong></p><p>正文。</p>"
+        "<p><b><span>怎么去</span></b></p>"
+        "<p><strong>记者：</strong>陈晓</p>"  # a label leading text
+        "<p><strong>这一整句加粗的话说完了。</strong></p>"  # a sentence, not a heading
+        f"<p><strong>{'很长的加粗文字' * 6}</strong></p>"
+    )
+    assert clean_body(body, title="标题").text.split("\n\n") == [
+        "### 一、会议要点", "正文。", "### 怎么去", "记者：陈晓", "这一整句加粗的话说完了。", "很长的加粗文字" * 6
+    ]
+
+
+def test_under_a_title_the_first_h2_is_a_subheading_and_an_h1_repeating_the_title_goes() -> None:
+    assert clean_body("<h2>第一节</h2><p>正文。</p>", title="标题").text == "## 第一节\n\n正文。"
+    assert clean_body("<h1>标题</h1><h2>第一节</h2><p>正文。</p>", title="标题").text == "## 第一节\n\n正文。"
+    untitled = clean_body("<h2>无题之文</h2><p>正文。</p>")  # a file without a title: its heading is the title
+    assert (untitled.heading, untitled.text) == ("无题之文", "正文。")
+
+
+def test_a_heading_is_never_learned_as_boilerplate() -> None:
+    from indexer.recurring import learnable
+
+    assert learnable("一段足够长的普通段落，可以被学习。")
+    assert not learnable("## 一段足够长的小标题文字也不会被学习")

@@ -264,3 +264,32 @@ def test_update_of_an_index_whose_articles_were_cleaned_by_another_version_asks_
         f"Error: the index at {location} was written by zhsearch 0.0.9, which read and cleaned articles differently\n"
         "Hint: run zhsearch index to rebuild\n"
     )
+
+
+def test_a_title_suffix_learned_by_an_update_retitles_the_unchanged_articles(tmp_path: Path) -> None:
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    topics = ["老街的早点铺", "河堤上的风筝", "夜市里的修表匠", "旧书摊的账本", "渡口的最后一班船"]
+
+    def write(i: int) -> None:
+        (folder / f"{i}.md").write_text(
+            f"---\ntitle: \"{topics[i]} | 溪桥笔记\"\n---\n<p>第{i}篇的正文。</p>\n", encoding="utf-8"
+        )
+
+    for i in range(4):
+        write(i)
+    location = tmp_path / "index"
+    build_index([folder], location)
+    with open_index(location) as index:
+        assert index.document("0.md").title == "老街的早点铺 | 溪桥笔记"  # 4 titles: not learned
+    write(4)
+    report = update_index([folder], location)
+    assert (report.added, report.recleaned) == (["4.md"], ["0.md", "1.md", "2.md", "3.md"])
+    build_index([folder], tmp_path / "clean")
+    with open_index(location) as index, open_index(tmp_path / "clean") as clean:
+        assert [index.document(f"{i}.md").title for i in range(5)] == topics
+        assert [clean.document(f"{i}.md").title for i in range(5)] == topics
+    (folder / "4.md").unlink()
+    assert update_index([folder], location).recleaned == ["0.md", "1.md", "2.md", "3.md"]
+    with open_index(location) as index:
+        assert index.document("0.md").title == "老街的早点铺 | 溪桥笔记"

@@ -10,6 +10,7 @@ from flask import Blueprint, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from flask.typing import ResponseReturnValue
 
+from search.document import heading_level
 from search.errors import DocumentNotFoundError, InvalidArgumentError, ZhsearchError
 from search.normalize import fold
 
@@ -111,7 +112,8 @@ def document(doc_id: str) -> ResponseReturnValue:
         doc = index.document(doc_id)
     except DocumentNotFoundError as exc:
         return render_template("error.html", status=404, message=str(exc), q=q), 404
-    paragraphs = [index.highlight(p, q) for p in doc.text.split("\n\n") if p.strip()]
+    # (level, highlighted HTML): a subheading (``## …``) is shown as <h2>-<h4>, the rest as <p>.
+    paragraphs = [(level, index.highlight(text, q)) for level, text in map(heading_level, doc.text.split("\n\n")) if text.strip()]
     similar = index.similar(doc_id, limit=SIMILAR_SHOWN)
     return render_template("doc.html", doc=doc, q=q, title_html=index.highlight(doc.title, q), paragraphs=paragraphs,
                            similar=similar)
