@@ -12,7 +12,9 @@ ranking can put the right one first for those, except by luck).
     python bench/passage_known_item.py --index /tmp/zhsearch-corpus --set feedback_terms=20
 
 ``--set NAME=VALUE`` changes one field of :class:`search.longquery.LongQueryOptions` for the run
-(the variants measured in BENCHMARKS.md).
+(the variants measured in BENCHMARKS.md); ``--bm25 K1=1.5,text_B=0.9`` runs every query with
+other BM25F parameters (``B``, ``K1``, and ``<field>_B`` per field). Run against an older checkout
+(``PYTHONPATH=that/checkout``) it measures that checkout's ranking.
 """
 
 from __future__ import annotations
@@ -27,7 +29,11 @@ import time
 from pathlib import Path
 
 from search import SearchIndex
-from search.longquery import LongQueryOptions
+
+try:
+    from search.longquery import LongQueryOptions
+except ImportError:  # a checkout from before long queries were chosen by weight: its own ranking
+    LongQueryOptions = None  # type: ignore[assignment,misc]
 
 
 def passages(texts: list[tuple[str, str]], count: int, low: int, high: int, rng: random.Random) -> list[tuple[str, str]]:
@@ -63,13 +69,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-chars", type=int, default=300)
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
                         help="a long-query option for this run (repeatable)")
+    parser.add_argument("--bm25", default="", metavar="NAME=VALUE,…", help="BM25F parameters for this run")
     parser.add_argument("--misses", type=Path, help="write every miss as a JSON line to this file")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
     settings = dict(parse_setting(s) for s in args.settings)
+    if args.bm25:
+        from whoosh import scoring
+
+        import search.engine
+
+        parameters = {k: float(v) for k, v in (p.split("=") for p in args.bm25.split(","))}
+        search.engine.scoring = _Scoring(lambda: scoring.BM25F(**parameters))  # type: ignore[assignment]
 
     with SearchIndex.open(args.index) as index:
-        index.long_options = dataclasses.replace(index.long_options, **settings)  # type: ignore[arg-type]
+        if LongQueryOptions is not None:
+            index.long_options = dataclasses.replace(index.long_options, **settings)  # type: ignore[arg-type]
         texts = [(doc.id, doc.text) for doc in index.documents()]
         drawn = passages(texts, args.sample, args.min_chars, args.max_chars, random.Random(seed))
         archive = "\x00".join(text for _, text in texts)
@@ -79,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             at += len(text) + 1
         offsets = sorted(starts)
         print(f"seed {seed}; {len(drawn)} passages of {args.min_chars}-{args.max_chars} characters from "
-              f"{len(texts)} articles; options {index.long_options}", flush=True)
+              f"{len(texts)} articles; options {getattr(index, 'long_options', 'none (this checkout has none)')}"
+              + (f"; BM25F {args.bm25}" if args.bm25 else ""), flush=True)
         found = in_ten = ambiguous = ambiguous_found = 0
         reciprocal = 0.0
         latencies: list[float] = []
@@ -118,6 +134,18 @@ def main(argv: list[str] | None = None) -> int:
             for miss in misses:
                 out.write(json.dumps(miss, ensure_ascii=False) + "\n")
     return 0
+
+
+class _Scoring:
+    """Whoosh's scoring module as search.engine sees it, with another BM25F."""
+
+    def __init__(self, bm25f: object) -> None:
+        from whoosh import scoring
+
+        self._module, self.BM25F = scoring, bm25f
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._module, name)
 
 
 def _holders(archive: str, passage: str, offsets: list[int], starts: dict[int, str]) -> set[str]:

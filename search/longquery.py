@@ -164,8 +164,11 @@ class LongQueryBuilder:
         if not used:
             if not singles:
                 return None
-            used = [Choice(w, 1, 1.0, 1.0) for w in dict.fromkeys(singles)]  # nothing else to search by
+            # nothing else to search by: the single characters the archive has
+            used = [Choice(w, 1, 1.0, 1.0) for w in dict.fromkeys(singles) if statistics.frequency(w)]
             singles = []
+            if not used:
+                return None
         query = self.assemble(text, tokens, used, singles, options)
         return LongQuery(query, tuple(used), tuple(left_out), tuple(dict.fromkeys(singles)), max(total, len(used)))
 
@@ -219,19 +222,19 @@ class LongQueryBuilder:
         best = max(score for _, score in top)
         relevance = [math.exp(score - best) for _, score in top]
         norm = sum(relevance)
-        feedback: Counter[str] = Counter()
+        feedback: dict[str, float] = {}
         for (body, _), weight in zip(top, relevance):
             words = [w for w in self.tokens(body) if not _single(w) and w not in QUESTION_WORDS]
             if not words:
                 continue
             for word, count in Counter(words).items():
-                feedback[word] += weight / norm * count / len(words)
+                feedback[word] = feedback.get(word, 0.0) + weight / norm * count / len(words)
         original = {c.word: c.weight for c in long.used}
         total = sum(original.values()) or 1.0
         mixed: dict[str, float] = {w: options.feedback_weight * v / total for w, v in original.items()}
         documents_count = max(statistics.documents, 1)
         added = 0
-        for word, share in feedback.most_common():
+        for word, share in sorted(feedback.items(), key=lambda item: -item[1]):
             if added >= options.feedback_terms:
                 break
             if word in original:
