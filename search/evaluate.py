@@ -531,6 +531,9 @@ class Evaluator:
             else:
                 found = self._intersection(subs, within)
             return self._boosted(found, query.boost)
+        if kind is wq.ConstantScoreQuery:  # every match scores the constant, as Whoosh's ListMatcher does
+            found = self.run(query.child, within)
+            return Matches(found.ids, np.full(len(found), float(query.score)))
         if kind is AtLeast:
             return self._boosted(self._at_least(query, within), query.boost)
         if kind is wq.AndMaybe:  # Whoosh applies no boost to binary queries

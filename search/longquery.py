@@ -5,8 +5,9 @@ each counts, is decided here: every distinct jieba word gets the weight qtf × I
 the query, saturated, times its rarity in the archive); numbers and dates count a fifth, single
 characters and words in a large share of the archive are left out, and the ``max_terms``
 heaviest words are searched, each boosted by its saturated count. The query's clauses (the
-pieces between punctuation) found word for word in a document add to its score, so the article
-a passage was copied from ranks above articles that merely share its words.
+pieces between punctuation) found word for word in a document add to its score, whatever the
+document's length, so the article a passage was copied from ranks above articles that merely
+share its words.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ _CJK_CHAR = re.compile(f"[{_CJK}]")
 # Digits, with what writes numbers, dates and times around them (2020年7月31日, 3.5%, 12:30).
 _NUMERIC = re.compile(r"[\d０-９.,，:：%％/\-－~～·年月日号时分秒点]+")
 _CHINESE_DATE = re.compile(r"[〇零一二三四五六七八九十百两]+[年月日号]")
-_CLAUSE_SPLIT = re.compile(r"[\s，。；！？、,.;!?:：“”\"'‘’（）()《》〈〉【】\[\]「」『』…—]+")
+_CLAUSE_SPLIT = re.compile(r"[，。；！？、,.;!?:：“”\"'‘’（）()《》〈〉【】\[\]「」『』…—]+")
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class LongQueryOptions:
     number_factor: float = 0.2  # numbers and dates: their weight times this
     common_share: float = 0.3  # words in more than this share of the documents are left out…
     common_min_documents: int = 50  # …once the archive has this many documents to tell
-    clause_boost: float = 0.2  # a clause found word for word: its pair-phrase score times this
+    clause_boost: float = 1.0  # every clause found word for word: the words' whole weight times this
     min_clause_chars: int = 4  # shorter clauses are not searched as such
     max_clauses: int = 24  # the longest clauses, at most this many
     proximity_boost: float = 0.0  # two neighbouring query words next to each other (0: off)
@@ -180,11 +181,17 @@ class LongQueryBuilder:
         neighbouring words next to each other, single characters in titles."""
         query: wq.Query = wq.Or([wq.Term(f, c.word, boost=c.boost) for c in used for f in WORD_FIELDS])
         bonuses: list[wq.Query] = []
-        if options.clause_boost > 0:
-            clauses = self.clauses(text, options)
-            if clauses:
-                bonuses.append(wq.Or([wq.Phrase(f"{f}_pairs", terms) for terms in clauses for f in WORD_FIELDS],
-                                     boost=options.clause_boost))
+        clauses = self.clauses(text, options) if options.clause_boost > 0 else []
+        if clauses:
+            # Found word for word is evidence whatever the article's length: a constant per clause, its
+            # share of the query's characters of the words' whole weight (times clause_boost).
+            whole = options.clause_boost * sum(c.weight for c in used)
+            size = sum(len(terms) for terms in clauses)
+            bonuses.extend(
+                wq.ConstantScoreQuery(wq.Or([wq.Phrase(f"{f}_pairs", terms) for f in WORD_FIELDS]),
+                                      whole * len(terms) / size)
+                for terms in clauses
+            )
         if options.proximity_boost > 0:
             chosen = {c.word for c in used}
             neighbours = list(dict.fromkeys(
