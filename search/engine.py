@@ -227,9 +227,9 @@ class SearchIndex:
         with self._searcher() as searcher:
             options: dict[str, Any] = {"filter": filters.query(), "mask": filters.mask()}
             groups = self._duplicates(searcher) if dedup else None
+            options["memo"] = {}  # subquery results shared by the relaxation steps and the ranking
             if parsed.any_term:
                 self._plan_long(searcher, parsed, options, groups, warnings)
-            options["memo"] = {}  # subquery results shared by the relaxation steps and the ranking
             ranking = self._rank(searcher, parsed.query, options, sort, groups, page * limit)
             if ranking.total < RELAX_BELOW and parsed.runs():
                 ranking = self._relax(searcher, parsed, options, sort, groups, page * limit, ranking, warnings)
@@ -300,6 +300,15 @@ class SearchIndex:
                                self.long_options.feedback_documents)
             texts = [(searcher.stored_fields(d).get("text", ""), s) for d, s in zip(first.docnums, first.scores)]
             long = self._long.expand(long, clause.text, texts, statistics, self.long_options)
+        if long.clauses:  # the clauses found word for word in the first documents of the words' ranking
+            first = self._rank(searcher, long.query, options, "relevance", None, self.long_options.clause_depth)
+            bonus = {}
+            for docnum in first.docnums:
+                stored = searcher.stored_fields(docnum)
+                found = long.clause_bonus(stored.get("title", ""), stored.get("text", ""), simplify=self.config.simplify)
+                if found:
+                    bonus[docnum] = found
+            long = long.with_bonus(bonus)
         parsed.query = long.query
         parsed.needles = long.needles
         clause.variants = long.needles

@@ -5,9 +5,9 @@ each counts, is decided here: every distinct jieba word gets the weight qtf × I
 the query, saturated, times its rarity in the archive); numbers and dates count a fifth, single
 characters and words in a large share of the archive are left out, and the ``max_terms``
 heaviest words are searched, each boosted by its saturated count. The query's clauses (the
-pieces between punctuation) found word for word in a document add to its score, whatever the
-document's length, so the article a passage was copied from ranks above articles that merely
-share its words.
+pieces between punctuation) found word for word in one of the first documents of that ranking
+add to its score, whatever the document's length (:meth:`LongQuery.with_clauses`), so the
+article a passage was copied from ranks above articles that merely share its words.
 """
 
 from __future__ import annotations
@@ -16,12 +16,15 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from typing import Any
 
 from whoosh import query as wq
+from whoosh.matching import ListMatcher, NullMatcher
 
-from .analysis import _CJK, AnalyzerConfig, PairTokenizer, WordTokenizer
-from .normalize import normalize
+from .analysis import _CJK, AnalyzerConfig, WordTokenizer
+from .normalize import fold
 from .query import QUESTION_WORDS
 
 WORD_FIELDS = ("title", "text")
@@ -30,6 +33,7 @@ _CJK_CHAR = re.compile(f"[{_CJK}]")
 # Digits, with what writes numbers, dates and times around them (2020年7月31日, 3.5%, 12:30).
 _NUMERIC = re.compile(r"[\d０-９.,，:：%％/\-－~～·年月日号时分秒点]+")
 _CHINESE_DATE = re.compile(r"[〇零一二三四五六七八九十百两]+[年月日号]")
+_SPACE = re.compile(r"\s+")
 _CLAUSE_SPLIT = re.compile(r"[，。；！？、,.;!?:：“”\"'‘’（）()《》〈〉【】\[\]「」『』…—]+")
 
 
@@ -44,7 +48,8 @@ class LongQueryOptions:
     common_min_documents: int = 50  # …once the archive has this many documents to tell
     clause_boost: float = 1.0  # every clause found word for word: the words' whole weight times this
     min_clause_chars: int = 4  # shorter clauses are not searched as such
-    max_clauses: int = 24  # the longest clauses, at most this many
+    max_clauses: int = 64  # the longest clauses, at most this many
+    clause_depth: int = 100  # the first documents of the words' ranking looked through for the clauses
     proximity_boost: float = 0.0  # two neighbouring query words next to each other (0: off)
     feedback_terms: int = 0  # RM3: words added from the first documents (0: off)
     feedback_documents: int = 10
@@ -70,10 +75,22 @@ class LongQuery:
     left_out: tuple[Choice, ...]  # the words that counted but did not fit, heaviest first
     singles: tuple[str, ...]  # single characters: ranked in titles only, never required
     words_total: int  # distinct searchable words of the text
+    clauses: tuple[tuple[str, float], ...] = ()  # (folded clause without spaces, its bonus when found)
 
     @property
     def needles(self) -> list[str]:
         return [c.word for c in self.used]
+
+    def clause_bonus(self, title: str, text: str, *, simplify: bool) -> float:
+        """What the clauses found word for word in an article add to its score (spaces ignored)."""
+        body = _SPACE.sub("", fold(f"{title}\n{text}", simplify=simplify))
+        return sum(bonus for clause, bonus in self.clauses if clause in body)
+
+    def with_bonus(self, bonus: dict[int, float]) -> LongQuery:
+        """This query with ``bonus`` (global docnum -> score) added to those documents' scores."""
+        if not bonus:
+            return self
+        return replace(self, query=wq.AndMaybe(self.query, Listed(bonus)))
 
     def warnings(self) -> list[str]:
         """What the user is told: how many words were used, and the heaviest left out."""
@@ -125,7 +142,6 @@ class LongQueryBuilder:
     def __init__(self, config: AnalyzerConfig) -> None:
         self.config = config
         self._words = WordTokenizer(config)
-        self._pairs = PairTokenizer(config)
 
     def tokens(self, text: str) -> list[str]:
         return [t.text for t in self._words(text)]
@@ -171,7 +187,8 @@ class LongQueryBuilder:
             if not used:
                 return None
         query = self.assemble(text, tokens, used, singles, options)
-        return LongQuery(query, tuple(used), tuple(left_out), tuple(dict.fromkeys(singles)), max(total, len(used)))
+        return LongQuery(query, tuple(used), tuple(left_out), tuple(dict.fromkeys(singles)), max(total, len(used)),
+                         self.clauses(text, used, options))
 
     def assemble(
         self, text: str, tokens: Sequence[str], used: Sequence[Choice], singles: Sequence[str],
@@ -181,17 +198,6 @@ class LongQueryBuilder:
         neighbouring words next to each other, single characters in titles."""
         query: wq.Query = wq.Or([wq.Term(f, c.word, boost=c.boost) for c in used for f in WORD_FIELDS])
         bonuses: list[wq.Query] = []
-        clauses = self.clauses(text, options) if options.clause_boost > 0 else []
-        if clauses:
-            # Found word for word is evidence whatever the article's length: a constant per clause, its
-            # share of the query's characters of the words' whole weight (times clause_boost).
-            whole = options.clause_boost * sum(c.weight for c in used)
-            size = sum(len(terms) for terms in clauses)
-            bonuses.extend(
-                wq.ConstantScoreQuery(wq.Or([wq.Phrase(f"{f}_pairs", terms) for f in WORD_FIELDS]),
-                                      whole * len(terms) / size)
-                for terms in clauses
-            )
         if options.proximity_boost > 0:
             chosen = {c.word for c in used}
             neighbours = list(dict.fromkeys(
@@ -205,17 +211,19 @@ class LongQueryBuilder:
             query = wq.AndMaybe(query, bonuses[0] if len(bonuses) == 1 else wq.Or(bonuses))
         return query
 
-    def clauses(self, text: str, options: LongQueryOptions) -> list[list[str]]:
-        """The pair terms of the text's longest clauses (pieces between punctuation)."""
-        pieces = [p for p in _CLAUSE_SPLIT.split(normalize(text, simplify=self.config.simplify).text)
-                  if len(p) >= options.min_clause_chars]
-        pieces = sorted(dict.fromkeys(pieces), key=len, reverse=True)[: options.max_clauses]
-        found = []
-        for piece in pieces:
-            terms = self._pairs.phrase_terms(piece)
-            if len(terms) >= max(options.min_clause_chars - 1, 1):
-                found.append(terms)
-        return found
+    def clauses(self, text: str, used: Sequence[Choice], options: LongQueryOptions) -> tuple[tuple[str, float], ...]:
+        """The text's longest clauses (pieces between punctuation, folded, spaces removed), each with
+        its bonus: its share of the clauses' characters of the words' whole weight, times clause_boost
+        (an article with every clause gets about what its words could give it)."""
+        if options.clause_boost <= 0:
+            return ()
+        folded = fold(text, simplify=self.config.simplify)
+        pieces = [_SPACE.sub("", p) for p in _CLAUSE_SPLIT.split(folded)]
+        pieces = [p for p in dict.fromkeys(pieces) if len(p) >= options.min_clause_chars]
+        pieces = sorted(pieces, key=len, reverse=True)[: options.max_clauses]
+        size = sum(len(p) for p in pieces)
+        whole = options.clause_boost * sum(c.weight for c in used)
+        return tuple((p, whole * len(p) / size) for p in pieces)
 
     def expand(
         self, long: LongQuery, text: str, documents: Iterable[tuple[str, float]], statistics: ArchiveStatistics,
@@ -256,7 +264,7 @@ class LongQueryBuilder:
         top_mixed = max(mixed.values())
         used = [Choice(w, 0, v, top_boost * v / top_mixed) for w, v in mixed.items()]
         query = self.assemble(text, self.tokens(text), used, long.singles, options)
-        return LongQuery(query, long.used, long.left_out, long.singles, long.words_total)
+        return replace(long, query=query)
 
 
 def similar_text(title: str, text: str) -> str:
@@ -264,3 +272,41 @@ def similar_text(title: str, text: str) -> str:
     article is about) and its text."""
     return f"{title}\n{title}\n{text}"
 
+
+class Listed(wq.Query):  # type: ignore[misc]
+    """Given documents (global docnums) with given scores: a re-ranking's bonus as a query.
+
+    The array evaluator reads ``scores`` directly; Whoosh's matchers get each segment's share.
+    """
+
+    def __init__(self, scores: dict[int, float]) -> None:
+        self.scores = dict(sorted(scores.items()))
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Listed and other.scores == self.scores
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.scores.items()))
+
+    def __repr__(self) -> str:
+        return f"Listed({len(self.scores)} documents)"
+
+    def __str__(self) -> str:
+        return repr(self)
+
+    def normalize(self) -> wq.Query:
+        return self
+
+    def estimate_size(self, reader: Any) -> int:
+        return len(self.scores)
+
+    def docs(self, searcher: Any) -> Any:
+        return iter(self.scores)
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        offset = next((o for s, o in searcher.get_parent().leaf_searchers() if s is searcher), 0)
+        size = searcher.doc_count_all()
+        local = [(d - offset, v) for d, v in self.scores.items() if offset <= d < offset + size]
+        if not local:
+            return NullMatcher()
+        return ListMatcher([d for d, _ in local], weights=[v for _, v in local])
