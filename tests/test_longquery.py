@@ -191,3 +191,13 @@ def test_similar_articles_are_found_by_the_long_query_machinery(index: SearchInd
     hits = index.similar("injury", limit=3)
     assert hits[0].id == "shuffled"  # the same words
     assert "injury" not in {h.id for h in hits}
+
+
+def test_explain_and_the_whoosh_matchers_read_the_clause_bonus(location: Path) -> None:
+    passage = "村民因宅基地纠纷发生争执，一方将另一方殴打致骨折，经鉴定为轻伤二级。"
+    with SearchIndex.open(location) as arrays, SearchIndex.open(location) as matchers:
+        matchers.vectorized = False
+        fast, slow = arrays.search(passage, explain=True), matchers.search(passage)
+        assert [h.id for h in fast.hits] == [h.id for h in slow.hits]
+        assert [round(h.score, 6) for h in fast.hits] == [round(h.score, 6) for h in slow.hits]
+        assert fast.explain is not None and fast.explain["clauses"][0]["matches"] == fast.total
