@@ -26,6 +26,7 @@ from .duplicates import DuplicateGroups
 from .evaluate import Evaluator, PostingTable, Unsupported, members
 from .errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
 from .facets import FacetIndex
+from .longquery import ArchiveStatistics, LongQueryBuilder, LongQueryOptions, similar_text
 from .query import DATE_HELP, RELAX_BELOW, ParsedQuery, QueryBuilder, parse_period
 from .snippets import highlight, snippet
 from .suggest import MAX_SUGGESTIONS, Vocabulary, other_script, suggestions
@@ -37,7 +38,7 @@ MAX_LIMIT = 100
 MAX_PAGE = 1000
 SORTS = ("relevance", "newest", "oldest")
 _NO_DATE = 2**63
-SIMILAR_TERMS = 12
+SIMILAR_OPTIONS = LongQueryOptions(max_terms=32, clause_boost=0.0)  # an article's own words; no clauses
 SUGGEST_BELOW = 3  # fewer hits than this: the page suggests other queries
 MIN_HEAD = 64  # matches ordered at least, before the rest are known to come after the page
 
@@ -70,6 +71,8 @@ class SearchIndex:
         self.vectorized = True  # evaluate with posting arrays where possible (False: Whoosh's matchers only)
         self.config = AnalyzerConfig()
         self._builder = QueryBuilder(self.config)
+        self._long = LongQueryBuilder(self.config)
+        self.long_options = LongQueryOptions()  # how long pasted queries are searched
         self._load()
 
     @classmethod
@@ -104,6 +107,7 @@ class SearchIndex:
         if config != self.config:
             self.config = config
             self._builder = QueryBuilder(config)
+            self._long = LongQueryBuilder(config)
         if old is not None:
             old.close()
 
@@ -224,6 +228,8 @@ class SearchIndex:
             options: dict[str, Any] = {"filter": filters.query(), "mask": filters.mask()}
             groups = self._duplicates(searcher) if dedup else None
             options["memo"] = {}  # subquery results shared by the relaxation steps and the ranking
+            if parsed.any_term:
+                self._plan_long(searcher, parsed, options, groups, warnings)
             ranking = self._rank(searcher, parsed.query, options, sort, groups, page * limit)
             if ranking.total < RELAX_BELOW and parsed.runs():
                 ranking = self._relax(searcher, parsed, options, sort, groups, page * limit, ranking, warnings)
@@ -275,6 +281,40 @@ class SearchIndex:
                 pass
         options = {k: v for k, v in options.items() if k != "memo"}
         return self._rank_whoosh(searcher, query, options, sort, groups, want)
+
+    def _plan_long(
+        self, searcher: Any, parsed: ParsedQuery, options: dict[str, Any], groups: DuplicateGroups | None,
+        warnings: list[str],
+    ) -> None:
+        """A long text's query: its words chosen by weight (:mod:`search.longquery`), expanded
+        from the first documents when the options ask for feedback; says which words were used."""
+        clause = parsed.groups[0][0]
+        statistics = ArchiveStatistics(searcher)
+        long = self._long.build(clause.text, statistics, self.long_options)
+        if long is None:
+            parsed.query = wq.NullQuery
+            warnings.append("none of the query's words is in the archive")
+            return
+        if self.long_options.feedback_terms > 0:
+            first = self._rank(searcher, long.query, options, "relevance", groups,
+                               self.long_options.feedback_documents)
+            texts = [(searcher.stored_fields(d).get("text", ""), s) for d, s in zip(first.docnums, first.scores)]
+            long = self._long.expand(long, clause.text, texts, statistics, self.long_options)
+        if long.clauses:  # the clauses found word for word in the first documents of the words' ranking
+            first = self._rank(searcher, long.query, options, "relevance", None, self.long_options.clause_depth)
+            bonus = {}
+            for docnum in first.docnums:
+                stored = searcher.stored_fields(docnum)
+                found = long.clause_bonus(stored.get("title", ""), stored.get("text", ""), simplify=self.config.simplify)
+                if found:
+                    bonus[docnum] = found
+            long = long.with_bonus(bonus)
+        parsed.query = long.query
+        parsed.needles = long.needles
+        clause.variants = long.needles
+        clause.words = [long.needles]
+        clause.query = long.query
+        warnings.extend(long.warnings())
 
     def _relax(
         self, searcher: Any, parsed: ParsedQuery, options: dict[str, Any], sort: str,
@@ -404,8 +444,8 @@ class SearchIndex:
     def similar(self, doc_id: str, *, limit: int = 10) -> tuple[Hit, ...]:
         """Articles about the same thing as ``doc_id``: a ranked match of its key words.
 
-        The key words are the title's and text's most distinctive jieba words (Whoosh's Bo1
-        model); the article itself and its exact or near copies are left out.
+        The key words are chosen as a long query's are (:mod:`search.longquery`: qtf × IDF over
+        the title, twice, and the text); the article itself and its exact or near copies are left out.
         """
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidArgumentError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
@@ -418,14 +458,12 @@ class SearchIndex:
             left_out = {docnum}
             if groups is not None:
                 left_out.update(groups.others(docnum, frozenset(groups.members.get(groups.group(docnum), ()))))
-            keys = searcher.key_terms_from_text("text", f"{doc.title}\n{doc.text}", numterms=SIMILAR_TERMS)
-            if not keys:
+            long = self._long.build(similar_text(doc.title, doc.text), ArchiveStatistics(searcher), SIMILAR_OPTIONS)
+            if long is None:
                 return ()
-            top = max(weight for _, weight in keys) or 1.0
-            query = wq.Or([wq.Term(f, word, boost=weight / top) for word, weight in keys for f in ("title", "text")])
-            ranking = self._rank(searcher, query, {"filter": None, "mask": None}, "relevance", None,
+            ranking = self._rank(searcher, long.query, {"filter": None, "mask": None}, "relevance", None,
                                  limit + len(left_out))
-            needles = [word for word, _ in keys]
+            needles = long.needles
             simplify = self.config.simplify
             hits = []
             for docnum, score in zip(ranking.docnums, ranking.scores):

@@ -33,6 +33,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.qcore import _NullQuery
 from whoosh.scoring import BM25F
 
+from .longquery import Listed
 from .query import AtLeast
 
 MAX_CACHED_TERMS = 65536  # the byte limits below are what bound the memory
@@ -531,6 +532,10 @@ class Evaluator:
             else:
                 found = self._intersection(subs, within)
             return self._boosted(found, query.boost)
+        if kind is Listed:
+            ids = np.fromiter(query.scores, dtype=_IDS, count=len(query.scores))
+            found = Matches(ids, np.fromiter(query.scores.values(), dtype=np.float64, count=len(ids)))
+            return found if within is None else _restricted(found, within)
         if kind is AtLeast:
             return self._boosted(self._at_least(query, within), query.boost)
         if kind is wq.AndMaybe:  # Whoosh applies no boost to binary queries

@@ -19,7 +19,7 @@ from whoosh import query as wq
 from .analysis import _CJK, AnalyzerConfig, CharTokenizer, PairTokenizer, WordTokenizer
 from .normalize import script_variants
 
-MAX_QUERY_CHARS = 1000
+MAX_QUERY_CHARS = 20000  # long pasted text: see search/longquery.py
 LONG_QUERY_CHARS = 30  # longer than this, or more terms than LONG_QUERY_TERMS, without operators:
 LONG_QUERY_TERMS = 6  # a pasted paragraph, searched as a ranked match of any of its words
 # Pasted prose keeps its quotes and brackets (“…”, (HKGCPF)) without meaning them as operators: a
@@ -530,7 +530,10 @@ class QueryBuilder:
         return ParsedQuery(base, needles=needles, warnings=warnings, empty=empty, groups=groups, filters=filters)
 
     def parse_any(self, text: str, warnings: list[str] | None = None) -> ParsedQuery:
-        """A ranked match of any of the jieba words of ``text`` (for pasted paragraphs)."""
+        """A ranked match of any of the jieba words of ``text`` (for pasted paragraphs).
+
+        The engine replaces the query with :mod:`search.longquery`'s (the words chosen by weight,
+        which needs the index's statistics) and adds its warnings."""
         warnings = list(warnings or [])
         filters = Filters()
         for found in _FILTER_WORD.finditer(text):  # source:…, date:… keep their meaning in pasted text
@@ -545,9 +548,6 @@ class QueryBuilder:
         if not meaningful:
             warnings.append("nothing in the query could be searched")
             return ParsedQuery(wq.NullQuery, warnings=warnings, filters=filters)
-        warnings.append(
-            f"the query is long, so it was searched as any of its {len(meaningful)} words, best matches first"
-        )
         query: wq.Query = wq.Or([wq.Term(f, w) for w in meaningful for f in ("title", "text")])
         # Single characters do not widen the match but still count towards ranking: they tell
         # 第一期 from 第二期 when a pasted title is all the user has.

@@ -33,6 +33,8 @@ QUERIES = [
     "美联储宣布加息75个基点 为近三十年来最大单次加息幅度", "", "OR", "-碳", '""', "哈哈哈哈",
     "新能源车企冲刺年度目标", "工信部 5G 基站", "央行开展7000亿元MLF操作",
     "央行降准碳中和", "疫苗央行碳市场",  # relaxed runs: at least 2 of their 4 words (AtLeast)
+    # pasted text (search/longquery.py): weighted words, clauses found word for word (ConstantScoreQuery)
+    "中国人民银行宣布下调贷款市场报价利率，分析人士认为此举将支持实体经济，碳中和目标下企业融资成本降低。",
 ]
 
 
@@ -184,7 +186,8 @@ def test_the_array_path_is_taken(indexes: tuple[SearchIndex, SearchIndex]) -> No
 
     engine.SearchIndex._rank_whoosh = spy  # type: ignore[method-assign]
     try:
-        for query in ["碳中和", "香港 国安法", '"碳市场"', "央行 -降准", "(疫苗 OR 芯片) 台湾", "", "source:新浪财经"]:
+        for query in ["碳中和", "香港 国安法", '"碳市场"', "央行 -降准", "(疫苗 OR 芯片) 台湾", "", "source:新浪财经",
+                      QUERIES[-1]]:
             arrays.search(query)
     finally:
         engine.SearchIndex._rank_whoosh = original  # type: ignore[method-assign]

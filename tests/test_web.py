@@ -94,7 +94,7 @@ def test_api_search_warnings(client: FlaskClient) -> None:
         ({"limit": "51"}, "limit must be between 1 and 50, not 51"),
         ({"limit": "-3"}, "limit must be between 1 and 50, not -3"),
         ({"limit": "ten"}, "limit must be a whole number, not 'ten'"),
-        ({"q": "记" * 501}, "the query is longer than 500 characters"),
+        ({"q": "记" * 501}, "the query is longer than 500 characters: send it as POST /api/search with a JSON body"),
     ],
 )
 def test_api_search_bad_parameters_are_400(client: FlaskClient, query: dict[str, str], message: str) -> None:
@@ -156,7 +156,10 @@ def test_unknown_api_path_is_a_json_404(client: FlaskClient) -> None:
 
 
 def test_wrong_method_on_the_api_is_a_json_405(client: FlaskClient) -> None:
-    assert_json_error(client.post("/api/search?q=x"), 405, "method_not_allowed")
+    response = client.put("/api/search?q=x", headers=ENGLISH)
+    assert_json_error(response, 405, "method_not_allowed", "this address answers GET/POST requests only")
+    response = client.post("/api/doc/x", headers=ENGLISH)
+    assert_json_error(response, 405, "method_not_allowed", "this address answers GET requests only")
 
 
 def test_healthz(client: FlaskClient) -> None:

@@ -171,8 +171,8 @@ def test_api_errors_keep_their_code_and_speak_the_request_language(client: Flask
 
 
 def test_a_method_not_allowed_speaks_the_request_language(client: FlaskClient) -> None:
-    response = client.post("/api/search?q=x", headers={"Accept-Language": "zh-TW"})
-    assert response.get_json() == {"error": {"code": "method_not_allowed", "message": "這個地址只接受 GET 請求"}}
+    response = client.put("/api/search?q=x", headers={"Accept-Language": "zh-TW"})
+    assert response.get_json() == {"error": {"code": "method_not_allowed", "message": "這個地址只接受 GET/POST 請求"}}
 
 
 def test_the_error_page_speaks_the_page_language(client: FlaskClient) -> None:

@@ -72,7 +72,7 @@ def test_bytes_that_are_not_utf8_are_no_error(server: tuple[str, int]) -> None:
 
 @pytest.mark.parametrize("request_bytes, status, code", [
     (b"GET /api/nothing-here HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404, "not_found"),
-    (b"POST /api/search?q=x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 405,
+    (b"PUT /api/search?q=x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 405,
      "method_not_allowed"),
     (b"GET /api/search?limit=99 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400, "invalid_argument"),
     # Answered by waitress itself, before the app sees the request:

@@ -14,7 +14,8 @@ from search.prepare import BackgroundPreparer
 DEFAULTS: dict[str, Any] = {
     "INDEX": None,  # an open SearchIndex, or
     "INDEX_DIR": ".zhsearch/index",  # where to open one
-    "MAX_QUERY_LENGTH": 500,
+    "MAX_QUERY_LENGTH": 500,  # q in a URL; longer text goes in the body of POST /api/search
+    "MAX_BODY_QUERY_LENGTH": 20000,
     "MAX_LIMIT": 50,
     "DEFAULT_LIMIT": 10,
     "MAX_PAGE": 100,

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from search.errors import DocumentNotFoundError, InvalidArgumentError, ZhsearchError
 
-from .common import error_body, error_code, get_completer, get_index, int_param, query_param, search_params
-from .i18n import http_error_message, translate_message
+from .common import (body_params, error_body, error_code, get_completer, get_index, int_param, query_param,
+                     search_params)
+from .i18n import http_error_message, method_error_message, translate_message
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__)
@@ -39,12 +40,25 @@ def _other(exc: ZhsearchError) -> ResponseReturnValue:
 @bp.errorhandler(HTTPException)
 def _http(exc: HTTPException) -> ResponseReturnValue:
     status = exc.code or 500
+    if isinstance(exc, MethodNotAllowed):
+        return error_response(status, "method_not_allowed", method_error_message(exc.valid_methods))
     return error_response(status, error_code(status, exc.name or ""), http_error_message(status, exc.description or ""))
 
 
 @bp.get("/api/search")
 def search() -> ResponseReturnValue:
-    params = search_params()
+    params = search_params(hint=True)
+    page = get_index().search(params.q, **params.options())
+    return jsonify(page.to_dict())
+
+
+@bp.post("/api/search")
+def search_posted() -> ResponseReturnValue:
+    """The same search with its fields in a JSON body: for text too long for a URL."""
+    body = request.get_json(force=True, silent=True)
+    if body is None:
+        raise InvalidArgumentError("the request body is not JSON: send a JSON object of the search fields")
+    params = search_params(body_params(body), max_query=current_app.config["MAX_BODY_QUERY_LENGTH"])
     page = get_index().search(params.q, **params.options())
     return jsonify(page.to_dict())
 

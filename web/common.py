@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 from flask import current_app, request
+from werkzeug.datastructures import MultiDict
 
 from search import SearchIndex
 from search.complete import Completer
@@ -76,8 +78,8 @@ class SearchParams:
         }
 
 
-def int_param(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name, "")
+def int_param(name: str, default: int, low: int, high: int, args: Mapping[str, str] | None = None) -> int:
+    raw = (request.args if args is None else args).get(name, "")
     if raw.strip() == "":
         return default
     try:
@@ -89,41 +91,74 @@ def int_param(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
-def query_param() -> str:
-    """The ``q`` parameter, at most MAX_QUERY_LENGTH characters long."""
-    limit = current_app.config["MAX_QUERY_LENGTH"]
-    q = request.args.get("q", "")
+def query_param(args: Mapping[str, str] | None = None, *, limit: int | None = None, hint: bool = False) -> str:
+    """The ``q`` parameter, at most ``limit`` (MAX_QUERY_LENGTH) characters long; with ``hint``, the
+    error says that longer text goes in the body of a POST."""
+    limit = current_app.config["MAX_QUERY_LENGTH"] if limit is None else limit
+    q = (request.args if args is None else args).get("q", "")
     if len(q) > limit:
+        if hint:
+            raise InvalidArgumentError(
+                f"the query is longer than {limit} characters: send it as POST /api/search with a JSON body")
         raise InvalidArgumentError(f"the query is longer than {limit} characters")
     return q.replace("\x00", "")
 
 
-def search_params() -> SearchParams:
-    """The search parameters of this request, validated against the app's limits."""
+def search_params(args: MultiDict[str, str] | None = None, *, max_query: int | None = None,
+                  hint: bool = False) -> SearchParams:
+    """The search parameters of this request (or of ``args``: a POST body's), validated against the
+    app's limits."""
     cfg = current_app.config
+    args = request.args if args is None else args
     return SearchParams(
-        q=query_param(),
-        page=int_param("page", 1, 1, cfg["MAX_PAGE"]),
-        limit=int_param("limit", cfg["DEFAULT_LIMIT"], 1, cfg["MAX_LIMIT"]),
-        explain=_flag("explain", False),
-        source=_list_param("source"),
-        category=_list_param("category"),
-        tag=_list_param("tag"),
-        since=request.args.get("since", "")[:40] or None,
-        until=request.args.get("until", "")[:40] or None,
-        month=request.args.get("month", "")[:40] or None,
-        sort=request.args.get("sort", "") or "relevance",
-        dedup=_flag("dedup", True),
+        q=query_param(args, limit=max_query, hint=hint),
+        page=int_param("page", 1, 1, cfg["MAX_PAGE"], args),
+        limit=int_param("limit", cfg["DEFAULT_LIMIT"], 1, cfg["MAX_LIMIT"], args),
+        explain=_flag("explain", False, args),
+        source=_list_param("source", args),
+        category=_list_param("category", args),
+        tag=_list_param("tag", args),
+        since=args.get("since", "")[:40] or None,
+        until=args.get("until", "")[:40] or None,
+        month=args.get("month", "")[:40] or None,
+        sort=args.get("sort", "") or "relevance",
+        dedup=_flag("dedup", True, args),
     )
 
 
-def _flag(name: str, default: bool) -> bool:
-    raw = request.args.get(name, "").strip().lower()
+BODY_FIELDS = tuple(f.name for f in fields(SearchParams))
+
+
+def body_params(body: Any) -> MultiDict[str, str]:
+    """A JSON body's search fields as query parameters: the same names, values and checks as GET's."""
+    if not isinstance(body, dict):
+        raise InvalidArgumentError(
+            f"the request body must be a JSON object of the search fields ({', '.join(BODY_FIELDS)})")
+    args: MultiDict[str, str] = MultiDict()
+    for name, value in body.items():
+        if name not in BODY_FIELDS:
+            raise InvalidArgumentError(
+                f"unknown field {str(name)[:40]!r} in the request body; the fields are {', '.join(BODY_FIELDS)}")
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, bool):
+                args.add(name, "true" if item else "false")
+            elif isinstance(item, (str, int)) and (name != "q" or isinstance(item, str)):
+                args.add(name, str(item))
+            elif item is not None:
+                raise InvalidArgumentError(f"the field {name} must be a string, a whole number, true or false, "
+                                           "or a list of strings")
+    if len(args.getlist("q")) > 1:
+        raise InvalidArgumentError("the field q must be one string")
+    return args
+
+
+def _flag(name: str, default: bool, args: Mapping[str, str]) -> bool:
+    raw = args.get(name, "").strip().lower()
     if not raw:
         return default
     return raw in {"1", "true", "yes", "on"}
 
 
-def _list_param(name: str) -> tuple[str, ...]:
+def _list_param(name: str, args: MultiDict[str, str]) -> tuple[str, ...]:
     """A repeatable parameter (``?source=a&source=b``); empty values are dropped."""
-    return tuple(v[:200] for v in request.args.getlist(name) if v.strip())[:20]
+    return tuple(v[:200] for v in args.getlist(name) if v.strip())[:20]

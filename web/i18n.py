@@ -29,7 +29,10 @@ WARNINGS = (
     N_("a trailing OR/NOT had nothing after it and was ignored"),
     N_("nothing in the query could be searched"),
     N_("a query of only exclusions matches everything else"),
-    N_("the query is long, so it was searched as any of its %(count)s words, best matches first"),
+    N_("the query is long, so it was searched as any of its %(count)s most informative words (of %(total)s), "
+       "best matches first"),
+    N_("the most informative words left out of the long query: %(words)s"),
+    N_("none of the query's words is in the archive"),
     N_("an empty “( )” was ignored"),
     N_("ignored “%(text)s”: it has no letters, digits or characters"),
     N_("an empty phrase was ignored"),
@@ -47,13 +50,20 @@ ERRORS = (
     N_("%(name)s must be between %(low)s and %(high)s, not %(value)s"),
     N_("%(name)s must be a whole number, not %(value)s"),
     N_("%(name)s must be one of %(choices)s, not %(value)s"),
+    N_("the query is longer than %(count)s characters: send it as POST /api/search with a JSON body"),
     N_("the query is longer than %(count)s characters"),
+    N_("the request body is not JSON: send a JSON object of the search fields"),
+    N_("the request body must be a JSON object of the search fields (%(fields)s)"),
+    N_("unknown field %(name)s in the request body; the fields are %(fields)s"),
+    N_("the field %(name)s must be a string, a whole number, true or false, or a list of strings"),
+    N_("the field q must be one string"),
+    N_(METHODS_ONLY := "this address answers %(methods)s requests only"),
     N_("no document with id %(id)s in the index"),
 )
 # What an HTTP error says, by status, instead of werkzeug's English description.
 HTTP_ERRORS = {
     404: N_("nothing is at this address"),
-    405: N_("this address answers GET requests only"),
+    405: N_("this address does not answer this method"),
     500: N_("the server failed to answer; the error is logged"),
 }
 
@@ -103,6 +113,14 @@ def translate_message(message: str) -> str:
 def http_error_message(status: int, description: str) -> str:
     """What an HTTP error of this status says, in the request's language."""
     return gettext(HTTP_ERRORS[status]) if status in HTTP_ERRORS else translate_message(description)
+
+
+def method_error_message(methods: object) -> str:
+    """A 405's message: the methods the address does answer (HEAD and OPTIONS go without saying)."""
+    named = [m for m in sorted(methods or ()) if m not in ("HEAD", "OPTIONS")]  # type: ignore[call-overload]
+    if not named:
+        return gettext(HTTP_ERRORS[405])
+    return gettext(METHODS_ONLY, methods="/".join(named))
 
 
 def init_app(app: Flask) -> None:

@@ -61,7 +61,8 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
     )
     errors = {
         "400": _error("a parameter is malformed or out of its range (`invalid_argument`)"),
-        "405": _error("only GET is allowed (`method_not_allowed`)"),
+        "405": _error("the address does not answer this method: every one answers GET, /api/search also POST "
+                      "(`method_not_allowed`)"),
         "503": _error("the index cannot be read (`index_unavailable`)"),
     }
     search_parameters = [
@@ -85,7 +86,29 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
                "(`false`, `0`, `no` or `off` turns it off)"),
         _query("explain", {"type": "boolean", "default": False}, "add `explain`: how the query was analyzed"),
     ]
+    many = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+    search_body = {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "the fields of GET /api/search's parameters, with their meanings and limits; `q` up to "
+        f"{config['MAX_BODY_QUERY_LENGTH']} characters (a pasted article or paragraph)",
+        "properties": {
+            "q": {"type": "string", "maxLength": config["MAX_BODY_QUERY_LENGTH"], "default": ""},
+            "page": {"type": ["integer", "string"], "default": 1},
+            "limit": {"type": ["integer", "string"], "default": config["DEFAULT_LIMIT"]},
+            "source": many,
+            "category": many,
+            "tag": many,
+            "since": {"type": "string"},
+            "until": {"type": "string"},
+            "month": {"type": "string"},
+            "sort": {"type": "string", "enum": ["relevance", "newest", "oldest"], "default": "relevance"},
+            "dedup": {"type": ["boolean", "string"], "default": True},
+            "explain": {"type": ["boolean", "string"], "default": False},
+        },
+    }
     schemas = {
+        "SearchRequest": search_body,
         "Error": _object(
             {
                 "error": _object(
@@ -188,8 +211,25 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
                     "operationId": "search",
                     "summary": "ranked hits with snippets, facets, warnings and suggestions",
                     "parameters": search_parameters,
-                    "responses": {"200": _json(_ref("SearchPage"), "one page of results"), **errors},
-                }
+                    "responses": {
+                        "200": _json(_ref("SearchPage"), "one page of results"),
+                        **errors,
+                        "400": _error("a parameter is malformed or out of its range, or `q` is longer than "
+                                      f"{config['MAX_QUERY_LENGTH']} characters: send longer text with POST "
+                                      "(`invalid_argument`)"),
+                    },
+                },
+                "post": {
+                    "operationId": "searchPosted",
+                    "summary": "the same search, its fields in a JSON body: for text too long for a URL",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("SearchRequest")}}},
+                    "responses": {
+                        "200": _json(_ref("SearchPage"), "one page of results"),
+                        **errors,
+                        "400": _error("the body is not a JSON object of the search fields, or a field is malformed "
+                                      "or out of its range (`invalid_argument`)"),
+                    },
+                },
             },
             "/api/doc/{id}": {
                 "get": {

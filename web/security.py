@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .api import error_response
 from .common import error_code
-from .i18n import http_error_message
+from .i18n import http_error_message, method_error_message
 
 CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
@@ -26,6 +26,8 @@ def init_app(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> ResponseReturnValue:
         if request.path.startswith("/api/") or request.path == "/healthz":
             status = exc.code or 500
+            if isinstance(exc, MethodNotAllowed):
+                return error_response(status, "method_not_allowed", method_error_message(exc.valid_methods))
             return error_response(status, error_code(status, exc.name or ""), http_error_message(status, exc.description or ""))
         from flask import render_template
 

@@ -391,20 +391,21 @@ def search_command(ctx: click.Context, query: tuple[str, ...], index_dir: Path, 
             click.echo(line, nl=False)
         return
     color = sys.stdout.isatty()
+    shown = text if len(text) <= 60 else text[:60] + "…"  # a pasted article is not echoed in full
     if result.explain is not None:
         _print_explain(result.explain)
     for warning in result.warnings:
         click.echo(f"Note: {warning}", err=True)
     if result.total == 0:
-        click.echo(f"No results for {text!r}.")
+        click.echo(f"No results for {shown!r}.")
         if result.suggestions:
             click.echo("Try: " + ", ".join(result.suggestions))
         return
     noun = "result" if result.total == 1 else "results"
     if not result.hits:
-        click.echo(f"Page {result.page} is past the end: {result.total} {noun} for {text!r} fit on {result.pages} page(s).")
+        click.echo(f"Page {result.page} is past the end: {result.total} {noun} for {shown!r} fit on {result.pages} page(s).")
         return
-    click.echo(f"{result.total} {noun} for {text!r}, page {result.page} of {result.pages}\n")
+    click.echo(f"{result.total} {noun} for {shown!r}, page {result.page} of {result.pages}\n")
     numbered = dict(enumerate((hit.id for hit in result.hits), start=(result.page - 1) * result.limit + 1))
     for n, hit in zip(numbered, result.hits):
         meta = " · ".join(x for x in (hit.source, hit.date[:10] if hit.date else None) if x)

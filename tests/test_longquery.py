@@ -1,0 +1,203 @@
+"""Long pasted queries: words chosen by qtf × IDF, qtf in the score, clauses, and every way in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from search import Document, IndexWriter, SearchIndex
+from search.analysis import AnalyzerConfig
+from search.longquery import LongQueryBuilder, LongQueryOptions, is_numeric, saturated
+from web import create_app
+from zhsearch.cli import cli
+
+
+class Counts:
+    """Archive statistics from a table of document frequencies."""
+
+    def __init__(self, frequencies: dict[str, int], documents: int) -> None:
+        self.frequencies, self.documents = frequencies, documents
+
+    def frequency(self, word: str) -> int:
+        return self.frequencies.get(word, 0)
+
+
+BUILDER = LongQueryBuilder(AnalyzerConfig())
+
+
+def test_words_are_chosen_by_weight_not_by_position() -> None:
+    # The issue's case: a long background first, the words that matter at the end.
+    background = [f"背景词{n}" for n in range(80)]
+    tokens = background + ["殴打", "骨折", "轻伤"]
+    frequencies = {w: 200 for w in background} | {"殴打": 3, "骨折": 4, "轻伤": 2}
+    used, left_out, _, total = BUILDER.choose(tokens, Counts(frequencies, 1000), LongQueryOptions(max_terms=64))
+    assert {"殴打", "骨折", "轻伤"} <= {c.word for c in used}
+    assert len(used) == 64 and total == 83
+    assert len(left_out) == 19 and all(c.word.startswith("背景词") for c in left_out)
+
+
+def test_numbers_dates_single_characters_and_common_words_weigh_less_or_nothing() -> None:
+    tokens = ["2020年", "7月31日", "3.5%", "二〇二〇年", "的", "在", "进行", "骨折", "会议"]
+    frequencies = {"2020年": 5, "7月31日": 5, "3.5%": 5, "二〇二〇年": 5, "进行": 600, "骨折": 5, "会议": 50,
+                   "的": 990, "在": 980}
+    used, _, singles, _ = BUILDER.choose(tokens, Counts(frequencies, 1000), LongQueryOptions())
+    weight = {c.word: c.weight for c in used}
+    assert "进行" not in weight  # in 60% of the documents
+    assert set(singles) == {"的", "在"} and not {"的", "在"} & set(weight)
+    for number in ("2020年", "7月31日", "3.5%", "二〇二〇年"):
+        assert is_numeric(number)
+        assert weight[number] < weight["骨折"] / 4  # as rare as 骨折, a fifth of its weight
+    assert not is_numeric("会议") and not is_numeric("G20")
+
+
+def test_a_word_said_more_often_weighs_more_but_saturates() -> None:
+    tokens = ["骨折"] * 5 + ["轻伤"]
+    used, _, _, _ = BUILDER.choose(tokens, Counts({"骨折": 5, "轻伤": 5}, 1000), LongQueryOptions())
+    boost = {c.word: c.boost for c in used}
+    assert boost["轻伤"] == 1.0
+    k3 = LongQueryOptions().qtf_saturation
+    assert 1.5 < boost["骨折"] == saturated(5, k3) < k3 + 1
+
+
+def test_a_tiny_archive_does_not_call_every_word_common() -> None:
+    used, _, _, _ = BUILDER.choose(["骨折", "轻伤"], Counts({"骨折": 2, "轻伤": 1}, 3), LongQueryOptions())
+    assert {c.word for c in used} == {"骨折", "轻伤"}
+
+
+FILLER = "本报讯，记者从有关部门获悉，今年以来各地持续推进相关工作，取得了积极进展。"
+DOCS = [
+    Document(id="injury", path="injury.md", title="邻里纠纷引发伤害案",
+             text="村民因宅基地纠纷发生争执，一方将另一方殴打致骨折，经鉴定为轻伤二级。" + FILLER),
+    Document(id="land", path="land.md", title="宅基地纠纷调解",
+             text="两户村民因宅基地边界发生纠纷，村委会多次调解，双方达成协议。" + FILLER),
+    Document(id="harbour", path="harbour.md", title="港口吞吐量增长", text="港口集装箱吞吐量同比增长。" + FILLER),
+    Document(id="apple", path="apple.md", title="苹果", text="果园里的苹果熟了，果农忙着采摘苹果。" + FILLER),
+    Document(id="pear", path="pear.md", title="梨子", text="果园里的梨子熟了，果农忙着采摘梨子。" + FILLER),
+    Document(id="shuffled", path="shuffled.md", title="调解记录",
+             text="经鉴定为轻伤二级。一方将另一方殴打致骨折。村民因宅基地纠纷发生争执。" + FILLER),
+]
+
+
+@pytest.fixture(scope="module")
+def location(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    where = tmp_path_factory.mktemp("longquery") / "index"
+    with IndexWriter(where) as writer:
+        for doc in DOCS:
+            writer.add(doc)
+    return where
+
+
+@pytest.fixture()
+def index(location: Path) -> Iterator[SearchIndex]:
+    with SearchIndex.open(location) as opened:
+        yield opened
+
+
+def test_the_count_of_a_word_in_the_query_counts_in_the_score(index: SearchIndex) -> None:
+    # 苹果 and 梨子 are equally rare and equally frequent in their articles: the query's counts decide.
+    query = "关于果园的情况：苹果、苹果、苹果，还有梨子，大家都关心今年的收成怎么样"
+    assert [h.id for h in index.search(query).hits][:2] == ["apple", "pear"]
+    query = "关于果园的情况：梨子、梨子、梨子，还有苹果，大家都关心今年的收成怎么样"
+    assert [h.id for h in index.search(query).hits][:2] == ["pear", "apple"]
+
+
+def test_the_article_a_passage_comes_from_ranks_above_its_words_in_another_order(index: SearchIndex) -> None:
+    passage = "村民因宅基地纠纷发生争执，一方将另一方殴打致骨折，经鉴定为轻伤二级。"
+    assert [h.id for h in index.search(passage).hits][:2] == ["injury", "shuffled"]
+    index.long_options = replace(index.long_options, clause_boost=0.0)
+    without = index.search(passage).hits  # the same words: the clauses are what tells them apart
+    assert {without[0].id, without[1].id} == {"injury", "shuffled"}
+    assert abs(without[0].score - without[1].score) < abs(index.search(passage).hits[0].score) * 0.05
+
+
+def test_the_warnings_say_how_many_words_were_used_and_name_the_heaviest_left_out(index: SearchIndex) -> None:
+    index.long_options = replace(index.long_options, max_terms=3)
+    page = index.search("村委会多次调解宅基地边界纠纷，双方达成协议，港口集装箱吞吐量增长，果农采摘")
+    assert page.warnings[0].startswith("the query is long, so it was searched as any of its 3 most informative words (of ")
+    assert page.warnings[1].startswith("the most informative words left out of the long query: “")
+    assert len(page.warnings) == 2
+
+
+def test_a_long_query_of_words_the_archive_lacks_says_so(index: SearchIndex) -> None:
+    page = index.search("火星探测器着陆乌托邦平原，祝融号巡视探测，科学家期待成果，航天员出舱太空行走")
+    assert page.total == 0
+    assert "none of the query's words is in the archive" in page.warnings
+
+
+TEN_THOUSAND = ("村民因宅基地纠纷发生争执，一方将另一方殴打致骨折，经鉴定为轻伤二级。" * 300)[:10000]
+
+
+def test_python_accepts_ten_thousand_characters(index: SearchIndex) -> None:
+    page = index.search(TEN_THOUSAND)
+    assert not any("cut" in w for w in page.warnings)
+    assert page.hits[0].id == "injury"
+
+
+def test_the_cli_accepts_ten_thousand_characters(runner: CliRunner, location: Path) -> None:
+    result = runner.invoke(cli, ["search", "--json", "--index", str(location), TEN_THOUSAND])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["hits"][0]["id"] == "injury"
+    result = runner.invoke(cli, ["search", "--index", str(location), TEN_THOUSAND])
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()[0]) < 200  # the query is not echoed in full
+
+
+@pytest.fixture()
+def client(index: SearchIndex):  # type: ignore[no-untyped-def]
+    return create_app({"INDEX": index, "TESTING": True}).test_client()
+
+
+def test_http_post_takes_the_text_in_a_json_body(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/api/search", json={"q": TEN_THOUSAND, "limit": 2, "dedup": False, "source": []})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["hits"][0]["id"] == "injury" and body["limit"] == 2
+    assert body["warnings"][0].startswith("the query is long, so it was searched as any of its ")
+
+
+def test_http_get_points_overlong_text_to_post(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/api/search", query_string={"q": TEN_THOUSAND[:501]}, headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert response.get_json()["error"] == {
+        "code": "invalid_argument",
+        "message": "the query is longer than 500 characters: send it as POST /api/search with a JSON body",
+    }
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"not json", "the request body is not JSON: send a JSON object of the search fields"),
+    (b"[1, 2]", "the request body must be a JSON object of the search fields (q, page, limit, explain, "
+                "source, category, tag, since, until, month, sort, dedup)"),
+    (b'{"query": "x"}', "unknown field 'query' in the request body; the fields are q, page, limit, explain, "
+                        "source, category, tag, since, until, month, sort, dedup"),
+    (b'{"q": 5}', "the field q must be a string, a whole number, true or false, or a list of strings"),
+    (b'{"q": ["a", "b"]}', "the field q must be one string"),
+    (b'{"q": "x", "limit": 1000}', "limit must be between 1 and 50, not 1000"),
+    (json.dumps({"q": "记" * 20001}).encode(), "the query is longer than 20000 characters"),
+])
+def test_a_bad_post_body_is_a_clear_400(client, body: bytes, message: str) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/api/search", data=body, content_type="application/json",
+                           headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert response.get_json()["error"] == {"code": "invalid_argument", "message": message}
+
+
+def test_similar_articles_are_found_by_the_long_query_machinery(index: SearchIndex) -> None:
+    hits = index.similar("injury", limit=3)
+    assert hits[0].id == "shuffled"  # the same words
+    assert "injury" not in {h.id for h in hits}
+
+
+def test_explain_and_the_whoosh_matchers_read_the_clause_bonus(location: Path) -> None:
+    passage = "村民因宅基地纠纷发生争执，一方将另一方殴打致骨折，经鉴定为轻伤二级。"
+    with SearchIndex.open(location) as arrays, SearchIndex.open(location) as matchers:
+        matchers.vectorized = False
+        fast, slow = arrays.search(passage, explain=True), matchers.search(passage)
+        assert [h.id for h in fast.hits] == [h.id for h in slow.hits]
+        assert [round(h.score, 6) for h in fast.hits] == [round(h.score, 6) for h in slow.hits]
+        assert fast.explain is not None and fast.explain["clauses"][0]["matches"] == fast.total
