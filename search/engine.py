@@ -192,31 +192,10 @@ class SearchIndex:
         With ``explain``, the page says how the query was analyzed and how many documents each
         of its parts matches on its own (so a zero-hit query shows which part matched nothing).
         """
-        if not 1 <= limit <= MAX_LIMIT:
-            raise InvalidArgumentError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
-        if not 1 <= page <= MAX_PAGE:
-            raise InvalidArgumentError(f"page must be between 1 and {MAX_PAGE}, not {page}")
-        if sort not in SORTS:
-            raise InvalidArgumentError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
-        parsed = self._builder.parse(query)
-        warnings = list(parsed.warnings)
+        check_page(page=page, limit=limit, sort=sort)
+        parsed, warnings = prepare_query(self._builder, query, source=source, category=category, tag=tag,
+                                         since=since, until=until, month=month)
         filters = parsed.filters
-        _extend(filters.sources, source)
-        _extend(filters.categories, category)
-        _extend(filters.tags, tag)
-        for name, value, bound in (("since", since, 0), ("until", until, 1), ("month", month, -1)):
-            if value is None or value == "":
-                continue
-            span = _date_bound(value)
-            if span is None or (bound == -1 and (not isinstance(value, str) or len(value.strip()) != 7)):
-                warnings.append(f"ignored {name}={str(value)[:40]!r}: not a date ({DATE_HELP})")
-                continue
-            if bound == -1:
-                filters.restrict_dates(span[0], span[1])
-            else:
-                filters.restrict_dates(span[0] if bound == 0 else None, span[1] if bound == 1 else None)
-        if filters.since is not None and filters.until is not None and filters.since >= filters.until:
-            warnings.append("the date range is empty: nothing can match it")
         simplify = self.config.simplify
         if sort == "relevance" and parsed.empty:
             sort = "newest"  # nothing to rank by
@@ -597,6 +576,44 @@ class SearchIndex:
         if counted is not None:
             self._stats_cache = (generation, stats)
         return stats
+
+
+def check_page(*, page: int, limit: int, sort: str) -> None:
+    """InvalidArgumentError unless the page, limit and sort of a search are allowed (every backend)."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidArgumentError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+    if not 1 <= page <= MAX_PAGE:
+        raise InvalidArgumentError(f"page must be between 1 and {MAX_PAGE}, not {page}")
+    if sort not in SORTS:
+        raise InvalidArgumentError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+
+
+def prepare_query(
+    builder: QueryBuilder, query: str, *, source: str | Sequence[str] | None = None,
+    category: str | Sequence[str] | None = None, tag: str | Sequence[str] | None = None,
+    since: date | str | None = None, until: date | str | None = None, month: str | None = None,
+) -> tuple[ParsedQuery, list[str]]:
+    """The parsed query with the search's filter parameters added, and its warnings (every backend)."""
+    parsed = builder.parse(query)
+    warnings = list(parsed.warnings)
+    filters = parsed.filters
+    _extend(filters.sources, source)
+    _extend(filters.categories, category)
+    _extend(filters.tags, tag)
+    for name, value, bound in (("since", since, 0), ("until", until, 1), ("month", month, -1)):
+        if value is None or value == "":
+            continue
+        span = _date_bound(value)
+        if span is None or (bound == -1 and (not isinstance(value, str) or len(value.strip()) != 7)):
+            warnings.append(f"ignored {name}={str(value)[:40]!r}: not a date ({DATE_HELP})")
+            continue
+        if bound == -1:
+            filters.restrict_dates(span[0], span[1])
+        else:
+            filters.restrict_dates(span[0] if bound == 0 else None, span[1] if bound == 1 else None)
+    if filters.since is not None and filters.until is not None and filters.since >= filters.until:
+        warnings.append("the date range is empty: nothing can match it")
+    return parsed, warnings
 
 
 def _first(key: np.ndarray, ids: np.ndarray, count: int) -> np.ndarray:
