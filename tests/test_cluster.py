@@ -359,7 +359,11 @@ def test_cluster_up_index_search_down(tmp_path: Path) -> None:
     ("shards = 3", "lists no [[shards]]"),
     ("[[shards]]\naddress = \"localhost\"", "address must be \"host:port\", not 'localhost'"),
     ("[[shards]]\naddress = \"h:1\"\nrole = \"primary\"", "role must be writable or replica, not 'primary'"),
-    ("[[shards]]\naddress = \"h:1\"\nrole = \"replica\"", "has no writable shard"),
+    ("[[shards]]\naddress = \"h:1\"\nrole = \"replica\"\nreplica_of = \"h:2\"", "has no writable shard"),
+    ("[[shards]]\naddress = \"h:1\"\n[[shards]]\naddress = \"h:2\"\nrole = \"replica\"",
+     "a replica (and only a replica) names the writable shard it copies in replica_of"),
+    ("[[shards]]\naddress = \"h:1\"\n[[shards]]\naddress = \"h:2\"\nrole = \"replica\"\nreplica_of = \"h:3\"",
+     "h:2 is a replica of h:3, which is not a writable shard of the cluster"),
     ("[[shards]\n", "is not valid TOML"),
 ])
 def test_a_bad_cluster_file_is_one_clear_line(tmp_path: Path, text: str, message: str) -> None:
@@ -387,3 +391,89 @@ def test_the_cluster_file_round_trips(cluster_dir: Path) -> None:
 
 def test_errors_are_zhsearch_errors() -> None:
     assert issubclass(ShardUnavailableError, ZhsearchError) and issubclass(ClusterConfigError, ZhsearchError)
+
+
+def test_update_and_check_follow_the_archive(tmp_path: Path) -> None:
+    archive = tmp_path / "posts"
+    shutil.copytree(CORPUS, archive)
+    directory = tmp_path / "c"
+    servers.start(directory, 2)
+    runner = CliRunner()
+    file = str(directory / "cluster.toml")
+    try:
+        assert runner.invoke(cli, ["index", str(archive), "--cluster", file]).exit_code == 0
+        clean = runner.invoke(cli, ["check", "--cluster", file])
+        assert clean.exit_code == 0 and clean.output == "14 documents: 0 added, 0 changed, 0 removed, 14 unchanged\n"
+        (archive / "hexo" / "att-verizon.md").unlink()
+        carbon = archive / CARBON
+        carbon.write_text(carbon.read_text(encoding="utf-8").replace("钢铁", "有色金属"), encoding="utf-8")
+        (archive / "hexo" / "港口.md").write_text("---\ntitle: 港口吞吐量创新高\ndate: 2021-06-02\n---\n\n港口集装箱吞吐量创下新高。\n",
+                                                 encoding="utf-8")
+        stale = runner.invoke(cli, ["check", "--cluster", file])
+        assert stale.exit_code == 1
+        assert stale.stdout.splitlines() == ["added: hexo/港口.md", f"changed: {CARBON}", "removed: hexo/att-verizon.md",
+                                             "14 documents: 1 added, 1 changed, 1 removed, 12 unchanged"]
+        assert "Hint: run zhsearch update --cluster to apply them" in stale.stderr
+        updated = runner.invoke(cli, ["update", "--cluster", file])  # the folders recorded at index time
+        assert updated.exit_code == 0 and updated.stdout.splitlines() == stale.stdout.splitlines()
+        assert runner.invoke(cli, ["check", "--cluster", file]).exit_code == 0
+        with open_cluster(file) as index:
+            assert index.matching_ids("港口") == {"hexo/港口.md"} and index.matching_ids("AT&T") == set()
+            assert index.matching_ids("有色金属") == {CARBON}
+            assert [d.id for d in index.documents()][-1] == "hexo/港口.md"  # a new document goes last
+    finally:
+        servers.stop(directory)
+
+
+def test_an_interrupted_write_converges_on_the_next_update(tmp_path: Path, documents: list[Document]) -> None:
+    from search.xapian_cluster.writer import check, sync
+
+    config = servers.start(tmp_path / "c", 3)
+    try:
+        with ClusterWriter(config) as writer:  # a build killed midway: half written, nothing else
+            for doc in documents[::2]:
+                writer.add(doc)
+            writer.commit()
+        assert not check(config, documents).up_to_date
+        changes = sync(config, documents)
+        assert len(changes.added) == len(documents[1::2]) and not changes.removed
+        assert check(config, documents).up_to_date and sync(config, documents).up_to_date
+        with open_cluster(config.location) as index:  # type: ignore[arg-type]
+            page = index.search("疫苗", sort="oldest")
+            assert [h.id for h in page.hits] == ["copies/zb", "copies/far"]  # the groups were recomputed
+            assert len(index) == len(documents)
+    finally:
+        servers.stop(tmp_path / "c")
+
+
+def test_a_replica_answers_for_its_shard_while_that_is_down(tmp_path: Path, documents: list[Document]) -> None:
+    import subprocess
+
+    directory = tmp_path / "c"
+    config = servers.start(directory, 2)
+    replica_process = None
+    try:
+        write_all(config, documents)
+        primary = config.writable[0]
+        copy = tmp_path / "replica-0"
+        shutil.copytree(str(primary.path), copy)  # what xapian-replicate keeps: a copy of the shard's database
+        port = servers.free_port()
+        replica_process = subprocess.Popen([servers.tcpsrv(), "--interface", "127.0.0.1", "--port", str(port), str(copy)],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        servers._wait_listening("127.0.0.1", port, replica_process.pid)
+        text = (directory / "cluster.toml").read_text(encoding="utf-8")
+        text += f'\n[[shards]]\naddress = "127.0.0.1:{port}"\nrole = "replica"\nreplica_of = "{primary.address}"\n'
+        (directory / "cluster.toml").write_text(text.replace("[analyzer]", "[analyzer]", 1), encoding="utf-8")
+        with open_cluster(directory / "cluster.toml") as index:
+            assert index.search("记者", dedup=False).total == 12  # the replica is not searched twice
+        victim = servers.recorded(directory)[0]
+        os.killpg(int(victim["pid"]), signal.SIGTERM)  # type: ignore[call-overload]
+        _wait_gone(int(victim["pid"]))  # type: ignore[call-overload]
+        with open_cluster(directory / "cluster.toml", require_all_shards=True) as index:
+            page = index.search("记者", dedup=False)
+            assert page.total == 12 and page.warnings == ()
+    finally:
+        if replica_process is not None:
+            os.killpg(replica_process.pid, signal.SIGTERM)
+            replica_process.wait()
+        servers.stop(directory)

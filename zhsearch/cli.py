@@ -266,7 +266,7 @@ def _index_cluster(paths: tuple[Path, ...], cluster_file: Path, report_file: Pat
             raise NothingIndexedError(f"no article could be indexed from {', '.join(str(p) for p in paths)}")
         if strict and report.skipped:
             raise StrictBuildError(f"{sum(report.skipped.values())} files were skipped (--strict)")
-        write_all(config, documents)
+        write_all(config, documents, roots=[str(p.resolve()) for p in paths])
     except ZhsearchError as exc:
         _fail(exc)
     if report_file is not None:
@@ -274,6 +274,27 @@ def _index_cluster(paths: tuple[Path, ...], cluster_file: Path, report_file: Pat
     if not quiet:
         click.echo(report.summary())
         click.echo(f"Index written to the cluster {cluster_file} ({len(config.writable)} shards)")
+
+
+def _cluster_changes(paths: tuple[Path, ...], cluster_file: Path, *, apply: bool, quiet: bool) -> Any:
+    """``update``/``check --cluster``: the archive parsed again and compared with what the shards hold
+    (by content: every file is read); with ``apply``, the differences written."""
+    from indexer.build import check_paths, parse_archive
+    from search.xapian_cluster import ClusterConfig
+    from search.xapian_cluster.writer import check, recorded_roots, sync
+
+    try:
+        config = ClusterConfig.load(cluster_file)
+        roots = [Path(p) for p in paths] or [Path(p) for p in recorded_roots(config)]
+        if not roots:
+            raise ZhsearchError(f"the cluster {cluster_file} records no folders", hint="give the PATHS to read")
+        check_paths(roots)
+        documents, _ = parse_archive(roots, progress=_progress(quiet))
+        if apply:
+            return sync(config, documents, roots=[str(p.resolve()) for p in roots])
+        return check(config, documents)
+    except ZhsearchError as exc:
+        _fail(exc)
 
 
 def _write_report(report_file: Path, report: Any) -> None:
@@ -301,7 +322,9 @@ def _recorded_paths(index_dir: Path, paths: tuple[Path, ...]) -> list[Path]:
 @index_option
 @jobs_option
 @quiet_option
-def update_command(paths: tuple[Path, ...], index_dir: Path, jobs: int | None, quiet: bool) -> None:
+@cluster_option
+def update_command(paths: tuple[Path, ...], index_dir: Path, jobs: int | None, quiet: bool,
+                   cluster_file: Path | None) -> None:
     """Add new articles below PATHS, index changed ones again and remove deleted ones.
 
     PATHS default to the folders the index was built from. Files whose size and times did not
@@ -310,6 +333,13 @@ def update_command(paths: tuple[Path, ...], index_dir: Path, jobs: int | None, q
     """
     from indexer import update_index
 
+    if cluster_file is not None:
+        changes = _cluster_changes(paths, cluster_file, apply=True, quiet=quiet)
+        if not quiet:
+            for line in changes.lines():
+                click.echo(line)
+            click.echo(changes.summary())
+        return
     progress = _progress(quiet)
     try:
         report = update_index(_recorded_paths(index_dir, paths), index_dir, jobs=_jobs(jobs), progress=progress)
@@ -329,7 +359,8 @@ def update_command(paths: tuple[Path, ...], index_dir: Path, jobs: int | None, q
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
-def check_command(paths: tuple[Path, ...], index_dir: Path, as_json: bool) -> None:
+@cluster_option
+def check_command(paths: tuple[Path, ...], index_dir: Path, as_json: bool, cluster_file: Path | None) -> None:
     """List the files below PATHS that are missing from the index or stale in it.
 
     PATHS default to the folders the index was built from. Exits with 1 when the index is not
@@ -337,6 +368,20 @@ def check_command(paths: tuple[Path, ...], index_dir: Path, as_json: bool) -> No
     """
     from indexer import check_index
 
+    if cluster_file is not None:
+        changes = _cluster_changes(paths, cluster_file, apply=False, quiet=True)
+        if as_json:
+            _dump({"up_to_date": changes.up_to_date, "documents": changes.seen, "new": changes.added,
+                   "changed": changes.changed, "deleted": changes.removed})
+        else:
+            for line in changes.lines():
+                click.echo(line)
+            click.echo(changes.summary())
+        if not changes.up_to_date:
+            if not as_json:
+                click.echo("Hint: run zhsearch update --cluster to apply them", err=True)
+            sys.exit(1)
+        return
     try:
         report = check_index(_recorded_paths(index_dir, paths), index_dir)
     except ZhsearchError as exc:

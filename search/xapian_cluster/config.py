@@ -26,8 +26,9 @@ class Shard:
 
     host: str
     port: int
-    role: str = "writable"  # or "replica": searched, never written
+    role: str = "writable"  # or "replica": a copy of a writable shard, searched when that one is down
     path: str | None = None  # the database on this machine, when known (``cluster up``): for sizes
+    replica_of: str | None = None  # a replica: the address of the writable shard it copies
 
     @property
     def address(self) -> str:
@@ -46,6 +47,10 @@ class ClusterConfig:
     def writable(self) -> tuple[Shard, ...]:
         """The shards documents are routed to, in the file's order (the routing depends on it)."""
         return tuple(s for s in self.shards if s.role == "writable")
+
+    def replicas(self, shard: Shard) -> tuple[Shard, ...]:
+        """The replicas of a writable shard."""
+        return tuple(s for s in self.shards if s.replica_of == shard.address)
 
     @classmethod
     def load(cls, location: Path | str) -> ClusterConfig:
@@ -80,12 +85,21 @@ class ClusterConfig:
             if role not in ROLES:
                 raise ClusterConfigError(f"shard {n} of {where}: role must be writable or replica, not {role!r}")
             path = entry.get("path")
-            shards.append(Shard(host, int(port_text), role, str(path) if path else None))
+            of = entry.get("replica_of")
+            if (role == "replica") != bool(of):
+                raise ClusterConfigError(f"shard {n} of {where}: a replica (and only a replica) names the "
+                                         "writable shard it copies in replica_of")
+            shards.append(Shard(host, int(port_text), role, str(path) if path else None, str(of) if of else None))
         if not any(s.role == "writable" for s in shards):
             raise ClusterConfigError(f"{where} has no writable shard")
         addresses = [s.address for s in shards]
         if len(set(addresses)) != len(addresses):
             raise ClusterConfigError(f"{where} lists a shard twice")
+        writable = {s.address for s in shards if s.role == "writable"}
+        for shard in shards:
+            if shard.replica_of is not None and shard.replica_of not in writable:
+                raise ClusterConfigError(f"{where}: {shard.address} is a replica of {shard.replica_of}, "
+                                         "which is not a writable shard of the cluster")
         analyzer = data.get("analyzer", {})
         if not isinstance(analyzer, dict):
             raise ClusterConfigError(f"[analyzer] of {where} is not a table")
@@ -109,6 +123,8 @@ class ClusterConfig:
             lines.append("[[shards]]")
             lines.append(f"address = {json.dumps(shard.address)}")
             lines.append(f"role = {json.dumps(shard.role)}")
+            if shard.replica_of:
+                lines.append(f"replica_of = {json.dumps(shard.replica_of)}")
             if shard.path:
                 lines.append(f"path = {json.dumps(shard.path, ensure_ascii=False)}")
             lines.append("")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import xapian
 
 from ..errors import IndexLockedError, ZhsearchError
-from .config import Shard
+from .config import ClusterConfig, Shard
 
 TIMEOUT_MS = 10_000  # a shard that answers nothing for this long counts as down
 CONNECT_TIMEOUT_MS = 2_000
@@ -37,20 +35,26 @@ def open_writable(shard: Shard) -> xapian.WritableDatabase:
         raise ShardUnavailableError(f"shard {shard.address} is unreachable: {_reason(exc)}") from None
 
 
-def open_cluster_db(shards: Sequence[Shard], *, require_all: bool) -> tuple[xapian.Database, list[Shard], list[str]]:
-    """One database searching every reachable shard: (it, the shards in it, warnings)."""
+def open_cluster_db(config: ClusterConfig, *, require_all: bool) -> tuple[xapian.Database, list[Shard], list[str]]:
+    """One database searching each writable shard (or, while it is down, one of its replicas):
+    (it, the shards in it, warnings about the shards left out)."""
     db = xapian.Database()
     used: list[Shard] = []
     warnings: list[str] = []
+    shards = config.writable
     for shard in shards:
-        try:
-            db.add_database(open_shard(shard))
-        except ShardUnavailableError as exc:
+        for candidate in (shard, *config.replicas(shard)):
+            try:
+                db.add_database(open_shard(candidate))
+            except ShardUnavailableError as exc:
+                failure = exc
+                continue
+            used.append(candidate)
+            break
+        else:
             if require_all:
-                raise
-            warnings.append(str(exc))
-            continue
-        used.append(shard)
+                raise failure
+            warnings.append(str(failure))
     if not used:
         raise ShardUnavailableError(f"no shard of the cluster is reachable ({', '.join(s.address for s in shards)})")
     if warnings:

@@ -92,7 +92,7 @@ class ClusterIndex:
                 return db, []
             except xapian.Error:
                 self._drop()
-        db, _, warnings = open_cluster_db(self.cluster.shards, require_all=self.require_all_shards)
+        db, _, warnings = open_cluster_db(self.cluster, require_all=self.require_all_shards)
         local.db, local.warnings = db, warnings
         return db, list(warnings)
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import xapian
 
@@ -17,11 +19,12 @@ from ..duplicates import DuplicateGroups
 from ..errors import ZhsearchError
 from ..store import writer_lock
 from .config import ClusterConfig
-from .connect import ShardUnavailableError, open_writable
-from .terms import ID_PREFIX, TermMaker, group_key, id_term, shard_of
+from .connect import ShardUnavailableError, open_cluster_db, open_shard, open_writable
+from .terms import TermMaker, group_key, id_term, shard_of, to_data
 
 ANALYZER_KEY = "zhsearch.analyzer"
 BUILT_KEY = "zhsearch.built_at"
+ROOTS_KEY = "zhsearch.roots"
 COMMITS_KEY = "zhsearch.commits"  # how many commits zhsearch made: the revision `cluster status` shows
 
 
@@ -44,22 +47,21 @@ class ClusterWriter:
             self._stack.close()
             raise
         self._ordinal = max((_int(db.get_metadata("zhsearch.next_ordinal")) for db in self.databases), default=0)
+        self.roots: list[str] | None = None  # the folders the documents come from, recorded at commit
 
-    def add(self, document: Document, *, group: str = "") -> None:
+    def add(self, document: Document, *, group: str = "", ordinal: int | None = None) -> None:
+        """Write ``document`` (replacing the one with its id); ``ordinal`` is its place in index order
+        (by default, after every document written so far)."""
         shard = shard_of(document.id, len(self.databases))
-        xdoc = self.terms.document(document, ordinal=self._ordinal, group=group)
-        self._ordinal += 1
+        if ordinal is None:
+            ordinal = self._ordinal
+        xdoc = self.terms.document(document, ordinal=ordinal, group=group)
+        self._ordinal = max(self._ordinal, ordinal + 1)
         self._call(shard, lambda db: db.replace_document(id_term(document.id), xdoc))
 
     def delete(self, doc_id: str) -> None:
         shard = shard_of(doc_id, len(self.databases))
         self._call(shard, lambda db: db.delete_document(id_term(doc_id)))
-
-    def ids(self) -> Iterator[tuple[int, str]]:
-        """(shard, id term) of every document stored now."""
-        for n, db in enumerate(self.databases):
-            for item in db.allterms(ID_PREFIX):
-                yield n, item.term.decode("utf-8")
 
     def commit(self) -> None:
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -69,6 +71,8 @@ class ClusterWriter:
                 db.set_metadata(BUILT_KEY, now)
                 db.set_metadata(COMMITS_KEY, str(_int(db.get_metadata(COMMITS_KEY)) + 1))
                 db.set_metadata("zhsearch.next_ordinal", str(self._ordinal))
+                if self.roots is not None:
+                    db.set_metadata(ROOTS_KEY, json.dumps(self.roots, ensure_ascii=False))
                 db.commit()
             self._call(n, finish)
 
@@ -94,21 +98,117 @@ class ClusterWriter:
         self.close()
 
 
-def write_all(config: ClusterConfig, documents: Sequence[Document]) -> int:
-    """Make the cluster hold exactly ``documents`` (a full build): added or replaced, and every
-    other document removed; duplicate groups are computed over all of them. The count written."""
+@dataclass
+class Changes:
+    """What an update of the cluster changes (or, for a check, would change): ids."""
+
+    seen: int
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def up_to_date(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+    def lines(self) -> list[str]:
+        return ([f"added: {i}" for i in self.added] + [f"changed: {i}" for i in self.changed]
+                + [f"removed: {i}" for i in self.removed])
+
+    def summary(self) -> str:
+        unchanged = self.seen - len(self.added) - len(self.changed)
+        return (f"{self.seen} documents: {len(self.added)} added, {len(self.changed)} changed, "
+                f"{len(self.removed)} removed, {unchanged} unchanged")
+
+
+_PLACE = ("ordinal", "group")  # what locates a record in the cluster, as opposed to what it says
+
+
+def stored_records(databases: Sequence[xapian.Database]) -> dict[str, dict[str, Any]]:
+    """The stored record of every document of the shards, by id."""
+    found: dict[str, dict[str, Any]] = {}
+    for db in databases:
+        for posting in db.postlist(""):
+            record = json.loads(db.get_document(posting.docid).get_data())
+            found[record["id"]] = record
+    return found
+
+
+def plan(stored: dict[str, dict[str, Any]], documents: Sequence[Document], *,
+         renumber: bool) -> tuple[Changes, list[tuple[Document, int, str]]]:
+    """The changes that make the cluster hold exactly ``documents`` and the writes they take:
+    (document, ordinal, duplicate group) of each document to write. Duplicate groups are computed
+    over all the documents; ``renumber`` (a full build) puts them in the order given, otherwise
+    a stored document keeps its place and a new one goes after the others."""
     groups = DuplicateGroups((n, d.content_hash, d.simhash) for n, d in enumerate(documents))
     keys = {n: group_key(documents[root].id) for n, root in groups.root.items()}
-    wanted = {id_term(d.id) for d in documents}
+    changes = Changes(seen=len(documents))
+    writes: list[tuple[Document, int, str]] = []
+    following = max((int(r.get("ordinal", 0)) + 1 for r in stored.values()), default=0)
+    wanted = set()
+    for n, doc in enumerate(documents):
+        wanted.add(doc.id)
+        old = stored.get(doc.id)
+        if renumber or old is None:
+            ordinal = n if renumber else following
+            following += 0 if renumber else 1
+        else:
+            ordinal = int(old.get("ordinal", 0))
+        record = json.loads(to_data(doc, ordinal, keys.get(n, "")))
+        if old == record:
+            continue
+        writes.append((doc, ordinal, keys.get(n, "")))
+        if old is None:
+            changes.added.append(doc.id)
+        elif {k: v for k, v in old.items() if k not in _PLACE} != {k: v for k, v in record.items() if k not in _PLACE}:
+            changes.changed.append(doc.id)
+    changes.removed = sorted(set(stored) - wanted)
+    return changes, writes
+
+
+def sync(config: ClusterConfig, documents: Sequence[Document], *, rebuild: bool = False,
+         roots: Sequence[str] | None = None) -> Changes:
+    """Make the cluster hold exactly ``documents``: write the new and changed ones, remove the
+    others, and leave the unchanged ones alone. Idempotent: a run interrupted midway (a crash, a
+    shard gone) is finished by the next one. ``rebuild`` renumbers every document in this order."""
     with ClusterWriter(config) as writer:
-        stale = [(shard, term) for shard, term in writer.ids() if term not in wanted]
-        for shard, term in stale:
-            writer._call(shard, lambda db, term=term: db.delete_document(term))  # type: ignore[misc]
-        writer._ordinal = 0  # a build numbers its documents from the start: the embedded index's order
-        for n, doc in enumerate(documents):
-            writer.add(doc, group=keys.get(n, ""))
+        changes, writes = plan(stored_records(writer.databases), documents, renumber=rebuild)
+        for doc_id in changes.removed:
+            writer.delete(doc_id)
+        for doc, ordinal, group in writes:
+            writer.add(doc, group=group, ordinal=ordinal)
+        if rebuild:
+            writer._ordinal = len(documents)
+        writer.roots = list(roots) if roots is not None else None
         writer.commit()
+    return changes
+
+
+def check(config: ClusterConfig, documents: Sequence[Document]) -> Changes:
+    """What :func:`sync` would change, read without the writer lock (every shard must answer)."""
+    _, shards, _ = open_cluster_db(config, require_all=True)
+    databases = [open_shard(shard) for shard in shards]
+    try:
+        return plan(stored_records(databases), documents, renumber=False)[0]
+    finally:
+        for db in databases:
+            db.close()
+
+
+def write_all(config: ClusterConfig, documents: Sequence[Document], *, roots: Sequence[str] | None = None) -> int:
+    """A full build: the cluster holds exactly ``documents``, in this order; the count written."""
+    sync(config, documents, rebuild=True, roots=roots)
     return len(documents)
+
+
+def recorded_roots(config: ClusterConfig) -> list[str]:
+    """The folders the cluster was last built or updated from."""
+    db, _, _ = open_cluster_db(config, require_all=False)
+    try:
+        raw = db.get_metadata(ROOTS_KEY)
+        return list(json.loads(raw)) if raw else []
+    finally:
+        db.close()
 
 
 def analyzer_version(db: xapian.Database) -> int | None:
@@ -133,4 +233,4 @@ def _lock_dir(location: Path) -> Path:
     return location.parent / f".{location.name}.writer"
 
 
-__all__ = ["ANALYZER_VERSION", "ClusterWriter", "analyzer_version", "write_all"]
+__all__ = ["ANALYZER_VERSION", "Changes", "ClusterWriter", "analyzer_version", "check", "sync", "write_all"]
