@@ -1,6 +1,6 @@
 """zhsearch's core library: schema, analyzer, query parsing, ranking, snippets and typed results."""
 
-import os
+from pathlib import Path
 
 from .analysis import AnalyzerConfig
 from .backend import DocumentSink, SearchBackend
@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 
-def open_cluster(location: str | os.PathLike[str], *, require_all_shards: bool = False) -> SearchBackend:
+def open_cluster(location: str | Path, *, require_all_shards: bool = False) -> SearchBackend:
     """Open the Xapian cluster named by the cluster file at ``location`` (see README, Past one machine)."""
     try:
         from .xapian_cluster import open_cluster as _open_cluster

@@ -29,6 +29,7 @@ SERVERS = "servers.json"
 CLUSTER_FILE = "cluster.toml"
 TCPSRV = "xapian-tcpsrv"
 START_SECONDS = 10.0
+CHANGESETS = 10  # kept by each shard, so that xapian-replicate copies changes, not whole databases
 # The servers this process started, by pid: kept so that they are waited for (reaped) when stopped.
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
@@ -71,6 +72,7 @@ def start(directory: Path, shards: int, *, host: str = "127.0.0.1", ports: list[
             process = subprocess.Popen(
                 [program, "--writable", "--interface", host, "--port", str(port), str(path)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                env={**os.environ, "XAPIAN_MAX_CHANGESETS": str(CHANGESETS)},
             )
             log.close()
             _children[process.pid] = process
