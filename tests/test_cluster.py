@@ -18,7 +18,7 @@ from indexer.build import parse_archive
 from search import Document, DocumentSink, IndexWriter, InvalidArgumentError, SearchBackend, open_index
 from search.errors import DocumentNotFoundError, IndexLockedError, ZhsearchError
 
-from conftest import CARBON, CORPUS, IPHONE, REPORTER, TAIWAN
+from conftest import CARBON, CORPUS, IPHONE, REPORTER, TAIWAN, serving
 
 try:
     import xapian  # noqa: F401
@@ -517,3 +517,18 @@ def test_the_readme_walk_through_runs(tmp_path: Path, monkeypatch: pytest.Monkey
     finally:
         servers.stop(tmp_path / "cluster")
     assert not servers.running(tmp_path / "cluster")
+
+
+def test_serve_answers_from_the_cluster(cluster: SearchBackend, cluster_dir: Path, tmp_path: Path) -> None:
+    import urllib.parse
+    import urllib.request
+
+    with serving(cluster_dir / "cluster.toml", tmp_path, option="--cluster") as base:
+        with urllib.request.urlopen(f"{base}/api/search?q={urllib.parse.quote('碳中和')}", timeout=30) as answer:
+            data = json.loads(answer.read())
+        with urllib.request.urlopen(f"{base}/search?q={urllib.parse.quote('碳中和')}", timeout=30) as answer:
+            html = answer.read().decode()
+    assert [h["id"] for h in data["hits"]] == [h.id for h in cluster.search("碳中和").hits] and data["total"] >= 1
+    assert "<mark>碳中和</mark>" in html
+    log = (tmp_path / "serve.log").read_text()
+    assert f"serving {cluster_dir / 'cluster.toml'} ({len(cluster)} documents)" in log
