@@ -262,26 +262,15 @@ class SearchIndex:
         """Too few hits with every word of the query's runs required: require fewer words, one step
         at a time, until there are enough: first no word that no document contains, then any
         n − 1 of the n words, n − 2, … (documents with more of them rank first)."""
-        counts: dict[int, int] = {}
         everything: dict[str, Any] = {"filter": None, "mask": None, "memo": options.get("memo")}
-
-        def frequency(unit: Any) -> int:  # the documents a word's query matches, over the index
-            if unit is None:
-                return 0
-            if id(unit) not in counts:  # the clause keeps its words' queries alive: ids stay theirs
-                counts[id(unit)] = self._rank(searcher, unit, everything, "relevance", None, 1).total
-            return counts[id(unit)]
-
-        relaxed = False
-        total = ranking.total
-        while total < RELAX_BELOW and self._builder.relax(parsed, frequency):
-            relaxed = True
-            # Counting needs only what is required: the ranking bonuses are read once, at the end.
-            required = self._builder.assemble(parsed.groups, bonuses=False)
-            total = 0 if required is None else self._rank(searcher, required, options, "relevance", groups, 1).total
-        if relaxed:
+        if relax_runs(
+            self._builder, parsed, ranking.total, warnings,
+            # the documents a word's query matches, over the index
+            frequency=lambda unit: self._rank(searcher, unit, everything, "relevance", None, 1).total,
+            # counting needs only what is required: the ranking bonuses are read once, at the end
+            count=lambda required: self._rank(searcher, required, options, "relevance", groups, 1).total,
+        ):
             ranking = self._rank(searcher, parsed.query, options, sort, groups, want)
-            warnings.extend(_relaxed_warning(c) for c in parsed.runs() if c.dropped or c.minimum is not None)
         return ranking
 
     def _rank_arrays(
@@ -576,6 +565,31 @@ class SearchIndex:
         if counted is not None:
             self._stats_cache = (generation, stats)
         return stats
+
+
+def relax_runs(builder: QueryBuilder, parsed: ParsedQuery, total: int, warnings: list[str], *,
+               frequency: Callable[[Any], int], count: Callable[[Any], int]) -> bool:
+    """Require fewer words of the query's runs, a step at a time, while fewer than RELAX_BELOW
+    documents match (every backend): ``frequency(unit)`` is how many documents one word's query
+    matches, ``count(required)`` how many the query of what is still required does. True when
+    ``parsed.query`` was relaxed (the warnings then say how); the caller ranks it again."""
+    counts: dict[int, int] = {}
+
+    def counted(unit: Any) -> int:
+        if unit is None:
+            return 0
+        if id(unit) not in counts:  # the clause keeps its words' queries alive: ids stay theirs
+            counts[id(unit)] = frequency(unit)
+        return counts[id(unit)]
+
+    relaxed = False
+    while total < RELAX_BELOW and builder.relax(parsed, counted):
+        relaxed = True
+        required = builder.assemble(parsed.groups, bonuses=False)
+        total = 0 if required is None else count(required)
+    if relaxed:
+        warnings.extend(_relaxed_warning(c) for c in parsed.runs() if c.dropped or c.minimum is not None)
+    return relaxed
 
 
 def check_page(*, page: int, limit: int, sort: str) -> None:

@@ -369,23 +369,12 @@ def check_command(paths: tuple[Path, ...], index_dir: Path, as_json: bool, clust
     from indexer import check_index
 
     if cluster_file is not None:
-        changes = _cluster_changes(paths, cluster_file, apply=False, quiet=True)
-        if as_json:
-            _dump({"up_to_date": changes.up_to_date, "documents": changes.seen, "new": changes.added,
-                   "changed": changes.changed, "deleted": changes.removed})
-        else:
-            for line in changes.lines():
-                click.echo(line)
-            click.echo(changes.summary())
-        if not changes.up_to_date:
-            if not as_json:
-                click.echo("Hint: run zhsearch update --cluster to apply them", err=True)
-            sys.exit(1)
-        return
-    try:
-        report = check_index(_recorded_paths(index_dir, paths), index_dir)
-    except ZhsearchError as exc:
-        _fail(exc)
+        report = _cluster_changes(paths, cluster_file, apply=False, quiet=True)
+    else:
+        try:
+            report = check_index(_recorded_paths(index_dir, paths), index_dir)
+        except ZhsearchError as exc:
+            _fail(exc)
     if as_json:
         _dump({"up_to_date": report.up_to_date, "files": report.seen, "new": report.new,
                "changed": report.changed, "deleted": report.deleted,
@@ -396,7 +385,7 @@ def check_command(paths: tuple[Path, ...], index_dir: Path, as_json: bool, clust
         click.echo(report.summary())
     if not report.up_to_date:
         if not as_json:
-            click.echo("Hint: run zhsearch update to apply them", err=True)
+            click.echo(f"Hint: run zhsearch update{' --cluster' if cluster_file else ''} to apply them", err=True)
         sys.exit(1)
 
 

@@ -22,7 +22,7 @@ import xapian
 from ..analysis import ANALYZER_VERSION
 from ..complete import CompletionTable
 from ..document import Document, Duplicate, Hit, IndexStats, SearchPage
-from ..engine import _relaxed_warning, check_page, prepare_query, MAX_LIMIT
+from ..engine import MAX_LIMIT, check_page, prepare_query, relax_runs
 from ..errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
 from ..facets import ordered
 from ..query import RELAX_BELOW, ParsedQuery, QueryBuilder
@@ -221,24 +221,10 @@ class ClusterIndex:
     def _relax(self, db: xapian.Database, parsed: ParsedQuery, restrict: Callable[[xapian.Query], xapian.Query],
                sort: str, dedup: bool, want: int, facets: bool, found: _Found, warnings: list[str]) -> _Found:
         """As the embedded index relaxes a run: require fewer of its words until there are enough."""
-        counts: dict[int, int] = {}
-
-        def frequency(unit: Any) -> int:
-            if unit is None:
-                return 0
-            if id(unit) not in counts:
-                counts[id(unit)] = self._count(db, translate(unit), False)
-            return counts[id(unit)]
-
-        relaxed = False
-        total = found.total
-        while total < RELAX_BELOW and self._builder.relax(parsed, frequency):
-            relaxed = True
-            required = self._builder.assemble(parsed.groups, bonuses=False)
-            total = 0 if required is None else self._count(db, restrict(translate(required)), dedup)
-        if relaxed:
+        if relax_runs(self._builder, parsed, found.total, warnings,
+                      frequency=lambda unit: self._count(db, translate(unit), False),
+                      count=lambda required: self._count(db, restrict(translate(required)), dedup)):
             found = self._find(db, restrict(translate(parsed.query)), sort, dedup, want, facets)
-            warnings.extend(_relaxed_warning(c) for c in parsed.runs() if c.dropped or c.minimum is not None)
         return found
 
     def _copies(self, db: xapian.Database, query: xapian.Query, match: Any) -> tuple[Duplicate, ...]:

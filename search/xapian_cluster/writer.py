@@ -111,6 +111,19 @@ class Changes:
     def up_to_date(self) -> bool:
         return not (self.added or self.changed or self.removed)
 
+    # The names of the embedded index's check report (indexer.update), so that one printer serves both.
+    @property
+    def new(self) -> list[str]:
+        return self.added
+
+    @property
+    def deleted(self) -> list[str]:
+        return self.removed
+
+    @property
+    def renamed(self) -> list[tuple[str, str]]:
+        return []  # a cluster compares documents by id: a renamed file is one removed and one added
+
     def lines(self) -> list[str]:
         return ([f"added: {i}" for i in self.added] + [f"changed: {i}" for i in self.changed]
                 + [f"removed: {i}" for i in self.removed])
