@@ -532,3 +532,27 @@ def test_serve_answers_from_the_cluster(cluster: SearchBackend, cluster_dir: Pat
     assert "<mark>碳中和</mark>" in html
     log = (tmp_path / "serve.log").read_text()
     assert f"serving {cluster_dir / 'cluster.toml'} ({len(cluster)} documents)" in log
+
+
+def test_another_analyzer_asks_for_a_rebuild(tmp_path: Path) -> None:
+    from search.errors import IndexIncompatibleError
+
+    directory = tmp_path / "c"
+    servers.start(directory, 2)
+    runner = CliRunner()
+    file = directory / "cluster.toml"
+    try:
+        assert runner.invoke(cli, ["index", str(CORPUS), "--cluster", str(file)]).exit_code == 0
+        file.write_text(file.read_text(encoding="utf-8").replace("hmm = true", "hmm = false"), encoding="utf-8")
+        with pytest.raises(IndexIncompatibleError, match=r"the \[analyzer\] of .* is not the one its shards were written with"):
+            open_cluster(file)
+        for command in (["search", "--cluster", str(file), "记者"], ["update", "--cluster", str(file)]):
+            result = runner.invoke(cli, command)
+            assert result.exit_code == 1 and "is not the one its shards were written with" in result.output.splitlines()[0]
+            assert result.output.splitlines()[1] == "Hint: restore it, or run zhsearch index --cluster to rebuild"
+        rebuilt = runner.invoke(cli, ["index", str(CORPUS), "--cluster", str(file)])
+        assert rebuilt.exit_code == 0
+        with open_cluster(file) as index:
+            assert index.config.hmm is False and len(index.matching_ids("记者")) == len(REPORTER)
+    finally:
+        servers.stop(directory)

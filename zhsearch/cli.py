@@ -220,6 +220,9 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | 
     from search import AnalyzerConfig
 
     if cluster_file is not None:
+        if user_dict is not None or merge:
+            raise click.UsageError("with --cluster, the analyzer (user_dict, user_words) is set in the cluster "
+                                   "file's [analyzer] and there are no segments to --merge")
         _index_cluster(paths, cluster_file, report_file, strict, quiet)
         return
     config = AnalyzerConfig()

@@ -19,11 +19,10 @@ from typing import Any, TypeVar
 
 import xapian
 
-from ..analysis import ANALYZER_VERSION
 from ..complete import CompletionTable
 from ..document import Document, Duplicate, Hit, IndexStats, SearchPage
 from ..engine import MAX_LIMIT, check_page, prepare_query, relax_runs
-from ..errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
+from ..errors import DocumentNotFoundError, InvalidArgumentError
 from ..facets import ordered
 from ..query import RELAX_BELOW, ParsedQuery, QueryBuilder
 from ..snippets import highlight, snippet
@@ -33,7 +32,7 @@ from .connect import ShardUnavailableError, open_cluster_db
 from .query import UntranslatableQuery, translate
 from .terms import (CATEGORY_SLOTS, DATE, GROUP, GROUP_PREFIX, ID_TEXT_PREFIX, MONTH, NEWEST, OLDEST,
                     ORDINAL, PREFIXES, SOURCE, fit, from_data, id_term)
-from .writer import BUILT_KEY, analyzer_version
+from .writer import BUILT_KEY, check_analyzer
 
 Q = xapian.Query
 SIMILAR_TERMS = 12
@@ -65,22 +64,14 @@ class ClusterIndex:
         self.vectorized = False
         self._builder = QueryBuilder(self.config)
         self._local = threading.local()
-        with self._connection() as (db, _):
-            version = analyzer_version(db)
-        if version is not None and version != ANALYZER_VERSION:
-            raise IndexIncompatibleError(
-                f"the cluster {self.location} was written with analyzer version {version}; "
-                f"this zhsearch uses {ANALYZER_VERSION}"
-            )
+        db, _ = self._database()
+        check_analyzer(db, cluster)
 
     @classmethod
     def open(cls, location: Path | str, *, require_all_shards: bool = False) -> ClusterIndex:
         return cls(ClusterConfig.load(location), require_all_shards=require_all_shards)
 
     # -- connections ---------------------------------------------------------------------------
-
-    def _connection(self) -> Any:
-        return _Connection(self)
 
     def _database(self) -> tuple[xapian.Database, list[str]]:
         """This thread's database over the shards, current (reopened: it sees the last commits)."""
@@ -391,19 +382,6 @@ class ClusterIndex:
 
     def completion_table(self) -> CompletionTable:
         return CompletionTable((), (), simplify=self.config.simplify)
-
-
-class _Connection:
-    """``with index._connection() as (db, warnings)``: the thread's database, as a context."""
-
-    def __init__(self, index: ClusterIndex) -> None:
-        self.index = index
-
-    def __enter__(self) -> tuple[xapian.Database, list[str]]:
-        return self.index._database()
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _version() -> str:

@@ -13,10 +13,10 @@ from typing import Any
 
 import xapian
 
-from ..analysis import ANALYZER_VERSION
+from ..analysis import ANALYZER_VERSION, AnalyzerConfig
 from ..document import Document
 from ..duplicates import DuplicateGroups
-from ..errors import ZhsearchError
+from ..errors import IndexIncompatibleError, ZhsearchError
 from ..store import writer_lock
 from .config import ClusterConfig
 from .connect import ShardUnavailableError, open_cluster_db, open_shard, open_writable
@@ -148,11 +148,12 @@ def stored_records(databases: Sequence[xapian.Database]) -> dict[str, dict[str, 
 
 
 def plan(stored: dict[str, dict[str, Any]], documents: Sequence[Document], *,
-         renumber: bool) -> tuple[Changes, list[tuple[Document, int, str]]]:
+         renumber: bool, rewrite: bool = False) -> tuple[Changes, list[tuple[Document, int, str]]]:
     """The changes that make the cluster hold exactly ``documents`` and the writes they take:
     (document, ordinal, duplicate group) of each document to write. Duplicate groups are computed
     over all the documents; ``renumber`` (a full build) puts them in the order given, otherwise
-    a stored document keeps its place and a new one goes after the others."""
+    a stored document keeps its place and a new one goes after the others; with ``rewrite``
+    (another analyzer) every document is written again."""
     groups = DuplicateGroups((n, d.content_hash, d.simhash) for n, d in enumerate(documents))
     keys = {n: group_key(documents[root].id) for n, root in groups.root.items()}
     changes = Changes(seen=len(documents))
@@ -168,7 +169,7 @@ def plan(stored: dict[str, dict[str, Any]], documents: Sequence[Document], *,
         else:
             ordinal = int(old.get("ordinal", 0))
         record = json.loads(to_data(doc, ordinal, keys.get(n, "")))
-        if old == record:
+        if old == record and not rewrite:
             continue
         writes.append((doc, ordinal, keys.get(n, "")))
         if old is None:
@@ -185,7 +186,11 @@ def sync(config: ClusterConfig, documents: Sequence[Document], *, rebuild: bool 
     others, and leave the unchanged ones alone. Idempotent: a run interrupted midway (a crash, a
     shard gone) is finished by the next one. ``rebuild`` renumbers every document in this order."""
     with ClusterWriter(config) as writer:
-        changes, writes = plan(stored_records(writer.databases), documents, renumber=rebuild)
+        other = any(written_analyzer(db) not in (None, config.analyzer) for db in writer.databases)
+        if other and not rebuild:
+            for db in writer.databases:
+                check_analyzer(db, config)
+        changes, writes = plan(stored_records(writer.databases), documents, renumber=rebuild, rewrite=other)
         for doc_id in changes.removed:
             writer.delete(doc_id)
         for doc, ordinal, group in writes:
@@ -224,15 +229,30 @@ def recorded_roots(config: ClusterConfig) -> list[str]:
         db.close()
 
 
-def analyzer_version(db: xapian.Database) -> int | None:
-    """The analyzer version the cluster was written with (None: never written by zhsearch)."""
+def written_analyzer(db: xapian.Database) -> AnalyzerConfig | None:
+    """The analyzer the cluster was written with (None: never written by zhsearch)."""
     raw = db.get_metadata(ANALYZER_KEY)
     if not raw:
         return None
     try:
-        return int(json.loads(raw).get("version", 0))
-    except (ValueError, AttributeError):
-        return 0
+        return AnalyzerConfig.from_json(json.loads(raw))
+    except (ValueError, AttributeError, TypeError):
+        return AnalyzerConfig(version=0)
+
+
+def check_analyzer(db: xapian.Database, config: ClusterConfig) -> None:
+    """IndexIncompatibleError unless the shards were written with this zhsearch's analyzer and the
+    cluster file's settings (a query analyzed otherwise would not find what the documents hold)."""
+    written = written_analyzer(db)
+    if written is None:
+        return
+    where = config.location or "the cluster"
+    if written.version != ANALYZER_VERSION:
+        raise IndexIncompatibleError(f"the cluster {where} was written with analyzer version {written.version}; "
+                                     f"this zhsearch uses {ANALYZER_VERSION}", hint="run zhsearch index --cluster to rebuild")
+    if written != config.analyzer:
+        raise IndexIncompatibleError(f"the [analyzer] of {where} is not the one its shards were written with",
+                                     hint="restore it, or run zhsearch index --cluster to rebuild")
 
 
 def _int(raw: bytes | str) -> int:
@@ -246,4 +266,4 @@ def _lock_dir(location: Path) -> Path:
     return location.parent / f".{location.name}.writer"
 
 
-__all__ = ["ANALYZER_VERSION", "Changes", "ClusterWriter", "analyzer_version", "check", "sync", "write_all"]
+__all__ = ["ANALYZER_VERSION", "Changes", "ClusterWriter", "check", "check_analyzer", "sync", "write_all"]
