@@ -556,3 +556,36 @@ def test_another_analyzer_asks_for_a_rebuild(tmp_path: Path) -> None:
             assert index.config.hmm is False and len(index.matching_ids("记者")) == len(REPORTER)
     finally:
         servers.stop(directory)
+
+
+def test_a_rebuild_is_seen_all_at_once(tmp_path: Path, documents: list[Document]) -> None:
+    config = servers.start(tmp_path / "c", 3)
+    old, new = documents[:10], documents[8:]
+    try:
+        write_all(config, old)
+        with open_cluster(config.location) as index:  # type: ignore[arg-type]
+            def seen() -> set[str]:
+                return {d.id for d in index.documents()}
+
+            assert seen() == {d.id for d in old}
+            with ClusterWriter(config) as writer:  # a rebuild that crashes after writing everything
+                writer.start_generation()
+                for doc in new:
+                    writer.add(doc)
+                writer.commit()
+            assert seen() == {d.id for d in old} and len(index) == 10  # committed, but not live
+            assert index.matching_ids("记者") == {d.id for d in old} & REPORTER
+            assert index.stats().documents == 10
+            with ClusterWriter(config) as writer:  # the next one finishes the work
+                writer.start_generation()
+                for doc in new:
+                    writer.add(doc)
+                writer.commit()
+                assert seen() == {d.id for d in old}
+                writer.publish()
+                assert seen() == {d.id for d in new}
+            assert len(index) == len(new) and index.document(new[-1].id).id == new[-1].id
+        shard_documents = sum(s.documents or 0 for s in servers.status(config))
+        assert shard_documents == len(new)  # the old generation and the crashed one are gone
+    finally:
+        servers.stop(tmp_path / "c")

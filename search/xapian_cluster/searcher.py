@@ -31,8 +31,8 @@ from .config import ClusterConfig
 from .connect import ShardUnavailableError, open_cluster_db
 from .query import UntranslatableQuery, translate
 from .terms import (CATEGORY_SLOTS, DATE, GROUP, GROUP_PREFIX, ID_TEXT_PREFIX, MONTH, NEWEST, OLDEST,
-                    ORDINAL, PREFIXES, SOURCE, fit, from_data, id_term)
-from .writer import BUILT_KEY, check_analyzer
+                    ORDINAL, PREFIXES, SOURCE, fit, from_data, generation_term, id_term)
+from .writer import BUILT_KEY, LIVE_KEY, check_analyzer
 
 Q = xapian.Query
 SIMILAR_TERMS = 12
@@ -87,6 +87,15 @@ class ClusterIndex:
         local.db, local.warnings = db, warnings
         return db, list(warnings)
 
+    def _live(self, db: xapian.Database) -> xapian.Query:
+        """The documents of the live generation (a rebuild's new documents stay out until it is complete);
+        read from the first shard, which a rebuild switches last."""
+        raw = db.get_metadata(LIVE_KEY)
+        return Q(generation_term(int(raw or 0)))
+
+    def _in_live(self, db: xapian.Database, query: xapian.Query) -> xapian.Query:
+        return Q(Q.OP_FILTER, query, self._live(db))
+
     def _drop(self) -> None:
         db = getattr(self._local, "db", None)
         self._local.db = None
@@ -122,7 +131,7 @@ class ClusterIndex:
         self.close()
 
     def __len__(self) -> int:
-        return self._with_db(lambda db, _: int(db.get_doccount()))
+        return self._with_db(lambda db, _: self._count(db, self._live(db), False))
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -142,7 +151,7 @@ class ClusterIndex:
 
         def run(db: xapian.Database, shard_warnings: list[str]) -> SearchPage:
             notes = shard_warnings + list(warnings)
-            restrict = self._restriction(parsed)
+            restrict = self._restriction(parsed, self._live(db))
             found = self._find(db, restrict(translate(parsed.query)), sort, dedup, page * limit, facets)
             if found.total < RELAX_BELOW and parsed.runs():
                 found = self._relax(db, parsed, restrict, sort, dedup, page * limit, facets, found, notes)
@@ -159,14 +168,16 @@ class ClusterIndex:
 
         return self._with_db(run)
 
-    def _restriction(self, parsed: ParsedQuery) -> Callable[[xapian.Query], xapian.Query]:
-        """The query's filters (``source:``, dates…) and exclusions (``-source:``) applied to a query."""
+    def _restriction(self, parsed: ParsedQuery, live: xapian.Query) -> Callable[[xapian.Query], xapian.Query]:
+        """The query's filters (``source:``, dates…) and exclusions (``-source:``) applied to a query
+        of the ``live`` documents."""
         allowed = parsed.filters.query()
         masked = parsed.filters.mask()
         allow = translate(allowed) if allowed is not None else None
         mask = translate(masked) if masked is not None else None
 
         def restrict(query: xapian.Query) -> xapian.Query:
+            query = Q(Q.OP_FILTER, query, live)
             if allow is not None:
                 query = Q(Q.OP_FILTER, query, allow)
             if mask is not None:
@@ -213,7 +224,7 @@ class ClusterIndex:
                sort: str, dedup: bool, want: int, facets: bool, found: _Found, warnings: list[str]) -> _Found:
         """As the embedded index relaxes a run: require fewer of its words until there are enough."""
         if relax_runs(self._builder, parsed, found.total, warnings,
-                      frequency=lambda unit: self._count(db, translate(unit), False),
+                      frequency=lambda unit: self._count(db, self._in_live(db, translate(unit)), False),
                       count=lambda required: self._count(db, restrict(translate(required)), dedup)):
             found = self._find(db, restrict(translate(parsed.query)), sort, dedup, want, facets)
         return found
@@ -247,7 +258,8 @@ class ClusterIndex:
         for group in parsed.groups:
             for clause in group:
                 info = clause.explain()
-                info["matches"] = self._count(db, translate(clause.query), False) if clause.query is not None else 0
+                info["matches"] = (self._count(db, self._in_live(db, translate(clause.query)), False)
+                                   if clause.query is not None else 0)
                 info["any_of_group"] = len(group) > 1
                 clauses.append(info)
         unmatched = [c["text"] for c in clauses if c["matches"] == 0 and not c["excluded"]]
@@ -258,7 +270,7 @@ class ClusterIndex:
         parsed = self._builder.parse(query)
 
         def run(db: xapian.Database, _: list[str]) -> set[str]:
-            found = self._find(db, self._restriction(parsed)(translate(parsed.query)), "relevance", False,
+            found = self._find(db, self._restriction(parsed, self._live(db))(translate(parsed.query)), "relevance", False,
                                db.get_doccount(), False)
             return {from_data(m.document.get_data())[0].id for m in found.mset}
 
@@ -290,7 +302,7 @@ class ClusterIndex:
             left_out = Q(id_term(doc_id))
             if record.get("group"):
                 left_out = Q(Q.OP_OR, left_out, Q(GROUP_PREFIX + record["group"]))
-            enquire.set_query(Q(Q.OP_AND_NOT, query, left_out))
+            enquire.set_query(self._in_live(db, Q(Q.OP_AND_NOT, query, left_out)))
             enquire.set_sort_by_relevance_then_value(ORDINAL, False)
             needles = [w for w, _ in keys]
             return tuple(self._hit(from_data(m.document.get_data())[0], needles, m.weight)
@@ -299,9 +311,11 @@ class ClusterIndex:
         return self._with_db(run)
 
     def _lookup(self, db: xapian.Database, doc_id: str) -> tuple[int, Document, dict[str, Any]]:
-        for docid in db.postlist(id_term(doc_id)):
-            doc, record = from_data(db.get_document(docid.docid).get_data())
-            return docid.docid, doc, record
+        enquire = xapian.Enquire(db)
+        enquire.set_query(self._in_live(db, Q(id_term(doc_id))))
+        for match in enquire.get_mset(0, 1):
+            doc, record = from_data(match.document.get_data())
+            return match.docid, doc, record
         raise DocumentNotFoundError(f"no document with id {doc_id!r} in the index")
 
     def document(self, doc_id: str) -> Document:
@@ -313,7 +327,7 @@ class ClusterIndex:
             found: set[str] = set()
             for item in db.allterms(start):
                 enquire = xapian.Enquire(db)
-                enquire.set_query(Q(item.term))
+                enquire.set_query(self._in_live(db, Q(item.term)))
                 for match in enquire.get_mset(0, db.get_doccount()):
                     doc_id = from_data(match.document.get_data())[0].id
                     if doc_id.startswith(prefix):
@@ -328,7 +342,7 @@ class ClusterIndex:
         while True:
             def batch(db: xapian.Database, _: list[str]) -> list[Document]:
                 enquire = xapian.Enquire(db)
-                enquire.set_query(Q.MatchAll)
+                enquire.set_query(self._live(db))
                 enquire.set_sort_by_value(ORDINAL, False)
                 return [from_data(m.document.get_data())[0] for m in enquire.get_mset(offset, EXPORT_BATCH)]
 
@@ -345,10 +359,9 @@ class ClusterIndex:
         def run(db: xapian.Database, _: list[str]) -> IndexStats:
             spy = xapian.ValueCountMatchSpy(SOURCE)
             enquire = xapian.Enquire(db)
-            enquire.set_query(Q.MatchAll)
+            enquire.set_query(self._live(db))
             enquire.add_matchspy(spy)
-            total = db.get_doccount()
-            enquire.get_mset(0, 0, total)
+            total = enquire.get_mset(0, 0, db.get_doccount()).get_matches_estimated()
             sources = {item.term.decode("utf-8"): item.termfreq for item in spy.values()}
             unsourced = total - sum(sources.values())
             if unsourced:
@@ -356,7 +369,7 @@ class ClusterIndex:
             dates = []
             for newest in (False, True):
                 enquire = xapian.Enquire(db)
-                enquire.set_query(Q(Q.OP_VALUE_GE, DATE, "0"))
+                enquire.set_query(self._in_live(db, Q(Q.OP_VALUE_GE, DATE, "0")))
                 enquire.set_sort_by_value(DATE, newest)
                 first = list(enquire.get_mset(0, 1))
                 dates.append(from_data(first[0].document.get_data())[0].date_iso if first else None)

@@ -26,6 +26,8 @@ PREFIXES = {
 }
 FIELD_BOOSTS = {"title": TITLE_BOOST}
 GROUP_PREFIX = "XG"  # the duplicate group a document belongs to (boolean)
+GENERATION_PREFIX = "XV"  # the build a document belongs to: searches read the live one only
+SLOT_PREFIX = "XK"  # generation + id hash: the one document of an id in one build (replaced, deleted)
 ID_PREFIX = "Q"  # Q + sha1 of the id: ids of any length (Xapian terms end at 245 bytes)
 ID_TEXT_PREFIX = "XI"  # the id itself, cut to fit a term: for ids typed by their start
 MAX_TERM_BYTES = 245
@@ -47,6 +49,14 @@ def date_key(value: datetime) -> str:
 
 def id_term(doc_id: str) -> str:
     return ID_PREFIX + hashlib.sha1(doc_id.encode("utf-8")).hexdigest()
+
+
+def generation_term(generation: int) -> str:
+    return f"{GENERATION_PREFIX}{generation}"
+
+
+def slot_term(doc_id: str, generation: int) -> str:
+    return f"{SLOT_PREFIX}{generation}:{id_term(doc_id)[len(ID_PREFIX):]}"
 
 
 def id_text_term(doc_id: str) -> str:
@@ -110,10 +120,12 @@ class TermMaker:
         self._chars = CharTokenizer(config)
         self._pairs = PairTokenizer(config)
 
-    def document(self, doc: Document, *, ordinal: int, group: str = "") -> xapian.Document:
+    def document(self, doc: Document, *, ordinal: int, group: str = "", generation: int = 1) -> xapian.Document:
         xdoc = xapian.Document()
         xdoc.set_data(to_data(doc, ordinal, group))
         xdoc.add_boolean_term(id_term(doc.id))
+        xdoc.add_boolean_term(generation_term(generation))
+        xdoc.add_boolean_term(slot_term(doc.id, generation))
         xdoc.add_boolean_term(id_text_term(doc.id))
         for name, text in (("title", doc.title), ("text", doc.text)):
             self._positional(xdoc, PREFIXES[name], self._words, text)

@@ -20,11 +20,13 @@ from ..errors import IndexIncompatibleError, ZhsearchError
 from ..store import writer_lock
 from .config import ClusterConfig
 from .connect import ShardUnavailableError, open_cluster_db, open_shard, open_writable
-from .terms import TermMaker, group_key, id_term, shard_of, to_data
+from .terms import TermMaker, generation_term, group_key, shard_of, slot_term, to_data
 
 ANALYZER_KEY = "zhsearch.analyzer"
 BUILT_KEY = "zhsearch.built_at"
 ROOTS_KEY = "zhsearch.roots"
+LIVE_KEY = "zhsearch.live"  # the generation searches read (on every shard; readers take the first shard's)
+BUILDING_KEY = "zhsearch.building"  # a rebuild's generation until it goes live: left over if it crashed
 COMMITS_KEY = "zhsearch.commits"  # how many commits zhsearch made: the revision `cluster status` shows
 
 
@@ -48,20 +50,58 @@ class ClusterWriter:
             raise
         self._ordinal = max((_int(db.get_metadata("zhsearch.next_ordinal")) for db in self.databases), default=0)
         self.roots: list[str] | None = None  # the folders the documents come from, recorded at commit
+        self.live = _int(self.databases[0].get_metadata(LIVE_KEY)) if self.databases else 0
+        # What add and delete write to: the live generation (an update), or a new one (a rebuild).
+        self.generation = self.live or 1
 
     def add(self, document: Document, *, group: str = "", ordinal: int | None = None) -> None:
-        """Write ``document`` (replacing the one with its id); ``ordinal`` is its place in index order
-        (by default, after every document written so far)."""
+        """Write ``document`` into :attr:`generation` (replacing the one with its id there);
+        ``ordinal`` is its place in index order (by default, after every document written so far)."""
         shard = shard_of(document.id, len(self.databases))
         if ordinal is None:
             ordinal = self._ordinal
-        xdoc = self.terms.document(document, ordinal=ordinal, group=group)
+        xdoc = self.terms.document(document, ordinal=ordinal, group=group, generation=self.generation)
         self._ordinal = max(self._ordinal, ordinal + 1)
-        self._call(shard, lambda db: db.replace_document(id_term(document.id), xdoc))
+        term = slot_term(document.id, self.generation)
+        self._call(shard, lambda db: db.replace_document(term, xdoc))
 
     def delete(self, doc_id: str) -> None:
         shard = shard_of(doc_id, len(self.databases))
-        self._call(shard, lambda db: db.delete_document(id_term(doc_id)))
+        term = slot_term(doc_id, self.generation)
+        self._call(shard, lambda db: db.delete_document(term))
+
+    def start_generation(self) -> None:
+        """Write into a new generation from now on, invisible to searches until :meth:`publish`;
+        what a crashed rebuild left of its own is removed first."""
+        for n, db in enumerate(self.databases):
+            left = _int(db.get_metadata(BUILDING_KEY))
+            if left and left != self.live:
+                self._call(n, lambda db, left=left: db.delete_document(generation_term(left)))  # type: ignore[misc]
+        self.generation = max(self.live, *(_int(db.get_metadata(BUILDING_KEY)) for db in self.databases)) + 1
+        for n in range(len(self.databases)):
+            self._call(n, lambda db: db.set_metadata(BUILDING_KEY, str(self.generation)))
+
+    def publish(self) -> None:
+        """Make the new generation the one searches read, in one step, then remove the old one.
+
+        Every shard is committed first; then the live generation is switched on the shards from
+        the last to the first, and searches read it from the first: they move to the new
+        documents on all shards at the moment the first shard commits."""
+        self.commit()
+        old = self.live
+        for n in reversed(range(len(self.databases))):
+            def switch(db: xapian.WritableDatabase) -> None:
+                db.set_metadata(LIVE_KEY, str(self.generation))
+                db.commit()
+            self._call(n, switch)
+        self.live = self.generation
+        for n in range(len(self.databases)):
+            def drop(db: xapian.WritableDatabase) -> None:
+                if old:
+                    db.delete_document(generation_term(old))
+                db.set_metadata(BUILDING_KEY, "")
+                db.commit()
+            self._call(n, drop)
 
     def commit(self) -> None:
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -71,6 +111,8 @@ class ClusterWriter:
                 db.set_metadata(BUILT_KEY, now)
                 db.set_metadata(COMMITS_KEY, str(_int(db.get_metadata(COMMITS_KEY)) + 1))
                 db.set_metadata("zhsearch.next_ordinal", str(self._ordinal))
+                if not self.live:  # the first build: nothing to switch from
+                    db.set_metadata(LIVE_KEY, str(self.generation))
                 if self.roots is not None:
                     db.set_metadata(ROOTS_KEY, json.dumps(self.roots, ensure_ascii=False))
                 db.commit()
@@ -138,10 +180,11 @@ _PLACE = ("ordinal", "group")  # what locates a record in the cluster, as oppose
 
 
 def stored_records(databases: Sequence[xapian.Database]) -> dict[str, dict[str, Any]]:
-    """The stored record of every document of the shards, by id."""
+    """The stored record of every document of the live generation of the shards, by id."""
     found: dict[str, dict[str, Any]] = {}
     for db in databases:
-        for posting in db.postlist(""):
+        live = _int(databases[0].get_metadata(LIVE_KEY))
+        for posting in db.postlist(generation_term(live) if live else ""):
             record = json.loads(db.get_document(posting.docid).get_data())
             found[record["id"]] = record
     return found
@@ -190,14 +233,20 @@ def sync(config: ClusterConfig, documents: Sequence[Document], *, rebuild: bool 
         if other and not rebuild:
             for db in writer.databases:
                 check_analyzer(db, config)
-        changes, writes = plan(stored_records(writer.databases), documents, renumber=rebuild, rewrite=other)
+        stored = stored_records(writer.databases)
+        changes, writes = plan(stored, documents, renumber=rebuild, rewrite=rebuild)
+        writer.roots = list(roots) if roots is not None else None
+        if rebuild:  # a new generation, all of it: searches see the old one until it is complete
+            writer.start_generation()
+            for doc, ordinal, group in writes:
+                writer.add(doc, group=group, ordinal=ordinal)
+            writer._ordinal = len(documents)
+            writer.publish()
+            return changes
         for doc_id in changes.removed:
             writer.delete(doc_id)
         for doc, ordinal, group in writes:
             writer.add(doc, group=group, ordinal=ordinal)
-        if rebuild:
-            writer._ordinal = len(documents)
-        writer.roots = list(roots) if roots is not None else None
         writer.commit()
     return changes
 
