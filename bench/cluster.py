@@ -8,7 +8,10 @@ facets, duplicate grouping: one warm-up round, then ``--repeat`` rounds): p50/p9
 every query whether totals, facet counts and the hits' ids agree. Last, one shard is stopped and
 the query set runs again: latency, and what the answers say. The servers are stopped at the end.
 
-    python bench/cluster.py --index DIR [--shards 3] [--dir /tmp/zhsearch-cluster] [--repeat 3]
+    python bench/cluster.py --index DIR [--shards 3] [--dir /tmp/zhsearch-cluster] [--repeat 3] [--keep]
+
+With ``--keep`` the shard-down part is left out and the servers keep running (for
+``bench/known_item.py --cluster DIR/cluster.toml``); stop them with ``zhsearch cluster down --dir DIR``.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ def main() -> int:
     parser.add_argument("--dir", default="/tmp/zhsearch-cluster", help="folder for the shards (emptied first)")
     parser.add_argument("--queries", default=str(QUERIES))
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="leave the cluster running, every shard up")
     args = parser.parse_args()
 
     import shutil
@@ -102,6 +106,9 @@ def main() -> int:
                 theirs = measure(embedded, queries, repeat=args.repeat)
                 print(row("cluster, warm", ours["overall"]))
                 print(row("embedded, warm", theirs["overall"]))
+                if args.keep:
+                    print(f"cluster kept: {directory / 'cluster.toml'} (zhsearch cluster down --dir {directory})")
+                    return 0
                 victim = servers.recorded(directory)[-1]
                 os.killpg(int(victim["pid"]), signal.SIGTERM)  # type: ignore[call-overload]
                 time.sleep(0.5)
@@ -110,7 +117,8 @@ def main() -> int:
                 page = cluster.search("中国", limit=1)
                 print(f"  中国 with a shard down: total {page.total}, warnings {list(page.warnings)}")
     finally:
-        servers.stop(directory)
+        if not args.keep:
+            servers.stop(directory)
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
     return 0
 
