@@ -314,6 +314,11 @@ def test_the_web_page_shows_the_missing_shard(tmp_path: Path, documents: list[Do
             assert f"shard 127.0.0.1:{victim['port']} is unreachable" in html
             data = client.get("/api/search?q=记者").get_json()
             assert data["warnings"][1] == "results come from 1 of the 2 shards: documents on the others are missing"
+        with pytest.raises(ShardUnavailableError, match=f"shard 127.0.0.1:{victim['port']} is unreachable"):
+            ClusterWriter(config)  # writing needs every shard
+        from search.xapian_cluster.connect import open_writable
+
+        open_writable(config.writable[0]).close()  # the failed writer released the first shard's write lock
     finally:
         servers.stop(directory)
 

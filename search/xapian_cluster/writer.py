@@ -43,10 +43,12 @@ class ClusterWriter:
         if config.location is not None:
             self._stack.enter_context(writer_lock(_lock_dir(config.location)))
         self.shards = config.writable
+        self.databases: list[xapian.WritableDatabase] = []
         try:
-            self.databases = [open_writable(shard) for shard in self.shards]
+            for shard in self.shards:
+                self.databases.append(open_writable(shard))
         except ZhsearchError:
-            self._stack.close()
+            self.close()  # the shards opened so far: their write locks are released at once
             raise
         self._ordinal = max((_int(db.get_metadata("zhsearch.next_ordinal")) for db in self.databases), default=0)
         self.roots: list[str] | None = None  # the folders the documents come from, recorded at commit
