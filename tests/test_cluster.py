@@ -355,6 +355,7 @@ def test_cluster_up_index_search_down(tmp_path: Path) -> None:
         assert shown.exit_code == 0 and shown.output.startswith("苹果发布iPhone14系列 全系支持5G\n")
         stats = runner.invoke(cli, ["stats", "--cluster", file, "--json"])
         assert json.loads(stats.output)["documents"] == 14
+        assert json.loads(stats.output)["roots"] == [str(CORPUS.resolve())]
         exported = runner.invoke(cli, ["export", "--cluster", file])
         assert len(exported.output.splitlines()) == 14
         status = runner.invoke(cli, ["cluster", "status", file])

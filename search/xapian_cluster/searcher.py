@@ -9,6 +9,7 @@ page's ``warnings`` (or fails, with ``require_all_shards``).
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from .connect import ShardUnavailableError, open_cluster_db
 from .query import UntranslatableQuery, translate
 from .terms import (CATEGORY_SLOTS, DATE, GROUP, GROUP_PREFIX, ID_TEXT_PREFIX, MONTH, NEWEST, OLDEST,
                     ORDINAL, PREFIXES, SOURCE, fit, from_data, generation_term, id_term)
-from .writer import BUILT_KEY, LIVE_KEY, check_analyzer
+from .writer import BUILT_KEY, LIVE_KEY, ROOTS_KEY, check_analyzer
 
 Q = xapian.Query
 SIMILAR_TERMS = 12
@@ -66,6 +67,8 @@ class ClusterIndex:
         self._local = threading.local()
         db, _ = self._database()
         check_analyzer(db, cluster)
+        roots = db.get_metadata(ROOTS_KEY)
+        self.manifest["roots"] = json.loads(roots) if roots else []
 
     @classmethod
     def open(cls, location: Path | str, *, require_all_shards: bool = False) -> ClusterIndex:
