@@ -138,8 +138,10 @@ def stop(directory: Path, *, timeout: float = 5.0) -> list[int]:
         stopped.append(pid)
     deadline = time.monotonic() + timeout
     for pid in stopped:
-        while _alive(pid) and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
             _reap(pid)
+            if not _alive(pid):
+                break
             time.sleep(0.02)
         if _alive(pid):
             try:
