@@ -69,6 +69,7 @@ def main() -> int:
     parser.add_argument("--queries", default=str(QUERIES))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="leave the cluster running, every shard up")
+    parser.add_argument("--reuse", action="store_true", help="search the cluster a --keep run left in --dir (no writing)")
     args = parser.parse_args()
 
     import shutil
@@ -78,24 +79,27 @@ def main() -> int:
     from search.xapian_cluster import ClusterConfig, servers, write_all
 
     directory = Path(args.dir)
-    if directory.exists():
+    reuse = args.reuse and bool(servers.running(directory))
+    if directory.exists() and not reuse:
         servers.stop(directory)
         shutil.rmtree(directory)
     queries = load_queries(args.queries)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"load average at start {os.getloadavg()[0]:.1f}")
-    servers.start(directory, args.shards)
+    if not reuse:
+        servers.start(directory, args.shards)
     try:
         config = ClusterConfig.load(directory / "cluster.toml")
         with open_index(args.index) as embedded:
-            documents = list(embedded.documents())
-            started, cpu = time.perf_counter(), time.process_time()
-            write_all(config, documents)
-            built, built_cpu = time.perf_counter() - started, time.process_time() - cpu
-            size = sum(disk_size(Path(s.path)) for s in config.shards if s.path)
-            print(f"{len(documents)} documents on {args.shards} shards: written in {built:.1f} s "
-                  f"({built_cpu:.1f} s CPU in the writer), {size / 1e6:.0f} MB on disk "
-                  f"(embedded index: {embedded.stats().size_bytes / 1e6:.0f} MB)")
+            if not reuse:
+                documents = list(embedded.documents())
+                started, cpu = time.perf_counter(), time.process_time()
+                write_all(config, documents)
+                built, built_cpu = time.perf_counter() - started, time.process_time() - cpu
+                size = sum(disk_size(Path(s.path)) for s in config.shards if s.path)
+                print(f"{len(documents)} documents on {len(config.shards)} shards: written in {built:.1f} s "
+                      f"({built_cpu:.1f} s CPU in the writer), {size / 1e6:.0f} MB on disk "
+                      f"(embedded index: {embedded.stats().size_bytes / 1e6:.0f} MB)")
             with open_cluster(directory / "cluster.toml") as cluster:
                 differ = differences(cluster, embedded, queries)
                 print(f"same answers (total, facets, hit ids): {len(queries) - len(differ)} of {len(queries)} queries")
