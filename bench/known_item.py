@@ -7,6 +7,7 @@ query latency, and the misses.
 
     python bench/known_item.py --index /tmp/zhsearch-corpus            # every unique title
     python bench/known_item.py --index /tmp/zhsearch-corpus --sample 2000
+    python bench/known_item.py --cluster /tmp/zhsearch-cluster/cluster.toml --sample 2000
 """
 
 from __future__ import annotations
@@ -20,18 +21,20 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from search import SearchIndex
+from search import SearchIndex, open_cluster
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--index", type=Path, required=True, help="an index built with zhsearch index")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--index", type=Path, help="an index built with zhsearch index")
+    where.add_argument("--cluster", type=Path, help="a cluster file: the same on a Xapian cluster")
     parser.add_argument("--sample", type=int, default=0, help="check this many random titles (0: all)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--misses", type=Path, help="write every miss as a JSON line to this file")
     args = parser.parse_args(argv)
 
-    with SearchIndex.open(args.index) as index:
+    with (open_cluster(args.cluster) if args.cluster else SearchIndex.open(args.index)) as index:
         documents = [(doc.id, doc.title) for doc in index.documents()]
         counts = Counter(title for _, title in documents)
         unique = [(doc_id, title) for doc_id, title in documents if title.strip() and counts[title] == 1]

@@ -196,31 +196,10 @@ class SearchIndex:
         With ``explain``, the page says how the query was analyzed and how many documents each
         of its parts matches on its own (so a zero-hit query shows which part matched nothing).
         """
-        if not 1 <= limit <= MAX_LIMIT:
-            raise InvalidArgumentError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
-        if not 1 <= page <= MAX_PAGE:
-            raise InvalidArgumentError(f"page must be between 1 and {MAX_PAGE}, not {page}")
-        if sort not in SORTS:
-            raise InvalidArgumentError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
-        parsed = self._builder.parse(query)
-        warnings = list(parsed.warnings)
+        check_page(page=page, limit=limit, sort=sort)
+        parsed, warnings = prepare_query(self._builder, query, source=source, category=category, tag=tag,
+                                         since=since, until=until, month=month)
         filters = parsed.filters
-        _extend(filters.sources, source)
-        _extend(filters.categories, category)
-        _extend(filters.tags, tag)
-        for name, value, bound in (("since", since, 0), ("until", until, 1), ("month", month, -1)):
-            if value is None or value == "":
-                continue
-            span = _date_bound(value)
-            if span is None or (bound == -1 and (not isinstance(value, str) or len(value.strip()) != 7)):
-                warnings.append(f"ignored {name}={str(value)[:40]!r}: not a date ({DATE_HELP})")
-                continue
-            if bound == -1:
-                filters.restrict_dates(span[0], span[1])
-            else:
-                filters.restrict_dates(span[0] if bound == 0 else None, span[1] if bound == 1 else None)
-        if filters.since is not None and filters.until is not None and filters.since >= filters.until:
-            warnings.append("the date range is empty: nothing can match it")
         simplify = self.config.simplify
         if sort == "relevance" and parsed.empty:
             sort = "newest"  # nothing to rank by
@@ -323,26 +302,15 @@ class SearchIndex:
         """Too few hits with every word of the query's runs required: require fewer words, one step
         at a time, until there are enough: first no word that no document contains, then any
         n − 1 of the n words, n − 2, … (documents with more of them rank first)."""
-        counts: dict[int, int] = {}
         everything: dict[str, Any] = {"filter": None, "mask": None, "memo": options.get("memo")}
-
-        def frequency(unit: Any) -> int:  # the documents a word's query matches, over the index
-            if unit is None:
-                return 0
-            if id(unit) not in counts:  # the clause keeps its words' queries alive: ids stay theirs
-                counts[id(unit)] = self._rank(searcher, unit, everything, "relevance", None, 1).total
-            return counts[id(unit)]
-
-        relaxed = False
-        total = ranking.total
-        while total < RELAX_BELOW and self._builder.relax(parsed, frequency):
-            relaxed = True
-            # Counting needs only what is required: the ranking bonuses are read once, at the end.
-            required = self._builder.assemble(parsed.groups, bonuses=False)
-            total = 0 if required is None else self._rank(searcher, required, options, "relevance", groups, 1).total
-        if relaxed:
+        if relax_runs(
+            self._builder, parsed, ranking.total, warnings,
+            # the documents a word's query matches, over the index
+            frequency=lambda unit: self._rank(searcher, unit, everything, "relevance", None, 1).total,
+            # counting needs only what is required: the ranking bonuses are read once, at the end
+            count=lambda required: self._rank(searcher, required, options, "relevance", groups, 1).total,
+        ):
             ranking = self._rank(searcher, parsed.query, options, sort, groups, want)
-            warnings.extend(_relaxed_warning(c) for c in parsed.runs() if c.dropped or c.minimum is not None)
         return ranking
 
     def _rank_arrays(
@@ -635,6 +603,69 @@ class SearchIndex:
         if counted is not None:
             self._stats_cache = (generation, stats)
         return stats
+
+
+def relax_runs(builder: QueryBuilder, parsed: ParsedQuery, total: int, warnings: list[str], *,
+               frequency: Callable[[Any], int], count: Callable[[Any], int]) -> bool:
+    """Require fewer words of the query's runs, a step at a time, while fewer than RELAX_BELOW
+    documents match (every backend): ``frequency(unit)`` is how many documents one word's query
+    matches, ``count(required)`` how many the query of what is still required does. True when
+    ``parsed.query`` was relaxed (the warnings then say how); the caller ranks it again."""
+    counts: dict[int, int] = {}
+
+    def counted(unit: Any) -> int:
+        if unit is None:
+            return 0
+        if id(unit) not in counts:  # the clause keeps its words' queries alive: ids stay theirs
+            counts[id(unit)] = frequency(unit)
+        return counts[id(unit)]
+
+    relaxed = False
+    while total < RELAX_BELOW and builder.relax(parsed, counted):
+        relaxed = True
+        required = builder.assemble(parsed.groups, bonuses=False)
+        total = 0 if required is None else count(required)
+    if relaxed:
+        warnings.extend(_relaxed_warning(c) for c in parsed.runs() if c.dropped or c.minimum is not None)
+    return relaxed
+
+
+def check_page(*, page: int, limit: int, sort: str) -> None:
+    """InvalidArgumentError unless the page, limit and sort of a search are allowed (every backend)."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidArgumentError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+    if not 1 <= page <= MAX_PAGE:
+        raise InvalidArgumentError(f"page must be between 1 and {MAX_PAGE}, not {page}")
+    if sort not in SORTS:
+        raise InvalidArgumentError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+
+
+def prepare_query(
+    builder: QueryBuilder, query: str, *, source: str | Sequence[str] | None = None,
+    category: str | Sequence[str] | None = None, tag: str | Sequence[str] | None = None,
+    since: date | str | None = None, until: date | str | None = None, month: str | None = None,
+) -> tuple[ParsedQuery, list[str]]:
+    """The parsed query with the search's filter parameters added, and its warnings (every backend)."""
+    parsed = builder.parse(query)
+    warnings = list(parsed.warnings)
+    filters = parsed.filters
+    _extend(filters.sources, source)
+    _extend(filters.categories, category)
+    _extend(filters.tags, tag)
+    for name, value, bound in (("since", since, 0), ("until", until, 1), ("month", month, -1)):
+        if value is None or value == "":
+            continue
+        span = _date_bound(value)
+        if span is None or (bound == -1 and (not isinstance(value, str) or len(value.strip()) != 7)):
+            warnings.append(f"ignored {name}={str(value)[:40]!r}: not a date ({DATE_HELP})")
+            continue
+        if bound == -1:
+            filters.restrict_dates(span[0], span[1])
+        else:
+            filters.restrict_dates(span[0] if bound == 0 else None, span[1] if bound == 1 else None)
+    if filters.since is not None and filters.until is not None and filters.since >= filters.until:
+        warnings.append("the date range is empty: nothing can match it")
+    return parsed, warnings
 
 
 def _first(key: np.ndarray, ids: np.ndarray, count: int) -> np.ndarray:

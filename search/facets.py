@@ -49,14 +49,16 @@ class FacetIndex:
         for name, (value_of, docs) in self._pairs.items():
             names = self._names[name]
             tally = np.bincount(value_of[matched[docs]], minlength=len(names))
-            nonzero = [(names[i], int(tally[i])) for i in np.flatnonzero(tally)]
-            if name == "month":
-                nonzero.sort()
-            else:
-                nonzero.sort(key=lambda vn: (-vn[1], vn[0]))
-                nonzero = nonzero[:MAX_VALUES]
-            out[name] = dict(nonzero)
+            out[name] = ordered(name, [(names[i], int(tally[i])) for i in np.flatnonzero(tally)])
         return out
+
+
+def ordered(name: str, nonzero: list[tuple[str, int]]) -> dict[str, int]:
+    """One facet's counts as pages show them (every backend): months chronologically, the other
+    facets by count (then value), the first MAX_VALUES of them."""
+    if name == "month":
+        return dict(sorted(nonzero))
+    return dict(sorted(nonzero, key=lambda vn: (-vn[1], vn[0]))[:MAX_VALUES])
 
 
 def _postings(reader: Any, fieldnames: tuple[str, ...]) -> dict[str, np.ndarray]:

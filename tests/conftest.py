@@ -149,12 +149,13 @@ def docs_index(docs_index_dir: Path) -> Iterator[SearchIndex]:
 
 
 @contextlib.contextmanager
-def serving(location: Path, workdir: Path) -> Iterator[str]:
-    """`zhsearch serve` of the index at ``location`` on a free port: its base URL, until the block ends."""
+def serving(location: Path, workdir: Path, *, option: str = "--index") -> Iterator[str]:
+    """`zhsearch serve` of the index at ``location`` (``option="--cluster"``: the cluster file) on a free
+    port: its base URL, until the block ends."""
     log = workdir / "serve.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "zhsearch", "serve", "--index", str(location), "--port", "0", "--threads", "4"],
+            [sys.executable, "-m", "zhsearch", "serve", option, str(location), "--port", "0", "--threads", "4"],
             cwd=workdir,
             stdout=out,
             stderr=subprocess.STDOUT,

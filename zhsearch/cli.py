@@ -36,10 +36,22 @@ def _fail(exc: ZhsearchError) -> NoReturn:
     sys.exit(1)
 
 
-def _open(index_dir: Path) -> Any:
-    from search import open_index
+cluster_option = click.option(
+    "--cluster", "cluster_file", type=click.Path(dir_okay=False, path_type=Path),
+    help="Use the Xapian cluster this cluster file names instead of --index (see zhsearch cluster up).",
+)
+require_all_option = click.option(
+    "--require-all-shards", is_flag=True,
+    help="With --cluster: fail when a shard is unreachable, instead of answering from the others.",
+)
+
+
+def _open(index_dir: Path, cluster_file: Path | None = None, *, require_all_shards: bool = False) -> Any:
+    from search import open_cluster, open_index
 
     try:
+        if cluster_file is not None:
+            return open_cluster(cluster_file, require_all_shards=require_all_shards)
         return open_index(index_dir)
     except ZhsearchError as exc:
         _fail(exc)
@@ -194,8 +206,10 @@ def _jobs(jobs: int | None) -> int:
                    "disk, queries as fast, about 40% more build time.")
 @jobs_option
 @quiet_option
+@cluster_option
 def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | None, strict: bool,
-                  user_dict: Path | None, merge: bool, jobs: int | None, quiet: bool) -> None:
+                  user_dict: Path | None, merge: bool, jobs: int | None, quiet: bool,
+                  cluster_file: Path | None) -> None:
     """Index every article (.md, .markdown, .html) below PATHS into a fresh index.
 
     The new index is built next to the live one and replaces it only when complete; a running
@@ -205,6 +219,12 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | 
     from indexer import NothingIndexedError, StrictBuildError, build_index
     from search import AnalyzerConfig
 
+    if cluster_file is not None:
+        if user_dict is not None or merge:
+            raise click.UsageError("with --cluster, the analyzer (user_dict, user_words) is set in the cluster "
+                                   "file's [analyzer] and there are no segments to --merge")
+        _index_cluster(paths, cluster_file, report_file, strict, quiet)
+        return
     config = AnalyzerConfig()
     if user_dict is not None:
         config = AnalyzerConfig.with_user_dict(user_dict.read_text(encoding="utf-8"))
@@ -234,6 +254,52 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | 
         click.echo(f"Index written to {index_dir}")
 
 
+def _index_cluster(paths: tuple[Path, ...], cluster_file: Path, report_file: Path | None, strict: bool,
+                   quiet: bool) -> None:
+    """``zhsearch index --cluster``: the archive parsed here, its documents written to the shards."""
+    from indexer import NothingIndexedError, StrictBuildError
+    from indexer.build import check_paths, parse_archive
+    from search.xapian_cluster import ClusterConfig, write_all
+
+    try:
+        config = ClusterConfig.load(cluster_file)
+        check_paths(list(paths))
+        documents, report = parse_archive(list(paths), progress=_progress(quiet))
+        if not documents:
+            raise NothingIndexedError(f"no article could be indexed from {', '.join(str(p) for p in paths)}")
+        if strict and report.skipped:
+            raise StrictBuildError(f"{sum(report.skipped.values())} files were skipped (--strict)")
+        write_all(config, documents, roots=[str(p.resolve()) for p in paths])
+    except ZhsearchError as exc:
+        _fail(exc)
+    if report_file is not None:
+        _write_report(report_file, report)
+    if not quiet:
+        click.echo(report.summary())
+        click.echo(f"Index written to the cluster {cluster_file} ({len(config.writable)} shards)")
+
+
+def _cluster_changes(paths: tuple[Path, ...], cluster_file: Path, *, apply: bool, quiet: bool) -> Any:
+    """``update``/``check --cluster``: the archive parsed again and compared with what the shards hold
+    (by content: every file is read); with ``apply``, the differences written."""
+    from indexer.build import check_paths, parse_archive
+    from search.xapian_cluster import ClusterConfig
+    from search.xapian_cluster.writer import check, recorded_roots, sync
+
+    try:
+        config = ClusterConfig.load(cluster_file)
+        roots = [Path(p) for p in paths] or [Path(p) for p in recorded_roots(config)]
+        if not roots:
+            raise ZhsearchError(f"the cluster {cluster_file} records no folders", hint="give the PATHS to read")
+        check_paths(roots)
+        documents, _ = parse_archive(roots, progress=_progress(quiet))
+        if apply:
+            return sync(config, documents, roots=[str(p.resolve()) for p in roots])
+        return check(config, documents)
+    except ZhsearchError as exc:
+        _fail(exc)
+
+
 def _write_report(report_file: Path, report: Any) -> None:
     report_file.write_text("".join(o.to_json() + "\n" for o in report.outcomes), encoding="utf-8")
 
@@ -259,7 +325,9 @@ def _recorded_paths(index_dir: Path, paths: tuple[Path, ...]) -> list[Path]:
 @index_option
 @jobs_option
 @quiet_option
-def update_command(paths: tuple[Path, ...], index_dir: Path, jobs: int | None, quiet: bool) -> None:
+@cluster_option
+def update_command(paths: tuple[Path, ...], index_dir: Path, jobs: int | None, quiet: bool,
+                   cluster_file: Path | None) -> None:
     """Add new articles below PATHS, index changed ones again and remove deleted ones.
 
     PATHS default to the folders the index was built from. Files whose size and times did not
@@ -268,6 +336,13 @@ def update_command(paths: tuple[Path, ...], index_dir: Path, jobs: int | None, q
     """
     from indexer import update_index
 
+    if cluster_file is not None:
+        changes = _cluster_changes(paths, cluster_file, apply=True, quiet=quiet)
+        if not quiet:
+            for line in changes.lines():
+                click.echo(line)
+            click.echo(changes.summary())
+        return
     progress = _progress(quiet)
     try:
         report = update_index(_recorded_paths(index_dir, paths), index_dir, jobs=_jobs(jobs), progress=progress)
@@ -287,7 +362,8 @@ def update_command(paths: tuple[Path, ...], index_dir: Path, jobs: int | None, q
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
-def check_command(paths: tuple[Path, ...], index_dir: Path, as_json: bool) -> None:
+@cluster_option
+def check_command(paths: tuple[Path, ...], index_dir: Path, as_json: bool, cluster_file: Path | None) -> None:
     """List the files below PATHS that are missing from the index or stale in it.
 
     PATHS default to the folders the index was built from. Exits with 1 when the index is not
@@ -295,10 +371,13 @@ def check_command(paths: tuple[Path, ...], index_dir: Path, as_json: bool) -> No
     """
     from indexer import check_index
 
-    try:
-        report = check_index(_recorded_paths(index_dir, paths), index_dir)
-    except ZhsearchError as exc:
-        _fail(exc)
+    if cluster_file is not None:
+        report = _cluster_changes(paths, cluster_file, apply=False, quiet=True)
+    else:
+        try:
+            report = check_index(_recorded_paths(index_dir, paths), index_dir)
+        except ZhsearchError as exc:
+            _fail(exc)
     if as_json:
         _dump({"up_to_date": report.up_to_date, "files": report.seen, "new": report.new,
                "changed": report.changed, "deleted": report.deleted,
@@ -309,7 +388,7 @@ def check_command(paths: tuple[Path, ...], index_dir: Path, as_json: bool) -> No
         click.echo(report.summary())
     if not report.up_to_date:
         if not as_json:
-            click.echo("Hint: run zhsearch update to apply them", err=True)
+            click.echo(f"Hint: run zhsearch update{' --cluster' if cluster_file else ''} to apply them", err=True)
         sys.exit(1)
 
 
@@ -332,11 +411,13 @@ def check_command(paths: tuple[Path, ...], index_dir: Path, as_json: bool) -> No
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance",
               show_default=True, help="Order of the hits.")
 @click.option("--no-dedup", "no_dedup", is_flag=True, help="List every copy of an article as its own hit.")
+@cluster_option
+@require_all_option
 @click.pass_context
 def search_command(ctx: click.Context, query: tuple[str, ...], index_dir: Path, limit: int, page: int,
                    as_json: bool, output: str, every: bool, explain: bool, sources: tuple[str, ...],
                    categories: tuple[str, ...], tags: tuple[str, ...], since: str | None, until: str | None,
-                   sort: str, no_dedup: bool) -> None:
+                   sort: str, no_dedup: bool, cluster_file: Path | None, require_all_shards: bool) -> None:
     """Search the index and print ranked hits with highlighted snippets.
 
     QUERY is every word after the options, as typed: terms (AND), OR, -term or NOT term,
@@ -364,7 +445,8 @@ def search_command(ctx: click.Context, query: tuple[str, ...], index_dir: Path, 
     text = " ".join(query)
     options: dict[str, Any] = {"source": sources, "category": categories, "tag": tags, "since": since,
                                "until": until, "sort": sort, "dedup": not no_dedup}
-    index = _open(index_dir)
+    index = _open(index_dir, cluster_file, require_all_shards=require_all_shards)
+    index_dir = cluster_file or index_dir  # what the numbers of the hits printed belong to
     try:
         if every:
             from web.export import all_hits, export_lines
@@ -490,12 +572,14 @@ SHOWN_MATCHES = 10
 @index_option
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100), help="How many articles.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON document of /api/similar/ID.")
-def similar_command(doc_id: str, index_dir: Path, limit: int, as_json: bool) -> None:
+@cluster_option
+def similar_command(doc_id: str, index_dir: Path, limit: int, as_json: bool, cluster_file: Path | None) -> None:
     """Print the articles most like the one with this ID (by its key words).
 
     ID may be the start of an id, or the number of a hit the last search printed.
     """
-    index = _open(index_dir)
+    index = _open(index_dir, cluster_file)
+    index_dir = cluster_file or index_dir
     try:
         doc_id = _resolve_id(index, index_dir, doc_id)
         hits = index.similar(doc_id, limit=limit)
@@ -533,12 +617,14 @@ def _print_explain(explain: dict[str, Any]) -> None:
 @click.argument("doc_id")
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the document as JSON.")
-def show_command(doc_id: str, index_dir: Path, as_json: bool) -> None:
+@cluster_option
+def show_command(doc_id: str, index_dir: Path, as_json: bool, cluster_file: Path | None) -> None:
     """Print one cleaned article by its ID.
 
     ID may be the start of an id, or the number of a hit the last search printed (zhsearch show 3).
     """
-    index = _open(index_dir)
+    index = _open(index_dir, cluster_file)
+    index_dir = cluster_file or index_dir
     try:
         doc = index.document(_resolve_id(index, index_dir, doc_id))
     except ZhsearchError as exc:
@@ -598,14 +684,17 @@ def inspect_command(files: tuple[Path, ...], as_json: bool) -> None:
 @cli.command("stats")
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
-def stats_command(index_dir: Path, as_json: bool) -> None:
+@cluster_option
+def stats_command(index_dir: Path, as_json: bool, cluster_file: Path | None) -> None:
     """Show what the index holds."""
-    index = _open(index_dir)
+    index = _open(index_dir, cluster_file)
     try:
         if index.missing_tables(("stats",)):
             index.save_tables()  # an index written by an older zhsearch: this process saves them
         stats = index.stats()
         manifest = dict(index.manifest)
+    except ZhsearchError as exc:
+        _fail(exc)
     finally:
         index.close()
     lifecycle = {
@@ -637,12 +726,15 @@ def stats_command(index_dir: Path, as_json: bool) -> None:
 
 @cli.command("export")
 @index_option
-def export_command(index_dir: Path) -> None:
+@cluster_option
+def export_command(index_dir: Path, cluster_file: Path | None) -> None:
     """Write every indexed document as one JSON line (the form of show --json)."""
-    index = _open(index_dir)
+    index = _open(index_dir, cluster_file)
     try:
         for doc in index.documents():
             click.echo(json.dumps(doc.to_dict(), ensure_ascii=False))
+    except ZhsearchError as exc:
+        _fail(exc)
     finally:
         index.close()
 
@@ -654,7 +746,10 @@ def export_command(index_dir: Path) -> None:
               help="Port (0: any free port; the address is printed).")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
               help="Threads answering requests (waitress serves from one process: no worker processes).")
-def serve_command(index_dir: Path, host: str, port: int, threads: int) -> None:
+@cluster_option
+@require_all_option
+def serve_command(index_dir: Path, host: str, port: int, threads: int, cluster_file: Path | None,
+                  require_all_shards: bool) -> None:
     """Serve the search page and the JSON API with a production WSGI server (waitress).
 
     The index is opened once; after `zhsearch index` publishes a new build, the next request
@@ -666,7 +761,8 @@ def serve_command(index_dir: Path, host: str, port: int, threads: int) -> None:
     from web import create_app, warm_up
     from web.server import make_server
 
-    index = _open(index_dir)
+    index = _open(index_dir, cluster_file, require_all_shards=require_all_shards)
+    index_dir = cluster_file or index_dir
     app = create_app({"INDEX": index})
     # Bound here rather than by waitress, which leaks its half-built server when binding fails.
     listener: socket.socket | None = None
@@ -686,6 +782,70 @@ def serve_command(index_dir: Path, host: str, port: int, threads: int) -> None:
     # Statistics and completions are read once per index build: read them before the first visitor asks.
     threading.Thread(target=warm_up, args=(app,), name="zhsearch-warm-up", daemon=True).start()
     server.run()
+
+
+@cli.group("cluster")
+def cluster_group() -> None:
+    """Run a Xapian cluster on this machine (xapian-tcpsrv shards on loopback) and check one."""
+
+
+@cluster_group.command("up")
+@click.option("--shards", default=3, show_default=True, type=click.IntRange(1, 64), help="How many shards.")
+@click.option("--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the shard databases, their logs, pids and cluster.toml.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address the servers listen on (xapian-tcpsrv has no authentication: keep it private).")
+def cluster_up_command(shards: int, directory: Path, host: str) -> None:
+    """Start SHARDS writable xapian-tcpsrv servers and write DIR/cluster.toml."""
+    from search.xapian_cluster import servers
+
+    try:
+        config = servers.start(directory, shards, host=host)
+    except ZhsearchError as exc:
+        _fail(exc)
+    for shard in config.shards:
+        click.echo(f"shard {shard.address}: {shard.path}")
+    click.echo(f"Cluster file: {directory / servers.CLUSTER_FILE} (stop with: zhsearch cluster down --dir {directory})")
+
+
+@cluster_group.command("down")
+@click.option("--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder zhsearch cluster up started the servers from.")
+def cluster_down_command(directory: Path) -> None:
+    """Stop exactly the servers zhsearch cluster up started from DIR (by their recorded pids)."""
+    from search.xapian_cluster import servers
+
+    stopped = servers.stop(directory)
+    if not stopped:
+        click.echo(f"No server of {directory} was running.")
+        return
+    click.echo(f"Stopped {len(stopped)} servers: " + ", ".join(str(pid) for pid in stopped))
+
+
+@cluster_group.command("status")
+@click.argument("cluster_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def cluster_status_command(cluster_file: Path, as_json: bool) -> None:
+    """Show each shard's documents, revision and reachability; exit 1 when one is unreachable."""
+    from search.xapian_cluster import ClusterConfig
+    from search.xapian_cluster.servers import status
+
+    try:
+        found = status(ClusterConfig.load(cluster_file))
+    except ZhsearchError as exc:
+        _fail(exc)
+    if as_json:
+        _dump([s.to_dict() for s in found])
+    else:
+        for s in found:
+            if s.reachable:
+                click.echo(f"{s.shard.address} {s.shard.role}: {s.documents} documents, revision {s.revision}")
+            else:
+                click.echo(f"{s.shard.address} {s.shard.role}: UNREACHABLE ({s.error})")
+        click.echo(f"{sum(s.documents or 0 for s in found)} documents on {sum(s.reachable for s in found)} "
+                   f"of {len(found)} shards")
+    if not all(s.reachable for s in found):
+        sys.exit(1)
 
 
 def main() -> None:

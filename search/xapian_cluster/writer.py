@@ -1,0 +1,320 @@
+"""Writing documents to the cluster: each one to the shard its id hashes to, over Xapian's protocol."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import xapian
+
+from ..analysis import ANALYZER_VERSION, AnalyzerConfig
+from ..document import Document
+from ..duplicates import DuplicateGroups
+from ..errors import IndexIncompatibleError, ZhsearchError
+from ..store import writer_lock
+from .config import ClusterConfig
+from .connect import ShardUnavailableError, open_cluster_db, open_shard, open_writable
+from .terms import TermMaker, generation_term, group_key, shard_of, slot_term, to_data
+
+ANALYZER_KEY = "zhsearch.analyzer"
+BUILT_KEY = "zhsearch.built_at"
+ROOTS_KEY = "zhsearch.roots"
+LIVE_KEY = "zhsearch.live"  # the generation searches read (on every shard; readers take the first shard's)
+BUILDING_KEY = "zhsearch.building"  # a rebuild's generation until it goes live: left over if it crashed
+COMMITS_KEY = "zhsearch.commits"  # how many commits zhsearch made: the revision `cluster status` shows
+
+
+class ClusterWriter:
+    """Writes to every writable shard of a cluster; holds the cluster's writer lock while open.
+
+    ``add`` and ``delete`` route by a stable hash of the id; ``commit`` commits each shard.
+    """
+
+    def __init__(self, config: ClusterConfig) -> None:
+        self.config = config
+        self.terms = TermMaker(config.analyzer)
+        self._stack = ExitStack()
+        if config.location is not None:
+            self._stack.enter_context(writer_lock(_lock_dir(config.location)))
+        self.shards = config.writable
+        self.databases: list[xapian.WritableDatabase] = []
+        try:
+            for shard in self.shards:
+                self.databases.append(open_writable(shard))
+        except ZhsearchError:
+            self.close()  # the shards opened so far: their write locks are released at once
+            raise
+        self._ordinal = max((_int(db.get_metadata("zhsearch.next_ordinal")) for db in self.databases), default=0)
+        self.roots: list[str] | None = None  # the folders the documents come from, recorded at commit
+        self.live = _int(self.databases[0].get_metadata(LIVE_KEY)) if self.databases else 0
+        # What add and delete write to: the live generation (an update), or a new one (a rebuild).
+        self.generation = self.live or 1
+
+    def add(self, document: Document, *, group: str = "", ordinal: int | None = None) -> None:
+        """Write ``document`` into :attr:`generation` (replacing the one with its id there);
+        ``ordinal`` is its place in index order (by default, after every document written so far)."""
+        shard = shard_of(document.id, len(self.databases))
+        if ordinal is None:
+            ordinal = self._ordinal
+        xdoc = self.terms.document(document, ordinal=ordinal, group=group, generation=self.generation)
+        self._ordinal = max(self._ordinal, ordinal + 1)
+        term = slot_term(document.id, self.generation)
+        self._call(shard, lambda db: db.replace_document(term, xdoc))
+
+    def delete(self, doc_id: str) -> None:
+        shard = shard_of(doc_id, len(self.databases))
+        term = slot_term(doc_id, self.generation)
+        self._call(shard, lambda db: db.delete_document(term))
+
+    def start_generation(self) -> None:
+        """Write into a new generation from now on, invisible to searches until :meth:`publish`;
+        what a crashed rebuild left of its own is removed first."""
+        for n, db in enumerate(self.databases):
+            left = _int(db.get_metadata(BUILDING_KEY))
+            if left and left != self.live:
+                self._call(n, lambda db, left=left: db.delete_document(generation_term(left)))  # type: ignore[misc]
+        self.generation = max(self.live, *(_int(db.get_metadata(BUILDING_KEY)) for db in self.databases)) + 1
+        for n in range(len(self.databases)):
+            self._call(n, lambda db: db.set_metadata(BUILDING_KEY, str(self.generation)))
+
+    def publish(self) -> None:
+        """Make the new generation the one searches read, in one step, then remove the old one.
+
+        Every shard is committed first; then the live generation is switched on the shards from
+        the last to the first, and searches read it from the first: they move to the new
+        documents on all shards at the moment the first shard commits."""
+        self.commit()
+        old = self.live
+        for n in reversed(range(len(self.databases))):
+            def switch(db: xapian.WritableDatabase) -> None:
+                db.set_metadata(LIVE_KEY, str(self.generation))
+                db.commit()
+            self._call(n, switch)
+        self.live = self.generation
+        for n in range(len(self.databases)):
+            def drop(db: xapian.WritableDatabase) -> None:
+                if old:
+                    db.delete_document(generation_term(old))
+                db.set_metadata(BUILDING_KEY, "")
+                db.commit()
+            self._call(n, drop)
+
+    def commit(self) -> None:
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        for n, db in enumerate(self.databases):
+            def finish(db: xapian.WritableDatabase) -> None:
+                db.set_metadata(ANALYZER_KEY, json.dumps(self.config.analyzer.to_json(), ensure_ascii=False))
+                db.set_metadata(BUILT_KEY, now)
+                db.set_metadata(COMMITS_KEY, str(_int(db.get_metadata(COMMITS_KEY)) + 1))
+                db.set_metadata("zhsearch.next_ordinal", str(self._ordinal))
+                if not self.live:  # the first build: nothing to switch from
+                    db.set_metadata(LIVE_KEY, str(self.generation))
+                if self.roots is not None:
+                    db.set_metadata(ROOTS_KEY, json.dumps(self.roots, ensure_ascii=False))
+                db.commit()
+            self._call(n, finish)
+
+    def _call(self, shard: int, action: object) -> None:
+        try:
+            action(self.databases[shard])  # type: ignore[operator]
+        except xapian.NetworkError as exc:
+            raise ShardUnavailableError(f"shard {self.shards[shard].address} stopped answering: {exc}") from None
+
+    def close(self) -> None:
+        for db in getattr(self, "databases", []):
+            try:
+                db.close()
+            except xapian.Error:
+                pass  # a shard gone away: nothing uncommitted of it becomes visible
+        self._stack.close()
+
+    def __enter__(self) -> ClusterWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+@dataclass
+class Changes:
+    """What an update of the cluster changes (or, for a check, would change): ids."""
+
+    seen: int
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def up_to_date(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+    # The names of the embedded index's check report (indexer.update), so that one printer serves both.
+    @property
+    def new(self) -> list[str]:
+        return self.added
+
+    @property
+    def deleted(self) -> list[str]:
+        return self.removed
+
+    @property
+    def renamed(self) -> list[tuple[str, str]]:
+        return []  # a cluster compares documents by id: a renamed file is one removed and one added
+
+    def lines(self) -> list[str]:
+        return ([f"added: {i}" for i in self.added] + [f"changed: {i}" for i in self.changed]
+                + [f"removed: {i}" for i in self.removed])
+
+    def summary(self) -> str:
+        unchanged = self.seen - len(self.added) - len(self.changed)
+        return (f"{self.seen} documents: {len(self.added)} added, {len(self.changed)} changed, "
+                f"{len(self.removed)} removed, {unchanged} unchanged")
+
+
+_PLACE = ("ordinal", "group")  # what locates a record in the cluster, as opposed to what it says
+
+
+def stored_records(databases: Sequence[xapian.Database]) -> dict[str, dict[str, Any]]:
+    """The stored record of every document of the live generation of the shards, by id."""
+    found: dict[str, dict[str, Any]] = {}
+    for db in databases:
+        live = _int(databases[0].get_metadata(LIVE_KEY))
+        for posting in db.postlist(generation_term(live) if live else ""):
+            record = json.loads(db.get_document(posting.docid).get_data())
+            found[record["id"]] = record
+    return found
+
+
+def plan(stored: dict[str, dict[str, Any]], documents: Sequence[Document], *,
+         renumber: bool, rewrite: bool = False) -> tuple[Changes, list[tuple[Document, int, str]]]:
+    """The changes that make the cluster hold exactly ``documents`` and the writes they take:
+    (document, ordinal, duplicate group) of each document to write. Duplicate groups are computed
+    over all the documents; ``renumber`` (a full build) puts them in the order given, otherwise
+    a stored document keeps its place and a new one goes after the others; with ``rewrite``
+    (another analyzer) every document is written again."""
+    groups = DuplicateGroups((n, d.content_hash, d.simhash) for n, d in enumerate(documents))
+    keys = {n: group_key(documents[root].id) for n, root in groups.root.items()}
+    changes = Changes(seen=len(documents))
+    writes: list[tuple[Document, int, str]] = []
+    following = max((int(r.get("ordinal", 0)) + 1 for r in stored.values()), default=0)
+    wanted = set()
+    for n, doc in enumerate(documents):
+        wanted.add(doc.id)
+        old = stored.get(doc.id)
+        if renumber or old is None:
+            ordinal = n if renumber else following
+            following += 0 if renumber else 1
+        else:
+            ordinal = int(old.get("ordinal", 0))
+        record = json.loads(to_data(doc, ordinal, keys.get(n, "")))
+        if old == record and not rewrite:
+            continue
+        writes.append((doc, ordinal, keys.get(n, "")))
+        if old is None:
+            changes.added.append(doc.id)
+        elif {k: v for k, v in old.items() if k not in _PLACE} != {k: v for k, v in record.items() if k not in _PLACE}:
+            changes.changed.append(doc.id)
+    changes.removed = sorted(set(stored) - wanted)
+    return changes, writes
+
+
+def sync(config: ClusterConfig, documents: Sequence[Document], *, rebuild: bool = False,
+         roots: Sequence[str] | None = None) -> Changes:
+    """Make the cluster hold exactly ``documents``: write the new and changed ones, remove the
+    others, and leave the unchanged ones alone. Idempotent: a run interrupted midway (a crash, a
+    shard gone) is finished by the next one. ``rebuild`` renumbers every document in this order."""
+    with ClusterWriter(config) as writer:
+        other = any(written_analyzer(db) not in (None, config.analyzer) for db in writer.databases)
+        if other and not rebuild:
+            for db in writer.databases:
+                check_analyzer(db, config)
+        stored = stored_records(writer.databases)
+        changes, writes = plan(stored, documents, renumber=rebuild, rewrite=rebuild)
+        writer.roots = list(roots) if roots is not None else None
+        if rebuild:  # a new generation, all of it: searches see the old one until it is complete
+            writer.start_generation()
+            for doc, ordinal, group in writes:
+                writer.add(doc, group=group, ordinal=ordinal)
+            writer._ordinal = len(documents)
+            writer.publish()
+            return changes
+        for doc_id in changes.removed:
+            writer.delete(doc_id)
+        for doc, ordinal, group in writes:
+            writer.add(doc, group=group, ordinal=ordinal)
+        writer.commit()
+    return changes
+
+
+def check(config: ClusterConfig, documents: Sequence[Document]) -> Changes:
+    """What :func:`sync` would change, read without the writer lock (every shard must answer)."""
+    _, shards, _ = open_cluster_db(config, require_all=True)
+    databases = [open_shard(shard) for shard in shards]
+    try:
+        return plan(stored_records(databases), documents, renumber=False)[0]
+    finally:
+        for db in databases:
+            db.close()
+
+
+def write_all(config: ClusterConfig, documents: Sequence[Document], *, roots: Sequence[str] | None = None) -> int:
+    """A full build: the cluster holds exactly ``documents``, in this order; the count written."""
+    sync(config, documents, rebuild=True, roots=roots)
+    return len(documents)
+
+
+def recorded_roots(config: ClusterConfig) -> list[str]:
+    """The folders the cluster was last built or updated from."""
+    db, _, _ = open_cluster_db(config, require_all=False)
+    try:
+        raw = db.get_metadata(ROOTS_KEY)
+        return list(json.loads(raw)) if raw else []
+    finally:
+        db.close()
+
+
+def written_analyzer(db: xapian.Database) -> AnalyzerConfig | None:
+    """The analyzer the cluster was written with (None: never written by zhsearch)."""
+    raw = db.get_metadata(ANALYZER_KEY)
+    if not raw:
+        return None
+    try:
+        return AnalyzerConfig.from_json(json.loads(raw))
+    except (ValueError, AttributeError, TypeError):
+        return AnalyzerConfig(version=0)
+
+
+def check_analyzer(db: xapian.Database, config: ClusterConfig) -> None:
+    """IndexIncompatibleError unless the shards were written with this zhsearch's analyzer and the
+    cluster file's settings (a query analyzed otherwise would not find what the documents hold)."""
+    written = written_analyzer(db)
+    if written is None:
+        return
+    where = config.location or "the cluster"
+    if written.version != ANALYZER_VERSION:
+        raise IndexIncompatibleError(f"the cluster {where} was written with analyzer version {written.version}; "
+                                     f"this zhsearch uses {ANALYZER_VERSION}", hint="run zhsearch index --cluster to rebuild")
+    if written != config.analyzer:
+        raise IndexIncompatibleError(f"the [analyzer] of {where} is not the one its shards were written with",
+                                     hint="restore it, or run zhsearch index --cluster to rebuild")
+
+
+def _int(raw: bytes | str) -> int:
+    try:
+        return int(raw or 0)
+    except ValueError:
+        return 0
+
+
+def _lock_dir(location: Path) -> Path:
+    return location.parent / f".{location.name}.writer"
+
+
+__all__ = ["ANALYZER_VERSION", "Changes", "ClusterWriter", "check", "check_analyzer", "sync", "write_all"]
