@@ -24,7 +24,7 @@ from .complete import CompletionTable
 from .document import Document, Duplicate, Hit, IndexStats, SearchPage
 from .document import stored_document as _document
 from .duplicates import DuplicateGroups
-from .evaluate import Evaluator, PostingTable, Unsupported, members
+from .evaluate import Evaluator, PostingTable, Unsupported, first_indices, members
 from .errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
 from .facets import FacetIndex
 from .query import DATE_HELP, RELAX_BELOW, ParsedQuery, QueryBuilder, parse_period
@@ -333,7 +333,7 @@ class SearchIndex:
                 leaders = order[:want]
                 break
             assert groups is not None
-            _, first = np.unique(groups.roots(ids[order]), return_index=True)
+            first = first_indices(groups.roots(ids[order]))
             # the first occurrences of groups in a prefix of the order are its first leaders
             if len(first) >= want or count == len(ids):
                 first.sort()
