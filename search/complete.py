@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .analysis import is_dictionary_word
-from .merge import raw_terms
 from .normalize import fold
 
 if TYPE_CHECKING:
@@ -181,6 +180,8 @@ def _document_frequencies(reader: Any, fieldname: str) -> dict[str, int]:
     looks every term up again in every segment (20 times slower), and decoding whole term infos
     takes more than half of a segment's pass.
     """
+    from .merge import raw_terms  # the segment-writing modules stay out of a search process
+
     counts: dict[bytes, int] = {}
     for leaf, _ in reader.leaf_readers():
         for word, info in raw_terms(leaf, fieldname):

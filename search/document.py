@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 # A document's text is paragraphs separated by a blank line; a subheading is a paragraph that
@@ -166,3 +166,22 @@ class IndexStats:
             "zhsearch_version": self.zhsearch_version,
             "analyzer": dict(self.analyzer),
         }
+
+
+def stored_document(stored: dict[str, Any]) -> Document:
+    """The document whose ``search.writer.document_fields`` stored these values (for hits and rewrites)."""
+    date = stored.get("date")
+    return Document(
+        id=stored["id"],
+        path=stored.get("path") or "",
+        title=stored.get("title") or "",
+        text=stored.get("text") or "",
+        url=stored.get("url"),
+        source=stored.get("source") or None,
+        author=stored.get("author"),
+        categories=tuple(c for c in (stored.get("categories") or "").split(",") if c),
+        tags=tuple(t for t in (stored.get("tags") or "").split(",") if t),
+        date=date.replace(tzinfo=timezone.utc) if isinstance(date, datetime) else None,
+        content_hash=stored.get("content_hash") or "",
+        simhash=int(stored.get("simhash") or 0),
+    )

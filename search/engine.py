@@ -22,15 +22,17 @@ from whoosh.index import IndexError as WhooshIndexError
 from .analysis import ANALYZER_VERSION, AnalyzerConfig
 from .complete import CompletionTable
 from .document import Document, Duplicate, Hit, IndexStats, SearchPage
+from .document import stored_document as _document
 from .duplicates import DuplicateGroups
-from .evaluate import Evaluator, PostingTable, Unsupported, members
+from .evaluate import Evaluator, PostingTable, Unsupported, first_indices, members
 from .errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
 from .facets import FacetIndex
 from .longquery import ArchiveStatistics, LongQueryBuilder, LongQueryOptions, similar_text
 from .query import DATE_HELP, RELAX_BELOW, ParsedQuery, QueryBuilder, parse_period
+from .normalize import fold
+from .scriptkeys import may_vary
 from .snippets import highlight, snippet
 from .suggest import MAX_SUGGESTIONS, Vocabulary, other_script, suggestions
-from .writer import stored_document as _document
 from .store import CURRENT, current_generation, disk_size, read_manifest
 from .tables import KINDS, file_signature, load_table, save_tables, table_path
 
@@ -339,7 +341,7 @@ class SearchIndex:
                 leaders = order[:want]
                 break
             assert groups is not None
-            _, first = np.unique(groups.roots(ids[order]), return_index=True)
+            first = first_indices(groups.roots(ids[order]))
             # the first occurrences of groups in a prefix of the order are its first leaders
             if len(first) >= want or count == len(ids):
                 first.sort()
@@ -466,7 +468,9 @@ class SearchIndex:
             c.text for g in parsed.groups for c in g if not c.negated and c.group is None and not c.phrase
         ]
         candidates = suggestions(query, terms, vocabulary) if vocabulary is not None else []
-        alternative = other_script(query)  # finds more only in an index that does not fold scripts
+        # The other script finds more only in an index that does not fold scripts, or through a
+        # phrase table (软件/軟體); otherwise its converters are not worth loading.
+        alternative = other_script(query) if not self.config.simplify or may_vary(fold(query)) else None
         if alternative and alternative not in candidates:
             candidates.append(alternative)
         found: list[str] = []

@@ -157,7 +157,7 @@ class PostingTable:
         found = _read_positions(searcher, fieldname, text, missing)
         if part is not None:
             found = part[1].merged(found)
-            covered = np.union1d(covered, missing).astype(_IDS, copy=False)
+            covered = distinct(np.concatenate((covered, missing))).astype(_IDS, copy=False)
         else:
             covered = missing
         self._in_part.put(key, (covered, found), found.nbytes + covered.nbytes)
@@ -701,7 +701,25 @@ def _distinct_sorted(values: np.ndarray) -> np.ndarray:
     step = values[1:] != values[:-1]
     if bool((values[1:] >= values[:-1]).all()):
         return values[np.concatenate(([True], step))]
-    return np.unique(values)
+    return distinct(values)
+
+
+# np.unique imports numpy.ma on its first call (0.1 s of a one-shot search): these avoid it.
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, ascending (``np.unique(values)``)."""
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+
+
+def first_indices(values: np.ndarray) -> np.ndarray:
+    """The index of each distinct value's first occurrence, by value (``np.unique(values, return_index=True)[1]``)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    if len(ordered) < 2:
+        return order
+    return order[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
 
 
 def _intersection_ids(arrays: list[np.ndarray]) -> np.ndarray:
@@ -726,7 +744,7 @@ def _union(parts: list[Matches], doc_count: int) -> Matches:
             dense[p.ids] += p.scores
         ids = np.flatnonzero(present).astype(_IDS, copy=False)
         return Matches(ids, dense[ids])
-    ids = np.unique(np.concatenate([p.ids for p in parts]))
+    ids = distinct(np.concatenate([p.ids for p in parts]))
     scores = np.zeros(len(ids), dtype=np.float64)
     for p in parts:
         scores[np.searchsorted(ids, p.ids)] += p.scores

@@ -162,6 +162,11 @@ def fold(text: str, *, simplify: bool = True) -> str:
     return normalize(text, simplify=simplify).text
 
 
+# The round trip through Taiwan phrases catches Taiwan words typed (or folded) in simplified
+# characters: 计画 → 計畫 → 计划, 网路 → 網路 → 网络; unquoted runs search such folded words.
+VARIANT_CONFIGS = (("t2s",), ("s2twp",), ("tw2sp",), ("s2twp", "tw2sp"))
+
+
 def script_variants(text: str, *, simplify: bool = True) -> list[str]:
     """Normalized spellings of ``text`` that mean the same across Chinese scripts, primary first.
 
@@ -172,10 +177,12 @@ def script_variants(text: str, *, simplify: bool = True) -> list[str]:
     primary = fold(text, simplify=simplify)
     if not simplify or not re.search("[\u3400-\u9fff\uf900-\ufaff]", text):
         return [primary]
+    from .scriptkeys import may_vary
+
+    if not may_vary(primary):  # no phrase table can change it: the converters are not even loaded
+        return [primary]
     variants = [primary]
-    # The round trip through Taiwan phrases catches Taiwan words typed (or folded) in simplified
-    # characters: 计画 → 計畫 → 计划, 网路 → 網路 → 网络; unquoted runs search such folded words.
-    for chain in (("t2s",), ("s2twp",), ("tw2sp",), ("s2twp", "tw2sp")):
+    for chain in VARIANT_CONFIGS:
         converted = text
         try:
             for config in chain:

@@ -37,6 +37,10 @@ VARIANT_BOOST = 0.3  # spellings from the other script's phrase table rank below
 # An unquoted run of several words: the documents where they stand together rank first.
 RUN_BOOST = 1.0  # the whole run (each piece between punctuation) as typed, contiguous
 NEIGHBOUR_BOOST = 0.5  # two neighbouring words of the run, contiguous
+# A word of letters and digits glued together (gpt4, iphone12, g20): written so in some texts
+# and as two words (GPT-4, iPhone 12) in others, where the glued token is not a whole word.
+_GLUED = re.compile(r"(?=[^\W_]*[^\W\d_])(?=[^\W_]*\d)[^\W_]+", re.ASCII)
+_GLUED_PART = re.compile(r"[^\W\d_]+|\d+", re.ASCII)
 RELAX_BELOW = 10  # fewer hits than this with every word required: require fewer of them, step by step
 # Question words and particles: a run never requires them (they still count in the run as typed).
 QUESTION_WORDS = frozenset(
@@ -336,9 +340,14 @@ class QueryBuilder:
     def build_run(self, clause: Clause) -> Clause:
         """(Re)build a run's query from its units, leaving out of the required ones those dropped."""
         if clause.unit_queries is None:
-            clause.unit_queries = [self.analyze(Clause(u, title_only=clause.title_only)).query for u in clause.units]
+            clause.unit_queries = [self._unit(u, clause.title_only) for u in clause.units]
         if clause.together is None:
             clause.together = []
+            for unit in clause.units:  # gpt4: GPT-4 and GPT 4 rank as if typed so
+                parts = _glued_parts(unit)
+                near = self._contiguous(" ".join(parts), NEIGHBOUR_BOOST, clause.title_only) if parts else None
+                if near is not None:
+                    clause.together.append(near)
             for piece in clause.pieces:
                 if len(piece) < 2:
                     continue
@@ -366,8 +375,22 @@ class QueryBuilder:
         clause.bonus = _any(optional) if optional else None
         clause.words = [[w for piece in clause.pieces for w in piece]]
         typed = ["".join(piece) for piece in clause.pieces]
-        clause.variants = list(dict.fromkeys([*typed, *clause.units]))
+        parts = [p for u in clause.units for p in _glued_parts(u)]
+        clause.variants = list(dict.fromkeys([*typed, *clause.units, *parts]))
         return clause
+
+    def _unit(self, unit: str, title_only: bool) -> wq.Query | None:
+        """What a run requires for one of its words: the word as a substring; for letters and
+        digits glued together (gpt4), either that whole word or each of its parts (GPT-4)."""
+        whole = self.analyze(Clause(unit, title_only=title_only)).query
+        parts = _glued_parts(unit)
+        if whole is None or not parts:
+            return whole
+        queries = [self.analyze(Clause(p, title_only=title_only)).query for p in parts]
+        if any(q is None for q in queries):
+            return whole
+        # The parts stand for one word: together they score as much as one of them on average.
+        return wq.Or([whole, wq.And(queries, boost=1.0 / len(queries))])
 
     def _contiguous(self, text: str, boost: float, title_only: bool) -> wq.Query | None:
         """Documents whose title (or text) holds ``text`` contiguously (scored, for ranking only)."""
@@ -635,6 +658,11 @@ def _is_long(text: str) -> bool:
     if not _OPERATOR.search(stripped):
         return True
     return len(stripped) > LONG_PROSE_CHARS or bool(_PROSE_MARK.search(_QUOTED.sub("", stripped)))
+
+
+def _glued_parts(word: str) -> list[str]:
+    """The letter and digit parts of a word that glues them together (gpt4 → gpt, 4); else []."""
+    return _GLUED_PART.findall(word) if _GLUED.fullmatch(word) else []
 
 
 def _needles(groups: list[list[Clause]]) -> list[str]:

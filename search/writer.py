@@ -14,7 +14,7 @@ import contextlib
 import math
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -24,7 +24,7 @@ from whoosh.index import TOC, clean_files
 from whoosh.reading import SegmentReader, TermNotFound
 
 from .analysis import ANALYZER_VERSION, AnalyzerConfig
-from .document import Document
+from .document import Document, stored_document
 from .errors import IndexIncompatibleError
 from .merge import merge_segments
 from .schema import build_schema
@@ -69,25 +69,6 @@ def document_fields(doc: Document) -> dict[str, Any]:
         fields["date"] = date
         fields["month"] = date.strftime("%Y-%m")
     return fields
-
-
-def stored_document(stored: dict[str, Any]) -> Document:
-    """The document whose :func:`document_fields` stored these values (for rewriting segments)."""
-    date = stored.get("date")
-    return Document(
-        id=stored["id"],
-        path=stored.get("path") or "",
-        title=stored.get("title") or "",
-        text=stored.get("text") or "",
-        url=stored.get("url"),
-        source=stored.get("source") or None,
-        author=stored.get("author"),
-        categories=tuple(c for c in (stored.get("categories") or "").split(",") if c),
-        tags=tuple(t for t in (stored.get("tags") or "").split(",") if t),
-        date=date.replace(tzinfo=timezone.utc) if isinstance(date, datetime) else None,
-        content_hash=stored.get("content_hash") or "",
-        simhash=int(stored.get("simhash") or 0),
-    )
 
 
 def document_chars(doc: Document) -> int:

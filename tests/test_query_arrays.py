@@ -277,3 +277,11 @@ def test_a_term_read_in_part_is_completed_by_later_candidates_not_read_again(ind
         assert set(both.ids.tolist()) == {int(ids[0]), int(ids[1])}
         assert again is both  # answered from the part already read
         assert len(table._positions) == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 60), max_size=80))
+def test_distinct_and_first_indices_are_what_np_unique_gives(values: list[int]) -> None:
+    array = np.array(values, dtype=np.uint32)
+    assert evaluate.distinct(array).tolist() == np.unique(array).tolist()
+    assert evaluate.first_indices(array).tolist() == np.unique(array, return_index=True)[1].tolist()

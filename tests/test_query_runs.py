@@ -33,15 +33,18 @@ FILLER = [
 DOCS = [EXACT, SCATTERED, PARTIAL, CARBON, HONGKONG, HK_OTHER, *FILLER]
 
 
+def opened(location: Path, docs: list[Document]) -> Iterator[SearchIndex]:
+    with IndexWriter(location) as writer:
+        for doc in docs:
+            writer.add(doc)
+    index = SearchIndex.open(location)
+    yield index
+    index.close()
+
+
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
-    location = tmp_path_factory.mktemp("runs") / "index"
-    with IndexWriter(location) as writer:
-        for doc in DOCS:
-            writer.add(doc)
-    opened = SearchIndex.open(location)
-    yield opened
-    opened.close()
+    yield from opened(tmp_path_factory.mktemp("runs") / "index", DOCS)
 
 
 def ids(index: SearchIndex, query: str) -> list[str]:
@@ -176,3 +179,37 @@ def test_a_run_finds_taiwan_phrase_spellings_like_its_quoted_form(tmp_path: Path
         assert quoted == {"cn", "tw"}
         for query in ("疫苗計畫", "疫苗计画", "计画疫苗"):
             assert index.matching_ids(query) >= quoted, query
+
+
+# Letters and digits glued to Chinese: one article writes the model apart, one glued, one has
+# both parts far apart, and one only the letters.
+GLUED = [
+    Document(id="apart", path="apart.md", title="新品", text="苹果公司今天发布 iPhone 12，售价上调。"),
+    Document(id="glued", path="glued.md", title="新机", text="据悉iPhone12发布会定于十月。"),
+    Document(id="scattered", path="scattered.md", title="手机", text="iPhone 销量下滑。12 家门店发布通知。"),
+    Document(id="letters", path="letters.md", title="旧机", text="iPhone 发布多年。"),
+    Document(id="summit", path="summit.md", title="峰会", text="G-20 峰会闭幕，各国发布声明。"),
+]
+
+
+@pytest.fixture(scope="module")
+def glued_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
+    yield from opened(tmp_path_factory.mktemp("glued") / "index", GLUED)
+
+
+def test_letters_and_digits_glued_to_chinese_find_the_parts_written_apart(glued_index: SearchIndex) -> None:
+    assert glued_index.matching_ids("iPhone12发布") == {"apart", "glued", "scattered"}
+    assert glued_index.matching_ids("G20峰会") == {"summit"}
+
+
+def test_glued_parts_standing_together_rank_above_scattered_ones(glued_index: SearchIndex) -> None:
+    ranked = [h.id for h in glued_index.search("iPhone12发布", limit=10, dedup=False).hits]
+    assert set(ranked[:2]) == {"apart", "glued"}
+    assert ranked[2] == "scattered"
+
+
+def test_every_hit_of_a_glued_query_is_highlighted(glued_index: SearchIndex) -> None:
+    page = glued_index.search("iPhone12发布", limit=10, dedup=False)
+    assert page.hits
+    for hit in page.hits:
+        assert "<mark>" in hit.snippet + hit.title_html, hit.id
