@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from search import AnalyzerConfig, IndexWriter
+from search.duplicates import manifest_threshold
 from search.errors import IndexIncompatibleError
 from search.store import current_generation, read_manifest, remove_leftovers, writer_lock
-from search.duplicates import manifest_threshold
 from search.tables import save_tables
 from search.writer import SEGMENT_CHARS
 
