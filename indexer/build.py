@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from search import AnalyzerConfig, Document, IndexWriter
+from search.duplicates import DEFAULT_THRESHOLD, MANIFEST_KEY, check_threshold
 from search.errors import ZhsearchError
 from search.writer import SEGMENT_CHARS, partition, write_segment
 
@@ -243,6 +244,7 @@ def build_index(
     segment_chars: int = SEGMENT_CHARS,
     merge: bool = False,
     strict: bool = False,
+    duplicate_threshold: float = DEFAULT_THRESHOLD,
 ) -> IndexReport:
     """Index every article below ``paths`` into a new generation of the index at ``location``.
 
@@ -253,7 +255,10 @@ def build_index(
     could be indexed (the live index is then left as it was), IndexLockedError when another
     process is writing the index. With ``strict``, a skipped file raises StrictBuildError once
     every file is read, before anything is written (the live index is then left as it was too).
+    Texts at least ``duplicate_threshold`` alike are copies (see :mod:`search.duplicates`; it is
+    recorded in the manifest, so updates keep it); InvalidArgumentError when it is out of range.
     """
+    threshold = check_threshold(duplicate_threshold)
     paths = [Path(p) for p in paths]
     check_paths(paths)
     started = time.time_ns()
@@ -292,6 +297,7 @@ def build_index(
         writer.attach(FILES, catalog.files_json())
         writer.attach(PARAGRAPHS, catalog.paragraphs_json())
         writer.manifest.update(_manifest(catalog, learned, learn_boilerplate))
+        writer.manifest[MANIFEST_KEY] = threshold
     cache.save(Path(location))
     return report
 

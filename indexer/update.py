@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from search import AnalyzerConfig, IndexWriter
+from search.duplicates import manifest_threshold
 from search.errors import IndexIncompatibleError
 from search.store import current_generation, read_manifest, remove_leftovers, writer_lock
 from search.tables import save_tables
@@ -262,7 +263,8 @@ def update_index(
             report.published = True
         else:  # an index written by an older zhsearch, or a damaged table: nothing else writes them
             simplify = AnalyzerConfig.from_json(manifest.get("analyzer", {})).simplify
-            report.tables_saved = save_tables(live, simplify=simplify)
+            threshold = manifest_threshold(manifest)
+            report.tables_saved = save_tables(live, simplify=simplify, duplicate_threshold=threshold)
         cache.save(location)
     return report
 

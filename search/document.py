@@ -65,7 +65,7 @@ class Document:
 
 @dataclass(frozen=True, slots=True)
 class Duplicate:
-    """Another copy of a hit's article (same content, or nearly: simhash ≤ 3 bits apart)."""
+    """Another copy of a hit's article (the same text, or nearly: see :mod:`search.duplicates`)."""
 
     id: str
     title: str

@@ -23,7 +23,7 @@ from .analysis import ANALYZER_VERSION, AnalyzerConfig
 from .complete import CompletionTable
 from .document import Document, Duplicate, Hit, IndexStats, SearchPage
 from .document import stored_document as _document
-from .duplicates import DuplicateGroups
+from .duplicates import DuplicateGroups, manifest_threshold
 from .evaluate import Evaluator, PostingTable, Unsupported, first_indices, members
 from .errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
 from .facets import FacetIndex
@@ -192,9 +192,9 @@ class SearchIndex:
         the results as the query's ``source:``/``date:`` terms do; malformed dates become warnings.
         ``sort`` is ``relevance`` (ties by index order), ``newest`` or ``oldest`` (undated last).
         ``facets`` counts sources, categories and months over every match (documents, not groups).
-        With ``dedup`` (the default), copies of one article (same content hash, or simhash at most
-        3 bits apart) are one hit listing the others in ``duplicates``, and ``total`` counts
-        such groups (``total_counting == "groups"``).
+        With ``dedup`` (the default), copies of one article (texts whose 5-character shingles have
+        a Jaccard similarity of at least the index's duplicate threshold) are one hit listing the
+        others in ``duplicates``, and ``total`` counts such groups (``total_counting == "groups"``).
         With ``explain``, the page says how the query was analyzed and how many documents each
         of its parts matches on its own (so a zero-hit query shows which part matched nothing).
         """
@@ -539,7 +539,8 @@ class SearchIndex:
         written. Seconds on a large index: for ``zhsearch update`` and the server's warm-up child,
         never for a query."""
         assert self._generation is not None
-        return save_tables(self._generation, simplify=self.config.simplify)
+        return save_tables(self._generation, simplify=self.config.simplify,
+                           duplicate_threshold=manifest_threshold(self.manifest))
 
     def completion_table(self) -> CompletionTable:
         """The words and titles that complete what is typed in the search box, for the live generation

@@ -21,17 +21,19 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from .complete import CompletionTable, title_entry, word_documents
-from .duplicates import DuplicateGroups, fingerprint
+from .duplicates import DEFAULT_THRESHOLD, TABLE_VERSION, DuplicateFinder, DuplicateGroups, stored_text
 from .store import write_bytes_atomic
 from .suggest import Vocabulary
 
 KINDS: dict[str, str] = {"stats": "json", "completions": "json", "vocabulary": "json", "duplicates": "npy"}
+VERSIONS: dict[str, int] = {"duplicates": TABLE_VERSION}  # a table computed differently than before is new
 DAMAGED = (OSError, ValueError, KeyError, TypeError, IndexError)  # what reading a missing or damaged table raises
 
 
 def table_path(directory: Path, kind: str, ix: Any, reader: Any) -> Path:
     """Where the table ``kind`` of the Whoosh index ``ix`` (open in ``directory``) is saved."""
-    return directory / f"{kind}-{ix.latest_generation()}-{reader.doc_count_all()}.{KINDS[kind]}"
+    version = f"-v{VERSIONS[kind]}" if kind in VERSIONS else ""
+    return directory / f"{kind}-{ix.latest_generation()}-{reader.doc_count_all()}{version}.{KINDS[kind]}"
 
 
 def read_table(kind: str, data: bytes) -> Any:
@@ -72,18 +74,20 @@ def file_signature(path: Path) -> tuple[int, int, int] | None:
     return (st.st_mtime_ns, st.st_ino, st.st_size)
 
 
-def compute_tables(reader: Any, kinds: Iterable[str], *, simplify: bool) -> dict[str, Any]:
+def compute_tables(
+    reader: Any, kinds: Iterable[str], *, simplify: bool, duplicate_threshold: float = DEFAULT_THRESHOLD
+) -> dict[str, Any]:
     """The tables ``kinds`` of a Whoosh reader's documents (seconds on a large index)."""
     kinds = set(kinds)
     titles: list[tuple[str, str, datetime | None]] = []
-    fingerprints: list[tuple[int, str, int]] = []
+    finder = DuplicateFinder(threshold=duplicate_threshold, text_of=lambda d: stored_text(reader.stored_fields(d)))
     counts = _DocumentCounts()
     if kinds & {"completions", "duplicates", "stats"}:
         for docnum, stored in reader.iter_docs():  # one pass: a stored document costs more than its use
             if "completions" in kinds:
                 titles.append(title_entry(stored))
             if "duplicates" in kinds:
-                fingerprints.append(fingerprint(docnum, stored))
+                finder.add(docnum, stored_text(stored))
             if "stats" in kinds:
                 counts.add(stored)
     words = word_documents(reader) if kinds & {"completions", "vocabulary"} else {}
@@ -97,19 +101,26 @@ def compute_tables(reader: Any, kinds: Iterable[str], *, simplify: bool) -> dict
         vocabulary.pinyin()  # saved with it, so that no query imports pypinyin
         tables["vocabulary"] = vocabulary
     if "duplicates" in kinds:
-        tables["duplicates"] = DuplicateGroups(fingerprints)
+        tables["duplicates"] = finder.groups()
     return tables
 
 
-def save_tables(directory: Path, *, simplify: bool, kinds: Iterable[str] = KINDS) -> list[str]:
+def save_tables(
+    directory: Path, *, simplify: bool, duplicate_threshold: float = DEFAULT_THRESHOLD, kinds: Iterable[str] = KINDS
+) -> list[str]:
     """Compute the tables ``kinds`` of the Whoosh index in ``directory`` that are missing or damaged
-    there, and save them beside it; the kinds written (a best effort: nothing on a read-only disk)."""
+    there, and save them beside it; the kinds written (a best effort: nothing on a read-only disk).
+    ``duplicate_threshold`` is the one the index's manifest records."""
     ix = whoosh_index.open_dir(str(directory))
     try:
         with ix.reader() as reader:
             paths = {kind: table_path(directory, kind, ix, reader) for kind in kinds}
             missing = [kind for kind, path in paths.items() if load_table(path, kind) is None]
-            tables = compute_tables(reader, missing, simplify=simplify) if missing else {}
+            tables = (
+                compute_tables(reader, missing, simplify=simplify, duplicate_threshold=duplicate_threshold)
+                if missing
+                else {}
+            )
     finally:
         ix.close()
     written = []

@@ -25,6 +25,7 @@ from whoosh.reading import SegmentReader, TermNotFound
 
 from .analysis import ANALYZER_VERSION, AnalyzerConfig
 from .document import Document, stored_document
+from .duplicates import MANIFEST_KEY, manifest_threshold
 from .errors import IndexIncompatibleError
 from .merge import merge_segments
 from .schema import build_schema
@@ -278,8 +279,10 @@ class IndexWriter:
         TOC(self.schema, segments, generation).write(self._storage, INDEX_NAME)
         clean_files(self._storage, INDEX_NAME, generation, segments)
         shutil.rmtree(self._build / f"{INDEX_NAME}.tmp", ignore_errors=True)
-        save_tables(self._build, simplify=self.config.simplify)  # so that no query computes them
-        carried = {k: self.base_manifest[k] for k in ("built_at",) if k in self.base_manifest}
+        carried = {k: self.base_manifest[k] for k in ("built_at", MANIFEST_KEY) if k in self.base_manifest}
+        threshold = manifest_threshold({**carried, **self.manifest})
+        # so that no query computes them
+        save_tables(self._build, simplify=self.config.simplify, duplicate_threshold=threshold)
         publish(
             self.location,
             self._build,

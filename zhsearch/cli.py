@@ -204,12 +204,15 @@ def _jobs(jobs: int | None) -> int:
 @click.option("--merge", is_flag=True,
               help="Merge the new index's segments into one before it goes live: about half the size on "
                    "disk, queries as fast, about 40% more build time.")
+@click.option("--duplicate-threshold", type=float, default=0.8, show_default=True,
+              help="How alike two texts must be to count as copies of one article (the Jaccard similarity "
+                   "of their 5-character shingles, 0.5 to 1); kept by later updates.")
 @jobs_option
 @quiet_option
 @cluster_option
 def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | None, strict: bool,
-                  user_dict: Path | None, merge: bool, jobs: int | None, quiet: bool,
-                  cluster_file: Path | None) -> None:
+                  user_dict: Path | None, merge: bool, duplicate_threshold: float, jobs: int | None,
+                  quiet: bool, cluster_file: Path | None) -> None:
     """Index every article (.md, .markdown, .html) below PATHS into a fresh index.
 
     The new index is built next to the live one and replaces it only when complete; a running
@@ -231,7 +234,7 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | 
     progress = _progress(quiet)
     try:
         report = build_index(list(paths), index_dir, config=config, jobs=_jobs(jobs), progress=progress,
-                             merge=merge, strict=strict)
+                             merge=merge, strict=strict, duplicate_threshold=duplicate_threshold)
     except (NothingIndexedError, StrictBuildError) as exc:
         partial = getattr(exc, "report", None)
         if progress:

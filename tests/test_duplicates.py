@@ -1,0 +1,220 @@
+"""Near-duplicate groups: copies with small edits collapse, same-topic articles and chains do not."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indexer import build_index, update_index
+from search import open_index
+from search.duplicates import DEFAULT_THRESHOLD, DuplicateGroups, check_threshold, jaccard, lsh_bands, text_shingles
+from search.errors import InvalidArgumentError
+from search.store import MANIFEST, current_generation
+from zhsearch.cli import cli
+
+SEEDS = st.integers(0, 2**32)
+
+
+def _ideographs(rng: random.Random, size: int) -> str:
+    return "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(size))
+
+
+def _sentences(seed: int, count: int) -> list[str]:
+    """Sentences of random ideographs: no two share a 5-character run by accident."""
+    rng = random.Random(seed)
+    return [_ideographs(rng, rng.randint(15, 30)) + "。" for _ in range(count)]
+
+
+@st.composite
+def copies(draw: st.DrawFn) -> tuple[str, str]:
+    """An article and a copy with at most three edits (deleted, inserted or replaced runs of
+    text: an editor's line, a changed figure, a dropped clause) of at most 5% of it in all."""
+    article = "".join(_sentences(draw(SEEDS), draw(st.integers(15, 40))))
+    rng = random.Random(draw(SEEDS))
+    budget = len(article) // 20
+    copy = article
+    for _ in range(draw(st.integers(0, 3))):
+        size = draw(st.integers(0, budget))
+        budget -= size
+        at = draw(st.integers(0, len(copy) - size))
+        kind = draw(st.sampled_from(["delete", "insert", "replace"]))
+        new = _ideographs(rng, size) if kind != "delete" else ""
+        copy = copy[:at] + new + copy[at + (0 if kind == "insert" else size):]
+    return article, copy
+
+
+@settings(max_examples=60, deadline=None)
+@given(copies(), st.sampled_from(["", "\n（编辑：李华）", "\n\n"]))
+def test_a_copy_with_small_edits_collapses_with_its_article(pair: tuple[str, str], footer: str) -> None:
+    article, copy = pair
+    groups = DuplicateGroups([(0, article), (1, copy + footer)])
+    assert groups.group(1) == 0 and groups.members == {0: (0, 1)}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(SEEDS, min_size=2, max_size=2, unique=True), SEEDS, st.integers(3, 12))
+def test_different_articles_on_one_topic_stay_apart(seeds: list[int], topic_seed: int, phrases: int) -> None:
+    """Two articles that share the topic's names, places and figures (a quarter of their text
+    or more) but are written differently."""
+    rng = random.Random(topic_seed)
+    topic = [_ideographs(rng, rng.randint(4, 8)) for _ in range(phrases)]
+    texts = ["".join(s[:-1] + rng.choice(topic) + "。" for s in _sentences(seed, 20)) for seed in seeds]
+    groups = DuplicateGroups(enumerate(texts))
+    assert groups.members == {}
+
+
+def test_two_reports_of_one_event_are_not_copies() -> None:
+    first = (
+        "中国人民银行今天宣布，决定于本月十五日下调金融机构存款准备金率零点五个百分点，释放长期资金约一万亿元。"
+        "央行有关负责人表示，此次降准是货币政策的常规操作，稳健的货币政策取向没有改变。"
+        "分析人士认为，降准有助于降低银行资金成本，从而引导贷款利率下行，支持中小企业。"
+    )
+    second = (
+        "央行宣布降准零点五个百分点，释放长期资金约一万亿元，市场此前已有预期。"
+        "多位经济学家认为，在原材料价格上涨、中小企业经营承压的背景下，降准能够缓解企业融资难题。"
+        "也有观点指出，稳健的货币政策取向没有改变，后续是否进一步宽松仍要看经济数据。"
+    )
+    assert jaccard(text_shingles(first), text_shingles(second)) < 0.2
+    assert DuplicateGroups([(0, first), (1, second)]).members == {}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 7), st.integers(0, 39), st.integers(0, 39)), max_size=12))
+def test_every_member_of_a_group_is_within_the_threshold_of_every_other(edits: list[tuple[int, int, int]]) -> None:
+    """Versions of one article, each replacing some sentences of another: whatever the chains, a
+    group never holds two texts less alike than the threshold."""
+    versions = [_sentences(1, 40)]
+    spare = iter(_sentences(2, 500))
+    for parent, start, length in edits:
+        version = list(versions[parent % len(versions)])
+        for i in range(start, min(start + length % 6, len(version))):
+            version[i] = next(spare)
+        versions.append(version)
+    texts = ["".join(v) for v in versions]
+    groups = DuplicateGroups(enumerate(texts))
+    for members in groups.members.values():
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                assert jaccard(text_shingles(texts[a]), text_shingles(texts[b])) >= DEFAULT_THRESHOLD
+    assert all(groups.group(d) == groups.group(0) for d in range(len(texts)) if texts[d] == texts[0])
+
+
+def test_complete_linkage_does_not_chain_different_stories() -> None:
+    base = _sentences(3, 20)
+    spare = _sentences(4, 4)
+    a = "".join(base)
+    b = "".join(spare[:2] + base[2:])  # two sentences replaced
+    c = "".join(spare[:2] + base[2:18] + spare[2:])  # and two more, at the other end
+    similarity = {(x, y): jaccard(text_shingles(p), text_shingles(q)) for x, p in enumerate((a, b, c))
+                  for y, q in enumerate((a, b, c))}
+    assert similarity[0, 1] >= 0.8 and similarity[1, 2] >= 0.8 and similarity[0, 2] < 0.8
+    groups = DuplicateGroups([(0, a), (1, b), (2, c)])
+    assert groups.group(0) != groups.group(2)
+    assert list(groups.members.values()) in ([(0, 1)], [(1, 2)])
+
+
+def test_a_higher_threshold_keeps_only_closer_copies() -> None:
+    article = "".join(_sentences(5, 20))
+    copy = article[:-40] + "".join(_sentences(6, 2))
+    alike = jaccard(text_shingles(article), text_shingles(copy))
+    assert 0.8 <= alike < 0.95
+    assert DuplicateGroups([(0, article), (1, copy)]).members == {0: (0, 1)}
+    assert DuplicateGroups([(0, article), (1, copy)], threshold=0.95).members == {}
+    assert DuplicateGroups([(0, article), (1, article), (2, copy)], threshold=1).members == {0: (0, 1)}
+
+
+def test_pairs_at_the_threshold_are_lsh_candidates_almost_always() -> None:
+    for threshold in (0.5, 0.8, 0.9, 1.0):
+        bands, rows = lsh_bands(threshold)
+        assert bands * rows <= 64 and (1 - threshold**rows) ** bands <= 0.001
+
+
+@pytest.mark.parametrize("value", [0.3, 1.5, float("nan"), "high"])
+def test_threshold_out_of_range(value: object) -> None:
+    with pytest.raises(InvalidArgumentError, match="the duplicate threshold must be between 0.5 and 1"):
+        check_threshold(value)  # type: ignore[arg-type]
+
+
+# -- an index, its updates and the CLI --------------------------------------------------------
+
+STORY = _sentences(7, 16)
+OTHER = _sentences(8, 16)
+
+
+def _post(title: str, sentences: list[str], outlet: str) -> str:
+    body = "".join(f"<p>{s}</p>" for s in sentences)
+    return f"---\ntitle: '{title}'\ndate: 2021-04-01 08:00:00 +0800\nauthor: {outlet}\n---\n{body}\n"
+
+
+def _groups(location: Path) -> list[list[str]]:
+    """The groups of copies of the live generation, by article id, as saved with it."""
+    with open_index(location) as index:
+        page = index.search("", limit=100, sort="oldest")
+        found = sorted(sorted([h.id, *(d.id for d in h.duplicates)]) for h in page.hits if h.duplicates)
+        reader = index._ix.reader()
+        try:
+            fresh = DuplicateGroups.from_reader(reader, threshold=index.manifest.get("duplicate_threshold", 0.8))
+            ids = {d: reader.stored_fields(d)["id"] for d in fresh.root}
+        finally:
+            reader.close()
+    assert found == sorted(sorted(ids[d] for d in m) for m in fresh.members.values())  # saved = computed afresh
+    return found
+
+
+def test_update_keeps_groups_right_as_copies_come_and_go(tmp_path: Path) -> None:
+    archive, location = tmp_path / "posts", tmp_path / "index"
+    archive.mkdir()
+    (archive / "a.md").write_text(_post("航运观察", STORY, "晨报"), encoding="utf-8")
+    (archive / "b.md").write_text(_post("另一篇", OTHER, "晨报"), encoding="utf-8")
+    build_index([archive], location)
+    assert _groups(location) == []
+    edited = STORY[:-1] + ["（本报记者 王明 编辑 李华）"]
+    (archive / "c.md").write_text(_post("航运观察：运价回落", edited, "晚报"), encoding="utf-8")
+    (archive / "d.md").write_text(_post("航运观察", STORY, "日报"), encoding="utf-8")
+    update_index([archive], location)
+    assert _groups(location) == [["a.md", "c.md", "d.md"]]
+    (archive / "a.md").unlink()
+    (archive / "d.md").unlink()
+    update_index([archive], location)
+    assert _groups(location) == []
+    (archive / "d.md").write_text(_post("航运观察", STORY, "日报"), encoding="utf-8")
+    update_index([archive], location)
+    assert _groups(location) == [["c.md", "d.md"]]
+
+
+def test_the_threshold_is_recorded_and_kept_by_updates(tmp_path: Path, runner: CliRunner) -> None:
+    archive, location = tmp_path / "posts", tmp_path / "index"
+    archive.mkdir()
+    (archive / "a.md").write_text(_post("航运观察", STORY, "晨报"), encoding="utf-8")
+    result = runner.invoke(cli, ["index", str(archive), "--index", str(location), "--duplicate-threshold", "0.99",
+                                 "-j", "1", "-q"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((current_generation(location) / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["duplicate_threshold"] == 0.99
+    (archive / "c.md").write_text(_post("航运观察", STORY[:-1] + ["（编辑 李华）"], "晚报"), encoding="utf-8")
+    update_index([archive], location)
+    manifest = json.loads((current_generation(location) / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["duplicate_threshold"] == 0.99
+    assert _groups(location) == []  # about 0.9 alike: copies at 0.8, not at 0.99
+
+
+@pytest.mark.parametrize("value", ["0.3", "1.2"])
+def test_cli_rejects_a_threshold_out_of_range(tmp_path: Path, runner: CliRunner, value: str) -> None:
+    archive = tmp_path / "posts"
+    archive.mkdir()
+    (archive / "a.md").write_text(_post("航运观察", STORY, "晨报"), encoding="utf-8")
+    result = runner.invoke(cli, ["index", str(archive), "--index", str(tmp_path / "index"),
+                                 "--duplicate-threshold", value, "-q"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: the duplicate threshold must be between 0.5 and 1 (the Jaccard similarity of two texts' "
+        f"5-character shingles), not {float(value)!r}\n"
+        "Hint: the default is 0.8; 1 collapses only identical texts\n"
+    )
+    assert not (tmp_path / "index").exists()
