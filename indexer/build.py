@@ -12,12 +12,15 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from search import AnalyzerConfig, Document, IndexWriter
+from search.analysis import is_dictionary_word
+from search.discover import NEW_WORDS_FILE, Discovery, discover
 from search.errors import ZhsearchError
+from search.normalize import fold
 from search.writer import SEGMENT_CHARS, partition, write_segment
 
 from .article import finish_document
@@ -78,6 +81,7 @@ class IndexReport:
     dropped_paragraphs: int = 0  # their occurrences removed from the indexed texts
     outlets: Counter[str] = field(default_factory=Counter)  # indexed documents per outlet ('' for none)
     undated: int = 0  # indexed documents without a date
+    discovery: Discovery | None = None  # the new words found in the documents (None: not looked for)
 
     @property
     def skipped(self) -> Counter[str]:
@@ -117,6 +121,11 @@ class IndexReport:
             lines.append(
                 f"  boilerplate learned: {self.learned_paragraphs} recurring paragraphs, "
                 f"{self.dropped_paragraphs} occurrences removed"
+            )
+        if self.discovery is not None:
+            lines.append(
+                f"  new words: {len(self.discovery.words)} found in the archive that jieba's dictionary lacks "
+                f"({self.discovery.seconds:.1f} s; zhsearch stats --words lists them)"
             )
         return "\n".join(lines)
 
@@ -239,6 +248,7 @@ def build_index(
     segment_chars: int = SEGMENT_CHARS,
     merge: bool = False,
     strict: bool = False,
+    new_words: bool = True,
 ) -> IndexReport:
     """Index every article below ``paths`` into a new generation of the index at ``location``.
 
@@ -249,6 +259,8 @@ def build_index(
     could be indexed (the live index is then left as it was), IndexLockedError when another
     process is writing the index. With ``strict``, a skipped file raises StrictBuildError once
     every file is read, before anything is written (the live index is then left as it was too).
+    With ``new_words``, the words jieba's dictionary lacks are discovered in the documents (see
+    :mod:`search.discover`) and recorded in the index's analyzer (``config.new_words``).
     """
     paths = [Path(p) for p in paths]
     check_paths(paths)
@@ -281,6 +293,10 @@ def build_index(
         learned = learner.learn() if learn_boilerplate else LearnedBoilerplate({})
         report.learned_paragraphs = learned.size
         documents = [record.document for record in kept if record.document is not None]
+        if new_words:
+            report.discovery = discover_new_words(documents, learned, writer.config)
+            writer.reconfigure(replace(writer.config, new_words=tuple(w.word for w in report.discovery.words)))
+            writer.attach(NEW_WORDS_FILE, report.discovery.to_json())
         report.dropped_paragraphs, hashes = write_documents(pool, writer, documents, learned, progress)
         for record, content_hash in zip(kept, hashes, strict=True):
             catalog.files[record.doc_id] = FileEntry(record.sha1, content_hash)
@@ -290,6 +306,18 @@ def build_index(
         writer.manifest.update(_manifest(catalog, learned, learn_boilerplate))
     cache.save(Path(location))
     return report
+
+
+def discover_new_words(documents: Iterable[Document], learned: LearnedBoilerplate, config: AnalyzerConfig) -> Discovery:
+    """The new words of the documents' titles and texts as they are indexed (without their
+    learned boilerplate, normalized as ``config`` normalizes)."""
+
+    def texts() -> Iterator[str]:
+        for document in documents:
+            stripped, _ = learned.strip(document)
+            yield fold(f"{stripped.title}\n{stripped.text}", simplify=config.simplify)
+
+    return discover(texts(), lambda word: is_dictionary_word(word, config))
 
 
 def _manifest(catalog: Catalog, learned: LearnedBoilerplate, learn_boilerplate: bool) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from .complete import CompletionTable, title_entry, word_documents
+from .discover import read_discovery
 from .duplicates import DuplicateGroups, fingerprint
 from .store import write_bytes_atomic
 from .suggest import Vocabulary
@@ -72,8 +73,14 @@ def file_signature(path: Path) -> tuple[int, int, int] | None:
     return (st.st_mtime_ns, st.st_ino, st.st_size)
 
 
-def compute_tables(reader: Any, kinds: Iterable[str], *, simplify: bool) -> dict[str, Any]:
-    """The tables ``kinds`` of a Whoosh reader's documents (seconds on a large index)."""
+def compute_tables(
+    reader: Any, kinds: Iterable[str], *, simplify: bool, new_words: Mapping[str, int] | None = None
+) -> dict[str, Any]:
+    """The tables ``kinds`` of a Whoosh reader's documents (seconds on a large index).
+
+    ``new_words`` (word → documents) are the words discovered in the archive: completions offer
+    them whole even when the ranking fields cut them in pieces.
+    """
     kinds = set(kinds)
     titles: list[tuple[str, str, datetime | None]] = []
     fingerprints: list[tuple[int, str, int]] = []
@@ -91,7 +98,10 @@ def compute_tables(reader: Any, kinds: Iterable[str], *, simplify: bool) -> dict
     if "stats" in kinds:
         tables["stats"] = counts.result()
     if "completions" in kinds:
-        tables["completions"] = CompletionTable(words.items(), titles, simplify=simplify)
+        completing = dict(words)
+        for word, documents in (new_words or {}).items():
+            completing[word] = max(completing.get(word, 0), documents)
+        tables["completions"] = CompletionTable(completing.items(), titles, simplify=simplify)
     if "vocabulary" in kinds:
         vocabulary = Vocabulary(words.items())
         vocabulary.pinyin()  # saved with it, so that no query imports pypinyin
@@ -109,7 +119,9 @@ def save_tables(directory: Path, *, simplify: bool, kinds: Iterable[str] = KINDS
         with ix.reader() as reader:
             paths = {kind: table_path(directory, kind, ix, reader) for kind in kinds}
             missing = [kind for kind, path in paths.items() if load_table(path, kind) is None]
-            tables = compute_tables(reader, missing, simplify=simplify) if missing else {}
+            discovery = read_discovery(directory) if "completions" in missing else None
+            new_words = {w.word: w.documents for w in discovery.words} if discovery else None
+            tables = compute_tables(reader, missing, simplify=simplify, new_words=new_words) if missing else {}
     finally:
         ix.close()
     written = []

@@ -192,10 +192,15 @@ def _jobs(jobs: int | None) -> int:
 @click.option("--merge", is_flag=True,
               help="Merge the new index's segments into one before it goes live: about half the size on "
                    "disk, queries as fast, about 40% more build time.")
+@click.option("--no-new-words", "new_words", flag_value=False, default=True,
+              help="Do not look for the words the archive knows that jieba's dictionary lacks.")
+@click.option("--rank-new-words", is_flag=True,
+              help="Also cut the ranking fields with the discovered words (off: they complete queries only).")
 @jobs_option
 @quiet_option
 def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | None, strict: bool,
-                  user_dict: Path | None, merge: bool, jobs: int | None, quiet: bool) -> None:
+                  user_dict: Path | None, merge: bool, new_words: bool, rank_new_words: bool,
+                  jobs: int | None, quiet: bool) -> None:
     """Index every article (.md, .markdown, .html) below PATHS into a fresh index.
 
     The new index is built next to the live one and replaces it only when complete; a running
@@ -205,13 +210,16 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | 
     from indexer import NothingIndexedError, StrictBuildError, build_index
     from search import AnalyzerConfig
 
-    config = AnalyzerConfig()
+    if rank_new_words and not new_words:
+        _fail(ZhsearchError("--rank-new-words needs the new words that --no-new-words turns off",
+                            hint="give one of the two"))
+    config = AnalyzerConfig(rank_new_words=rank_new_words)
     if user_dict is not None:
-        config = AnalyzerConfig.with_user_dict(user_dict.read_text(encoding="utf-8"))
+        config = AnalyzerConfig.with_user_dict(user_dict.read_text(encoding="utf-8"), rank_new_words=rank_new_words)
     progress = _progress(quiet)
     try:
         report = build_index(list(paths), index_dir, config=config, jobs=_jobs(jobs), progress=progress,
-                             merge=merge, strict=strict)
+                             merge=merge, strict=strict, new_words=new_words)
     except (NothingIndexedError, StrictBuildError) as exc:
         partial = getattr(exc, "report", None)
         if progress:
@@ -597,16 +605,25 @@ def inspect_command(files: tuple[Path, ...], as_json: bool) -> None:
 @cli.command("stats")
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
-def stats_command(index_dir: Path, as_json: bool) -> None:
+@click.option("--words", "list_words", is_flag=True,
+              help="List the words added to jieba's dictionary instead: the user dictionary's and "
+                   "those discovered in the archive, with the source of each.")
+def stats_command(index_dir: Path, as_json: bool, list_words: bool) -> None:
     """Show what the index holds."""
     index = _open(index_dir)
     try:
-        if index.missing_tables(("stats",)):
-            index.save_tables()  # an index written by an older zhsearch: this process saves them
-        stats = index.stats()
-        manifest = dict(index.manifest)
+        if list_words:
+            words = index.dictionary_words()
+        else:
+            if index.missing_tables(("stats",)):
+                index.save_tables()  # an index written by an older zhsearch: this process saves them
+            stats = index.stats()
+            manifest = dict(index.manifest)
     finally:
         index.close()
+    if list_words:
+        _print_words(words, as_json)
+        return
     lifecycle = {
         "updated_at": manifest.get("updated_at", stats.built_at),
         "segments": manifest.get("segments"),
@@ -625,13 +642,27 @@ def stats_command(index_dir: Path, as_json: bool) -> None:
     analyzer = stats.analyzer
     click.echo(f"analyzer: version {analyzer.get('version')}, jieba HMM {'on' if analyzer.get('hmm') else 'off'}, "
                f"traditional to simplified {'on' if analyzer.get('simplify') else 'off'}, "
-               f"{len(analyzer.get('user_words', []))} user words")
+               f"{len(analyzer.get('user_words', []))} user words, "
+               f"{len(analyzer.get('new_words', []))} discovered words"
+               f"{' (ranking with them)' if analyzer.get('rank_new_words') else ''}")
     if lifecycle["boilerplate_paragraphs"] is not None:
         click.echo(f"boilerplate learned: {lifecycle['boilerplate_paragraphs']} recurring paragraphs")
     if lifecycle["segments"] is not None:
         click.echo(f"segments: {lifecycle['segments']}")
     if lifecycle["roots"]:
         click.echo("folders: " + ", ".join(lifecycle["roots"]))
+
+
+def _print_words(words: list[Any], as_json: bool) -> None:
+    """``stats --words``: one word a line with its source (and documents when it was discovered)."""
+    if as_json:
+        _dump([w.to_dict() for w in words])
+        return
+    if not words:
+        click.echo("no words added to jieba's dictionary (index without --no-new-words to discover some)")
+        return
+    for w in words:
+        click.echo(f"{w.word}\t{w.source}" + (f"\t{w.documents} documents" if w.documents is not None else ""))
 
 
 @cli.command("export")

@@ -1,0 +1,171 @@
+"""Discovering the words an archive knows that the dictionary lacks (search.discover)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from search.discover import (
+    Discovery,
+    NewWord,
+    Thresholds,
+    dictionary_words,
+    discover,
+    discover_words,
+    plausible,
+    read_discovery,
+)
+
+# A made-up dictionary of two-character words (the synthetic texts are sentences of them).
+VOCABULARY = (
+    "人 山 水 火 书 车 马 鱼 "  # words of one character: the pairs of two that meet are frequent by chance
+    "经济 发展 政府 会议 城市 学校 工人 市场 银行 价格 公司 技术 农民 医院 北京 上海 记者 报道 "
+    "地区 国家 今年 去年 项目 投资 居民 交通 教育 文化 科学 网络 消费 能源 环境 企业 产品 服务 "
+    "社会 工作 研究 合作 增长 建设 改革 管理 安全 生活 历史 体育 电影 音乐 天气 河流 森林 海洋"
+).split()
+KNOWN = frozenset(VOCABULARY)
+INVENTED = "甄琊蕤"  # three characters no vocabulary word uses, recurring as one word
+
+
+def known(word: str) -> bool:
+    return word in KNOWN
+
+
+WEIGHTS = [1 / rank for rank in range(1, len(VOCABULARY) + 1)]  # Zipf: a few words are very frequent
+
+
+def pick(rng: random.Random, words: int) -> list[str]:
+    return rng.choices(VOCABULARY, WEIGHTS, k=words)
+
+
+def sentence(rng: random.Random, words: int) -> str:
+    return "".join(pick(rng, words))
+
+
+def archive(rng: random.Random, documents: int = 40, invented_per_document: int = 3) -> list[str]:
+    """Documents of random sentences, the invented word dropped between random words in each."""
+    return ["。".join("".join(words) for words in sentences) + "。"
+            for sentences in archive_words(rng, documents, invented_per_document)]
+
+
+def archive_words(rng: random.Random, documents: int, invented_per_document: int) -> list[list[list[str]]]:
+    """The words of each sentence of each document of :func:`archive`."""
+    archive = []
+    for _ in range(documents):
+        sentences = [pick(rng, rng.randint(4, 9)) for _ in range(12)]
+        for _ in range(invented_per_document):
+            words = rng.choice(sentences)
+            words.insert(rng.randint(0, len(words)), INVENTED)
+        archive.append(sentences)
+    return archive
+
+
+def test_a_word_recurring_in_varied_contexts_is_discovered() -> None:
+    words = discover_words(archive(random.Random(1)), known)
+    found = {w.word: w for w in words}
+    assert INVENTED in found
+    invented = found[INVENTED]
+    assert invented.count == 40 * 3
+    assert invented.documents == 40
+    assert invented.left_entropy > 2 and invented.right_entropy > 2
+    # Its pieces always have the same neighbour on one side: not words.
+    assert "甄琊" not in found and "琊蕤" not in found
+
+
+def test_a_frequent_pair_across_word_boundaries_is_not_a_word() -> None:
+    documents = archive_words(random.Random(2), 40, 3)
+    texts = ["。".join("".join(words) for words in sentences) for sentences in documents]
+    across: Counter[str] = Counter()  # the last character of a word and the first of the next
+    for sentences in documents:
+        for words in sentences:
+            across.update(a[-1] + b[0] for a, b in zip(words, words[1:]) if len(a) == len(b) == 1)
+    pair, count = across.most_common(1)[0]
+    assert count >= Thresholds().min_count * 3  # frequent enough to be a candidate, in varied company
+    assert pair in {w.word for w in discover_words(texts, known, thresholds=Thresholds(min_cohesion=0))}
+    found = {w.word for w in discover_words(texts, known)}
+    assert pair not in found  # its characters meet no more often than chance
+    assert found == {INVENTED}  # nothing else of random text is a word
+
+
+def test_a_phrase_of_known_words_is_not_a_new_word() -> None:
+    rng = random.Random(3)
+    texts = [f"{sentence(rng, 5)}经济改革{sentence(rng, 5)}。{sentence(rng, 6)}经济改革{sentence(rng, 3)}" for _ in range(60)]
+    found = {w.word for w in discover_words(texts, known)}
+    assert "经济改革" not in found  # 经济 + 改革, however cohesive
+    assert not found & KNOWN  # the dictionary's own words are never reported
+
+
+def test_a_word_of_one_document_is_not_the_archives() -> None:
+    rng = random.Random(4)
+    texts = archive(rng, documents=30, invented_per_document=0)
+    texts[0] += "".join(f"{INVENTED}{sentence(rng, 2)}。" for _ in range(40))
+    assert INVENTED not in {w.word for w in discover_words(texts, known)}
+    assert INVENTED in {w.word for w in discover_words(texts, known, thresholds=Thresholds(min_documents=1))}
+
+
+def test_thresholds_decide() -> None:
+    texts = archive(random.Random(5), documents=6, invented_per_document=1)  # 6 occurrences
+    assert INVENTED not in {w.word for w in discover_words(texts, known)}
+    assert INVENTED in {w.word for w in discover_words(texts, known, thresholds=Thresholds(min_count=5, min_entropy=0.5))}
+
+
+def test_only_ideographs_make_words() -> None:
+    rng = random.Random(6)
+    texts = [f"{sentence(rng, 4)} COVID19 {sentence(rng, 3)}，２０２０ ab12 {sentence(rng, 4)}。" for _ in range(50)]
+    found = discover_words(texts, known)
+    assert all(all("\u4e00" <= c <= "\u9fff" for c in w.word) for w in found)
+    assert discover_words([], known) == []
+    assert discover_words(["", "abc 123", "。，"], known) == []
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("碳中和", True),  # 和 is not a particle at the edge: 中和, 共和
+        ("的研究", False),
+        ("研究了", False),
+        ("在北京", False),
+        ("二十三", False),
+        ("十一月", False),
+        ("三十日", False),
+        ("国安法", True),
+        ("新冠", True),
+    ],
+)
+def test_plausible_words(word: str, expected: bool) -> None:
+    assert plausible(word) is expected
+
+
+def test_discovery_round_trip_and_damage(tmp_path: Path) -> None:
+    found = discover(archive(random.Random(7)), known)
+    assert found.documents == 40
+    assert found.characters > 40 * 12 * 8
+    assert [w.word for w in found.words] == [INVENTED]
+    (tmp_path / "new-words.json").write_text(found.to_json(), encoding="utf-8")
+    again = read_discovery(tmp_path)
+    assert again is not None
+    assert again.words == tuple(
+        NewWord(w.word, w.count, w.documents, round(w.cohesion, 2), round(w.left_entropy, 2), round(w.right_entropy, 2))
+        for w in found.words
+    )
+    assert again.thresholds == found.thresholds
+    (tmp_path / "new-words.json").write_text('{"format": 99}', encoding="utf-8")
+    assert read_discovery(tmp_path) is None
+    (tmp_path / "new-words.json").write_text("not json", encoding="utf-8")
+    assert read_discovery(tmp_path) is None
+    assert read_discovery(tmp_path / "missing") is None
+
+
+def test_the_merged_list_names_each_words_source() -> None:
+    discovery = Discovery((NewWord("碳中和", 20, 9, 5.0, 2.0, 2.0),), documents=10, characters=100, seconds=0.1)
+    listed = dictionary_words(["区块链", "碳中和"], ["碳中和", "碳达峰"], discovery)
+    assert [w.to_dict() for w in listed] == [
+        {"word": "区块链", "source": "user", "documents": None},
+        {"word": "碳中和", "source": "user", "documents": None},  # the user's own entry wins
+        {"word": "碳达峰", "source": "discovered", "documents": None},  # no evidence saved for it
+    ]
+    assert json.loads(json.dumps([w.to_dict() for w in listed]))[2]["source"] == "discovered"
