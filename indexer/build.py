@@ -18,7 +18,7 @@ from typing import Any
 
 from search import AnalyzerConfig, Document, IndexWriter
 from search.analysis import is_dictionary_word
-from search.discover import NEW_WORDS_FILE, Discovery, discover
+from search.discover import NEW_WORDS_FILE, Discovery, find_new_words
 from search.errors import ZhsearchError
 from search.normalize import fold
 from search.writer import SEGMENT_CHARS, partition, write_segment
@@ -122,7 +122,7 @@ class IndexReport:
                 f"  boilerplate learned: {self.learned_paragraphs} recurring paragraphs, "
                 f"{self.dropped_paragraphs} occurrences removed"
             )
-        if self.discovery is not None:
+        if self.discovery is not None and self.discovery.words:
             lines.append(
                 f"  new words: {len(self.discovery.words)} found in the archive that jieba's dictionary lacks "
                 f"({self.discovery.seconds:.1f} s; zhsearch stats --words lists them)"
@@ -317,7 +317,7 @@ def discover_new_words(documents: Iterable[Document], learned: LearnedBoilerplat
             stripped, _ = learned.strip(document)
             yield fold(f"{stripped.title}\n{stripped.text}", simplify=config.simplify)
 
-    return discover(texts(), lambda word: is_dictionary_word(word, config))
+    return find_new_words(texts(), lambda word: is_dictionary_word(word, config))
 
 
 def _manifest(catalog: Catalog, learned: LearnedBoilerplate, learn_boilerplate: bool) -> dict[str, Any]:

@@ -292,7 +292,7 @@ def read_discovery(directory: Path) -> Discovery | None:
         return None
 
 
-def discover(
+def find_new_words(
     texts: Iterable[str],
     known: Callable[[str], bool],
     *,

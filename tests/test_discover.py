@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from search.discover import (
     NewWord,
     Thresholds,
     dictionary_words,
-    discover,
+    find_new_words,
     discover_words,
     plausible,
     read_discovery,
@@ -141,7 +142,7 @@ def test_plausible_words(word: str, expected: bool) -> None:
 
 
 def test_discovery_round_trip_and_damage(tmp_path: Path) -> None:
-    found = discover(archive(random.Random(7)), known)
+    found = find_new_words(archive(random.Random(7)), known)
     assert found.documents == 40
     assert found.characters > 40 * 12 * 8
     assert [w.word for w in found.words] == [INVENTED]
@@ -169,3 +170,186 @@ def test_the_merged_list_names_each_words_source() -> None:
         {"word": "碳达峰", "source": "discovered", "documents": None},  # no evidence saved for it
     ]
     assert json.loads(json.dumps([w.to_dict() for w in listed]))[2]["source"] == "discovered"
+
+
+# -- through the build, the stored analyzer, stats and completions ------------------------------
+
+# Words of jieba's dictionary for the sentences of the articles below (none of them starts with 碳).
+SENTENCE_WORDS = "政府 企业 城市 今年 目标 计划 工厂 能源 电力 市场 投资 专家 银行 地方 居民 交通 学校 国际".split()
+NEW = "碳中和"  # jieba cuts it 碳中/和 (or 碳/中和): not in its dictionary
+
+
+def write_articles(folder: Path, rng: random.Random, count: int = 12) -> None:
+    """Articles we wrote: sentences of dictionary words, 碳中和 in each, in varied company."""
+    for n in range(count):
+        sentences = []
+        for _ in range(10):
+            words = rng.choices(SENTENCE_WORDS, k=rng.randint(3, 6))
+            sentences.append("".join(words))
+        for _ in range(3):
+            i = rng.randrange(len(sentences))
+            words = [sentences[i][j : j + 2] for j in range(0, len(sentences[i]), 2)]
+            words.insert(rng.randint(0, len(words)), NEW)
+            sentences[i] = "".join(words)
+        body = "。".join(sentences) + "。"
+        (folder / f"article-{n:02d}.md").write_text(
+            f"---\ntitle: 第{n}号通报\ndate: 2021-03-{n + 1:02d}\n---\n\n{body}\n", encoding="utf-8"
+        )
+
+
+def text_words(location: Path) -> set[str]:
+    """The words of the index's text field (the ranking field)."""
+    from whoosh import index as whoosh_index
+
+    from search.store import current_generation
+
+    ix = whoosh_index.open_dir(str(current_generation(location)))
+    try:
+        with ix.reader() as reader:
+            return {w.decode("utf-8") for w in reader.lexicon("text")}
+    finally:
+        ix.close()
+
+
+@pytest.fixture(scope="module")
+def archive_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("new-words-archive")
+    write_articles(folder, random.Random(11))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def discovered_index(archive_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from click.testing import CliRunner
+
+    from zhsearch.cli import cli
+
+    location = tmp_path_factory.mktemp("new-words") / "index"
+    result = CliRunner(env={"ZHSEARCH_INDEX": None}).invoke(cli, ["index", str(archive_dir), "--index", str(location)])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^  new words: \d+ found in the archive that jieba's dictionary lacks", result.stdout, re.M)
+    return location
+
+
+def test_the_index_records_its_discovered_words(discovered_index: Path) -> None:
+    from search import SearchIndex
+    from search.analysis import WordTokenizer, is_dictionary_word
+
+    assert NEW not in text_words(discovered_index)
+    with SearchIndex.open(discovered_index) as index:
+        config = index.config
+        assert NEW in config.new_words
+        assert not config.rank_new_words
+        assert is_dictionary_word(NEW, config)
+        assert not is_dictionary_word("碳中", config)
+        # Off by default for ranking: the word fields are cut as jieba cuts, without the new words.
+        assert NEW not in [t.text for t in WordTokenizer(config)(f"今年{NEW}目标")]
+        assert [w.word for w in index.dictionary_words()] == list(config.new_words)
+
+
+def test_completions_offer_the_whole_discovered_word(discovered_index: Path, archive_dir: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from search import SearchIndex
+    from search.complete import Completer
+    from zhsearch.cli import cli
+
+    with SearchIndex.open(discovered_index) as index:
+        offered = [c.text for c in Completer(index).complete("碳") if c.kind == "word"]
+    assert offered[0] == NEW
+    assert "碳中" not in offered
+    plain = tmp_path / "plain"
+    result = CliRunner(env={"ZHSEARCH_INDEX": None}).invoke(
+        cli, ["index", str(archive_dir), "--index", str(plain), "--no-new-words"]
+    )
+    assert result.exit_code == 0, result.output
+    with SearchIndex.open(plain) as index:
+        assert index.config.new_words == ()
+        assert NEW not in [c.text for c in Completer(index).complete("碳")]
+
+
+def test_stats_words_lists_user_and_discovered_words(archive_dir: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from zhsearch.cli import cli
+
+    runner = CliRunner(env={"ZHSEARCH_INDEX": None})
+    location = tmp_path / "index"
+    user_dict = tmp_path / "user.txt"
+    user_dict.write_text("区块链 10 n\n元宇宙\n", encoding="utf-8")
+    result = runner.invoke(cli, ["index", str(archive_dir), "--index", str(location), "--user-dict", str(user_dict)])
+    assert result.exit_code == 0, result.output
+    listed = runner.invoke(cli, ["stats", "--words", "--index", str(location)])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.stdout.splitlines()
+    assert lines[:2] == ["区块链\tuser", "元宇宙\tuser"]
+    assert f"{NEW}\tdiscovered\t12 documents" in lines[2:]
+    data = json.loads(runner.invoke(cli, ["stats", "--words", "--json", "--index", str(location)]).stdout)
+    assert {"word": NEW, "source": "discovered", "documents": 12} in data
+    assert data[0] == {"word": "区块链", "source": "user", "documents": None}
+    stats = runner.invoke(cli, ["stats", "--index", str(location)]).stdout
+    assert f"2 user words, {len(data) - 2} discovered words (stats --words lists them)" in stats
+
+
+def test_no_new_words_and_rank_new_words_together_is_an_error(archive_dir: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from zhsearch.cli import cli
+
+    result = CliRunner(env={"ZHSEARCH_INDEX": None}).invoke(
+        cli, ["index", str(archive_dir), "--index", str(tmp_path / "x"), "--no-new-words", "--rank-new-words"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: --rank-new-words needs the new words that --no-new-words turns off\nHint: give one of the two\n"
+    )
+    assert not (tmp_path / "x").exists()
+
+
+def test_rank_new_words_cuts_the_word_fields_with_them_at_index_and_query_time(archive_dir: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from search import SearchIndex
+    from search.analysis import WordTokenizer
+    from zhsearch.cli import cli
+
+    location = tmp_path / "ranked"
+    result = CliRunner(env={"ZHSEARCH_INDEX": None}).invoke(
+        cli, ["index", str(archive_dir), "--index", str(location), "--rank-new-words"]
+    )
+    assert result.exit_code == 0, result.output
+    with SearchIndex.open(location) as index:
+        assert index.config.rank_new_words and NEW in index.config.new_words
+        assert NEW in [t.text for t in WordTokenizer(index.config)(f"今年{NEW}目标")]
+        assert len(index.search(NEW, limit=20).hits) == 12
+    assert NEW in text_words(location)
+
+
+def test_an_update_keeps_the_discovered_words_and_says_so(archive_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from click.testing import CliRunner
+
+    from search import SearchIndex
+    from search.complete import Completer
+    from zhsearch.cli import cli
+
+    folder = tmp_path / "archive"
+    shutil.copytree(archive_dir, folder)
+    runner = CliRunner(env={"ZHSEARCH_INDEX": None})
+    location = tmp_path / "index"
+    assert runner.invoke(cli, ["index", str(folder), "--index", str(location)]).exit_code == 0
+    with SearchIndex.open(location) as index:
+        before = index.config.new_words
+    (folder / "later.md").write_text("---\ntitle: 后来的通报\n---\n\n氢能源汽车今年上市。\n", encoding="utf-8")
+    result = runner.invoke(cli, ["update", "--index", str(location)])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"  new words: kept the {len(before)} found by the last full build "
+        "(an update does not look for new ones: zhsearch index does)"
+    ) in result.stdout.splitlines()
+    with SearchIndex.open(location) as index:
+        assert len(index) == 13
+        assert index.config.new_words == before
+        assert [c.text for c in Completer(index).complete("碳")][0] == NEW
+        assert {w.word: w.documents for w in index.dictionary_words()}[NEW] == 12

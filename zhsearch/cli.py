@@ -642,9 +642,10 @@ def stats_command(index_dir: Path, as_json: bool, list_words: bool) -> None:
     analyzer = stats.analyzer
     click.echo(f"analyzer: version {analyzer.get('version')}, jieba HMM {'on' if analyzer.get('hmm') else 'off'}, "
                f"traditional to simplified {'on' if analyzer.get('simplify') else 'off'}, "
-               f"{len(analyzer.get('user_words', []))} user words, "
-               f"{len(analyzer.get('new_words', []))} discovered words"
-               f"{' (ranking with them)' if analyzer.get('rank_new_words') else ''}")
+               f"{len(analyzer.get('user_words', []))} user words"
+               + (f", {len(analyzer['new_words'])} discovered words (stats --words lists them)"
+                  if analyzer.get("new_words") else "")
+               + (", ranking with them" if analyzer.get("rank_new_words") else ""))
     if lifecycle["boilerplate_paragraphs"] is not None:
         click.echo(f"boilerplate learned: {lifecycle['boilerplate_paragraphs']} recurring paragraphs")
     if lifecycle["segments"] is not None:
@@ -659,7 +660,7 @@ def _print_words(words: list[Any], as_json: bool) -> None:
         _dump([w.to_dict() for w in words])
         return
     if not words:
-        click.echo("no words added to jieba's dictionary (index without --no-new-words to discover some)")
+        click.echo("no words added to jieba's dictionary: no user dictionary, and none discovered")
         return
     for w in words:
         click.echo(f"{w.word}\t{w.source}" + (f"\t{w.documents} documents" if w.documents is not None else ""))
