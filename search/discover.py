@@ -17,7 +17,6 @@ that jieba could not already cut into dictionary words of two characters or more
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -29,11 +28,26 @@ import numpy as np
 MAX_LENGTH = 6
 MIN_COUNT = 8  # occurrences in the archive
 MIN_DOCUMENTS = 3  # articles it occurs in: a name repeated in one article is not the archive's word
-MIN_COHESION = 3.0  # natural log of how many times more often than chance, at the weakest split
-MIN_ENTROPY = 1.0  # nats, of the characters before it and of those after it
+MIN_COHESION = 5.0  # natural log of how many times more often than chance (e^5 ≈ 150), at the weakest split
+MIN_ENTROPY = 1.5  # nats, of the characters before it and of those after it
 MAX_WORDS = 20_000  # kept, most documents first
-# One-character function words that a word neither starts nor ends with (和 is left out: 碳中和, 共和).
-EDGE_PARTICLES = frozenset("的了着过是在于与及并或而且也都就还又才被把将对从向为以之其这那此该每各个们吗呢吧啊")
+# Characters a word does not start with: particles, pronouns, adverbs, prepositions, measure words
+# and date units, after which a run is a phrase (很容易, 据路透社, 座城市, 月中旬), and the last
+# character of organisations' names (市副市长, 委书记).
+START_EXCLUDED = frozenset(
+    "的了着过是在于与及并或而且也都就还又才再更很最太越较仅刚曾已正将会能可要想该应得让使被把对向从自"
+    "为以因如若据由经当至比受约近只连打找站出这那此该每各其另有没不未他她它我你您咱"
+    "第个座句届名岁年月日号亿万项艘架枚篇辆例宗起位场次"
+    "条款吨件兆级姓上下罚判看请喊兼倒兑"
+    "局署州系委司厅省县市军院部队"
+)
+# Characters a word does not end with: particles, positions and times (情况下, 问题上, 采访时),
+# prepositions, numerals and the commonest surnames (a title before a name: 立委陈).
+END_EXCLUDED = frozenset(
+    "的了着过吗呢吧啊么是在与及或等也都就还又才再更很最被把将对从向为以之其给"
+    "下上内外中里时前后来去到逾约几多余第每各该此这那于较近至像你我他她它们"
+    "陈张王李林黄刘吴杨赵周徐孙朱胡郭何罗郑梁谢许韩冯邓曹彭曾萧蔡蒋苏吕沈姚卢崔钟谭廖邱薛"
+)
 NUMERALS = frozenset("〇零一二三四五六七八九十百千万亿两几")
 DATE_UNITS = frozenset("年月日号时分秒点")
 
@@ -85,90 +99,123 @@ def _ideograph_mask(codes: np.ndarray) -> np.ndarray:
 class _Level:
     """The frequent n-grams of one length: where they occur and what is known about each."""
 
-    positions: np.ndarray  # start of each occurrence of a frequent n-gram (int64)
-    grams: np.ndarray  # which frequent n-gram occurs there (index into keys)
-    keys: np.ndarray  # sorted: (id of its first n - 1 characters) * alphabet + id of its last
+    positions: np.ndarray  # start of each occurrence of a frequent n-gram, ascending
+    grams: np.ndarray  # which frequent n-gram occurs there (an index into keys)
+    keys: np.ndarray  # ascending: (index of its first n - 1 characters in the level below) * alphabet + its last character
     counts: np.ndarray
+    documents: np.ndarray  # the number of documents each occurs in
 
 
 class _Text:
-    """The documents as one array of character ids (0 stands for anything but an ideograph)."""
+    """The documents as one array of character ids (0 stands for anything but a frequent ideograph)."""
 
-    def __init__(self, texts: Iterable[str]) -> None:
+    def __init__(self, texts: Iterable[str], min_count: int) -> None:
         parts = [np.zeros(1, dtype=np.uint32)]
-        lengths = []
+        lengths = [1]  # the leading boundary, as a document of its own (no n-gram starts there)
         for text in texts:
             codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
             parts.append(codes)
             parts.append(np.zeros(1, dtype=np.uint32))  # documents never join
             lengths.append(len(codes) + 1)
         codes = np.concatenate(parts)
+        del parts
         codes[~_ideograph_mask(codes)] = 0
-        self.alphabet, ids = np.unique(codes, return_inverse=True)  # alphabet[0] == 0 (a boundary)
-        if self.alphabet[0] != 0:  # no boundary at all cannot happen (one is prepended) but stay exact
-            raise AssertionError("the boundary must be the smallest code")
-        self.ids = ids.astype(np.int64).reshape(-1)
-        # Which document each position belongs to (the leading boundary counts with the first).
-        self.documents = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths) if lengths else np.zeros(0, np.int64)
-        self.documents = np.concatenate([np.zeros(1, np.int64), self.documents])
-        self.size = int((self.ids != 0).sum())
+        # A character rarer than min_count is in no frequent n-gram: it is a boundary too.
+        frequency = np.bincount(codes)
+        frequency[0] = 0
+        self.alphabet = np.concatenate([[0], np.flatnonzero(frequency >= min_count)]).astype(np.uint32)
+        lookup = np.zeros(len(frequency), dtype=np.int32)
+        lookup[self.alphabet] = np.arange(len(self.alphabet), dtype=np.int32)
+        self.ids = lookup[codes]
+        self.documents = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)  # of each position
+        self.size = int(np.count_nonzero(codes))
 
     def level(self, previous: _Level | None, n: int, min_count: int) -> _Level:
-        """The n-grams, of ideographs only, that occur at least ``min_count`` times."""
+        """The n-grams, of ideographs only, that occur at least ``min_count`` times.
+
+        One stable sort of the occurrences by n-gram gives the counts and, as the occurrences
+        of one n-gram stay in text order, the number of documents of each.
+        """
         ids = self.ids
         if previous is None:  # single characters
-            positions = np.flatnonzero(ids)
-            keys_all = ids[positions]
+            positions = np.flatnonzero(ids).astype(np.int32)
+            keys_all = ids[positions].astype(np.int64)
         else:
-            last = previous.positions + (n - 1)
-            inside = last < len(ids)
-            positions, grams = previous.positions[inside], previous.grams[inside]
-            following = ids[last[inside]]
+            following = ids[previous.positions + (n - 1)]  # the array ends with a boundary: never past it
             valid = following != 0
-            positions = positions[valid]
-            keys_all = grams[valid] * len(self.alphabet) + following[valid]
-        keys, inverse, counts = np.unique(keys_all, return_inverse=True, return_counts=True)
+            positions = previous.positions[valid]
+            keys_all = previous.grams[valid].astype(np.int64) * len(self.alphabet) + following[valid]
+        order = np.argsort(keys_all, kind="stable")
+        ordered = keys_all[order]
+        del keys_all
+        starts = np.flatnonzero(np.diff(ordered, prepend=-1))  # the first occurrence of each n-gram
+        counts = np.diff(np.append(starts, len(ordered)))
+        document = self.documents[positions[order]]
+        new_document = np.ones(len(ordered), dtype=bool)
+        new_document[1:] = (ordered[1:] != ordered[:-1]) | (document[1:] != document[:-1])
+        gram_of = np.cumsum(np.diff(ordered, prepend=-1) != 0) - 1  # in sorted order
+        documents = np.bincount(gram_of, weights=new_document, minlength=len(starts)).astype(np.int64)
         frequent = counts >= min_count
-        renumber = np.cumsum(frequent) - 1
+        renumber = (np.cumsum(frequent) - 1).astype(np.int32)
+        inverse = np.empty(len(ordered), dtype=np.int64)
+        inverse[order] = gram_of
         kept = frequent[inverse]
-        return _Level(positions[kept], renumber[inverse[kept]], keys[frequent], counts[frequent])
+        return _Level(positions[kept], renumber[inverse[kept]], ordered[starts][frequent], counts[frequent],
+                      documents[frequent])
 
-    def neighbour_entropy(self, level: _Level, offset: int) -> np.ndarray:
-        """The entropy (nats) of the character at ``offset`` from each occurrence, per n-gram.
+    def neighbour_entropy(self, level: _Level, grams: np.ndarray, offset: int) -> np.ndarray:
+        """The entropy (nats) of the character at ``offset`` from each occurrence of ``grams``
+        (indexes into the level, ascending), one per gram.
 
         A boundary (an edge of a text, punctuation, a letter) is counted as a different
         neighbour each time: it is the strongest sign that a word ends there.
         """
-        where = level.positions + offset
-        where = np.clip(where, 0, len(self.ids) - 1)
-        neighbour = self.ids[where]
-        total = level.counts[level.grams].astype(np.float64)
+        index = np.full(len(level.keys), -1, dtype=np.int64)
+        index[grams] = np.arange(len(grams))
+        which = index[level.grams]
+        chosen = which >= 0
+        which = which[chosen]
+        neighbour = self.ids[level.positions[chosen] + offset]  # a boundary before the first and after the last
         boundary = neighbour == 0
-        entropy = np.zeros(len(level.keys), dtype=np.float64)
-        # Each boundary occurrence: probability 1/N, so it adds (1/N) ln N.
-        np.add.at(entropy, level.grams[boundary], np.log(total[boundary]) / total[boundary])
-        pairs = level.grams[~boundary] * len(self.alphabet) + neighbour[~boundary]
+        total = level.counts[grams].astype(np.float64)
+        # Each boundary occurrence has probability 1/N: it adds (1/N) ln N.
+        entropy = np.bincount(which[boundary], minlength=len(grams)) * np.log(total) / total
+        pairs = which[~boundary].astype(np.int64) * len(self.alphabet) + neighbour[~boundary]
         pair_keys, pair_counts = np.unique(pairs, return_counts=True)
         gram_of_pair = pair_keys // len(self.alphabet)
-        p = pair_counts / level.counts[gram_of_pair]
-        np.add.at(entropy, gram_of_pair, -p * np.log(p))
+        p = pair_counts / total[gram_of_pair]
+        entropy += np.bincount(gram_of_pair, weights=-p * np.log(p), minlength=len(grams))
         return entropy
 
-    def document_counts(self, level: _Level) -> np.ndarray:
-        pairs = np.unique(level.grams * (int(self.documents[-1]) + 1) + self.documents[level.positions])
-        return np.bincount(pairs // (int(self.documents[-1]) + 1), minlength=len(level.keys))
 
+@dataclass
+class _Grams:
+    """The frequent n-grams of every length up to some n (index 0: single characters)."""
 
-def _strings(levels: list[_Level], alphabet: np.ndarray) -> list[list[str]]:
-    """The text of every frequent n-gram, per length."""
-    size = len(alphabet)
-    chars = [chr(int(c)) for c in alphabet]
-    texts: list[list[str]] = [[chars[int(k)] for k in levels[0].keys]]
-    for level in levels[1:]:
-        shorter = texts[-1]
-        prefix, last = np.divmod(level.keys, size)
-        texts.append([shorter[p] + chars[c] for p, c in zip(prefix.tolist(), last.tolist())])
-    return texts
+    keys: list[np.ndarray]
+    counts: list[np.ndarray]
+    alphabet: np.ndarray
+
+    def characters(self, n: int, grams: np.ndarray) -> np.ndarray:
+        """The alphabet ids of the characters of some n-grams: one row each."""
+        size = len(self.alphabet)
+        out = np.zeros((len(grams), n), dtype=np.int64)
+        current = grams
+        for j in range(n - 1, 0, -1):
+            current, out[:, j] = np.divmod(self.keys[j][current], size)
+        out[:, 0] = self.keys[0][current]
+        return out
+
+    def count(self, characters: np.ndarray) -> np.ndarray:
+        """The counts of the n-grams whose characters are the rows (each a frequent n-gram)."""
+        gram = np.searchsorted(self.keys[0], characters[:, 0])
+        for j in range(1, characters.shape[1]):
+            gram = np.searchsorted(self.keys[j], gram * len(self.alphabet) + characters[:, j])
+        return self.counts[characters.shape[1] - 1][gram]
+
+    def text(self, characters: np.ndarray) -> list[str]:
+        chars = self.alphabet[characters]
+        return ["".join(map(chr, row)) for row in chars.tolist()]
 
 
 def discover_words(
@@ -182,49 +229,47 @@ def discover_words(
     ``known(word)`` says whether the segmenter's dictionary already has a word: those are left
     out, and so are candidates that it could cut whole into known words of two or more characters.
     """
-    text = _Text(texts)
+    t = thresholds
+    text = _Text(texts, t.min_count)
     if text.size == 0:
         return []
-    t = thresholds
-    levels = [text.level(None, 1, t.min_count)]
-    stats: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
-    for n in range(2, t.max_length + 1):
-        level = text.level(levels[-1], n, t.min_count)
-        levels.append(level)
-        if len(level.keys) == 0:
-            break
-        stats[n] = (
-            text.document_counts(level),
-            text.neighbour_entropy(level, -1),
-            text.neighbour_entropy(level, n),
-            level.counts,
-        )
-    strings = _strings(levels, text.alphabet)
-    counts = [dict(zip(s, level.counts.tolist())) for s, level in zip(strings, levels)]
+    level = text.level(None, 1, t.min_count)
+    grams = _Grams([level.keys], [level.counts], text.alphabet)
     total = float(text.size)
     found: dict[str, NewWord] = {}
-    for n, (documents, left, right, gram_counts) in stats.items():
-        passing = np.flatnonzero(
-            (documents >= t.min_documents) & (left >= t.min_entropy) & (right >= t.min_entropy)
-        )
-        for i in passing.tolist():
-            word = strings[n - 1][i]
-            count = int(gram_counts[i])
-            cohesion = min(
-                math.log(count * total / (counts[k - 1][word[:k]] * counts[n - k - 1][word[k:]]))
-                for k in range(1, n)
-            )
-            if cohesion < t.min_cohesion or not plausible(word) or known(word):
-                continue
-            found[word] = NewWord(word, count, int(documents[i]), cohesion, float(left[i]), float(right[i]))
+    for n in range(2, t.max_length + 1):
+        level = text.level(level, n, t.min_count)
+        grams.keys.append(level.keys)
+        grams.counts.append(level.counts)
+        if len(level.keys) == 0:
+            break
+        # The cheap tests first (documents, then cohesion), the entropies for the few left.
+        passing = np.flatnonzero(level.documents >= t.min_documents)
+        characters = grams.characters(n, passing)
+        count = level.counts[passing]
+        cohesion = np.full(len(passing), np.inf)
+        for k in range(1, n):  # the weakest split into characters[:k] + characters[k:]
+            chance = grams.count(characters[:, :k]).astype(np.float64) * grams.count(characters[:, k:])
+            cohesion = np.minimum(cohesion, np.log(count * total / chance))
+        cohesive = np.flatnonzero(cohesion >= t.min_cohesion)
+        passing, characters, cohesion = passing[cohesive], characters[cohesive], cohesion[cohesive]
+        left = text.neighbour_entropy(level, passing, -1)
+        right = text.neighbour_entropy(level, passing, n)
+        varied = np.flatnonzero((left >= t.min_entropy) & (right >= t.min_entropy))
+        for i, word in zip(varied.tolist(), grams.text(characters[varied])):
+            if plausible(word) and not known(word):
+                g = passing[i]
+                found[word] = NewWord(word, int(level.counts[g]), int(level.documents[g]), float(cohesion[i]),
+                                      float(left[i]), float(right[i]))
     kept = [w for w in sorted(found.values(), key=lambda w: len(w.word)) if not _compound(w.word, known, found)]
     kept.sort(key=lambda w: (-w.documents, -w.count, w.word))
     return kept[: t.max_words]
 
 
 def plausible(word: str) -> bool:
-    """Whether a candidate can be a word at all: no particle at an edge, not a numeral or a date."""
-    if word[0] in EDGE_PARTICLES or word[-1] in EDGE_PARTICLES:
+    """Whether a candidate can be a word at all: not a phrase by its first or last character
+    (see :data:`START_EXCLUDED`, :data:`END_EXCLUDED`) or by a 的 or 了 inside, not a numeral or a date."""
+    if word[0] in START_EXCLUDED or word[-1] in END_EXCLUDED or "的" in word or "了" in word:
         return False
     if all(c in NUMERALS or c in DATE_UNITS for c in word):
         return False
@@ -245,7 +290,7 @@ def _compound(word: str, known: Callable[[str], bool], found: dict[str, NewWord]
     return reachable[n]
 
 
-NEW_WORDS_FILE = "new-words.json"  # the evidence for the discovered words, saved with each generation
+NEW_WORDS_FILE = "new_words.json"  # the evidence for the discovered words, saved with each generation
 FORMAT = 1
 
 
