@@ -353,3 +353,27 @@ def test_an_update_keeps_the_discovered_words_and_says_so(archive_dir: Path, tmp
         assert index.config.new_words == before
         assert [c.text for c in Completer(index).complete("碳")][0] == NEW
         assert {w.word: w.documents for w in index.dictionary_words()}[NEW] == 12
+
+
+@pytest.mark.corpus
+def test_the_real_archives_know_carbon_neutrality_and_peaking(shared_corpus: Path, tmp_path: Path) -> None:
+    """碳中和 and 碳达峰 come out of ../shared/corpus (its financial archives and samples: the full
+    23k-article run is ``bench/new_words.py``, see BENCHMARKS.md)."""
+    from indexer import build_index
+    from search import SearchIndex
+    from search.complete import Completer
+
+    hexo = shared_corpus / "rsshub-hexo"
+    if not hexo.is_dir():
+        pytest.skip(f"the rsshub-hexo archive is not available at {hexo}")
+    location = tmp_path / "index"
+    report = build_index([hexo, shared_corpus / "samples"], location)
+    assert report.discovery is not None
+    found = {w.word: w for w in report.discovery.words}
+    assert {"碳中和", "碳达峰"} <= set(found)
+    assert all(len(w) >= 2 and plausible(w) for w in found)
+    with SearchIndex.open(location) as index:
+        assert {"碳中和", "碳达峰"} <= set(index.config.new_words)
+        offered = [c.text for c in Completer(index).complete("碳") if c.kind == "word"]
+    assert {"碳中和", "碳达峰"} <= set(offered)
+    assert "碳中" not in offered
