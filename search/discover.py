@@ -279,17 +279,19 @@ def plausible(word: str) -> bool:
 
 
 def _compound(word: str, known: Callable[[str], bool], found: dict[str, NewWord]) -> bool:
-    """Whether ``word`` is a run of known or shorter found words, each of two characters or more."""
+    """Whether ``word`` is a phrase of words: it can be cut into pieces among which two or more
+    are known or shorter found words of two characters or more (中国政府, 前总统李登辉 = 前 +
+    总统 + 李登辉), the other pieces single characters. 碳中和 (碳 + 中和) has only one."""
     n = len(word)
-    reachable = [True] + [False] * n
-    for end in range(2, n + 1):
+    most = [0] + [-1] * n  # most[i]: the most words of ≥ 2 characters in a cut of word[:i]
+    for end in range(1, n + 1):
+        most[end] = most[end - 1]  # the last piece a single character
         for start in range(0, end - 1):
-            if reachable[start] and (end - start < n):
+            if end - start < n and most[start] + 1 > most[end]:
                 piece = word[start:end]
-                if known(piece) or piece in found:
-                    reachable[end] = True
-                    break
-    return reachable[n]
+                if piece in found or known(piece):
+                    most[end] = most[start] + 1
+    return most[n] >= 2
 
 
 NEW_WORDS_FILE = "new_words.json"  # the evidence for the discovered words, saved with each generation
