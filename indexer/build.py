@@ -12,13 +12,16 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from search import AnalyzerConfig, Document, IndexWriter
 from search.duplicates import DEFAULT_THRESHOLD, MANIFEST_KEY, check_threshold
+from search.analysis import is_dictionary_word
+from search.discover import NEW_WORDS_FILE, Discovery, find_new_words
 from search.errors import ZhsearchError
+from search.normalize import fold
 from search.writer import SEGMENT_CHARS, partition, write_segment
 
 from .article import finish_document
@@ -80,6 +83,7 @@ class IndexReport:
     dropped_paragraphs: int = 0  # their occurrences removed from the indexed texts
     outlets: Counter[str] = field(default_factory=Counter)  # indexed documents per outlet ('' for none)
     undated: int = 0  # indexed documents without a date
+    discovery: Discovery | None = None  # the new words found in the documents (None: not looked for)
 
     @property
     def skipped(self) -> Counter[str]:
@@ -122,6 +126,11 @@ class IndexReport:
             )
         if self.learned_suffixes:
             lines.append(f"  title suffixes learned: {self.learned_suffixes} (site names removed from titles)")
+        if self.discovery is not None and self.discovery.words:
+            lines.append(
+                f"  new words: {len(self.discovery.words)} found in the archive that jieba's dictionary lacks "
+                f"({self.discovery.seconds:.1f} s; zhsearch stats --words lists them)"
+            )
         return "\n".join(lines)
 
 
@@ -245,6 +254,7 @@ def build_index(
     merge: bool = False,
     strict: bool = False,
     duplicate_threshold: float = DEFAULT_THRESHOLD,
+    new_words: bool = True,
 ) -> IndexReport:
     """Index every article below ``paths`` into a new generation of the index at ``location``.
 
@@ -257,6 +267,8 @@ def build_index(
     every file is read, before anything is written (the live index is then left as it was too).
     Texts at least ``duplicate_threshold`` alike are copies (see :mod:`search.duplicates`; it is
     recorded in the manifest, so updates keep it); InvalidArgumentError when it is out of range.
+    With ``new_words``, the words jieba's dictionary lacks are discovered in the documents (see
+    :mod:`search.discover`) and recorded in the index's analyzer (``config.new_words``).
     """
     threshold = check_threshold(duplicate_threshold)
     paths = [Path(p) for p in paths]
@@ -290,6 +302,10 @@ def build_index(
         learned = learner.learn() if learn_boilerplate else LearnedBoilerplate({})
         report.learned_paragraphs, report.learned_suffixes = learned.size, learned.title_suffixes
         documents = [record.document for record in kept if record.document is not None]
+        if new_words:
+            report.discovery = discover_new_words(documents, learned, writer.config)
+            writer.reconfigure(replace(writer.config, new_words=tuple(w.word for w in report.discovery.words)))
+            writer.attach(NEW_WORDS_FILE, report.discovery.to_json())
         report.dropped_paragraphs, hashes = write_documents(pool, writer, documents, learned, progress)
         for record, content_hash in zip(kept, hashes, strict=True):
             catalog.files[record.doc_id] = FileEntry(record.sha1, content_hash)
@@ -300,6 +316,18 @@ def build_index(
         writer.manifest[MANIFEST_KEY] = threshold
     cache.save(Path(location))
     return report
+
+
+def discover_new_words(documents: Iterable[Document], learned: LearnedBoilerplate, config: AnalyzerConfig) -> Discovery:
+    """The new words of the documents' titles and texts as they are indexed (without their
+    learned boilerplate, normalized as ``config`` normalizes)."""
+
+    def texts() -> Iterator[str]:
+        for document in documents:
+            stripped, _ = learned.strip(document)
+            yield fold(f"{stripped.title}\n{stripped.text}", simplify=config.simplify)
+
+    return find_new_words(texts(), lambda word: is_dictionary_word(word, config))
 
 
 def _manifest(catalog: Catalog, learned: LearnedBoilerplate, learn_boilerplate: bool) -> dict[str, Any]:

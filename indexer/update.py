@@ -26,6 +26,7 @@ from pathlib import Path
 
 from search import AnalyzerConfig, IndexWriter
 from search.duplicates import manifest_threshold
+from search.discover import NEW_WORDS_FILE
 from search.errors import IndexIncompatibleError
 from search.store import current_generation, read_manifest, remove_leftovers, writer_lock
 from search.tables import save_tables
@@ -174,6 +175,7 @@ class UpdateReport:
     learned_paragraphs: int = 0
     published: bool = False  # False: nothing changed, no new generation
     tables_saved: list[str] = field(default_factory=list)  # tables the live generation lacked, saved now
+    new_words_kept: int = 0  # words discovered by the last full build, kept as they were
 
     @property
     def skipped(self) -> Counter[str]:
@@ -202,6 +204,11 @@ class UpdateReport:
             lines.append(
                 f"  boilerplate learned: {self.learned_paragraphs} recurring paragraphs; "
                 f"{len(self.recleaned)} unchanged articles cleaned again"
+            )
+        if self.new_words_kept:
+            lines.append(
+                f"  new words: kept the {self.new_words_kept} found by the last full build "
+                "(an update does not look for new ones: zhsearch index does)"
             )
         return "\n".join(lines)
 
@@ -255,6 +262,9 @@ def update_index(
                 catalog.roots = [str(p.resolve()) for p in paths]
                 writer.attach(FILES, catalog.files_json())
                 writer.attach(PARAGRAPHS, catalog.paragraphs_json())
+                if (live / NEW_WORDS_FILE).exists():  # the analyzer keeps its words: so does their evidence
+                    writer.attach(NEW_WORDS_FILE, (live / NEW_WORDS_FILE).read_text(encoding="utf-8"))
+                report.new_words_kept = len(writer.config.new_words)
                 writer.manifest.update(
                     roots=catalog.roots,
                     cleaning_version=CLEANING_VERSION,

@@ -106,7 +106,7 @@ class CompletionTable:
         those that start with it first, then the newest. Matching folds case, width and script.
         With ``known`` (is a word in the segmenter's dictionary?), the dictionary's words come
         before the words only jieba's HMM found, which are often pieces of a longer word (碳中
-        of 碳中和). No text is offered twice: a title equal to a word, or to a better title, is left out.
+        of 碳中和), and such a piece is left out when the longer word is offered. No text is offered twice: a title equal to a word, or to a better title, is left out.
         """
         limit = max(0, min(limit, MAX_COMPLETIONS))
         if not typed.strip() or len(typed) > MAX_TYPED or limit == 0:
@@ -134,7 +134,11 @@ class CompletionTable:
         frequent = (lambda i: (-self._documents[i], self._words[i]))
         best = heapq.nsmallest(limit * (CANDIDATES_PER_COMPLETION if known else 1), range(start, end), key=frequent)
         if known:
-            best = sorted(best, key=lambda i: not known(self._words[i]))[:limit]  # stable: by frequency within each
+            in_dictionary = {i for i in best if known(self._words[i])}
+            # A piece jieba's HMM cut off a dictionary word offered beside it (碳中 of 碳中和) is left out.
+            best = [i for i in best if i in in_dictionary or not any(
+                self._words[j].startswith(self._words[i]) for j in in_dictionary)]
+            best = sorted(best, key=lambda i: i not in in_dictionary)[:limit]  # stable: by frequency within each
         return [Completion(text=head + self._words[i], kind="word", documents=self._documents[i]) for i in best]
 
     def _titles_matching(self, typed: str, limit: int) -> list[Completion]:

@@ -20,6 +20,7 @@ from whoosh import collectors, scoring, sorting
 from whoosh.index import IndexError as WhooshIndexError
 
 from .analysis import ANALYZER_VERSION, AnalyzerConfig
+from .discover import DictionaryWord, dictionary_words, read_discovery
 from .complete import CompletionTable
 from .document import Document, Duplicate, Hit, IndexStats, SearchPage
 from .document import stored_document as _document
@@ -541,6 +542,13 @@ class SearchIndex:
         assert self._generation is not None
         return save_tables(self._generation, simplify=self.config.simplify,
                            duplicate_threshold=manifest_threshold(self.manifest))
+
+    def dictionary_words(self) -> list[DictionaryWord]:
+        """The words the analyzer adds to jieba's dictionary: the user dictionary's, then the
+        words discovered in the archive when it was indexed."""
+        assert self._generation is not None
+        config = self.config
+        return dictionary_words(config.user_word_list(), config.new_words, read_discovery(self._generation))
 
     def completion_table(self) -> CompletionTable:
         """The words and titles that complete what is typed in the search box, for the live generation

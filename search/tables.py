@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from .complete import CompletionTable, title_entry, word_documents
+from .discover import read_discovery
 from .duplicates import DEFAULT_THRESHOLD, TABLE_VERSION, DuplicateFinder, DuplicateGroups, stored_text
 from .store import write_bytes_atomic
 from .suggest import Vocabulary
@@ -75,9 +76,18 @@ def file_signature(path: Path) -> tuple[int, int, int] | None:
 
 
 def compute_tables(
-    reader: Any, kinds: Iterable[str], *, simplify: bool, duplicate_threshold: float = DEFAULT_THRESHOLD
+    reader: Any,
+    kinds: Iterable[str],
+    *,
+    simplify: bool,
+    duplicate_threshold: float = DEFAULT_THRESHOLD,
+    new_words: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
-    """The tables ``kinds`` of a Whoosh reader's documents (seconds on a large index)."""
+    """The tables ``kinds`` of a Whoosh reader's documents (seconds on a large index).
+
+    ``new_words`` (word → documents) are the words discovered in the archive: completions offer
+    them whole even when the ranking fields cut them in pieces.
+    """
     kinds = set(kinds)
     titles: list[tuple[str, str, datetime | None]] = []
     finder = DuplicateFinder(threshold=duplicate_threshold, text_of=lambda d: stored_text(reader.stored_fields(d)))
@@ -95,7 +105,10 @@ def compute_tables(
     if "stats" in kinds:
         tables["stats"] = counts.result()
     if "completions" in kinds:
-        tables["completions"] = CompletionTable(words.items(), titles, simplify=simplify)
+        completing = dict(words)
+        for word, documents in (new_words or {}).items():
+            completing[word] = max(completing.get(word, 0), documents)
+        tables["completions"] = CompletionTable(completing.items(), titles, simplify=simplify)
     if "vocabulary" in kinds:
         vocabulary = Vocabulary(words.items())
         vocabulary.pinyin()  # saved with it, so that no query imports pypinyin
@@ -116,8 +129,11 @@ def save_tables(
         with ix.reader() as reader:
             paths = {kind: table_path(directory, kind, ix, reader) for kind in kinds}
             missing = [kind for kind, path in paths.items() if load_table(path, kind) is None]
+            discovery = read_discovery(directory) if "completions" in missing else None
+            new_words = {w.word: w.documents for w in discovery.words} if discovery else None
             tables = (
-                compute_tables(reader, missing, simplify=simplify, duplicate_threshold=duplicate_threshold)
+                compute_tables(reader, missing, simplify=simplify, duplicate_threshold=duplicate_threshold,
+                               new_words=new_words)
                 if missing
                 else {}
             )

@@ -199,6 +199,15 @@ class IndexWriter:
         self._generation = toc.generation
         self._base = list(toc.segments)
 
+    def reconfigure(self, config: AnalyzerConfig) -> None:
+        """Write the new index with ``config`` instead (a new index, before any document is added):
+        a build that learns its analyzer's words from the documents it has read."""
+        if self.update or self._segments or self._builder is not None:
+            raise RuntimeError("the analyzer can only change before a new index's first document")
+        self.config = config
+        self.schema = build_schema(config)
+        TOC.create(self._storage, self.schema, INDEX_NAME)
+
     # -- documents -----------------------------------------------------------------------------
 
     def add(self, doc: Document) -> None:

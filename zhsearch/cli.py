@@ -207,12 +207,16 @@ def _jobs(jobs: int | None) -> int:
 @click.option("--duplicate-threshold", type=float, default=0.8, show_default=True,
               help="How alike two texts must be to count as copies of one article (the Jaccard similarity "
                    "of their 5-character shingles, 0.5 to 1); kept by later updates.")
+@click.option("--no-new-words", "new_words", flag_value=False, default=True,
+              help="Do not look for the words the archive knows that jieba's dictionary lacks.")
+@click.option("--rank-new-words", is_flag=True,
+              help="Also cut the ranking fields with the discovered words (off: they complete queries only).")
 @jobs_option
 @quiet_option
 @cluster_option
 def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | None, strict: bool,
-                  user_dict: Path | None, merge: bool, duplicate_threshold: float, jobs: int | None,
-                  quiet: bool, cluster_file: Path | None) -> None:
+                  user_dict: Path | None, merge: bool, duplicate_threshold: float, new_words: bool,
+                  rank_new_words: bool, jobs: int | None, quiet: bool, cluster_file: Path | None) -> None:
     """Index every article (.md, .markdown, .html) below PATHS into a fresh index.
 
     The new index is built next to the live one and replaces it only when complete; a running
@@ -222,19 +226,23 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | 
     from indexer import NothingIndexedError, StrictBuildError, build_index
     from search import AnalyzerConfig
 
+    if rank_new_words and not new_words:
+        _fail(ZhsearchError("--rank-new-words needs the new words that --no-new-words turns off",
+                            hint="give one of the two"))
     if cluster_file is not None:
         if user_dict is not None or merge:
             raise click.UsageError("with --cluster, the analyzer (user_dict, user_words) is set in the cluster "
                                    "file's [analyzer] and there are no segments to --merge")
         _index_cluster(paths, cluster_file, report_file, strict, quiet)
         return
-    config = AnalyzerConfig()
+    config = AnalyzerConfig(rank_new_words=rank_new_words)
     if user_dict is not None:
-        config = AnalyzerConfig.with_user_dict(user_dict.read_text(encoding="utf-8"))
+        config = AnalyzerConfig.with_user_dict(user_dict.read_text(encoding="utf-8"), rank_new_words=rank_new_words)
     progress = _progress(quiet)
     try:
         report = build_index(list(paths), index_dir, config=config, jobs=_jobs(jobs), progress=progress,
-                             merge=merge, strict=strict, duplicate_threshold=duplicate_threshold)
+                             merge=merge, strict=strict, duplicate_threshold=duplicate_threshold,
+                             new_words=new_words)
     except (NothingIndexedError, StrictBuildError) as exc:
         partial = getattr(exc, "report", None)
         if progress:
@@ -687,19 +695,28 @@ def inspect_command(files: tuple[Path, ...], as_json: bool) -> None:
 @cli.command("stats")
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@click.option("--words", "list_words", is_flag=True,
+              help="List the words added to jieba's dictionary instead: the user dictionary's and "
+                   "those discovered in the archive, with the source of each.")
 @cluster_option
-def stats_command(index_dir: Path, as_json: bool, cluster_file: Path | None) -> None:
+def stats_command(index_dir: Path, as_json: bool, list_words: bool, cluster_file: Path | None) -> None:
     """Show what the index holds."""
     index = _open(index_dir, cluster_file)
     try:
-        if index.missing_tables(("stats",)):
-            index.save_tables()  # an index written by an older zhsearch: this process saves them
-        stats = index.stats()
-        manifest = dict(index.manifest)
+        if list_words:
+            words = index.dictionary_words()
+        else:
+            if index.missing_tables(("stats",)):
+                index.save_tables()  # an index written by an older zhsearch: this process saves them
+            stats = index.stats()
+            manifest = dict(index.manifest)
     except ZhsearchError as exc:
         _fail(exc)
     finally:
         index.close()
+    if list_words:
+        _print_words(words, as_json)
+        return
     lifecycle = {
         "updated_at": manifest.get("updated_at", stats.built_at),
         "segments": manifest.get("segments"),
@@ -718,13 +735,28 @@ def stats_command(index_dir: Path, as_json: bool, cluster_file: Path | None) -> 
     analyzer = stats.analyzer
     click.echo(f"analyzer: version {analyzer.get('version')}, jieba HMM {'on' if analyzer.get('hmm') else 'off'}, "
                f"traditional to simplified {'on' if analyzer.get('simplify') else 'off'}, "
-               f"{len(analyzer.get('user_words', []))} user words")
+               f"{len(analyzer.get('user_words', []))} user words"
+               + (f", {len(analyzer['new_words'])} discovered words (stats --words lists them)"
+                  if analyzer.get("new_words") else "")
+               + (", ranking with them" if analyzer.get("rank_new_words") else ""))
     if lifecycle["boilerplate_paragraphs"] is not None:
         click.echo(f"boilerplate learned: {lifecycle['boilerplate_paragraphs']} recurring paragraphs")
     if lifecycle["segments"] is not None:
         click.echo(f"segments: {lifecycle['segments']}")
     if lifecycle["roots"]:
         click.echo("folders: " + ", ".join(lifecycle["roots"]))
+
+
+def _print_words(words: list[Any], as_json: bool) -> None:
+    """``stats --words``: one word a line with its source (and documents when it was discovered)."""
+    if as_json:
+        _dump([w.to_dict() for w in words])
+        return
+    if not words:
+        click.echo("no words added to jieba's dictionary: no user dictionary, and none discovered")
+        return
+    for w in words:
+        click.echo(f"{w.word}\t{w.source}" + (f"\t{w.documents} documents" if w.documents is not None else ""))
 
 
 @cli.command("export")
