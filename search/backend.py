@@ -68,6 +68,12 @@ class SearchBackend(Protocol):
     def close(self) -> None:
         """Release files and connections."""
 
+    def __enter__(self) -> Any:
+        """``with`` an opened backend: closed at the end of the block."""
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        """Close."""
+
     def __len__(self) -> int:
         """The number of documents."""
 

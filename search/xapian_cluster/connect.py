@@ -7,7 +7,8 @@ import xapian
 from ..errors import IndexLockedError, ZhsearchError
 from .config import ClusterConfig, Shard
 
-TIMEOUT_MS = 10_000  # a shard that answers nothing for this long counts as down
+TIMEOUT_MS = 30_000  # a shard that answers a search nothing for this long counts as down
+WRITE_TIMEOUT_MS = 600_000  # committing thousands of documents can take minutes on a busy machine
 CONNECT_TIMEOUT_MS = 2_000
 
 
@@ -28,7 +29,7 @@ def open_shard(shard: Shard) -> xapian.Database:
 def open_writable(shard: Shard) -> xapian.WritableDatabase:
     """A write connection to ``shard`` (one writer per shard: Xapian's own lock says so)."""
     try:
-        return xapian.remote_open_writable(shard.host, shard.port, TIMEOUT_MS, CONNECT_TIMEOUT_MS)
+        return xapian.remote_open_writable(shard.host, shard.port, WRITE_TIMEOUT_MS, CONNECT_TIMEOUT_MS)
     except xapian.DatabaseLockError:
         raise IndexLockedError(f"shard {shard.address} is being written by another process") from None
     except xapian.Error as exc:

@@ -235,7 +235,7 @@ class ClusterIndex:
     def _copies(self, db: xapian.Database, query: xapian.Query, match: Any) -> tuple[Duplicate, ...]:
         """The other matching copies of a group leader, in index order."""
         key = match.collapse_key.decode("utf-8") if match.collapse_key else ""
-        if not key or not match.collapse_count:
+        if not key:  # collapse_count is only a lower bound (it may be 0 for a group with copies)
             return ()
         enquire = xapian.Enquire(db)
         enquire.set_query(Q(Q.OP_FILTER, query, Q(GROUP_PREFIX + key)))
