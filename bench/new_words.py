@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import sys
 import time
 from pathlib import Path
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     documents, report = parse_archive(args.paths)
     parsed = time.perf_counter() - started
     print(f"parsed {len(documents):,} documents in {parsed:.1f} s (not part of discovery)")
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started_cpu = time.process_time()
     discovery = discover_new_words(documents, LearnedBoilerplate({}), AnalyzerConfig())  # already cleaned
     cpu = time.process_time() - started_cpu
@@ -48,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         f"discovery: {discovery.seconds:.1f} s wall, {cpu:.1f} s CPU, over {discovery.documents:,} documents, "
         f"{discovery.characters:,} characters; {len(words):,} new words"
     )
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory (max RSS) {rss_before:,.0f} MB before discovery, {rss_after:,.0f} MB after")
     required = [w for w in args.require.split(",") if w]
     missing = [w for w in required if w not in words]
     for word in required:

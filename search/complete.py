@@ -106,7 +106,8 @@ class CompletionTable:
         those that start with it first, then the newest. Matching folds case, width and script.
         With ``known`` (is a word in the segmenter's dictionary?), the dictionary's words come
         before the words only jieba's HMM found, which are often pieces of a longer word (碳中
-        of 碳中和), and such a piece is left out when the longer word is offered. No text is offered twice: a title equal to a word, or to a better title, is left out.
+        of 碳中和), and such a piece is left out when the longer word is offered. No text is
+        offered twice: a title equal to a word, or to a better title, is left out.
         """
         limit = max(0, min(limit, MAX_COMPLETIONS))
         if not typed.strip() or len(typed) > MAX_TYPED or limit == 0:

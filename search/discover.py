@@ -129,8 +129,9 @@ class _Text:
         lookup = np.zeros(len(frequency), dtype=np.int32)
         lookup[self.alphabet] = np.arange(len(self.alphabet), dtype=np.int32)
         self.ids = lookup[codes]
-        self.documents = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)  # of each position
         self.size = int(np.count_nonzero(codes))
+        del codes, lookup, frequency
+        self.documents = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)  # of each position
 
     def level(self, previous: _Level | None, n: int, min_count: int) -> _Level:
         """The n-grams, of ideographs only, that occur at least ``min_count`` times.
@@ -147,23 +148,30 @@ class _Text:
             valid = following != 0
             positions = previous.positions[valid]
             keys_all = previous.grams[valid].astype(np.int64) * len(self.alphabet) + following[valid]
-        order = np.argsort(keys_all, kind="stable")
+        order = np.argsort(keys_all, kind="stable").astype(np.int32)  # int32 halves the peak memory
         ordered = keys_all[order]
         del keys_all
-        starts = np.flatnonzero(np.diff(ordered, prepend=-1))  # the first occurrence of each n-gram
-        counts = np.diff(np.append(starts, len(ordered)))
+        change = np.empty(len(ordered), dtype=bool)  # where a new n-gram starts, in sorted order
+        change[:1] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=change[1:])
+        starts = np.flatnonzero(change)
+        keys = ordered[starts]
+        del ordered
+        counts = np.diff(np.append(starts, len(change)))
         document = self.documents[positions[order]]
-        new_document = np.ones(len(ordered), dtype=bool)
-        new_document[1:] = (ordered[1:] != ordered[:-1]) | (document[1:] != document[:-1])
-        gram_of = np.cumsum(np.diff(ordered, prepend=-1) != 0) - 1  # in sorted order
+        new_document = change.copy()
+        new_document[1:] |= document[1:] != document[:-1]
+        del document
+        gram_of = (np.cumsum(change, dtype=np.int32) - 1)  # in sorted order
         documents = np.bincount(gram_of, weights=new_document, minlength=len(starts)).astype(np.int64)
+        del new_document, change
         frequent = counts >= min_count
         renumber = (np.cumsum(frequent) - 1).astype(np.int32)
-        inverse = np.empty(len(ordered), dtype=np.int64)
+        inverse = np.empty(len(order), dtype=np.int32)
         inverse[order] = gram_of
+        del order, gram_of
         kept = frequent[inverse]
-        return _Level(positions[kept], renumber[inverse[kept]], ordered[starts][frequent], counts[frequent],
-                      documents[frequent])
+        return _Level(positions[kept], renumber[inverse[kept]], keys[frequent], counts[frequent], documents[frequent])
 
     def neighbour_entropy(self, level: _Level, grams: np.ndarray, offset: int) -> np.ndarray:
         """The entropy (nats) of the character at ``offset`` from each occurrence of ``grams``

@@ -377,3 +377,13 @@ def test_the_real_archives_know_carbon_neutrality_and_peaking(shared_corpus: Pat
         offered = [c.text for c in Completer(index).complete("碳") if c.kind == "word"]
     assert {"碳中和", "碳达峰"} <= set(offered)
     assert "碳中" not in offered
+
+
+def test_a_piece_of_an_offered_dictionary_word_is_not_offered() -> None:
+    from search.complete import CompletionTable
+
+    table = CompletionTable([("碳中", 30), ("碳中和", 20), ("碳排放", 5), ("碳排", 3)], [])
+    assert [c.text for c in table.complete("碳")] == ["碳中", "碳中和", "碳排放", "碳排"]  # frequency alone
+    offered = table.complete("碳", known=lambda word: word == NEW)
+    assert [c.text for c in offered] == ["碳中和", "碳排放", "碳排"]  # 碳中 is a piece of 碳中和
+    assert [c.documents for c in offered] == [20, 5, 3]
