@@ -233,9 +233,13 @@ class DuplicateGroups:
 
     @classmethod
     def from_reader(cls, reader: Any, *, threshold: float = DEFAULT_THRESHOLD) -> DuplicateGroups:
-        """The groups of the documents of a Whoosh reader (their stored texts read twice at most)."""
+        """The groups of the documents of a Whoosh reader (their stored texts read twice at most).
+
+        A document stored without a content hash (written through the API without the indexer's
+        fingerprints, see ``indexer.finish_document``) is never a copy, as before.
+        """
         return cls(
-            ((docnum, stored_text(stored)) for docnum, stored in reader.iter_docs()),
+            ((docnum, stored_text(stored)) for docnum, stored in reader.iter_docs() if stored.get("content_hash")),
             threshold=threshold,
             text_of=lambda docnum: stored_text(reader.stored_fields(docnum)),
         )

@@ -96,7 +96,7 @@ def compute_tables(
         for docnum, stored in reader.iter_docs():  # one pass: a stored document costs more than its use
             if "completions" in kinds:
                 titles.append(title_entry(stored))
-            if "duplicates" in kinds:
+            if "duplicates" in kinds and stored.get("content_hash"):  # see DuplicateGroups.from_reader
                 finder.add(docnum, stored_text(stored))
             if "stats" in kinds:
                 counts.add(stored)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,8 +25,10 @@ STORY = (
 NEAR = STORY.replace("三千多个", "三千余个") + "（编辑：王明）"  # another outlet's copy: one edit, an editor's line
 
 
-def _doc(doc_id: str, title: str, text: str, *, source: str | None = None, day: int = 1) -> Document:
+def _doc(doc_id: str, title: str, text: str, *, source: str | None = None, day: int = 1,
+         fingerprinted: bool = True) -> Document:
     return Document(id=doc_id, path=doc_id, title=title, text=text, source=source,
+                    content_hash=hashlib.sha1(text.encode()).hexdigest() if fingerprinted else "",
                     date=datetime(2021, 3, day, tzinfo=timezone.utc))
 
 
@@ -35,8 +38,8 @@ DOCS = [
     _doc("near", "疫苗接种开始了", NEAR, source="中央社", day=3),
     _doc("far", "疫苗供应紧张", "多地疫苗供应依然紧张，部分接种点暂停预约，下一批疫苗预计月底运到。", day=4),
     _doc("other", "疫苗出口", "疫苗出口数量增加。", day=5),
-    _doc("unknown1", "疫苗研发", "疫苗研发取得进展。", day=6),
-    _doc("unknown2", "疫苗研发", "疫苗研发取得突破。", day=7),  # one word apart, but most of a short text
+    _doc("unknown1", "疫苗研发", "疫苗研发取得进展。", day=6, fingerprinted=False),
+    _doc("unknown2", "疫苗研发", "疫苗研发取得进展。", day=7, fingerprinted=False),  # no content hash: never a copy
 ]
 
 
