@@ -201,3 +201,15 @@ def test_explain_and_the_whoosh_matchers_read_the_clause_bonus(location: Path) -
         assert [h.id for h in fast.hits] == [h.id for h in slow.hits]
         assert [round(h.score, 6) for h in fast.hits] == [round(h.score, 6) for h in slow.hits]
         assert fast.explain is not None and fast.explain["clauses"][0]["matches"] == fast.total
+
+
+def test_feedback_adds_the_first_documents_words_when_asked() -> None:
+    # RM3 (measured and left off by default, see BENCHMARKS.md): words of the first documents join the query.
+    statistics = Counts({"骨折": 5, "轻伤": 5, "鉴定": 8, "医院": 9}, 1000)
+    options = LongQueryOptions(feedback_terms=2)
+    long = BUILDER.build("骨折与轻伤的认定标准，骨折程度如何判断", statistics, options)
+    assert long is not None and "鉴定" not in str(long.query)
+    expanded = BUILDER.expand(long, "骨折与轻伤的认定标准，骨折程度如何判断",
+                              [("经医院鉴定为轻伤，骨折", 10.0), ("医院鉴定", 9.0)], statistics, options)
+    assert "鉴定" in str(expanded.query) and "医院" in str(expanded.query)
+    assert BUILDER.expand(long, "…", [], statistics, options) is long
