@@ -41,7 +41,7 @@ MAX_LIMIT = 100
 MAX_PAGE = 1000
 SORTS = ("relevance", "newest", "oldest")
 _NO_DATE = 2**63
-SIMILAR_OPTIONS = LongQueryOptions(max_terms=32, clause_boost=0.0)  # an article's own words; no clauses
+SIMILAR_OPTIONS = LongQueryOptions(max_terms=32, clause_boost=0.0, proximity_boost=0.0)  # its key words only
 SUGGEST_BELOW = 3  # fewer hits than this: the page suggests other queries
 MIN_HEAD = 64  # matches ordered at least, before the rest are known to come after the page
 

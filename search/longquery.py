@@ -50,7 +50,7 @@ class LongQueryOptions:
     min_clause_chars: int = 4  # shorter clauses are not searched as such
     max_clauses: int = 64  # the longest clauses, at most this many
     clause_depth: int = 100  # the first documents of the words' ranking looked through for the clauses
-    proximity_boost: float = 0.0  # two neighbouring query words next to each other (0: off)
+    proximity_boost: float = 0.5  # two neighbouring query words next to each other in the text (0: off)
     feedback_terms: int = 0  # RM3: words added from the first documents (0: off)
     feedback_documents: int = 10
     feedback_weight: float = 0.5  # the original query's share of the expanded query model

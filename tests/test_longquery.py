@@ -109,7 +109,7 @@ def test_the_count_of_a_word_in_the_query_counts_in_the_score(index: SearchIndex
 def test_the_article_a_passage_comes_from_ranks_above_its_words_in_another_order(index: SearchIndex) -> None:
     passage = "村民因宅基地纠纷发生争执，一方将另一方殴打致骨折，经鉴定为轻伤二级。"
     assert [h.id for h in index.search(passage).hits][:2] == ["injury", "shuffled"]
-    index.long_options = replace(index.long_options, clause_boost=0.0)
+    index.long_options = replace(index.long_options, clause_boost=0.0, proximity_boost=0.0)
     without = index.search(passage).hits  # the same words: the clauses are what tells them apart
     assert {without[0].id, without[1].id} == {"injury", "shuffled"}
     assert abs(without[0].score - without[1].score) < abs(index.search(passage).hits[0].score) * 0.05
@@ -201,3 +201,15 @@ def test_explain_and_the_whoosh_matchers_read_the_clause_bonus(location: Path) -
         assert [h.id for h in fast.hits] == [h.id for h in slow.hits]
         assert [round(h.score, 6) for h in fast.hits] == [round(h.score, 6) for h in slow.hits]
         assert fast.explain is not None and fast.explain["clauses"][0]["matches"] == fast.total
+
+
+def test_feedback_adds_the_first_documents_words_when_asked() -> None:
+    # RM3 (measured and left off by default, see BENCHMARKS.md): words of the first documents join the query.
+    statistics = Counts({"骨折": 5, "轻伤": 5, "鉴定": 8, "医院": 9}, 1000)
+    options = LongQueryOptions(feedback_terms=2)
+    long = BUILDER.build("骨折与轻伤的认定标准，骨折程度如何判断", statistics, options)
+    assert long is not None and "鉴定" not in str(long.query)
+    expanded = BUILDER.expand(long, "骨折与轻伤的认定标准，骨折程度如何判断",
+                              [("经医院鉴定为轻伤，骨折", 10.0), ("医院鉴定", 9.0)], statistics, options)
+    assert "鉴定" in str(expanded.query) and "医院" in str(expanded.query)
+    assert BUILDER.expand(long, "…", [], statistics, options) is long

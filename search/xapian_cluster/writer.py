@@ -199,7 +199,7 @@ def plan(stored: dict[str, dict[str, Any]], documents: Sequence[Document], *,
     over all the documents; ``renumber`` (a full build) puts them in the order given, otherwise
     a stored document keeps its place and a new one goes after the others; with ``rewrite``
     (another analyzer) every document is written again."""
-    groups = DuplicateGroups((n, d.content_hash, d.simhash) for n, d in enumerate(documents))
+    groups = DuplicateGroups((n, d.text) for n, d in enumerate(documents) if d.content_hash)
     keys = {n: group_key(documents[root].id) for n, root in groups.root.items()}
     changes = Changes(seen=len(documents))
     writes: list[tuple[Document, int, str]] = []
