@@ -46,13 +46,14 @@ def _doc(doc_id: str, title: str, text: str, *, content_hash: str = "", simhash:
                     source=source, tags=tags, date=datetime(2021, 3, day, tzinfo=timezone.utc))
 
 
-# Written for these tests: exact and near copies, a run of words to relax, an id too long for a term.
+# Written for these tests: exact and near copies (one inserted character in a text long enough for
+# a 5-character-shingle Jaccard above the default 0.8), a run of words to relax, an id too long for a term.
 EXTRA = [
-    _doc("copies/zb", "疫苗接种开始", "全国疫苗接种今天开始，记者在接种点看到市民排队。", content_hash="h1",
+    _doc("copies/zb", "疫苗接种开始", "全国疫苗接种今天开始，记者在接种点看到市民排队。医护人员提醒市民接种后在现场留观三十分钟，回家后多喝水、注意休息，如有不适及时就医。", content_hash="h1",
          simhash=BASE, source="联合早报", day=1, tags=("疫苗",)),
-    _doc("copies/sina", "疫苗接种开始", "全国疫苗接种今天开始，记者在接种点看到市民排队。", content_hash="h1",
+    _doc("copies/sina", "疫苗接种开始", "全国疫苗接种今天开始，记者在接种点看到市民排队。医护人员提醒市民接种后在现场留观三十分钟，回家后多喝水、注意休息，如有不适及时就医。", content_hash="h1",
          simhash=BASE, source="新浪财经", day=2, tags=("疫苗",)),
-    _doc("copies/near", "疫苗接种开始了", "全国疫苗接种今天开始了，记者在接种点看到市民排队。", content_hash="h2",
+    _doc("copies/near", "疫苗接种开始了", "全国疫苗接种今天开始了，记者在接种点看到市民排队。医护人员提醒市民接种后在现场留观三十分钟，回家后多喝水、注意休息，如有不适及时就医。", content_hash="h2",
          simhash=BASE ^ 0b111, source="中央社", day=3),
     _doc("copies/far", "疫苗供应紧张", "疫苗供应依然紧张，多地接种点暂停预约。", content_hash="h3",
          simhash=BASE ^ 0xF0F0_0000, day=4),
@@ -129,7 +130,21 @@ def test_both_backends_find_the_same_documents(embedded: SearchBackend, cluster:
         assert (ours.total, ours.total_counting) == (theirs.total, theirs.total_counting)
         assert ours.facets == theirs.facets
         assert sorted(_every_hit(cluster, query, dedup=dedup)) == sorted(_every_hit(embedded, query, dedup=dedup))
-        assert ours.warnings == theirs.warnings
+        # The long-query ranking (search/longquery.py, its note of the words used) is the embedded
+        # index's only (README, Past one machine): every other warning is the same.
+        assert ours.warnings == tuple(w for w in theirs.warnings if not w.startswith(LONG_QUERY_NOTE))
+
+
+LONG_QUERY_NOTE = "the query is long, so it was searched as"
+
+
+def test_only_a_long_query_tells_the_words_it_used_on_the_embedded_index_alone(
+    embedded: SearchBackend, cluster: SearchBackend
+) -> None:
+    long = [q for q in QUERIES if any(w.startswith(LONG_QUERY_NOTE) for w in embedded.search(q).warnings)]
+    assert long  # the shared queries hold a pasted sentence
+    for query in long:
+        assert not any(w.startswith(LONG_QUERY_NOTE) for w in cluster.search(query).warnings)
 
 
 @pytest.mark.parametrize("sort", ["newest", "oldest"])
