@@ -31,12 +31,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from indexer import parse_archive
-from indexer.build import ARTICLE_SUFFIXES, IndexReport, clean
-from indexer.clean import template_remnant
-from indexer.metadata import DEFAULT_TZ
-from indexer.recurring import FOLDER, LearnedBoilerplate, RecurringParagraphs
-from search import Document
+from zhsearch.indexer import parse_archive
+from zhsearch.indexer.build import ARTICLE_SUFFIXES, IndexReport, clean
+from zhsearch.indexer.clean import template_remnant
+from zhsearch.indexer.metadata import DEFAULT_TZ
+from zhsearch.indexer.recurring import FOLDER, LearnedBoilerplate, RecurringParagraphs
+from zhsearch.search import Document
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "cleaning"

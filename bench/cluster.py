@@ -82,9 +82,9 @@ def main() -> int:
 
     import shutil
 
-    from search import open_cluster, open_index
-    from search.store import disk_size
-    from search.xapian_cluster import ClusterConfig, servers, write_all
+    from zhsearch.search import open_cluster, open_index
+    from zhsearch.search.store import disk_size
+    from zhsearch.search.xapian_cluster import ClusterConfig, servers, write_all
 
     directory = Path(args.dir)
     reuse = args.reuse and bool(servers.running(directory))

@@ -30,10 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer import hamming, simhash
-from search import SearchIndex
-from search.duplicates import DEFAULT_THRESHOLD, DuplicateGroups, jaccard, text_shingles
-from search.normalize import fold
+from zhsearch.indexer import hamming, simhash
+from zhsearch.search import SearchIndex
+from zhsearch.search.duplicates import DEFAULT_THRESHOLD, DuplicateGroups, jaccard, text_shingles
+from zhsearch.search.normalize import fold
 
 _SENTENCE = re.compile(r"(?<=[。！？!?\n])")
 EDITOR_LINES = ("（编辑：陈静）", "（责任编辑：张伟）", "本文来源：综合报道", "（完）")

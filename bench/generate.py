@@ -56,7 +56,7 @@ def source_format(file: Path) -> str:
 
 def build_pool(roots: list[Path], progress: bool = True) -> dict[str, Any]:
     """The sentences and titles of each outlet and one template per readable source article."""
-    from indexer import SkipArticle, discover, read_article
+    from zhsearch.indexer import SkipArticle, discover, read_article
 
     outlets: dict[str, dict[str, list[str]]] = {}
     sentence_ids: dict[str, dict[str, int]] = {}

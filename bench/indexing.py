@@ -30,11 +30,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from indexer import build_index
-from indexer.workers import default_jobs
-from search import open_index
-from search.analysis import _cached_word_spans, _segmenter
-from search.store import current_generation, disk_size
+from zhsearch.indexer import build_index
+from zhsearch.indexer.workers import default_jobs
+from zhsearch.search import open_index
+from zhsearch.search.analysis import _cached_word_spans, _segmenter
+from zhsearch.search.store import current_generation, disk_size
 
 
 def main() -> None:
@@ -134,14 +134,14 @@ def breakdown(paths: list[Path], directory: Path, limit: int) -> None:
     from whoosh.filedb.filestore import FileStorage
     from whoosh.index import TOC
 
-    from indexer.build import clean
-    from indexer.recurring import RecurringParagraphs, outlet_key
-    from indexer.sources import candidates, read_source
-    from search import AnalyzerConfig
-    from search.normalize import normalize
-    from search.schema import build_schema
-    from search.segments import INDEX_NAME, SegmentBuilder
-    from search.writer import document_fields
+    from zhsearch.indexer.build import clean
+    from zhsearch.indexer.recurring import RecurringParagraphs, outlet_key
+    from zhsearch.indexer.sources import candidates, read_source
+    from zhsearch.search import AnalyzerConfig
+    from zhsearch.search.normalize import normalize
+    from zhsearch.search.schema import build_schema
+    from zhsearch.search.segments import INDEX_NAME, SegmentBuilder
+    from zhsearch.search.writer import document_fields
 
     steps: dict[str, float] = {}
 

@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from search import SearchIndex, open_cluster
+from zhsearch.search import SearchIndex, open_cluster
 
 
 def main(argv: list[str] | None = None) -> int:

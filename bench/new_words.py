@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from indexer.build import discover_new_words, parse_archive  # noqa: E402
-from indexer.recurring import LearnedBoilerplate  # noqa: E402
-from search import AnalyzerConfig  # noqa: E402
+from zhsearch.indexer.build import discover_new_words, parse_archive  # noqa: E402
+from zhsearch.indexer.recurring import LearnedBoilerplate  # noqa: E402
+from zhsearch.search import AnalyzerConfig  # noqa: E402
 
 REQUIRED = ("碳中和", "碳达峰")
 

@@ -28,10 +28,10 @@ import sys
 import time
 from pathlib import Path
 
-from search import SearchIndex
+from zhsearch.search import SearchIndex
 
 try:
-    from search.longquery import LongQueryOptions
+    from zhsearch.search.longquery import LongQueryOptions
 except ImportError:  # a checkout from before long queries were chosen by weight: its own ranking
     LongQueryOptions = None  # type: ignore[assignment,misc]
 
@@ -77,10 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.bm25:
         from whoosh import scoring
 
-        import search.engine
-
+        import zhsearch.search.engine
         parameters = {k: float(v) for k, v in (p.split("=") for p in args.bm25.split(","))}
-        search.engine.scoring = _Scoring(lambda: scoring.BM25F(**parameters))  # type: ignore[assignment]
+        zhsearch.search.engine.scoring = _Scoring(lambda: scoring.BM25F(**parameters))  # type: ignore[assignment]
 
     with SearchIndex.open(args.index) as index:
         if LongQueryOptions is not None:

@@ -63,7 +63,7 @@ class PeerDoc:
 
 
 def load_documents(index_dir: str, limit: int | None) -> tuple[list[Any], Any]:
-    from search import open_index
+    from zhsearch.search import open_index
 
     with open_index(index_dir) as index:
         docs = []
@@ -76,7 +76,7 @@ def load_documents(index_dir: str, limit: int | None) -> tuple[list[Any], Any]:
 
 def tokenize_all(docs: list[Any], config: Any) -> tuple[list[PeerDoc], float]:
     """Every title and text as its zhsearch word tokens joined by spaces; the seconds it took."""
-    from search.analysis import WordTokenizer
+    from zhsearch.search.analysis import WordTokenizer
 
     words = WordTokenizer(config)
     list(words("预热"))  # jieba's dictionary loads on first use: not part of the figure
@@ -383,7 +383,7 @@ def time_queries(search: Callable[[Any], Any], queries: list[tuple[str, Any]], r
 
 
 def build_zhsearch(docs: list[Any], location: Path, config: Any) -> float:
-    from search import IndexWriter
+    from zhsearch.search import IndexWriter
 
     if location.exists():
         shutil.rmtree(location)
@@ -434,8 +434,8 @@ def main() -> int:
               f"{builds[peer.name] - tokenize_s:.1f}s)", flush=True)
     del peer_docs
 
-    from search import open_index
-    from search.analysis import WordTokenizer
+    from zhsearch.search import open_index
+    from zhsearch.search.analysis import WordTokenizer
 
     words = WordTokenizer(config)
 

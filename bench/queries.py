@@ -144,7 +144,7 @@ def main() -> int:
         if not queries:
             parser.error(f"no query in categories {args.category}")
 
-    from search import open_index
+    from zhsearch.search import open_index
 
     started = time.perf_counter()
     with open_index(args.index) as index:

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from indexer import SkipArticle, discover, read_article
-from search import AnalyzerConfig
-from search.schema import build_schema
-from search.store import disk_size
-from search.writer import document_fields
+from zhsearch.indexer import SkipArticle, discover, read_article
+from zhsearch.search import AnalyzerConfig
+from zhsearch.search.schema import build_schema
+from zhsearch.search.store import disk_size
+from zhsearch.search.writer import document_fields
 
 CHAR_FIELDS = ("title_chars", "text_chars", "title_pairs", "text_pairs")
 

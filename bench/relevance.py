@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from http_load import zhsearch_command  # noqa: E402
 from queries import summary  # noqa: E402
 
-from search import IndexNotFoundError, SearchIndex  # noqa: E402
+from zhsearch.search import IndexNotFoundError, SearchIndex  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "relevance" / "rgb-zh"

@@ -29,7 +29,7 @@ import opencc
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from search.normalize import VARIANT_CONFIGS, fold  # noqa: E402
+from zhsearch.search.normalize import VARIANT_CONFIGS, fold  # noqa: E402
 
 OUT = ROOT / "search" / "data" / "script_keys.txt"
 CLIB = Path(opencc.__file__).parent / "clib"

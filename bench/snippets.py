@@ -16,9 +16,9 @@ import statistics
 import time
 from pathlib import Path
 
-from search import SearchIndex
-from search.analysis import AnalyzerConfig, WordTokenizer
-from search.snippets import highlight, snippet
+from zhsearch.search import SearchIndex
+from zhsearch.search.analysis import AnalyzerConfig, WordTokenizer
+from zhsearch.search.snippets import highlight, snippet
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -53,7 +53,7 @@ from cold_start import serve_to_first_answer  # noqa: E402
 from http_load import free_port, search_path, start_server, stop_server, wait_until, zhsearch_command  # noqa: E402
 from queries import percentile  # noqa: E402
 
-from search import SearchIndex  # noqa: E402
+from zhsearch.search import SearchIndex  # noqa: E402
 
 KINDS = ("title", "run_together", "substring", "rare", "paragraph", "quoted", "zero_hit", "pinyin_typo")
 FIRST_ANSWER_KINDS = ("title", "run_together", "paragraph", "zero_hit")

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 
-from search import Document
-from search.normalize import fold
+from zhsearch.search import Document
+from zhsearch.search.normalize import fold
 
 from .clean import Removal, clean_body
 from .decode import NotTextError, decode

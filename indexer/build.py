@@ -16,13 +16,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from search import AnalyzerConfig, Document, IndexWriter
-from search.duplicates import DEFAULT_THRESHOLD, MANIFEST_KEY, check_threshold
-from search.analysis import is_dictionary_word
-from search.discover import NEW_WORDS_FILE, Discovery, find_new_words
-from search.errors import ZhsearchError
-from search.normalize import fold
-from search.writer import SEGMENT_CHARS, partition, write_segment
+from zhsearch.search import AnalyzerConfig, Document, IndexWriter
+from zhsearch.search.duplicates import DEFAULT_THRESHOLD, MANIFEST_KEY, check_threshold
+from zhsearch.search.analysis import is_dictionary_word
+from zhsearch.search.discover import NEW_WORDS_FILE, Discovery, find_new_words
+from zhsearch.search.errors import ZhsearchError
+from zhsearch.search.normalize import fold
+from zhsearch.search.writer import SEGMENT_CHARS, partition, write_segment
 
 from .article import finish_document
 from .catalog import CLEANING_VERSION, FILES, PARAGRAPHS, Catalog, CensusEntry, FileEntry, StatCache

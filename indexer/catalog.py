@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from search.errors import IndexIncompatibleError
-from search.store import write_atomic
+from zhsearch.search.errors import IndexIncompatibleError
+from zhsearch.search.store import write_atomic
 
 from .recurring import RecurringParagraphs
 

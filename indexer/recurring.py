@@ -27,8 +27,8 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
-from search import Document
-from search.document import heading_level
+from zhsearch.search import Document
+from zhsearch.search.document import heading_level
 
 from .metadata import name_key, split_title_suffix
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from search import Document
+from zhsearch.search import Document
 
 from .article import MAX_FILE_BYTES, SkipArticle, parse_article
 from .catalog import Signature, signature

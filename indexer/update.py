@@ -24,13 +24,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from search import AnalyzerConfig, IndexWriter
-from search.duplicates import manifest_threshold
-from search.discover import NEW_WORDS_FILE
-from search.errors import IndexIncompatibleError
-from search.store import current_generation, read_manifest, remove_leftovers, writer_lock
-from search.tables import save_tables
-from search.writer import SEGMENT_CHARS
+from zhsearch.search import AnalyzerConfig, IndexWriter
+from zhsearch.search.duplicates import manifest_threshold
+from zhsearch.search.discover import NEW_WORDS_FILE
+from zhsearch.search.errors import IndexIncompatibleError
+from zhsearch.search.store import current_generation, read_manifest, remove_leftovers, writer_lock
+from zhsearch.search.tables import save_tables
+from zhsearch.search.writer import SEGMENT_CHARS
 
 from .build import NothingIndexedError, Progress, check_paths, clean, read_sources, write_documents
 from .catalog import (

@@ -14,11 +14,11 @@ from types import TracebackType
 from typing import Any
 
 import numpy as np
-from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import collectors, scoring, sorting
 from whoosh.index import IndexError as WhooshIndexError
 
+from .legacy import open_whoosh_dir
 from .analysis import ANALYZER_VERSION, AnalyzerConfig
 from .discover import DictionaryWord, dictionary_words, read_discovery
 from .complete import CompletionTable
@@ -101,7 +101,7 @@ class SearchIndex:
                 f"this zhsearch uses {ANALYZER_VERSION}"
             )
         try:
-            ix = whoosh_index.open_dir(str(generation))
+            ix = open_whoosh_dir(generation)
         except (WhooshIndexError, pickle.UnpicklingError, AttributeError, ImportError, EOFError) as exc:
             raise IndexIncompatibleError(f"cannot open the index at {self.location}: {exc}") from None
         old = self._ix

@@ -15,9 +15,9 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from indexer import IndexReport, build_index
-from search import IndexWriter, SearchIndex, open_index
-from web import create_app
+from zhsearch.indexer import IndexReport, build_index
+from zhsearch.search import IndexWriter, SearchIndex, open_index
+from zhsearch.web import create_app
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CORPUS = FIXTURES / "corpus"

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
-from search import AnalyzerConfig, Document, IndexWriter, SearchIndex
-from search.analysis import (
+from zhsearch.search import AnalyzerConfig, Document, IndexWriter, SearchIndex
+from zhsearch.search.analysis import (
     BOUNDARY,
     CHAR_TOKEN,
     CharTokenizer,
@@ -28,9 +28,9 @@ from search.analysis import (
     pair_term,
     word_analyzer,
 )
-from search.normalize import fold, normalize, script_variants
-from search.schema import build_schema
-from search.store import current_generation
+from zhsearch.search.normalize import fold, normalize, script_variants
+from zhsearch.search.schema import build_schema
+from zhsearch.search.store import current_generation
 
 ANALYZERS = [pytest.param(word_analyzer(), id="words"), pytest.param(char_analyzer(), id="chars")]
 
@@ -498,7 +498,7 @@ def test_word_block_cache_gives_jieba_spans_on_any_text(config: AnalyzerConfig, 
 
 
 def test_word_block_cache_gives_jieba_spans_on_real_articles(shared_corpus: Path) -> None:
-    from indexer.sources import candidates, read_source
+    from zhsearch.indexer.sources import candidates, read_source
 
     paths = [shared_corpus / "waimei-2020q3", shared_corpus / "rsshub-hexo"]
     sources = [source for source, reason in candidates(paths) if reason is None]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from search import Document
+from zhsearch.search import Document
 from test_bench_generate import bench_module
 
 cleaning = bench_module("cleaning")

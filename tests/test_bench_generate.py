@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-from indexer import discover, read_article
+from zhsearch.indexer import discover, read_article
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "corpus"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from search import SearchIndex
+from zhsearch.search import SearchIndex
 from test_bench_generate import bench_module
 
 pytest.importorskip("ranx", reason="bench/relevance.py scores with ranx (pip install -e '.[bench]')")

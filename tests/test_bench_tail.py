@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer import build_index
-from search import SearchIndex
+from zhsearch.indexer import build_index
+from zhsearch.search import SearchIndex
 from test_bench_generate import bench_module
 
 tail = bench_module("tail")

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from indexer import build_index
+from zhsearch.indexer import build_index
 
 from conftest import CORPUS, HOSTILE, serving
 

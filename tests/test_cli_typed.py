@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from search import SearchIndex
+from zhsearch.search import SearchIndex
 from zhsearch.cli import cli
 
 from conftest import ARTICLES, CARBON, CORPUS, FORMULAS, REPORTER

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from indexer.build import parse_archive
-from search import Document, DocumentSink, IndexWriter, InvalidArgumentError, SearchBackend, open_index
-from search.errors import DocumentNotFoundError, IndexLockedError, ZhsearchError
+from zhsearch.indexer.build import parse_archive
+from zhsearch.search import Document, DocumentSink, IndexWriter, InvalidArgumentError, SearchBackend, open_index
+from zhsearch.search.errors import DocumentNotFoundError, IndexLockedError, ZhsearchError
 
 from conftest import CARBON, CORPUS, IPHONE, REPORTER, TAIWAN, serving
 
@@ -30,10 +30,10 @@ if MISSING and os.environ.get("CI") == "true":  # .ci/run installs both: in CI t
 if MISSING:
     pytest.skip(MISSING, allow_module_level=True)
 
-from search import open_cluster  # noqa: E402
-from search.xapian_cluster import ClusterConfig, ClusterConfigError, ClusterWriter, ShardUnavailableError, write_all  # noqa: E402
-from search.xapian_cluster import servers  # noqa: E402
-from search.xapian_cluster.terms import shard_of  # noqa: E402
+from zhsearch.search import open_cluster  # noqa: E402
+from zhsearch.search.xapian_cluster import ClusterConfig, ClusterConfigError, ClusterWriter, ShardUnavailableError, write_all  # noqa: E402
+from zhsearch.search.xapian_cluster import servers  # noqa: E402
+from zhsearch.search.xapian_cluster.terms import shard_of  # noqa: E402
 from zhsearch.cli import cli  # noqa: E402
 
 BASE = 0x0123_4567_89AB_CDEF
@@ -313,7 +313,7 @@ def test_a_shard_down_answers_from_the_others_and_says_so(tmp_path: Path, docume
 
 
 def test_the_web_page_shows_the_missing_shard(tmp_path: Path, documents: list[Document]) -> None:
-    from web import create_app
+    from zhsearch.web import create_app
 
     directory = tmp_path / "c"
     config = servers.start(directory, 2)
@@ -331,7 +331,7 @@ def test_the_web_page_shows_the_missing_shard(tmp_path: Path, documents: list[Do
             assert data["warnings"][1] == "results come from 1 of the 2 shards: documents on the others are missing"
         with pytest.raises(ShardUnavailableError, match=f"shard 127.0.0.1:{victim['port']} is unreachable"):
             ClusterWriter(config)  # writing needs every shard
-        from search.xapian_cluster.connect import open_writable
+        from zhsearch.search.xapian_cluster.connect import open_writable
 
         open_writable(config.writable[0]).close()  # the failed writer released the first shard's write lock
     finally:
@@ -453,7 +453,7 @@ def test_update_and_check_follow_the_archive(tmp_path: Path) -> None:
 
 
 def test_an_interrupted_write_converges_on_the_next_update(tmp_path: Path, documents: list[Document]) -> None:
-    from search.xapian_cluster.writer import check, sync
+    from zhsearch.search.xapian_cluster.writer import check, sync
 
     config = servers.start(tmp_path / "c", 3)
     try:
@@ -556,7 +556,7 @@ def test_serve_answers_from_the_cluster(cluster: SearchBackend, cluster_dir: Pat
 
 
 def test_another_analyzer_asks_for_a_rebuild(tmp_path: Path) -> None:
-    from search.errors import IndexIncompatibleError
+    from zhsearch.search.errors import IndexIncompatibleError
 
     directory = tmp_path / "c"
     servers.start(directory, 2)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from search.discover import (
+from zhsearch.search.discover import (
     Discovery,
     NewWord,
     Thresholds,
@@ -201,7 +201,7 @@ def text_words(location: Path) -> set[str]:
     """The words of the index's text field (the ranking field)."""
     from whoosh import index as whoosh_index
 
-    from search.store import current_generation
+    from zhsearch.search.store import current_generation
 
     ix = whoosh_index.open_dir(str(current_generation(location)))
     try:
@@ -232,8 +232,8 @@ def discovered_index(archive_dir: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 def test_the_index_records_its_discovered_words(discovered_index: Path) -> None:
-    from search import SearchIndex
-    from search.analysis import WordTokenizer, is_dictionary_word
+    from zhsearch.search import SearchIndex
+    from zhsearch.search.analysis import WordTokenizer, is_dictionary_word
 
     assert NEW not in text_words(discovered_index)
     with SearchIndex.open(discovered_index) as index:
@@ -250,8 +250,8 @@ def test_the_index_records_its_discovered_words(discovered_index: Path) -> None:
 def test_completions_offer_the_whole_discovered_word(discovered_index: Path, archive_dir: Path, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from search import SearchIndex
-    from search.complete import Completer
+    from zhsearch.search import SearchIndex
+    from zhsearch.search.complete import Completer
     from zhsearch.cli import cli
 
     with SearchIndex.open(discovered_index) as index:
@@ -309,8 +309,8 @@ def test_no_new_words_and_rank_new_words_together_is_an_error(archive_dir: Path,
 def test_rank_new_words_cuts_the_word_fields_with_them_at_index_and_query_time(archive_dir: Path, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from search import SearchIndex
-    from search.analysis import WordTokenizer
+    from zhsearch.search import SearchIndex
+    from zhsearch.search.analysis import WordTokenizer
     from zhsearch.cli import cli
 
     location = tmp_path / "ranked"
@@ -330,8 +330,8 @@ def test_an_update_keeps_the_discovered_words_and_says_so(archive_dir: Path, tmp
 
     from click.testing import CliRunner
 
-    from search import SearchIndex
-    from search.complete import Completer
+    from zhsearch.search import SearchIndex
+    from zhsearch.search.complete import Completer
     from zhsearch.cli import cli
 
     folder = tmp_path / "archive"
@@ -359,9 +359,9 @@ def test_an_update_keeps_the_discovered_words_and_says_so(archive_dir: Path, tmp
 def test_the_real_archives_know_carbon_neutrality_and_peaking(shared_corpus: Path, tmp_path: Path) -> None:
     """碳中和 and 碳达峰 come out of ../shared/corpus (its financial archives and samples: the full
     23k-article run is ``bench/new_words.py``, see BENCHMARKS.md)."""
-    from indexer import build_index
-    from search import SearchIndex
-    from search.complete import Completer
+    from zhsearch.indexer import build_index
+    from zhsearch.search import SearchIndex
+    from zhsearch.search.complete import Completer
 
     hexo = shared_corpus / "rsshub-hexo"
     if not hexo.is_dir():
@@ -380,7 +380,7 @@ def test_the_real_archives_know_carbon_neutrality_and_peaking(shared_corpus: Pat
 
 
 def test_a_piece_of_an_offered_dictionary_word_is_not_offered() -> None:
-    from search.complete import CompletionTable
+    from zhsearch.search.complete import CompletionTable
 
     table = CompletionTable([("碳中", 30), ("碳中和", 20), ("碳排放", 5), ("碳排", 3)], [])
     assert [c.text for c in table.complete("碳")] == ["碳中", "碳中和", "碳排放", "碳排"]  # frequency alone

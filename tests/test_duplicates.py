@@ -11,11 +11,11 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer import build_index, update_index
-from search import open_index
-from search.duplicates import DEFAULT_THRESHOLD, DuplicateGroups, check_threshold, jaccard, lsh_bands, text_shingles
-from search.errors import InvalidArgumentError
-from search.store import MANIFEST, current_generation
+from zhsearch.indexer import build_index, update_index
+from zhsearch.search import open_index
+from zhsearch.search.duplicates import DEFAULT_THRESHOLD, DuplicateGroups, check_threshold, jaccard, lsh_bands, text_shingles
+from zhsearch.search.errors import InvalidArgumentError
+from zhsearch.search.store import MANIFEST, current_generation
 from zhsearch.cli import cli
 
 SEEDS = st.integers(0, 2**32)

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from search import AnalyzerConfig, Document, IndexWriter, open_index
-from search.errors import IndexIncompatibleError, IndexLockedError, IndexNotFoundError
-from search.store import CURRENT, LOCK, MANIFEST, current_generation, writer_lock
+from zhsearch.search import AnalyzerConfig, Document, IndexWriter, open_index
+from zhsearch.search.errors import IndexIncompatibleError, IndexLockedError, IndexNotFoundError
+from zhsearch.search.store import CURRENT, LOCK, MANIFEST, current_generation, writer_lock
 from zhsearch.cli import cli
 
 

@@ -11,10 +11,10 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from indexer import SkipArticle, clean_body, parse_archive, read_article
-from indexer.article import ParsedArticle, parse_article
-from indexer.clean import cleaning_warnings
-from indexer.frontmatter import split_front_matter
+from zhsearch.indexer import SkipArticle, clean_body, parse_archive, read_article
+from zhsearch.indexer.article import ParsedArticle, parse_article
+from zhsearch.indexer.clean import cleaning_warnings
+from zhsearch.indexer.frontmatter import split_front_matter
 
 
 ARCHIVES = Path(__file__).resolve().parent / "fixtures" / "archives"
@@ -80,7 +80,7 @@ def test_a_share_bar_that_is_most_of_a_short_post_still_goes() -> None:
     ],
 )
 def test_web_archive_wrappers_are_unwrapped(wrapped: str, original: str) -> None:
-    from indexer.metadata import unwrap_archive_url
+    from zhsearch.indexer.metadata import unwrap_archive_url
 
     assert unwrap_archive_url(wrapped) == original
 
@@ -211,7 +211,7 @@ def test_html_entities_in_a_title_are_decoded_even_when_escaped_twice(title: str
 
 
 def test_titles_lose_a_trailing_site_name() -> None:
-    from indexer.article import title_without_site
+    from zhsearch.indexer.article import title_without_site
 
     assert title_without_site("贸易协议检讨 美中同意持续推动 – 法国国际广播电台 - RFI", "法广") == "贸易协议检讨 美中同意持续推动"
     assert title_without_site("港股收跌 | 联合早报", None) == "港股收跌"
@@ -498,13 +498,13 @@ def test_too_few_titles_with_a_suffix_learn_nothing(tmp_path: Path) -> None:
     ],
 )
 def test_title_suffixes_after_any_separator(title: str, split: tuple[str, str] | None) -> None:
-    from indexer.metadata import split_title_suffix
+    from zhsearch.indexer.metadata import split_title_suffix
 
     assert split_title_suffix(title) == split
 
 
 def test_inspect_names_the_learned_title_suffix(tmp_path: Path) -> None:
-    from indexer.inspection import inspect_files
+    from zhsearch.indexer.inspection import inspect_files
 
     _titled(tmp_path / "posts", [f"{t} | {SITE}" for t in TOPICS[:5]])
     found = inspect_files(sorted((tmp_path / "posts").glob("*.md")))
@@ -523,7 +523,7 @@ def test_a_phrase_rule_drops_a_paragraph_only_up_to_100_characters() -> None:
 
 
 def test_inspect_names_a_relative_files_first_folder_as_index_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from indexer.inspection import inspect_files
+    from zhsearch.indexer.inspection import inspect_files
 
     _post(tmp_path / "home" / "alice" / "北岸评论" / "_posts", "a.md", "老街改造不该只剩门面")
     monkeypatch.chdir(tmp_path / "home" / "alice")

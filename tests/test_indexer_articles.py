@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer import SkipArticle, read_article
-from indexer.article import ParsedArticle
+from zhsearch.indexer import SkipArticle, read_article
+from zhsearch.indexer.article import ParsedArticle
 
 ARTICLES = Path(__file__).resolve().parent / "fixtures" / "articles"
 

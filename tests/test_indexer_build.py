@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer import FileOutcome, IndexReport, NothingIndexedError, build_index, parse_archive
-from indexer.recurring import RecurringParagraphs, paragraph_key
-from search import Document, SearchIndex
+from zhsearch.indexer import FileOutcome, IndexReport, NothingIndexedError, build_index, parse_archive
+from zhsearch.indexer.recurring import RecurringParagraphs, paragraph_key
+from zhsearch.search import Document, SearchIndex
 
 FOOTER = "本台节目每周一至周五晚间播出，欢迎收看。"
 STORIES = ["港口吞吐量回升", "新能源车销量创新高", "夏粮再获丰收", "暴雨致多地停课", "央行下调准备金率", "芯片出口受限"]

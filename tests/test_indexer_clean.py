@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer import clean_body
-from indexer.clean import _SENTENCE, LINE_RULE_MAX_CHARS, Removal, _drop_boilerplate, _tidy, rules
+from zhsearch.indexer import clean_body
+from zhsearch.indexer.clean import _SENTENCE, LINE_RULE_MAX_CHARS, Removal, _drop_boilerplate, _tidy, rules
 
 
 def test_comment_wrapping_html_is_dropped_with_everything_inside() -> None:
@@ -106,7 +106,7 @@ def test_table_rows_become_lines_in_html_and_markdown() -> None:
 
 
 def test_entities_are_decoded_once_so_escaped_markup_stays_literal() -> None:
-    from indexer.clean import clean_body
+    from zhsearch.indexer.clean import clean_body
 
     assert clean_body("<p>写作 &amp;lt;b&amp;gt; 表示 &lt;b&gt;，花括号 &#123;x&#125;</p>").text == "写作 &lt;b&gt; 表示 <b>，花括号 {x}"
 
@@ -201,7 +201,7 @@ def test_under_a_title_the_first_h2_is_a_subheading_and_an_h1_repeating_the_titl
 
 
 def test_a_heading_is_never_learned_as_boilerplate() -> None:
-    from indexer.recurring import learnable
+    from zhsearch.indexer.recurring import learnable
 
     assert learnable("一段足够长的普通段落，可以被学习。")
     assert not learnable("## 一段足够长的小标题文字也不会被学习")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer import parse_archive
-from search import Document
+from zhsearch.indexer import parse_archive
+from zhsearch.search import Document
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 MARKERS = Path(__file__).resolve().parent / "data" / "boilerplate_markers.txt"

@@ -6,8 +6,8 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from indexer import SkipArticle, parse_article
-from indexer.article import ParsedArticle
+from zhsearch.indexer import SkipArticle, parse_article
+from zhsearch.indexer.article import ParsedArticle
 
 HEADER = "---\ntitle: '{title}'\ndate: 2021-05-01T08:00:00+08:00\nauthor: 中央社\n---\n"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indexer import hamming, simhash
+from zhsearch.indexer import hamming, simhash
 
 TEXT = (
     "国家统计局今天公布，一季度国内生产总值同比增长，增速比上年四季度加快。"

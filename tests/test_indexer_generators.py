@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer import SkipArticle, parse_article, read_article
-from indexer.frontmatter import split_front_matter
-from search import Document
+from zhsearch.indexer import SkipArticle, parse_article, read_article
+from zhsearch.indexer.frontmatter import split_front_matter
+from zhsearch.search import Document
 
 GENERATORS = Path(__file__).resolve().parent / "fixtures" / "archives" / "generators"
 

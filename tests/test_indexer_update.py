@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-import indexer.catalog
-import indexer.update
-from indexer import build_index, check_index, update_index
-from search import open_index
-from search.errors import IndexIncompatibleError
-from search.store import CURRENT, MANIFEST, current_generation
-from search.writer import live_segments
+import zhsearch.indexer.catalog
+import zhsearch.indexer.update
+from zhsearch.indexer import build_index, check_index, update_index
+from zhsearch.search import open_index
+from zhsearch.search.errors import IndexIncompatibleError
+from zhsearch.search.store import CURRENT, MANIFEST, current_generation
+from zhsearch.search.writer import live_segments
 from zhsearch.cli import cli
 
 from lifecycle_corpus import APP_PROMO, HOTLINE, article, snapshot, version_a, version_b, write_corpus

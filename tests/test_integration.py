@@ -9,9 +9,9 @@ from urllib.parse import quote, urlencode
 import pytest
 from flask.testing import FlaskClient
 
-from indexer import IndexReport, build_index
-from search import SearchIndex
-from web import create_app
+from zhsearch.indexer import IndexReport, build_index
+from zhsearch.search import SearchIndex
+from zhsearch.web import create_app
 
 pytestmark = pytest.mark.corpus
 

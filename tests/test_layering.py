@@ -16,14 +16,22 @@ ALLOWED = {
 }
 
 
+def _package_of(module: str) -> str:
+    """``zhsearch.search.query`` → ``search`` (the folder), ``zhsearch.cli`` → ``zhsearch``."""
+    parts = module.split(".")
+    if parts[0] == "zhsearch" and len(parts) > 1 and parts[1] in ALLOWED:
+        return parts[1]
+    return parts[0]
+
+
 def _imports(package: str) -> set[str]:
     found: set[str] = set()
     for file in (ROOT / package).rglob("*.py"):
         for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
-                found.update(alias.name.split(".")[0] for alias in node.names)
+                found.update(_package_of(alias.name) for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                found.add(node.module.split(".")[0])
+                found.add(_package_of(node.module))
     return found & set(ALLOWED)
 
 

@@ -8,15 +8,15 @@ import threading
 import time
 from pathlib import Path
 
-from indexer import build_index
-from search import open_index
+from zhsearch.indexer import build_index
+from zhsearch.search import open_index
 
 from lifecycle_corpus import version_a, version_b, write_corpus
 
 READER = """
 import sys, traceback
 from pathlib import Path
-from search import open_index
+from zhsearch.search import open_index
 location, stop = Path(sys.argv[1]), Path(sys.argv[2])
 queries, seen = 0, set()
 with open_index(location) as index:

@@ -18,9 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-from indexer import build_index, update_index
-from search import open_index
-from search.store import current_generation, lock_holder
+from zhsearch.indexer import build_index, update_index
+from zhsearch.search import open_index
+from zhsearch.search.store import current_generation, lock_holder
 
 from lifecycle_corpus import snapshot, version_a, version_b, write_corpus
 

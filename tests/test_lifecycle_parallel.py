@@ -5,10 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from indexer import build_index, update_index
-from search import open_index
-from search.store import current_generation
-from search.writer import live_segments
+from zhsearch.indexer import build_index, update_index
+from zhsearch.search import open_index
+from zhsearch.search.store import current_generation
+from zhsearch.search.writer import live_segments
 
 from conftest import CORPUS
 from lifecycle_corpus import snapshot, version_a, version_b, write_corpus

@@ -12,14 +12,14 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
 
-from indexer import parse_archive
-from search import AnalyzerConfig, Document, IndexWriter, open_index
-from search.analysis import char_analyzer, pair_analyzer, word_analyzer
-from search.normalize import normalize
-from search.schema import build_schema
-from search.segments import INDEX_NAME, SegmentBuilder, analyzed_terms
-from search.store import new_build_dir, publish, writer_lock
-from search.writer import document_fields, partition, stored_document
+from zhsearch.indexer import parse_archive
+from zhsearch.search import AnalyzerConfig, Document, IndexWriter, open_index
+from zhsearch.search.analysis import char_analyzer, pair_analyzer, word_analyzer
+from zhsearch.search.normalize import normalize
+from zhsearch.search.schema import build_schema
+from zhsearch.search.segments import INDEX_NAME, SegmentBuilder, analyzed_terms
+from zhsearch.search.store import new_build_dir, publish, writer_lock
+from zhsearch.search.writer import document_fields, partition, stored_document
 
 from conftest import CORPUS
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from search import Document, IndexWriter, SearchIndex
-from search.analysis import AnalyzerConfig
-from search.longquery import LongQueryBuilder, LongQueryOptions, is_numeric, saturated
-from web import create_app
+from zhsearch.search import Document, IndexWriter, SearchIndex
+from zhsearch.search.analysis import AnalyzerConfig
+from zhsearch.search.longquery import LongQueryBuilder, LongQueryOptions, is_numeric, saturated
+from zhsearch.web import create_app
 from zhsearch.cli import cli
 
 

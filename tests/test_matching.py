@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from search import Document, IndexWriter, SearchIndex, open_index
-from search.normalize import fold, script_variants
-from web import create_app
+from zhsearch.search import Document, IndexWriter, SearchIndex, open_index
+from zhsearch.search.normalize import fold, script_variants
+from zhsearch.web import create_app
 from zhsearch.cli import cli
 
 DOCS = [

@@ -16,9 +16,9 @@ from whoosh import formats
 from whoosh import query as wq
 from whoosh.system import pack_uint
 
-from indexer.build import build_index
-from search import Document, SearchIndex, engine, evaluate
-from search.evaluate import Evaluator, Matches, PostingTable, TermPositions
+from zhsearch.indexer.build import build_index
+from zhsearch.search import Document, SearchIndex, engine, evaluate
+from zhsearch.search.evaluate import Evaluator, Matches, PostingTable, TermPositions
 
 DEMO = Path(__file__).resolve().parent.parent / "demo"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "corpus"

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from search import Document, Duplicate, SearchIndex
-from search.duplicates import DuplicateGroups
-from web import create_app
+from zhsearch.search import Document, Duplicate, SearchIndex
+from zhsearch.search.duplicates import DuplicateGroups
+from zhsearch.web import create_app
 from zhsearch.cli import cli
 
 STORY = (
@@ -121,7 +121,7 @@ def test_groups_from_texts() -> None:
 
 
 def test_duplicate_groups_are_saved_beside_the_generation(docs_index_dir: Path) -> None:
-    from search.store import current_generation
+    from zhsearch.search.store import current_generation
 
     caches = list(current_generation(docs_index_dir).glob("duplicates-*-v2.npy"))
     assert len(caches) == 1  # written with the generation

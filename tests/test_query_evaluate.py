@@ -14,12 +14,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 
-from indexer.build import build_index
-from search import SearchIndex
-from search.store import current_generation
-from search.writer import document_fields
-from search.document import Document
-from search.normalize import fold, script_variants
+from zhsearch.indexer.build import build_index
+from zhsearch.search import SearchIndex
+from zhsearch.search.store import current_generation
+from zhsearch.search.writer import document_fields
+from zhsearch.search.document import Document
+from zhsearch.search.normalize import fold, script_variants
 
 DEMO = Path(__file__).resolve().parent.parent / "demo"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "corpus"
@@ -174,7 +174,7 @@ def test_several_segments_and_deleted_documents_agree(tmp_path: Path) -> None:
 
 def test_the_array_path_is_taken(indexes: tuple[SearchIndex, SearchIndex]) -> None:
     # Guard against the evaluator silently falling back to Whoosh for ordinary queries.
-    from search import engine
+    from zhsearch.search import engine
 
     arrays, _ = indexes
     calls: list[str] = []
@@ -204,7 +204,7 @@ def test_similar_articles_agree(indexes: tuple[SearchIndex, SearchIndex]) -> Non
 
 
 def test_the_term_cache_stays_within_its_budget(indexes: tuple[SearchIndex, SearchIndex]) -> None:
-    from search.evaluate import Evaluator, PostingTable
+    from zhsearch.search.evaluate import Evaluator, PostingTable
 
     arrays, _ = indexes
     with arrays._searcher() as searcher:

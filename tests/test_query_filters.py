@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 
-from search import Document, IndexWriter, InvalidArgumentError, SearchIndex, open_index
-from web import create_app
+from zhsearch.search import Document, IndexWriter, InvalidArgumentError, SearchIndex, open_index
+from zhsearch.web import create_app
 from zhsearch.cli import cli
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from search import Document, IndexWriter, SearchIndex, open_index
+from zhsearch.search import Document, IndexWriter, SearchIndex, open_index
 
 DOCS = [
     Document(id="rate", path="rate", title="央行下调利率", text="中国人民银行宣布下调贷款市场报价利率，以支持实体经济。"),

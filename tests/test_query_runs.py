@@ -9,12 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.analysis import AnalyzerConfig
-from search.document import Document
-from search.engine import SearchIndex
-from search.normalize import fold, script_variants
-from search.query import QUESTION_WORDS, RELAX_BELOW, QueryBuilder
-from search.writer import IndexWriter
+from zhsearch.search.analysis import AnalyzerConfig
+from zhsearch.search.document import Document
+from zhsearch.search.engine import SearchIndex
+from zhsearch.search.normalize import fold, script_variants
+from zhsearch.search.query import QUESTION_WORDS, RELAX_BELOW, QueryBuilder
+from zhsearch.search.writer import IndexWriter
 
 EXACT = Document(id="exact", path="exact.md", title="白宫通报", text="据报道，特朗普新冠检测阳性，已开始隔离。")
 SCATTERED = Document(

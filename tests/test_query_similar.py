@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from search import Document, DocumentNotFoundError, InvalidArgumentError, SearchIndex
-from web import create_app
+from zhsearch.search import Document, DocumentNotFoundError, InvalidArgumentError, SearchIndex
+from zhsearch.web import create_app
 from zhsearch.cli import cli
 
 DOCS = [

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from search.snippets import ELLIPSIS, SNIPPET_MAX, highlight, snippet
+from zhsearch.search.snippets import ELLIPSIS, SNIPPET_MAX, highlight, snippet
 
 
 def plain(html: str) -> str:

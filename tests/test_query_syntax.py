@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from search import Document, IndexWriter, SearchIndex, open_index
+from zhsearch.search import Document, IndexWriter, SearchIndex, open_index
 
 DOCS = [
     Document(id="a", path="a", title="苹果发布新手机", text="苹果公司今天发布新手机，价格上涨。"),

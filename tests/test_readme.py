@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer import build_index
+from zhsearch.indexer import build_index
 from zhsearch.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]

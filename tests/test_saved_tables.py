@@ -12,17 +12,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 
-import search.complete
-import search.duplicates
-import search.suggest
-import search.tables
-from indexer import build_index, update_index
-from search import SearchIndex
-from search.complete import CompletionTable, _document_frequencies
-from search.prepare import prepare_apart
-from search.store import current_generation
-from search.suggest import Vocabulary
-from search.tables import KINDS, load_table
+import zhsearch.search.complete
+import zhsearch.search.duplicates
+import zhsearch.search.suggest
+import zhsearch.search.tables
+from zhsearch.indexer import build_index, update_index
+from zhsearch.search import SearchIndex
+from zhsearch.search.complete import CompletionTable, _document_frequencies
+from zhsearch.search.prepare import prepare_apart
+from zhsearch.search.store import current_generation
+from zhsearch.search.suggest import Vocabulary
+from zhsearch.search.tables import KINDS, load_table
 from zhsearch.cli import cli
 
 from conftest import CORPUS
@@ -48,12 +48,12 @@ def forbid_computing(monkeypatch: pytest.MonkeyPatch) -> None:
     def computed(*args: object, **kwargs: object) -> None:
         raise AssertionError("a table was computed")
 
-    monkeypatch.setattr(search.suggest.Vocabulary, "from_reader", classmethod(computed))
+    monkeypatch.setattr(zhsearch.search.suggest.Vocabulary, "from_reader", classmethod(computed))
     monkeypatch.setattr(search.suggest, "_pinyin_map", computed)
     monkeypatch.setattr(search.complete, "word_documents", computed)
     monkeypatch.setattr(search.complete, "_document_frequencies", computed)
-    monkeypatch.setattr(search.complete.CompletionTable, "from_reader", classmethod(computed))
-    monkeypatch.setattr(search.duplicates.DuplicateGroups, "from_reader", classmethod(computed))
+    monkeypatch.setattr(zhsearch.search.complete.CompletionTable, "from_reader", classmethod(computed))
+    monkeypatch.setattr(zhsearch.search.duplicates.DuplicateGroups, "from_reader", classmethod(computed))
     monkeypatch.setattr(search.tables, "compute_tables", computed)
     monkeypatch.setattr(search.tables, "word_documents", computed)
 
@@ -205,7 +205,7 @@ def test_update_with_nothing_to_do_saves_the_missing_tables(location: Path, runn
 
 
 def test_the_server_rebuilds_a_damaged_table_in_the_background(location: Path, no_computing: None) -> None:
-    from web import create_app
+    from zhsearch.web import create_app
 
     _saved(location, "vocabulary").write_bytes(b"{damaged")
     with SearchIndex.open(location) as index:
@@ -347,7 +347,7 @@ def test_tables_prepared_in_a_child_process_are_those_written_with_the_index(loc
 
 
 def test_warm_up_leaves_the_tables_ready(location: Path) -> None:
-    from web import create_app, warm_up
+    from zhsearch.web import create_app, warm_up
 
     for kind in KINDS:
         _saved(location, kind).unlink()

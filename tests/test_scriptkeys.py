@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search import normalize
-from search.scriptkeys import KEYS_FILE, _keys, may_vary
+from zhsearch.search import normalize
+from zhsearch.search.scriptkeys import KEYS_FILE, _keys, may_vary
 
 ROOT = Path(__file__).resolve().parents[1]
 

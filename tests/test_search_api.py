@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search import (
+from zhsearch.search import (
     Document,
     DocumentNotFoundError,
     Hit,

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from search.document import Document
-from search.writer import IndexWriter
+from zhsearch.search.document import Document
+from zhsearch.search.writer import IndexWriter
 
 ROOT = Path(__file__).resolve().parents[1]
-WRITING = ("search.writer", "search.merge", "search.segments", "search.inversion", "indexer")
+WRITING = ("zhsearch.search.writer", "zhsearch.search.merge", "zhsearch.search.segments", "zhsearch.search.inversion", "indexer")
 PHRASE_CONFIGS = {"s2twp", "tw2sp"}
 
 # Run in the child: record every OpenCC converter built, run the CLI's search, report.
@@ -58,7 +58,7 @@ def probe(index_dir: Path, query: str) -> dict[str, object]:
 def test_a_search_process_never_imports_the_index_writing_modules(index_dir: Path) -> None:
     modules = probe(index_dir, "疫苗试验")["modules"]
     assert isinstance(modules, list)
-    assert "search.engine" in modules  # the probe did search
+    assert "zhsearch.search.engine" in modules  # the probe did search
     loaded = [m for m in modules if m.startswith(WRITING)]
     assert loaded == []
 

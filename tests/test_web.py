@@ -18,9 +18,9 @@ import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 
-from indexer import build_index
-from search import IndexNotFoundError, SearchIndex
-from web import create_app
+from zhsearch.indexer import build_index
+from zhsearch.search import IndexNotFoundError, SearchIndex
+from zhsearch.web import create_app
 from zhsearch.cli import cli
 
 from conftest import ARTICLES, CORPUS, BASKETBALL, CARBON, HOSTILE, NO_DATE, PERCENT, REPORTER, TAIWAN, TITLE_ONLY, stop

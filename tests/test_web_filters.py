@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from indexer import build_index
-from search import open_index
-from web import create_app
+from zhsearch.indexer import build_index
+from zhsearch.search import open_index
+from zhsearch.web import create_app
 
 DEMO = Path(__file__).resolve().parents[1] / "demo"
 

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from search import SearchIndex
-from web import create_app
+from zhsearch.search import SearchIndex
+from zhsearch.web import create_app
 
 from conftest import ARTICLES, BASKETBALL, CARBON, HOSTILE, PERCENT
 

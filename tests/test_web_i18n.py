@@ -13,8 +13,8 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
-from search import SearchIndex
-from web.i18n import ERRORS, HTTP_ERRORS, WARNINGS, translate_message
+from zhsearch.search import SearchIndex
+from zhsearch.web.i18n import ERRORS, HTTP_ERRORS, WARNINGS, translate_message
 
 from conftest import CARBON
 

@@ -13,9 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 
-from indexer import build_index
-from search import SearchIndex
-from web import create_app
+from zhsearch.indexer import build_index
+from zhsearch.search import SearchIndex
+from zhsearch.web import create_app
 
 from conftest import CARBON, CORPUS, HOSTILE, NO_DATE, TAIWAN
 

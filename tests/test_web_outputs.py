@@ -14,9 +14,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from search import SearchIndex
-from web import create_app
-from web.export import all_hits
+from zhsearch.search import SearchIndex
+from zhsearch.web import create_app
+from zhsearch.web.export import all_hits
 
 from conftest import ARTICLES, CARBON, FORMULAS, HOSTILE, NO_DATE, REPORTER
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from web.timeline import HEIGHT, MIN_BAR, WIDTH, timeline
+from zhsearch.web.timeline import HEIGHT, MIN_BAR, WIDTH, timeline
 
 from conftest import ARTICLES, CARBON, HOSTILE, TAIWAN, TITLE_ONLY, TYPHOON
 

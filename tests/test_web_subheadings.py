@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from indexer import build_index
-from search import SearchIndex
-from web import create_app
+from zhsearch.indexer import build_index
+from zhsearch.search import SearchIndex
+from zhsearch.web import create_app
 
 
 def test_the_article_page_renders_subheadings_as_headings(tmp_path: Path) -> None:
@@ -38,7 +38,7 @@ def test_the_article_page_renders_subheadings_as_headings(tmp_path: Path) -> Non
 
 
 def test_a_snippet_shows_no_heading_marks() -> None:
-    from search.snippets import snippet
+    from zhsearch.search.snippets import snippet
 
     found = snippet("夜市今晚重新开放。\n\n## 交通\n\n地铁延长运营。\n\n### 摊位怎么排\n\n按抽签。", ["交通"])
     assert "#" not in found and "<mark>交通</mark>" in found

@@ -11,11 +11,11 @@ from urllib.parse import quote, urlencode
 import pytest
 from flask.testing import FlaskClient
 
-from indexer import build_index
-from search import AnalyzerConfig, SearchIndex
-from search.analysis import is_dictionary_word
-from search.complete import MAX_TITLES, Completer, Completion, CompletionTable
-from web import create_app
+from zhsearch.indexer import build_index
+from zhsearch.search import AnalyzerConfig, SearchIndex
+from zhsearch.search.analysis import is_dictionary_word
+from zhsearch.search.complete import MAX_TITLES, Completer, Completion, CompletionTable
+from zhsearch.web import create_app
 
 from conftest import BOILERPLATE, CORPUS, REPORTER
 

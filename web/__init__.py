@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import Flask
 
-from search import SearchIndex, ZhsearchError
-from search.complete import Completer
-from search.prepare import BackgroundPreparer
+from zhsearch.search import SearchIndex, ZhsearchError
+from zhsearch.search.complete import Completer
+from zhsearch.search.prepare import BackgroundPreparer
 
 DEFAULTS: dict[str, Any] = {
     "INDEX": None,  # an open SearchIndex, or

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from search.errors import DocumentNotFoundError, InvalidArgumentError, ZhsearchError
+from zhsearch.search.errors import DocumentNotFoundError, InvalidArgumentError, ZhsearchError
 
 from .common import (body_params, error_body, error_code, get_completer, get_index, int_param, query_param,
                      search_params)

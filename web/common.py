@@ -9,9 +9,9 @@ from typing import Any
 from flask import current_app, request
 from werkzeug.datastructures import MultiDict
 
-from search import SearchIndex
-from search.complete import Completer
-from search.errors import InvalidArgumentError
+from zhsearch.search import SearchIndex
+from zhsearch.search.complete import Completer
+from zhsearch.search.errors import InvalidArgumentError
 
 # Every "code" of an API error (the OpenAPI document lists these).
 ERROR_CODES = ("invalid_argument", "not_found", "method_not_allowed", "index_unavailable", "bad_request",

@@ -14,7 +14,7 @@ from flask_babel import gettext
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
-from search.errors import InvalidArgumentError, ZhsearchError
+from zhsearch.search.errors import InvalidArgumentError, ZhsearchError
 
 from .common import get_index, search_params
 from .export import all_hits, export_lines

@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 
 import click
 
-from search.errors import ZhsearchError
+from zhsearch.search.errors import ZhsearchError
 
 DEFAULT_INDEX = ".zhsearch/index"
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
@@ -47,7 +47,7 @@ require_all_option = click.option(
 
 
 def _open(index_dir: Path, cluster_file: Path | None = None, *, require_all_shards: bool = False) -> Any:
-    from search import open_cluster, open_index
+    from zhsearch.search import open_cluster, open_index
 
     try:
         if cluster_file is not None:
@@ -187,7 +187,7 @@ def _progress(quiet: bool) -> ProgressDisplay | None:
 
 
 def _jobs(jobs: int | None) -> int:
-    from indexer.workers import default_jobs
+    from zhsearch.indexer.workers import default_jobs
 
     return jobs or default_jobs()
 
@@ -223,8 +223,8 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | 
     `zhsearch serve` keeps answering from the old one until then. Only one process writes an
     index at a time.
     """
-    from indexer import NothingIndexedError, StrictBuildError, build_index
-    from search import AnalyzerConfig
+    from zhsearch.indexer import NothingIndexedError, StrictBuildError, build_index
+    from zhsearch.search import AnalyzerConfig
 
     if rank_new_words and not new_words:
         _fail(ZhsearchError("--rank-new-words needs the new words that --no-new-words turns off",
@@ -268,9 +268,9 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | 
 def _index_cluster(paths: tuple[Path, ...], cluster_file: Path, report_file: Path | None, strict: bool,
                    quiet: bool) -> None:
     """``zhsearch index --cluster``: the archive parsed here, its documents written to the shards."""
-    from indexer import NothingIndexedError, StrictBuildError
-    from indexer.build import check_paths, parse_archive
-    from search.xapian_cluster import ClusterConfig, write_all
+    from zhsearch.indexer import NothingIndexedError, StrictBuildError
+    from zhsearch.indexer.build import check_paths, parse_archive
+    from zhsearch.search.xapian_cluster import ClusterConfig, write_all
 
     try:
         config = ClusterConfig.load(cluster_file)
@@ -293,9 +293,9 @@ def _index_cluster(paths: tuple[Path, ...], cluster_file: Path, report_file: Pat
 def _cluster_changes(paths: tuple[Path, ...], cluster_file: Path, *, apply: bool, quiet: bool) -> Any:
     """``update``/``check --cluster``: the archive parsed again and compared with what the shards hold
     (by content: every file is read); with ``apply``, the differences written."""
-    from indexer.build import check_paths, parse_archive
-    from search.xapian_cluster import ClusterConfig
-    from search.xapian_cluster.writer import check, recorded_roots, sync
+    from zhsearch.indexer.build import check_paths, parse_archive
+    from zhsearch.search.xapian_cluster import ClusterConfig
+    from zhsearch.search.xapian_cluster.writer import check, recorded_roots, sync
 
     try:
         config = ClusterConfig.load(cluster_file)
@@ -319,7 +319,7 @@ def _recorded_paths(index_dir: Path, paths: tuple[Path, ...]) -> list[Path]:
     """PATHS, or the folders the index was last built or updated from."""
     if paths:
         return list(paths)
-    from search.store import current_generation, read_manifest
+    from zhsearch.search.store import current_generation, read_manifest
 
     try:
         roots = read_manifest(current_generation(index_dir)).get("roots") or []
@@ -345,7 +345,7 @@ def update_command(paths: tuple[Path, ...], index_dir: Path, jobs: int | None, q
     change are not read; the others are compared by content. Searches keep being answered while
     the update runs, and see all of it or none of it.
     """
-    from indexer import update_index
+    from zhsearch.indexer import update_index
 
     if cluster_file is not None:
         changes = _cluster_changes(paths, cluster_file, apply=True, quiet=quiet)
@@ -380,7 +380,7 @@ def check_command(paths: tuple[Path, ...], index_dir: Path, as_json: bool, clust
     PATHS default to the folders the index was built from. Exits with 1 when the index is not
     up to date (run zhsearch update), 0 when it is.
     """
-    from indexer import check_index
+    from zhsearch.indexer import check_index
 
     if cluster_file is not None:
         report = _cluster_changes(paths, cluster_file, apply=False, quiet=True)
@@ -443,7 +443,7 @@ def search_command(ctx: click.Context, query: tuple[str, ...], index_dir: Path, 
       zhsearch search --format csv --all 碳中和 > 碳中和.csv
       zhsearch show 3          (the third hit printed)
     """
-    from search.engine import SUGGEST_BELOW
+    from zhsearch.search.engine import SUGGEST_BELOW
 
     if as_json:
         if output not in ("text", "json"):
@@ -460,7 +460,7 @@ def search_command(ctx: click.Context, query: tuple[str, ...], index_dir: Path, 
     index_dir = cluster_file or index_dir  # what the numbers of the hits printed belong to
     try:
         if every:
-            from web.export import all_hits, export_lines
+            from zhsearch.web.export import all_hits, export_lines
 
             for line in export_lines(all_hits(index, text, **options), output):
                 click.echo(line, nl=False)
@@ -478,7 +478,7 @@ def search_command(ctx: click.Context, query: tuple[str, ...], index_dir: Path, 
         _dump(result.to_dict())
         return
     if output in ROW_FORMATS:
-        from web.export import export_lines
+        from zhsearch.web.export import export_lines
 
         for line in export_lines(result.hits, output):
             click.echo(line, nl=False)
@@ -552,7 +552,7 @@ class LastSearch:
 
 def _resolve_id(index: Any, index_dir: Path, given: str) -> str:
     """The id ``given`` names: an id, the number of a hit the last search printed, or the start of one id."""
-    from search.errors import DocumentNotFoundError
+    from zhsearch.search.errors import DocumentNotFoundError
 
     try:
         return index.document(given).id
@@ -661,7 +661,7 @@ def show_command(doc_id: str, index_dir: Path, as_json: bool, cluster_file: Path
 def inspect_command(files: tuple[Path, ...], as_json: bool) -> None:
     """Show what zhsearch reads from FILE…: each field and where it came from, the cleaned text,
     and every block the cleaner removed with the rule that removed it."""
-    from indexer.inspection import inspect_files
+    from zhsearch.indexer.inspection import inspect_files
 
     found = inspect_files(list(files))
     if as_json:
@@ -793,8 +793,8 @@ def serve_command(index_dir: Path, host: str, port: int, threads: int, cluster_f
     import socket
     import threading
 
-    from web import create_app, warm_up
-    from web.server import make_server
+    from zhsearch.web import create_app, warm_up
+    from zhsearch.web.server import make_server
 
     index = _open(index_dir, cluster_file, require_all_shards=require_all_shards)
     index_dir = cluster_file or index_dir
@@ -832,7 +832,7 @@ def cluster_group() -> None:
               help="Address the servers listen on (xapian-tcpsrv has no authentication: keep it private).")
 def cluster_up_command(shards: int, directory: Path, host: str) -> None:
     """Start SHARDS writable xapian-tcpsrv servers and write DIR/cluster.toml."""
-    from search.xapian_cluster import servers
+    from zhsearch.search.xapian_cluster import servers
 
     try:
         config = servers.start(directory, shards, host=host)
@@ -848,7 +848,7 @@ def cluster_up_command(shards: int, directory: Path, host: str) -> None:
               help="The folder zhsearch cluster up started the servers from.")
 def cluster_down_command(directory: Path) -> None:
     """Stop exactly the servers zhsearch cluster up started from DIR (by their recorded pids)."""
-    from search.xapian_cluster import servers
+    from zhsearch.search.xapian_cluster import servers
 
     stopped = servers.stop(directory)
     if not stopped:
@@ -862,8 +862,8 @@ def cluster_down_command(directory: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def cluster_status_command(cluster_file: Path, as_json: bool) -> None:
     """Show each shard's documents, revision and reachability; exit 1 when one is unreachable."""
-    from search.xapian_cluster import ClusterConfig
-    from search.xapian_cluster.servers import status
+    from zhsearch.search.xapian_cluster import ClusterConfig
+    from zhsearch.search.xapian_cluster.servers import status
 
     try:
         found = status(ClusterConfig.load(cluster_file))
