@@ -114,13 +114,13 @@ def test_nothing_changed_writes_no_generation(runner: CliRunner, archive: Path, 
 def test_unchanged_files_are_recognized_by_stat_without_being_read(
     archive: Path, location: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(indexer.catalog, "RACY_SECONDS", -3600)  # trust even just-written files' times
+    monkeypatch.setattr(zhsearch.indexer.catalog, "RACY_SECONDS", -3600)  # trust even just-written files' times
     update_index([archive], location)  # records every file's stat
 
     def no_reading(path: Path) -> None:
         raise AssertionError(f"{path} was read")
 
-    monkeypatch.setattr(indexer.update, "file_sha1", no_reading)
+    monkeypatch.setattr(zhsearch.indexer.update, "file_sha1", no_reading)
     cache = location / "stat-cache.json"
     written = cache.stat().st_mtime_ns
     assert update_index([archive], location).published is False

@@ -49,13 +49,13 @@ def forbid_computing(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("a table was computed")
 
     monkeypatch.setattr(zhsearch.search.suggest.Vocabulary, "from_reader", classmethod(computed))
-    monkeypatch.setattr(search.suggest, "_pinyin_map", computed)
-    monkeypatch.setattr(search.complete, "word_documents", computed)
-    monkeypatch.setattr(search.complete, "_document_frequencies", computed)
+    monkeypatch.setattr(zhsearch.search.suggest, "_pinyin_map", computed)
+    monkeypatch.setattr(zhsearch.search.complete, "word_documents", computed)
+    monkeypatch.setattr(zhsearch.search.complete, "_document_frequencies", computed)
     monkeypatch.setattr(zhsearch.search.complete.CompletionTable, "from_reader", classmethod(computed))
     monkeypatch.setattr(zhsearch.search.duplicates.DuplicateGroups, "from_reader", classmethod(computed))
-    monkeypatch.setattr(search.tables, "compute_tables", computed)
-    monkeypatch.setattr(search.tables, "word_documents", computed)
+    monkeypatch.setattr(zhsearch.search.tables, "compute_tables", computed)
+    monkeypatch.setattr(zhsearch.search.tables, "word_documents", computed)
 
 
 def _saved(location: Path, kind: str) -> Path:
