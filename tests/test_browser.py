@@ -449,3 +449,15 @@ def test_the_list_shows_each_text_once(open_page, server: str) -> None:
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")  # past the last entry: back to the box
     assert page.locator("#q-completions [aria-selected=true]").count() == 0
+
+
+def test_completions_offer_a_word_found_in_the_archive_whole(open_page, server: str) -> None:
+    """jieba's dictionary cuts 碳中和 as 碳中/和; the demo archive's build discovers it (issue 15),
+    and the box offers the whole word, never the piece."""
+    page = open_page()
+    _open_home(page, server)
+    page.keyboard.type("碳")
+    page.locator("#q-completions [role=option]").first.wait_for()
+    texts = _completion_texts(page)
+    assert "碳中和" in texts
+    assert "碳中" not in texts

@@ -371,6 +371,9 @@ def test_cluster_up_index_search_down(tmp_path: Path) -> None:
         stats = runner.invoke(cli, ["stats", "--cluster", file, "--json"])
         assert json.loads(stats.output)["documents"] == 14
         assert json.loads(stats.output)["roots"] == [str(CORPUS.resolve())]
+        words = runner.invoke(cli, ["stats", "--cluster", file, "--words"])
+        assert words.exit_code == 0, words.output  # the cluster file's analyzer adds none here
+        assert words.output == "no words added to jieba's dictionary: no user dictionary, and none discovered\n"
         exported = runner.invoke(cli, ["export", "--cluster", file])
         assert len(exported.output.splitlines()) == 14
         status = runner.invoke(cli, ["cluster", "status", file])

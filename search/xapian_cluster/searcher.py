@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import xapian
 
 from ..complete import CompletionTable
+from ..discover import DictionaryWord, dictionary_words
 from ..document import Document, Duplicate, Hit, IndexStats, SearchPage
 from ..engine import MAX_LIMIT, check_page, prepare_query, relax_runs
 from ..errors import DocumentNotFoundError, InvalidArgumentError
@@ -357,6 +358,11 @@ class ClusterIndex:
 
     def highlight(self, text: str, query: str) -> str:
         return highlight(text, self._builder.parse(query).needles, simplify=self.config.simplify)
+
+    def dictionary_words(self) -> list[DictionaryWord]:
+        """The words the cluster's analyzer adds to jieba's dictionary (its cluster file's user
+        words; a cluster discovers none, so none has a document count)."""
+        return dictionary_words(self.config.user_word_list(), self.config.new_words, None)
 
     def stats(self) -> IndexStats:
         def run(db: xapian.Database, _: list[str]) -> IndexStats:
