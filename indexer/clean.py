@@ -87,7 +87,7 @@ class Rules:
 
 @functools.cache
 def rules() -> Rules:
-    text = resources.files("indexer").joinpath("data/boilerplate.txt").read_text(encoding="utf-8")
+    text = resources.files(__package__).joinpath("data/boilerplate.txt").read_text(encoding="utf-8")
     found: dict[str, list[str]] = {"tail": [], "class": [], **{kind: [] for kind in PARAGRAPH_RULES}}
     for raw in text.splitlines():
         if not raw.strip() or raw.lstrip().startswith("#"):

@@ -4,6 +4,7 @@ subpackages' sources at its top level (search/, indexer/, web/) through ``packag
 from __future__ import annotations
 
 import importlib
+import json
 import pickle
 import subprocess
 import sys
@@ -53,6 +54,26 @@ def test_the_installed_package_runs_without_the_checkout(wheel: Path, tmp_path: 
     assert all(Path(where).is_relative_to(target) for where in done.stdout.splitlines())
     installed = {p.name for p in target.iterdir() if not p.name.endswith(".dist-info")}
     assert installed - {"__pycache__", "bin"} == {"zhsearch"}  # no generic top-level names
+
+
+def test_the_installed_package_indexes_and_searches_away_from_the_checkout(wheel: Path, tmp_path: Path) -> None:
+    """The real jobs, run from the wheel alone: a name that only resolves in the checkout (a
+    resource looked up under an old top-level package, say) fails here, not in a user's hands."""
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True, text=True)
+    env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+
+    def zhsearch(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "zhsearch", *args], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=600)
+
+    built = zhsearch("index", str(ROOT / "demo"), "--index", "ix", "--quiet", "--jobs", "2")
+    assert built.returncode == 0, built.stderr
+    assert "skipped" not in built.stdout + built.stderr
+    found = zhsearch("search", "--index", "ix", "--json", "碳中和")
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)["total"] > 0
 
 
 def test_a_checkout_runs_its_own_sources() -> None:
