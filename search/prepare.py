@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .engine import SearchIndex
 
-_CHILD = "import sys; from search.prepare import prepare; prepare(sys.argv[1])"
+_CHILD = "import sys; from zhsearch.search.prepare import prepare; prepare(sys.argv[1])"
 
 
 def prepare(location: Path | str) -> None:

@@ -74,6 +74,15 @@ def test_the_installed_package_indexes_and_searches_away_from_the_checkout(wheel
     found = zhsearch("search", "--index", "ix", "--json", "碳中和")
     assert found.returncode == 0, found.stderr
     assert json.loads(found.stdout)["total"] > 0
+    # the server's warm-up child computes missing tables in a process of its own: from the wheel too
+    for table in (tmp_path / "ix").glob("gen-*/vocabulary-*.json"):
+        table.unlink()
+    probe = ("import sys; from zhsearch.search import SearchIndex; from zhsearch.search.prepare import prepare_apart; "
+             "index = SearchIndex.open(sys.argv[1]); print(index.missing_tables()); print(prepare_apart(index))")
+    warmed = subprocess.run([sys.executable, "-c", probe, "ix"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert warmed.returncode == 0, warmed.stderr
+    assert warmed.stdout.split() == ["('vocabulary',)", "True"]
 
 
 def test_a_checkout_runs_its_own_sources() -> None:
