@@ -123,10 +123,12 @@ def write_field(
     like_whoosh: bool,
     compress_from: int,
     compression: int,
+    block_pickle: int,
 ) -> int:
     """Write every term's posting blocks (``write``, the ``.pst`` file from ``offset``) and its term
     info (``add_term``, keys ``prefix`` + term). Returns the new offset.
 
+    Block data is pickled with protocol ``block_pickle`` (2, Whoosh's, with ``like_whoosh``).
     ``doc_lengths`` holds each document's stored field length (0 when Whoosh keeps none).
     A positions field has ``inverted.values``; a frequency field stores its frequencies as the
     fixed-size values (4 bytes, big-endian).
@@ -188,6 +190,7 @@ def write_field(
     term_firsts = term_starts.tolist()
     pack_info = _TERMINFO.pack
     magic = WHOOSH3_HEADER_MAGIC
+    protocol = 2 if like_whoosh else block_pickle
 
     for t, term in enumerate(inverted.terms):
         start = offset
@@ -204,7 +207,7 @@ def write_field(
                 mini_weights = tuple(flat_stored[low:high])
             mini_ids = tuple(flat_ids[low:high])
             mini_values = tuple(values[low:high]) if values is not None else fixed_values[low * 4 : high * 4]
-            data = dumps((mini_ids, mini_weights, mini_values), 2)
+            data = dumps((mini_ids, mini_weights, mini_values), protocol)
             if like_whoosh:
                 level = compression
                 data = zlib.compress(data, compression)
