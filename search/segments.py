@@ -51,7 +51,7 @@ from .analysis import (
     _NormalizingTokenizer,
     pair_term,
 )
-from .inversion import FieldTokens, write_field
+from .inversion import CharKeys, FieldTokens, KeyedTokens, write_field
 from .normalize import Normalized, normalize
 
 INDEX_NAME = "MAIN"  # Whoosh's default index name: the files are MAIN_<segment id>.seg
@@ -113,7 +113,8 @@ class SegmentBuilder:
         # field name -> term (str for analyzed text fields, bytes otherwise) -> [docnum, freq, value, ...]
         self._postings: dict[str, dict[Any, list[Any]]] = {}
         # field name -> the terms of its documents, for the fields analyzed here (see _FieldPlan.fast)
-        self._tokens: dict[str, FieldTokens] = {}
+        self._tokens: dict[str, FieldTokens | KeyedTokens] = {}
+        self._keys = CharKeys()  # the character and pair fields' terms as integer keys
         # field name -> docnum -> the field length Whoosh's length column gives back (omitted when 0)
         self._lengths: dict[str, dict[int, int]] = {}
         self.doc_count = 0
@@ -159,13 +160,24 @@ class SegmentBuilder:
     def _invert(self, plan: _FieldPlan, text: str, docnum: int) -> int:
         """Index ``text`` (already normalized) into ``plan``'s field; returns its token count.
 
-        The terms are only collected here; :meth:`finish` inverts the whole segment's at once."""
+        The terms are only collected here (character and pair terms as integer keys, see
+        :class:`search.inversion.CharKeys`); :meth:`finish` inverts the whole segment's at once."""
+        kind = type(plan.field.analyzer)
+        if kind is CharTokenizer or kind is PairTokenizer:
+            keys = self._keys.chars(text) if kind is CharTokenizer else self._keys.pairs(text)
+            if len(keys):
+                tokens = self._tokens.get(plan.name)
+                if tokens is None:
+                    term = self._keys.char_term if kind is CharTokenizer else self._keys.pair_term
+                    tokens = self._tokens[plan.name] = KeyedTokens(term)
+                tokens.add(docnum, keys)  # type: ignore[arg-type]
+            return len(keys)
         terms = analyzed_terms(plan.field.analyzer, text)
         if terms:
             tokens = self._tokens.get(plan.name)
             if tokens is None:
                 tokens = self._tokens[plan.name] = FieldTokens()
-            tokens.add(docnum, terms)
+            tokens.add(docnum, terms)  # type: ignore[arg-type]
         return len(terms)
 
     def _invert_with_whoosh(self, plan: _FieldPlan, value: Any, docnum: int) -> int:
