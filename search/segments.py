@@ -18,7 +18,6 @@ import functools
 import secrets
 
 import numpy as np
-from collections import Counter
 from operator import sub
 from hashlib import md5 as _md5
 import struct
