@@ -318,7 +318,8 @@ class _PostingsFile:
     since zlib only makes such small pickles longer and slower to read; and the rest is
     compressed with a 4 KiB window (blocks are a few KiB at most), because ``zlib.compress``
     allocates and clears a 256 KiB state per call, which made compression most of the writing
-    time. With ``like_whoosh`` every block is compressed as Whoosh compresses it (the same bytes).
+    time. A third: block data is pickled with ``BLOCK_PICKLE`` (protocol 3), not Whoosh's 2. With
+    ``like_whoosh`` every block is pickled and compressed as Whoosh does it (the same bytes).
     """
 
     def __init__(self, dbfile: Any, like_whoosh: bool) -> None:
