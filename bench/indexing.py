@@ -96,6 +96,8 @@ def main() -> None:
         "build_s": round(build, 1),
         "reading_s": round(phases["reading"][1] - build_started, 1),
         "indexing_s": round(phases["indexing"][1] - phases["reading"][1], 1),
+        # New-word discovery: in the main process between reading and writing, the workers idle.
+        "discovery_s": round(report.discovery.seconds, 1) if report.discovery else 0.0,
         "docs_per_s": round(documents / build, 1),
         "cleaned_mb_per_s": round(megabytes / build, 3),
         "build_cpu_s": round(build_cpu, 1),
@@ -110,7 +112,8 @@ def main() -> None:
         "index_mb": round(disk_size(current_generation(args.index)) / 1e6, 1),
     }
     print(f"build with {args.jobs} job(s): {documents:,} documents, {megabytes:.1f} MB of cleaned text "
-          f"in {build:.1f} s (reading {figures['reading_s']} s, indexing {figures['indexing_s']} s)")
+          f"in {build:.1f} s (reading {figures['reading_s']} s, indexing {figures['indexing_s']} s, "
+          f"of which new-word discovery in the main process {figures['discovery_s']} s)")
     print(f"  {documents / build:,.1f} documents/s, {megabytes / build:.3f} MB/s")
     print(f"ceiling, jieba alone in one process: {ceiling:.1f} s, {megabytes / ceiling:.3f} MB/s")
     print(f"ratio build/ceiling: {ratio:.2f}× (target ≥ {target:.1f}×: {'met' if ratio >= target else 'NOT met'})")

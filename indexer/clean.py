@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
@@ -259,6 +260,8 @@ def _mark_subheadings(soup: BeautifulSoup) -> None:
 
 def _is_bold_line(paragraph: Tag) -> bool:
     """``<p><strong>一、背景</strong></p>``: every letter in bold, short, not a sentence or a label."""
+    if not any(d.name in ("strong", "b") for d in paragraph.descendants if isinstance(d, Tag)):
+        return False  # the common case, found without bs4's search machinery
     strings = [s for s in paragraph.find_all(string=True) if s.strip()]
     if not strings or paragraph.find(["br", "img"]) is not None:
         return False
@@ -395,10 +398,15 @@ def _split_paragraphs(text: str) -> list[str]:
 def _markdown_to_html(text: str) -> str:
     """Render Markdown, with any HTML in it passed through; each line break stays a break
     (archives write one paragraph per line), ``---`` lines are rules, never setext headings."""
+    return str(_markdown().render(_MD_RULE_LINE.sub("\n\n<hr>\n\n", text)))
+
+
+@functools.cache
+def _markdown() -> Any:
+    """The Markdown renderer, made once (making one compiles its rules: 0.4 ms an article)."""
     from markdown_it import MarkdownIt
 
-    md = MarkdownIt("commonmark", {"html": True, "breaks": True}).enable("table").disable("code")
-    return str(md.render(_MD_RULE_LINE.sub("\n\n<hr>\n\n", text)))
+    return MarkdownIt("commonmark", {"html": True, "breaks": True}).enable("table").disable("code")
 
 
 def _shortcodes(body: str) -> str:
@@ -424,15 +432,22 @@ def _paragraph_rule(text: str) -> Removal | None:
     return None
 
 
+def _line_rule_matches(text: str) -> bool:
+    """Whether some paragraph rule matches ``text`` (what ``rules().any_line`` finds): the rules one
+    by one, since most are anchored (``^…``) and Python's ``re`` tries an anchored pattern at the
+    start only, but every alternative of the combined pattern at every position."""
+    return any(pattern.search(text) for pattern in rules().line)
+
+
 def _drop_boilerplate(paragraphs: list[str], removed: list[Removal]) -> list[str]:
     kept: list[str] = []
     seen: set[str] = set()
     r = rules()
     for para in paragraphs:
-        if len(para) <= LINE_RULE_MAX_CHARS and r.any_line.search(para):
+        if len(para) <= LINE_RULE_MAX_CHARS and _line_rule_matches(para):
             removed.append(_paragraph_rule(para) or Removal("phrase rule", "", para))
             continue
-        para = _drop_sentences(para, r.any_line, removed)  # a credit sentence inside a paragraph goes alone
+        para = _drop_sentences(para, removed)  # a credit sentence inside a paragraph goes alone
         if r.any_tail.search(para):  # else no tail pattern changes the (stripped) paragraph
             for pattern in r.tail:
                 cut = pattern.sub("", para).rstrip()
@@ -450,12 +465,12 @@ def _drop_boilerplate(paragraphs: list[str], removed: list[Removal]) -> list[str
     return kept
 
 
-def _drop_sentences(para: str, rule: re.Pattern[str], removed: list[Removal]) -> str:
+def _drop_sentences(para: str, removed: list[Removal]) -> str:
     """A paragraph loses only the sentences a line rule matches."""
     kept = []
     dropped = False
     for sentence in _SENTENCE.findall(para):
-        found = _paragraph_rule(sentence.strip()) if sentence.strip() and rule.search(sentence.strip()) else None
+        found = _paragraph_rule(sentence.strip()) if sentence.strip() and _line_rule_matches(sentence.strip()) else None
         if found:
             removed.append(found)
             dropped = True

@@ -12,6 +12,7 @@ writes it, so the files stay the ones Whoosh writes (see ``tests/test_lifecycle_
 from __future__ import annotations
 
 import functools
+import re
 import struct
 import zlib
 from array import array
@@ -23,6 +24,8 @@ import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.system import pack_int, pack_long
 from whoosh.util.numeric import length_to_byte
+
+from .analysis import _CJK, BOUNDARY, pair_term
 
 BLOCK = 128  # postings per block: the W3 codec's _blocklimit
 _FREQ = struct.Struct("!I")  # pack_uint
@@ -58,29 +61,174 @@ class FieldTokens:
         rank = np.empty(self._next, dtype=np.int32)
         rank[np.fromiter((vocabulary[t] for t in terms), dtype=np.int64, count=len(terms))] = np.arange(
             len(terms), dtype=np.int32)
-        counts = np.frombuffer(self.counts, dtype=np.int32)
         ranks = rank[np.frombuffer(self.ids, dtype=np.int64)]
-        order = np.argsort(ranks, kind="stable")  # by term; documents and positions stay in order
-        ranks = ranks[order]
-        docs = np.repeat(np.frombuffer(self.docnums, dtype=np.int32), counts)[order]
-        total = len(ranks)
-        # A posting starts where the term or the document changes.
-        starts = np.ones(total, dtype=bool)
-        starts[1:] = (ranks[1:] != ranks[:-1]) | (docs[1:] != docs[:-1])
-        posting_starts = np.flatnonzero(starts)
-        freqs = np.diff(np.append(posting_starts, total))
-        values: list[bytes] | None = None
-        if positions:
-            firsts = np.cumsum(counts) - counts
-            pos = (np.arange(total, dtype=np.int64) - np.repeat(firsts, counts))[order]
-            deltas = np.empty_like(pos)
-            deltas[0:1] = pos[0:1]
-            deltas[1:] = pos[1:] - pos[:-1]
-            deltas[posting_starts] = pos[posting_starts]
-            values = _position_values(freqs, posting_starts, pos, deltas)
-        posting_terms = ranks[posting_starts]
-        term_starts = np.flatnonzero(np.append(True, posting_terms[1:] != posting_terms[:-1]))
-        return Inverted(terms, term_starts, docs[posting_starts], freqs, values)
+        return _invert(terms, ranks, np.frombuffer(self.docnums, dtype=np.int32),
+                       np.frombuffer(self.counts, dtype=np.int32), positions=positions)
+
+
+class KeyedTokens:
+    """One character or pair field's tokens in a segment, as integer keys (see :class:`CharKeys`)
+    computed with numpy from each text's code points, rather than a term string at a time."""
+
+    __slots__ = ("keys", "docnums", "counts", "term")
+
+    def __init__(self, term: Callable[[int], str]) -> None:
+        self.term = term  # a key's term
+        self.keys: list[np.ndarray] = []
+        self.docnums = array("i")
+        self.counts = array("i")
+
+    def add(self, docnum: int, keys: np.ndarray) -> None:
+        """Append one document's token keys (in position order). Documents come in increasing order."""
+        self.keys.append(keys)
+        self.docnums.append(docnum)
+        self.counts.append(len(keys))
+
+    def invert(self, *, positions: bool) -> Inverted:
+        """The field's postings grouped by term, terms in sorted order."""
+        unique, inverse = np.unique(np.concatenate(self.keys), return_inverse=True)
+        self.keys.clear()
+        names = [self.term(k) for k in unique.tolist()]
+        order = sorted(range(len(names)), key=names.__getitem__)
+        rank = np.empty(len(names), dtype=np.int32)
+        rank[np.array(order, dtype=np.int64)] = np.arange(len(names), dtype=np.int32)
+        return _invert([names[i] for i in order], rank[inverse.reshape(-1)],
+                       np.frombuffer(self.docnums, dtype=np.int32), np.frombuffer(self.counts, dtype=np.int32),
+                       positions=positions)
+
+
+def _invert(terms: list[str], ranks: np.ndarray, docnums: np.ndarray, counts: np.ndarray, *,
+            positions: bool) -> Inverted:
+    """Postings from each token's term rank (``terms[rank]``), documents one after the other
+    (``docnums``, each with ``counts`` tokens), tokens in position order."""
+    order = np.argsort(ranks, kind="stable")  # by term; documents and positions stay in order
+    ranks = ranks[order]
+    docs = np.repeat(docnums, counts)[order]
+    total = len(ranks)
+    # A posting starts where the term or the document changes.
+    starts = np.ones(total, dtype=bool)
+    starts[1:] = (ranks[1:] != ranks[:-1]) | (docs[1:] != docs[:-1])
+    posting_starts = np.flatnonzero(starts)
+    freqs = np.diff(np.append(posting_starts, total))
+    values: list[bytes] | None = None
+    if positions:
+        firsts = np.cumsum(counts) - counts
+        pos = (np.arange(total, dtype=np.int64) - np.repeat(firsts, counts))[order]
+        deltas = np.empty_like(pos)
+        deltas[0:1] = pos[0:1]
+        deltas[1:] = pos[1:] - pos[:-1]
+        deltas[posting_starts] = pos[posting_starts]
+        values = _position_values(freqs, posting_starts, pos, deltas)
+    posting_terms = ranks[posting_starts]
+    term_starts = np.flatnonzero(np.append(True, posting_terms[1:] != posting_terms[:-1]))
+    return Inverted(terms, term_starts, docs[posting_starts], freqs, values)
+
+
+# Character classes of CharKeys: not a token character, a CJK character (a token alone), a
+# character of a run of other letters and digits (the run is one token).
+_SEPARATOR, _CJK_CHAR, _RUN_CHAR = 0, 1, 2
+_RUN_BASE = 0x110000  # keys below are a CJK character's code point; a run's key is this + its number
+_PAIR_SHIFT = 23  # a pair's key: its first element's key << _PAIR_SHIFT | its second's
+_BOUNDARY_KEY = (1 << _PAIR_SHIFT) - 1  # the boundary's key as an element of a pair
+_MAX_RUNS = _BOUNDARY_KEY - _RUN_BASE  # distinct letter/digit runs a segment may number
+
+
+@functools.cache
+def _char_classes() -> np.ndarray:
+    """Each code point's class, as ``CHAR_TOKEN`` and ``SEPARATOR`` of :mod:`search.analysis` see it."""
+    every = "".join(map(chr, range(0x110000)))
+    classes = np.zeros(0x110000, dtype=np.uint8)
+    for cls, pattern in ((_RUN_CHAR, f"[^\\W_{_CJK}]"), (_CJK_CHAR, f"(?=\\w)[{_CJK}]")):
+        marked = np.frombuffer(re.sub(pattern, "\0", every).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        hits = marked == 0
+        hits[0] = False  # U+0000 itself is a separator
+        classes[hits] = cls
+    return classes
+
+
+class CharKeys:
+    """Integer keys of the character tokens and the character pairs of normalized texts.
+
+    A CJK character's key is its code point; a run of other letters and digits gets a number of
+    its own (in this object, the first time it is seen); a pair's key joins its two elements' keys
+    (the boundary has one too). :meth:`term` turns a key back into the analyzer's term. The tokens
+    are those of ``CharTokenizer`` and ``PairTokenizer`` (tests compare them on every text).
+    """
+
+    def __init__(self) -> None:
+        self._classes = _char_classes()
+        self._runs: dict[str, int] = {}
+        self._run_names: list[str] = []
+
+    def _tokens(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each token's key, start and end."""
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        classes = self._classes[points]
+        cjk = classes == _CJK_CHAR
+        run = classes == _RUN_CHAR
+        if not run.any():
+            starts = np.flatnonzero(cjk)
+            return points[starts].astype(np.int64), starts, starts + 1
+        run_starts = run.copy()
+        run_starts[1:] &= ~run[:-1]
+        run_ends = run.copy()
+        run_ends[:-1] &= ~run[1:]
+        starts = np.flatnonzero(cjk | run_starts)
+        keys = points[starts].astype(np.int64)
+        ends = starts + 1
+        at_runs = np.flatnonzero(run[starts])
+        run_stops = np.flatnonzero(run_ends) + 1
+        ends[at_runs] = run_stops
+        runs = self._runs
+        names = self._run_names
+        for i, start, end in zip(at_runs.tolist(), starts[at_runs].tolist(), run_stops.tolist()):
+            name = text[start:end]
+            number = runs.get(name)
+            if number is None:
+                number = runs[name] = len(names)
+                if number >= _MAX_RUNS:
+                    raise ValueError("too many distinct letter and digit runs for one segment")
+                names.append(name)
+            keys[i] = _RUN_BASE + number
+        return keys, starts, ends
+
+    def chars(self, text: str) -> np.ndarray:
+        """The keys of ``CharTokenizer``'s terms of ``text``."""
+        return self._tokens(text)[0]
+
+    def pairs(self, text: str) -> np.ndarray:
+        """The keys of ``PairTokenizer``'s terms of ``text``: for each token, the pair of a boundary
+        before it (at the start, or after separators) and it, then its pair with what follows
+        (the next token, or a boundary)."""
+        keys, starts, ends = self._tokens(text)
+        n = len(keys)
+        if not n:
+            return keys
+        joined = np.empty(n, dtype=bool)  # token i is followed by token i + 1 with no separator
+        joined[:-1] = ends[:-1] == starts[1:]
+        joined[-1] = False
+        after = np.where(joined, np.append(keys[1:], 0), _BOUNDARY_KEY)
+        slots = np.empty((n, 2), dtype=np.int64)
+        slots[:, 0] = (_BOUNDARY_KEY << _PAIR_SHIFT) | keys
+        slots[:, 1] = (keys << _PAIR_SHIFT) | after
+        before = np.empty(n, dtype=bool)
+        before[0] = True
+        before[1:] = ~joined[:-1]
+        keep = np.empty((n, 2), dtype=bool)
+        keep[:, 0] = before
+        keep[:, 1] = True
+        return slots[keep]
+
+    def _element(self, key: int) -> str:
+        if key == _BOUNDARY_KEY:
+            return BOUNDARY
+        return chr(key) if key < _RUN_BASE else self._run_names[key - _RUN_BASE]
+
+    def char_term(self, key: int) -> str:
+        return self._element(key)
+
+    def pair_term(self, key: int) -> str:
+        return pair_term(self._element(key >> _PAIR_SHIFT), self._element(key & _BOUNDARY_KEY))
 
 
 def _position_values(freqs: np.ndarray, starts: np.ndarray, pos: np.ndarray, deltas: np.ndarray) -> list[bytes]:
@@ -123,10 +271,12 @@ def write_field(
     like_whoosh: bool,
     compress_from: int,
     compression: int,
+    block_pickle: int,
 ) -> int:
     """Write every term's posting blocks (``write``, the ``.pst`` file from ``offset``) and its term
     info (``add_term``, keys ``prefix`` + term). Returns the new offset.
 
+    Block data is pickled with protocol ``block_pickle`` (2, Whoosh's, with ``like_whoosh``).
     ``doc_lengths`` holds each document's stored field length (0 when Whoosh keeps none).
     A positions field has ``inverted.values``; a frequency field stores its frequencies as the
     fixed-size values (4 bytes, big-endian).
@@ -188,6 +338,7 @@ def write_field(
     term_firsts = term_starts.tolist()
     pack_info = _TERMINFO.pack
     magic = WHOOSH3_HEADER_MAGIC
+    protocol = 2 if like_whoosh else block_pickle
 
     for t, term in enumerate(inverted.terms):
         start = offset
@@ -204,7 +355,7 @@ def write_field(
                 mini_weights = tuple(flat_stored[low:high])
             mini_ids = tuple(flat_ids[low:high])
             mini_values = tuple(values[low:high]) if values is not None else fixed_values[low * 4 : high * 4]
-            data = dumps((mini_ids, mini_weights, mini_values), 2)
+            data = dumps((mini_ids, mini_weights, mini_values), protocol)
             if like_whoosh:
                 level = compression
                 data = zlib.compress(data, compression)

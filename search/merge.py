@@ -32,7 +32,7 @@ from whoosh.reading import SegmentReader
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length
 
-from .segments import _CODEC, _COMPRESSION, _TERMINFO, COMPRESS_FROM, INDEX_NAME, _fast_format, _PostingsFile, _TermIndexWriter
+from .segments import _CODEC, _COMPRESSION, _TERMINFO, BLOCK_PICKLE, COMPRESS_FROM, INDEX_NAME, _fast_format, _PostingsFile, _TermIndexWriter
 
 _BLOCK_SIZE = struct.Struct("!i")  # a posting block's length; negative for a term's last block
 _EXTENT = struct.Struct("!qi")  # where a term's postings are in the .pst file (after its statistics)
@@ -331,7 +331,7 @@ def _shifted_blocks(raw: bytes, shift: int) -> bytes:
         count, last, max_weight, compression, min_length, max_length = pickle.load(block)
         data = block.read()
         mini_ids, mini_weights, values = pickle.loads(zlib.decompress(data) if compression else data)
-        data = pickle.dumps(((mini_ids[0] + shift, *mini_ids[1:]), mini_weights, values), 2)
+        data = pickle.dumps(((mini_ids[0] + shift, *mini_ids[1:]), mini_weights, values), BLOCK_PICKLE)
         compression = 0
         if len(data) >= COMPRESS_FROM:
             compression = _COMPRESSION

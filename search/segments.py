@@ -18,7 +18,6 @@ import functools
 import secrets
 
 import numpy as np
-from collections import Counter
 from operator import sub
 from hashlib import md5 as _md5
 import struct
@@ -51,7 +50,7 @@ from .analysis import (
     _NormalizingTokenizer,
     pair_term,
 )
-from .inversion import FieldTokens, write_field
+from .inversion import CharKeys, FieldTokens, KeyedTokens, write_field
 from .normalize import Normalized, normalize
 
 INDEX_NAME = "MAIN"  # Whoosh's default index name: the files are MAIN_<segment id>.seg
@@ -59,6 +58,10 @@ _CODEC = W3Codec()
 _BLOCK = _CODEC._blocklimit  # postings per block (128)
 _COMPRESSION = _CODEC._compression  # zlib level of the block data (3)
 COMPRESS_FROM = 128  # posting block pickles shorter than this are stored uncompressed
+# A posting block's data tuple is pickled with protocol 3 (Whoosh's writer uses 2; its reader's
+# ``loads`` reads any): protocol 2 writes each bytes value (a position list) as a call of
+# ``_codecs.encode`` on a latin-1 str, 2.5x longer and 3x slower to write than protocol 3's bytes.
+BLOCK_PICKLE = 3
 _TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo's layout
 
 
@@ -109,7 +112,8 @@ class SegmentBuilder:
         # field name -> term (str for analyzed text fields, bytes otherwise) -> [docnum, freq, value, ...]
         self._postings: dict[str, dict[Any, list[Any]]] = {}
         # field name -> the terms of its documents, for the fields analyzed here (see _FieldPlan.fast)
-        self._tokens: dict[str, FieldTokens] = {}
+        self._tokens: dict[str, FieldTokens | KeyedTokens] = {}
+        self._keys = CharKeys()  # the character and pair fields' terms as integer keys
         # field name -> docnum -> the field length Whoosh's length column gives back (omitted when 0)
         self._lengths: dict[str, dict[int, int]] = {}
         self.doc_count = 0
@@ -155,13 +159,24 @@ class SegmentBuilder:
     def _invert(self, plan: _FieldPlan, text: str, docnum: int) -> int:
         """Index ``text`` (already normalized) into ``plan``'s field; returns its token count.
 
-        The terms are only collected here; :meth:`finish` inverts the whole segment's at once."""
+        The terms are only collected here (character and pair terms as integer keys, see
+        :class:`search.inversion.CharKeys`); :meth:`finish` inverts the whole segment's at once."""
+        kind = type(plan.field.analyzer)
+        if kind is CharTokenizer or kind is PairTokenizer:
+            keys = self._keys.chars(text) if kind is CharTokenizer else self._keys.pairs(text)
+            if len(keys):
+                tokens = self._tokens.get(plan.name)
+                if tokens is None:
+                    term = self._keys.char_term if kind is CharTokenizer else self._keys.pair_term
+                    tokens = self._tokens[plan.name] = KeyedTokens(term)
+                tokens.add(docnum, keys)  # type: ignore[arg-type]
+            return len(keys)
         terms = analyzed_terms(plan.field.analyzer, text)
         if terms:
             tokens = self._tokens.get(plan.name)
             if tokens is None:
                 tokens = self._tokens[plan.name] = FieldTokens()
-            tokens.add(docnum, terms)
+            tokens.add(docnum, terms)  # type: ignore[arg-type]
         return len(terms)
 
     def _invert_with_whoosh(self, plan: _FieldPlan, value: Any, docnum: int) -> int:
@@ -209,7 +224,7 @@ class SegmentBuilder:
                 postings._offset = write_field(
                     inverted, boost=plan.boost, doc_lengths=doc_lengths, write=postings._write,
                     offset=postings._offset, add_term=terms.add, prefix=prefix, like_whoosh=self.like_whoosh,
-                    compress_from=COMPRESS_FROM, compression=_COMPRESSION,
+                    compress_from=COMPRESS_FROM, compression=_COMPRESSION, block_pickle=BLOCK_PICKLE,
                 )
                 continue
             table = self._postings.pop(fieldname)
@@ -303,7 +318,8 @@ class _PostingsFile:
     since zlib only makes such small pickles longer and slower to read; and the rest is
     compressed with a 4 KiB window (blocks are a few KiB at most), because ``zlib.compress``
     allocates and clears a 256 KiB state per call, which made compression most of the writing
-    time. With ``like_whoosh`` every block is compressed as Whoosh compresses it (the same bytes).
+    time. A third: block data is pickled with ``BLOCK_PICKLE`` (protocol 3), not Whoosh's 2. With
+    ``like_whoosh`` every block is pickled and compressed as Whoosh does it (the same bytes).
     """
 
     def __init__(self, dbfile: Any, like_whoosh: bool) -> None:
@@ -375,7 +391,7 @@ class _PostingsFile:
                 mini_values = None
             else:
                 mini_values = b"".join(values)
-            data = dumps((mini_ids, mini_weights, mini_values), 2)
+            data = dumps((mini_ids, mini_weights, mini_values), 2 if self._like_whoosh else BLOCK_PICKLE)
             if self._like_whoosh:
                 compression = _COMPRESSION
                 data = zlib.compress(data, compression)
@@ -421,7 +437,7 @@ class _PostingsFile:
             mini_values = None
         else:
             mini_values = b"".join(values)
-        data = dumps(((docnum,), None if stored_weight == 1.0 else stored_weight, mini_values), 2)
+        data = dumps(((docnum,), None if stored_weight == 1.0 else stored_weight, mini_values), BLOCK_PICKLE)
         compression = 0
         if len(data) >= COMPRESS_FROM:
             compression = _COMPRESSION

@@ -15,6 +15,7 @@ from whoosh.index import TOC
 from zhsearch.indexer import parse_archive
 from zhsearch.search import AnalyzerConfig, Document, IndexWriter, open_index
 from zhsearch.search.analysis import char_analyzer, pair_analyzer, word_analyzer
+from zhsearch.search.inversion import CharKeys
 from zhsearch.search.normalize import normalize
 from zhsearch.search.schema import build_schema
 from zhsearch.search.segments import INDEX_NAME, SegmentBuilder, analyzed_terms
@@ -214,3 +215,28 @@ def test_the_writers_terms_are_the_analyzers_terms_on_the_fixture_corpus(analyze
     assert sum(len(text) for text in texts) > 1000
     for text in texts:
         assert analyzed_terms(analyzer, text) == [term for _, _, term in analyzer.pieces(text)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(
+    st.text(max_size=80),
+    st.text(alphabet=st.sampled_from(list("中国碳达峰臺灣ひらがな゛・한국ＡＢＣ１２３abcé5 　,.，。-_\u200b\ud800") + ["\U00020000"]),
+            max_size=60),
+))
+def test_the_character_and_pair_keys_are_the_analyzers_terms(text: str) -> None:
+    keys = CharKeys()
+    text = normalize(text).text
+    chars, pairs = char_analyzer(), pair_analyzer()
+    assert [keys.char_term(k) for k in keys.chars(text).tolist()] == [t for _, _, t in chars.pieces(text)]
+    assert [keys.pair_term(k) for k in keys.pairs(text).tolist()] == [t for _, _, t in pairs.pieces(text)]
+
+
+def test_the_character_and_pair_keys_are_the_analyzers_terms_on_the_fixture_corpus() -> None:
+    fixture, _ = parse_archive([CORPUS])
+    keys = CharKeys()
+    chars, pairs = char_analyzer(), pair_analyzer()
+    texts = [normalize(value).text for doc in fixture for value in (doc.title, doc.text)]
+    assert any(keys.chars(text).max() >= 0x110000 for text in texts if text)  # letter and digit runs too
+    for text in texts:
+        assert [keys.char_term(k) for k in keys.chars(text).tolist()] == [t for _, _, t in chars.pieces(text)]
+        assert [keys.pair_term(k) for k in keys.pairs(text).tolist()] == [t for _, _, t in pairs.pieces(text)]
