@@ -9,7 +9,8 @@ reused; ``--rebuild`` writes it again), and every query goes through
 (the first queries include the process's cold caches). In the same run a plain BM25 (k1 0.9,
 b 0.4) over overlapping character pairs of the lower-cased text, whitespace removed, ranks the whole
 passage set. Both runs are scored with ``ranx``: nDCG@10, MRR@10, recall@100, plus the share of
-queries with no hit and the latency. ``--worst N`` lists zhsearch's worst queries with its
+queries with no hit and the latency, and zhsearch's nDCG@10 on each half of the questions (ids
+ending in an even or an odd number: tune on one half, check on the other). ``--worst N`` lists zhsearch's worst queries with its
 warnings; ``--json FILE`` writes every figure. Nothing of the set's text is written outside the
 temporary folder and the index.
 
@@ -188,6 +189,15 @@ def score(qrels: Mapping[str, Mapping[str, int]], run: Mapping[str, Mapping[str,
     return {m: float(v) for m, v in means.items()}, per_query
 
 
+def halves(qids: Iterable[str]) -> dict[str, list[str]]:
+    """The question ids split by the parity of the number they end with (``ref12``: even)."""
+    split: dict[str, list[str]] = {"even": [], "odd": []}
+    for qid in qids:
+        digits = qid[len(qid.rstrip("0123456789")):]
+        split["odd" if digits and int(digits) % 2 else "even"].append(qid)
+    return split
+
+
 def zero_hit_rate(run: Mapping[str, Mapping[str, float]], qids: Iterable[str]) -> float:
     qids = list(qids)
     return sum(1 for q in qids if not run.get(q)) / len(qids) if qids else 0.0
@@ -271,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(rows))
     zh = rows["zhsearch"]
+    split = {name: sum(zh_per_query["ndcg@10"][q] for q in qids) / len(qids)
+             for name, qids in halves(queries).items() if qids}
+    print("zhsearch nDCG@10 by half: " + ", ".join(f"{name} ids {value:.3f}" for name, value in split.items()))
     print(f"\ntargets (issue 13): nDCG@10 ≥ {TARGETS['ndcg@10']:.2f}: "
           f"{'met' if zh['ndcg@10'] >= TARGETS['ndcg@10'] else 'NOT MET'} ({zh['ndcg@10']:.3f}); "
           f"zero-hit ≤ {TARGETS['zero_hit_rate']:.0%}: "
@@ -293,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         figures = {
             "data": str(args.data), "passages": len(passages), "queries": len(queries),
             "index": str(args.index) if args.index else None, "reused_index": reuse,
-            "build_seconds": build_seconds, "systems": rows, "targets": TARGETS, "worst": worst,
+            "build_seconds": build_seconds, "systems": rows, "ndcg@10_by_half": split, "targets": TARGETS, "worst": worst,
             "per_query": {q: {"ndcg@10": zh_per_query["ndcg@10"][q], "total": details[q]["total"],
                               "warnings": details[q]["warnings"], "ms": details[q]["seconds"] * 1000}
                           for q in queries},

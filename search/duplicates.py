@@ -15,7 +15,6 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from .errors import InvalidArgumentError
 from .normalize import fold
@@ -112,6 +111,9 @@ class DuplicateFinder:
     """
 
     def __init__(self, *, threshold: float = DEFAULT_THRESHOLD, text_of: Callable[[int], str] | None = None) -> None:
+        # Imported here: datasketch pulls in scipy (0.3 s), which a search never needs.
+        from datasketch import MinHash, MinHashLSH  # noqa: PLC0415
+
         self.threshold = check_threshold(threshold)
         self._text_of = text_of
         self._units: dict[bytes, list[int]] = {}  # the documents of each normalized text (exact copies)

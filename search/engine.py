@@ -28,7 +28,8 @@ from .duplicates import DuplicateGroups, manifest_threshold
 from .evaluate import Evaluator, PostingTable, Unsupported, first_indices, members
 from .errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
 from .facets import FacetIndex
-from .longquery import ArchiveStatistics, LongQueryBuilder, LongQueryOptions, similar_text
+from .intent import ANSWER_DEPTH, ANSWER_FACTOR, answer_kind, states_answer
+from .longquery import ArchiveStatistics, Listed, LongQueryBuilder, LongQueryOptions, similar_text
 from .query import DATE_HELP, RELAX_BELOW, ParsedQuery, QueryBuilder, parse_period
 from .normalize import fold
 from .scriptkeys import may_vary
@@ -215,6 +216,8 @@ class SearchIndex:
             ranking = self._rank(searcher, parsed.query, options, sort, groups, page * limit)
             if ranking.total < RELAX_BELOW and parsed.runs():
                 ranking = self._relax(searcher, parsed, options, sort, groups, page * limit, ranking, warnings)
+            if sort == "relevance" and not parsed.any_term and not parsed.empty and ranking.total:
+                ranking = self._answer(searcher, parsed, options, groups, page * limit, ranking, query)
             total = ranking.total
             counts = self._facets(searcher).counts(ranking.matched) if facets else {}
             explanation = _explain(parsed, searcher, total) if explain else None
@@ -315,6 +318,27 @@ class SearchIndex:
         ):
             ranking = self._rank(searcher, parsed.query, options, sort, groups, want)
         return ranking
+
+    def _answer(
+        self, searcher: Any, parsed: ParsedQuery, options: dict[str, Any], groups: DuplicateGroups | None,
+        want: int, ranking: _Ranking, query: str,
+    ) -> _Ranking:
+        """A question asking when or how much (:mod:`search.intent`): of the first ANSWER_DEPTH
+        documents, those whose title or text states a date (an amount) score ANSWER_FACTOR times
+        as much; the other matches keep their order."""
+        kind = answer_kind(query)
+        if kind is None:
+            return ranking
+        first = self._rank(searcher, parsed.query, options, "relevance", None, ANSWER_DEPTH)
+        bonus: dict[int, float] = {}
+        for docnum, score in zip(first.docnums, first.scores):
+            stored = searcher.stored_fields(docnum)
+            if score > 0 and states_answer(kind, stored.get("title", ""), stored.get("text", "")):
+                bonus[docnum] = score * (ANSWER_FACTOR - 1)
+        if not bonus:
+            return ranking
+        parsed.query = wq.AndMaybe(parsed.query, Listed(bonus))
+        return self._rank(searcher, parsed.query, options, "relevance", groups, want)
 
     def _rank_arrays(
         self, searcher: Any, query: Any, options: dict[str, Any], sort: str, groups: DuplicateGroups | None,

@@ -47,8 +47,16 @@ QUESTION_WORDS = frozenset(
     "的 了 吗 呢 吧 啊 呀 么 嘛 是 在 有 和 与 及 或 把 被 对 将 就 也 都 还 又 而 之 其 这 那 个 几 哪 谁 "
     "啥 于 以 为 从 向 到 给 让 等 着 过 得 地 时候 请问 哪些 哪个 哪里 哪儿 哪家 哪年 哪天 什么 什么样 什么时候 "
     "怎么 怎么样 怎样 如何 为何 为什么 多少 多久 多大 几个 几次 是否 是不是 有没有 有多少 有哪些 是什么 "
-    "是多少 是谁 何时 何地 关于 一下 具体 分别 主要".split()
+    "是多少 是谁 何时 何地 关于 一下 具体 分别 主要 时间 日期 地点".split()
 )
+# Words that ask by their form: 哪 with a measure word or noun (哪部, 哪位, 哪国, 哪届; not 哪吒),
+# 多 with an adjective (多长, 多远, 多高). Like the words above, a run never requires them.
+_QUESTION_FORM = re.compile(r"哪[部位国个家种支队所座届年月天里些条件场次类样名款首本]|多[长远高重快深宽厚大久少]")
+
+
+def is_question_word(word: str) -> bool:
+    """A question word or particle: a run never requires it (it still counts in the run as typed)."""
+    return word in QUESTION_WORDS or _QUESTION_FORM.fullmatch(word) is not None
 
 # A field term (``source:联合早报``, ``title:"…"``), a phrase, a parenthesis, or a bare term.
 _TOKEN = re.compile(r'-?[A-Za-z]+[:：](?:"[^"]*"?|[^\s()]*)|-?"[^"]*"?|-?\(|\)|[^\s()]+')
@@ -327,7 +335,7 @@ class QueryBuilder:
             pieces[-1].append(text[start:stop])
             end = stop
         words = [w for piece in pieces for w in piece]
-        units = list(dict.fromkeys(w for w in words if w not in QUESTION_WORDS)) or list(dict.fromkeys(words))
+        units = list(dict.fromkeys(w for w in words if not is_question_word(w))) or list(dict.fromkeys(words))
         if len(units) < 2:
             if len(units) == 1 and len(words) > 1 and units[0] != "".join(words):
                 # 香港的 → 香港: the particle is not required; the run as typed still ranks first.

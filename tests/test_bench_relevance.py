@@ -49,3 +49,8 @@ def test_passages_indexed_by_zhsearch_map_back_to_their_ids(tmp_path: Path) -> N
         run, details = relevance.run_zhsearch(index, {"q1": "碳中和", "q2": "天气"})
     assert list(run["q1"]) == ["0a1b2c3d4e5f"] and list(run["q2"]) == ["ffeeddccbbaa"]
     assert details["q1"]["total"] == 1 and details["q1"]["seconds"] > 0
+
+
+def test_the_questions_split_in_halves_by_the_parity_of_their_number() -> None:
+    split = relevance.halves(["ref0", "ref1", "int12", "int7", "q"])
+    assert split == {"even": ["ref0", "int12", "q"], "odd": ["ref1", "int7"]}

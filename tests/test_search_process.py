@@ -17,6 +17,8 @@ from zhsearch.search.writer import IndexWriter
 ROOT = Path(__file__).resolve().parents[1]
 WRITING = ("zhsearch.search.writer", "zhsearch.search.merge", "zhsearch.search.segments", "zhsearch.search.inversion", "indexer")
 PHRASE_CONFIGS = {"s2twp", "tw2sp"}
+# Only finding copies (an index build) needs them; datasketch imports scipy, half a second of CPU.
+BUILD_ONLY = ("datasketch", "scipy")
 
 # Run in the child: record every OpenCC converter built, run the CLI's search, report.
 PROBE = """
@@ -61,6 +63,13 @@ def test_a_search_process_never_imports_the_index_writing_modules(index_dir: Pat
     assert "zhsearch.search.engine" in modules  # the probe did search
     loaded = [m for m in modules if m.startswith(WRITING)]
     assert loaded == []
+
+
+def test_a_search_process_never_imports_what_only_finding_copies_needs(index_dir: Path) -> None:
+    modules = probe(index_dir, "疫苗试验")["modules"]
+    assert isinstance(modules, list)
+    assert "zhsearch.search.duplicates" in modules  # the search did read the copies' table
+    assert [m for m in modules if m.split(".")[0] in BUILD_ONLY] == []
 
 
 def test_a_query_no_phrase_table_changes_loads_no_phrase_converter(index_dir: Path) -> None:
