@@ -291,12 +291,7 @@ class SearchIndex:
                 if found:
                     bonus[docnum] = found
             long = long.with_bonus(bonus)
-        parsed.query = long.query
-        parsed.needles = long.needles
-        clause.variants = long.needles
-        clause.words = [long.needles]
-        clause.query = long.query
-        warnings.extend(long.warnings())
+        long.adopt(parsed, warnings)
 
     def _relax(
         self, searcher: Any, parsed: ParsedQuery, options: dict[str, Any], sort: str,

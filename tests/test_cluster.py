@@ -130,21 +130,31 @@ def test_both_backends_find_the_same_documents(embedded: SearchBackend, cluster:
         assert (ours.total, ours.total_counting) == (theirs.total, theirs.total_counting)
         assert ours.facets == theirs.facets
         assert sorted(_every_hit(cluster, query, dedup=dedup)) == sorted(_every_hit(embedded, query, dedup=dedup))
-        # The long-query ranking (search/longquery.py, its note of the words used) is the embedded
-        # index's only (README, Past one machine): every other warning is the same.
-        assert ours.warnings == tuple(w for w in theirs.warnings if not w.startswith(LONG_QUERY_NOTE))
+        assert ours.warnings == theirs.warnings  # a long query's note of the words it used included
 
 
-LONG_QUERY_NOTE = "the query is long, so it was searched as"
+@pytest.mark.parametrize("query", QUERIES)
+def test_every_hit_scores_what_the_embedded_index_gives_it(embedded: SearchBackend, cluster: SearchBackend,
+                                                           query: str) -> None:
+    # The terms' impacts (wdf) and IDF scales make Xapian compute Whoosh's BM25F: the same score
+    # for every document, to the rounding of the impacts (relaxed runs and long queries included).
+    ours = {h.id: h.score for h in cluster.search(query, limit=100, dedup=False).hits}
+    theirs = {h.id: h.score for h in embedded.search(query, limit=100, dedup=False).hits}
+    assert ours.keys() == theirs.keys()
+    for doc_id, score in theirs.items():
+        assert ours[doc_id] == pytest.approx(score, rel=2e-3, abs=1e-3), doc_id
 
 
-def test_only_a_long_query_tells_the_words_it_used_on_the_embedded_index_alone(
-    embedded: SearchBackend, cluster: SearchBackend
-) -> None:
+def test_a_long_query_chooses_the_same_words(embedded: SearchBackend, cluster: SearchBackend) -> None:
     long = [q for q in QUERIES if any(w.startswith(LONG_QUERY_NOTE) for w in embedded.search(q).warnings)]
     assert long  # the shared queries hold a pasted sentence
     for query in long:
-        assert not any(w.startswith(LONG_QUERY_NOTE) for w in cluster.search(query).warnings)
+        ours, theirs = cluster.search(query, limit=100), embedded.search(query, limit=100)
+        assert ours.warnings == theirs.warnings
+        assert [h.id for h in ours.hits] == [h.id for h in theirs.hits]
+
+
+LONG_QUERY_NOTE = "the query is long, so it was searched as"
 
 
 @pytest.mark.parametrize("sort", ["newest", "oldest"])
@@ -244,6 +254,14 @@ def test_similar_leaves_out_the_article_and_its_copies(backend: SearchBackend) -
     ids = [h.id for h in backend.similar("copies/zb")]
     assert "copies/zb" not in ids and "copies/sina" not in ids and "copies/near" not in ids
     assert ids and ids[0] == "copies/far"
+
+
+@pytest.mark.parametrize("doc_id", ["copies/zb", TAIWAN, CARBON])
+def test_similar_chooses_the_key_words_as_the_embedded_index(embedded: SearchBackend, cluster: SearchBackend,
+                                                             doc_id: str) -> None:
+    ours, theirs = cluster.similar(doc_id, limit=20), embedded.similar(doc_id, limit=20)
+    assert [h.id for h in ours] == [h.id for h in theirs] and ours
+    assert [h.score for h in ours] == pytest.approx([h.score for h in theirs], rel=2e-3)
 
 
 # -- the cluster itself ------------------------------------------------------------------------------

@@ -12,32 +12,34 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
 import xapian
+from whoosh import query as wq
 
 from ..complete import CompletionTable
 from ..discover import DictionaryWord, dictionary_words
 from ..document import Document, Duplicate, Hit, IndexStats, SearchPage
-from ..engine import MAX_LIMIT, check_page, prepare_query, relax_runs
+from ..engine import MAX_LIMIT, SIMILAR_OPTIONS, check_page, prepare_query, relax_runs
 from ..errors import DocumentNotFoundError, InvalidArgumentError
 from ..facets import ordered
+from ..longquery import LongQueryBuilder, LongQueryOptions, similar_text
 from ..query import RELAX_BELOW, ParsedQuery, QueryBuilder
 from ..snippets import highlight, snippet
 from ..store import disk_size
 from .config import ClusterConfig
 from .connect import ShardUnavailableError, open_cluster_db
-from .query import UntranslatableQuery, translate
-from .terms import (CATEGORY_SLOTS, DATE, GROUP, GROUP_PREFIX, ID_TEXT_PREFIX, MONTH, NEWEST, OLDEST,
-                    ORDINAL, PREFIXES, SOURCE, fit, from_data, generation_term, id_term)
-from .writer import BUILT_KEY, LIVE_KEY, ROOTS_KEY, check_analyzer
+from .query import Bonus, UntranslatableQuery, Weights, scored_terms, translate
+from .terms import (CATEGORY_SLOTS, DATE, GROUP, GROUP_PREFIX, ID_TEXT_PREFIX, IMPACT_SCALE, MONTH, NEWEST,
+                    OLDEST, ORDINAL, PREFIXES, SOURCE, fit, fits, from_data, generation_term, id_term, idf)
+from .writer import BUILT_KEY, LIVE_KEY, ROOTS_KEY, check_analyzer, check_weights
 
 Q = xapian.Query
-SIMILAR_TERMS = 12
+IMPACTS = xapian.TfIdfWeight("nnn")  # a term weighs its wdf (its impact, see terms) times its query scale
 EXPORT_BATCH = 1000
 _T = TypeVar("_T")
 
@@ -47,6 +49,34 @@ class _Found:
     mset: Any
     total: int  # documents, or groups of copies
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+class ClusterStatistics:
+    """How many documents hold a word, over the cluster (:class:`search.longquery.ArchiveStatistics`'s
+    counterpart): the words given are looked up at once, in Xapian's statistics of one query."""
+
+    def __init__(self, db: xapian.Database, words: Iterable[str]) -> None:
+        self._db = db
+        self.documents = int(db.get_doccount())
+        terms = sorted({p + w for w in words for p in (PREFIXES["title"], PREFIXES["text"]) if fits(p + w)})
+        self._frequencies: dict[str, int] = {}
+        if terms:
+            enquire = xapian.Enquire(db)
+            enquire.set_query(Q(Q.OP_OR, [Q(t) for t in terms]))
+            stats = enquire.get_mset(0, 0)
+            self._frequencies = {t: int(stats.get_termfreq(t)) for t in terms}
+
+    def frequency(self, word: str) -> int:
+        found = 0
+        for prefix in (PREFIXES["title"], PREFIXES["text"]):
+            term = prefix + word
+            if not fits(term):
+                continue
+            count = self._frequencies.get(term)
+            if count is None:
+                count = self._frequencies[term] = int(self._db.get_termfreq(term))
+            found = max(found, count)
+        return found
 
 
 class ClusterIndex:
@@ -65,9 +95,12 @@ class ClusterIndex:
         self.table_missing: Callable[[str], None] | None = None
         self.vectorized = False
         self._builder = QueryBuilder(self.config)
+        self._long = LongQueryBuilder(self.config)
+        self.long_options = LongQueryOptions()  # how long pasted queries are searched
         self._local = threading.local()
         db, _ = self._database()
         check_analyzer(db, cluster)
+        check_weights(db, cluster)
         roots = db.get_metadata(ROOTS_KEY)
         self.manifest["roots"] = json.loads(roots) if roots else []
 
@@ -156,13 +189,16 @@ class ClusterIndex:
         def run(db: xapian.Database, shard_warnings: list[str]) -> SearchPage:
             notes = shard_warnings + list(warnings)
             restrict = self._restriction(parsed, self._live(db))
-            found = self._find(db, restrict(translate(parsed.query)), sort, dedup, page * limit, facets)
+            if parsed.any_term:
+                self._plan_long(db, parsed, restrict, dedup, notes)
+            found = self._find(db, restrict(self._ranked(db, parsed.query, sort)), sort, dedup, page * limit, facets)
             if found.total < RELAX_BELOW and parsed.runs():
                 found = self._relax(db, parsed, restrict, sort, dedup, page * limit, facets, found, notes)
             hits = []
+            matched = restrict(translate(parsed.query)) if dedup else None
             for match in list(found.mset)[(page - 1) * limit:]:
                 doc, _ = from_data(match.document.get_data())
-                copies = self._copies(db, restrict(translate(parsed.query)), match) if dedup else ()
+                copies = self._copies(db, matched, match) if matched is not None else ()
                 hits.append(self._hit(doc, parsed.needles, match.weight if sort == "relevance" else 0.0, copies))
             return SearchPage(
                 query=query, total=found.total, page=page, limit=limit, hits=tuple(hits), facets=found.facets,
@@ -171,6 +207,62 @@ class ClusterIndex:
             )
 
         return self._with_db(run)
+
+    def _plan_long(self, db: xapian.Database, parsed: ParsedQuery, restrict: Callable[[xapian.Query], xapian.Query],
+                   dedup: bool, warnings: list[str]) -> None:
+        """A long text's query, as the embedded index plans it (:meth:`SearchIndex._plan_long`): its
+        words chosen by qtf × IDF over the cluster's statistics, expanded from the first documents
+        when the options ask for feedback, and the clauses found word for word in the first
+        documents of the words' ranking added to those documents' scores."""
+        clause = parsed.groups[0][0]
+        statistics = ClusterStatistics(db, self._long.tokens(clause.text))
+        options = self.long_options
+        long = self._long.build(clause.text, statistics, options)
+        if long is None:
+            parsed.query = wq.NullQuery
+            warnings.append("none of the query's words is in the archive")
+            return
+        if options.feedback_terms > 0:
+            first = self._find(db, restrict(self._ranked(db, long.query)), "relevance", dedup,
+                               options.feedback_documents, False)
+            texts = [(from_data(m.document.get_data())[0].text, m.weight) for m in first.mset]
+            long = self._long.expand(long, clause.text, texts, statistics, options)
+        if long.clauses:
+            first = self._find(db, restrict(self._ranked(db, long.query)), "relevance", False, options.clause_depth,
+                               False)
+            bonus = {}
+            for match in first.mset:
+                doc, _ = from_data(match.document.get_data())
+                found = long.clause_bonus(doc.title, doc.text, simplify=self.config.simplify)
+                if found:
+                    bonus[doc.id] = found
+            if bonus:
+                long = replace(long, query=wq.AndMaybe(long.query, Bonus(bonus)))
+        long.adopt(parsed, warnings)
+
+    def _weights(self, db: xapian.Database, node: Any) -> Weights:
+        """Each scored term of ``node`` weighted by Whoosh's IDF over the cluster (the document
+        frequencies from Xapian's statistics of the shards: one round trip to each)."""
+        terms = sorted(set(scored_terms(node)))
+        frequencies: dict[str, int] = {}
+        if terms:
+            enquire = xapian.Enquire(db)
+            enquire.set_query(Q(Q.OP_OR, [Q(t) for t in terms]))
+            stats = enquire.get_mset(0, 0)
+            frequencies = {t: int(stats.get_termfreq(t)) for t in terms}
+        documents = max(int(db.get_doccount()), 1)
+
+        def weight(term: str) -> float:
+            found = frequencies.get(term)
+            if found is None:
+                found = frequencies[term] = int(db.get_termfreq(term))
+            return idf(found, documents) / IMPACT_SCALE
+
+        return weight
+
+    def _ranked(self, db: xapian.Database, node: Any, sort: str = "relevance") -> xapian.Query:
+        """``node`` translated to be ranked as the embedded index ranks it (plain when sorted by date)."""
+        return translate(node, self._weights(db, node)) if sort == "relevance" else translate(node)
 
     def _restriction(self, parsed: ParsedQuery, live: xapian.Query) -> Callable[[xapian.Query], xapian.Query]:
         """The query's filters (``source:``, dates…) and exclusions (``-source:``) applied to a query
@@ -195,7 +287,7 @@ class ClusterIndex:
         """The first ``want`` hits (group leaders with ``dedup``), the exact total, the facets."""
         enquire = xapian.Enquire(db)
         enquire.set_query(query)
-        enquire.set_weighting_scheme(xapian.BM25Weight())
+        enquire.set_weighting_scheme(IMPACTS)
         if sort == "relevance":
             enquire.set_sort_by_relevance_then_value(ORDINAL, False)  # ties in index order, as Whoosh
         else:
@@ -230,7 +322,7 @@ class ClusterIndex:
         if relax_runs(self._builder, parsed, found.total, warnings,
                       frequency=lambda unit: self._count(db, self._in_live(db, translate(unit)), False),
                       count=lambda required: self._count(db, restrict(translate(required)), dedup)):
-            found = self._find(db, restrict(translate(parsed.query)), sort, dedup, want, facets)
+            found = self._find(db, restrict(self._ranked(db, parsed.query, sort)), sort, dedup, want, facets)
         return found
 
     def _copies(self, db: xapian.Database, query: xapian.Query, match: Any) -> tuple[Duplicate, ...]:
@@ -281,34 +373,26 @@ class ClusterIndex:
         return self._with_db(run)
 
     def similar(self, doc_id: str, *, limit: int = 10) -> tuple[Hit, ...]:
-        """Articles about the same thing: the document's most distinctive jieba words (Xapian's
-        expansion set of the document), as a ranked query; the article and its copies left out."""
+        """Articles about the same thing, as :meth:`SearchIndex.similar` finds them: the key words
+        of the article chosen as a long query's are (qtf × IDF over its title, twice, and its text),
+        ranked; the article and its copies left out."""
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidArgumentError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
 
         def run(db: xapian.Database, _: list[str]) -> tuple[Hit, ...]:
-            docid, doc, record = self._lookup(db, doc_id)
-            relevant = xapian.RSet()
-            relevant.add_document(docid)
-            enquire = xapian.Enquire(db)
-            enquire.set_query(Q(id_term(doc_id)))
-            words: dict[str, float] = {}
-            for prefix in (PREFIXES["title"], PREFIXES["text"]):
-                for item in enquire.get_eset(SIMILAR_TERMS, relevant, xapian.ExpandDeciderFilterPrefix(prefix)):
-                    word = item.term.decode("utf-8")[len(prefix):]
-                    words[word] = max(words.get(word, 0.0), item.weight)
-            keys = sorted(words.items(), key=lambda kv: -kv[1])[:SIMILAR_TERMS]
-            if not keys:
+            _, doc, record = self._lookup(db, doc_id)
+            text = similar_text(doc.title, doc.text)
+            long = self._long.build(text, ClusterStatistics(db, self._long.tokens(text)), SIMILAR_OPTIONS)
+            if long is None:
                 return ()
-            top = keys[0][1] or 1.0
-            query = Q(Q.OP_OR, [Q(Q.OP_SCALE_WEIGHT, Q(p + w), weight / top)
-                                for w, weight in keys for p in (PREFIXES["title"], PREFIXES["text"])])
             left_out = Q(id_term(doc_id))
             if record.get("group"):
                 left_out = Q(Q.OP_OR, left_out, Q(GROUP_PREFIX + record["group"]))
-            enquire.set_query(self._in_live(db, Q(Q.OP_AND_NOT, query, left_out)))
+            enquire = xapian.Enquire(db)
+            enquire.set_weighting_scheme(IMPACTS)
+            enquire.set_query(self._in_live(db, Q(Q.OP_AND_NOT, self._ranked(db, long.query), left_out)))
             enquire.set_sort_by_relevance_then_value(ORDINAL, False)
-            needles = [w for w, _ in keys]
+            needles = long.needles
             return tuple(self._hit(from_data(m.document.get_data())[0], needles, m.weight)
                          for m in enquire.get_mset(0, limit))
 

@@ -20,7 +20,7 @@ from ..errors import IndexIncompatibleError, ZhsearchError
 from ..store import writer_lock
 from .config import ClusterConfig
 from .connect import ShardUnavailableError, open_cluster_db, open_shard, open_writable
-from .terms import TermMaker, generation_term, group_key, shard_of, slot_term, to_data
+from .terms import WEIGHTS_FORMAT, TermMaker, generation_term, group_key, shard_of, slot_term, to_data
 
 ANALYZER_KEY = "zhsearch.analyzer"
 BUILT_KEY = "zhsearch.built_at"
@@ -28,6 +28,8 @@ ROOTS_KEY = "zhsearch.roots"
 LIVE_KEY = "zhsearch.live"  # the generation searches read (on every shard; readers take the first shard's)
 BUILDING_KEY = "zhsearch.building"  # a rebuild's generation until it goes live: left over if it crashed
 COMMITS_KEY = "zhsearch.commits"  # how many commits zhsearch made: the revision `cluster status` shows
+AVERAGES_KEY = "zhsearch.field_averages"  # the field-length averages the terms' impacts were computed with
+WEIGHTS_KEY = "zhsearch.weights"  # what a term's wdf means (terms.WEIGHTS_FORMAT)
 
 
 class ClusterWriter:
@@ -38,7 +40,6 @@ class ClusterWriter:
 
     def __init__(self, config: ClusterConfig) -> None:
         self.config = config
-        self.terms = TermMaker(config.analyzer)
         self._stack = ExitStack()
         if config.location is not None:
             self._stack.enter_context(writer_lock(_lock_dir(config.location)))
@@ -51,6 +52,7 @@ class ClusterWriter:
             self.close()  # the shards opened so far: their write locks are released at once
             raise
         self._ordinal = max((_int(db.get_metadata("zhsearch.next_ordinal")) for db in self.databases), default=0)
+        self.terms = TermMaker(config.analyzer, _averages(self.databases[0]) if self.databases else None)
         self.roots: list[str] | None = None  # the folders the documents come from, recorded at commit
         self.live = _int(self.databases[0].get_metadata(LIVE_KEY)) if self.databases else 0
         # What add and delete write to: the live generation (an update), or a new one (a rebuild).
@@ -113,6 +115,8 @@ class ClusterWriter:
                 db.set_metadata(BUILT_KEY, now)
                 db.set_metadata(COMMITS_KEY, str(_int(db.get_metadata(COMMITS_KEY)) + 1))
                 db.set_metadata("zhsearch.next_ordinal", str(self._ordinal))
+                db.set_metadata(AVERAGES_KEY, json.dumps(self.terms.averages))
+                db.set_metadata(WEIGHTS_KEY, WEIGHTS_FORMAT)
                 if not self.live:  # the first build: nothing to switch from
                     db.set_metadata(LIVE_KEY, str(self.generation))
                 if self.roots is not None:
@@ -235,9 +239,14 @@ def sync(config: ClusterConfig, documents: Sequence[Document], *, rebuild: bool 
         if other and not rebuild:
             for db in writer.databases:
                 check_analyzer(db, config)
+        if not rebuild:
+            for db in writer.databases:
+                check_weights(db, config)
         stored = stored_records(writer.databases)
         changes, writes = plan(stored, documents, renumber=rebuild, rewrite=rebuild)
         writer.roots = list(roots) if roots is not None else None
+        if rebuild or not writer.terms.averages:  # the length averages the impacts are computed against
+            writer.terms.measure(documents, len(documents))
         if rebuild:  # a new generation, all of it: searches see the old one until it is complete
             writer.start_generation()
             for doc, ordinal, group in writes:
@@ -306,6 +315,27 @@ def check_analyzer(db: xapian.Database, config: ClusterConfig) -> None:
                                      hint="restore it, or run zhsearch index --cluster to rebuild")
 
 
+def _averages(db: xapian.Database) -> dict[str, float] | None:
+    raw = db.get_metadata(AVERAGES_KEY)
+    try:
+        found = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return {str(k): float(v) for k, v in found.items()} if isinstance(found, dict) else None
+
+
+def check_weights(db: xapian.Database, config: ClusterConfig) -> None:
+    """IndexIncompatibleError when the shards hold documents whose wdf is not what this zhsearch
+    ranks by (written before the impacts: a search would rank them wrongly)."""
+    written = db.get_metadata(WEIGHTS_KEY).decode()
+    if written == WEIGHTS_FORMAT or not db.get_metadata(ANALYZER_KEY):
+        return
+    where = config.location or "the cluster"
+    raise IndexIncompatibleError(f"the cluster {where} was written by an older zhsearch "
+                                 f"(term weights {written or 'plain frequencies'}, this one ranks by {WEIGHTS_FORMAT})",
+                                 hint="run zhsearch index --cluster to rebuild")
+
+
 def _int(raw: bytes | str) -> int:
     try:
         return int(raw or 0)
@@ -317,4 +347,5 @@ def _lock_dir(location: Path) -> Path:
     return location.parent / f".{location.name}.writer"
 
 
-__all__ = ["ANALYZER_VERSION", "Changes", "ClusterWriter", "check", "check_analyzer", "sync", "write_all"]
+__all__ = ["ANALYZER_VERSION", "Changes", "ClusterWriter", "check", "check_analyzer", "check_weights", "sync",
+           "write_all"]
