@@ -24,15 +24,17 @@ from whoosh import query as wq
 from ..complete import CompletionTable
 from ..discover import DictionaryWord, dictionary_words
 from ..document import Document, Duplicate, Hit, IndexStats, SearchPage
-from ..engine import MAX_LIMIT, SIMILAR_OPTIONS, check_page, prepare_query, relax_runs
-from ..errors import DocumentNotFoundError, InvalidArgumentError
+from ..engine import MAX_LIMIT, SIMILAR_OPTIONS, SUGGEST_BELOW, check_page, prepare_query, relax_runs
+from ..errors import DocumentNotFoundError, IndexLockedError, InvalidArgumentError
 from ..facets import ordered
 from ..longquery import LongQueryBuilder, LongQueryOptions, similar_text
 from ..query import RELAX_BELOW, ParsedQuery, QueryBuilder
 from ..snippets import highlight, snippet
+from ..suggest import MAX_SUGGESTIONS, candidates
 from ..store import disk_size
 from .config import ClusterConfig
-from .connect import ShardUnavailableError, open_cluster_db
+from . import tables
+from .connect import ShardUnavailableError, open_cluster_db, open_writable
 from .query import Bonus, UntranslatableQuery, Weights, scored_terms, translate
 from .terms import (CATEGORY_SLOTS, DATE, GROUP, GROUP_PREFIX, ID_TEXT_PREFIX, IMPACT_SCALE, MONTH, NEWEST,
                     OLDEST, ORDINAL, PREFIXES, SOURCE, fit, fits, from_data, generation_term, id_term, idf)
@@ -93,6 +95,8 @@ class ClusterIndex:
         self.config = cluster.analyzer
         self.manifest: dict[str, Any] = {"roots": [], "shards": [s.address for s in cluster.shards]}
         self.table_missing: Callable[[str], None] | None = None
+        self._tables: dict[str, tuple[str, Any]] = {}  # kind -> (the signature it describes, the table)
+        self._unsaved: dict[str, str] = {}  # kind -> the signature it was found missing for
         self.vectorized = False
         self._builder = QueryBuilder(self.config)
         self._long = LongQueryBuilder(self.config)
@@ -200,10 +204,12 @@ class ClusterIndex:
                 doc, _ = from_data(match.document.get_data())
                 copies = self._copies(db, matched, match) if matched is not None else ()
                 hits.append(self._hit(doc, parsed.needles, match.weight if sort == "relevance" else 0.0, copies))
+            tips = (self._suggest(db, query, parsed, restrict, found.total)
+                    if found.total < SUGGEST_BELOW and query.strip() else ())
             return SearchPage(
                 query=query, total=found.total, page=page, limit=limit, hits=tuple(hits), facets=found.facets,
                 warnings=tuple(notes), explain=self._explain(db, parsed, found.total) if explain else None,
-                total_counting="groups" if dedup else "documents",
+                total_counting="groups" if dedup else "documents", suggestions=tips,
             )
 
         return self._with_db(run)
@@ -476,18 +482,76 @@ class ClusterIndex:
 
         return self._with_db(run)
 
-    # The embedded index's derived tables (completions, vocabulary…) have no cluster counterpart yet.
-    def missing_tables(self, kinds: Iterable[str] = ()) -> tuple[str, ...]:
-        return ()
+    # -- derived tables: completions and the suggestions' vocabulary (see .tables) ---------------
+
+    def _table(self, db: xapian.Database, kind: str) -> Any | None:
+        """The live generation's table ``kind``, read from the shards once; None while it is missing
+        (and :attr:`table_missing` hears of it once)."""
+        wanted = tables.signature(db)
+        cached = self._tables.get(kind)
+        if cached is not None and cached[0] == wanted:
+            return cached[1]
+        found = tables.load(db, kind, wanted)
+        if found is None:
+            if self._unsaved.get(kind) != wanted:
+                self._unsaved[kind] = wanted
+                if self.table_missing is not None:
+                    self.table_missing(kind)
+            return None
+        self._tables[kind] = (wanted, found)
+        return found
+
+    def missing_tables(self, kinds: Iterable[str] = tables.KINDS) -> tuple[str, ...]:
+        """Which of the tables ``kinds`` the cluster has not saved for its live documents (those it
+        computes at each search, the embedded index's statistics and duplicate groups, are never missing)."""
+        wanted = [kind for kind in kinds if kind in tables.KINDS]
+        return self._with_db(lambda db, _: tuple(kind for kind in wanted if self._table(db, kind) is None))
 
     def has_saved_tables(self) -> bool:
-        return True
+        return not self.missing_tables()
 
     def save_tables(self) -> list[str]:
-        return []
+        """Compute the missing tables and save them in every writable shard; the kinds written
+        (none while a shard is down or being written: ``index``/``update --cluster`` save them too).
+        Computed first, then written: a server drops a write connection idle for a minute."""
+        db, _ = self._database()
+        described = tables.signature(db)
+        missing = [kind for kind in tables.KINDS if tables.load(db, kind, described) is None]
+        if not missing:
+            return []
+        computed = tables.compute(db, self.documents(), missing, simplify=self.config.simplify)
+        shards: list[xapian.WritableDatabase] = []
+        try:
+            for shard in self.cluster.writable:
+                shards.append(open_writable(shard))
+            if tables.signature(shards[0]) != described:
+                return []  # written meanwhile: the tables computed describe other documents
+            return tables.save(shards, computed, described)
+        except (IndexLockedError, ShardUnavailableError, xapian.Error):
+            return []
+        finally:
+            for writable in shards:
+                try:
+                    writable.close()
+                except xapian.Error:
+                    pass
 
     def completion_table(self) -> CompletionTable:
-        return CompletionTable((), (), simplify=self.config.simplify)
+        """The words and titles that complete what is typed in the search box (empty while missing)."""
+        found = self._with_db(lambda db, _: self._table(db, "completions"))
+        return found if found is not None else CompletionTable((), (), simplify=self.config.simplify)
+
+    def _suggest(self, db: xapian.Database, query: str, parsed: ParsedQuery,
+                 restrict: Callable[[xapian.Query], xapian.Query], total: int) -> tuple[str, ...]:
+        """Other spellings that find more, with the same filters (as the embedded index suggests them)."""
+        vocabulary = self._table(db, "vocabulary")
+        found: list[str] = []
+        for candidate in candidates(query, parsed, vocabulary, simplify=self.config.simplify):
+            if len(found) == MAX_SUGGESTIONS:
+                break
+            if self._count(db, restrict(translate(self._builder.parse(candidate).query)), False) > total:
+                found.append(candidate)
+        return tuple(found)
 
 
 def _version() -> str:

@@ -28,6 +28,7 @@ ROOTS_KEY = "zhsearch.roots"
 LIVE_KEY = "zhsearch.live"  # the generation searches read (on every shard; readers take the first shard's)
 BUILDING_KEY = "zhsearch.building"  # a rebuild's generation until it goes live: left over if it crashed
 COMMITS_KEY = "zhsearch.commits"  # how many commits zhsearch made: the revision `cluster status` shows
+CONTENT_KEY = "zhsearch.content"  # how many commits changed documents: what the saved tables describe
 AVERAGES_KEY = "zhsearch.field_averages"  # the field-length averages the terms' impacts were computed with
 WEIGHTS_KEY = "zhsearch.weights"  # what a term's wdf means (terms.WEIGHTS_FORMAT)
 
@@ -38,25 +39,43 @@ class ClusterWriter:
     ``add`` and ``delete`` route by a stable hash of the id; ``commit`` commits each shard.
     """
 
-    def __init__(self, config: ClusterConfig) -> None:
+    def __init__(self, config: ClusterConfig, *, connect: bool = True, terms: TermMaker | None = None) -> None:
         self.config = config
         self._stack = ExitStack()
         if config.location is not None:
             self._stack.enter_context(writer_lock(_lock_dir(config.location)))
         self.shards = config.writable
         self.databases: list[xapian.WritableDatabase] = []
+        self.roots: list[str] | None = None  # the folders the documents come from, recorded at commit
+        self._changed = False  # documents written or deleted since the last commit
+        if connect:
+            self.connect(terms)
+
+    def connect(self, terms: TermMaker | None = None) -> None:
+        """Open the write connection to every shard (the writer lock is held already). A server
+        drops a connection idle for a minute (``xapian-tcpsrv --idle-timeout``): what takes long
+        without writing (planning, measuring) comes before this."""
         try:
             for shard in self.shards:
                 self.databases.append(open_writable(shard))
         except ZhsearchError:
-            self.close()  # the shards opened so far: their write locks are released at once
+            self.disconnect()  # the shards opened so far: their write locks are released at once
+            self._stack.close()
             raise
         self._ordinal = max((_int(db.get_metadata("zhsearch.next_ordinal")) for db in self.databases), default=0)
-        self.terms = TermMaker(config.analyzer, _averages(self.databases[0]) if self.databases else None)
-        self.roots: list[str] | None = None  # the folders the documents come from, recorded at commit
-        self.live = _int(self.databases[0].get_metadata(LIVE_KEY)) if self.databases else 0
+        self.terms = terms or TermMaker(self.config.analyzer, _averages(self.databases[0]))
+        self.live = _int(self.databases[0].get_metadata(LIVE_KEY))
         # What add and delete write to: the live generation (an update), or a new one (a rebuild).
         self.generation = self.live or 1
+
+    def disconnect(self) -> None:
+        """Close the write connections (what was not committed is dropped); the lock stays held."""
+        for db in self.databases:
+            try:
+                db.close()
+            except xapian.Error:
+                pass  # a shard gone away: nothing uncommitted of it becomes visible
+        self.databases = []
 
     def add(self, document: Document, *, group: str = "", ordinal: int | None = None) -> None:
         """Write ``document`` into :attr:`generation` (replacing the one with its id there);
@@ -68,11 +87,13 @@ class ClusterWriter:
         self._ordinal = max(self._ordinal, ordinal + 1)
         term = slot_term(document.id, self.generation)
         self._call(shard, lambda db: db.replace_document(term, xdoc))
+        self._changed = True
 
     def delete(self, doc_id: str) -> None:
         shard = shard_of(doc_id, len(self.databases))
         term = slot_term(doc_id, self.generation)
         self._call(shard, lambda db: db.delete_document(term))
+        self._changed = True
 
     def start_generation(self) -> None:
         """Write into a new generation from now on, invisible to searches until :meth:`publish`;
@@ -109,11 +130,14 @@ class ClusterWriter:
 
     def commit(self) -> None:
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        changed, self._changed = self._changed, False
         for n, db in enumerate(self.databases):
             def finish(db: xapian.WritableDatabase) -> None:
                 db.set_metadata(ANALYZER_KEY, json.dumps(self.config.analyzer.to_json(), ensure_ascii=False))
                 db.set_metadata(BUILT_KEY, now)
                 db.set_metadata(COMMITS_KEY, str(_int(db.get_metadata(COMMITS_KEY)) + 1))
+                if changed:
+                    db.set_metadata(CONTENT_KEY, str(_int(db.get_metadata(CONTENT_KEY)) + 1))
                 db.set_metadata("zhsearch.next_ordinal", str(self._ordinal))
                 db.set_metadata(AVERAGES_KEY, json.dumps(self.terms.averages))
                 db.set_metadata(WEIGHTS_KEY, WEIGHTS_FORMAT)
@@ -131,11 +155,7 @@ class ClusterWriter:
             raise ShardUnavailableError(f"shard {self.shards[shard].address} stopped answering: {exc}") from None
 
     def close(self) -> None:
-        for db in getattr(self, "databases", []):
-            try:
-                db.close()
-            except xapian.Error:
-                pass  # a shard gone away: nothing uncommitted of it becomes visible
+        self.disconnect()
         self._stack.close()
 
     def __enter__(self) -> ClusterWriter:
@@ -234,32 +254,50 @@ def sync(config: ClusterConfig, documents: Sequence[Document], *, rebuild: bool 
     """Make the cluster hold exactly ``documents``: write the new and changed ones, remove the
     others, and leave the unchanged ones alone. Idempotent: a run interrupted midway (a crash, a
     shard gone) is finished by the next one. ``rebuild`` renumbers every document in this order."""
-    with ClusterWriter(config) as writer:
-        other = any(written_analyzer(db) not in (None, config.analyzer) for db in writer.databases)
-        if other and not rebuild:
-            for db in writer.databases:
-                check_analyzer(db, config)
-        if not rebuild:
-            for db in writer.databases:
-                check_weights(db, config)
-        stored = stored_records(writer.databases)
+    with ClusterWriter(config, connect=False) as writer:  # the lock first: nobody writes while this reads
+        readers = [open_shard(shard) for shard in config.writable]
+        try:
+            other = any(written_analyzer(db) not in (None, config.analyzer) for db in readers)
+            if other and not rebuild:
+                for db in readers:
+                    check_analyzer(db, config)
+            if not rebuild:
+                for db in readers:
+                    check_weights(db, config)
+            stored = stored_records(readers)
+            averages = _averages(readers[0])
+        finally:
+            for db in readers:
+                db.close()
         changes, writes = plan(stored, documents, renumber=rebuild, rewrite=rebuild)
+        terms = TermMaker(config.analyzer, averages)
+        if rebuild or not averages:  # the length averages the impacts are computed against
+            terms.measure(documents, len(documents))
+        writer.connect(terms)
         writer.roots = list(roots) if roots is not None else None
-        if rebuild or not writer.terms.averages:  # the length averages the impacts are computed against
-            writer.terms.measure(documents, len(documents))
         if rebuild:  # a new generation, all of it: searches see the old one until it is complete
             writer.start_generation()
             for doc, ordinal, group in writes:
                 writer.add(doc, group=group, ordinal=ordinal)
             writer._ordinal = len(documents)
             writer.publish()
-            return changes
-        for doc_id in changes.removed:
-            writer.delete(doc_id)
-        for doc, ordinal, group in writes:
-            writer.add(doc, group=group, ordinal=ordinal)
-        writer.commit()
+        else:
+            for doc_id in changes.removed:
+                writer.delete(doc_id)
+            for doc, ordinal, group in writes:
+                writer.add(doc, group=group, ordinal=ordinal)
+            writer.commit()
+        writer.disconnect()
+        _save_tables(config)
     return changes
+
+
+def _save_tables(config: ClusterConfig) -> list[str]:
+    """The cluster's completions and vocabulary, computed and saved unless they are current."""
+    from .searcher import ClusterIndex  # reads the cluster as searches do
+
+    with ClusterIndex(config, require_all_shards=True) as index:
+        return index.save_tables()
 
 
 def check(config: ClusterConfig, documents: Sequence[Document]) -> Changes:
