@@ -27,7 +27,7 @@ from ..document import Document, Duplicate, Hit, IndexStats, SearchPage
 from ..engine import MAX_LIMIT, SIMILAR_OPTIONS, SUGGEST_BELOW, check_page, prepare_query, relax_runs
 from ..errors import DocumentNotFoundError, IndexLockedError, InvalidArgumentError
 from ..facets import ordered
-from ..longquery import LongQueryBuilder, LongQueryOptions, similar_text
+from ..longquery import ArchiveStatistics, LongQueryBuilder, LongQueryOptions, similar_text
 from ..query import RELAX_BELOW, ParsedQuery, QueryBuilder
 from ..snippets import highlight, snippet
 from ..suggest import MAX_SUGGESTIONS, candidates
@@ -53,11 +53,11 @@ class _Found:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-class ClusterStatistics:
-    """How many documents hold a word, over the cluster (:class:`search.longquery.ArchiveStatistics`'s
-    counterpart): the words given are looked up at once, in Xapian's statistics of one query."""
+class ClusterStatistics(ArchiveStatistics):
+    """How many documents hold a word, over the cluster (what :class:`search.longquery.ArchiveStatistics`
+    reads from a Whoosh searcher): the words given are looked up at once, in Xapian's statistics of one query."""
 
-    def __init__(self, db: xapian.Database, words: Iterable[str]) -> None:
+    def __init__(self, db: xapian.Database, words: Iterable[str]) -> None:  # not super()'s: it reads a Whoosh searcher
         self._db = db
         self.documents = int(db.get_doccount())
         terms = sorted({p + w for w in words for p in (PREFIXES["title"], PREFIXES["text"]) if fits(p + w)})
@@ -386,7 +386,7 @@ class ClusterIndex:
             raise InvalidArgumentError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
 
         def run(db: xapian.Database, _: list[str]) -> tuple[Hit, ...]:
-            _, doc, record = self._lookup(db, doc_id)
+            doc, record = self._lookup(db, doc_id)[1:]
             text = similar_text(doc.title, doc.text)
             long = self._long.build(text, ClusterStatistics(db, self._long.tokens(text)), SIMILAR_OPTIONS)
             if long is None:
