@@ -309,6 +309,7 @@ class ClusterIndex:
                     enquire.add_matchspy(spy)
         everything = db.get_doccount()  # checked in full: the totals and the facets are exact
         mset = enquire.get_mset(0, want, everything)
+        mset.fetch()  # the hits' documents in one request to each shard, not one per hit
         counts: dict[str, dict[str, int]] = {}
         for name, group in spies.items():
             tally: dict[str, int] = {}
@@ -438,7 +439,9 @@ class ClusterIndex:
                 enquire = xapian.Enquire(db)
                 enquire.set_query(self._live(db))
                 enquire.set_sort_by_value(ORDINAL, False)
-                return [from_data(m.document.get_data())[0] for m in enquire.get_mset(offset, EXPORT_BATCH)]
+                mset = enquire.get_mset(offset, EXPORT_BATCH)
+                mset.fetch()
+                return [from_data(m.document.get_data())[0] for m in mset]
 
             docs = self._with_db(batch)
             yield from docs

@@ -296,8 +296,11 @@ def _save_tables(config: ClusterConfig) -> list[str]:
     """The cluster's completions and vocabulary, computed and saved unless they are current."""
     from .searcher import ClusterIndex  # reads the cluster as searches do
 
-    with ClusterIndex(config, require_all_shards=True) as index:
-        return index.save_tables()
+    try:
+        with ClusterIndex(config, require_all_shards=True) as index:
+            return index.save_tables()
+    except ZhsearchError:  # a shard gone since the write: the tables stay missing (a server computes them)
+        return []
 
 
 def check(config: ClusterConfig, documents: Sequence[Document]) -> Changes:
