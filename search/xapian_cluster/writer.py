@@ -33,6 +33,9 @@ AVERAGES_KEY = "zhsearch.field_averages"  # the field-length averages the terms'
 WEIGHTS_KEY = "zhsearch.weights"  # what a term's wdf means (terms.WEIGHTS_FORMAT)
 
 
+COMMIT_EVERY = 500  # documents written to a shard between its commits: a commit never idles the others long
+
+
 class ClusterWriter:
     """Writes to every writable shard of a cluster; holds the cluster's writer lock while open.
 
@@ -48,6 +51,7 @@ class ClusterWriter:
         self.databases: list[xapian.WritableDatabase] = []
         self.roots: list[str] | None = None  # the folders the documents come from, recorded at commit
         self._changed = False  # documents written or deleted since the last commit
+        self._pending: list[int] = []  # documents written to each shard since its last commit
         if connect:
             self.connect(terms)
 
@@ -65,6 +69,7 @@ class ClusterWriter:
         self._ordinal = max((_int(db.get_metadata("zhsearch.next_ordinal")) for db in self.databases), default=0)
         self.terms = terms or TermMaker(self.config.analyzer, _averages(self.databases[0]))
         self.live = _int(self.databases[0].get_metadata(LIVE_KEY))
+        self._pending = [0] * len(self.databases)
         # What add and delete write to: the live generation (an update), or a new one (a rebuild).
         self.generation = self.live or 1
 
@@ -87,13 +92,24 @@ class ClusterWriter:
         self._ordinal = max(self._ordinal, ordinal + 1)
         term = slot_term(document.id, self.generation)
         self._call(shard, lambda db: db.replace_document(term, xdoc))
-        self._changed = True
+        self._written(shard)
 
     def delete(self, doc_id: str) -> None:
         shard = shard_of(doc_id, len(self.databases))
         term = slot_term(doc_id, self.generation)
         self._call(shard, lambda db: db.delete_document(term))
+        self._written(shard)
+
+    def _written(self, shard: int) -> None:
+        """A shard's changes are committed every COMMIT_EVERY documents: ``xapian-tcpsrv`` drops a
+        connection idle for a minute, and a shard committing thousands of documents at once keeps
+        the others waiting longer than that. (A rebuild's generation stays invisible until it is
+        published; an update's changes become visible shard by shard, as they do anyway.)"""
         self._changed = True
+        self._pending[shard] += 1
+        if self._pending[shard] >= COMMIT_EVERY:
+            self._pending[shard] = 0
+            self._call(shard, lambda db: db.commit())
 
     def start_generation(self) -> None:
         """Write into a new generation from now on, invisible to searches until :meth:`publish`;
