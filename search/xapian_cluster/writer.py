@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -33,7 +34,7 @@ AVERAGES_KEY = "zhsearch.field_averages"  # the field-length averages the terms'
 WEIGHTS_KEY = "zhsearch.weights"  # what a term's wdf means (terms.WEIGHTS_FORMAT)
 
 
-COMMIT_EVERY = 500  # documents written to a shard between its commits: a commit never idles the others long
+COMMIT_EVERY = 5000  # documents written between commits (of every shard at once): see ClusterWriter._written
 
 
 class ClusterWriter:
@@ -51,7 +52,7 @@ class ClusterWriter:
         self.databases: list[xapian.WritableDatabase] = []
         self.roots: list[str] | None = None  # the folders the documents come from, recorded at commit
         self._changed = False  # documents written or deleted since the last commit
-        self._pending: list[int] = []  # documents written to each shard since its last commit
+        self._pending = 0  # documents written or deleted since the last commit
         if connect:
             self.connect(terms)
 
@@ -69,7 +70,7 @@ class ClusterWriter:
         self._ordinal = max((_int(db.get_metadata("zhsearch.next_ordinal")) for db in self.databases), default=0)
         self.terms = terms or TermMaker(self.config.analyzer, _averages(self.databases[0]))
         self.live = _int(self.databases[0].get_metadata(LIVE_KEY))
-        self._pending = [0] * len(self.databases)
+        self._pending = 0
         # What add and delete write to: the live generation (an update), or a new one (a rebuild).
         self.generation = self.live or 1
 
@@ -101,15 +102,26 @@ class ClusterWriter:
         self._written(shard)
 
     def _written(self, shard: int) -> None:
-        """A shard's changes are committed every COMMIT_EVERY documents: ``xapian-tcpsrv`` drops a
-        connection idle for a minute, and a shard committing thousands of documents at once keeps
-        the others waiting longer than that. (A rebuild's generation stays invisible until it is
-        published; an update's changes become visible shard by shard, as they do anyway.)"""
+        """Every COMMIT_EVERY documents, every shard commits (at once): ``xapian-tcpsrv`` drops a
+        connection idle for a minute, and a shard flushing ten thousand documents on its own
+        (Xapian's threshold) would keep the others waiting longer than that. (A rebuild's
+        generation stays invisible until it is published; an update's changes become visible
+        shard by shard, as they do anyway.)"""
         self._changed = True
-        self._pending[shard] += 1
-        if self._pending[shard] >= COMMIT_EVERY:
-            self._pending[shard] = 0
-            self._call(shard, lambda db: db.commit())
+        self._pending += 1
+        if self._pending >= COMMIT_EVERY:
+            self._pending = 0
+            self._each(lambda db: db.commit())
+
+    def _each(self, action: Callable[[xapian.WritableDatabase], None]) -> None:
+        """``action`` on every shard's connection, all at once (each in a thread: a long commit of
+        one never leaves the others' connections idle)."""
+        if len(self.databases) == 1:
+            self._call(0, action)
+            return
+        with ThreadPoolExecutor(max_workers=len(self.databases)) as pool:
+            for done in [pool.submit(self._call, n, action) for n in range(len(self.databases))]:
+                done.result()
 
     def start_generation(self) -> None:
         """Write into a new generation from now on, invisible to searches until :meth:`publish`;
@@ -136,33 +148,36 @@ class ClusterWriter:
                 db.commit()
             self._call(n, switch)
         self.live = self.generation
-        for n in range(len(self.databases)):
-            def drop(db: xapian.WritableDatabase) -> None:
-                if old:
-                    db.delete_document(generation_term(old))
-                db.set_metadata(BUILDING_KEY, "")
-                db.commit()
-            self._call(n, drop)
+
+        def drop(db: xapian.WritableDatabase) -> None:
+            if old:
+                db.delete_document(generation_term(old))
+            db.set_metadata(BUILDING_KEY, "")
+            db.commit()
+
+        self._each(drop)
 
     def commit(self) -> None:
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         changed, self._changed = self._changed, False
-        for n, db in enumerate(self.databases):
-            def finish(db: xapian.WritableDatabase) -> None:
-                db.set_metadata(ANALYZER_KEY, json.dumps(self.config.analyzer.to_json(), ensure_ascii=False))
-                db.set_metadata(BUILT_KEY, now)
-                db.set_metadata(COMMITS_KEY, str(_int(db.get_metadata(COMMITS_KEY)) + 1))
-                if changed:
-                    db.set_metadata(CONTENT_KEY, str(_int(db.get_metadata(CONTENT_KEY)) + 1))
-                db.set_metadata("zhsearch.next_ordinal", str(self._ordinal))
-                db.set_metadata(AVERAGES_KEY, json.dumps(self.terms.averages))
-                db.set_metadata(WEIGHTS_KEY, WEIGHTS_FORMAT)
-                if not self.live:  # the first build: nothing to switch from
-                    db.set_metadata(LIVE_KEY, str(self.generation))
-                if self.roots is not None:
-                    db.set_metadata(ROOTS_KEY, json.dumps(self.roots, ensure_ascii=False))
-                db.commit()
-            self._call(n, finish)
+        self._pending = 0
+
+        def finish(db: xapian.WritableDatabase) -> None:
+            db.set_metadata(ANALYZER_KEY, json.dumps(self.config.analyzer.to_json(), ensure_ascii=False))
+            db.set_metadata(BUILT_KEY, now)
+            db.set_metadata(COMMITS_KEY, str(_int(db.get_metadata(COMMITS_KEY)) + 1))
+            if changed:
+                db.set_metadata(CONTENT_KEY, str(_int(db.get_metadata(CONTENT_KEY)) + 1))
+            db.set_metadata("zhsearch.next_ordinal", str(self._ordinal))
+            db.set_metadata(AVERAGES_KEY, json.dumps(self.terms.averages))
+            db.set_metadata(WEIGHTS_KEY, WEIGHTS_FORMAT)
+            if not self.live:  # the first build: nothing to switch from
+                db.set_metadata(LIVE_KEY, str(self.generation))
+            if self.roots is not None:
+                db.set_metadata(ROOTS_KEY, json.dumps(self.roots, ensure_ascii=False))
+            db.commit()
+
+        self._each(finish)
 
     def _call(self, shard: int, action: object) -> None:
         try:
