@@ -45,8 +45,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def location_args(index: str) -> list[str]:
+    """``--index DIR``, or ``--cluster FILE`` for a cluster file (README: Past one machine)."""
+    return ["--cluster", index] if os.path.isfile(index) else ["--index", index]
+
+
 def start_server(index: str, port: int, threads: int, log: Any = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
-    cmd = [*zhsearch_command(), "serve", "--index", index, "--host", "127.0.0.1", "--port", str(port),
+    cmd = [*zhsearch_command(), "serve", *location_args(index), "--host", "127.0.0.1", "--port", str(port),
            "--threads", str(threads)]
     return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
 

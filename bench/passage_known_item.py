@@ -10,6 +10,7 @@ ranking can put the right one first for those, except by luck).
 
     python bench/passage_known_item.py --index /tmp/zhsearch-corpus --sample 1000
     python bench/passage_known_item.py --index /tmp/zhsearch-corpus --set feedback_terms=20
+    python bench/passage_known_item.py --cluster /tmp/zhsearch-cluster/cluster.toml --sample 1000
 
 ``--set NAME=VALUE`` changes one field of :class:`search.longquery.LongQueryOptions` for the run
 (the variants measured in BENCHMARKS.md); ``--bm25 K1=1.5,text_B=0.9`` runs every query with
@@ -27,6 +28,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from zhsearch.search import SearchIndex
 
@@ -60,9 +62,17 @@ def parse_setting(raw: str) -> tuple[str, object]:
     return name, kind(value)
 
 
+def _open_cluster(location: Path) -> Any:
+    from zhsearch.search import open_cluster
+
+    return open_cluster(location)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--index", type=Path, required=True, help="an index built with zhsearch index")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--index", type=Path, help="an index built with zhsearch index")
+    where.add_argument("--cluster", type=Path, help="a cluster file: the same on a Xapian cluster")
     parser.add_argument("--sample", type=int, default=1000, help="passages drawn")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: drawn, and printed)")
     parser.add_argument("--min-chars", type=int, default=80)
@@ -81,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         parameters = {k: float(v) for k, v in (p.split("=") for p in args.bm25.split(","))}
         zhsearch.search.engine.scoring = _Scoring(lambda: scoring.BM25F(**parameters))  # type: ignore[assignment]
 
-    with SearchIndex.open(args.index) as index:
+    if args.cluster and args.bm25:
+        raise SystemExit("--bm25 changes the embedded index's weighting only (the cluster's is in its terms)")
+    with (_open_cluster(args.cluster) if args.cluster else SearchIndex.open(args.index)) as index:
         if LongQueryOptions is not None:
             index.long_options = dataclasses.replace(index.long_options, **settings)  # type: ignore[arg-type]
         texts = [(doc.id, doc.text) for doc in index.documents()]

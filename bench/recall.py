@@ -12,6 +12,7 @@ separators ignored, Latin words and numbers whole. Prints recall and precision; 
 Chinese samples are searched unquoted too (words, each required): recall must stay 100%.
 
     python bench/recall.py --index DIR [--samples 1000] [--seed 1]
+    python bench/recall.py --cluster FILE [--samples 1000] [--seed 1]   # the same on a Xapian cluster
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import re
 import sys
 import time
 
-from zhsearch.search import open_index
+from zhsearch.search import open_cluster, open_index
 from zhsearch.search.normalize import fold, script_variants
 
 # Letters of the scripts indexed one character at a time (ideographs, kana, hangul).
@@ -120,13 +121,15 @@ def sample_queries(rng: random.Random, texts: list[str], n: int) -> list[tuple[s
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index", required=True)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--index", help="an index built with zhsearch index")
+    where.add_argument("--cluster", help="a cluster file (README: Past one machine)")
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     print(f"seed {args.seed}")
     rng = random.Random(args.seed)
-    with open_index(args.index) as index:
+    with (open_cluster(args.cluster) if args.cluster else open_index(args.index)) as index:
         started = time.perf_counter()
         originals = {d.id: (d.title, d.text) for d in index.documents()}
         fields = {i: (fold(t), fold(x)) for i, (t, x) in originals.items()}

@@ -50,10 +50,11 @@ from typing import Any, Protocol
 
 sys.path.insert(0, str(Path(__file__).parent))
 from cold_start import serve_to_first_answer  # noqa: E402
-from http_load import free_port, search_path, start_server, stop_server, wait_until, zhsearch_command  # noqa: E402
+from http_load import (free_port, location_args, search_path, start_server, stop_server, wait_until,  # noqa: E402
+                       zhsearch_command)
 from queries import percentile  # noqa: E402
 
-from zhsearch.search import SearchIndex  # noqa: E402
+from zhsearch.search import SearchIndex, open_cluster  # noqa: E402
 
 KINDS = ("title", "run_together", "substring", "rare", "paragraph", "quoted", "zero_hit", "pinyin_typo")
 FIRST_ANSWER_KINDS = ("title", "run_together", "paragraph", "zero_hit")
@@ -332,7 +333,7 @@ def warm_http(index: str, samples: Sequence[Sample], *, timeout: float) -> list[
 
 def one_shot(index: str, query: str, *, timeout: float) -> tuple[float, bool]:
     """Wall seconds of ``zhsearch search -- QUERY`` from spawn to exit, and whether it finished in time."""
-    cmd = [*zhsearch_command(), "search", "--index", index, "--", query]
+    cmd = [*zhsearch_command(), "search", *location_args(index), "--", query]
     started = time.perf_counter()
     try:
         done = subprocess.run(cmd, capture_output=True, check=False, timeout=timeout)
@@ -409,7 +410,9 @@ def report(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--index", required=True, help="an index built with zhsearch index")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--index", help="an index built with zhsearch index")
+    where.add_argument("--cluster", help="a cluster file: the same on a Xapian cluster (README: Past one machine)")
     parser.add_argument("--seed", type=int, help="the draw's seed (default: a random one, printed)")
     parser.add_argument("--per-kind", type=int, default=100, help="queries of each kind (default 100)")
     parser.add_argument("--repeat", type=int, default=2, help="measured Python rounds after the warm-up (default 2)")
@@ -420,9 +423,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
-    print(f"seed {seed} (python bench/tail.py --index {args.index} --seed {seed} --per-kind {args.per_kind})")
+    flag = "--cluster" if args.cluster else "--index"
+    args.index = args.cluster or args.index  # the location every run below is given (location_args tells which)
+    print(f"seed {seed} (python bench/tail.py {flag} {args.index} --seed {seed} --per-kind {args.per_kind})")
     started = time.perf_counter()
-    with SearchIndex.open(args.index) as index:
+    with (open_cluster(args.cluster) if args.cluster else SearchIndex.open(args.index)) as index:
         articles = list(index.documents())
         samples = Sampler(articles, random.Random(seed), jieba_segmenter()).draw(args.per_kind)
         del articles

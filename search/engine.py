@@ -31,10 +31,8 @@ from .facets import FacetIndex
 from .intent import ANSWER_DEPTH, ANSWER_FACTOR, answer_kind, states_answer
 from .longquery import ArchiveStatistics, Listed, LongQueryBuilder, LongQueryOptions, similar_text
 from .query import DATE_HELP, RELAX_BELOW, ParsedQuery, QueryBuilder, parse_period
-from .normalize import fold
-from .scriptkeys import may_vary
 from .snippets import highlight, snippet
-from .suggest import MAX_SUGGESTIONS, Vocabulary, other_script, suggestions
+from .suggest import MAX_SUGGESTIONS, Vocabulary, candidates
 from .store import CURRENT, current_generation, disk_size, read_manifest
 from .tables import KINDS, file_signature, load_table, save_tables, table_path
 
@@ -294,12 +292,7 @@ class SearchIndex:
                 if found:
                     bonus[docnum] = found
             long = long.with_bonus(bonus)
-        parsed.query = long.query
-        parsed.needles = long.needles
-        clause.variants = long.needles
-        clause.words = [long.needles]
-        clause.query = long.query
-        warnings.extend(long.warnings())
+        long.adopt(parsed, warnings)
 
     def _relax(
         self, searcher: Any, parsed: ParsedQuery, options: dict[str, Any], sort: str,
@@ -489,17 +482,8 @@ class SearchIndex:
         left out while it is missing (see :meth:`missing_tables`).
         """
         vocabulary: Vocabulary | None = self._saved_table("vocabulary", searcher.reader())
-        terms = [] if parsed.any_term else [
-            c.text for g in parsed.groups for c in g if not c.negated and c.group is None and not c.phrase
-        ]
-        candidates = suggestions(query, terms, vocabulary) if vocabulary is not None else []
-        # The other script finds more only in an index that does not fold scripts, or through a
-        # phrase table (软件/軟體); otherwise its converters are not worth loading.
-        alternative = other_script(query) if not self.config.simplify or may_vary(fold(query)) else None
-        if alternative and alternative not in candidates:
-            candidates.append(alternative)
         found: list[str] = []
-        for candidate in candidates:
+        for candidate in candidates(query, parsed, vocabulary, simplify=self.config.simplify):
             if len(found) == MAX_SUGGESTIONS:
                 break
             q = self._builder.parse(candidate).query

@@ -92,6 +92,16 @@ class LongQuery:
             return self
         return replace(self, query=wq.AndMaybe(self.query, Listed(bonus)))
 
+    def adopt(self, parsed: Any, warnings: list[str]) -> None:
+        """Make this the query of ``parsed`` (a :class:`search.query.ParsedQuery` of a long text),
+        its words the strings to highlight, and add what the user is told to ``warnings``."""
+        clause = parsed.groups[0][0]
+        parsed.query = clause.query = self.query
+        parsed.needles = self.needles
+        clause.variants = self.needles
+        clause.words = [self.needles]
+        warnings.extend(self.warnings())
+
     def warnings(self) -> list[str]:
         """What the user is told: how many words were used, and the heaviest left out."""
         notes = [

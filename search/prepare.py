@@ -14,7 +14,14 @@ _CHILD = "import sys; from zhsearch.search.prepare import prepare; prepare(sys.a
 
 
 def prepare(location: Path | str) -> None:
-    """Compute the live generation's missing or damaged tables and save them beside it."""
+    """Compute the live generation's missing or damaged tables and save them beside it (a cluster
+    file's: in its shards)."""
+    if Path(location).is_file():
+        from . import open_cluster
+
+        with open_cluster(location) as cluster:
+            cluster.save_tables()
+        return
     with SearchIndex.open(location) as index:
         index.save_tables()
 

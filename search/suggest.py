@@ -13,6 +13,8 @@ import numpy as np
 
 from .analysis import _CJK
 from .complete import word_documents
+from .normalize import fold
+from .scriptkeys import may_vary
 
 VOCABULARY_SIZE = 30000  # the most frequent title/text words considered
 MAX_SUGGESTIONS = 3
@@ -198,3 +200,19 @@ def suggestions(query: str, terms: list[str], vocabulary: Vocabulary) -> list[st
         if replacement is not None:
             add(query.replace(term, replacement, 1))
     return out
+
+
+def candidates(query: str, parsed: Any, vocabulary: Vocabulary | None, *, simplify: bool) -> list[str]:
+    """What a search that found little may suggest, before each is checked to find more: pinyin
+    readings and close words of the parsed query's plain terms (from ``vocabulary``, when saved)
+    and the query in the other script (in an index that does not fold scripts, or through a
+    phrase table: 软件/軟體). ``parsed`` is the query's :class:`search.query.ParsedQuery`."""
+    terms = [] if parsed.any_term else [
+        c.text for g in parsed.groups for c in g if not c.negated and c.group is None and not c.phrase
+    ]
+    found = suggestions(query, terms, vocabulary) if vocabulary is not None else []
+    # Otherwise the other script finds nothing more, and its converters are not worth loading.
+    alternative = other_script(query) if not simplify or may_vary(fold(query)) else None
+    if alternative and alternative not in found:
+        found.append(alternative)
+    return found

@@ -130,21 +130,31 @@ def test_both_backends_find_the_same_documents(embedded: SearchBackend, cluster:
         assert (ours.total, ours.total_counting) == (theirs.total, theirs.total_counting)
         assert ours.facets == theirs.facets
         assert sorted(_every_hit(cluster, query, dedup=dedup)) == sorted(_every_hit(embedded, query, dedup=dedup))
-        # The long-query ranking (search/longquery.py, its note of the words used) is the embedded
-        # index's only (README, Past one machine): every other warning is the same.
-        assert ours.warnings == tuple(w for w in theirs.warnings if not w.startswith(LONG_QUERY_NOTE))
+        assert ours.warnings == theirs.warnings  # a long query's note of the words it used included
 
 
-LONG_QUERY_NOTE = "the query is long, so it was searched as"
+@pytest.mark.parametrize("query", QUERIES)
+def test_every_hit_scores_what_the_embedded_index_gives_it(embedded: SearchBackend, cluster: SearchBackend,
+                                                           query: str) -> None:
+    # The terms' impacts (wdf) and IDF scales make Xapian compute Whoosh's BM25F: the same score
+    # for every document, to the rounding of the impacts (relaxed runs and long queries included).
+    ours = {h.id: h.score for h in cluster.search(query, limit=100, dedup=False).hits}
+    theirs = {h.id: h.score for h in embedded.search(query, limit=100, dedup=False).hits}
+    assert ours.keys() == theirs.keys()
+    for doc_id, score in theirs.items():
+        assert ours[doc_id] == pytest.approx(score, rel=2e-3, abs=1e-3), doc_id
 
 
-def test_only_a_long_query_tells_the_words_it_used_on_the_embedded_index_alone(
-    embedded: SearchBackend, cluster: SearchBackend
-) -> None:
+def test_a_long_query_chooses_the_same_words(embedded: SearchBackend, cluster: SearchBackend) -> None:
     long = [q for q in QUERIES if any(w.startswith(LONG_QUERY_NOTE) for w in embedded.search(q).warnings)]
     assert long  # the shared queries hold a pasted sentence
     for query in long:
-        assert not any(w.startswith(LONG_QUERY_NOTE) for w in cluster.search(query).warnings)
+        ours, theirs = cluster.search(query, limit=100), embedded.search(query, limit=100)
+        assert ours.warnings == theirs.warnings
+        assert [h.id for h in ours.hits] == [h.id for h in theirs.hits]
+
+
+LONG_QUERY_NOTE = "the query is long, so it was searched as"
 
 
 @pytest.mark.parametrize("sort", ["newest", "oldest"])
@@ -244,6 +254,68 @@ def test_similar_leaves_out_the_article_and_its_copies(backend: SearchBackend) -
     ids = [h.id for h in backend.similar("copies/zb")]
     assert "copies/zb" not in ids and "copies/sina" not in ids and "copies/near" not in ids
     assert ids and ids[0] == "copies/far"
+
+
+@pytest.mark.parametrize("doc_id", ["copies/zb", TAIWAN, CARBON])
+def test_similar_chooses_the_key_words_as_the_embedded_index(embedded: SearchBackend, cluster: SearchBackend,
+                                                             doc_id: str) -> None:
+    ours, theirs = cluster.similar(doc_id, limit=20), embedded.similar(doc_id, limit=20)
+    assert [h.id for h in ours] == [h.id for h in theirs] and ours
+    assert [h.score for h in ours] == pytest.approx([h.score for h in theirs], rel=2e-3)
+
+
+@pytest.mark.parametrize("query", ["tanzhonghe", "tai feng", "疫描 接种", "软件", "台风 記者", "记者",
+                                   "tanzhonghe source:新华社"])
+def test_suggestions_are_the_embedded_index_s(embedded: SearchBackend, cluster: SearchBackend, query: str) -> None:
+    assert cluster.search(query).suggestions == embedded.search(query).suggestions
+
+
+def test_a_pinyin_query_suggests_the_word(backend: SearchBackend) -> None:
+    page = backend.search("tanzhonghe")
+    assert page.total == 0 and page.suggestions[0] == "碳中和"
+    assert backend.search("疫描 接种").suggestions[0] == "疫苗 接种"
+
+
+@pytest.mark.parametrize("typed", ["碳", "疫苗", "台", "港口 ", "iph"])
+def test_completions_are_the_embedded_index_s(embedded: SearchBackend, cluster: SearchBackend, typed: str) -> None:
+    assert cluster.completion_table().complete(typed, limit=20) == embedded.completion_table().complete(typed, limit=20)
+
+
+def test_completions_offer_words_and_titles(backend: SearchBackend) -> None:
+    found = backend.completion_table().complete("疫苗", limit=20)
+    assert ("word", "疫苗") in {(c.kind, c.text) for c in found}
+    assert {c.text for c in found if c.kind == "title"} >= {"疫苗接种开始", "疫苗供应紧张"}
+    assert backend.missing_tables() == ()
+
+
+def test_missing_tables_are_said_and_saved_again(tmp_path: Path, documents: list[Document]) -> None:
+    import xapian
+
+    from zhsearch.search.prepare import prepare_apart
+
+    directory = tmp_path / "c"
+    config = servers.start(directory, 2)
+    try:
+        write_all(config, documents)
+        for shard in config.writable:  # as a cluster written before the tables were saved
+            db = xapian.remote_open_writable(shard.host, shard.port)
+            db.set_metadata("zhsearch.table.vocabulary", "")
+            db.set_metadata("zhsearch.table.completions", "")
+            db.commit()
+            db.close()
+        with open_cluster(directory / "cluster.toml") as index:
+            told: list[str] = []
+            index.table_missing = told.append
+            assert index.missing_tables() == ("completions", "vocabulary") and told == ["completions", "vocabulary"]
+            page = index.search("tanzhonghe")
+            assert page.total == 0 and page.suggestions == ()  # without the vocabulary, nothing to suggest
+            assert index.completion_table().complete("碳") == [] and told == ["completions", "vocabulary"]  # told once
+            assert prepare_apart(index)  # the server's warm-up: computed in a child process
+            assert index.missing_tables() == () and index.save_tables() == []
+            assert index.search("tanzhonghe").suggestions[0] == "碳中和"
+            assert index.completion_table().complete("碳")
+    finally:
+        servers.stop(directory)
 
 
 # -- the cluster itself ------------------------------------------------------------------------------
@@ -451,6 +523,10 @@ def test_update_and_check_follow_the_archive(tmp_path: Path) -> None:
             assert index.matching_ids("港口") == {"hexo/港口.md"} and index.matching_ids("AT&T") == set()
             assert index.matching_ids("有色金属") == {CARBON}
             assert [d.id for d in index.documents()][-1] == "hexo/港口.md"  # a new document goes last
+            # the update saved the tables of what it wrote: the new title completes, the old one is gone
+            titles = [c.text for c in index.completion_table().complete("港口") if c.kind == "title"]
+            assert titles == ["港口吞吐量创新高"] and index.missing_tables() == ()
+            assert not [c for c in index.completion_table().complete("AT&T") if c.kind == "title"]
     finally:
         servers.stop(directory)
 

@@ -12,32 +12,36 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
 import xapian
+from whoosh import query as wq
 
 from ..complete import CompletionTable
 from ..discover import DictionaryWord, dictionary_words
 from ..document import Document, Duplicate, Hit, IndexStats, SearchPage
-from ..engine import MAX_LIMIT, check_page, prepare_query, relax_runs
-from ..errors import DocumentNotFoundError, InvalidArgumentError
+from ..engine import MAX_LIMIT, SIMILAR_OPTIONS, SUGGEST_BELOW, check_page, prepare_query, relax_runs
+from ..errors import DocumentNotFoundError, IndexLockedError, InvalidArgumentError
 from ..facets import ordered
+from ..longquery import ArchiveStatistics, LongQueryBuilder, LongQueryOptions, similar_text
 from ..query import RELAX_BELOW, ParsedQuery, QueryBuilder
 from ..snippets import highlight, snippet
+from ..suggest import MAX_SUGGESTIONS, candidates
 from ..store import disk_size
 from .config import ClusterConfig
-from .connect import ShardUnavailableError, open_cluster_db
-from .query import UntranslatableQuery, translate
-from .terms import (CATEGORY_SLOTS, DATE, GROUP, GROUP_PREFIX, ID_TEXT_PREFIX, MONTH, NEWEST, OLDEST,
-                    ORDINAL, PREFIXES, SOURCE, fit, from_data, generation_term, id_term)
-from .writer import BUILT_KEY, LIVE_KEY, ROOTS_KEY, check_analyzer
+from . import tables
+from .connect import ShardUnavailableError, open_cluster_db, open_writable
+from .query import Bonus, UntranslatableQuery, Weights, scored_terms, translate
+from .terms import (CATEGORY_SLOTS, DATE, GROUP, GROUP_PREFIX, ID_TEXT_PREFIX, IMPACT_SCALE, MONTH, NEWEST,
+                    OLDEST, ORDINAL, PREFIXES, SOURCE, fit, fits, from_data, generation_term, id_term, idf)
+from .writer import BUILT_KEY, LIVE_KEY, ROOTS_KEY, check_analyzer, check_weights
 
 Q = xapian.Query
-SIMILAR_TERMS = 12
+IMPACTS = xapian.TfIdfWeight("nnn")  # a term weighs its wdf (its impact, see terms) times its query scale
 EXPORT_BATCH = 1000
 _T = TypeVar("_T")
 
@@ -47,6 +51,34 @@ class _Found:
     mset: Any
     total: int  # documents, or groups of copies
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+class ClusterStatistics(ArchiveStatistics):
+    """How many documents hold a word, over the cluster (what :class:`search.longquery.ArchiveStatistics`
+    reads from a Whoosh searcher): the words given are looked up at once, in Xapian's statistics of one query."""
+
+    def __init__(self, db: xapian.Database, words: Iterable[str]) -> None:  # not super()'s: it reads a Whoosh searcher
+        self._db = db
+        self.documents = int(db.get_doccount())
+        terms = sorted({p + w for w in words for p in (PREFIXES["title"], PREFIXES["text"]) if fits(p + w)})
+        self._frequencies: dict[str, int] = {}
+        if terms:
+            enquire = xapian.Enquire(db)
+            enquire.set_query(Q(Q.OP_OR, [Q(t) for t in terms]))
+            stats = enquire.get_mset(0, 0)
+            self._frequencies = {t: int(stats.get_termfreq(t)) for t in terms}
+
+    def frequency(self, word: str) -> int:
+        found = 0
+        for prefix in (PREFIXES["title"], PREFIXES["text"]):
+            term = prefix + word
+            if not fits(term):
+                continue
+            count = self._frequencies.get(term)
+            if count is None:
+                count = self._frequencies[term] = int(self._db.get_termfreq(term))
+            found = max(found, count)
+        return found
 
 
 class ClusterIndex:
@@ -63,11 +95,16 @@ class ClusterIndex:
         self.config = cluster.analyzer
         self.manifest: dict[str, Any] = {"roots": [], "shards": [s.address for s in cluster.shards]}
         self.table_missing: Callable[[str], None] | None = None
+        self._tables: dict[str, tuple[str, Any]] = {}  # kind -> (the signature it describes, the table)
+        self._unsaved: dict[str, str] = {}  # kind -> the signature it was found missing for
         self.vectorized = False
         self._builder = QueryBuilder(self.config)
+        self._long = LongQueryBuilder(self.config)
+        self.long_options = LongQueryOptions()  # how long pasted queries are searched
         self._local = threading.local()
         db, _ = self._database()
         check_analyzer(db, cluster)
+        check_weights(db, cluster)
         roots = db.get_metadata(ROOTS_KEY)
         self.manifest["roots"] = json.loads(roots) if roots else []
 
@@ -156,21 +193,82 @@ class ClusterIndex:
         def run(db: xapian.Database, shard_warnings: list[str]) -> SearchPage:
             notes = shard_warnings + list(warnings)
             restrict = self._restriction(parsed, self._live(db))
-            found = self._find(db, restrict(translate(parsed.query)), sort, dedup, page * limit, facets)
+            if parsed.any_term:
+                self._plan_long(db, parsed, restrict, dedup, notes)
+            found = self._find(db, restrict(self._ranked(db, parsed.query, sort)), sort, dedup, page * limit, facets)
             if found.total < RELAX_BELOW and parsed.runs():
                 found = self._relax(db, parsed, restrict, sort, dedup, page * limit, facets, found, notes)
             hits = []
+            matched = restrict(translate(parsed.query)) if dedup else None
             for match in list(found.mset)[(page - 1) * limit:]:
                 doc, _ = from_data(match.document.get_data())
-                copies = self._copies(db, restrict(translate(parsed.query)), match) if dedup else ()
+                copies = self._copies(db, matched, match) if matched is not None else ()
                 hits.append(self._hit(doc, parsed.needles, match.weight if sort == "relevance" else 0.0, copies))
+            tips = (self._suggest(db, query, parsed, restrict, found.total)
+                    if found.total < SUGGEST_BELOW and query.strip() else ())
             return SearchPage(
                 query=query, total=found.total, page=page, limit=limit, hits=tuple(hits), facets=found.facets,
                 warnings=tuple(notes), explain=self._explain(db, parsed, found.total) if explain else None,
-                total_counting="groups" if dedup else "documents",
+                total_counting="groups" if dedup else "documents", suggestions=tips,
             )
 
         return self._with_db(run)
+
+    def _plan_long(self, db: xapian.Database, parsed: ParsedQuery, restrict: Callable[[xapian.Query], xapian.Query],
+                   dedup: bool, warnings: list[str]) -> None:
+        """A long text's query, as the embedded index plans it (:meth:`SearchIndex._plan_long`): its
+        words chosen by qtf × IDF over the cluster's statistics, expanded from the first documents
+        when the options ask for feedback, and the clauses found word for word in the first
+        documents of the words' ranking added to those documents' scores."""
+        clause = parsed.groups[0][0]
+        statistics = ClusterStatistics(db, self._long.tokens(clause.text))
+        options = self.long_options
+        long = self._long.build(clause.text, statistics, options)
+        if long is None:
+            parsed.query = wq.NullQuery
+            warnings.append("none of the query's words is in the archive")
+            return
+        if options.feedback_terms > 0:
+            first = self._find(db, restrict(self._ranked(db, long.query)), "relevance", dedup,
+                               options.feedback_documents, False)
+            texts = [(from_data(m.document.get_data())[0].text, m.weight) for m in first.mset]
+            long = self._long.expand(long, clause.text, texts, statistics, options)
+        if long.clauses:
+            first = self._find(db, restrict(self._ranked(db, long.query)), "relevance", False, options.clause_depth,
+                               False)
+            bonus = {}
+            for match in first.mset:
+                doc, _ = from_data(match.document.get_data())
+                found = long.clause_bonus(doc.title, doc.text, simplify=self.config.simplify)
+                if found:
+                    bonus[doc.id] = found
+            if bonus:
+                long = replace(long, query=wq.AndMaybe(long.query, Bonus(bonus)))
+        long.adopt(parsed, warnings)
+
+    def _weights(self, db: xapian.Database, node: Any) -> Weights:
+        """Each scored term of ``node`` weighted by Whoosh's IDF over the cluster (the document
+        frequencies from Xapian's statistics of the shards: one round trip to each)."""
+        terms = sorted(set(scored_terms(node)))
+        frequencies: dict[str, int] = {}
+        if terms:
+            enquire = xapian.Enquire(db)
+            enquire.set_query(Q(Q.OP_OR, [Q(t) for t in terms]))
+            stats = enquire.get_mset(0, 0)
+            frequencies = {t: int(stats.get_termfreq(t)) for t in terms}
+        documents = max(int(db.get_doccount()), 1)
+
+        def weight(term: str) -> float:
+            found = frequencies.get(term)
+            if found is None:
+                found = frequencies[term] = int(db.get_termfreq(term))
+            return idf(found, documents) / IMPACT_SCALE
+
+        return weight
+
+    def _ranked(self, db: xapian.Database, node: Any, sort: str = "relevance") -> xapian.Query:
+        """``node`` translated to be ranked as the embedded index ranks it (plain when sorted by date)."""
+        return translate(node, self._weights(db, node)) if sort == "relevance" else translate(node)
 
     def _restriction(self, parsed: ParsedQuery, live: xapian.Query) -> Callable[[xapian.Query], xapian.Query]:
         """The query's filters (``source:``, dates…) and exclusions (``-source:``) applied to a query
@@ -195,7 +293,7 @@ class ClusterIndex:
         """The first ``want`` hits (group leaders with ``dedup``), the exact total, the facets."""
         enquire = xapian.Enquire(db)
         enquire.set_query(query)
-        enquire.set_weighting_scheme(xapian.BM25Weight())
+        enquire.set_weighting_scheme(IMPACTS)
         if sort == "relevance":
             enquire.set_sort_by_relevance_then_value(ORDINAL, False)  # ties in index order, as Whoosh
         else:
@@ -230,7 +328,7 @@ class ClusterIndex:
         if relax_runs(self._builder, parsed, found.total, warnings,
                       frequency=lambda unit: self._count(db, self._in_live(db, translate(unit)), False),
                       count=lambda required: self._count(db, restrict(translate(required)), dedup)):
-            found = self._find(db, restrict(translate(parsed.query)), sort, dedup, want, facets)
+            found = self._find(db, restrict(self._ranked(db, parsed.query, sort)), sort, dedup, want, facets)
         return found
 
     def _copies(self, db: xapian.Database, query: xapian.Query, match: Any) -> tuple[Duplicate, ...]:
@@ -281,34 +379,26 @@ class ClusterIndex:
         return self._with_db(run)
 
     def similar(self, doc_id: str, *, limit: int = 10) -> tuple[Hit, ...]:
-        """Articles about the same thing: the document's most distinctive jieba words (Xapian's
-        expansion set of the document), as a ranked query; the article and its copies left out."""
+        """Articles about the same thing, as :meth:`SearchIndex.similar` finds them: the key words
+        of the article chosen as a long query's are (qtf × IDF over its title, twice, and its text),
+        ranked; the article and its copies left out."""
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidArgumentError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
 
         def run(db: xapian.Database, _: list[str]) -> tuple[Hit, ...]:
-            docid, doc, record = self._lookup(db, doc_id)
-            relevant = xapian.RSet()
-            relevant.add_document(docid)
-            enquire = xapian.Enquire(db)
-            enquire.set_query(Q(id_term(doc_id)))
-            words: dict[str, float] = {}
-            for prefix in (PREFIXES["title"], PREFIXES["text"]):
-                for item in enquire.get_eset(SIMILAR_TERMS, relevant, xapian.ExpandDeciderFilterPrefix(prefix)):
-                    word = item.term.decode("utf-8")[len(prefix):]
-                    words[word] = max(words.get(word, 0.0), item.weight)
-            keys = sorted(words.items(), key=lambda kv: -kv[1])[:SIMILAR_TERMS]
-            if not keys:
+            doc, record = self._lookup(db, doc_id)[1:]
+            text = similar_text(doc.title, doc.text)
+            long = self._long.build(text, ClusterStatistics(db, self._long.tokens(text)), SIMILAR_OPTIONS)
+            if long is None:
                 return ()
-            top = keys[0][1] or 1.0
-            query = Q(Q.OP_OR, [Q(Q.OP_SCALE_WEIGHT, Q(p + w), weight / top)
-                                for w, weight in keys for p in (PREFIXES["title"], PREFIXES["text"])])
             left_out = Q(id_term(doc_id))
             if record.get("group"):
                 left_out = Q(Q.OP_OR, left_out, Q(GROUP_PREFIX + record["group"]))
-            enquire.set_query(self._in_live(db, Q(Q.OP_AND_NOT, query, left_out)))
+            enquire = xapian.Enquire(db)
+            enquire.set_weighting_scheme(IMPACTS)
+            enquire.set_query(self._in_live(db, Q(Q.OP_AND_NOT, self._ranked(db, long.query), left_out)))
             enquire.set_sort_by_relevance_then_value(ORDINAL, False)
-            needles = [w for w, _ in keys]
+            needles = long.needles
             return tuple(self._hit(from_data(m.document.get_data())[0], needles, m.weight)
                          for m in enquire.get_mset(0, limit))
 
@@ -348,6 +438,7 @@ class ClusterIndex:
                 enquire = xapian.Enquire(db)
                 enquire.set_query(self._live(db))
                 enquire.set_sort_by_value(ORDINAL, False)
+                # (not MSet.fetch(): over remote shards it crashes Xapian 1.4.22 with a segmentation fault)
                 return [from_data(m.document.get_data())[0] for m in enquire.get_mset(offset, EXPORT_BATCH)]
 
             docs = self._with_db(batch)
@@ -392,18 +483,76 @@ class ClusterIndex:
 
         return self._with_db(run)
 
-    # The embedded index's derived tables (completions, vocabulary…) have no cluster counterpart yet.
-    def missing_tables(self, kinds: Iterable[str] = ()) -> tuple[str, ...]:
-        return ()
+    # -- derived tables: completions and the suggestions' vocabulary (see .tables) ---------------
+
+    def _table(self, db: xapian.Database, kind: str) -> Any | None:
+        """The live generation's table ``kind``, read from the shards once; None while it is missing
+        (and :attr:`table_missing` hears of it once)."""
+        wanted = tables.signature(db)
+        cached = self._tables.get(kind)
+        if cached is not None and cached[0] == wanted:
+            return cached[1]
+        found = tables.load(db, kind, wanted)
+        if found is None:
+            if self._unsaved.get(kind) != wanted:
+                self._unsaved[kind] = wanted
+                if self.table_missing is not None:
+                    self.table_missing(kind)
+            return None
+        self._tables[kind] = (wanted, found)
+        return found
+
+    def missing_tables(self, kinds: Iterable[str] = tables.KINDS) -> tuple[str, ...]:
+        """Which of the tables ``kinds`` the cluster has not saved for its live documents (those it
+        computes at each search, the embedded index's statistics and duplicate groups, are never missing)."""
+        wanted = [kind for kind in kinds if kind in tables.KINDS]
+        return self._with_db(lambda db, _: tuple(kind for kind in wanted if self._table(db, kind) is None))
 
     def has_saved_tables(self) -> bool:
-        return True
+        return not self.missing_tables()
 
     def save_tables(self) -> list[str]:
-        return []
+        """Compute the missing tables and save them in every writable shard; the kinds written
+        (none while a shard is down or being written: ``index``/``update --cluster`` save them too).
+        Computed first, then written: a server drops a write connection idle for a minute."""
+        db, _ = self._database()
+        described = tables.signature(db)
+        missing = [kind for kind in tables.KINDS if tables.load(db, kind, described) is None]
+        if not missing:
+            return []
+        computed = tables.compute(db, self.documents(), missing, simplify=self.config.simplify)
+        shards: list[xapian.WritableDatabase] = []
+        try:
+            for shard in self.cluster.writable:
+                shards.append(open_writable(shard))
+            if tables.signature(shards[0]) != described:
+                return []  # written meanwhile: the tables computed describe other documents
+            return tables.save(shards, computed, described)
+        except (IndexLockedError, ShardUnavailableError, xapian.Error):
+            return []
+        finally:
+            for writable in shards:
+                try:
+                    writable.close()
+                except xapian.Error:
+                    pass
 
     def completion_table(self) -> CompletionTable:
-        return CompletionTable((), (), simplify=self.config.simplify)
+        """The words and titles that complete what is typed in the search box (empty while missing)."""
+        found = self._with_db(lambda db, _: self._table(db, "completions"))
+        return found if found is not None else CompletionTable((), (), simplify=self.config.simplify)
+
+    def _suggest(self, db: xapian.Database, query: str, parsed: ParsedQuery,
+                 restrict: Callable[[xapian.Query], xapian.Query], total: int) -> tuple[str, ...]:
+        """Other spellings that find more, with the same filters (as the embedded index suggests them)."""
+        vocabulary = self._table(db, "vocabulary")
+        found: list[str] = []
+        for candidate in candidates(query, parsed, vocabulary, simplify=self.config.simplify):
+            if len(found) == MAX_SUGGESTIONS:
+                break
+            if self._count(db, restrict(translate(self._builder.parse(candidate).query)), False) > total:
+                found.append(candidate)
+        return tuple(found)
 
 
 def _version() -> str:

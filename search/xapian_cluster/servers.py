@@ -149,6 +149,11 @@ def stop(directory: Path, *, timeout: float = 5.0) -> list[int]:
             except ProcessLookupError:
                 pass
             _reap(pid)
+    for pid in stopped:  # a connection forked as the server got the signal: still in its group
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     (directory / SERVERS).unlink(missing_ok=True)
     return stopped
 

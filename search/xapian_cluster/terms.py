@@ -2,16 +2,30 @@
 
 A document gets exactly the terms the Whoosh schema gives it (jieba words, characters, pairs of
 characters, filter keywords), so a query finds the same documents in either backend.
+
+Ranking is the embedded index's BM25F, computed in two halves. Xapian 1.4 normalises by the
+length of the whole document and has no per-field BM25; so each term's wdf is its *impact*, the
+document-side part of Whoosh's per-field BM25 (the boosted term frequency saturated against the
+field's own length), times :data:`IMPACT_SCALE`; the searcher weights a term by its wdf
+(``TfIdfWeight("nnn")``) scaled by Whoosh's IDF of the term, which the query's statistics give
+(:mod:`.query`). A document's score is then Whoosh's, to the rounding of the wdf, with the
+field-length averages of the last full build (``zhsearch.field_averages``).
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import hashlib
 import json
+from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
 import xapian
+from whoosh.scoring import BM25F
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from ..analysis import AnalyzerConfig, CharTokenizer, PairTokenizer, WordTokenizer
 from ..document import Document
@@ -24,12 +38,18 @@ PREFIXES = {
     "title_pairs": "PT", "text_pairs": "PX",  # pairs of characters with boundaries (recall, positions)
     "source": "XS", "categories": "XC", "tags": "XT", "month": "XM",  # filters: boolean terms
 }
-FIELD_BOOSTS = {"title": TITLE_BOOST}
+FIELD_BOOSTS = {"title": TITLE_BOOST}  # as the schema's field_boost: it multiplies the term frequency
+SCORED_FIELDS = ("title", "text", "title_chars", "text_chars", "title_pairs", "text_pairs")
+_BM25F = BM25F()  # the embedded index's weighting, with its defaults
+K1, B = float(_BM25F.K1), float(_BM25F.B)
+IMPACT_SCALE = 1000  # a term's wdf: its BM25 frequency part (0 … K1 + 1) times this, rounded
+WEIGHTS_FORMAT = "bm25f-impact-1"  # what a term's wdf means (metadata zhsearch.weights)
 GROUP_PREFIX = "XG"  # the duplicate group a document belongs to (boolean)
 GENERATION_PREFIX = "XV"  # the build a document belongs to: searches read the live one only
 SLOT_PREFIX = "XK"  # generation + id hash: the one document of an id in one build (replaced, deleted)
 ID_PREFIX = "Q"  # Q + sha1 of the id: ids of any length (Xapian terms end at 245 bytes)
 ID_TEXT_PREFIX = "XI"  # the id itself, cut to fit a term: for ids typed by their start
+UNIT_TERM = "XW"  # in every document with a wdf of IMPACT_SCALE: a constant score, scaled (a bonus)
 MAX_TERM_BYTES = 245
 
 # Value slots
@@ -38,6 +58,26 @@ CATEGORY_SLOTS = tuple(range(10, 26))  # a document's distinct categories and ta
 _NO_DATE_LOW = "0" * 20
 _NO_DATE_HIGH = "~" * 20
 _ORDINAL_WIDTH = 12
+
+
+@functools.lru_cache(maxsize=4096)
+def stored_length(length: int) -> int:
+    """A field length as Whoosh keeps it (one byte: the scores read this approximation)."""
+    return int(byte_to_length(length_to_byte(length)) or 0)
+
+
+def impact(frequency: int, length: int, average: float, boost: float = 1.0) -> int:
+    """The wdf of a term ``frequency`` times in a field of ``length`` tokens (``average`` over the
+    archive): Whoosh's BM25F frequency part, ``(K1 + 1)·w / (w + K1·((1 − B) + B·length/average))``
+    with ``w = frequency × boost``, times :data:`IMPACT_SCALE`; at least 1 (the term is there)."""
+    weight = frequency * boost
+    norm = (1 - B) + B * stored_length(length) / (average or 1.0)
+    return max(1, round(IMPACT_SCALE * weight * (K1 + 1) / (weight + K1 * norm)))
+
+
+def idf(frequency: int, documents: int) -> float:
+    """Whoosh's IDF of a term in ``frequency`` of ``documents`` documents (``WeightingModel.idf``)."""
+    return math.log(documents / (frequency + 1)) + 1
 
 
 def date_key(value: datetime) -> str:
@@ -111,14 +151,41 @@ def from_data(data: bytes | str) -> tuple[Document, dict[str, Any]]:
     return doc, record
 
 
-class TermMaker:
-    """Builds the Xapian document of a zhsearch document with the tokenizers of ``config``."""
+AVERAGE_SAMPLE = 2000  # documents whose field lengths give a build's averages (evenly spaced)
 
-    def __init__(self, config: AnalyzerConfig) -> None:
+
+class TermMaker:
+    """Builds the Xapian document of a zhsearch document with the tokenizers of ``config``;
+    ``averages`` are the field-length averages its impacts are computed against."""
+
+    def __init__(self, config: AnalyzerConfig, averages: dict[str, float] | None = None) -> None:
         self.config = config
         self._words = WordTokenizer(config)
         self._chars = CharTokenizer(config)
         self._pairs = PairTokenizer(config)
+        self.averages = dict(averages or {})
+
+    def lengths(self, doc: Document) -> dict[str, int]:
+        """The document's length in each scored field, in tokens (as Whoosh counts them)."""
+        found = {}
+        for name, text in (("title", doc.title), ("text", doc.text)):
+            found[name] = sum(1 for _ in self._words(text))
+            found[f"{name}_chars"] = sum(1 for _ in self._chars(text))
+            found[f"{name}_pairs"] = sum(1 for _ in self._pairs(text))
+        return found
+
+    def measure(self, documents: Iterable[Document], count: int) -> dict[str, float]:
+        """Field-length averages of ``documents`` (``count`` of them), from at most
+        :data:`AVERAGE_SAMPLE` evenly spaced ones; set as :attr:`averages` and returned."""
+        step = max(1, -(-count // AVERAGE_SAMPLE))
+        totals: Counter[str] = Counter()
+        measured = 0
+        for n, doc in enumerate(documents):
+            if n % step == 0:
+                totals.update(self.lengths(doc))
+                measured += 1
+        self.averages = {name: totals[name] / measured if measured else 1.0 for name in SCORED_FIELDS}
+        return self.averages
 
     def document(self, doc: Document, *, ordinal: int, group: str = "", generation: int = 1) -> xapian.Document:
         xdoc = xapian.Document()
@@ -127,13 +194,18 @@ class TermMaker:
         xdoc.add_boolean_term(generation_term(generation))
         xdoc.add_boolean_term(slot_term(doc.id, generation))
         xdoc.add_boolean_term(id_text_term(doc.id))
+        xdoc.add_term(UNIT_TERM, IMPACT_SCALE)
         for name, text in (("title", doc.title), ("text", doc.text)):
-            self._positional(xdoc, PREFIXES[name], self._words, text)
-            self._positional(xdoc, PREFIXES[f"{name}_pairs"], self._pairs, text)
-            prefix = PREFIXES[f"{name}_chars"]
-            for token in self._chars(text):
-                if fits(prefix + token.text):
-                    xdoc.add_term(prefix + token.text)
+            boost = FIELD_BOOSTS.get(name, 1.0)
+            self._positional(xdoc, name, self._words(text, positions=True), boost)
+            self._positional(xdoc, f"{name}_pairs", self._pairs(text, positions=True))
+            field = f"{name}_chars"
+            counts = Counter(token.text for token in self._chars(text))
+            length = sum(counts.values())
+            prefix = PREFIXES[field]
+            for term, frequency in counts.items():
+                if fits(prefix + term):
+                    xdoc.add_term(prefix + term, impact(frequency, length, self.averages.get(field, 1.0)))
         if doc.source:
             xdoc.add_boolean_term(fit(PREFIXES["source"] + doc.source))
             xdoc.add_value(SOURCE, doc.source)
@@ -164,9 +236,19 @@ class TermMaker:
             xdoc.add_boolean_term(GROUP_PREFIX + group)
         return xdoc
 
-    @staticmethod
-    def _positional(xdoc: xapian.Document, prefix: str, tokenizer: Any, text: str) -> None:
-        for token in tokenizer(text, positions=True):
-            term = prefix + token.text
-            if fits(term):  # Whoosh keeps longer ones; such a term (a 240-byte "word") is never typed
-                xdoc.add_posting(term, token.pos + 1)
+    def _positional(self, xdoc: xapian.Document, field: str, tokens: Iterable[Any], boost: float = 1.0) -> None:
+        """A positional field's terms: each position (for phrases), and the term's impact as its wdf."""
+        positions: dict[str, list[int]] = {}
+        length = 0
+        for token in tokens:
+            length += 1
+            positions.setdefault(token.text, []).append(token.pos + 1)
+        prefix = PREFIXES[field]
+        average = self.averages.get(field, 1.0)
+        for text, where in positions.items():
+            term = prefix + text
+            if not fits(term):  # Whoosh keeps longer ones; such a term (a 240-byte "word") is never typed
+                continue
+            for position in where:
+                xdoc.add_posting(term, position, 0)
+            xdoc.add_term(term, impact(len(where), length, average, boost))

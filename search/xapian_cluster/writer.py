@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,7 +21,7 @@ from ..errors import IndexIncompatibleError, ZhsearchError
 from ..store import writer_lock
 from .config import ClusterConfig
 from .connect import ShardUnavailableError, open_cluster_db, open_shard, open_writable
-from .terms import TermMaker, generation_term, group_key, shard_of, slot_term, to_data
+from .terms import WEIGHTS_FORMAT, TermMaker, generation_term, group_key, shard_of, slot_term, to_data
 
 ANALYZER_KEY = "zhsearch.analyzer"
 BUILT_KEY = "zhsearch.built_at"
@@ -28,6 +29,12 @@ ROOTS_KEY = "zhsearch.roots"
 LIVE_KEY = "zhsearch.live"  # the generation searches read (on every shard; readers take the first shard's)
 BUILDING_KEY = "zhsearch.building"  # a rebuild's generation until it goes live: left over if it crashed
 COMMITS_KEY = "zhsearch.commits"  # how many commits zhsearch made: the revision `cluster status` shows
+CONTENT_KEY = "zhsearch.content"  # how many commits changed documents: what the saved tables describe
+AVERAGES_KEY = "zhsearch.field_averages"  # the field-length averages the terms' impacts were computed with
+WEIGHTS_KEY = "zhsearch.weights"  # what a term's wdf means (terms.WEIGHTS_FORMAT)
+
+
+COMMIT_EVERY = 5000  # documents written between commits (of every shard at once): see ClusterWriter._written
 
 
 class ClusterWriter:
@@ -36,25 +43,45 @@ class ClusterWriter:
     ``add`` and ``delete`` route by a stable hash of the id; ``commit`` commits each shard.
     """
 
-    def __init__(self, config: ClusterConfig) -> None:
+    def __init__(self, config: ClusterConfig, *, connect: bool = True, terms: TermMaker | None = None) -> None:
         self.config = config
-        self.terms = TermMaker(config.analyzer)
         self._stack = ExitStack()
         if config.location is not None:
             self._stack.enter_context(writer_lock(_lock_dir(config.location)))
         self.shards = config.writable
         self.databases: list[xapian.WritableDatabase] = []
+        self.roots: list[str] | None = None  # the folders the documents come from, recorded at commit
+        self._changed = False  # documents written or deleted since the last commit
+        self._pending = 0  # documents written or deleted since the last commit
+        if connect:
+            self.connect(terms)
+
+    def connect(self, terms: TermMaker | None = None) -> None:
+        """Open the write connection to every shard (the writer lock is held already). A server
+        drops a connection idle for a minute (``xapian-tcpsrv --idle-timeout``): what takes long
+        without writing (planning, measuring) comes before this."""
         try:
             for shard in self.shards:
                 self.databases.append(open_writable(shard))
         except ZhsearchError:
-            self.close()  # the shards opened so far: their write locks are released at once
+            self.disconnect()  # the shards opened so far: their write locks are released at once
+            self._stack.close()
             raise
         self._ordinal = max((_int(db.get_metadata("zhsearch.next_ordinal")) for db in self.databases), default=0)
-        self.roots: list[str] | None = None  # the folders the documents come from, recorded at commit
-        self.live = _int(self.databases[0].get_metadata(LIVE_KEY)) if self.databases else 0
+        self.terms = terms or TermMaker(self.config.analyzer, _averages(self.databases[0]))
+        self.live = _int(self.databases[0].get_metadata(LIVE_KEY))
+        self._pending = 0
         # What add and delete write to: the live generation (an update), or a new one (a rebuild).
         self.generation = self.live or 1
+
+    def disconnect(self) -> None:
+        """Close the write connections (what was not committed is dropped); the lock stays held."""
+        for db in self.databases:
+            try:
+                db.close()
+            except xapian.Error:
+                pass  # a shard gone away: nothing uncommitted of it becomes visible
+        self.databases = []
 
     def add(self, document: Document, *, group: str = "", ordinal: int | None = None) -> None:
         """Write ``document`` into :attr:`generation` (replacing the one with its id there);
@@ -66,11 +93,35 @@ class ClusterWriter:
         self._ordinal = max(self._ordinal, ordinal + 1)
         term = slot_term(document.id, self.generation)
         self._call(shard, lambda db: db.replace_document(term, xdoc))
+        self._written(shard)
 
     def delete(self, doc_id: str) -> None:
         shard = shard_of(doc_id, len(self.databases))
         term = slot_term(doc_id, self.generation)
         self._call(shard, lambda db: db.delete_document(term))
+        self._written(shard)
+
+    def _written(self, shard: int) -> None:
+        """Every COMMIT_EVERY documents, every shard commits (at once): ``xapian-tcpsrv`` drops a
+        connection idle for a minute, and a shard flushing ten thousand documents on its own
+        (Xapian's threshold) would keep the others waiting longer than that. (A rebuild's
+        generation stays invisible until it is published; an update's changes become visible
+        shard by shard, as they do anyway.)"""
+        self._changed = True
+        self._pending += 1
+        if self._pending >= COMMIT_EVERY:
+            self._pending = 0
+            self._each(lambda db: db.commit())
+
+    def _each(self, action: Callable[[xapian.WritableDatabase], None]) -> None:
+        """``action`` on every shard's connection, all at once (each in a thread: a long commit of
+        one never leaves the others' connections idle)."""
+        if len(self.databases) == 1:
+            self._call(0, action)
+            return
+        with ThreadPoolExecutor(max_workers=len(self.databases)) as pool:
+            for done in [pool.submit(self._call, n, action) for n in range(len(self.databases))]:
+                done.result()
 
     def start_generation(self) -> None:
         """Write into a new generation from now on, invisible to searches until :meth:`publish`;
@@ -97,28 +148,36 @@ class ClusterWriter:
                 db.commit()
             self._call(n, switch)
         self.live = self.generation
-        for n in range(len(self.databases)):
-            def drop(db: xapian.WritableDatabase) -> None:
-                if old:
-                    db.delete_document(generation_term(old))
-                db.set_metadata(BUILDING_KEY, "")
-                db.commit()
-            self._call(n, drop)
+
+        def drop(db: xapian.WritableDatabase) -> None:
+            if old:
+                db.delete_document(generation_term(old))
+            db.set_metadata(BUILDING_KEY, "")
+            db.commit()
+
+        self._each(drop)
 
     def commit(self) -> None:
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        for n, db in enumerate(self.databases):
-            def finish(db: xapian.WritableDatabase) -> None:
-                db.set_metadata(ANALYZER_KEY, json.dumps(self.config.analyzer.to_json(), ensure_ascii=False))
-                db.set_metadata(BUILT_KEY, now)
-                db.set_metadata(COMMITS_KEY, str(_int(db.get_metadata(COMMITS_KEY)) + 1))
-                db.set_metadata("zhsearch.next_ordinal", str(self._ordinal))
-                if not self.live:  # the first build: nothing to switch from
-                    db.set_metadata(LIVE_KEY, str(self.generation))
-                if self.roots is not None:
-                    db.set_metadata(ROOTS_KEY, json.dumps(self.roots, ensure_ascii=False))
-                db.commit()
-            self._call(n, finish)
+        changed, self._changed = self._changed, False
+        self._pending = 0
+
+        def finish(db: xapian.WritableDatabase) -> None:
+            db.set_metadata(ANALYZER_KEY, json.dumps(self.config.analyzer.to_json(), ensure_ascii=False))
+            db.set_metadata(BUILT_KEY, now)
+            db.set_metadata(COMMITS_KEY, str(_int(db.get_metadata(COMMITS_KEY)) + 1))
+            if changed:
+                db.set_metadata(CONTENT_KEY, str(_int(db.get_metadata(CONTENT_KEY)) + 1))
+            db.set_metadata("zhsearch.next_ordinal", str(self._ordinal))
+            db.set_metadata(AVERAGES_KEY, json.dumps(self.terms.averages))
+            db.set_metadata(WEIGHTS_KEY, WEIGHTS_FORMAT)
+            if not self.live:  # the first build: nothing to switch from
+                db.set_metadata(LIVE_KEY, str(self.generation))
+            if self.roots is not None:
+                db.set_metadata(ROOTS_KEY, json.dumps(self.roots, ensure_ascii=False))
+            db.commit()
+
+        self._each(finish)
 
     def _call(self, shard: int, action: object) -> None:
         try:
@@ -127,11 +186,7 @@ class ClusterWriter:
             raise ShardUnavailableError(f"shard {self.shards[shard].address} stopped answering: {exc}") from None
 
     def close(self) -> None:
-        for db in getattr(self, "databases", []):
-            try:
-                db.close()
-            except xapian.Error:
-                pass  # a shard gone away: nothing uncommitted of it becomes visible
+        self.disconnect()
         self._stack.close()
 
     def __enter__(self) -> ClusterWriter:
@@ -230,13 +285,26 @@ def sync(config: ClusterConfig, documents: Sequence[Document], *, rebuild: bool 
     """Make the cluster hold exactly ``documents``: write the new and changed ones, remove the
     others, and leave the unchanged ones alone. Idempotent: a run interrupted midway (a crash, a
     shard gone) is finished by the next one. ``rebuild`` renumbers every document in this order."""
-    with ClusterWriter(config) as writer:
-        other = any(written_analyzer(db) not in (None, config.analyzer) for db in writer.databases)
-        if other and not rebuild:
-            for db in writer.databases:
-                check_analyzer(db, config)
-        stored = stored_records(writer.databases)
+    with ClusterWriter(config, connect=False) as writer:  # the lock first: nobody writes while this reads
+        readers = [open_shard(shard) for shard in config.writable]
+        try:
+            other = any(written_analyzer(db) not in (None, config.analyzer) for db in readers)
+            if other and not rebuild:
+                for db in readers:
+                    check_analyzer(db, config)
+            if not rebuild:
+                for db in readers:
+                    check_weights(db, config)
+            stored = stored_records(readers)
+            averages = _averages(readers[0])
+        finally:
+            for db in readers:
+                db.close()
         changes, writes = plan(stored, documents, renumber=rebuild, rewrite=rebuild)
+        terms = TermMaker(config.analyzer, averages)
+        if rebuild or not averages:  # the length averages the impacts are computed against
+            terms.measure(documents, len(documents))
+        writer.connect(terms)
         writer.roots = list(roots) if roots is not None else None
         if rebuild:  # a new generation, all of it: searches see the old one until it is complete
             writer.start_generation()
@@ -244,13 +312,26 @@ def sync(config: ClusterConfig, documents: Sequence[Document], *, rebuild: bool 
                 writer.add(doc, group=group, ordinal=ordinal)
             writer._ordinal = len(documents)
             writer.publish()
-            return changes
-        for doc_id in changes.removed:
-            writer.delete(doc_id)
-        for doc, ordinal, group in writes:
-            writer.add(doc, group=group, ordinal=ordinal)
-        writer.commit()
+        else:
+            for doc_id in changes.removed:
+                writer.delete(doc_id)
+            for doc, ordinal, group in writes:
+                writer.add(doc, group=group, ordinal=ordinal)
+            writer.commit()
+        writer.disconnect()
+        _save_tables(config)
     return changes
+
+
+def _save_tables(config: ClusterConfig) -> list[str]:
+    """The cluster's completions and vocabulary, computed and saved unless they are current."""
+    from .searcher import ClusterIndex  # reads the cluster as searches do
+
+    try:
+        with ClusterIndex(config, require_all_shards=True) as index:
+            return index.save_tables()
+    except ZhsearchError:  # a shard gone since the write: the tables stay missing (a server computes them)
+        return []
 
 
 def check(config: ClusterConfig, documents: Sequence[Document]) -> Changes:
@@ -306,6 +387,27 @@ def check_analyzer(db: xapian.Database, config: ClusterConfig) -> None:
                                      hint="restore it, or run zhsearch index --cluster to rebuild")
 
 
+def _averages(db: xapian.Database) -> dict[str, float] | None:
+    raw = db.get_metadata(AVERAGES_KEY)
+    try:
+        found = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return {str(k): float(v) for k, v in found.items()} if isinstance(found, dict) else None
+
+
+def check_weights(db: xapian.Database, config: ClusterConfig) -> None:
+    """IndexIncompatibleError when the shards hold documents whose wdf is not what this zhsearch
+    ranks by (written before the impacts: a search would rank them wrongly)."""
+    written = db.get_metadata(WEIGHTS_KEY).decode()
+    if written == WEIGHTS_FORMAT or not db.get_metadata(ANALYZER_KEY):
+        return
+    where = config.location or "the cluster"
+    raise IndexIncompatibleError(f"the cluster {where} was written by an older zhsearch "
+                                 f"(term weights {written or 'plain frequencies'}, this one ranks by {WEIGHTS_FORMAT})",
+                                 hint="run zhsearch index --cluster to rebuild")
+
+
 def _int(raw: bytes | str) -> int:
     try:
         return int(raw or 0)
@@ -317,4 +419,5 @@ def _lock_dir(location: Path) -> Path:
     return location.parent / f".{location.name}.writer"
 
 
-__all__ = ["ANALYZER_VERSION", "Changes", "ClusterWriter", "check", "check_analyzer", "sync", "write_all"]
+__all__ = ["ANALYZER_VERSION", "Changes", "ClusterWriter", "check", "check_analyzer", "check_weights", "sync",
+           "write_all"]
