@@ -185,6 +185,11 @@ def write_field(
         values = [bytes(bytearray(v)) if type(v) is bytes else v for v in values]
     flat_ids = id_deltas.tolist()
     flat_stored = stored.tolist()
+    # A block whose weights are all whole numbers (frequencies, boost 1) keeps them as integers,
+    # which its pickle stores in 2 bytes each instead of 9; they score the same.
+    integral = (np.minimum.reduceat((stored == np.floor(stored)) & (stored < 2**31), block_starts).tolist()
+                if not like_whoosh else [False] * len(block_starts))
+    flat_whole = stored.astype(np.int64).tolist() if any(integral) else flat_stored
     all_docs = docs.tolist()
     block_ends_list = block_ends.tolist()
     block_max_list = block_max.tolist()
@@ -220,7 +225,7 @@ def write_field(
             elif lo_w == hi_w:
                 mini_weights = lo_w
             else:
-                mini_weights = tuple(flat_stored[low:high])
+                mini_weights = tuple((flat_whole if integral[b] else flat_stored)[low:high])
             mini_ids = tuple(flat_ids[low:high])
             mini_values = tuple(values[low:high]) if values is not None else fixed_values[low * 4 : high * 4]
             data = dumps((mini_ids, mini_weights, mini_values), 2)

@@ -369,6 +369,8 @@ class _PostingsFile:
                 mini_weights: Any = None
             elif lightest == heaviest:
                 mini_weights = stored_weights[0]
+            elif not self._like_whoosh and all(w.is_integer() and w < 2**31 for w in stored_weights):
+                mini_weights = tuple(map(int, stored_weights))  # as search.inversion.write_field keeps them
             else:
                 mini_weights = tuple(stored_weights)
             mini_ids = (ids[0],) if len(ids) == 1 else (ids[0], *map(sub, ids[1:], ids))
