@@ -14,7 +14,13 @@ Reads the live generation of an index (read-only) and prints
 - the cleaned text's UTF-8 bytes (from the stored fields), the ratio of the index to it, and the
   stored fields' size under other compressions.
 
+With ``--same-as OTHER`` it also checks that two indexes of the same documents (written in two
+formats) answer alike: every query of ``bench/queries.txt`` and the exact titles of ``--titles``
+articles drawn with ``--seed``, first 20 hits each (duplicates not collapsed, then collapsed):
+the same total, facets, hit ids, scores, snippets and title highlights.
+
     python bench/index_size.py --index DIR [--sample 0.02] [--seed 18] [--json FILE]
+    python bench/index_size.py --index DIR --same-as OTHER [--titles 300]
 """
 
 from __future__ import annotations
@@ -230,13 +236,44 @@ def report(m: dict[str, Any]) -> None:
     print(f"\n(positions share sampled on {m['sample']:.0%} of the posting lists, seed {m['seed']})")
 
 
+def same_answers(location: Path, other: Path, *, titles: int, seed: int) -> int:
+    """Compare the answers of two indexes; prints the differences, returns their number."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from queries import load_queries
+
+    from zhsearch.search import open_index
+
+    differences = checked = 0
+    with open_index(location) as ours, open_index(other) as theirs:
+        ids = sorted(d.id for d in ours.documents())
+        drawn = random.Random(seed).sample(ids, min(titles, len(ids)))
+        queries = [q for _, q in load_queries()] + [ours.document(i).title for i in drawn]
+        for query in queries:
+            for dedup in (False, True):
+                a = ours.search(query, limit=20, dedup=dedup)
+                b = theirs.search(query, limit=20, dedup=dedup)
+                checked += 1
+                key = lambda page: (page.total, page.facets, [(h.id, h.score, h.snippet, h.title_html,  # noqa: E731
+                                                                [d.id for d in h.duplicates]) for h in page.hits])
+                if key(a) != key(b):
+                    differences += 1
+                    print(f"DIFFERENT: {query!r} (dedup={dedup}): {a.total} vs {b.total} hits")
+    print(f"{checked} searches ({len(queries)} queries, with and without duplicates collapsed), "
+          f"{differences} different; titles drawn with seed {seed}")
+    return differences
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--sample", type=float, default=0.02, help="share of posting lists decoded for the positions share")
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--same-as", type=Path, help="only check that this index answers as --index does")
+    parser.add_argument("--titles", type=int, default=300, help="with --same-as: articles searched by title")
     args = parser.parse_args()
+    if args.same_as:
+        return 1 if same_answers(args.index, args.same_as, titles=args.titles, seed=args.seed) else 0
     m = measure(args.index, sample=args.sample, seed=args.seed)
     report(m)
     if args.json:
