@@ -21,6 +21,13 @@ the same total, facets, hit ids, scores, snippets and title highlights.
 
     python bench/index_size.py --index DIR [--sample 0.02] [--seed 18] [--json FILE]
     python bench/index_size.py --index DIR --same-as OTHER [--titles 300]
+
+``--merged-copy NEW`` first writes a copy of the index whose segments are merged into one, as
+``zhsearch index --merge`` merges them (:func:`search.merge.merge_segments`, no text analysed
+again; the copy's other files are hard links to the original's, which stays as it was), prints
+the merge's time and peak memory, then measures the copy.
+
+    python bench/index_size.py --index DIR --merged-copy /tmp/merged
 """
 
 from __future__ import annotations
@@ -263,6 +270,43 @@ def same_answers(location: Path, other: Path, *, titles: int, seed: int) -> int:
     return differences
 
 
+def merged_copy(location: Path, target: Path) -> Path:
+    """A copy of the index at ``location`` in ``target``, its segments merged into one."""
+    import os
+    import resource
+    import shutil
+    import time
+
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import TOC, clean_files
+
+    from zhsearch.search.merge import merge_segments
+    from zhsearch.search.segments import INDEX_NAME
+
+    generation = current_generation(location)
+    if target.exists():
+        shutil.rmtree(target)
+    copy = target / generation.name
+    copy.mkdir(parents=True)
+    for entry in generation.iterdir():
+        os.link(entry, copy / entry.name)
+    (target / "CURRENT").write_text(generation.name + "\n", encoding="utf-8")
+    storage = FileStorage(str(copy))
+    toc = TOC.read(storage, INDEX_NAME)
+    started, cpu = time.perf_counter(), time.process_time()
+    merged = merge_segments(copy, toc.schema, toc.segments)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    # The same generation number: the saved tables (duplicates, completions) are named by it.
+    (copy / f"_{INDEX_NAME}_{toc.generation}.toc").unlink()  # a link: the original keeps its own
+    TOC(toc.schema, [merged], toc.generation).write(storage, INDEX_NAME)
+    clean_files(storage, INDEX_NAME, toc.generation, [merged])
+    shutil.rmtree(copy / f"{INDEX_NAME}.tmp", ignore_errors=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"merged {len(toc.segments)} segments into one in {wall:.1f} s wall, {cpu:.1f} s CPU; "
+          f"peak RSS of this process {peak:.0f} MiB")
+    return target
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True)
@@ -271,7 +315,10 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     parser.add_argument("--same-as", type=Path, help="only check that this index answers as --index does")
     parser.add_argument("--titles", type=int, default=300, help="with --same-as: articles searched by title")
+    parser.add_argument("--merged-copy", type=Path, metavar="NEW", help="measure a merged copy written to NEW")
     args = parser.parse_args()
+    if args.merged_copy:
+        args.index = merged_copy(args.index, args.merged_copy)
     if args.same_as:
         return 1 if same_answers(args.index, args.same_as, titles=args.titles, seed=args.seed) else 0
     m = measure(args.index, sample=args.sample, seed=args.seed)
