@@ -424,9 +424,10 @@ def _read_values(matcher: Any, wanted: np.ndarray | None, values: list[bytes]) -
     return np.concatenate(ids) if ids else EMPTY.ids
 
 
-def _decode_positions(format_: Any, values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+def _decode_positions(format_: Any, values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     """Row starts and concatenated positions of posting values, as ``format_`` decodes them."""
     kind = type(format_)
+    found: tuple[np.ndarray, np.ndarray] | None
     if kind is CompactPositions and values:
         found = _decode_compact(values)
     else:
