@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from whoosh import formats
 from whoosh import index as whoosh_index
 
 from zhsearch.indexer import SkipArticle, discover, read_article
@@ -27,7 +28,8 @@ CHAR_FIELDS = ("title_chars", "text_chars", "title_pairs", "text_pairs")
 
 
 def build(docs: list, directory: Path, with_chars: bool) -> tuple[float, int]:
-    schema = build_schema(AnalyzerConfig())
+    # Whoosh's own writer takes only bytes values: positions as Whoosh's Positions (schema 2's).
+    schema = build_schema(AnalyzerConfig(), positions=formats.Positions)
     if not with_chars:
         for name in CHAR_FIELDS:
             schema.remove(name)

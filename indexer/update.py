@@ -235,7 +235,7 @@ def update_index(
     with WorkerPool(jobs) as pool, writer_lock(location):
         remove_leftovers(location)
         live = current_generation(location)
-        manifest = read_manifest(live)
+        manifest = read_manifest(live, writing=True)
         if manifest.get("cleaning_version") != CLEANING_VERSION:
             raise IndexIncompatibleError(
                 f"the index at {location} was written by zhsearch {manifest.get('zhsearch_version', '?')}, "

@@ -35,6 +35,7 @@ from whoosh.scoring import BM25F
 
 from .longquery import Listed
 from .query import AtLeast
+from .schema import CompactPositions
 
 MAX_CACHED_TERMS = 65536  # the byte limits below are what bound the memory
 MAX_CACHED_FILTERS = 64
@@ -423,9 +424,14 @@ def _read_values(matcher: Any, wanted: np.ndarray | None, values: list[bytes]) -
     return np.concatenate(ids) if ids else EMPTY.ids
 
 
-def _decode_positions(format_: Any, values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+def _decode_positions(format_: Any, values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     """Row starts and concatenated positions of posting values, as ``format_`` decodes them."""
-    found = _decode_pickled_deltas(values) if type(format_) is formats.Positions and values else None
+    kind = type(format_)
+    found: tuple[np.ndarray, np.ndarray] | None
+    if kind is CompactPositions and values:
+        found = _decode_compact(values)
+    else:
+        found = _decode_pickled_deltas(values) if kind is formats.Positions and values else None
     if found is None:  # another format or layout: Whoosh decodes value by value
         decode = format_.decoder("positions")
         lists = [decode(v) for v in values]
@@ -468,6 +474,16 @@ def _decode_pickled_deltas(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]
     if not np.array_equal(counts, stored):
         return None
     running = np.cumsum(np.fromiter(itertools.chain.from_iterable(deltas), dtype=_IDS, count=int(counts.sum())))
+    before = np.concatenate((np.zeros(1, dtype=_IDS), running))[np.cumsum(counts) - counts]
+    return counts, running - np.repeat(before, counts)
+
+
+def _decode_compact(values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """(counts, concatenated positions) of :class:`search.schema.CompactPositions` values: a
+    position, or a tuple of position deltas."""
+    rows = [(v,) if type(v) is int else v for v in values]
+    counts = np.fromiter(map(len, rows), dtype=_IDS, count=len(rows))
+    running = np.cumsum(np.fromiter(itertools.chain.from_iterable(rows), dtype=_IDS, count=int(counts.sum())))
     before = np.concatenate((np.zeros(1, dtype=_IDS), running))[np.cumsum(counts) - counts]
     return counts, running - np.repeat(before, counts)
 

@@ -54,8 +54,9 @@ class FieldTokens:
         self.docnums.append(docnum)
         self.counts.append(n)
 
-    def invert(self, *, positions: bool) -> Inverted:
-        """The field's postings grouped by term, terms in sorted order."""
+    def invert(self, *, positions: bool, compact: bool = False) -> Inverted:
+        """The field's postings grouped by term, terms in sorted order (with ``compact``, the
+        positions are :class:`search.schema.CompactPositions` values rather than ``Positions``')."""
         terms = sorted(self.vocabulary)
         vocabulary = self.vocabulary
         rank = np.empty(self._next, dtype=np.int32)
@@ -63,7 +64,7 @@ class FieldTokens:
             len(terms), dtype=np.int32)
         ranks = rank[np.frombuffer(self.ids, dtype=np.int64)]
         return _invert(terms, ranks, np.frombuffer(self.docnums, dtype=np.int32),
-                       np.frombuffer(self.counts, dtype=np.int32), positions=positions)
+                       np.frombuffer(self.counts, dtype=np.int32), positions=positions, compact=compact)
 
 
 class KeyedTokens:
@@ -84,8 +85,9 @@ class KeyedTokens:
         self.docnums.append(docnum)
         self.counts.append(len(keys))
 
-    def invert(self, *, positions: bool) -> Inverted:
-        """The field's postings grouped by term, terms in sorted order."""
+    def invert(self, *, positions: bool, compact: bool = False) -> Inverted:
+        """The field's postings grouped by term, terms in sorted order (``compact``: as
+        :meth:`FieldTokens.invert`)."""
         unique, inverse = np.unique(np.concatenate(self.keys), return_inverse=True)
         self.keys.clear()
         names = [self.term(k) for k in unique.tolist()]
@@ -94,11 +96,11 @@ class KeyedTokens:
         rank[np.array(order, dtype=np.int64)] = np.arange(len(names), dtype=np.int32)
         return _invert([names[i] for i in order], rank[inverse.reshape(-1)],
                        np.frombuffer(self.docnums, dtype=np.int32), np.frombuffer(self.counts, dtype=np.int32),
-                       positions=positions)
+                       positions=positions, compact=compact)
 
 
 def _invert(terms: list[str], ranks: np.ndarray, docnums: np.ndarray, counts: np.ndarray, *,
-            positions: bool) -> Inverted:
+            positions: bool, compact: bool = False) -> Inverted:
     """Postings from each token's term rank (``terms[rank]``), documents one after the other
     (``docnums``, each with ``counts`` tokens), tokens in position order."""
     order = np.argsort(ranks, kind="stable")  # by term; documents and positions stay in order
@@ -118,7 +120,7 @@ def _invert(terms: list[str], ranks: np.ndarray, docnums: np.ndarray, counts: np
         deltas[0:1] = pos[0:1]
         deltas[1:] = pos[1:] - pos[:-1]
         deltas[posting_starts] = pos[posting_starts]
-        values = _position_values(freqs, posting_starts, pos, deltas)
+        values = (_compact_values if compact else _position_values)(freqs, posting_starts, pos, deltas)
     posting_terms = ranks[posting_starts]
     term_starts = np.flatnonzero(np.append(True, posting_terms[1:] != posting_terms[:-1]))
     return Inverted(terms, term_starts, docs[posting_starts], freqs, values)
@@ -244,6 +246,17 @@ def _position_values(freqs: np.ndarray, starts: np.ndarray, pos: np.ndarray, del
     return values
 
 
+def _compact_values(freqs: np.ndarray, starts: np.ndarray, pos: np.ndarray, deltas: np.ndarray) -> list[Any]:
+    """Each posting's ``CompactPositions.encode`` value: its position, or the tuple of its deltas."""
+    values: list[Any] = pos[starts].tolist()
+    several = np.flatnonzero(freqs > 1)
+    if len(several):
+        flat = deltas.tolist()
+        for i, s, f in zip(several.tolist(), starts[several].tolist(), freqs[several].tolist()):
+            values[i] = tuple(flat[s : s + f])
+    return values
+
+
 class Inverted:
     """A field's postings in term order: terms, where each term's postings start, and per posting
     its document number, frequency and (positions fields) encoded value."""
@@ -319,9 +332,15 @@ def write_field(
     if values is None:
         fixed_values = inverted.freqs.astype(">u4").tobytes()
     elif like_whoosh:
-        values = [bytes(bytearray(v)) for v in values]  # distinct objects, pickled each time as Whoosh does
+        # distinct objects, pickled each time as Whoosh does (CompactPositions values are already)
+        values = [bytes(bytearray(v)) if type(v) is bytes else v for v in values]
     flat_ids = id_deltas.tolist()
     flat_stored = stored.tolist()
+    # A block whose weights are all whole numbers (frequencies, boost 1) keeps them as integers,
+    # which its pickle stores in 2 bytes each instead of 9; they score the same.
+    integral = (np.minimum.reduceat((stored == np.floor(stored)) & (stored < 2**31), block_starts).tolist()
+                if not like_whoosh else [False] * len(block_starts))
+    flat_whole = stored.astype(np.int64).tolist() if any(integral) else flat_stored
     all_docs = docs.tolist()
     block_ends_list = block_ends.tolist()
     block_max_list = block_max.tolist()
@@ -341,6 +360,12 @@ def write_field(
     protocol = 2 if like_whoosh else block_pickle
 
     for t, term in enumerate(inverted.terms):
+        if term_counts[t] == 1 and not like_whoosh:  # one posting: inlined in the term info
+            low = term_firsts[t]
+            value = values[low] if values is not None else fixed_values[low * 4 : low * 4 + 4]
+            add_term(prefix + term.encode("utf-8"),
+                     inlined_term_info(all_docs[low], flat_stored[low], term_max_weights[t], term_min_lengths[t], value))
+            continue
         start = offset
         chunks = [magic]
         first, nblocks = term_block[t], term_blocks[t]
@@ -352,7 +377,7 @@ def write_field(
             elif lo_w == hi_w:
                 mini_weights = lo_w
             else:
-                mini_weights = tuple(flat_stored[low:high])
+                mini_weights = tuple((flat_whole if integral[b] else flat_stored)[low:high])
             mini_ids = tuple(flat_ids[low:high])
             mini_values = tuple(values[low:high]) if values is not None else fixed_values[low * 4 : high * 4]
             data = dumps((mini_ids, mini_weights, mini_values), protocol)
@@ -380,6 +405,21 @@ def write_field(
             + pack_long(start) + pack_int(len(block)),
         )
     return offset
+
+
+def inlined_term_info(docnum: int, stored_weight: float, max_weight: float, length_byte: int, value: Any) -> bytes:
+    """The ``W3TermInfo`` bytes of a term with one posting, the posting inlined in it.
+
+    Whoosh's reader reads inlined postings (``W3TermInfo.is_inlined``) without the posting
+    file; its own writer never inlines (its ``inlinelimit`` is 1). Inlined, a term in one document
+    takes its term info and a pickle of ~20 bytes instead of a block (magic, size, block info and
+    data: ~60 bytes) and the block's address (12 bytes). A weight of 1.0 is left out (an empty
+    weights tuple reads as 1.0); ``value`` is the posting's value (None for a format without
+    values, which a block reads back as None too).
+    """
+    weights = () if stored_weight == 1.0 else (stored_weight,)
+    return _TERMINFO.pack(True, stored_weight, 1, length_byte, length_byte, max_weight, docnum, docnum) + dumps(
+        ((docnum,), weights, () if type(value) is bytes and not value else (value,)), 2)  # b"": as Whoosh inlines
 
 
 @functools.lru_cache(maxsize=1 << 16)

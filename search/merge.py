@@ -104,7 +104,11 @@ class _Source:
         raw = self.raw_postings(info_bytes)
         if raw is None:
             inlined_ids, inlined_weights, inlined_values = W3TermInfo.from_bytes(info_bytes).inlined_postings()
-            self._append(list(inlined_ids), list(inlined_weights), inlined_values, fixed, shared, out)
+            if fixed is not None and fixed > 0:
+                inlined_values = b"".join(inlined_values)
+            # No weights: each is 1.0 (see search.inversion.inlined_term_info).
+            self._append(list(inlined_ids), list(inlined_weights) or [1.0] * len(inlined_ids), inlined_values, fixed,
+                         shared, out)
             return
         pos = 4
         while True:
@@ -138,7 +142,8 @@ class _Source:
             if not values:
                 values = (b"",) * len(ids)
             elif shared is not None:
-                values = [shared.setdefault(v, v) if v[:4] == _ONCE or len(v) == 4 else v for v in values]
+                values = [shared.setdefault(v, v) if type(v) is bytes and (v[:4] == _ONCE or len(v) == 4) else v
+                          for v in values]
         elif fixed == 0:
             values = (b"",) * len(ids)
         else:

@@ -50,8 +50,9 @@ from .analysis import (
     _NormalizingTokenizer,
     pair_term,
 )
-from .inversion import CharKeys, FieldTokens, KeyedTokens, write_field
+from .inversion import CharKeys, FieldTokens, KeyedTokens, inlined_term_info, write_field
 from .normalize import Normalized, normalize
+from .schema import CompactPositions
 
 INDEX_NAME = "MAIN"  # Whoosh's default index name: the files are MAIN_<segment id>.seg
 _CODEC = W3Codec()
@@ -66,10 +67,13 @@ _TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo's layout
 
 
 def _fast_format(field: Any) -> str | None:
-    """'positions' or 'frequency' when the field's postings can be computed here, else None."""
+    """'positions', 'compact' (CompactPositions) or 'frequency' when the field's postings can be
+    computed here, else None."""
     analyzer = getattr(field, "analyzer", None)
     if not isinstance(analyzer, _NormalizingTokenizer) or not isinstance(field, whoosh_fields.TEXT):
         return None
+    if type(field.format) is CompactPositions:
+        return "compact"
     if type(field.format) is formats.Positions:
         return "positions"
     if type(field.format) is formats.Frequency:
@@ -216,7 +220,7 @@ class SegmentBuilder:
             lengths = self._lengths.get(fieldname, {})
             tokens = self._tokens.pop(fieldname, None)
             if tokens is not None:
-                inverted = tokens.invert(positions=plan.fast == "positions")
+                inverted = tokens.invert(positions=plan.fast != "frequency", compact=plan.fast == "compact")
                 self.posting_count += len(inverted.docs)
                 doc_lengths = np.zeros(self.doc_count, dtype=np.int64)
                 if lengths:
@@ -356,7 +360,7 @@ class _PostingsFile:
             else:
                 pairs = flat[low + 2 : high : 3]
                 weights = [w for w, _ in pairs]
-                values = [v for _, v in pairs if v]
+                values = [v for _, v in pairs if v != b""]  # a CompactPositions value may be 0
             # Whoosh keeps a block's weights as float32 and its maximum as given.
             stored_weights = array("f", weights)
             block_max: float = max(weights)
@@ -381,12 +385,15 @@ class _PostingsFile:
                 mini_weights: Any = None
             elif lightest == heaviest:
                 mini_weights = stored_weights[0]
+            elif not self._like_whoosh and all(w.is_integer() and w < 2**31 for w in stored_weights):
+                mini_weights = tuple(map(int, stored_weights))  # as search.inversion.write_field keeps them
             else:
                 mini_weights = tuple(stored_weights)
             mini_ids = (ids[0],) if len(ids) == 1 else (ids[0], *map(sub, ids[1:], ids))
             if fixed is None or fixed < 0:
                 # Equal values are shared objects here, which pickle writes once; Whoosh's are not.
-                mini_values: Any = tuple(bytes(bytearray(v)) for v in values) if self._like_whoosh else tuple(values)
+                mini_values: Any = (tuple(bytes(bytearray(v)) if type(v) is bytes else v for v in values)
+                                    if self._like_whoosh else tuple(values))
             elif fixed == 0:
                 mini_values = None
             else:
@@ -422,40 +429,19 @@ class _PostingsFile:
         ) + pack_long(start) + pack_int(len(block))
 
     def _write_one(self, flat: list[Any], boost: float, analyzed: bool, lengths: dict[int, int], fixed: int | None) -> bytes:
-        """``write_term`` for a term in one document (most terms), with the same output."""
+        """``write_term`` for a term in one document (most terms): its posting inlined in the term
+        info, as :func:`search.inversion.write_field` writes it."""
         docnum, freq, value = flat
         if analyzed:
             weight = freq * boost
-            values: tuple[bytes, ...] = (value,)
         else:
-            weight, raw = value
-            values = (raw,) if raw else ()
-        stored_weight = _float32(weight)
-        if fixed is None or fixed < 0:
-            mini_values: Any = values
-        elif fixed == 0:
-            mini_values = None
-        else:
-            mini_values = b"".join(values)
-        data = dumps(((docnum,), None if stored_weight == 1.0 else stored_weight, mini_values), BLOCK_PICKLE)
-        compression = 0
-        if len(data) >= COMPRESS_FROM:
-            compression = _COMPRESSION
-            packer = zlib.compressobj(compression, zlib.DEFLATED, 12, 4)
-            data = packer.compress(data) + packer.flush()
+            weight, value = value
+        if fixed == 0:
+            value = None  # no value, read back as None as from a block
         if not weight > 0:
             weight = 0
         length = lengths.get(docnum) if lengths else None
-        length_byte = _length_byte(length)
-        info = dumps((1, docnum, weight, compression, length_byte, length_byte), 2)
-        size = len(info) + len(data)
-        block = WHOOSH3_HEADER_MAGIC + pack_int(-size) + info + data
-        start = self._offset
-        self._write(block)
-        self._offset += len(block)
-        return _TERMINFO.pack(
-            False, stored_weight, 1, length_byte, length_byte, weight, docnum, docnum
-        ) + pack_long(start) + pack_int(len(block))
+        return inlined_term_info(docnum, _float32(weight), weight, _length_byte(length), value)
 
     def close(self) -> None:
         self._dbfile.close()

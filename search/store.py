@@ -38,6 +38,9 @@ MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 LOCK = "write.lock"
 FORMAT = "zhsearch-index"
+# Older schemas whose indexes still open for searching: their segments carry their own formats
+# (schema 2 stored positions as Whoosh's Positions, see search.schema.CompactPositions).
+SEARCHABLE_SCHEMA_VERSIONS = (2,)
 PRUNE_AFTER = 120.0  # seconds a replaced generation stays on disk for readers that just found it
 
 
@@ -65,17 +68,21 @@ def current_generation(location: Path) -> Path:
     return generation
 
 
-def read_manifest(generation: Path) -> dict[str, Any]:
+def read_manifest(generation: Path, *, writing: bool = False) -> dict[str, Any]:
+    """The generation's manifest; an index of another schema is an error, except that an index of
+    a schema in ``SEARCHABLE_SCHEMA_VERSIONS`` can be searched (not ``writing``) but not updated."""
     try:
         manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexIncompatibleError(f"unreadable index manifest in {generation}: {exc}") from None
-    if manifest.get("format") != FORMAT or manifest.get("schema_version") != SCHEMA_VERSION:
-        raise IndexIncompatibleError(
-            f"the index at {generation.parent} was written by zhsearch "
-            f"{manifest.get('zhsearch_version', '?')} with schema {manifest.get('schema_version')!r}; "
-            f"this zhsearch reads schema {SCHEMA_VERSION}"
-        )
+    version = manifest.get("schema_version")
+    written_by = (f"the index at {generation.parent} was written by zhsearch "
+                  f"{manifest.get('zhsearch_version', '?')} with schema {version!r}")
+    if manifest.get("format") != FORMAT or (version != SCHEMA_VERSION and version not in SEARCHABLE_SCHEMA_VERSIONS):
+        raise IndexIncompatibleError(f"{written_by}; this zhsearch reads schema {SCHEMA_VERSION}")
+    if writing and version != SCHEMA_VERSION:
+        raise IndexIncompatibleError(f"{written_by}, which this zhsearch searches but cannot update "
+                                     f"(it writes schema {SCHEMA_VERSION})")
     return dict(manifest)
 
 

@@ -179,7 +179,7 @@ class IndexWriter:
 
     def _start_from_live(self) -> None:
         live = current_generation(self.location)
-        self.base_manifest = read_manifest(live)
+        self.base_manifest = read_manifest(live, writing=True)
         config = AnalyzerConfig.from_json(self.base_manifest.get("analyzer", {}))
         if config.version != ANALYZER_VERSION:
             raise IndexIncompatibleError(

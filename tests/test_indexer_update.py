@@ -214,6 +214,24 @@ def test_update_of_an_index_of_another_schema_asks_for_a_rebuild(
         assert "Traceback" not in result.stderr
 
 
+def test_update_of_an_index_of_schema_2_asks_for_a_rebuild_while_searches_still_run(
+    runner: CliRunner, archive: Path, location: Path
+) -> None:
+    manifest_path = current_generation(location) / MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    manifest["schema_version"] = 2
+    manifest["zhsearch_version"] = "0.1.0"
+    manifest_path.write_text(json.dumps(manifest))
+    result = runner.invoke(cli, ["update", str(archive), "--index", str(location)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: the index at {location} was written by zhsearch 0.1.0 with schema 2, which this zhsearch "
+        "searches but cannot update (it writes schema 3)\nHint: run zhsearch index to rebuild\n"
+    )
+    for command in (["stats"], ["check", str(archive)]):
+        assert runner.invoke(cli, [*command, "--index", str(location)]).exit_code == 0, command
+
+
 def test_update_of_a_missing_index_or_folder_fails(
     runner: CliRunner, archive: Path, location: Path, tmp_path: Path
 ) -> None:

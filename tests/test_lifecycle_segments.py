@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from whoosh import formats
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
@@ -17,7 +18,7 @@ from zhsearch.search import AnalyzerConfig, Document, IndexWriter, open_index
 from zhsearch.search.analysis import char_analyzer, pair_analyzer, word_analyzer
 from zhsearch.search.inversion import CharKeys
 from zhsearch.search.normalize import normalize
-from zhsearch.search.schema import build_schema
+from zhsearch.search.schema import CompactPositions, build_schema
 from zhsearch.search.segments import INDEX_NAME, SegmentBuilder, analyzed_terms
 from zhsearch.search.store import new_build_dir, publish, writer_lock
 from zhsearch.search.writer import document_fields, partition, stored_document
@@ -56,7 +57,9 @@ def documents() -> list[Document]:
 
 
 def _whoosh_segment(directory: Path, docs: list[Document]) -> Any:
-    ix = whoosh_index.create_in(str(directory), build_schema(AnalyzerConfig()))
+    """A segment written by Whoosh's own writer, which takes only bytes values: positions as
+    Whoosh's ``Positions`` (the schema's CompactPositions values are integers)."""
+    ix = whoosh_index.create_in(str(directory), build_schema(AnalyzerConfig(), positions=formats.Positions))
     writer = ix.writer()
     for doc in docs:
         writer.add_document(**document_fields(doc))
@@ -65,8 +68,8 @@ def _whoosh_segment(directory: Path, docs: list[Document]) -> Any:
     return segment
 
 
-def _fast_segment(directory: Path, docs: list[Document], **options: Any) -> Any:
-    schema = build_schema(AnalyzerConfig())
+def _fast_segment(directory: Path, docs: list[Document], *, positions: Any = CompactPositions, **options: Any) -> Any:
+    schema = build_schema(AnalyzerConfig(), positions=positions)
     TOC.create(FileStorage(str(directory)), schema, INDEX_NAME)
     builder = SegmentBuilder(directory, schema, **options)
     for doc in docs:
@@ -120,7 +123,8 @@ def test_like_whoosh_the_segment_files_are_byte_for_byte_whooshs(tmp_path: Path,
     (tmp_path / "whoosh").mkdir()
     (tmp_path / "fast").mkdir()
     theirs = _files(tmp_path / "whoosh", _whoosh_segment(tmp_path / "whoosh", documents))
-    ours = _files(tmp_path / "fast", _fast_segment(tmp_path / "fast", documents, like_whoosh=True))
+    ours = _files(tmp_path / "fast", _fast_segment(tmp_path / "fast", documents, positions=formats.Positions,
+                                                   like_whoosh=True))
     assert sorted(ours) == sorted(theirs)
     assert {"pst", "trm", "_stored.col", "_text_pairs_len.col"} <= set(ours)
     for part in theirs:
@@ -131,19 +135,60 @@ def test_by_default_every_posting_and_statistic_reads_back_the_same(tmp_path: Pa
     (tmp_path / "whoosh").mkdir()
     (tmp_path / "fast").mkdir()
     _whoosh_segment(tmp_path / "whoosh", documents)
-    _fast_segment(tmp_path / "fast", documents)
+    _fast_segment(tmp_path / "fast", documents, positions=formats.Positions)
     theirs, ours = _postings(tmp_path / "whoosh"), _postings(tmp_path / "fast")
     assert len(ours) > 3000
     assert any(len(postings) > 128 for *_, postings in ours)  # terms spanning several blocks
     assert ours == theirs
 
 
+def test_compact_positions_read_back_as_whooshs_positions(tmp_path: Path, documents: list[Document]) -> None:
+    """The default schema's CompactPositions: every term, statistic, posting, frequency and
+    position as in the segment Whoosh writes with its Positions; only the stored values differ."""
+    (tmp_path / "whoosh").mkdir()
+    (tmp_path / "fast").mkdir()
+    _whoosh_segment(tmp_path / "whoosh", documents)
+    _fast_segment(tmp_path / "fast", documents)
+    theirs, ours = _decoded_postings(tmp_path / "whoosh"), _decoded_postings(tmp_path / "fast")
+    assert len(ours) > 3000
+    assert ours == theirs
+    positional = {"title", "text", "title_pairs", "text_pairs"}
+    assert {f for f, *_ in ours} >= positional
+    with whoosh_index.open_dir(str(tmp_path / "fast")).reader() as reader:
+        assert {name for name in positional if type(reader.schema[name].format) is CompactPositions} == positional
+        values = [reader.postings("text_pairs", text).value() for text, _ in reader.iter_field("text_pairs")]
+        infos = [info for name in positional | {"text_chars", "id"} for _, info in reader.iter_field(name)]
+    assert any(type(v) is int for v in values) and any(type(v) is tuple for v in values)
+    # A term in one document has its posting in its term info, not in a block of the .pst file.
+    assert [i.doc_frequency() == 1 for i in infos] == [i.is_inlined() for i in infos]
+    assert any(i.is_inlined() for i in infos) and not all(i.is_inlined() for i in infos)
+    (tmp_path / "bytes").mkdir()
+    _fast_segment(tmp_path / "bytes", documents, positions=formats.Positions)
+    sizes = {name: sum(p.stat().st_size for p in (tmp_path / name).glob("*.[pt][sr][tm]")) for name in ("fast", "bytes")}
+    assert sizes["fast"] < 0.85 * sizes["bytes"]  # postings and term dictionary
+
+
+def _decoded_postings(directory: Path) -> list[tuple[Any, ...]]:
+    """Every term with its statistics and every posting, values decoded by the field's format."""
+    out = []
+    with whoosh_index.open_dir(str(directory)).reader() as reader:
+        for entry in term_entries(reader, blocks=True):
+            fieldname, text, *statistics, postings = entry
+            format_ = reader.schema[fieldname].format
+            if format_.supports("positions"):
+                postings = [(docnum, weight, format_.decode_positions(value), format_.decode_frequency(value), *rest)
+                            for docnum, weight, value, *rest in postings]
+            out.append((fieldname, text, *statistics, postings))
+    return out
+
+
 def _publish_whoosh_generation(location: Path, docs: list[Document]) -> None:
-    """A generation written by Whoosh's own writer, published like ours."""
+    """A generation written by Whoosh's own writer, published like ours: an index of schema 2,
+    whose positions were Whoosh's Positions."""
     with writer_lock(location):
         build = new_build_dir(location)
         _whoosh_segment(build, docs)
-        publish(location, build, {"documents": len(docs), "analyzer": AnalyzerConfig().to_json()})
+        publish(location, build, {"documents": len(docs), "analyzer": AnalyzerConfig().to_json(), "schema_version": 2})
 
 
 def test_searches_find_the_same_hits_in_the_same_order(tmp_path: Path, documents: list[Document]) -> None:

@@ -19,6 +19,7 @@ from whoosh.system import pack_uint
 from zhsearch.indexer.build import build_index
 from zhsearch.search import Document, SearchIndex, engine, evaluate
 from zhsearch.search.evaluate import Evaluator, Matches, PostingTable, TermPositions
+from zhsearch.search.schema import CompactPositions
 
 DEMO = Path(__file__).resolve().parent.parent / "demo"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "corpus"
@@ -41,6 +42,24 @@ def test_bulk_decoding_gives_whoosh_positions(lists: list[list[int]], long_one: 
     expected = [encoder.decode_positions(v) for v in values]
     assert starts.tolist() == np.cumsum([0] + [len(p) for p in expected]).tolist()
     assert positions.tolist() == [p for row in expected for p in row]
+
+
+@settings(max_examples=200, deadline=None)
+@given(lists=st.lists(position_lists, min_size=1, max_size=30))
+def test_compact_positions_round_trip_and_decode_in_bulk_as_whooshs(lists: list[list[int]]) -> None:
+    compact, whoosh = CompactPositions(field_boost=2.5), formats.Positions(field_boost=2.5)
+    values = [compact.encode(p) for p in lists]
+    assert [type(v) for v in values] == [int if len(p) == 1 else tuple for p in lists]
+    for v, p in zip(values, lists):
+        theirs = whoosh.encode(p)
+        assert compact.decode_positions(v) == whoosh.decode_positions(theirs) == p
+        assert compact.decode_frequency(v) == whoosh.decode_frequency(theirs) == len(p)
+        assert compact.decode_weight(v) == whoosh.decode_weight(theirs)
+        assert pickle.loads(pickle.dumps(v, 2)) == v
+    starts, positions = evaluate._decode_positions(compact, values)
+    assert starts.tolist() == np.cumsum([0] + [len(p) for p in lists]).tolist()
+    assert positions.tolist() == [q for p in lists for q in p]
+    assert compact.decode_positions(compact.combine(values[:2])) == sorted({q for p in lists[:2] for q in p})
 
 
 def test_values_pickled_otherwise_are_decoded_value_by_value() -> None:
