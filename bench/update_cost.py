@@ -7,7 +7,9 @@ each; seeded, the seed is printed) and times ``update_index``:
 
 1. without what the live generation's duplicate detection left (its carry file removed): every
    text is shingled and hashed again, as before the carry;
-2. with it: only the changed texts are.
+2. with it: only the changed texts are;
+
+--repeat times each, alternating (an update's own segment merges vary from one to the next).
 
 For each it prints the wall time of the whole update and the CPU time spent in duplicate
 detection (shingling, MinHash, candidate pairs, Jaccard checks, grouping), and checks that the
@@ -27,6 +29,7 @@ import time
 from pathlib import Path
 
 import zhsearch.search.duplicates as duplicates
+import zhsearch.search.writer
 from zhsearch.indexer import update_index
 from zhsearch.search import open_index
 from zhsearch.search.duplicates import CARRY_FILE, DuplicateGroups
@@ -39,7 +42,7 @@ class _Clock:
     def __init__(self) -> None:
         self.seconds = 0.0
 
-    def wrap(self, owner: type, name: str) -> None:
+    def wrap(self, owner: object, name: str) -> None:
         method = getattr(owner, name)
 
         def timed(*args: object, **kwargs: object) -> object:
@@ -84,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changed", type=int, default=10, help="articles changed before each update")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=2, help="updates of each kind, alternating")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
     rng = random.Random(seed)
@@ -94,26 +98,30 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copytree(args.archive, archive)
     print(f"seed {seed}; copied the index and the archive in {time.perf_counter() - t0:.1f} s; "
           f"load {os.getloadavg()[0]:.1f}", flush=True)
-    clock = _Clock()
+    clock, tables = _Clock(), _Clock()
     for name in ("add", "roots", "carry"):
         clock.wrap(duplicates.DuplicateFinder, name)
+    tables.wrap(zhsearch.search.writer, "save_tables")  # every table of the new generation
     t0 = time.perf_counter()
     update_index([archive], location, jobs=args.jobs)  # nothing changed: the stat cache learns the copies
     print(f"update with nothing changed: {time.perf_counter() - t0:.1f} s", flush=True)
-    for label, carried in (("without the carry (every text hashed)", False), ("with the carry", True)):
+    kinds = (("without the carry (every text hashed)", False), ("with the carry", True))
+    for label, carried in kinds * args.repeat:
         _change(archive, args.changed, rng)
         live = current_generation(location)
         if not carried:
             (live / CARRY_FILE).unlink(missing_ok=True)
         has_carry = (live / CARRY_FILE).exists()
-        clock.seconds = 0.0
+        clock.seconds = tables.seconds = 0.0
         load = os.getloadavg()[0]
         t0 = time.perf_counter()
         report = update_index([archive], location, jobs=args.jobs)
         wall = time.perf_counter() - t0
+        spent, all_tables = clock.seconds, tables.seconds
         groups = _check(location)
         print(f"{args.changed} articles changed, {label}{'' if has_carry == carried else ' [carry missing!]'}: "
-              f"update {wall:.1f} s wall, duplicate detection {clock.seconds:.1f} s CPU; "
+              f"update {wall:.1f} s wall, the new generation's tables {all_tables:.1f} s CPU, of which "
+              f"duplicate detection {spent:.1f} s; "
               f"{groups} groups, equal to a full computation; published {report.published}; load {load:.1f}",
               flush=True)
     return 0

@@ -47,6 +47,8 @@ class LongQueryOptions:
     common_share: float = 0.3  # words in more than this share of the documents are left out…
     common_min_documents: int = 50  # …once the archive has this many documents to tell
     clause_boost: float = 1.0  # every clause found word for word: the words' whole weight times this
+    complete_boost: float = 2.0  # all of them found (the passage itself, up to punctuation): this much more
+    exact_boost: float = 0.0  # the clauses found as written, before folding scripts (0: off)
     min_clause_chars: int = 4  # shorter clauses are not searched as such
     max_clauses: int = 64  # the longest clauses, at most this many
     clause_depth: int = 100  # the first documents of the words' ranking looked through for the clauses
@@ -76,15 +78,24 @@ class LongQuery:
     singles: tuple[str, ...]  # single characters: ranked in titles only, never required
     words_total: int  # distinct searchable words of the text
     clauses: tuple[tuple[str, float], ...] = ()  # (folded clause without spaces, its bonus when found)
+    complete: float = 0.0  # the bonus of an article with every clause
+    exact: tuple[tuple[str, float], ...] = ()  # (clause as written without spaces, its bonus when found so)
 
     @property
     def needles(self) -> list[str]:
         return [c.word for c in self.used]
 
     def clause_bonus(self, title: str, text: str, *, simplify: bool) -> float:
-        """What the clauses found word for word in an article add to its score (spaces ignored)."""
-        body = _SPACE.sub("", fold(f"{title}\n{text}", simplify=simplify))
-        return sum(bonus for clause, bonus in self.clauses if clause in body)
+        """What the clauses found word for word in an article add to its score (spaces ignored):
+        each found its share, all of them :attr:`complete` more, and each found as written (in the
+        query's script) its :attr:`exact` share."""
+        raw = _SPACE.sub("", f"{title}\n{text}")
+        body = _SPACE.sub("", fold(raw, simplify=simplify))
+        found = [bonus for clause, bonus in self.clauses if clause in body]
+        bonus = sum(found)
+        if found and len(found) == len(self.clauses):
+            bonus += self.complete
+        return bonus + sum(share for clause, share in self.exact if clause in raw)
 
     def with_bonus(self, bonus: dict[int, float]) -> LongQuery:
         """This query with ``bonus`` (global docnum -> score) added to those documents' scores."""
@@ -187,8 +198,11 @@ class LongQueryBuilder:
             if not used:
                 return None
         query = self.assemble(text, tokens, used, singles, options)
+        clauses = self.clauses(text, used, options)
+        whole = sum(c.weight for c in used)
         return LongQuery(query, tuple(used), tuple(left_out), tuple(dict.fromkeys(singles)), max(total, len(used)),
-                         self.clauses(text, used, options))
+                         clauses, complete=options.complete_boost * whole if clauses else 0.0,
+                         exact=self.exact_clauses(text, whole, options))
 
     def assemble(
         self, text: str, tokens: Sequence[str], used: Sequence[Choice], singles: Sequence[str],
@@ -217,13 +231,15 @@ class LongQueryBuilder:
         (an article with every clause gets about what its words could give it)."""
         if options.clause_boost <= 0:
             return ()
-        folded = fold(text, simplify=self.config.simplify)
-        pieces = [_SPACE.sub("", p) for p in _CLAUSE_SPLIT.split(folded)]
-        pieces = [p for p in dict.fromkeys(pieces) if len(p) >= options.min_clause_chars]
-        pieces = sorted(pieces, key=len, reverse=True)[: options.max_clauses]
-        size = sum(len(p) for p in pieces)
-        whole = options.clause_boost * sum(c.weight for c in used)
-        return tuple((p, whole * len(p) / size) for p in pieces)
+        return _shares(fold(text, simplify=self.config.simplify), options.clause_boost * sum(c.weight for c in used),
+                       options)
+
+    def exact_clauses(self, text: str, whole: float, options: LongQueryOptions) -> tuple[tuple[str, float], ...]:
+        """The text's longest clauses as written (spaces removed, not folded), each with its share of
+        the words' whole weight times exact_boost: what an article in the query's own script adds."""
+        if options.exact_boost <= 0 or options.clause_boost <= 0:
+            return ()
+        return _shares(text, options.exact_boost * whole, options)
 
     def expand(
         self, long: LongQuery, text: str, documents: Iterable[tuple[str, float]], statistics: ArchiveStatistics,
@@ -265,6 +281,15 @@ class LongQueryBuilder:
         used = [Choice(w, 0, v, top_boost * v / top_mixed) for w, v in mixed.items()]
         query = self.assemble(text, self.tokens(text), used, long.singles, options)
         return replace(long, query=query)
+
+
+def _shares(text: str, whole: float, options: LongQueryOptions) -> tuple[tuple[str, float], ...]:
+    """The longest clauses of ``text`` (spaces removed), each with its share of ``whole`` by length."""
+    pieces = [_SPACE.sub("", p) for p in _CLAUSE_SPLIT.split(text)]
+    pieces = [p for p in dict.fromkeys(pieces) if len(p) >= options.min_clause_chars]
+    pieces = sorted(pieces, key=len, reverse=True)[: options.max_clauses]
+    size = sum(len(p) for p in pieces)
+    return tuple((p, whole * len(p) / size) for p in pieces)
 
 
 def similar_text(title: str, text: str) -> str:

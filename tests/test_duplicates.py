@@ -167,6 +167,7 @@ def test_a_carry_gives_the_groups_that_computing_afresh_gives() -> None:
 
     archive = {f"{s}-{n}": version(s) for s in range(60) for n in range(rng.randint(1, 4) if s < 6 else 1)}
     carried = None
+    before: set[str] = set()
     for step in range(8):
         ids = sorted(archive, key=lambda _: rng.random())  # a generation numbers documents its own way
         text = {docnum: archive[i] for docnum, i in enumerate(ids)}
