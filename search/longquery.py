@@ -6,8 +6,11 @@ the query, saturated, times its rarity in the archive); numbers and dates count 
 characters and words in a large share of the archive are left out, and the ``max_terms``
 heaviest words are searched, each boosted by its saturated count. The query's clauses (the
 pieces between punctuation) found word for word in one of the first documents of that ranking
-add to its score, whatever the document's length (:meth:`LongQuery.with_clauses`), so the
-article a passage was copied from ranks above articles that merely share its words.
+add to its score, whatever the document's length (:meth:`LongQuery.clause_bonus`), so the
+article a passage was copied from ranks above articles that merely share its words; one that
+holds every clause (the passage itself, up to punctuation and script) gets the best score of the
+words' ranking on top, so it ranks above every article that does not. A text that no article
+holds word for word gets no bonus at all: its words alone rank it.
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ class LongQueryOptions:
     common_share: float = 0.3  # words in more than this share of the documents are left out…
     common_min_documents: int = 50  # …once the archive has this many documents to tell
     clause_boost: float = 1.0  # every clause found word for word: the words' whole weight times this
-    complete_boost: float = 2.0  # all of them found (the passage itself, up to punctuation): this much more
+    complete_boost: float = 1.0  # all of them found (the passage itself, up to punctuation): the best
+    # score of the words' ranking times this more, so that it ranks above every article without them all
     exact_boost: float = 0.0  # the clauses found as written, before folding scripts (0: off)
     min_clause_chars: int = 4  # shorter clauses are not searched as such
     max_clauses: int = 64  # the longest clauses, at most this many
@@ -78,23 +82,23 @@ class LongQuery:
     singles: tuple[str, ...]  # single characters: ranked in titles only, never required
     words_total: int  # distinct searchable words of the text
     clauses: tuple[tuple[str, float], ...] = ()  # (folded clause without spaces, its bonus when found)
-    complete: float = 0.0  # the bonus of an article with every clause
+    complete: float = 0.0  # what an article with every clause gets, times the best score of the words' ranking
     exact: tuple[tuple[str, float], ...] = ()  # (clause as written without spaces, its bonus when found so)
 
     @property
     def needles(self) -> list[str]:
         return [c.word for c in self.used]
 
-    def clause_bonus(self, title: str, text: str, *, simplify: bool) -> float:
+    def clause_bonus(self, title: str, text: str, *, simplify: bool, best: float = 0.0) -> float:
         """What the clauses found word for word in an article add to its score (spaces ignored):
-        each found its share, all of them :attr:`complete` more, and each found as written (in the
-        query's script) its :attr:`exact` share."""
+        each found its share, all of them :attr:`complete` × ``best`` (the best score of the words'
+        ranking) more, and each found as written (in the query's script) its :attr:`exact` share."""
         raw = _SPACE.sub("", f"{title}\n{text}")
         body = _SPACE.sub("", fold(raw, simplify=simplify))
         found = [bonus for clause, bonus in self.clauses if clause in body]
         bonus = sum(found)
         if found and len(found) == len(self.clauses):
-            bonus += self.complete
+            bonus += self.complete * best
         return bonus + sum(share for clause, share in self.exact if clause in raw)
 
     def with_bonus(self, bonus: dict[int, float]) -> LongQuery:
@@ -201,7 +205,7 @@ class LongQueryBuilder:
         clauses = self.clauses(text, used, options)
         whole = sum(c.weight for c in used)
         return LongQuery(query, tuple(used), tuple(left_out), tuple(dict.fromkeys(singles)), max(total, len(used)),
-                         clauses, complete=options.complete_boost * whole if clauses else 0.0,
+                         clauses, complete=options.complete_boost if clauses else 0.0,
                          exact=self.exact_clauses(text, whole, options))
 
     def assemble(
