@@ -9,8 +9,11 @@ pieces between punctuation) found word for word in one of the first documents of
 add to its score, whatever the document's length (:meth:`LongQuery.clause_bonus`), so the
 article a passage was copied from ranks above articles that merely share its words; one that
 holds every clause (the passage itself, up to punctuation and script) gets the best score of the
-words' ranking on top, so it ranks above every article that does not. A text that no article
-holds word for word gets no bonus at all: its words alone rank it.
+words' ranking on top, so it ranks above every article that does not, and one that holds the
+whole text as one run (punctuation included) gets that again, above copies whose clauses are
+the same but punctuated or paragraphed otherwise. Clauses found as written, in the query's own
+script, add a little more (between a simplified and a traditional copy of one story). A text
+that no article holds word for word gets no bonus at all: its words alone rank it.
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ class LongQueryOptions:
     clause_boost: float = 1.0  # every clause found word for word: the words' whole weight times this
     complete_boost: float = 1.0  # all of them found (the passage itself, up to punctuation): the best
     # score of the words' ranking times this more, so that it ranks above every article without them all
-    exact_boost: float = 0.0  # the clauses found as written, before folding scripts (0: off)
+    verbatim_boost: float = 1.0  # …and the whole text as one run (up to spaces and script): that much more again
+    exact_boost: float = 0.5  # the clauses found as written, before folding scripts, their share times this
     min_clause_chars: int = 4  # shorter clauses are not searched as such
     max_clauses: int = 64  # the longest clauses, at most this many
     clause_depth: int = 100  # the first documents of the words' ranking looked through for the clauses
@@ -84,6 +88,8 @@ class LongQuery:
     clauses: tuple[tuple[str, float], ...] = ()  # (folded clause without spaces, its bonus when found)
     complete: float = 0.0  # what an article with every clause gets, times the best score of the words' ranking
     exact: tuple[tuple[str, float], ...] = ()  # (clause as written without spaces, its bonus when found so)
+    verbatim: float = 0.0  # what an article with the whole text (folded, without spaces) gets, times that best score
+    folded: str = ""  # the whole text, folded, without spaces
 
     @property
     def needles(self) -> list[str]:
@@ -92,13 +98,16 @@ class LongQuery:
     def clause_bonus(self, title: str, text: str, *, simplify: bool, best: float = 0.0) -> float:
         """What the clauses found word for word in an article add to its score (spaces ignored):
         each found its share, all of them :attr:`complete` × ``best`` (the best score of the words'
-        ranking) more, and each found as written (in the query's script) its :attr:`exact` share."""
+        ranking) more, the whole text as one run :attr:`verbatim` × ``best`` more again, and each
+        clause found as written (in the query's script) its :attr:`exact` share."""
         raw = _SPACE.sub("", f"{title}\n{text}")
         body = _SPACE.sub("", fold(raw, simplify=simplify))
         found = [bonus for clause, bonus in self.clauses if clause in body]
         bonus = sum(found)
         if found and len(found) == len(self.clauses):
             bonus += self.complete * best
+            if self.verbatim and self.folded in body:
+                bonus += self.verbatim * best
         return bonus + sum(share for clause, share in self.exact if clause in raw)
 
     def with_bonus(self, bonus: dict[int, float]) -> LongQuery:
@@ -206,7 +215,9 @@ class LongQueryBuilder:
         whole = sum(c.weight for c in used)
         return LongQuery(query, tuple(used), tuple(left_out), tuple(dict.fromkeys(singles)), max(total, len(used)),
                          clauses, complete=options.complete_boost if clauses else 0.0,
-                         exact=self.exact_clauses(text, whole, options))
+                         exact=self.exact_clauses(text, whole, options),
+                         verbatim=options.verbatim_boost if clauses else 0.0,
+                         folded=_SPACE.sub("", fold(text, simplify=self.config.simplify)) if clauses else "")
 
     def assemble(
         self, text: str, tokens: Sequence[str], used: Sequence[Choice], singles: Sequence[str],
