@@ -83,13 +83,16 @@ DOCS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def location(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    where = tmp_path_factory.mktemp("longquery") / "index"
+def _written(where: Path, docs: list[Document]) -> Path:
     with IndexWriter(where) as writer:
-        for doc in DOCS:
+        for doc in docs:
             writer.add(doc)
     return where
+
+
+@pytest.fixture(scope="module")
+def location(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _written(tmp_path_factory.mktemp("longquery") / "index", DOCS)
 
 
 @pytest.fixture()
@@ -234,11 +237,7 @@ COPIES = [
 
 @pytest.fixture(scope="module")
 def copies(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    where = tmp_path_factory.mktemp("copies") / "index"
-    with IndexWriter(where) as writer:
-        for doc in COPIES:
-            writer.add(doc)
-    return where
+    return _written(tmp_path_factory.mktemp("copies") / "index", COPIES)
 
 
 def test_the_article_with_the_whole_passage_ranks_above_a_shorter_one_with_most_of_it(copies: Path) -> None:
