@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import zipfile
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
@@ -26,6 +27,8 @@ MIN_THRESHOLD = 0.5  # below it most texts are LSH candidates of each other, and
 LSH_MISS = 0.001  # the chance, at most, that a pair exactly at the threshold is never a candidate
 TABLE_VERSION = 2  # 1: content hash or SimHash within 3 bits (a table without the version suffix)
 MANIFEST_KEY = "duplicate_threshold"
+CARRY_VERSION = 1  # how Carried.to_bytes lays out its arrays
+CARRY_FILE = "duplicate_signatures.npz"  # beside each generation: what its update reuses
 _WHITESPACE = re.compile(r"\s+")
 _MULTIPLIERS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -103,66 +106,192 @@ def lsh_bands(threshold: float, num_perm: int = NUM_PERM) -> tuple[int, int]:
     return num_perm, 1
 
 
+class Carried:
+    """What the duplicate detection of an earlier generation computed, by content, for the next one.
+
+    ``units`` maps a document's content hash (the indexer's SHA-1 of its folded text, 20 bytes)
+    to its text's unit key (the SHA-1 of the folded text without spaces) and MinHash signature;
+    ``pairs`` holds every LSH candidate pair of that generation's units (unit keys, sorted) with
+    its exact Jaccard similarity. Both are functions of the texts alone (for one shingle size,
+    permutation count and banding), so a later generation reuses them for the texts it still has:
+    only new texts are shingled, hashed and compared.
+    """
+
+    def __init__(
+        self,
+        units: Mapping[bytes, tuple[bytes, np.ndarray]] | None = None,
+        pairs: Mapping[tuple[bytes, bytes], float] | None = None,
+        *,
+        bands: tuple[int, int] | None = None,
+    ) -> None:
+        self.units = dict(units or {})
+        self.pairs = dict(pairs or {})
+        self.bands = bands  # the (bands, rows) the pairs are the candidates of; None: no pairs
+        self.keys = {key for key, _ in self.units.values()} if bands is not None else set()
+
+    def to_bytes(self) -> bytes:
+        """The carry as an ``.npz`` of plain arrays (no pickle), to save beside its generation."""
+        rows = sorted(self.units.items())
+        first: dict[bytes, int] = {}
+        for i, (_, (key, _)) in enumerate(rows):
+            first.setdefault(key, i)
+        pairs = sorted((p, j) for p, j in self.pairs.items() if p[0] in first and p[1] in first)
+        bands, per_band = self.bands or (0, 0)
+        out = io.BytesIO()
+        np.savez(
+            out,
+            scheme=np.array([CARRY_VERSION, SHINGLE, NUM_PERM, bands, per_band], dtype=np.int64),
+            hashes=np.frombuffer(b"".join(h for h, _ in rows), dtype=np.uint8).reshape(-1, 20),
+            units=np.frombuffer(b"".join(k for _, (k, _) in rows), dtype=np.uint8).reshape(-1, 20),
+            signatures=np.array([s for _, (_, s) in rows], dtype=np.uint32).reshape(-1, NUM_PERM),
+            pairs=np.array([[first[a], first[b]] for (a, b), _ in pairs], dtype=np.int64).reshape(-1, 2),
+            jaccard=np.array([j for _, j in pairs], dtype=np.float64),
+        )
+        return out.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Carried:
+        """A carry saved by :meth:`to_bytes`; ValueError when it is damaged or computed otherwise."""
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+                scheme = arrays["scheme"].tolist()
+                hashes, units = arrays["hashes"], arrays["units"]
+                signatures, pairs, jaccards = arrays["signatures"], arrays["pairs"], arrays["jaccard"]
+        except (OSError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"not a saved carry: {exc}") from exc
+        if scheme[:3] != [CARRY_VERSION, SHINGLE, NUM_PERM]:
+            raise ValueError("computed with other shingles or signatures")
+        if not (hashes.shape == units.shape == (len(signatures), 20) and signatures.shape[1:] == (NUM_PERM,)
+                and pairs.shape == (len(jaccards), 2) and (pairs.size == 0 or 0 <= pairs.min() <= pairs.max() < len(units))):
+            raise ValueError("arrays of the wrong shapes")
+        keys = [bytes(k) for k in units]
+        carried = {bytes(h): (k, s.astype(np.uint64)) for h, k, s in zip(hashes, keys, signatures)}
+        pairs_by_key = {(keys[a], keys[b]): float(j) for (a, b), j in zip(pairs.tolist(), jaccards.tolist())}
+        bands = (int(scheme[3]), int(scheme[4])) if scheme[3] else None
+        return cls(carried, pairs_by_key, bands=bands)
+
+
 class DuplicateFinder:
     """Finds the copies among documents added one at a time (see :class:`DuplicateGroups`).
 
     The shingles of each text are kept until :meth:`groups`, unless ``text_of`` is given: then
     only the MinHash signatures are, and the texts of candidate pairs are read again through it.
+    With ``carried`` (what :meth:`carry` gave for an earlier generation, which needs ``text_of``),
+    the signatures of texts it knows by their content hash are reused, and only the pairs with a
+    text it did not have are looked for and measured: the groups are the same as without it.
     """
 
-    def __init__(self, *, threshold: float = DEFAULT_THRESHOLD, text_of: Callable[[int], str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        text_of: Callable[[int], str] | None = None,
+        carried: Carried | None = None,
+    ) -> None:
         # Imported here: datasketch pulls in scipy (0.3 s), which a search never needs.
-        from datasketch import MinHash, MinHashLSH  # noqa: PLC0415
+        from datasketch import MinHash  # noqa: PLC0415
 
         self.threshold = check_threshold(threshold)
         self._text_of = text_of
+        self._bands = lsh_bands(self.threshold)
+        if carried is not None and text_of is None:
+            raise ValueError("a carry needs text_of: the texts of the pairs it does not know are read again")
+        self._carried = carried if carried is not None else Carried()
+        if self._carried.bands != self._bands:  # other candidates: its pairs tell nothing
+            self._carried = Carried(self._carried.units)
         self._units: dict[bytes, list[int]] = {}  # the documents of each normalized text (exact copies)
-        self._shingles: dict[int, np.ndarray] = {}  # by unit: the first docnum of its text
-        self._lsh = MinHashLSH(num_perm=NUM_PERM, params=lsh_bands(self.threshold))
+        self._signatures: dict[bytes, np.ndarray] = {}  # by unit key
+        self._hashes: dict[bytes, bytes] = {}  # content hash -> unit key, for the next carry
+        self._shingles: dict[bytes, np.ndarray] = {}  # by unit key
         self._empty = MinHash(num_perm=NUM_PERM, hashfunc=int)  # the values are hashes already
-        self._candidates: set[tuple[int, int]] = set()
+        self._pairs: dict[tuple[bytes, bytes], float] | None = None  # the candidates, once found
+        self.computed = 0  # texts shingled and hashed (not known from the carry)
 
-    def add(self, docnum: int, text: str) -> None:
-        folded = fold(text)
-        hashes = shingle_hashes(folded)
-        if hashes.size == 0:
-            return  # an empty text is never a copy
-        key = hashlib.sha1(_WHITESPACE.sub("", folded).encode("utf-8", "surrogatepass")).digest()
+    def add(self, docnum: int, text: str, *, content_hash: str = "") -> None:
+        """Add a document; ``content_hash`` (hex SHA-1 of its folded text) finds it in the carry."""
+        digest = _digest(content_hash)
+        known = self._carried.units.get(digest) if digest is not None else None
+        if known is not None:
+            key, signature = known
+        else:
+            folded = fold(text)
+            hashes = shingle_hashes(folded)
+            if hashes.size == 0:
+                return  # an empty text is never a copy
+            key = hashlib.sha1(_WHITESPACE.sub("", folded).encode("utf-8", "surrogatepass")).digest()
+            signature = self._signature(hashes) if key not in self._signatures else self._signatures[key]
+            self.computed += 1
+            if self._text_of is None:
+                self._shingles[key] = hashes
+        if digest is not None:
+            self._hashes[digest] = key
         if key in self._units:
             self._units[key].append(docnum)
             return
         self._units[key] = [docnum]
-        signature = self._empty.copy()
-        signature.update_batch((hashes >> np.uint64(32)).tolist())  # 32-bit values for the default scheme
-        self._candidates.update((min(other, docnum), max(other, docnum)) for other in self._lsh.query(signature))
-        self._lsh.insert(docnum, signature)
-        if self._text_of is None:
-            self._shingles[docnum] = hashes
+        self._signatures[key] = signature
 
-    def _shingles_of(self, unit: int) -> np.ndarray:
-        if unit not in self._shingles:
+    def _signature(self, hashes: np.ndarray) -> np.ndarray:
+        minhash = self._empty.copy()
+        minhash.update_batch((hashes >> np.uint64(32)).tolist())  # 32-bit values for the default scheme
+        return np.asarray(minhash.hashvalues, dtype=np.uint64)
+
+    def _shingles_of(self, key: bytes) -> np.ndarray:
+        if key not in self._shingles:
             assert self._text_of is not None
-            self._shingles[unit] = text_shingles(self._text_of(unit))
-        return self._shingles[unit]
+            self._shingles[key] = text_shingles(self._text_of(self._units[key][0]))
+        return self._shingles[key]
+
+    def _candidates(self) -> set[tuple[bytes, bytes]]:
+        """Every pair of units that share a band of their signatures (LSH candidates), unit keys sorted.
+
+        The pairs of two texts of the carry's generation are its pairs; a few new texts are
+        compared with every signature band by band, many go through ``datasketch``'s LSH."""
+        old = self._carried.keys
+        new = [key for key in self._units if key not in old]
+        found = {pair for pair in self._carried.pairs if pair[0] in self._units and pair[1] in self._units}
+        if not new:
+            return found
+        bands, rows = self._bands
+        if old and len(new) * 8 <= len(self._units):
+            keys = list(self._units)
+            matrix = np.stack([self._signatures[k] for k in keys])[:, : bands * rows].reshape(len(keys), bands, rows)
+            for key in new:
+                probe = self._signatures[key][: bands * rows].reshape(bands, rows)
+                for i in np.flatnonzero((matrix == probe).all(axis=2).any(axis=1)).tolist():
+                    if keys[i] != key:
+                        found.add(_pair(key, keys[i]))
+            return found
+        from datasketch import MinHash, MinHashLSH  # noqa: PLC0415 (see __init__)
+
+        lsh = MinHashLSH(num_perm=NUM_PERM, params=self._bands)
+        for key, signature in self._signatures.items():
+            minhash = MinHash(num_perm=NUM_PERM, hashvalues=signature, permutations=self._empty.permutations,
+                              scheme=self._empty.scheme)
+            found.update(_pair(key, other) for other in lsh.query(minhash))
+            lsh.insert(key, minhash)
+        return found
 
     def roots(self) -> dict[int, int]:
         """The group (smallest docnum) of every document added that has a copy."""
-        scores: dict[tuple[int, int], float] = {}
+        scores: dict[tuple[bytes, bytes], float] = {}
 
-        def similarity(a: int, b: int) -> float:
-            pair = (min(a, b), max(a, b))
+        def similarity(a: bytes, b: bytes) -> float:
+            pair = _pair(a, b)
             if pair not in scores:
                 scores[pair] = jaccard(self._shingles_of(pair[0]), self._shingles_of(pair[1]))
             return scores[pair]
 
-        similar = {pair: j for pair in sorted(self._candidates) if (j := similarity(*pair)) >= self.threshold}
-        members = {docs[0]: docs for docs in self._units.values()}
+        candidates = sorted(self._candidates())
+        scores.update((pair, self._carried.pairs[pair]) for pair in candidates if pair in self._carried.pairs)
+        self._pairs = {pair: similarity(*pair) for pair in candidates}
+        similar = {pair: j for pair, j in self._pairs.items() if j >= self.threshold}
         roots: dict[int, int] = {}
         for cluster in _complete_linkage(similar, similarity, self.threshold):
-            docs = [d for unit in cluster for d in members[unit]]
+            docs = [d for unit in cluster for d in self._units[unit]]
             for d in docs:
                 roots[d] = min(docs)
-        for docs in members.values():
+        for docs in self._units.values():
             if len(docs) > 1 and docs[0] not in roots:
                 for d in docs:
                     roots[d] = min(docs)
@@ -172,6 +301,31 @@ class DuplicateFinder:
         groups = DuplicateGroups.__new__(DuplicateGroups)
         groups._set_roots(self.roots())
         return groups
+
+    def carry(self) -> Carried:
+        """What the next generation can reuse (after :meth:`roots` or :meth:`groups`): the signatures
+        of the texts added with a content hash and the candidate pairs of their units."""
+        if self._pairs is None:
+            self.roots()
+        assert self._pairs is not None
+        units = {digest: (key, self._signatures[key]) for digest, key in self._hashes.items()}
+        keys = {key for key, _ in units.values()}
+        pairs = {p: j for p, j in self._pairs.items() if p[0] in keys and p[1] in keys}
+        return Carried(units, pairs, bands=self._bands)
+
+
+def _digest(content_hash: str) -> bytes | None:
+    """The 20 bytes of a hex SHA-1, or None when it is not one."""
+    if len(content_hash) != 40:
+        return None
+    try:
+        return bytes.fromhex(content_hash)
+    except ValueError:
+        return None
+
+
+def _pair(a: bytes, b: bytes) -> tuple[bytes, bytes]:
+    return (a, b) if a < b else (b, a)
 
 
 class DuplicateGroups:
@@ -282,12 +436,13 @@ def stored_text(stored: Mapping[str, Any]) -> str:
 
 
 def _complete_linkage(
-    similar: dict[tuple[int, int], float], similarity: Callable[[int, int], float], threshold: float
-) -> list[list[int]]:
-    """Clusters of units in which every pair is within ``threshold``: the most similar pairs
-    first, two clusters joined only when each member of one is within it of each of the other
-    (pairs that were not LSH candidates are measured too)."""
-    cluster: dict[int, list[int]] = {}
+    similar: dict[tuple[bytes, bytes], float], similarity: Callable[[bytes, bytes], float], threshold: float
+) -> list[list[bytes]]:
+    """Clusters of units (by unit key) in which every pair is within ``threshold``: the most
+    similar pairs first (ties by their keys, so the clusters depend on the texts alone, not on
+    the order they were indexed in), two clusters joined only when each member of one is within
+    it of each of the other (pairs that were not LSH candidates are measured too)."""
+    cluster: dict[bytes, list[bytes]] = {}
     for a, b in sorted(similar, key=lambda pair: (-similar[pair], pair)):
         first, second = cluster.setdefault(a, [a]), cluster.setdefault(b, [b])
         if first is second:
@@ -297,7 +452,7 @@ def _complete_linkage(
             for unit in second:
                 cluster[unit] = first
     seen: set[int] = set()
-    clusters = []
+    clusters: list[list[bytes]] = []
     for members in cluster.values():
         if id(members) not in seen:
             seen.add(id(members))

@@ -288,7 +288,8 @@ class SearchIndex:
             bonus = {}
             for docnum in first.docnums:
                 stored = searcher.stored_fields(docnum)
-                found = long.clause_bonus(stored.get("title", ""), stored.get("text", ""), simplify=self.config.simplify)
+                found = long.clause_bonus(stored.get("title", ""), stored.get("text", ""), simplify=self.config.simplify,
+                                          best=first.scores[0])
                 if found:
                     bonus[docnum] = found
             long = long.with_bonus(bonus)

@@ -6,8 +6,14 @@ the query, saturated, times its rarity in the archive); numbers and dates count 
 characters and words in a large share of the archive are left out, and the ``max_terms``
 heaviest words are searched, each boosted by its saturated count. The query's clauses (the
 pieces between punctuation) found word for word in one of the first documents of that ranking
-add to its score, whatever the document's length (:meth:`LongQuery.with_clauses`), so the
-article a passage was copied from ranks above articles that merely share its words.
+add to its score, whatever the document's length (:meth:`LongQuery.clause_bonus`), so the
+article a passage was copied from ranks above articles that merely share its words; one that
+holds every clause (the passage itself, up to punctuation and script) gets the best score of the
+words' ranking on top, so it ranks above every article that does not, and one that holds the
+whole text as one run (punctuation included) gets that again, above copies whose clauses are
+the same but punctuated or paragraphed otherwise. Clauses found as written, in the query's own
+script, add a little more (between a simplified and a traditional copy of one story). A text
+that no article holds word for word gets no bonus at all: its words alone rank it.
 """
 
 from __future__ import annotations
@@ -47,6 +53,10 @@ class LongQueryOptions:
     common_share: float = 0.3  # words in more than this share of the documents are left out…
     common_min_documents: int = 50  # …once the archive has this many documents to tell
     clause_boost: float = 1.0  # every clause found word for word: the words' whole weight times this
+    complete_boost: float = 1.0  # all of them found (the passage itself, up to punctuation): the best
+    # score of the words' ranking times this more, so that it ranks above every article without them all
+    verbatim_boost: float = 1.0  # …and the whole text as one run (up to spaces and script): that much more again
+    exact_boost: float = 0.5  # the clauses found as written, before folding scripts, their share times this
     min_clause_chars: int = 4  # shorter clauses are not searched as such
     max_clauses: int = 64  # the longest clauses, at most this many
     clause_depth: int = 100  # the first documents of the words' ranking looked through for the clauses
@@ -76,15 +86,29 @@ class LongQuery:
     singles: tuple[str, ...]  # single characters: ranked in titles only, never required
     words_total: int  # distinct searchable words of the text
     clauses: tuple[tuple[str, float], ...] = ()  # (folded clause without spaces, its bonus when found)
+    complete: float = 0.0  # what an article with every clause gets, times the best score of the words' ranking
+    exact: tuple[tuple[str, float], ...] = ()  # (clause as written without spaces, its bonus when found so)
+    verbatim: float = 0.0  # what an article with the whole text (folded, without spaces) gets, times that best score
+    folded: str = ""  # the whole text, folded, without spaces
 
     @property
     def needles(self) -> list[str]:
         return [c.word for c in self.used]
 
-    def clause_bonus(self, title: str, text: str, *, simplify: bool) -> float:
-        """What the clauses found word for word in an article add to its score (spaces ignored)."""
-        body = _SPACE.sub("", fold(f"{title}\n{text}", simplify=simplify))
-        return sum(bonus for clause, bonus in self.clauses if clause in body)
+    def clause_bonus(self, title: str, text: str, *, simplify: bool, best: float = 0.0) -> float:
+        """What the clauses found word for word in an article add to its score (spaces ignored):
+        each found its share, all of them :attr:`complete` × ``best`` (the best score of the words'
+        ranking) more, the whole text as one run :attr:`verbatim` × ``best`` more again, and each
+        clause found as written (in the query's script) its :attr:`exact` share."""
+        raw = _SPACE.sub("", f"{title}\n{text}")
+        body = _SPACE.sub("", fold(raw, simplify=simplify))
+        found = [bonus for clause, bonus in self.clauses if clause in body]
+        bonus = sum(found)
+        if found and len(found) == len(self.clauses):
+            bonus += self.complete * best
+            if self.verbatim and self.folded in body:
+                bonus += self.verbatim * best
+        return bonus + sum(share for clause, share in self.exact if clause in raw)
 
     def with_bonus(self, bonus: dict[int, float]) -> LongQuery:
         """This query with ``bonus`` (global docnum -> score) added to those documents' scores."""
@@ -197,8 +221,13 @@ class LongQueryBuilder:
             if not used:
                 return None
         query = self.assemble(text, tokens, used, singles, options)
+        clauses = self.clauses(text, used, options)
+        whole = sum(c.weight for c in used)
         return LongQuery(query, tuple(used), tuple(left_out), tuple(dict.fromkeys(singles)), max(total, len(used)),
-                         self.clauses(text, used, options))
+                         clauses, complete=options.complete_boost if clauses else 0.0,
+                         exact=self.exact_clauses(text, whole, options),
+                         verbatim=options.verbatim_boost if clauses else 0.0,
+                         folded=_SPACE.sub("", fold(text, simplify=self.config.simplify)) if clauses else "")
 
     def assemble(
         self, text: str, tokens: Sequence[str], used: Sequence[Choice], singles: Sequence[str],
@@ -227,13 +256,15 @@ class LongQueryBuilder:
         (an article with every clause gets about what its words could give it)."""
         if options.clause_boost <= 0:
             return ()
-        folded = fold(text, simplify=self.config.simplify)
-        pieces = [_SPACE.sub("", p) for p in _CLAUSE_SPLIT.split(folded)]
-        pieces = [p for p in dict.fromkeys(pieces) if len(p) >= options.min_clause_chars]
-        pieces = sorted(pieces, key=len, reverse=True)[: options.max_clauses]
-        size = sum(len(p) for p in pieces)
-        whole = options.clause_boost * sum(c.weight for c in used)
-        return tuple((p, whole * len(p) / size) for p in pieces)
+        return _shares(fold(text, simplify=self.config.simplify), options.clause_boost * sum(c.weight for c in used),
+                       options)
+
+    def exact_clauses(self, text: str, whole: float, options: LongQueryOptions) -> tuple[tuple[str, float], ...]:
+        """The text's longest clauses as written (spaces removed, not folded), each with its share of
+        the words' whole weight times exact_boost: what an article in the query's own script adds."""
+        if options.exact_boost <= 0 or options.clause_boost <= 0:
+            return ()
+        return _shares(text, options.exact_boost * whole, options)
 
     def expand(
         self, long: LongQuery, text: str, documents: Iterable[tuple[str, float]], statistics: ArchiveStatistics,
@@ -275,6 +306,15 @@ class LongQueryBuilder:
         used = [Choice(w, 0, v, top_boost * v / top_mixed) for w, v in mixed.items()]
         query = self.assemble(text, self.tokens(text), used, long.singles, options)
         return replace(long, query=query)
+
+
+def _shares(text: str, whole: float, options: LongQueryOptions) -> tuple[tuple[str, float], ...]:
+    """The longest clauses of ``text`` (spaces removed), each with its share of ``whole`` by length."""
+    pieces = [_SPACE.sub("", p) for p in _CLAUSE_SPLIT.split(text)]
+    pieces = [p for p in dict.fromkeys(pieces) if len(p) >= options.min_clause_chars]
+    pieces = sorted(pieces, key=len, reverse=True)[: options.max_clauses]
+    size = sum(len(p) for p in pieces)
+    return tuple((p, whole * len(p) / size) for p in pieces)
 
 
 def similar_text(title: str, text: str) -> str:

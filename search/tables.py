@@ -11,6 +11,7 @@ document count, so a table never describes other segments than the ones beside i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -22,7 +23,15 @@ from whoosh import index as whoosh_index
 
 from .complete import CompletionTable, title_entry, word_documents
 from .discover import read_discovery
-from .duplicates import DEFAULT_THRESHOLD, TABLE_VERSION, DuplicateFinder, DuplicateGroups, stored_text
+from .duplicates import (
+    CARRY_FILE,
+    DEFAULT_THRESHOLD,
+    TABLE_VERSION,
+    Carried,
+    DuplicateFinder,
+    DuplicateGroups,
+    stored_text,
+)
 from .store import write_bytes_atomic
 from .suggest import Vocabulary
 
@@ -82,22 +91,27 @@ def compute_tables(
     simplify: bool,
     duplicate_threshold: float = DEFAULT_THRESHOLD,
     new_words: Mapping[str, int] | None = None,
+    carried: Carried | None = None,
 ) -> dict[str, Any]:
     """The tables ``kinds`` of a Whoosh reader's documents (seconds on a large index).
 
     ``new_words`` (word → documents) are the words discovered in the archive: completions offer
-    them whole even when the ranking fields cut them in pieces.
+    them whole even when the ranking fields cut them in pieces. ``carried`` is what the duplicate
+    detection of an earlier generation left (:class:`search.duplicates.Carried`): the texts it
+    knows are not shingled again. With the duplicates comes the carry for the next generation,
+    under :data:`CARRY_FILE`.
     """
     kinds = set(kinds)
     titles: list[tuple[str, str, datetime | None]] = []
-    finder = DuplicateFinder(threshold=duplicate_threshold, text_of=lambda d: stored_text(reader.stored_fields(d)))
+    finder = DuplicateFinder(threshold=duplicate_threshold, text_of=lambda d: stored_text(reader.stored_fields(d)),
+                             carried=carried)
     counts = _DocumentCounts()
     if kinds & {"completions", "duplicates", "stats"}:
         for docnum, stored in reader.iter_docs():  # one pass: a stored document costs more than its use
             if "completions" in kinds:
                 titles.append(title_entry(stored))
             if "duplicates" in kinds and stored.get("content_hash"):  # see DuplicateGroups.from_reader
-                finder.add(docnum, stored_text(stored))
+                finder.add(docnum, stored_text(stored), content_hash=stored["content_hash"])
             if "stats" in kinds:
                 counts.add(stored)
     words = word_documents(reader) if kinds & {"completions", "vocabulary"} else {}
@@ -115,15 +129,22 @@ def compute_tables(
         tables["vocabulary"] = vocabulary
     if "duplicates" in kinds:
         tables["duplicates"] = finder.groups()
+        tables[CARRY_FILE] = finder.carry()
     return tables
 
 
 def save_tables(
-    directory: Path, *, simplify: bool, duplicate_threshold: float = DEFAULT_THRESHOLD, kinds: Iterable[str] = KINDS
+    directory: Path,
+    *,
+    simplify: bool,
+    duplicate_threshold: float = DEFAULT_THRESHOLD,
+    kinds: Iterable[str] = KINDS,
+    previous: Path | None = None,
 ) -> list[str]:
     """Compute the tables ``kinds`` of the Whoosh index in ``directory`` that are missing or damaged
     there, and save them beside it; the kinds written (a best effort: nothing on a read-only disk).
-    ``duplicate_threshold`` is the one the index's manifest records."""
+    ``duplicate_threshold`` is the one the index's manifest records. ``previous`` is the generation
+    this one was updated from: the duplicate detection reuses what it left (see :func:`load_carry`)."""
     ix = whoosh_index.open_dir(str(directory))
     try:
         with ix.reader() as reader:
@@ -133,12 +154,16 @@ def save_tables(
             new_words = {w.word: w.documents for w in discovery.words} if discovery else None
             tables = (
                 compute_tables(reader, missing, simplify=simplify, duplicate_threshold=duplicate_threshold,
-                               new_words=new_words)
+                               new_words=new_words, carried=load_carry(previous or directory))
                 if missing
                 else {}
             )
     finally:
         ix.close()
+    carry = tables.pop(CARRY_FILE, None)
+    if carry is not None:
+        with contextlib.suppress(OSError):  # a cache: the next update computes more without it
+            write_bytes_atomic(directory / CARRY_FILE, carry.to_bytes())
     written = []
     for kind, table in tables.items():
         try:
@@ -147,6 +172,15 @@ def save_tables(
             continue
         written.append(kind)
     return written
+
+
+def load_carry(directory: Path) -> Carried | None:
+    """What the duplicate detection of the generation in ``directory`` left for the next one
+    (None when it left nothing, or something damaged: then every text is shingled again)."""
+    try:
+        return Carried.from_bytes((directory / CARRY_FILE).read_bytes())
+    except (OSError, ValueError):
+        return None
 
 
 class _DocumentCounts:

@@ -150,6 +150,7 @@ class IndexWriter:
         self._storage: Any = None
         self._generation = 0
         self._base: list[Any] = []  # the live generation's segments (update)
+        self._live: Path | None = None  # the live generation (update): its tables help compute the new ones
         self._readers: dict[int, Any] = {}
         self._segments: list[Any] = []  # segments written for this generation
         self._builder: SegmentBuilder | None = None
@@ -179,6 +180,7 @@ class IndexWriter:
 
     def _start_from_live(self) -> None:
         live = current_generation(self.location)
+        self._live = live
         self.base_manifest = read_manifest(live, writing=True)
         config = AnalyzerConfig.from_json(self.base_manifest.get("analyzer", {}))
         if config.version != ANALYZER_VERSION:
@@ -291,7 +293,8 @@ class IndexWriter:
         carried = {k: self.base_manifest[k] for k in ("built_at", MANIFEST_KEY) if k in self.base_manifest}
         threshold = manifest_threshold({**carried, **self.manifest})
         # so that no query computes them
-        save_tables(self._build, simplify=self.config.simplify, duplicate_threshold=threshold)
+        save_tables(self._build, simplify=self.config.simplify, duplicate_threshold=threshold,
+                    previous=self._live)  # an update reuses what the live generation's duplicates left
         publish(
             self.location,
             self._build,

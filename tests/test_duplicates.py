@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zhsearch.indexer import build_index, update_index
 from zhsearch.search import open_index
-from zhsearch.search.duplicates import DEFAULT_THRESHOLD, DuplicateGroups, check_threshold, jaccard, lsh_bands, text_shingles
+from zhsearch.search.duplicates import (
+    DEFAULT_THRESHOLD,
+    Carried,
+    DuplicateFinder,
+    DuplicateGroups,
+    check_threshold,
+    jaccard,
+    lsh_bands,
+    text_shingles,
+)
 from zhsearch.search.errors import InvalidArgumentError
 from zhsearch.search.store import MANIFEST, current_generation
 from zhsearch.cli import cli
@@ -119,6 +130,76 @@ def test_complete_linkage_does_not_chain_different_stories() -> None:
     assert list(groups.members.values()) in ([(0, 1)], [(1, 2)])
 
 
+def _chain_of_equal_links() -> tuple[str, str, str]:
+    """b, and a and c that each replace one run of b of the same length, far apart: a~b and b~c
+    are exactly as alike, a and c not alike enough."""
+    base = "".join(_sentences(11, 14))
+    rng = random.Random(12)
+    a = base[:20] + _ideographs(rng, 30) + base[50:]
+    c = base[:-80] + _ideographs(rng, 30) + base[-50:]
+    return a, base, c
+
+
+def test_groups_do_not_depend_on_the_order_texts_come_in() -> None:
+    a, b, c = _chain_of_equal_links()
+    similarity = {p: jaccard(text_shingles(x), text_shingles(y)) for p, (x, y) in {"ab": (a, b), "bc": (b, c), "ac": (a, c)}.items()}
+    assert similarity["ab"] == similarity["bc"] >= 0.8 > similarity["ac"]  # a tie for the first link
+    texts = {"a": a, "b": b, "c": c}
+    seen = []
+    for order in ("abc", "cba", "bac", "bca"):
+        groups = DuplicateGroups(enumerate(texts[name] for name in order))
+        seen.append(sorted(sorted(order[d] for d in members) for members in groups.members.values()))
+    assert seen[1:] == seen[:1] * 3 and len(seen[0]) == 1
+
+
+def test_a_carry_gives_the_groups_that_computing_afresh_gives() -> None:
+    """Generations of an archive whose texts come, change and go: the groups found with what the
+    generation before left are those found from scratch, and only new texts are hashed."""
+    rng = random.Random(21)
+    stories = [_sentences(100 + i, 40) for i in range(60)]
+    spare = iter(_sentences(99, 2000))
+
+    def version(story: int) -> str:
+        sentences = list(stories[story])
+        for _ in range(rng.randint(0, 2)):
+            sentences[rng.randrange(len(sentences))] = next(spare)
+        return "".join(sentences)
+
+    archive = {f"{s}-{n}": version(s) for s in range(60) for n in range(rng.randint(1, 4) if s < 6 else 1)}
+    carried = None
+    before: set[str] = set()
+    for step in range(8):
+        ids = sorted(archive, key=lambda _: rng.random())  # a generation numbers documents its own way
+        text = {docnum: archive[i] for docnum, i in enumerate(ids)}
+        fresh = DuplicateFinder(text_of=text.__getitem__)
+        finder = DuplicateFinder(text_of=text.__getitem__, carried=carried)
+        for docnum, body in text.items():
+            digest = hashlib.sha1(body.encode("utf-8")).hexdigest()
+            fresh.add(docnum, body, content_hash=digest)
+            finder.add(docnum, body, content_hash=digest)
+        assert finder.roots() == fresh.roots()
+        assert len(set(fresh.roots().values())) >= 3, "the archive has copies"
+        if carried is not None:
+            assert finder.computed == sum(1 for body in text.values() if body not in before)
+        carried = Carried.from_bytes(finder.carry().to_bytes())
+        before = set(text.values())
+        for i in rng.sample(sorted(archive), 30 if step == 4 else 3):  # edited, some far enough to leave their group
+            archive[i] = version(int(i.split("-")[0])) if rng.random() < 0.5 else "".join(_sentences(rng.randrange(10**6), 20))
+        story = rng.randrange(6)
+        archive[f"{story}-new{step}"] = version(story)
+        del archive[rng.choice(sorted(archive))]
+
+
+def test_a_damaged_carry_is_refused() -> None:
+    finder = DuplicateFinder(text_of=lambda d: "")
+    finder.add(0, "".join(_sentences(1, 5)), content_hash="0" * 40)
+    data = finder.carry().to_bytes()
+    assert Carried.from_bytes(data).units.keys() == {bytes(20)}
+    for damaged in (data[:50], b"not a zip", data.replace(b"scheme", b"schema")):
+        with pytest.raises(ValueError):
+            Carried.from_bytes(damaged)
+
+
 def test_a_higher_threshold_keeps_only_closer_copies() -> None:
     article = "".join(_sentences(5, 20))
     copy = article[:-40] + "".join(_sentences(6, 2))
@@ -186,6 +267,33 @@ def test_update_keeps_groups_right_as_copies_come_and_go(tmp_path: Path) -> None
     (archive / "d.md").write_text(_post("航运观察", STORY, "日报"), encoding="utf-8")
     update_index([archive], location)
     assert _groups(location) == [["c.md", "d.md"]]
+
+
+def test_an_update_hashes_only_new_texts_and_groups_as_a_rebuild_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive, location, rebuilt = tmp_path / "posts", tmp_path / "index", tmp_path / "rebuilt"
+    archive.mkdir()
+    outlets = ["晨报", "晚报", "日报"]
+    stories = [_sentences(200 + i, 16) for i in range(12)]
+    for i, story in enumerate(stories):
+        for n in range(3 if i < 3 else 1):  # three stories carried by three outlets, with an editor's line
+            (archive / f"{i}-{n}.md").write_text(_post(f"报道{i}", story + [f"（编辑 {outlets[n]}）"], outlets[n]), encoding="utf-8")
+    build_index([archive], location)
+    assert _groups(location) == [["0-0.md", "0-1.md", "0-2.md"], ["1-0.md", "1-1.md", "1-2.md"],
+                                 ["2-0.md", "2-1.md", "2-2.md"]]
+    (archive / "0-1.md").write_text(_post("报道0", stories[0][:8] + OTHER, "晚报"), encoding="utf-8")  # leaves its group
+    (archive / "1-2.md").unlink()
+    (archive / "5-1.md").write_text(_post("报道5", stories[5], "晚报"), encoding="utf-8")  # joins one
+    hashed: list[int] = []
+    batch = MinHash.update_batch
+    monkeypatch.setattr(MinHash, "update_batch", lambda self, values: (hashed.append(1), batch(self, values))[1])
+    update_index([archive], location)
+    assert len(hashed) == 2  # the changed text and the new one: every other signature was carried
+    monkeypatch.undo()
+    build_index([archive], rebuilt)
+    expected = [["0-0.md", "0-2.md"], ["1-0.md", "1-1.md"], ["2-0.md", "2-1.md", "2-2.md"], ["5-0.md", "5-1.md"]]
+    assert _groups(location) == _groups(rebuilt) == expected
 
 
 def test_the_threshold_is_recorded_and_kept_by_updates(tmp_path: Path, runner: CliRunner) -> None:

@@ -83,13 +83,16 @@ DOCS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def location(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    where = tmp_path_factory.mktemp("longquery") / "index"
+def _written(where: Path, docs: list[Document]) -> Path:
     with IndexWriter(where) as writer:
-        for doc in DOCS:
+        for doc in docs:
             writer.add(doc)
     return where
+
+
+@pytest.fixture(scope="module")
+def location(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _written(tmp_path_factory.mktemp("longquery") / "index", DOCS)
 
 
 @pytest.fixture()
@@ -213,3 +216,57 @@ def test_feedback_adds_the_first_documents_words_when_asked() -> None:
                               [("经医院鉴定为轻伤，骨折", 10.0), ("医院鉴定", 9.0)], statistics, options)
     assert "鉴定" in str(expanded.query) and "医院" in str(expanded.query)
     assert BUILDER.expand(long, "…", [], statistics, options) is long
+
+
+SHIPPING = ("港口集装箱吞吐量连续三个月回升，航运公司陆续恢复停航的班轮航线，"
+            "运价指数较上月上涨一成，船东预计旺季运力依然紧张，码头工人加班装卸货物")
+COPIES = [
+    # The passage's article: the passage, and a long report around it.
+    Document(id="source", path="source.md", title="港口观察",
+             text="记者走访沿海码头。" + SHIPPING + "。" + "".join(
+                 f"第{n}号泊位的调度员说，今年的排班表改了又改，夜班的人手总是不够用。" for n in range(30))),
+    # A shorter report with most of its clauses, one of them rewritten.
+    Document(id="partial", path="partial.md", title="航运回暖",
+             text=SHIPPING.replace("码头工人加班装卸货物", "仓储企业扩建冷库") + "。"),
+    Document(id="other", path="other.md", title="码头工人", text="码头工人加班装卸货物，港口吞吐量创新高。"),
+    # Every clause of the passage, punctuated and paragraphed otherwise, in a short note.
+    Document(id="repunctuated", path="repunctuated.md", title="简讯",
+             text=SHIPPING.replace("，航运公司", "。\n\n航运公司").replace("，船东", "；船东") + "。"),
+]
+
+
+@pytest.fixture(scope="module")
+def copies(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _written(tmp_path_factory.mktemp("copies") / "index", COPIES)
+
+
+def test_the_article_with_the_whole_passage_ranks_above_a_shorter_one_with_most_of_it(copies: Path) -> None:
+    with SearchIndex.open(copies) as index:
+        assert [h.id for h in index.search(SHIPPING, dedup=False).hits][:3] == ["source", "repunctuated", "partial"]
+        index.long_options = replace(index.long_options, complete_boost=0.0, verbatim_boost=0.0)
+        # by its clauses alone a shorter one wins: its words weigh more in fewer characters
+        assert index.search(SHIPPING, dedup=False).hits[0].id != "source"
+
+
+def test_the_whole_passage_as_one_run_ranks_above_its_clauses_punctuated_otherwise(copies: Path) -> None:
+    with SearchIndex.open(copies) as index:
+        index.long_options = replace(index.long_options, verbatim_boost=0.0)
+        assert [h.id for h in index.search(SHIPPING, dedup=False).hits][:2] == ["repunctuated", "source"]
+
+
+def test_a_description_no_article_holds_word_for_word_is_ranked_by_its_words(copies: Path) -> None:
+    description = "集装箱运价指数上涨与航运公司恢复航线，船东对旺季运力的判断，以及冷库扩建的情况和调度排班的问题"
+    with SearchIndex.open(copies) as index:
+        ranked = [(h.id, round(h.score, 6)) for h in index.search(description, dedup=False).hits]
+        index.long_options = replace(index.long_options, clause_boost=0.0)
+        assert [(h.id, round(h.score, 6)) for h in index.search(description, dedup=False).hits] == ranked
+
+
+def test_exact_script_clauses_prefer_the_copy_in_the_query_script() -> None:
+    long = LongQueryBuilder(AnalyzerConfig()).build(
+        "港口集裝箱吞吐量連續回升，航運公司恢復班輪航線", Counts({"港口": 3, "航运": 3, "回升": 3}, 1000),
+        LongQueryOptions(exact_boost=0.5))
+    assert long is not None
+    simplified = long.clause_bonus("", "港口集装箱吞吐量连续回升，航运公司恢复班轮航线", simplify=True)
+    traditional = long.clause_bonus("", "港口集裝箱吞吐量連續回升，航運公司恢復班輪航線", simplify=True)
+    assert traditional > simplified > 0
