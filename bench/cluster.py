@@ -83,7 +83,7 @@ def main() -> int:
     import shutil
 
     from zhsearch.search import open_cluster, open_index
-    from zhsearch.search.store import disk_size
+    from zhsearch.search.embedded.store import disk_size
     from zhsearch.search.xapian_cluster import ClusterConfig, servers, write_all
 
     directory = Path(args.dir)

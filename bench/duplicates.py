@@ -11,7 +11,7 @@ Pairs are made from the indexed articles (texts of at least --min-chars characte
   article on the same topic, usually not a copy.
 
 Each pair is labelled a copy when the exact Jaccard similarity of its 5-character shingles is at
-least --threshold, and counted collapsed when search.duplicates puts both texts in one group
+least --threshold, and counted collapsed when search.results.duplicates puts both texts in one group
 (all pairs grouped in one run, as an index is). Prints precision and recall of the collapse,
 pairs by similarity, what a 3-bit SimHash radius catches of the same pairs, and (with --whole)
 the time to group every article of the index and the groups found.
@@ -32,8 +32,8 @@ from pathlib import Path
 
 from zhsearch.indexer import hamming, simhash
 from zhsearch.search import SearchIndex
-from zhsearch.search.duplicates import DEFAULT_THRESHOLD, DuplicateGroups, jaccard, text_shingles
-from zhsearch.search.normalize import fold
+from zhsearch.search.results.duplicates import DEFAULT_THRESHOLD, DuplicateGroups, jaccard, text_shingles
+from zhsearch.search.text.normalize import fold
 
 _SENTENCE = re.compile(r"(?<=[。！？!?\n])")
 EDITOR_LINES = ("（编辑：陈静）", "（责任编辑：张伟）", "本文来源：综合报道", "（完）")

@@ -23,7 +23,7 @@ the same total, facets, hit ids, scores, snippets and title highlights.
     python bench/index_size.py --index DIR --same-as OTHER [--titles 300]
 
 ``--merged-copy NEW`` first writes a copy of the index whose segments are merged into one, as
-``zhsearch index --merge`` merges them (:func:`search.merge.merge_segments`, no text analysed
+``zhsearch index --merge`` merges them (:func:`search.embedded.merge.merge_segments`, no text analysed
 again; the copy's other files are hard links to the original's, which stays as it was), prints
 the merge's time and peak memory, then measures the copy.
 
@@ -47,7 +47,7 @@ from typing import Any
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.filedb.filetables import _dir_entry, _lengths
 
-from zhsearch.search.store import current_generation, disk_size
+from zhsearch.search.embedded.store import current_generation, disk_size
 
 _TERMINFO = struct.Struct("!BfIBBfII")
 _EXTENT = struct.Struct("!qi")
@@ -280,8 +280,8 @@ def merged_copy(location: Path, target: Path) -> Path:
     from whoosh.filedb.filestore import FileStorage
     from whoosh.index import TOC, clean_files
 
-    from zhsearch.search.merge import merge_segments
-    from zhsearch.search.segments import INDEX_NAME
+    from zhsearch.search.embedded.merge import merge_segments
+    from zhsearch.search.embedded.segments import INDEX_NAME
 
     generation = current_generation(location)
     if target.exists():

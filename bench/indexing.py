@@ -33,8 +33,8 @@ from typing import Any
 from zhsearch.indexer import build_index
 from zhsearch.indexer.workers import default_jobs
 from zhsearch.search import open_index
-from zhsearch.search.analysis import _cached_word_spans, _segmenter
-from zhsearch.search.store import current_generation, disk_size
+from zhsearch.search.text.analysis import _cached_word_spans, _segmenter
+from zhsearch.search.embedded.store import current_generation, disk_size
 
 
 def main() -> None:
@@ -141,10 +141,10 @@ def breakdown(paths: list[Path], directory: Path, limit: int) -> None:
     from zhsearch.indexer.recurring import RecurringParagraphs, outlet_key
     from zhsearch.indexer.sources import candidates, read_source
     from zhsearch.search import AnalyzerConfig
-    from zhsearch.search.normalize import normalize
-    from zhsearch.search.schema import build_schema
-    from zhsearch.search.segments import INDEX_NAME, SegmentBuilder
-    from zhsearch.search.writer import document_fields
+    from zhsearch.search.text.normalize import normalize
+    from zhsearch.search.embedded.schema import build_schema
+    from zhsearch.search.embedded.segments import INDEX_NAME, SegmentBuilder
+    from zhsearch.search.embedded.writer import document_fields
 
     steps: dict[str, float] = {}
 

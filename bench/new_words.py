@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _evidence(word: object) -> str:
-    w = word  # a search.discover.NewWord
+    w = word  # a search.text.discover.NewWord
     return (
         f"{w.count} times in {w.documents} documents, cohesion {w.cohesion:.1f}, "  # type: ignore[attr-defined]
         f"entropy left {w.left_entropy:.2f} right {w.right_entropy:.2f}"  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ ranking can put the right one first for those, except by luck).
     python bench/passage_known_item.py --index /tmp/zhsearch-corpus --set feedback_terms=20
     python bench/passage_known_item.py --cluster /tmp/zhsearch-cluster/cluster.toml --sample 1000
 
-``--set NAME=VALUE`` changes one field of :class:`search.longquery.LongQueryOptions` for the run
+``--set NAME=VALUE`` changes one field of :class:`search.queries.longquery.LongQueryOptions` for the run
 (the variants measured in BENCHMARKS.md); ``--bm25 K1=1.5,text_B=0.9`` runs every query with
 other BM25F parameters (``B``, ``K1``, and ``<field>_B`` per field). Run against an older checkout
 (``PYTHONPATH=that/checkout``) it measures that checkout's ranking.
@@ -33,7 +33,7 @@ from typing import Any
 from zhsearch.search import SearchIndex
 
 try:
-    from zhsearch.search.longquery import LongQueryOptions
+    from zhsearch.search.queries.longquery import LongQueryOptions
 except ImportError:  # a checkout from before long queries were chosen by weight: its own ranking
     LongQueryOptions = None  # type: ignore[assignment,misc]
 
@@ -87,9 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.bm25:
         from whoosh import scoring
 
-        import zhsearch.search.engine
+        import zhsearch.search.embedded.engine
         parameters = {k: float(v) for k, v in (p.split("=") for p in args.bm25.split(","))}
-        zhsearch.search.engine.scoring = _Scoring(lambda: scoring.BM25F(**parameters))  # type: ignore[assignment]
+        zhsearch.search.embedded.engine.scoring = _Scoring(lambda: scoring.BM25F(**parameters))  # type: ignore[assignment]
 
     if args.cluster and args.bm25:
         raise SystemExit("--bm25 changes the embedded index's weighting only (the cluster's is in its terms)")
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 class _Scoring:
-    """Whoosh's scoring module as search.engine sees it, with another BM25F."""
+    """Whoosh's scoring module as search.embedded.engine sees it, with another BM25F."""
 
     def __init__(self, bm25f: object) -> None:
         from whoosh import scoring

@@ -76,7 +76,7 @@ def load_documents(index_dir: str, limit: int | None) -> tuple[list[Any], Any]:
 
 def tokenize_all(docs: list[Any], config: Any) -> tuple[list[PeerDoc], float]:
     """Every title and text as its zhsearch word tokens joined by spaces; the seconds it took."""
-    from zhsearch.search.analysis import WordTokenizer
+    from zhsearch.search.text.analysis import WordTokenizer
 
     words = WordTokenizer(config)
     list(words("预热"))  # jieba's dictionary loads on first use: not part of the figure
@@ -435,7 +435,7 @@ def main() -> int:
     del peer_docs
 
     from zhsearch.search import open_index
-    from zhsearch.search.analysis import WordTokenizer
+    from zhsearch.search.text.analysis import WordTokenizer
 
     words = WordTokenizer(config)
 

@@ -25,7 +25,7 @@ import sys
 import time
 
 from zhsearch.search import open_cluster, open_index
-from zhsearch.search.normalize import fold, script_variants
+from zhsearch.search.text.normalize import fold, script_variants
 
 # Letters of the scripts indexed one character at a time (ideographs, kana, hangul).
 STANDALONE = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"

@@ -20,9 +20,9 @@ from whoosh import index as whoosh_index
 
 from zhsearch.indexer import SkipArticle, discover, read_article
 from zhsearch.search import AnalyzerConfig
-from zhsearch.search.schema import build_schema
-from zhsearch.search.store import disk_size
-from zhsearch.search.writer import document_fields
+from zhsearch.search.embedded.schema import build_schema
+from zhsearch.search.embedded.store import disk_size
+from zhsearch.search.embedded.writer import document_fields
 
 CHAR_FIELDS = ("title_chars", "text_chars", "title_pairs", "text_pairs")
 

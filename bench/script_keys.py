@@ -1,6 +1,6 @@
 """Write ``search/data/script_keys.txt``: the strings whose presence lets OpenCC change a query.
 
-:func:`search.normalize.script_variants` converts a query with OpenCC's phrase tables (``t2s``,
+:func:`search.text.normalize.script_variants` converts a query with OpenCC's phrase tables (``t2s``,
 ``s2twp``, ``tw2sp`` and ``s2twp`` then ``tw2sp``) and folds each result. A conversion can only
 give a fold different from the query's own fold where it replaces a dictionary key by a value
 whose fold differs from the key's fold; such a key's fold is then a substring of the query's fold
@@ -29,7 +29,7 @@ import opencc
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from zhsearch.search.normalize import VARIANT_CONFIGS, fold  # noqa: E402
+from zhsearch.search.text.normalize import VARIANT_CONFIGS, fold  # noqa: E402
 
 OUT = ROOT / "search" / "data" / "script_keys.txt"
 CLIB = Path(opencc.__file__).parent / "clib"

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from zhsearch.search import SearchIndex
-from zhsearch.search.analysis import AnalyzerConfig, WordTokenizer
-from zhsearch.search.snippets import highlight, snippet
+from zhsearch.search.text.analysis import AnalyzerConfig, WordTokenizer
+from zhsearch.search.results.snippets import highlight, snippet
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,12 +28,12 @@ import sys
 import time
 from pathlib import Path
 
-import zhsearch.search.duplicates as duplicates
-import zhsearch.search.writer
+import zhsearch.search.results.duplicates as duplicates
+import zhsearch.search.embedded.writer
 from zhsearch.indexer import update_index
 from zhsearch.search import open_index
-from zhsearch.search.duplicates import CARRY_FILE, DuplicateGroups
-from zhsearch.search.store import current_generation
+from zhsearch.search.results.duplicates import CARRY_FILE, DuplicateGroups
+from zhsearch.search.embedded.store import current_generation
 
 
 class _Clock:
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     clock, tables = _Clock(), _Clock()
     for name in ("add", "roots", "carry"):
         clock.wrap(duplicates.DuplicateFinder, name)
-    tables.wrap(zhsearch.search.writer, "save_tables")  # every table of the new generation
+    tables.wrap(zhsearch.search.embedded.writer, "save_tables")  # every table of the new generation
     t0 = time.perf_counter()
     update_index([archive], location, jobs=args.jobs)  # nothing changed: the stat cache learns the copies
     print(f"update with nothing changed: {time.perf_counter() - t0:.1f} s", flush=True)

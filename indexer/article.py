@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 
 from zhsearch.search import Document
-from zhsearch.search.normalize import fold
+from zhsearch.search.text.normalize import fold
 
 from .clean import Removal, clean_body
 from .decode import NotTextError, decode

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from zhsearch.search import AnalyzerConfig, Document, IndexWriter
-from zhsearch.search.duplicates import DEFAULT_THRESHOLD, MANIFEST_KEY, check_threshold
-from zhsearch.search.analysis import is_dictionary_word
-from zhsearch.search.discover import NEW_WORDS_FILE, Discovery, find_new_words
+from zhsearch.search.results.duplicates import DEFAULT_THRESHOLD, MANIFEST_KEY, check_threshold
+from zhsearch.search.text.analysis import is_dictionary_word
+from zhsearch.search.text.discover import NEW_WORDS_FILE, Discovery, find_new_words
 from zhsearch.search.errors import ZhsearchError
-from zhsearch.search.normalize import fold
-from zhsearch.search.writer import SEGMENT_CHARS, partition, write_segment
+from zhsearch.search.text.normalize import fold
+from zhsearch.search.embedded.writer import SEGMENT_CHARS, partition, write_segment
 
 from .article import finish_document
 from .catalog import CLEANING_VERSION, FILES, PARAGRAPHS, Catalog, CensusEntry, FileEntry, StatCache
@@ -261,14 +261,14 @@ def build_index(
     ``jobs`` processes read, clean and analyze; the index is the same for any number (segments
     end every ``segment_chars`` characters of text, whatever the number of jobs). The live
     index is replaced only when the build completes (with ``merge``, its segments merged into one
-    first: see :class:`search.writer.IndexWriter`); raises NothingIndexedError when no file
+    first: see :class:`search.embedded.writer.IndexWriter`); raises NothingIndexedError when no file
     could be indexed (the live index is then left as it was), IndexLockedError when another
     process is writing the index. With ``strict``, a skipped file raises StrictBuildError once
     every file is read, before anything is written (the live index is then left as it was too).
-    Texts at least ``duplicate_threshold`` alike are copies (see :mod:`search.duplicates`; it is
+    Texts at least ``duplicate_threshold`` alike are copies (see :mod:`search.results.duplicates`; it is
     recorded in the manifest, so updates keep it); InvalidArgumentError when it is out of range.
     With ``new_words``, the words jieba's dictionary lacks are discovered in the documents (see
-    :mod:`search.discover`) and recorded in the index's analyzer (``config.new_words``).
+    :mod:`search.text.discover`) and recorded in the index's analyzer (``config.new_words``).
     """
     threshold = check_threshold(duplicate_threshold)
     paths = [Path(p) for p in paths]

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from zhsearch.search.errors import IndexIncompatibleError
-from zhsearch.search.store import write_atomic
+from zhsearch.search.embedded.store import write_atomic
 
 from .recurring import RecurringParagraphs
 

@@ -49,7 +49,7 @@ LINK_LIST_SHARE = 0.8
 LINK_LISTS_MIN_KEPT = 0.2  # link lists are dropped only if a fifth of the text is left: a list of headlines is the post
 LINE_RULE_MAX_CHARS = 100  # a longer paragraph loses only the sentence a line rule matches
 # Marks a subheading's line while the body is cut into paragraphs (a private-use character and the
-# level); the text keeps subheadings as ``## …`` paragraphs (see ``search.document.heading_level``).
+# level); the text keeps subheadings as ``## …`` paragraphs (see ``search.results.document.heading_level``).
 _HEADING_SENTINEL = "\ue000"
 _HEADING_LINE = re.compile(f"\\A{_HEADING_SENTINEL}([2-4])\\s*")
 _HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zhsearch.search.duplicates import shingle_hashes
+from zhsearch.search.results.duplicates import shingle_hashes
 
 SHINGLE = 3
 MAX_SHINGLES = 4096  # the distinct shingles kept (the smallest hashes: a stable sample)

@@ -335,7 +335,7 @@ def outlet_name(name: str | None) -> str | None:
 
 def name_key(name: str) -> str:
     """What two spellings of one name share: simplified, case-folded, without spaces or punctuation."""
-    from zhsearch.search.normalize import fold
+    from zhsearch.search.text.normalize import fold
 
     return re.sub(r"[\W_]+", "", fold(name))
 

@@ -28,7 +28,7 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from zhsearch.search import Document
-from zhsearch.search.document import heading_level
+from zhsearch.search.results.document import heading_level
 
 from .metadata import name_key, split_title_suffix
 

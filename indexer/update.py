@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zhsearch.search import AnalyzerConfig, IndexWriter
-from zhsearch.search.duplicates import manifest_threshold
-from zhsearch.search.discover import NEW_WORDS_FILE
+from zhsearch.search.results.duplicates import manifest_threshold
+from zhsearch.search.text.discover import NEW_WORDS_FILE
 from zhsearch.search.errors import IndexIncompatibleError
-from zhsearch.search.store import current_generation, read_manifest, remove_leftovers, writer_lock
-from zhsearch.search.tables import save_tables
-from zhsearch.search.writer import SEGMENT_CHARS
+from zhsearch.search.embedded.store import current_generation, read_manifest, remove_leftovers, writer_lock
+from zhsearch.search.embedded.tables import save_tables
+from zhsearch.search.embedded.writer import SEGMENT_CHARS
 
 from .build import NothingIndexedError, Progress, check_paths, clean, read_sources, write_documents
 from .catalog import (

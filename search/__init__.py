@@ -9,21 +9,21 @@ from typing import TYPE_CHECKING, Any
 # that a search process never loads the writer, merge and segment modules, nor the writer the
 # query code (``python -X importtime -m zhsearch search …`` shows what a one-shot search imports).
 _EXPORTS = {
-    "AnalyzerConfig": "analysis",
-    "Document": "document",
-    "Duplicate": "document",
-    "Hit": "document",
-    "IndexStats": "document",
-    "SearchPage": "document",
-    "SearchIndex": "engine",
-    "open_index": "engine",
+    "AnalyzerConfig": "text.analysis",
+    "Document": "results.document",
+    "Duplicate": "results.document",
+    "Hit": "results.document",
+    "IndexStats": "results.document",
+    "SearchPage": "results.document",
+    "SearchIndex": "embedded.engine",
+    "open_index": "embedded.engine",
     "DocumentNotFoundError": "errors",
     "IndexIncompatibleError": "errors",
     "IndexLockedError": "errors",
     "IndexNotFoundError": "errors",
     "InvalidArgumentError": "errors",
     "ZhsearchError": "errors",
-    "IndexWriter": "writer",
+    "IndexWriter": "embedded.writer",
     "SearchBackend": "backend",
     "DocumentSink": "backend",
 }
@@ -52,10 +52,10 @@ __all__ = [
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .analysis import AnalyzerConfig
+    from .text.analysis import AnalyzerConfig
     from .backend import DocumentSink, SearchBackend
-    from .document import Document, Duplicate, Hit, IndexStats, SearchPage
-    from .engine import SearchIndex, open_index
+    from .results.document import Document, Duplicate, Hit, IndexStats, SearchPage
+    from .embedded.engine import SearchIndex, open_index
     from .errors import (
         DocumentNotFoundError,
         IndexIncompatibleError,
@@ -64,7 +64,7 @@ if TYPE_CHECKING:
         InvalidArgumentError,
         ZhsearchError,
     )
-    from .writer import IndexWriter
+    from .embedded.writer import IndexWriter
 
 
 def open_cluster(location: str | Path, *, require_all_shards: bool = False) -> SearchBackend:

@@ -1,7 +1,7 @@
 """The narrow interface every storage backend implements: the embedded Whoosh index and a Xapian cluster.
 
-Analysis, the query language, snippets and the result types are shared (``search.analysis``,
-``search.query``, ``search.snippets``, ``search.document``): a backend only stores the terms the
+Analysis, the query language, snippets and the result types are shared (``search.text.analysis``,
+``search.queries.query``, ``search.results.snippets``, ``search.results.document``): a backend only stores the terms the
 shared analyzer makes and answers the parsed query. The CLI and the web layer call nothing else.
 """
 
@@ -11,9 +11,9 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any, Protocol, runtime_checkable
 
-from .analysis import AnalyzerConfig
-from .complete import CompletionTable
-from .document import Document, Hit, IndexStats, SearchPage
+from .text.analysis import AnalyzerConfig
+from .queries.complete import CompletionTable
+from .results.document import Document, Hit, IndexStats, SearchPage
 
 
 @runtime_checkable

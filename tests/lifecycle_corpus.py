@@ -15,7 +15,7 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 
-from zhsearch.search.store import current_generation
+from zhsearch.search.embedded.store import current_generation
 
 OUTLETS = ("东方晨报", "南岸晚报", "北川财经")
 PLACES = ("江城", "海港", "山前", "河西", "湖东", "云岭", "石桥", "松林")

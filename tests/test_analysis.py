@@ -15,7 +15,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 
 from zhsearch.search import AnalyzerConfig, Document, IndexWriter, SearchIndex
-from zhsearch.search.analysis import (
+from zhsearch.search.text.analysis import (
     BOUNDARY,
     CHAR_TOKEN,
     CharTokenizer,
@@ -28,9 +28,9 @@ from zhsearch.search.analysis import (
     pair_term,
     word_analyzer,
 )
-from zhsearch.search.normalize import fold, normalize, script_variants
-from zhsearch.search.schema import build_schema
-from zhsearch.search.store import current_generation
+from zhsearch.search.text.normalize import fold, normalize, script_variants
+from zhsearch.search.embedded.schema import build_schema
+from zhsearch.search.embedded.store import current_generation
 
 ANALYZERS = [pytest.param(word_analyzer(), id="words"), pytest.param(char_analyzer(), id="chars")]
 

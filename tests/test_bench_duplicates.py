@@ -7,7 +7,7 @@ import random
 
 import numpy as np
 
-from zhsearch.search.duplicates import DuplicateGroups, jaccard, text_shingles
+from zhsearch.search.results.duplicates import DuplicateGroups, jaccard, text_shingles
 from test_bench_generate import bench_module
 
 duplicates = bench_module("duplicates")

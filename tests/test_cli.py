@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from zhsearch.search import SearchIndex
-from zhsearch.search.store import writer_lock
+from zhsearch.search.embedded.store import writer_lock
 from zhsearch.cli import cli
 
 from conftest import ARTICLES, CARBON, CORPUS, FULLWIDTH, HOSTILE, REPORTER, SKIPPED, TAIWAN, TITLE_ONLY
@@ -74,7 +74,7 @@ def test_index_quiet_prints_nothing(runner: CliRunner, tmp_path: Path) -> None:
 
 def test_index_merge_publishes_one_segment(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from zhsearch.indexer import build
-    from zhsearch.search.writer import live_segments
+    from zhsearch.search.embedded.writer import live_segments
 
     monkeypatch.setitem(build.build_index.__kwdefaults__, "segment_chars", 200)  # several segments
     for name, options in (("parts", []), ("merged", ["--merge"])):

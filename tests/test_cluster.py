@@ -291,7 +291,7 @@ def test_completions_offer_words_and_titles(backend: SearchBackend) -> None:
 def test_missing_tables_are_said_and_saved_again(tmp_path: Path, documents: list[Document]) -> None:
     import xapian
 
-    from zhsearch.search.prepare import prepare_apart
+    from zhsearch.search.embedded.prepare import prepare_apart
 
     directory = tmp_path / "c"
     config = servers.start(directory, 2)

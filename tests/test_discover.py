@@ -1,4 +1,4 @@
-"""Discovering the words an archive knows that the dictionary lacks (search.discover)."""
+"""Discovering the words an archive knows that the dictionary lacks (search.text.discover)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from zhsearch.search.discover import (
+from zhsearch.search.text.discover import (
     Discovery,
     NewWord,
     Thresholds,
@@ -201,7 +201,7 @@ def text_words(location: Path) -> set[str]:
     """The words of the index's text field (the ranking field)."""
     from whoosh import index as whoosh_index
 
-    from zhsearch.search.store import current_generation
+    from zhsearch.search.embedded.store import current_generation
 
     ix = whoosh_index.open_dir(str(current_generation(location)))
     try:
@@ -233,7 +233,7 @@ def discovered_index(archive_dir: Path, tmp_path_factory: pytest.TempPathFactory
 
 def test_the_index_records_its_discovered_words(discovered_index: Path) -> None:
     from zhsearch.search import SearchIndex
-    from zhsearch.search.analysis import WordTokenizer, is_dictionary_word
+    from zhsearch.search.text.analysis import WordTokenizer, is_dictionary_word
 
     assert NEW not in text_words(discovered_index)
     with SearchIndex.open(discovered_index) as index:
@@ -251,7 +251,7 @@ def test_completions_offer_the_whole_discovered_word(discovered_index: Path, arc
     from click.testing import CliRunner
 
     from zhsearch.search import SearchIndex
-    from zhsearch.search.complete import Completer
+    from zhsearch.search.queries.complete import Completer
     from zhsearch.cli import cli
 
     with SearchIndex.open(discovered_index) as index:
@@ -310,7 +310,7 @@ def test_rank_new_words_cuts_the_word_fields_with_them_at_index_and_query_time(a
     from click.testing import CliRunner
 
     from zhsearch.search import SearchIndex
-    from zhsearch.search.analysis import WordTokenizer
+    from zhsearch.search.text.analysis import WordTokenizer
     from zhsearch.cli import cli
 
     location = tmp_path / "ranked"
@@ -331,7 +331,7 @@ def test_an_update_keeps_the_discovered_words_and_says_so(archive_dir: Path, tmp
     from click.testing import CliRunner
 
     from zhsearch.search import SearchIndex
-    from zhsearch.search.complete import Completer
+    from zhsearch.search.queries.complete import Completer
     from zhsearch.cli import cli
 
     folder = tmp_path / "archive"
@@ -361,7 +361,7 @@ def test_the_real_archives_know_carbon_neutrality_and_peaking(shared_corpus: Pat
     23k-article run is ``bench/new_words.py``, see BENCHMARKS.md)."""
     from zhsearch.indexer import build_index
     from zhsearch.search import SearchIndex
-    from zhsearch.search.complete import Completer
+    from zhsearch.search.queries.complete import Completer
 
     hexo = shared_corpus / "rsshub-hexo"
     if not hexo.is_dir():
@@ -380,7 +380,7 @@ def test_the_real_archives_know_carbon_neutrality_and_peaking(shared_corpus: Pat
 
 
 def test_a_piece_of_an_offered_dictionary_word_is_not_offered() -> None:
-    from zhsearch.search.complete import CompletionTable
+    from zhsearch.search.queries.complete import CompletionTable
 
     table = CompletionTable([("碳中", 30), ("碳中和", 20), ("碳排放", 5), ("碳排", 3)], [])
     assert [c.text for c in table.complete("碳")] == ["碳中", "碳中和", "碳排放", "碳排"]  # frequency alone

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from zhsearch.indexer import build_index, update_index
 from zhsearch.search import open_index
-from zhsearch.search.duplicates import (
+from zhsearch.search.results.duplicates import (
     DEFAULT_THRESHOLD,
     Carried,
     DuplicateFinder,
@@ -26,7 +26,7 @@ from zhsearch.search.duplicates import (
     text_shingles,
 )
 from zhsearch.search.errors import InvalidArgumentError
-from zhsearch.search.store import MANIFEST, current_generation
+from zhsearch.search.embedded.store import MANIFEST, current_generation
 from zhsearch.cli import cli
 
 SEEDS = st.integers(0, 2**32)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from zhsearch.search import AnalyzerConfig, Document, IndexWriter, open_index
 from zhsearch.search.errors import IndexIncompatibleError, IndexLockedError, IndexNotFoundError
-from zhsearch.search.store import CURRENT, LOCK, MANIFEST, current_generation, writer_lock
+from zhsearch.search.embedded.store import CURRENT, LOCK, MANIFEST, current_generation, writer_lock
 from zhsearch.cli import cli
 
 

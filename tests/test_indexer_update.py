@@ -13,8 +13,8 @@ import zhsearch.indexer.update
 from zhsearch.indexer import build_index, check_index, update_index
 from zhsearch.search import open_index
 from zhsearch.search.errors import IndexIncompatibleError
-from zhsearch.search.store import CURRENT, MANIFEST, current_generation
-from zhsearch.search.writer import live_segments
+from zhsearch.search.embedded.store import CURRENT, MANIFEST, current_generation
+from zhsearch.search.embedded.writer import live_segments
 from zhsearch.cli import cli
 
 from lifecycle_corpus import APP_PROMO, HOTLINE, article, snapshot, version_a, version_b, write_corpus

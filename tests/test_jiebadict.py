@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zhsearch.search.jiebadict import DictionaryCacheError, MappedFreq, cache_path, mapped_tokenizer, write_cache
+from zhsearch.search.text.jiebadict import DictionaryCacheError, MappedFreq, cache_path, mapped_tokenizer, write_cache
 
 TEXTS = [
     "中华人民共和国国务院今天召开常务会议，研究部署碳达峰碳中和工作。",
@@ -161,7 +161,7 @@ def test_jieba_imported_without_pkg_resources_cuts_alike(tmp_path: Path, jieba_o
     script = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        "from zhsearch.search.jiebadict import mapped_tokenizer\n"
+        "from zhsearch.search.text.jiebadict import mapped_tokenizer\n"
         "mapped_tokenizer(Path(sys.argv[1]))\n"
         "jieba = sys.modules['jieba']\n"
         "own = jieba.Tokenizer()\n"

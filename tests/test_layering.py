@@ -17,7 +17,7 @@ ALLOWED = {
 
 
 def _package_of(module: str) -> str:
-    """``zhsearch.search.query`` → ``search`` (the folder), ``zhsearch.cli`` → ``zhsearch``."""
+    """``zhsearch.search.queries.query`` → ``search`` (the folder), ``zhsearch.cli`` → ``zhsearch``."""
     parts = module.split(".")
     if parts[0] == "zhsearch" and len(parts) > 1 and parts[1] in ALLOWED:
         return parts[1]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from zhsearch.indexer import build_index, update_index
 from zhsearch.search import open_index
-from zhsearch.search.store import current_generation, lock_holder
+from zhsearch.search.embedded.store import current_generation, lock_holder
 
 from lifecycle_corpus import snapshot, version_a, version_b, write_corpus
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from zhsearch.indexer import build_index
 from zhsearch.search import open_index
-from zhsearch.search.store import LOCK, lock_holder, writer_lock
+from zhsearch.search.embedded.store import LOCK, lock_holder, writer_lock
 from zhsearch.cli import cli
 
 from conftest import CORPUS
@@ -22,7 +22,7 @@ from conftest import CORPUS
 HOLD_THE_LOCK = """
 import sys, time
 from pathlib import Path
-from zhsearch.search.store import writer_lock
+from zhsearch.search.embedded.store import writer_lock
 with writer_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(120)

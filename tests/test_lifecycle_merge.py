@@ -15,12 +15,12 @@ from whoosh.index import TOC
 from whoosh.reading import SegmentReader
 
 from zhsearch.search import AnalyzerConfig, Document, IndexWriter, open_index
-from zhsearch.search.merge import merge_segments
+from zhsearch.search.embedded.merge import merge_segments
 from zhsearch.search.errors import IndexIncompatibleError
-from zhsearch.search.schema import CompactPositions, build_schema
-from zhsearch.search.segments import INDEX_NAME, SegmentBuilder
-from zhsearch.search.store import current_generation
-from zhsearch.search.writer import document_fields, live_segments
+from zhsearch.search.embedded.schema import CompactPositions, build_schema
+from zhsearch.search.embedded.segments import INDEX_NAME, SegmentBuilder
+from zhsearch.search.embedded.store import current_generation
+from zhsearch.search.embedded.writer import document_fields, live_segments
 
 from test_lifecycle_segments import (
     QUERIES,
@@ -161,7 +161,7 @@ def test_a_failed_merge_leaves_no_files_behind(tmp_path: Path, documents: list[D
     before = sorted(p.name for p in parts.iterdir())
     schema = build_schema(AnalyzerConfig())
     segments = TOC.read(FileStorage(str(parts)), INDEX_NAME, schema=schema).segments
-    monkeypatch.setattr("zhsearch.search.merge._Source.postings", _disk_full)
+    monkeypatch.setattr("zhsearch.search.embedded.merge._Source.postings", _disk_full)
     with pytest.raises(OSError, match="disk full"):
         merge_segments(parts, schema, segments)
     assert sorted(p.name for p in parts.iterdir() if p.name != f"{INDEX_NAME}.tmp") == before
@@ -172,7 +172,7 @@ def test_a_build_whose_merge_fails_leaves_the_live_index_as_it_was(
 ) -> None:
     location = tmp_path / "index"
     live = _index(location, documents[:20])
-    monkeypatch.setattr("zhsearch.search.merge._Source.postings", _disk_full)
+    monkeypatch.setattr("zhsearch.search.embedded.merge._Source.postings", _disk_full)
     with pytest.raises(OSError, match="disk full"):
         _index(location, documents, join=True)
     assert current_generation(location) == live

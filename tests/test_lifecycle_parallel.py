@@ -7,8 +7,8 @@ from pathlib import Path
 
 from zhsearch.indexer import build_index, update_index
 from zhsearch.search import open_index
-from zhsearch.search.store import current_generation
-from zhsearch.search.writer import live_segments
+from zhsearch.search.embedded.store import current_generation
+from zhsearch.search.embedded.writer import live_segments
 
 from conftest import CORPUS
 from lifecycle_corpus import snapshot, version_a, version_b, write_corpus

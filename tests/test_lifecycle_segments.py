@@ -15,13 +15,13 @@ from whoosh.index import TOC
 
 from zhsearch.indexer import parse_archive
 from zhsearch.search import AnalyzerConfig, Document, IndexWriter, open_index
-from zhsearch.search.analysis import char_analyzer, pair_analyzer, word_analyzer
-from zhsearch.search.inversion import CharKeys
-from zhsearch.search.normalize import normalize
-from zhsearch.search.schema import CompactPositions, build_schema
-from zhsearch.search.segments import INDEX_NAME, SegmentBuilder, analyzed_terms
-from zhsearch.search.store import new_build_dir, publish, writer_lock
-from zhsearch.search.writer import document_fields, partition, stored_document
+from zhsearch.search.text.analysis import char_analyzer, pair_analyzer, word_analyzer
+from zhsearch.search.embedded.inversion import CharKeys
+from zhsearch.search.text.normalize import normalize
+from zhsearch.search.embedded.schema import CompactPositions, build_schema
+from zhsearch.search.embedded.segments import INDEX_NAME, SegmentBuilder, analyzed_terms
+from zhsearch.search.embedded.store import new_build_dir, publish, writer_lock
+from zhsearch.search.embedded.writer import document_fields, partition, stored_document
 
 from conftest import CORPUS
 

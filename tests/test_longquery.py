@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from zhsearch.search import Document, IndexWriter, SearchIndex
-from zhsearch.search.analysis import AnalyzerConfig
-from zhsearch.search.longquery import LongQueryBuilder, LongQueryOptions, is_numeric, saturated
+from zhsearch.search.text.analysis import AnalyzerConfig
+from zhsearch.search.queries.longquery import LongQueryBuilder, LongQueryOptions, is_numeric, saturated
 from zhsearch.web import create_app
 from zhsearch.cli import cli
 

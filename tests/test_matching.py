@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from zhsearch.search import Document, IndexWriter, SearchIndex, open_index
-from zhsearch.search.normalize import fold, script_variants
+from zhsearch.search.text.normalize import fold, script_variants
 from zhsearch.web import create_app
 from zhsearch.cli import cli
 

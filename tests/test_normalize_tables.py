@@ -10,7 +10,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zhsearch.search import normalize as n
+from zhsearch.search.text import normalize as n
 
 
 def _reference_tables() -> tuple[dict[int, str], str]:

@@ -15,7 +15,7 @@ import pytest
 
 import zhsearch
 from zhsearch.search import legacy
-from zhsearch.search.analysis import AnalyzerConfig
+from zhsearch.search.text.analysis import AnalyzerConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +33,7 @@ def test_the_wheel_holds_one_top_level_package_with_its_data(wheel: Path) -> Non
     names = zipfile.ZipFile(wheel).namelist()
     tops = {name.split("/")[0] for name in names}
     assert {top for top in tops if not top.endswith(".dist-info")} == {"zhsearch"}
-    for needed in ("zhsearch/cli.py", "zhsearch/search/engine.py", "zhsearch/indexer/clean.py",
+    for needed in ("zhsearch/cli.py", "zhsearch/search/embedded/engine.py", "zhsearch/indexer/clean.py",
                    "zhsearch/web/server.py", "zhsearch/web/templates/base.html", "zhsearch/search/py.typed"):
         assert needed in names, needed
     assert any(n.startswith("zhsearch/web/static/") for n in names)
@@ -77,7 +77,7 @@ def test_the_installed_package_indexes_and_searches_away_from_the_checkout(wheel
     # the server's warm-up child computes missing tables in a process of its own: from the wheel too
     for table in (tmp_path / "ix").glob("gen-*/vocabulary-*.json"):
         table.unlink()
-    probe = ("import sys; from zhsearch.search import SearchIndex; from zhsearch.search.prepare import prepare_apart; "
+    probe = ("import sys; from zhsearch.search import SearchIndex; from zhsearch.search.embedded.prepare import prepare_apart; "
              "index = SearchIndex.open(sys.argv[1]); print(index.missing_tables()); print(prepare_apart(index))")
     warmed = subprocess.run([sys.executable, "-c", probe, "ix"], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=600)
@@ -95,9 +95,9 @@ def test_a_checkout_runs_its_own_sources() -> None:
 def test_an_old_index_pickle_names_the_old_packages_and_still_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     old = pickle.dumps(AnalyzerConfig(), 2).replace(b"czhsearch.search.analysis\n", b"csearch.analysis\n")
     assert b"csearch.analysis\n" in old  # protocol 2 names the class's module in the stream, as Whoosh's TOC does
-    for name in ("search", "search.analysis"):
+    for name in ("search", "search.text.analysis"):
         monkeypatch.delitem(sys.modules, name, raising=False)
-    assert legacy.alias_old_module("search.analysis")
+    assert legacy.alias_old_module("search.text.analysis")
     assert type(pickle.loads(old)) is AnalyzerConfig  # the one class, not a second copy of the module
 
 

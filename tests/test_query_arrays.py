@@ -17,9 +17,10 @@ from whoosh import query as wq
 from whoosh.system import pack_uint
 
 from zhsearch.indexer.build import build_index
-from zhsearch.search import Document, SearchIndex, engine, evaluate
-from zhsearch.search.evaluate import Evaluator, Matches, PostingTable, TermPositions
-from zhsearch.search.schema import CompactPositions
+from zhsearch.search import Document, SearchIndex
+from zhsearch.search.embedded import engine, evaluate
+from zhsearch.search.embedded.evaluate import Evaluator, Matches, PostingTable, TermPositions
+from zhsearch.search.embedded.schema import CompactPositions
 
 DEMO = Path(__file__).resolve().parent.parent / "demo"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "corpus"

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from zhsearch.search import Document, Duplicate, SearchIndex
-from zhsearch.search.duplicates import DuplicateGroups
+from zhsearch.search.results.duplicates import DuplicateGroups
 from zhsearch.web import create_app
 from zhsearch.cli import cli
 
@@ -121,7 +121,7 @@ def test_groups_from_texts() -> None:
 
 
 def test_duplicate_groups_are_saved_beside_the_generation(docs_index_dir: Path) -> None:
-    from zhsearch.search.store import current_generation
+    from zhsearch.search.embedded.store import current_generation
 
     caches = list(current_generation(docs_index_dir).glob("duplicates-*-v2.npy"))
     assert len(caches) == 1  # written with the generation

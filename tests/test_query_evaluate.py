@@ -16,9 +16,9 @@ from whoosh import index as whoosh_index
 
 from zhsearch.indexer.build import build_index
 from zhsearch.search import IndexWriter, SearchIndex
-from zhsearch.search.store import current_generation
-from zhsearch.search.document import Document
-from zhsearch.search.normalize import fold, script_variants
+from zhsearch.search.embedded.store import current_generation
+from zhsearch.search.results.document import Document
+from zhsearch.search.text.normalize import fold, script_variants
 
 DEMO = Path(__file__).resolve().parent.parent / "demo"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "corpus"
@@ -32,7 +32,7 @@ QUERIES = [
     "美联储宣布加息75个基点 为近三十年来最大单次加息幅度", "", "OR", "-碳", '""', "哈哈哈哈",
     "新能源车企冲刺年度目标", "工信部 5G 基站", "央行开展7000亿元MLF操作",
     "央行降准碳中和", "疫苗央行碳市场",  # relaxed runs: at least 2 of their 4 words (AtLeast)
-    # pasted text (search/longquery.py): weighted words, clauses found word for word (ConstantScoreQuery)
+    # pasted text (search/queries/longquery.py): weighted words, clauses found word for word (ConstantScoreQuery)
     "中国人民银行宣布下调贷款市场报价利率，分析人士认为此举将支持实体经济，碳中和目标下企业融资成本降低。",
 ]
 
@@ -170,7 +170,7 @@ def test_several_segments_and_deleted_documents_agree(tmp_path: Path) -> None:
 
 def test_the_array_path_is_taken(indexes: tuple[SearchIndex, SearchIndex]) -> None:
     # Guard against the evaluator silently falling back to Whoosh for ordinary queries.
-    from zhsearch.search import engine
+    from zhsearch.search.embedded import engine
 
     arrays, _ = indexes
     calls: list[str] = []
@@ -200,7 +200,7 @@ def test_similar_articles_agree(indexes: tuple[SearchIndex, SearchIndex]) -> Non
 
 
 def test_the_term_cache_stays_within_its_budget(indexes: tuple[SearchIndex, SearchIndex]) -> None:
-    from zhsearch.search.evaluate import Evaluator, PostingTable
+    from zhsearch.search.embedded.evaluate import Evaluator, PostingTable
 
     arrays, _ = indexes
     with arrays._searcher() as searcher:

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from zhsearch.search.analysis import AnalyzerConfig
-from zhsearch.search.document import Document
-from zhsearch.search.engine import SearchIndex
+from zhsearch.search.text.analysis import AnalyzerConfig
+from zhsearch.search.results.document import Document
+from zhsearch.search.embedded.engine import SearchIndex
 from zhsearch.search.intent import AMOUNT, TIME, answer_kind, states_answer
-from zhsearch.search.query import QueryBuilder, is_question_word
-from zhsearch.search.writer import IndexWriter
+from zhsearch.search.queries.query import QueryBuilder, is_question_word
+from zhsearch.search.embedded.writer import IndexWriter
 
 # Both on the games' opening; only DATED says when. TALK repeats the words, so it ranks first by
 # the words alone.

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zhsearch.search.document import Document
-from zhsearch.search.engine import SearchIndex
+from zhsearch.search.results.document import Document
+from zhsearch.search.embedded.engine import SearchIndex
 
 DOCS = [
     Document(

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zhsearch.search.analysis import AnalyzerConfig
-from zhsearch.search.document import Document
-from zhsearch.search.engine import SearchIndex
-from zhsearch.search.normalize import fold, script_variants
-from zhsearch.search.query import QUESTION_WORDS, RELAX_BELOW, QueryBuilder
-from zhsearch.search.writer import IndexWriter
+from zhsearch.search.text.analysis import AnalyzerConfig
+from zhsearch.search.results.document import Document
+from zhsearch.search.embedded.engine import SearchIndex
+from zhsearch.search.text.normalize import fold, script_variants
+from zhsearch.search.queries.query import QUESTION_WORDS, RELAX_BELOW, QueryBuilder
+from zhsearch.search.embedded.writer import IndexWriter
 
 EXACT = Document(id="exact", path="exact.md", title="白宫通报", text="据报道，特朗普新冠检测阳性，已开始隔离。")
 SCATTERED = Document(

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from zhsearch.search.snippets import ELLIPSIS, SNIPPET_MAX, highlight, snippet
+from zhsearch.search.results.snippets import ELLIPSIS, SNIPPET_MAX, highlight, snippet
 
 
 def plain(html: str) -> str:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zhsearch.search import AnalyzerConfig, Document, IndexWriter, SearchIndex, open_index
-from zhsearch.search.suggest import Vocabulary, other_script
+from zhsearch.search.queries.suggest import Vocabulary, other_script
 
 DOCS = [
     Document(id=f"c{n}", path=f"c{n}", title="碳中和目标", text=f"各国承诺实现碳中和，第{n}篇报道。") for n in range(4)

@@ -12,17 +12,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 
-import zhsearch.search.complete
-import zhsearch.search.duplicates
-import zhsearch.search.suggest
-import zhsearch.search.tables
+import zhsearch.search.queries.complete
+import zhsearch.search.results.duplicates
+import zhsearch.search.queries.suggest
+import zhsearch.search.embedded.tables
 from zhsearch.indexer import build_index, update_index
 from zhsearch.search import SearchIndex
-from zhsearch.search.complete import CompletionTable, _document_frequencies
-from zhsearch.search.prepare import prepare_apart
-from zhsearch.search.store import current_generation
-from zhsearch.search.suggest import Vocabulary
-from zhsearch.search.tables import KINDS, load_table
+from zhsearch.search.queries.complete import CompletionTable, _document_frequencies
+from zhsearch.search.embedded.prepare import prepare_apart
+from zhsearch.search.embedded.store import current_generation
+from zhsearch.search.queries.suggest import Vocabulary
+from zhsearch.search.embedded.tables import KINDS, load_table
 from zhsearch.cli import cli
 
 from conftest import CORPUS
@@ -48,14 +48,14 @@ def forbid_computing(monkeypatch: pytest.MonkeyPatch) -> None:
     def computed(*args: object, **kwargs: object) -> None:
         raise AssertionError("a table was computed")
 
-    monkeypatch.setattr(zhsearch.search.suggest.Vocabulary, "from_reader", classmethod(computed))
-    monkeypatch.setattr(zhsearch.search.suggest, "_pinyin_map", computed)
-    monkeypatch.setattr(zhsearch.search.complete, "word_documents", computed)
-    monkeypatch.setattr(zhsearch.search.complete, "_document_frequencies", computed)
-    monkeypatch.setattr(zhsearch.search.complete.CompletionTable, "from_reader", classmethod(computed))
-    monkeypatch.setattr(zhsearch.search.duplicates.DuplicateGroups, "from_reader", classmethod(computed))
-    monkeypatch.setattr(zhsearch.search.tables, "compute_tables", computed)
-    monkeypatch.setattr(zhsearch.search.tables, "word_documents", computed)
+    monkeypatch.setattr(zhsearch.search.queries.suggest.Vocabulary, "from_reader", classmethod(computed))
+    monkeypatch.setattr(zhsearch.search.queries.suggest, "_pinyin_map", computed)
+    monkeypatch.setattr(zhsearch.search.queries.complete, "word_documents", computed)
+    monkeypatch.setattr(zhsearch.search.queries.complete, "_document_frequencies", computed)
+    monkeypatch.setattr(zhsearch.search.queries.complete.CompletionTable, "from_reader", classmethod(computed))
+    monkeypatch.setattr(zhsearch.search.results.duplicates.DuplicateGroups, "from_reader", classmethod(computed))
+    monkeypatch.setattr(zhsearch.search.embedded.tables, "compute_tables", computed)
+    monkeypatch.setattr(zhsearch.search.embedded.tables, "word_documents", computed)
 
 
 def _saved(location: Path, kind: str) -> Path:

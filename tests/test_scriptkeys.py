@@ -9,14 +9,14 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zhsearch.search import normalize
-from zhsearch.search.scriptkeys import KEYS_FILE, _keys, may_vary
+from zhsearch.search.text import normalize
+from zhsearch.search.text.scriptkeys import KEYS_FILE, _keys, may_vary
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def all_variants(text: str) -> list[str]:
-    """What :func:`search.normalize.script_variants` computes, without the key check."""
+    """What :func:`search.text.normalize.script_variants` computes, without the key check."""
     variants = [normalize.fold(text)]
     for chain in normalize.VARIANT_CONFIGS:
         converted = text

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from zhsearch.search.document import Document
-from zhsearch.search.writer import IndexWriter
+from zhsearch.search.results.document import Document
+from zhsearch.search.embedded.writer import IndexWriter
 
 ROOT = Path(__file__).resolve().parents[1]
-WRITING = ("zhsearch.search.writer", "zhsearch.search.merge", "zhsearch.search.segments", "zhsearch.search.inversion", "indexer")
+WRITING = ("zhsearch.search.embedded.writer", "zhsearch.search.embedded.merge", "zhsearch.search.embedded.segments", "zhsearch.search.embedded.inversion", "indexer")
 PHRASE_CONFIGS = {"s2twp", "tw2sp"}
 # Only finding copies (an index build) needs them; datasketch imports scipy, half a second of CPU.
 BUILD_ONLY = ("datasketch", "scipy")
@@ -60,7 +60,7 @@ def probe(index_dir: Path, query: str) -> dict[str, object]:
 def test_a_search_process_never_imports_the_index_writing_modules(index_dir: Path) -> None:
     modules = probe(index_dir, "疫苗试验")["modules"]
     assert isinstance(modules, list)
-    assert "zhsearch.search.engine" in modules  # the probe did search
+    assert "zhsearch.search.embedded.engine" in modules  # the probe did search
     loaded = [m for m in modules if m.startswith(WRITING)]
     assert loaded == []
 
@@ -68,7 +68,7 @@ def test_a_search_process_never_imports_the_index_writing_modules(index_dir: Pat
 def test_a_search_process_never_imports_what_only_finding_copies_needs(index_dir: Path) -> None:
     modules = probe(index_dir, "疫苗试验")["modules"]
     assert isinstance(modules, list)
-    assert "zhsearch.search.duplicates" in modules  # the search did read the copies' table
+    assert "zhsearch.search.results.duplicates" in modules  # the search did read the copies' table
     assert [m for m in modules if m.split(".")[0] in BUILD_ONLY] == []
 
 

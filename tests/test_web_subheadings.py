@@ -38,7 +38,7 @@ def test_the_article_page_renders_subheadings_as_headings(tmp_path: Path) -> Non
 
 
 def test_a_snippet_shows_no_heading_marks() -> None:
-    from zhsearch.search.snippets import snippet
+    from zhsearch.search.results.snippets import snippet
 
     found = snippet("夜市今晚重新开放。\n\n## 交通\n\n地铁延长运营。\n\n### 摊位怎么排\n\n按抽签。", ["交通"])
     assert "#" not in found and "<mark>交通</mark>" in found

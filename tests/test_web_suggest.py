@@ -1,4 +1,4 @@
-"""Completions as the user types: search.complete, and GET /api/suggest over it."""
+"""Completions as the user types: search.queries.complete, and GET /api/suggest over it."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 
 from zhsearch.indexer import build_index
 from zhsearch.search import AnalyzerConfig, SearchIndex
-from zhsearch.search.analysis import is_dictionary_word
-from zhsearch.search.complete import MAX_TITLES, Completer, Completion, CompletionTable
+from zhsearch.search.text.analysis import is_dictionary_word
+from zhsearch.search.queries.complete import MAX_TITLES, Completer, Completion, CompletionTable
 from zhsearch.web import create_app
 
 from conftest import BOILERPLATE, CORPUS, REPORTER

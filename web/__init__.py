@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask
 
 from zhsearch.search import SearchIndex, ZhsearchError
-from zhsearch.search.complete import Completer
-from zhsearch.search.prepare import BackgroundPreparer
+from zhsearch.search.queries.complete import Completer
+from zhsearch.search.embedded.prepare import BackgroundPreparer
 
 DEFAULTS: dict[str, Any] = {
     "INDEX": None,  # an open SearchIndex, or

@@ -10,7 +10,7 @@ from flask import current_app, request
 from werkzeug.datastructures import MultiDict
 
 from zhsearch.search import SearchIndex
-from zhsearch.search.complete import Completer
+from zhsearch.search.queries.complete import Completer
 from zhsearch.search.errors import InvalidArgumentError
 
 # Every "code" of an API error (the OpenAPI document lists these).

@@ -11,7 +11,7 @@ from typing import Any
 from markupsafe import Markup
 
 from zhsearch.search import Hit, SearchIndex
-from zhsearch.search.engine import MAX_LIMIT, MAX_PAGE
+from zhsearch.search.embedded.engine import MAX_LIMIT, MAX_PAGE
 
 FIELDS = ("id", "title", "source", "date", "url", "snippet")
 # A cell starting with one of these is a formula to a spreadsheet (OWASP's CSV injection rule).

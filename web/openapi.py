@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from zhsearch.search.store import zhsearch_version
+from zhsearch.search.embedded.store import zhsearch_version
 
 from .common import ERROR_CODES
 

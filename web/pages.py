@@ -10,9 +10,9 @@ from flask import Blueprint, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from flask.typing import ResponseReturnValue
 
-from zhsearch.search.document import heading_level
+from zhsearch.search.results.document import heading_level
 from zhsearch.search.errors import DocumentNotFoundError, InvalidArgumentError, ZhsearchError
-from zhsearch.search.normalize import fold
+from zhsearch.search.text.normalize import fold
 
 from .common import get_index, search_params
 from .timeline import timeline

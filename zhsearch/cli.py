@@ -319,7 +319,7 @@ def _recorded_paths(index_dir: Path, paths: tuple[Path, ...]) -> list[Path]:
     """PATHS, or the folders the index was last built or updated from."""
     if paths:
         return list(paths)
-    from zhsearch.search.store import current_generation, read_manifest
+    from zhsearch.search.embedded.store import current_generation, read_manifest
 
     try:
         roots = read_manifest(current_generation(index_dir)).get("roots") or []
@@ -443,7 +443,7 @@ def search_command(ctx: click.Context, query: tuple[str, ...], index_dir: Path, 
       zhsearch search --format csv --all 碳中和 > 碳中和.csv
       zhsearch show 3          (the third hit printed)
     """
-    from zhsearch.search.engine import SUGGEST_BELOW
+    from zhsearch.search.embedded.engine import SUGGEST_BELOW
 
     if as_json:
         if output not in ("text", "json"):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..analysis import AnalyzerConfig
+from ..text.analysis import AnalyzerConfig
 from ..errors import ZhsearchError
 
 ROLES = ("writable", "replica")

@@ -1,6 +1,6 @@
-"""zhsearch's parsed queries (built by ``search.query``) as ``xapian.Query`` objects.
+"""zhsearch's parsed queries (built by ``search.queries.query``) as ``xapian.Query`` objects.
 
-The query language is parsed once, by the shared :class:`search.query.QueryBuilder`; this module
+The query language is parsed once, by the shared :class:`search.queries.query.QueryBuilder`; this module
 only maps its tree node for node: terms to prefixed terms, phrases to positional phrases, the
 boolean operators to Xapian's, date filters to value ranges and boosts to scaled weights.
 
@@ -20,7 +20,7 @@ from typing import Any
 import xapian
 from whoosh import query as wq
 
-from ..query import AtLeast
+from ..queries.query import AtLeast
 from .terms import DATE, IMPACT_SCALE, PREFIXES, UNIT_TERM, date_key, fit, fits, id_term
 
 MAX_COMBINATIONS = 2000  # an AtLeast of n words needing k is an OR of C(n, k) ANDs: at most this many
@@ -32,7 +32,7 @@ FILTER_FIELDS = ("source", "categories", "tags", "month")
 
 class Bonus:
     """Given documents (by id) with given scores added: a re-ranking's bonus, as part of a query
-    tree (the cluster's counterpart of :class:`search.longquery.Listed`)."""
+    tree (the cluster's counterpart of :class:`search.queries.longquery.Listed`)."""
 
     def __init__(self, scores: dict[str, float]) -> None:
         self.scores = dict(scores)
@@ -57,7 +57,7 @@ def translate(node: Any, weights: Weights | None = None) -> xapian.Query:
 
 
 def _boosted(node: Any) -> bool:
-    """Whether Whoosh's scores honour the node's boost (see search.evaluate.Evaluator)."""
+    """Whether Whoosh's scores honour the node's boost (see search.embedded.evaluate.Evaluator)."""
     if isinstance(node, (wq.AndMaybe, wq.AndNot)):
         return False
     if isinstance(node, (wq.And, wq.Or)) and not isinstance(node, AtLeast):

@@ -21,17 +21,17 @@ from typing import Any, TypeVar
 import xapian
 from whoosh import query as wq
 
-from ..complete import CompletionTable
-from ..discover import DictionaryWord, dictionary_words
-from ..document import Document, Duplicate, Hit, IndexStats, SearchPage
-from ..engine import MAX_LIMIT, SIMILAR_OPTIONS, SUGGEST_BELOW, check_page, prepare_query, relax_runs
+from ..queries.complete import CompletionTable
+from ..text.discover import DictionaryWord, dictionary_words
+from ..results.document import Document, Duplicate, Hit, IndexStats, SearchPage
+from ..embedded.engine import MAX_LIMIT, SIMILAR_OPTIONS, SUGGEST_BELOW, check_page, prepare_query, relax_runs
 from ..errors import DocumentNotFoundError, IndexLockedError, InvalidArgumentError
-from ..facets import ordered
-from ..longquery import ArchiveStatistics, LongQueryBuilder, LongQueryOptions, similar_text
-from ..query import RELAX_BELOW, ParsedQuery, QueryBuilder
-from ..snippets import highlight, snippet
-from ..suggest import MAX_SUGGESTIONS, candidates
-from ..store import disk_size
+from ..results.facets import ordered
+from ..queries.longquery import ArchiveStatistics, LongQueryBuilder, LongQueryOptions, similar_text
+from ..queries.query import RELAX_BELOW, ParsedQuery, QueryBuilder
+from ..results.snippets import highlight, snippet
+from ..queries.suggest import MAX_SUGGESTIONS, candidates
+from ..embedded.store import disk_size
 from .config import ClusterConfig
 from . import tables
 from .connect import ShardUnavailableError, open_cluster_db, open_writable
@@ -54,7 +54,7 @@ class _Found:
 
 
 class ClusterStatistics(ArchiveStatistics):
-    """How many documents hold a word, over the cluster (what :class:`search.longquery.ArchiveStatistics`
+    """How many documents hold a word, over the cluster (what :class:`search.queries.longquery.ArchiveStatistics`
     reads from a Whoosh searcher): the words given are looked up at once, in Xapian's statistics of one query."""
 
     def __init__(self, db: xapian.Database, words: Iterable[str]) -> None:  # not super()'s: it reads a Whoosh searcher
@@ -183,7 +183,7 @@ class ClusterIndex:
         until: date | str | None = None, month: str | None = None, sort: str = "relevance",
         facets: bool = True, dedup: bool = True,
     ) -> SearchPage:
-        """As :meth:`search.engine.SearchIndex.search`, over every reachable shard."""
+        """As :meth:`search.embedded.engine.SearchIndex.search`, over every reachable shard."""
         check_page(page=page, limit=limit, sort=sort)
         parsed, warnings = prepare_query(self._builder, query, source=source, category=category, tag=tag,
                                          since=since, until=until, month=month)

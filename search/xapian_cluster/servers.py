@@ -19,7 +19,7 @@ from pathlib import Path
 
 import xapian
 
-from ..analysis import AnalyzerConfig
+from ..text.analysis import AnalyzerConfig
 from ..errors import ZhsearchError
 from .config import ClusterConfig, Shard
 from .connect import ShardUnavailableError, open_shard

@@ -1,6 +1,6 @@
 """The cluster's derived tables: the search box's completions and the suggestions' vocabulary.
 
-The embedded index saves them beside each generation (:mod:`search.tables`); a cluster saves the
+The embedded index saves them beside each generation (:mod:`search.embedded.tables`); a cluster saves the
 same tables, computed from its own vocabulary (the jieba words of titles and texts with Xapian's
 document counts over every shard) and its documents' titles, in a metadata key of each writable
 shard, so that every client of the cluster reads them. Each is saved with the generation and the
@@ -16,15 +16,15 @@ from typing import Any
 
 import xapian
 
-from ..complete import CompletionTable
-from ..document import Document
-from ..suggest import Vocabulary
-from ..tables import DAMAGED, dump_table, read_table
+from ..queries.complete import CompletionTable
+from ..results.document import Document
+from ..queries.suggest import Vocabulary
+from ..embedded.tables import DAMAGED, dump_table, read_table
 from .terms import PREFIXES
 from .writer import CONTENT_KEY, LIVE_KEY
 
 KINDS = ("completions", "vocabulary")  # the embedded index's others (stats, duplicates) a cluster computes live
-TABLE_KEY = "zhsearch.table."  # + kind: "<signature>\n" + the table as search.tables dumps it
+TABLE_KEY = "zhsearch.table."  # + kind: "<signature>\n" + the table as search.embedded.tables dumps it
 
 
 def signature(db: xapian.Database) -> str:
@@ -46,7 +46,7 @@ def load(db: xapian.Database, kind: str, wanted: str) -> Any | None:
 
 def word_documents(db: xapian.Database) -> dict[str, int]:
     """Each title or text word with the documents containing it (the larger of the two), over
-    every shard: :func:`search.complete.word_documents`, in the same order (title words sorted,
+    every shard: :func:`search.queries.complete.word_documents`, in the same order (title words sorted,
     then the text words not in a title; Xapian's terms sort by their UTF-8 bytes, as Python's strings)."""
     documents: dict[str, int] = {}
     for name in ("title", "text"):

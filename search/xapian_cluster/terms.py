@@ -27,9 +27,9 @@ import xapian
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from ..analysis import AnalyzerConfig, CharTokenizer, PairTokenizer, WordTokenizer
-from ..document import Document
-from ..schema import TITLE_BOOST
+from ..text.analysis import AnalyzerConfig, CharTokenizer, PairTokenizer, WordTokenizer
+from ..results.document import Document
+from ..embedded.schema import TITLE_BOOST
 
 # Every prefix has two letters, so no prefix is the start of another one's term.
 PREFIXES = {

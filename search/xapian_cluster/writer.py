@@ -14,11 +14,11 @@ from typing import Any
 
 import xapian
 
-from ..analysis import ANALYZER_VERSION, AnalyzerConfig
-from ..document import Document
-from ..duplicates import DuplicateGroups
+from ..text.analysis import ANALYZER_VERSION, AnalyzerConfig
+from ..results.document import Document
+from ..results.duplicates import DuplicateGroups
 from ..errors import IndexIncompatibleError, ZhsearchError
-from ..store import writer_lock
+from ..embedded.store import writer_lock
 from .config import ClusterConfig
 from .connect import ShardUnavailableError, open_cluster_db, open_shard, open_writable
 from .terms import WEIGHTS_FORMAT, TermMaker, generation_term, group_key, shard_of, slot_term, to_data

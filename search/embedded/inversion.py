@@ -5,7 +5,7 @@ document and position order. :meth:`FieldTokens.invert` sorts them by term once 
 keeps documents and positions in order), groups them into postings, delta-encodes document
 numbers and positions, and computes every posting block's statistics (weights, lengths, counts)
 in numpy, for all the terms at once. :func:`write_field` then only assembles each block's bytes:
-the W3 codec's pickled (ids, weights, values) tuple, as :class:`search.segments._PostingsFile`
+the W3 codec's pickled (ids, weights, values) tuple, as :class:`search.embedded.segments._PostingsFile`
 writes it, so the files stay the ones Whoosh writes (see ``tests/test_lifecycle_segments.py``).
 """
 
@@ -25,7 +25,7 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.system import pack_int, pack_long
 from whoosh.util.numeric import length_to_byte
 
-from .analysis import _CJK, BOUNDARY, pair_term
+from ..text.analysis import _CJK, BOUNDARY, pair_term
 
 BLOCK = 128  # postings per block: the W3 codec's _blocklimit
 _FREQ = struct.Struct("!I")  # pack_uint
@@ -56,7 +56,7 @@ class FieldTokens:
 
     def invert(self, *, positions: bool, compact: bool = False) -> Inverted:
         """The field's postings grouped by term, terms in sorted order (with ``compact``, the
-        positions are :class:`search.schema.CompactPositions` values rather than ``Positions``')."""
+        positions are :class:`search.embedded.schema.CompactPositions` values rather than ``Positions``')."""
         terms = sorted(self.vocabulary)
         vocabulary = self.vocabulary
         rank = np.empty(self._next, dtype=np.int32)
@@ -137,7 +137,7 @@ _MAX_RUNS = _BOUNDARY_KEY - _RUN_BASE  # distinct letter/digit runs a segment ma
 
 @functools.cache
 def _char_classes() -> np.ndarray:
-    """Each code point's class, as ``CHAR_TOKEN`` and ``SEPARATOR`` of :mod:`search.analysis` see it."""
+    """Each code point's class, as ``CHAR_TOKEN`` and ``SEPARATOR`` of :mod:`search.text.analysis` see it."""
     every = "".join(map(chr, range(0x110000)))
     classes = np.zeros(0x110000, dtype=np.uint8)
     for cls, pattern in ((_RUN_CHAR, f"[^\\W_{_CJK}]"), (_CJK_CHAR, f"(?=\\w)[{_CJK}]")):

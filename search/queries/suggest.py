@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from .analysis import _CJK
+from ..text.analysis import _CJK
 from .complete import word_documents
-from .normalize import fold
-from .scriptkeys import may_vary
+from ..text.normalize import fold
+from ..text.scriptkeys import may_vary
 
 VOCABULARY_SIZE = 30000  # the most frequent title/text words considered
 MAX_SUGGESTIONS = 3
@@ -206,7 +206,7 @@ def candidates(query: str, parsed: Any, vocabulary: Vocabulary | None, *, simpli
     """What a search that found little may suggest, before each is checked to find more: pinyin
     readings and close words of the parsed query's plain terms (from ``vocabulary``, when saved)
     and the query in the other script (in an index that does not fold scripts, or through a
-    phrase table: 软件/軟體). ``parsed`` is the query's :class:`search.query.ParsedQuery`."""
+    phrase table: 软件/軟體). ``parsed`` is the query's :class:`search.queries.query.ParsedQuery`."""
     terms = [] if parsed.any_term else [
         c.text for g in parsed.groups for c in g if not c.negated and c.group is None and not c.phrase
     ]

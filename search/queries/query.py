@@ -16,10 +16,10 @@ from typing import Any
 
 from whoosh import query as wq
 
-from .analysis import _CJK, AnalyzerConfig, CharTokenizer, PairTokenizer, WordTokenizer
-from .normalize import script_variants
+from ..text.analysis import _CJK, AnalyzerConfig, CharTokenizer, PairTokenizer, WordTokenizer
+from ..text.normalize import script_variants
 
-MAX_QUERY_CHARS = 20000  # long pasted text: see search/longquery.py
+MAX_QUERY_CHARS = 20000  # long pasted text: see search/queries/longquery.py
 LONG_QUERY_CHARS = 30  # longer than this, or more terms than LONG_QUERY_TERMS, without operators:
 LONG_QUERY_TERMS = 6  # a pasted paragraph, searched as a ranked match of any of its words
 # Pasted prose keeps its quotes and brackets (“…”, (HKGCPF)) without meaning them as operators: a
@@ -563,7 +563,7 @@ class QueryBuilder:
     def parse_any(self, text: str, warnings: list[str] | None = None) -> ParsedQuery:
         """A ranked match of any of the jieba words of ``text`` (for pasted paragraphs).
 
-        The engine replaces the query with :mod:`search.longquery`'s (the words chosen by weight,
+        The engine replaces the query with :mod:`search.queries.longquery`'s (the words chosen by weight,
         which needs the index's statistics) and adds its warnings."""
         warnings = list(warnings or [])
         filters = Filters()

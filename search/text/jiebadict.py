@@ -19,7 +19,7 @@ from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .store import write_bytes_atomic
+from ..embedded.store import write_bytes_atomic
 
 _MAGIC = b"zhsearch-jieba-prefix-dict-1\n"
 _HEADER = struct.Struct("<32sqq")  # magic (padded), number of entries, jieba's frequency total

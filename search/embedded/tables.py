@@ -21,9 +21,9 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 
-from .complete import CompletionTable, title_entry, word_documents
-from .discover import read_discovery
-from .duplicates import (
+from ..queries.complete import CompletionTable, title_entry, word_documents
+from ..text.discover import read_discovery
+from ..results.duplicates import (
     CARRY_FILE,
     DEFAULT_THRESHOLD,
     TABLE_VERSION,
@@ -33,7 +33,7 @@ from .duplicates import (
     stored_text,
 )
 from .store import write_bytes_atomic
-from .suggest import Vocabulary
+from ..queries.suggest import Vocabulary
 
 KINDS: dict[str, str] = {"stats": "json", "completions": "json", "vocabulary": "json", "duplicates": "npy"}
 VERSIONS: dict[str, int] = {"duplicates": TABLE_VERSION}  # a table computed differently than before is new
@@ -97,7 +97,7 @@ def compute_tables(
 
     ``new_words`` (word → documents) are the words discovered in the archive: completions offer
     them whole even when the ranking fields cut them in pieces. ``carried`` is what the duplicate
-    detection of an earlier generation left (:class:`search.duplicates.Carried`): the texts it
+    detection of an earlier generation left (:class:`search.results.duplicates.Carried`): the texts it
     knows are not shingled again. With the duplicates comes the carry for the next generation,
     under :data:`CARRY_FILE`.
     """
@@ -196,7 +196,7 @@ class _DocumentCounts:
         self.sources[key] = self.sources.get(key, 0) + 1
         date = stored.get("date")
         if isinstance(date, datetime):
-            date = date.replace(tzinfo=timezone.utc)  # stored as naive UTC (see search.writer.stored_document)
+            date = date.replace(tzinfo=timezone.utc)  # stored as naive UTC (see search.embedded.writer.stored_document)
             self.first = date if self.first is None or date < self.first else self.first
             self.last = date if self.last is None or date > self.last else self.last
 

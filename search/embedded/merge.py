@@ -1,13 +1,13 @@
 """Merging finished segments into one segment without analysing their text again.
 
-A build writes a segment per ~1.5 million characters (see :mod:`search.writer`); many segments
+A build writes a segment per ~1.5 million characters (see :mod:`search.embedded.writer`); many segments
 make the index bigger (each term's dictionary entry and posting header once per segment) and
 queries slower. :func:`merge_segments` joins them after the fact, streaming: per field, a k-way
 merge of the segments' sorted term dictionaries; for each term its postings are read from each
 segment in order, renumbered (the documents of segment *k* follow those of segments 0..k-1,
 deleted documents are dropped) and written again in blocks of 128 by the segment writer's own
 posting encoder. The per-document files (stored fields, field lengths, columns) are copied
-document by document. So the merged segment holds what one :class:`~search.segments.SegmentBuilder`
+document by document. So the merged segment holds what one :class:`~search.embedded.segments.SegmentBuilder`
 fed the same documents in the same order writes (``tests/test_lifecycle_merge.py``).
 
 Memory holds one term's postings and one byte per document and length field, not a segment.
@@ -106,7 +106,7 @@ class _Source:
             inlined_ids, inlined_weights, inlined_values = W3TermInfo.from_bytes(info_bytes).inlined_postings()
             if fixed is not None and fixed > 0:
                 inlined_values = b"".join(inlined_values)
-            # No weights: each is 1.0 (see search.inversion.inlined_term_info).
+            # No weights: each is 1.0 (see search.embedded.inversion.inlined_term_info).
             self._append(list(inlined_ids), list(inlined_weights) or [1.0] * len(inlined_ids), inlined_values, fixed,
                          shared, out)
             return

@@ -65,7 +65,7 @@ class Document:
 
 @dataclass(frozen=True, slots=True)
 class Duplicate:
-    """Another copy of a hit's article (the same text, or nearly: see :mod:`search.duplicates`)."""
+    """Another copy of a hit's article (the same text, or nearly: see :mod:`search.results.duplicates`)."""
 
     id: str
     title: str
@@ -169,7 +169,7 @@ class IndexStats:
 
 
 def stored_document(stored: dict[str, Any]) -> Document:
-    """The document whose ``search.writer.document_fields`` stored these values (for hits and rewrites)."""
+    """The document whose ``search.embedded.writer.document_fields`` stored these values (for hits and rewrites)."""
     date = stored.get("date")
     return Document(
         id=stored["id"],

@@ -2,10 +2,10 @@
 
 A generation is written by one :class:`IndexWriter` (holding the index's writer lock), either from
 scratch or, for updates, as a copy of the live generation that shares its segment files. Segments
-are written by :class:`search.segments.SegmentBuilder`, in this process or in worker processes
+are written by :class:`search.embedded.segments.SegmentBuilder`, in this process or in worker processes
 that write into :attr:`IndexWriter.directory`; the writer lists them in Whoosh's table of
-contents, saves the tables derived from it (:mod:`search.tables`) and publishes the generation
-atomically (see :mod:`search.store`).
+contents, saves the tables derived from it (:mod:`search.embedded.tables`) and publishes the generation
+atomically (see :mod:`search.embedded.store`).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, clean_files
 from whoosh.reading import SegmentReader, TermNotFound
 
-from .analysis import ANALYZER_VERSION, AnalyzerConfig
-from .document import Document, stored_document
-from .duplicates import MANIFEST_KEY, manifest_threshold
-from .errors import IndexIncompatibleError
+from ..text.analysis import ANALYZER_VERSION, AnalyzerConfig
+from ..results.document import Document, stored_document
+from ..results.duplicates import MANIFEST_KEY, manifest_threshold
+from ..errors import IndexIncompatibleError
 from .merge import merge_segments
 from .schema import build_schema
 from .segments import INDEX_NAME, SegmentBuilder
@@ -117,9 +117,9 @@ class IndexWriter:
     one (its segment files shared through hard links, so nothing is copied): :meth:`delete` and
     :meth:`add` then change it, and small segments are merged on commit. The analyzer is then
     the live index's, whatever ``config`` says. ``lock=False`` when the caller already holds the
-    index's writer lock (see :func:`search.store.writer_lock`). With ``join=True`` a new index
+    index's writer lock (see :func:`search.embedded.store.writer_lock`). With ``join=True`` a new index
     (not an update) whose documents filled several segments is committed as one segment, merged
-    from them (:func:`search.merge.merge_segments`): about half the size on disk, queries as
+    from them (:func:`search.embedded.merge.merge_segments`): about half the size on disk, queries as
     fast, for about 40% more build CPU time.
     """
 
@@ -347,7 +347,7 @@ class IndexWriter:
 
     def _rewrite(self, segments: list[Any]) -> Any:
         """One new segment holding the live documents of ``segments``, analysed again from their
-        stored documents. (:func:`search.merge.merge_segments` would copy postings instead, but
+        stored documents. (:func:`search.embedded.merge.merge_segments` would copy postings instead, but
         it can only estimate the field-length totals once documents are deleted, from their
         one-byte length codes; analysing keeps the totals, and so the scores, exact.)"""
         builder = SegmentBuilder(self.directory, self.schema)

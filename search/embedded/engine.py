@@ -18,21 +18,21 @@ from whoosh import query as wq
 from whoosh import collectors, scoring, sorting
 from whoosh.index import IndexError as WhooshIndexError
 
-from .legacy import open_whoosh_dir
-from .analysis import ANALYZER_VERSION, AnalyzerConfig
-from .discover import DictionaryWord, dictionary_words, read_discovery
-from .complete import CompletionTable
-from .document import Document, Duplicate, Hit, IndexStats, SearchPage
-from .document import stored_document as _document
-from .duplicates import DuplicateGroups, manifest_threshold
+from ..legacy import open_whoosh_dir
+from ..text.analysis import ANALYZER_VERSION, AnalyzerConfig
+from ..text.discover import DictionaryWord, dictionary_words, read_discovery
+from ..queries.complete import CompletionTable
+from ..results.document import Document, Duplicate, Hit, IndexStats, SearchPage
+from ..results.document import stored_document as _document
+from ..results.duplicates import DuplicateGroups, manifest_threshold
 from .evaluate import Evaluator, PostingTable, Unsupported, first_indices, members
-from .errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
-from .facets import FacetIndex
-from .intent import ANSWER_DEPTH, ANSWER_FACTOR, answer_kind, states_answer
-from .longquery import ArchiveStatistics, Listed, LongQueryBuilder, LongQueryOptions, similar_text
-from .query import DATE_HELP, RELAX_BELOW, ParsedQuery, QueryBuilder, parse_period
-from .snippets import highlight, snippet
-from .suggest import MAX_SUGGESTIONS, Vocabulary, candidates
+from ..errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
+from ..results.facets import FacetIndex
+from ..intent import ANSWER_DEPTH, ANSWER_FACTOR, answer_kind, states_answer
+from ..queries.longquery import ArchiveStatistics, Listed, LongQueryBuilder, LongQueryOptions, similar_text
+from ..queries.query import DATE_HELP, RELAX_BELOW, ParsedQuery, QueryBuilder, parse_period
+from ..results.snippets import highlight, snippet
+from ..queries.suggest import MAX_SUGGESTIONS, Vocabulary, candidates
 from .store import CURRENT, current_generation, disk_size, read_manifest
 from .tables import KINDS, file_signature, load_table, save_tables, table_path
 
@@ -269,7 +269,7 @@ class SearchIndex:
         self, searcher: Any, parsed: ParsedQuery, options: dict[str, Any], groups: DuplicateGroups | None,
         warnings: list[str],
     ) -> None:
-        """A long text's query: its words chosen by weight (:mod:`search.longquery`), expanded
+        """A long text's query: its words chosen by weight (:mod:`search.queries.longquery`), expanded
         from the first documents when the options ask for feedback; says which words were used."""
         clause = parsed.groups[0][0]
         statistics = ArchiveStatistics(searcher)
@@ -433,7 +433,7 @@ class SearchIndex:
     def similar(self, doc_id: str, *, limit: int = 10) -> tuple[Hit, ...]:
         """Articles about the same thing as ``doc_id``: a ranked match of its key words.
 
-        The key words are chosen as a long query's are (:mod:`search.longquery`: qtf × IDF over
+        The key words are chosen as a long query's are (:mod:`search.queries.longquery`: qtf × IDF over
         the title, twice, and the text); the article itself and its exact or near copies are left out.
         """
         if not 1 <= limit <= MAX_LIMIT:
@@ -500,7 +500,7 @@ class SearchIndex:
         return groups
 
     def _saved_table(self, kind: str, reader: Any) -> Any:
-        """The live generation's table ``kind`` (see :mod:`search.tables`), read from its file once.
+        """The live generation's table ``kind`` (see :mod:`search.embedded.tables`), read from its file once.
 
         Never computed here: while the file is missing or damaged this is None (and
         :attr:`table_missing` hears of it once); a file replaced since is read again.

@@ -1,6 +1,6 @@
 """The Chinese analyzers: jieba words for ranking, characters and character pairs for recall.
 
-Every tokenizer normalizes first (see :mod:`search.normalize`), emit ordinal positions and
+Every tokenizer normalizes first (see :mod:`search.text.normalize`), emit ordinal positions and
 character offsets into the *original* text, and keep only configuration on themselves so that
 they pickle; the jieba segmenter is built lazily from a module-level cache.
 """
@@ -47,7 +47,7 @@ class AnalyzerConfig:
     """Everything that decides how text becomes tokens; stored with the index.
 
     ``new_words`` are the words discovered in the archive when it was indexed (see
-    :mod:`search.discover`): always dictionary words for completions and ``zhsearch stats``, and
+    :mod:`search.text.discover`): always dictionary words for completions and ``zhsearch stats``, and
     words of the ranking fields' segmenter too when ``rank_new_words`` is set.
     """
 
@@ -99,7 +99,7 @@ class AnalyzerConfig:
 def _segmenter(hmm: bool, user_words: tuple[str, ...]) -> Any:
     """A private jieba.Tokenizer per configuration (never the shared default one).
 
-    Its dictionary is memory-mapped (see :mod:`search.jiebadict`): cutting starts in
+    Its dictionary is memory-mapped (see :mod:`search.text.jiebadict`): cutting starts in
     milliseconds instead of after the half-second load of jieba's own dict, with the same words.
     """
     from .jiebadict import mapped_tokenizer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-KEYS_FILE = Path(__file__).parent / "data" / "script_keys.txt"  # written by bench/script_keys.py
+KEYS_FILE = Path(__file__).parents[1] / "data" / "script_keys.txt"  # written by bench/script_keys.py
 
 
 @functools.cache
@@ -20,7 +20,7 @@ def may_vary(folded: str) -> bool:
     """Whether a conversion of the text whose fold is ``folded`` can fold to something else.
 
     False only when no key is a substring of ``folded``, which guarantees that every variant
-    :func:`search.normalize.script_variants` would compute equals ``folded`` itself.
+    :func:`search.text.normalize.script_variants` would compute equals ``folded`` itself.
     """
     keys, longest = _keys()
     return any(

@@ -33,8 +33,8 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.qcore import _NullQuery
 from whoosh.scoring import BM25F
 
-from .longquery import Listed
-from .query import AtLeast
+from ..queries.longquery import Listed
+from ..queries.query import AtLeast
 from .schema import CompactPositions
 
 MAX_CACHED_TERMS = 65536  # the byte limits below are what bound the memory
@@ -479,7 +479,7 @@ def _decode_pickled_deltas(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]
 
 
 def _decode_compact(values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
-    """(counts, concatenated positions) of :class:`search.schema.CompactPositions` values: a
+    """(counts, concatenated positions) of :class:`search.embedded.schema.CompactPositions` values: a
     position, or a tuple of position deltas."""
     rows = [(v,) if type(v) is int else v for v in values]
     counts = np.fromiter(map(len, rows), dtype=_IDS, count=len(rows))

@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import IndexIncompatibleError, IndexLockedError, IndexNotFoundError
+from ..errors import IndexIncompatibleError, IndexLockedError, IndexNotFoundError
 from .schema import SCHEMA_VERSION
 
 try:
@@ -39,7 +39,7 @@ CURRENT = "CURRENT"
 LOCK = "write.lock"
 FORMAT = "zhsearch-index"
 # Older schemas whose indexes still open for searching: their segments carry their own formats
-# (schema 2 stored positions as Whoosh's Positions, see search.schema.CompactPositions).
+# (schema 2 stored positions as Whoosh's Positions, see search.embedded.schema.CompactPositions).
 SEARCHABLE_SCHEMA_VERSIONS = (2,)
 PRUNE_AFTER = 120.0  # seconds a replaced generation stays on disk for readers that just found it
 

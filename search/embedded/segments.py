@@ -9,7 +9,7 @@ term's blocks in one go. The files it writes are the ones Whoosh writes for the 
 ``tests/test_segments.py``), so every Whoosh reader reads them unchanged.
 
 A segment is the unit of parallel work: builders in several processes can write segments into
-one directory; the caller lists them in a table of contents (see :mod:`search.writer`).
+one directory; the caller lists them in a table of contents (see :mod:`search.embedded.writer`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.util.numlists import GrowableArray
 
-from .analysis import (
+from ..text.analysis import (
     _ONE_CJK,
     BOUNDARY,
     CHAR_TOKEN,
@@ -51,7 +51,7 @@ from .analysis import (
     pair_term,
 )
 from .inversion import CharKeys, FieldTokens, KeyedTokens, inlined_term_info, write_field
-from .normalize import Normalized, normalize
+from ..text.normalize import Normalized, normalize
 from .schema import CompactPositions
 
 INDEX_NAME = "MAIN"  # Whoosh's default index name: the files are MAIN_<segment id>.seg
@@ -101,7 +101,7 @@ class SegmentBuilder:
     """Writes documents into one new segment of the Whoosh index in ``directory``.
 
     ``add`` takes the field values Whoosh's ``add_document`` takes (see
-    :func:`search.writer.document_fields`); ``finish`` writes the segment's files and returns
+    :func:`search.embedded.writer.document_fields`); ``finish`` writes the segment's files and returns
     the segment, to be listed in a table of contents. Documents are numbered from 0 in the order
     they are added.
     """
@@ -164,7 +164,7 @@ class SegmentBuilder:
         """Index ``text`` (already normalized) into ``plan``'s field; returns its token count.
 
         The terms are only collected here (character and pair terms as integer keys, see
-        :class:`search.inversion.CharKeys`); :meth:`finish` inverts the whole segment's at once."""
+        :class:`search.embedded.inversion.CharKeys`); :meth:`finish` inverts the whole segment's at once."""
         kind = type(plan.field.analyzer)
         if kind is CharTokenizer or kind is PairTokenizer:
             keys = self._keys.chars(text) if kind is CharTokenizer else self._keys.pairs(text)
@@ -386,7 +386,7 @@ class _PostingsFile:
             elif lightest == heaviest:
                 mini_weights = stored_weights[0]
             elif not self._like_whoosh and all(w.is_integer() and w < 2**31 for w in stored_weights):
-                mini_weights = tuple(map(int, stored_weights))  # as search.inversion.write_field keeps them
+                mini_weights = tuple(map(int, stored_weights))  # as search.embedded.inversion.write_field keeps them
             else:
                 mini_weights = tuple(stored_weights)
             mini_ids = (ids[0],) if len(ids) == 1 else (ids[0], *map(sub, ids[1:], ids))
@@ -430,7 +430,7 @@ class _PostingsFile:
 
     def _write_one(self, flat: list[Any], boost: float, analyzed: bool, lengths: dict[int, int], fixed: int | None) -> bytes:
         """``write_term`` for a term in one document (most terms): its posting inlined in the term
-        info, as :func:`search.inversion.write_field` writes it."""
+        info, as :func:`search.embedded.inversion.write_field` writes it."""
         docnum, freq, value = flat
         if analyzed:
             weight = freq * boost

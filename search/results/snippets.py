@@ -14,9 +14,9 @@ from collections.abc import Iterable, Iterator
 
 from markupsafe import escape
 
-from .analysis import _CJK, CHAR_TOKEN, OPTIONAL_SPACES, SEPARATOR, optional_space
+from ..text.analysis import _CJK, CHAR_TOKEN, OPTIONAL_SPACES, SEPARATOR, optional_space
 from .document import without_heading_marks
-from .normalize import Normalized, normalize
+from ..text.normalize import Normalized, normalize
 
 SNIPPET_TARGET = 120
 SNIPPET_MAX = 160
@@ -34,7 +34,7 @@ _WHITESPACE = re.compile(r"\s+")
 def _needle_pattern(needle: str) -> tuple[str, re.Pattern[str] | None]:
     """The needle without separators at its ends, and a pattern when separators are inside it.
 
-    As in the index (see :meth:`search.analysis.PairTokenizer.phrases`), separators end a
+    As in the index (see :meth:`search.text.analysis.PairTokenizer.phrases`), separators end a
     needle's pieces: ``碳中和，目标`` is 碳中和, any run of separators, 目标; ``美国 总统`` is
     美国, any separators or none, 总统; ``“碳中和”`` is 碳中和.
     """
@@ -223,7 +223,7 @@ def _word_window(
 
 
 def _word_spans(sentence: str, simplify: bool) -> list[tuple[int, int]]:
-    from .analysis import AnalyzerConfig, WordTokenizer
+    from ..text.analysis import AnalyzerConfig, WordTokenizer
 
     tokenizer = WordTokenizer(AnalyzerConfig(simplify=simplify))
     return [(t.startchar, t.endchar) for t in tokenizer(sentence, chars=True)]

@@ -29,8 +29,8 @@ from typing import Any
 from whoosh import query as wq
 from whoosh.matching import ListMatcher, NullMatcher
 
-from .analysis import _CJK, AnalyzerConfig, WordTokenizer
-from .normalize import fold
+from ..text.analysis import _CJK, AnalyzerConfig, WordTokenizer
+from ..text.normalize import fold
 from .query import QUESTION_WORDS
 
 WORD_FIELDS = ("title", "text")
@@ -117,7 +117,7 @@ class LongQuery:
         return replace(self, query=wq.AndMaybe(self.query, Listed(bonus)))
 
     def adopt(self, parsed: Any, warnings: list[str]) -> None:
-        """Make this the query of ``parsed`` (a :class:`search.query.ParsedQuery` of a long text),
+        """Make this the query of ``parsed`` (a :class:`search.queries.query.ParsedQuery` of a long text),
         its words the strings to highlight, and add what the user is told to ``warnings``."""
         clause = parsed.groups[0][0]
         parsed.query = clause.query = self.query

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .analysis import is_dictionary_word
-from .normalize import fold
+from ..text.analysis import is_dictionary_word
+from ..text.normalize import fold
 
 if TYPE_CHECKING:
-    from .engine import SearchIndex
+    from ..embedded.engine import SearchIndex
 
 MAX_COMPLETIONS = 20
 MAX_TITLES = 3  # titles kept among the completions (at most half of them) when words fill the rest
@@ -181,11 +181,11 @@ def _document_frequencies(reader: Any, fieldname: str) -> dict[str, int]:
     """Each word of a field with the number of documents containing it, summed over the segments.
 
     Each segment's term table is read in one sequential pass, taking the document count from the
-    raw term info (as :mod:`search.merge` reads it): a multi-segment reader's own ``iter_field``
+    raw term info (as :mod:`search.embedded.merge` reads it): a multi-segment reader's own ``iter_field``
     looks every term up again in every segment (20 times slower), and decoding whole term infos
     takes more than half of a segment's pass.
     """
-    from .merge import raw_terms  # the segment-writing modules stay out of a search process
+    from ..embedded.merge import raw_terms  # the segment-writing modules stay out of a search process
 
     counts: dict[bytes, int] = {}
     for leaf, _ in reader.leaf_readers():
@@ -195,10 +195,10 @@ def _document_frequencies(reader: Any, fieldname: str) -> dict[str, int]:
 
 
 class Completer:
-    """Completions for one open :class:`~search.engine.SearchIndex`, following its live generation.
+    """Completions for one open :class:`~search.embedded.engine.SearchIndex`, following its live generation.
 
     The table is computed when the generation is written and saved beside it (see
-    :mod:`search.tables`); read back once, it answers each keystroke in about a millisecond.
+    :mod:`search.embedded.tables`); read back once, it answers each keystroke in about a millisecond.
     Thread-safe.
     """
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from whoosh import fields, formats
 
-from .analysis import AnalyzerConfig, char_analyzer, pair_analyzer, word_analyzer
+from ..text.analysis import AnalyzerConfig, char_analyzer, pair_analyzer, word_analyzer
 
 # The fields; how their text becomes terms is analysis.ANALYZER_VERSION. 3: positions are
 # stored as CompactPositions (2 stored Whoosh's Positions).
@@ -24,7 +24,7 @@ class CompactPositions(formats.Positions):
     pickle stores in 2 to 5 bytes a number. Frequencies, weights and positions decode the same
     (the posting's frequency is its number of positions), so hits and scores are unchanged.
     Whoosh's readers decode these values through this class (pickled with the schema); Whoosh's
-    own writer accepts only bytes values, so only :class:`search.segments.SegmentBuilder` writes it.
+    own writer accepts only bytes values, so only :class:`search.embedded.segments.SegmentBuilder` writes it.
     """
 
     def encode(self, poslist: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Per-generation tables (see :mod:`search.tables`) computed off the request path: in a child process,
+"""Per-generation tables (see :mod:`search.embedded.tables`) computed off the request path: in a child process,
 from a background thread."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .engine import SearchIndex
 
-_CHILD = "import sys; from zhsearch.search.prepare import prepare; prepare(sys.argv[1])"
+_CHILD = "import sys; from zhsearch.search.embedded.prepare import prepare; prepare(sys.argv[1])"
 
 
 def prepare(location: Path | str) -> None:

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidArgumentError
-from .normalize import fold
+from ..errors import InvalidArgumentError
+from ..text.normalize import fold
 
 SHINGLE = 5  # characters per shingle: a few edits break few of them, and unrelated texts share few
 NUM_PERM = 64  # MinHash permutations

@@ -1,0 +1,2 @@
+"""What a search hands out: the typed documents, hits and pages, snippets and highlights, facet
+counts and groups of duplicate articles."""
