@@ -9,7 +9,7 @@ import pytest
 from zhsearch.search.text.analysis import AnalyzerConfig
 from zhsearch.search.results.document import Document
 from zhsearch.search.embedded.engine import SearchIndex
-from zhsearch.search.intent import AMOUNT, TIME, answer_kind, states_answer
+from zhsearch.search.queries.intent import AMOUNT, TIME, answer_kind, states_answer
 from zhsearch.search.queries.query import QueryBuilder, is_question_word
 from zhsearch.search.embedded.writer import IndexWriter
 

@@ -28,7 +28,7 @@ from ..results.duplicates import DuplicateGroups, manifest_threshold
 from .evaluate import Evaluator, PostingTable, Unsupported, first_indices, members
 from ..errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
 from ..results.facets import FacetIndex
-from ..intent import ANSWER_DEPTH, ANSWER_FACTOR, answer_kind, states_answer
+from ..queries.intent import ANSWER_DEPTH, ANSWER_FACTOR, answer_kind, states_answer
 from ..queries.longquery import ArchiveStatistics, Listed, LongQueryBuilder, LongQueryOptions, similar_text
 from ..queries.query import DATE_HELP, RELAX_BELOW, ParsedQuery, QueryBuilder, parse_period
 from ..results.snippets import highlight, snippet
@@ -317,7 +317,7 @@ class SearchIndex:
         self, searcher: Any, parsed: ParsedQuery, options: dict[str, Any], groups: DuplicateGroups | None,
         want: int, ranking: _Ranking, query: str,
     ) -> _Ranking:
-        """A question asking when or how much (:mod:`search.intent`): of the first ANSWER_DEPTH
+        """A question asking when or how much (:mod:`search.queries.intent`): of the first ANSWER_DEPTH
         documents, those whose title or text states a date (an amount) score ANSWER_FACTOR times
         as much; the other matches keep their order."""
         kind = answer_kind(query)
