@@ -192,8 +192,8 @@ def measure(location: Path, *, sample: float, seed: int) -> dict[str, Any]:
     text_bytes = 0
     stored = {"zlib-3 per document (as stored)": kinds["stored fields (._stored.col)"]}
     text_only = Counter()
-    from whoosh.index import open_dir
-    ix = open_dir(str(generation))
+    from zhsearch.search.legacy import open_whoosh_dir
+    ix = open_whoosh_dir(generation)
     with ix.reader() as reader:
         for fields_ in reader.all_stored_fields():
             title = (fields_.get("title") or "").encode("utf-8")

@@ -17,6 +17,7 @@ from whoosh.index import TOC
 from zhsearch.search import Document, IndexIncompatibleError, IndexWriter, legacy, open_index
 from zhsearch.search.embedded.segments import INDEX_NAME
 from zhsearch.search.embedded.store import current_generation
+from zhsearch.search.embedded.tables import save_tables
 
 # The two older spellings of a module path: {} is the module's name in the flat search/.
 LAYOUTS = {"flat search/": "zhsearch.search.{}", "top-level search": "search.{}"}
@@ -102,3 +103,16 @@ def test_the_map_of_moved_modules_matches_the_tree() -> None:
     for short, package in legacy.MOVED.items():
         assert (root / package / f"{short}.py").is_file(), short
         assert not (root / f"{short}.py").exists(), short
+
+
+
+def test_the_tables_of_such_an_index_are_computed_again(tmp_path: Path) -> None:
+    """The table code opens an old index under its old names by itself (a process that never
+    searched it first, as ``zhsearch.search.embedded.tables.save_tables`` may be called)."""
+    _old_index(tmp_path, LAYOUTS["flat search/"])
+    generation = current_generation(tmp_path)
+    for table in generation.glob("vocabulary-*.json"):
+        table.unlink()
+    assert LAYOUTS["flat search/"].format("analysis") not in sys.modules
+    assert save_tables(generation, simplify=True, kinds=("vocabulary",)) == ["vocabulary"]
+    assert list(generation.glob("vocabulary-*.json"))

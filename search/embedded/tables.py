@@ -19,8 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
-
+from ..legacy import open_whoosh_dir
 from ..queries.complete import CompletionTable, title_entry, word_documents
 from ..text.discover import read_discovery
 from ..results.duplicates import (
@@ -145,7 +144,7 @@ def save_tables(
     there, and save them beside it; the kinds written (a best effort: nothing on a read-only disk).
     ``duplicate_threshold`` is the one the index's manifest records. ``previous`` is the generation
     this one was updated from: the duplicate detection reuses what it left (see :func:`load_carry`)."""
-    ix = whoosh_index.open_dir(str(directory))
+    ix = open_whoosh_dir(directory)  # an index written under the old module names too
     try:
         with ix.reader() as reader:
             paths = {kind: table_path(directory, kind, ix, reader) for kind in kinds}
