@@ -17,7 +17,7 @@ def prepare(location: Path | str) -> None:
     """Compute the live generation's missing or damaged tables and save them beside it (a cluster
     file's: in its shards)."""
     if Path(location).is_file():
-        from . import open_cluster
+        from .. import open_cluster
 
         with open_cluster(location) as cluster:
             cluster.save_tables()
