@@ -62,3 +62,31 @@ def _reference_simplified() -> dict[int, str]:
        | st.text(alphabet=st.characters(min_codepoint=0x3400, max_codepoint=0x9FFF), max_size=40))
 def test_simplified_fold_of_any_text_is_the_whole_table_fold(text: str) -> None:
     assert n._to_simplified(text) == text.translate(_reference_simplified())
+
+
+# Long texts mixing what folds (traditional Han, full-width forms, capitals, compatibility
+# characters) with what does not, none of them special (those take the slow path).
+_LONG_TEXT_CHARS = st.one_of(
+    st.sampled_from("國際體經濟發與臺灣們這個說為會後來時開關東車馬鳥龍學習醫藥"),
+    st.sampled_from("中国经济发展台湾香港新冠碳中和，。、；：「」“”（）《》"),
+    st.characters(min_codepoint=0xFF01, max_codepoint=0xFF5E),  # full-width ASCII
+    st.characters(min_codepoint=0x41, max_codepoint=0x7A),
+    st.characters(min_codepoint=0x2000, max_codepoint=0x33FF).filter(  # punctuation, letterlike, CJK compatibility
+        lambda c: n._tables()[1].search(c) is None),
+    st.characters(min_codepoint=0x3400, max_codepoint=0x9FFF),
+    st.sampled_from(" \n\t\u3000"),
+)
+
+
+@given(st.lists(_LONG_TEXT_CHARS, min_size=n._ARRAY_FOLD_FROM, max_size=2 * n._ARRAY_FOLD_FROM).map("".join),
+       st.booleans())
+def test_long_texts_fold_by_code_point_array_as_normalize_folds_them(text: str, simplify: bool) -> None:
+    assert n.fold(text, simplify=simplify) == n.normalize(text, simplify=simplify).text
+    special = text[: len(text) // 2] + "\u200b" + text[len(text) // 2 :]  # a special character: the slow path
+    assert n.fold(special, simplify=simplify) == n.normalize(special, simplify=simplify).text
+
+
+def test_the_array_fold_is_taken_for_long_plain_texts() -> None:
+    text = "國際經濟與臺灣ＡＢＣ" * 100
+    assert n._tables()[1].search(text) is None
+    assert n._array_fold(True).fold(text) == n.normalize(text).text == "国际经济与台湾abc" * 100
