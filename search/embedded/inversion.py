@@ -272,6 +272,18 @@ class Inverted:
         self.values = values
 
 
+def compress_block(data: bytes, *, like_whoosh: bool, compress_from: int, level: int) -> tuple[bytes, int]:
+    """A posting block's pickled data as written, and the compression level its header records:
+    every block compressed as Whoosh's writer does (``like_whoosh``), else only blocks of
+    ``compress_from`` bytes or more, with a small window (the reader's zlib.decompress reads both)."""
+    if like_whoosh:
+        return zlib.compress(data, level), level
+    if len(data) >= compress_from:
+        packer = zlib.compressobj(level, zlib.DEFLATED, 12, 4)
+        return packer.compress(data) + packer.flush(), level
+    return data, 0
+
+
 def write_field(
     inverted: Inverted,
     *,
@@ -380,16 +392,8 @@ def write_field(
                 mini_weights = tuple((flat_whole if integral[b] else flat_stored)[low:high])
             mini_ids = tuple(flat_ids[low:high])
             mini_values = tuple(values[low:high]) if values is not None else fixed_values[low * 4 : high * 4]
-            data = dumps((mini_ids, mini_weights, mini_values), protocol)
-            if like_whoosh:
-                level = compression
-                data = zlib.compress(data, compression)
-            elif len(data) >= compress_from:
-                level = compression
-                packer = zlib.compressobj(compression, zlib.DEFLATED, 12, 4)
-                data = packer.compress(data) + packer.flush()
-            else:
-                level = 0
+            data, level = compress_block(dumps((mini_ids, mini_weights, mini_values), protocol),
+                                         like_whoosh=like_whoosh, compress_from=compress_from, level=compression)
             info = dumps((high - low, all_docs[high - 1], block_max_list[b], level, min_bytes[b], max_bytes[b]), 2)
             size = len(info) + len(data)
             chunks += (pack_int(-size if b == first + nblocks - 1 else size), info, data)

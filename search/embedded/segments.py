@@ -21,7 +21,6 @@ import numpy as np
 from operator import sub
 from hashlib import md5 as _md5
 import struct
-import zlib
 from array import array
 from collections.abc import Mapping
 from pathlib import Path
@@ -50,7 +49,7 @@ from ..text.analysis import (
     _NormalizingTokenizer,
     pair_term,
 )
-from .inversion import CharKeys, FieldTokens, KeyedTokens, inlined_term_info, write_field
+from .inversion import CharKeys, FieldTokens, KeyedTokens, compress_block, inlined_term_info, write_field
 from ..text.normalize import Normalized, normalize
 from .schema import CompactPositions
 
@@ -398,16 +397,9 @@ class _PostingsFile:
                 mini_values = None
             else:
                 mini_values = b"".join(values)
-            data = dumps((mini_ids, mini_weights, mini_values), 2 if self._like_whoosh else BLOCK_PICKLE)
-            if self._like_whoosh:
-                compression = _COMPRESSION
-                data = zlib.compress(data, compression)
-            elif len(data) >= COMPRESS_FROM:
-                compression = _COMPRESSION
-                packer = zlib.compressobj(compression, zlib.DEFLATED, 12, 4)
-                data = packer.compress(data) + packer.flush()
-            else:
-                compression = 0
+            data, compression = compress_block(
+                dumps((mini_ids, mini_weights, mini_values), 2 if self._like_whoosh else BLOCK_PICKLE),
+                like_whoosh=self._like_whoosh, compress_from=COMPRESS_FROM, level=_COMPRESSION)
             info = dumps(
                 (len(ids), ids[-1], block_max, compression, _length_byte(block_min), _length_byte(block_max_length)),
                 2,
