@@ -148,6 +148,7 @@ def measure(location: Path, *, sample: float, seed: int) -> dict[str, Any]:
 
     rng = random.Random(seed)
     fields: dict[str, Counter[str]] = defaultdict(Counter)
+    layout: Counter[str] = Counter()  # where the dictionary's and the postings' bytes go
     distinct: dict[str, set[bytes]] = defaultdict(set)
     sampled: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # actual, without, postings bytes
     segments = [p for p in files if p.suffix == ".trm"]
@@ -156,6 +157,9 @@ def measure(location: Path, *, sample: float, seed: int) -> dict[str, Any]:
         names = {pack: name for name, pack in ((n, struct.pack("!H", i)) for n, i in fieldmap.items())}
         pst = trm.with_suffix(".pst").read_bytes()
         per_entry = beyond / max(1, len(records))  # hash slots, key index, extras
+        layout["dictionary: hash tables, key index, field map"] += beyond
+        layout["dictionary: record lengths (8 bytes an entry)"] += 8 * len(records)
+        layout["dictionary: term statistics (23 bytes an entry)"] += _TERMINFO.size * len(records)
         for key, value in records:
             name = names[key[:2]]
             f = fields[name]
@@ -166,12 +170,21 @@ def measure(location: Path, *, sample: float, seed: int) -> dict[str, Any]:
             if info[2] == 1:
                 f["single-document entries"] += 1
             distinct[name].add(key[2:])
+            layout["dictionary: keys (field number, term in UTF-8)"] += len(key)
             if info[0]:  # inlined: the postings are the entry's tail
+                layout["dictionary: inlined one-posting lists (pickled)"] += len(value) - _TERMINFO.size
                 f["inlined postings bytes"] += len(value) - _TERMINFO.size
                 f["dictionary bytes"] -= len(value) - _TERMINFO.size
                 continue
             offset, length = _EXTENT.unpack_from(value, _TERMINFO.size)
             f["postings bytes"] += length
+            layout["dictionary: posting list addresses (12 bytes)"] += len(value) - _TERMINFO.size
+            term_blocks = blocks(pst[offset : offset + length])
+            layout["postings: list magic and block lengths"] += 4 + 4 * len(term_blocks)
+            for block_info, data in term_blocks:
+                layout["postings: block headers (pickled count, last id, maxima)"] += len(
+                    pickle.dumps(block_info, 2))
+                layout["postings: block data, zlib" if block_info[3] else "postings: block data, plain"] += len(data)
             if name.endswith(("_pairs",)) or name in ("title", "text"):
                 if rng.random() < sample:
                     actual, without = positions_share(pst[offset : offset + length])
@@ -213,6 +226,7 @@ def measure(location: Path, *, sample: float, seed: int) -> dict[str, Any]:
         "segments": len(segments),
         "files": dict(kinds.most_common()),
         "fields": per_field,
+        "layout": dict(sorted(layout.items())),
         "stored fields": stored,
         "sample": sample,
         "seed": seed,
@@ -237,6 +251,9 @@ def report(m: dict[str, Any]) -> None:
         print(f"  {name:<13} {f['entries']:>10,} {f['distinct terms']:>10,} {f['duplicate entries']:>10,} "
               f"{f.get('single-document entries', 0):>10,} {f['postings']:>11,} {dic / MIB:9.1f} {post / MIB:9.1f} "
               f"{inline / MIB:7.1f} {(post + dic + inline) / text:6.2f} {'' if share is None else f'{share:.0%}':>5}")
+    print("\nwhere the dictionaries' and postings' bytes go (all fields):")
+    for part, size in m["layout"].items():
+        print(f"  {part:<62} {size / MIB:9,.1f} MiB  {size / text:6.2f}x")
     print("\nstored fields under other compressions (MiB):")
     for how, size in m["stored fields"].items():
         print(f"  {how:<40} {size / MIB:8.1f}")

@@ -24,7 +24,6 @@ import zlib
 from array import array
 from itertools import accumulate
 from operator import sub
-from pickle import dumps
 from collections.abc import Iterator, Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -35,7 +34,7 @@ from whoosh.reading import SegmentReader
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length
 
-from .inversion import compress_block
+from .inversion import block_header, compress_block, small_pickle
 from .segments import (_BLOCK, _CODEC, _COMPRESSION, _TERMINFO, BLOCK_PICKLE, COMPRESS_FROM, INDEX_NAME, _fast_format,
                        _length_byte, _PostingsFile, _TermIndexWriter)
 
@@ -449,10 +448,10 @@ class _MergedPostingsFile(_PostingsFile):
                 mini_values = None
             else:
                 mini_values = b"".join(values[low:high])
-            data, compression = compress_block(dumps((mini_ids, mini_weights, mini_values), BLOCK_PICKLE),
+            data, compression = compress_block(small_pickle((mini_ids, mini_weights, mini_values), BLOCK_PICKLE),
                                                like_whoosh=False, compress_from=COMPRESS_FROM, level=_COMPRESSION)
-            header = dumps((high - low, block_ids[-1], block_max, compression, _byte_of(block_min_byte),
-                            _byte_of(block_max_byte)), 2)
+            header = block_header(high - low, block_ids[-1], block_max, compression, _byte_of(block_min_byte),
+                                  _byte_of(block_max_byte))
             size = len(header) + len(data)
             chunks += (pack_int(-size if high == count else size), header, data)
         block = b"".join(chunks)
@@ -489,7 +488,7 @@ def _shifted_inlined(info: bytes, shift: int) -> bytes:
         return info
     fields = _TERMINFO.unpack_from(info)
     ids, weights, values = pickle.loads(info[_TERMINFO.size :])
-    return _TERMINFO.pack(*fields[:6], fields[6] + shift, fields[7] + shift) + pickle.dumps(
+    return _TERMINFO.pack(*fields[:6], fields[6] + shift, fields[7] + shift) + small_pickle(
         (tuple(i + shift for i in ids), weights, values), 2)
 
 
@@ -505,13 +504,10 @@ def _shifted_blocks(raw: bytes, shift: int) -> bytes:
         count, last, max_weight, compression, min_length, max_length = pickle.load(block)
         data = block.read()
         mini_ids, mini_weights, values = pickle.loads(zlib.decompress(data) if compression else data)
-        data = pickle.dumps(((mini_ids[0] + shift, *mini_ids[1:]), mini_weights, values), BLOCK_PICKLE)
-        compression = 0
-        if len(data) >= COMPRESS_FROM:
-            compression = _COMPRESSION
-            packer = zlib.compressobj(compression, zlib.DEFLATED, 12, 4)
-            data = packer.compress(data) + packer.flush()
-        header = pickle.dumps((count, last + shift, max_weight, compression, min_length, max_length), 2)
+        data, compression = compress_block(
+            small_pickle(((mini_ids[0] + shift, *mini_ids[1:]), mini_weights, values), BLOCK_PICKLE),
+            like_whoosh=False, compress_from=COMPRESS_FROM, level=_COMPRESSION)
+        header = block_header(count, last + shift, float(max_weight), compression, min_length, max_length)
         length = len(header) + len(data)
         chunks += (pack_int(-length if size < 0 else length), header, data)
         if size < 0:
