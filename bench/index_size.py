@@ -20,10 +20,10 @@ articles drawn with ``--seed``, first 20 hits each (duplicates not collapsed, th
 the same total, facets, hit ids, scores, snippets and title highlights.
 
     python bench/index_size.py --index DIR [--sample 0.02] [--seed 18] [--json FILE]
-    python bench/index_size.py --index DIR --same-as OTHER [--titles 300]
+    python bench/index_size.py --index DIR --same-as OTHER [--titles 300] [--mix 30]   # --mix: tail.py's random kinds
 
 ``--merged-copy NEW`` first writes a copy of the index whose segments are merged into one, as
-``zhsearch index --merge`` merges them (:func:`search.embedded.merge.merge_segments`, no text analysed
+``zhsearch index`` merges them (:func:`search.embedded.merge.merge_segments`, no text analysed
 again; the copy's other files are hard links to the original's, which stays as it was), prints
 the merge's time and peak memory, then measures the copy.
 
@@ -260,8 +260,13 @@ def report(m: dict[str, Any]) -> None:
     print(f"\n(positions share sampled on {m['sample']:.0%} of the posting lists, seed {m['seed']})")
 
 
-def same_answers(location: Path, other: Path, *, titles: int, seed: int) -> int:
-    """Compare the answers of two indexes; prints the differences, returns their number."""
+def same_answers(location: Path, other: Path, *, titles: int, seed: int, mix: int = 0) -> int:
+    """Compare the answers of two indexes; prints the differences, returns their number.
+
+    The queries: bench/queries.txt, ``titles`` exact titles and, with ``mix``, that many queries
+    of each kind of bench/tail.py's random mix (its Sampler, seeded with ``seed``). Two answers are
+    the same when their reprs (total, facets, hit ids, scores, snippets, title highlights,
+    collapsed copies) are equal byte for byte."""
     sys.path.insert(0, str(Path(__file__).parent))
     from queries import load_queries
 
@@ -269,9 +274,15 @@ def same_answers(location: Path, other: Path, *, titles: int, seed: int) -> int:
 
     differences = checked = 0
     with open_index(location) as ours, open_index(other) as theirs:
-        ids = sorted(d.id for d in ours.documents())
+        articles = list(ours.documents())
+        ids = sorted(d.id for d in articles)
         drawn = random.Random(seed).sample(ids, min(titles, len(ids)))
         queries = [q for _, q in load_queries()] + [ours.document(i).title for i in drawn]
+        if mix:
+            from tail import Sampler, jieba_segmenter
+
+            queries += [s.query for s in Sampler(articles, random.Random(seed), jieba_segmenter()).draw(mix)]
+        del articles
         for query in queries:
             for dedup in (False, True):
                 a = ours.search(query, limit=20, dedup=dedup)
@@ -279,7 +290,7 @@ def same_answers(location: Path, other: Path, *, titles: int, seed: int) -> int:
                 checked += 1
                 key = lambda page: (page.total, page.facets, [(h.id, h.score, h.snippet, h.title_html,  # noqa: E731
                                                                 [d.id for d in h.duplicates]) for h in page.hits])
-                if key(a) != key(b):
+                if repr(key(a)) != repr(key(b)):
                     differences += 1
                     print(f"DIFFERENT: {query!r} (dedup={dedup}): {a.total} vs {b.total} hits")
     print(f"{checked} searches ({len(queries)} queries, with and without duplicates collapsed), "
@@ -332,12 +343,13 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     parser.add_argument("--same-as", type=Path, help="only check that this index answers as --index does")
     parser.add_argument("--titles", type=int, default=300, help="with --same-as: articles searched by title")
+    parser.add_argument("--mix", type=int, default=0, help="with --same-as: queries of each kind of bench/tail.py's mix")
     parser.add_argument("--merged-copy", type=Path, metavar="NEW", help="measure a merged copy written to NEW")
     args = parser.parse_args()
     if args.merged_copy:
         args.index = merged_copy(args.index, args.merged_copy)
     if args.same_as:
-        return 1 if same_answers(args.index, args.same_as, titles=args.titles, seed=args.seed) else 0
+        return 1 if same_answers(args.index, args.same_as, titles=args.titles, seed=args.seed, mix=args.mix) else 0
     m = measure(args.index, sample=args.sample, seed=args.seed)
     report(m)
     if args.json:
