@@ -20,10 +20,10 @@ articles drawn with ``--seed``, first 20 hits each (duplicates not collapsed, th
 the same total, facets, hit ids, scores, snippets and title highlights.
 
     python bench/index_size.py --index DIR [--sample 0.02] [--seed 18] [--json FILE]
-    python bench/index_size.py --index DIR --same-as OTHER [--titles 300]
+    python bench/index_size.py --index DIR --same-as OTHER [--titles 300] [--mix 30]   # --mix: tail.py's random kinds
 
 ``--merged-copy NEW`` first writes a copy of the index whose segments are merged into one, as
-``zhsearch index --merge`` merges them (:func:`search.embedded.merge.merge_segments`, no text analysed
+``zhsearch index`` merges them (:func:`search.embedded.merge.merge_segments`, no text analysed
 again; the copy's other files are hard links to the original's, which stays as it was), prints
 the merge's time and peak memory, then measures the copy.
 
@@ -148,6 +148,7 @@ def measure(location: Path, *, sample: float, seed: int) -> dict[str, Any]:
 
     rng = random.Random(seed)
     fields: dict[str, Counter[str]] = defaultdict(Counter)
+    layout: Counter[str] = Counter()  # where the dictionary's and the postings' bytes go
     distinct: dict[str, set[bytes]] = defaultdict(set)
     sampled: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # actual, without, postings bytes
     segments = [p for p in files if p.suffix == ".trm"]
@@ -156,6 +157,9 @@ def measure(location: Path, *, sample: float, seed: int) -> dict[str, Any]:
         names = {pack: name for name, pack in ((n, struct.pack("!H", i)) for n, i in fieldmap.items())}
         pst = trm.with_suffix(".pst").read_bytes()
         per_entry = beyond / max(1, len(records))  # hash slots, key index, extras
+        layout["dictionary: hash tables, key index, field map"] += beyond
+        layout["dictionary: record lengths (8 bytes an entry)"] += 8 * len(records)
+        layout["dictionary: term statistics (23 bytes an entry)"] += _TERMINFO.size * len(records)
         for key, value in records:
             name = names[key[:2]]
             f = fields[name]
@@ -166,12 +170,21 @@ def measure(location: Path, *, sample: float, seed: int) -> dict[str, Any]:
             if info[2] == 1:
                 f["single-document entries"] += 1
             distinct[name].add(key[2:])
+            layout["dictionary: keys (field number, term in UTF-8)"] += len(key)
             if info[0]:  # inlined: the postings are the entry's tail
+                layout["dictionary: inlined one-posting lists (pickled)"] += len(value) - _TERMINFO.size
                 f["inlined postings bytes"] += len(value) - _TERMINFO.size
                 f["dictionary bytes"] -= len(value) - _TERMINFO.size
                 continue
             offset, length = _EXTENT.unpack_from(value, _TERMINFO.size)
             f["postings bytes"] += length
+            layout["dictionary: posting list addresses (12 bytes)"] += len(value) - _TERMINFO.size
+            term_blocks = blocks(pst[offset : offset + length])
+            layout["postings: list magic and block lengths"] += 4 + 4 * len(term_blocks)
+            for block_info, data in term_blocks:
+                layout["postings: block headers (pickled count, last id, maxima)"] += len(
+                    pickle.dumps(block_info, 2))
+                layout["postings: block data, zlib" if block_info[3] else "postings: block data, plain"] += len(data)
             if name.endswith(("_pairs",)) or name in ("title", "text"):
                 if rng.random() < sample:
                     actual, without = positions_share(pst[offset : offset + length])
@@ -213,6 +226,7 @@ def measure(location: Path, *, sample: float, seed: int) -> dict[str, Any]:
         "segments": len(segments),
         "files": dict(kinds.most_common()),
         "fields": per_field,
+        "layout": dict(sorted(layout.items())),
         "stored fields": stored,
         "sample": sample,
         "seed": seed,
@@ -237,14 +251,22 @@ def report(m: dict[str, Any]) -> None:
         print(f"  {name:<13} {f['entries']:>10,} {f['distinct terms']:>10,} {f['duplicate entries']:>10,} "
               f"{f.get('single-document entries', 0):>10,} {f['postings']:>11,} {dic / MIB:9.1f} {post / MIB:9.1f} "
               f"{inline / MIB:7.1f} {(post + dic + inline) / text:6.2f} {'' if share is None else f'{share:.0%}':>5}")
+    print("\nwhere the dictionaries' and postings' bytes go (all fields):")
+    for part, size in m["layout"].items():
+        print(f"  {part:<62} {size / MIB:9,.1f} MiB  {size / text:6.2f}x")
     print("\nstored fields under other compressions (MiB):")
     for how, size in m["stored fields"].items():
         print(f"  {how:<40} {size / MIB:8.1f}")
     print(f"\n(positions share sampled on {m['sample']:.0%} of the posting lists, seed {m['seed']})")
 
 
-def same_answers(location: Path, other: Path, *, titles: int, seed: int) -> int:
-    """Compare the answers of two indexes; prints the differences, returns their number."""
+def same_answers(location: Path, other: Path, *, titles: int, seed: int, mix: int = 0) -> int:
+    """Compare the answers of two indexes; prints the differences, returns their number.
+
+    The queries: bench/queries.txt, ``titles`` exact titles and, with ``mix``, that many queries
+    of each kind of bench/tail.py's random mix (its Sampler, seeded with ``seed``). Two answers are
+    the same when their reprs (total, facets, hit ids, scores, snippets, title highlights,
+    collapsed copies) are equal byte for byte."""
     sys.path.insert(0, str(Path(__file__).parent))
     from queries import load_queries
 
@@ -252,9 +274,15 @@ def same_answers(location: Path, other: Path, *, titles: int, seed: int) -> int:
 
     differences = checked = 0
     with open_index(location) as ours, open_index(other) as theirs:
-        ids = sorted(d.id for d in ours.documents())
+        articles = list(ours.documents())
+        ids = sorted(d.id for d in articles)
         drawn = random.Random(seed).sample(ids, min(titles, len(ids)))
         queries = [q for _, q in load_queries()] + [ours.document(i).title for i in drawn]
+        if mix:
+            from tail import Sampler, jieba_segmenter
+
+            queries += [s.query for s in Sampler(articles, random.Random(seed), jieba_segmenter()).draw(mix)]
+        del articles
         for query in queries:
             for dedup in (False, True):
                 a = ours.search(query, limit=20, dedup=dedup)
@@ -262,7 +290,7 @@ def same_answers(location: Path, other: Path, *, titles: int, seed: int) -> int:
                 checked += 1
                 key = lambda page: (page.total, page.facets, [(h.id, h.score, h.snippet, h.title_html,  # noqa: E731
                                                                 [d.id for d in h.duplicates]) for h in page.hits])
-                if key(a) != key(b):
+                if repr(key(a)) != repr(key(b)):
                     differences += 1
                     print(f"DIFFERENT: {query!r} (dedup={dedup}): {a.total} vs {b.total} hits")
     print(f"{checked} searches ({len(queries)} queries, with and without duplicates collapsed), "
@@ -315,12 +343,13 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     parser.add_argument("--same-as", type=Path, help="only check that this index answers as --index does")
     parser.add_argument("--titles", type=int, default=300, help="with --same-as: articles searched by title")
+    parser.add_argument("--mix", type=int, default=0, help="with --same-as: queries of each kind of bench/tail.py's mix")
     parser.add_argument("--merged-copy", type=Path, metavar="NEW", help="measure a merged copy written to NEW")
     args = parser.parse_args()
     if args.merged_copy:
         args.index = merged_copy(args.index, args.merged_copy)
     if args.same_as:
-        return 1 if same_answers(args.index, args.same_as, titles=args.titles, seed=args.seed) else 0
+        return 1 if same_answers(args.index, args.same_as, titles=args.titles, seed=args.seed, mix=args.mix) else 0
     m = measure(args.index, sample=args.sample, seed=args.seed)
     report(m)
     if args.json:

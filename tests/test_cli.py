@@ -72,19 +72,28 @@ def test_index_quiet_prints_nothing(runner: CliRunner, tmp_path: Path) -> None:
     assert result.stderr == ""
 
 
-def test_index_merge_publishes_one_segment(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_index_publishes_one_segment_unless_no_merge(runner: CliRunner, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from zhsearch.indexer import build
     from zhsearch.search.embedded.writer import live_segments
 
     monkeypatch.setitem(build.build_index.__kwdefaults__, "segment_chars", 200)  # several segments
-    for name, options in (("parts", []), ("merged", ["--merge"])):
+    for name, options in (("parts", ["--no-merge"]), ("default", []), ("merged", ["--merge"])):
         ok(runner.invoke(cli, ["index", str(CORPUS), "--index", str(tmp_path / name), "--quiet", *options]))
     assert len(list(live_segments(tmp_path / "parts"))) > 1
+    assert len(list(live_segments(tmp_path / "default"))) == 1  # the default build is merged
     assert len(list(live_segments(tmp_path / "merged"))) == 1
-    with SearchIndex.open(tmp_path / "parts") as parts, SearchIndex.open(tmp_path / "merged") as merged:
+    with SearchIndex.open(tmp_path / "parts") as parts, SearchIndex.open(tmp_path / "default") as merged:
         assert len(parts) == len(merged)
         for query in ("香港", "记者", "title:碳中和"):
             assert [(h.id, h.score) for h in merged.search(query).hits] == [(h.id, h.score) for h in parts.search(query).hits]
+
+
+def test_index_into_a_cluster_takes_no_merge_option(runner: CliRunner, tmp_path: Path) -> None:
+    for option in ("--merge", "--no-merge"):
+        result = runner.invoke(cli, ["index", str(CORPUS), "--cluster", str(tmp_path / "cluster.toml"), option])
+        assert result.exit_code == 2
+        assert "no segments to --merge or not" in result.output + result.stderr
 
 
 STRICT_ERROR = (f"Error: {len(SKIPPED)} files were skipped (--strict)\n"

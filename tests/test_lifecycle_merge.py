@@ -161,7 +161,7 @@ def test_a_failed_merge_leaves_no_files_behind(tmp_path: Path, documents: list[D
     before = sorted(p.name for p in parts.iterdir())
     schema = build_schema(AnalyzerConfig())
     segments = TOC.read(FileStorage(str(parts)), INDEX_NAME, schema=schema).segments
-    monkeypatch.setattr("zhsearch.search.embedded.merge._Source.postings", _disk_full)
+    monkeypatch.setattr("zhsearch.search.embedded.merge._MergedPostingsFile.write_postings", _disk_full)
     with pytest.raises(OSError, match="disk full"):
         merge_segments(parts, schema, segments)
     assert sorted(p.name for p in parts.iterdir() if p.name != f"{INDEX_NAME}.tmp") == before
@@ -172,7 +172,7 @@ def test_a_build_whose_merge_fails_leaves_the_live_index_as_it_was(
 ) -> None:
     location = tmp_path / "index"
     live = _index(location, documents[:20])
-    monkeypatch.setattr("zhsearch.search.embedded.merge._Source.postings", _disk_full)
+    monkeypatch.setattr("zhsearch.search.embedded.merge._MergedPostingsFile.write_postings", _disk_full)
     with pytest.raises(OSError, match="disk full"):
         _index(location, documents, join=True)
     assert current_generation(location) == live
@@ -244,3 +244,27 @@ def test_any_documents_merge_into_what_their_segments_held(tmp_path_factory: Any
             expected = parts.search(query, limit=20, dedup=False)
             found = joined.search(query, limit=20, dedup=False)
             assert [(h.id, h.score) for h in found.hits] == [(h.id, h.score) for h in expected.hits], query
+
+
+def test_raw_terms_reads_each_field_as_whoosh_reads_it_whatever_the_chunk(
+    tmp_path: Path, documents: list[Document], monkeypatch: Any,
+) -> None:
+    from zhsearch.search.embedded import merge
+
+    generation = _index(tmp_path / "one", documents, join=True)
+    toc = TOC.read(FileStorage(str(generation)), INDEX_NAME)
+    reader = SegmentReader(FileStorage(str(generation)), toc.schema, toc.segments[0])
+    try:
+        tindex = reader._terms._tindex
+        expected = {}
+        for name, fieldid in reader._terms._fieldmap.items():
+            prefix = fieldid.to_bytes(2, "big")
+            expected[name] = [(key[2:], value) for key, value in tindex.items_from(prefix) if key[:2] == prefix]
+        assert sum(map(len, expected.values())) > 3000
+        # chunks shorter than one record, records cut at every place, and the default
+        for chunk in (1, 7, 100, 4096, merge._CHUNK):
+            monkeypatch.setattr(merge, "_CHUNK", chunk)
+            assert {name: list(merge.raw_terms(reader, name)) for name in expected} == expected, chunk
+        assert list(merge.raw_terms(reader, "no such field")) == []
+    finally:
+        reader.close()

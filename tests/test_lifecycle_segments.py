@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickletools
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +167,61 @@ def test_compact_positions_read_back_as_whooshs_positions(tmp_path: Path, docume
     _fast_segment(tmp_path / "bytes", documents, positions=formats.Positions)
     sizes = {name: sum(p.stat().st_size for p in (tmp_path / name).glob("*.[pt][sr][tm]")) for name in ("fast", "bytes")}
     assert sizes["fast"] < 0.85 * sizes["bytes"]  # postings and term dictionary
+
+
+_PICKLE_OVERHEAD = {"PROTO", "BINPUT", "LONG_BINPUT", "MEMOIZE", "PUT"}
+
+
+def _opcodes(data: bytes) -> set[str]:
+    return {op.name for op, _, _ in pickletools.genops(data)}
+
+
+def test_posting_blocks_and_inlined_postings_are_pickled_without_protocol_or_memo_opcodes(
+    tmp_path: Path, documents: list[Document]
+) -> None:
+    """2 bytes less per pickle and per tuple in it (``small_pickle``), whole-number block maxima as
+    integers; the read-back tests above show Whoosh's reader gives the same terms and postings."""
+    import io
+    import pickle
+    import zlib
+
+    from whoosh.reading import SegmentReader
+
+    from zhsearch.search.embedded.merge import raw_terms
+
+    (tmp_path / "fast").mkdir()
+    segment = _fast_segment(tmp_path / "fast", documents)
+    storage = FileStorage(str(tmp_path / "fast"))
+    reader = SegmentReader(storage, TOC.read(storage, INDEX_NAME).schema, segment)
+    headers = inlined = 0
+    integral = set()
+    try:
+        postfile = reader._terms._postfile
+        for name in ("text_pairs", "text", "title", "text_chars", "id", "date"):
+            for _, info in raw_terms(reader, name):
+                if info[0]:
+                    assert not _opcodes(info[23:]) & _PICKLE_OVERHEAD
+                    inlined += 1
+                    continue
+                offset, length = int.from_bytes(info[23:31], "big"), int.from_bytes(info[31:35], "big")
+                raw = postfile.get(offset, length)
+                at = 4
+                while True:
+                    size = int.from_bytes(raw[at : at + 4], "big", signed=True)
+                    chunk = io.BytesIO(raw[at + 4 : at + 4 + abs(size)])
+                    header = pickle.load(chunk)
+                    assert not _opcodes(raw[at + 4 : at + 4 + chunk.tell()]) & _PICKLE_OVERHEAD
+                    data = chunk.read()
+                    assert not _opcodes(zlib.decompress(data) if header[3] else data) & _PICKLE_OVERHEAD
+                    integral.add(type(header[2]))
+                    headers += 1
+                    at += 4 + abs(size)
+                    if size < 0:
+                        break
+    finally:
+        reader.close()
+    assert headers > 300 and inlined > 1000
+    assert int in integral  # frequencies: whole-number maxima
 
 
 def _decoded_postings(directory: Path) -> list[tuple[Any, ...]]:

@@ -201,9 +201,10 @@ def _jobs(jobs: int | None) -> int:
               help="Fail if any file was skipped, before anything is published: the live index stays as it was.")
 @click.option("--user-dict", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A jieba user dictionary (one word per line: word [freq] [tag]).")
-@click.option("--merge", is_flag=True,
-              help="Merge the new index's segments into one before it goes live: about half the size on "
-                   "disk, queries as fast, about 40% more build time.")
+@click.option("--merge/--no-merge", default=None,
+              help="Merge the new index's segments into one before it goes live (the default): about half "
+                   "the size on disk, queries as fast, for a serial pass after the analysis. --no-merge keeps "
+                   "the segments.")
 @click.option("--duplicate-threshold", type=float, default=0.8, show_default=True,
               help="How alike two texts must be to count as copies of one article (the Jaccard similarity "
                    "of their 5-character shingles, 0.5 to 1); kept by later updates.")
@@ -215,7 +216,7 @@ def _jobs(jobs: int | None) -> int:
 @quiet_option
 @cluster_option
 def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | None, strict: bool,
-                  user_dict: Path | None, merge: bool, duplicate_threshold: float, new_words: bool,
+                  user_dict: Path | None, merge: bool | None, duplicate_threshold: float, new_words: bool,
                   rank_new_words: bool, jobs: int | None, quiet: bool, cluster_file: Path | None) -> None:
     """Index every article (.md, .markdown, .html) below PATHS into a fresh index.
 
@@ -230,9 +231,9 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | 
         _fail(ZhsearchError("--rank-new-words needs the new words that --no-new-words turns off",
                             hint="give one of the two"))
     if cluster_file is not None:
-        if user_dict is not None or merge:
+        if user_dict is not None or merge is not None:
             raise click.UsageError("with --cluster, the analyzer (user_dict, user_words) is set in the cluster "
-                                   "file's [analyzer] and there are no segments to --merge")
+                                   "file's [analyzer] and there are no segments to --merge or not")
         _index_cluster(paths, cluster_file, report_file, strict, quiet)
         return
     config = AnalyzerConfig(rank_new_words=rank_new_words)
@@ -241,7 +242,7 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, report_file: Path | 
     progress = _progress(quiet)
     try:
         report = build_index(list(paths), index_dir, config=config, jobs=_jobs(jobs), progress=progress,
-                             merge=merge, strict=strict, duplicate_threshold=duplicate_threshold,
+                             merge=merge is not False, strict=strict, duplicate_threshold=duplicate_threshold,
                              new_words=new_words)
     except (NothingIndexedError, StrictBuildError) as exc:
         partial = getattr(exc, "report", None)

@@ -12,6 +12,8 @@ writes it, so the files stay the ones Whoosh writes (see ``tests/test_lifecycle_
 from __future__ import annotations
 
 import functools
+import io
+import pickle
 import re
 import struct
 import zlib
@@ -272,6 +274,27 @@ class Inverted:
         self.values = values
 
 
+def small_pickle(obj: Any, protocol: int) -> bytes:
+    """``pickle.dumps(obj, protocol)`` without its PROTO opcode and memo (BINPUT) opcodes: 2 bytes
+    less per pickle and per tuple in it (a posting block's tuples, a position tuple in each of its
+    values). Any unpickler reads it back as the same object (an object that occurs twice is written
+    twice: none does in the blocks written here)."""
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol)
+    pickler.fast = True  # no memo
+    pickler.dump(obj)
+    return out.getvalue()[2:]
+
+
+def block_header(count: int, last: int, max_weight: float, compression: int, min_length: int,
+                 max_length: int) -> bytes:
+    """A posting block's pickled info tuple as written here: ``small_pickle``, and a whole-number
+    maximum weight as an integer (2 or 3 bytes instead of 9; it compares and scores the same)."""
+    if max_weight.is_integer() and abs(max_weight) < 2**31:
+        max_weight = int(max_weight)
+    return small_pickle((count, last, max_weight, compression, min_length, max_length), 2)
+
+
 def compress_block(data: bytes, *, like_whoosh: bool, compress_from: int, level: int) -> tuple[bytes, int]:
     """A posting block's pickled data as written, and the compression level its header records:
     every block compressed as Whoosh's writer does (``like_whoosh``), else only blocks of
@@ -370,6 +393,7 @@ def write_field(
     pack_info = _TERMINFO.pack
     magic = WHOOSH3_HEADER_MAGIC
     protocol = 2 if like_whoosh else block_pickle
+    pickled = dumps if like_whoosh else small_pickle
 
     for t, term in enumerate(inverted.terms):
         if term_counts[t] == 1 and not like_whoosh:  # one posting: inlined in the term info
@@ -392,9 +416,10 @@ def write_field(
                 mini_weights = tuple((flat_whole if integral[b] else flat_stored)[low:high])
             mini_ids = tuple(flat_ids[low:high])
             mini_values = tuple(values[low:high]) if values is not None else fixed_values[low * 4 : high * 4]
-            data, level = compress_block(dumps((mini_ids, mini_weights, mini_values), protocol),
+            data, level = compress_block(pickled((mini_ids, mini_weights, mini_values), protocol),
                                          like_whoosh=like_whoosh, compress_from=compress_from, level=compression)
-            info = dumps((high - low, all_docs[high - 1], block_max_list[b], level, min_bytes[b], max_bytes[b]), 2)
+            header = (high - low, all_docs[high - 1], block_max_list[b], level, min_bytes[b], max_bytes[b])
+            info = dumps(header, 2) if like_whoosh else block_header(*header)
             size = len(info) + len(data)
             chunks += (pack_int(-size if b == first + nblocks - 1 else size), info, data)
         block = b"".join(chunks)
@@ -422,7 +447,7 @@ def inlined_term_info(docnum: int, stored_weight: float, max_weight: float, leng
     values, which a block reads back as None too).
     """
     weights = () if stored_weight == 1.0 else (stored_weight,)
-    return _TERMINFO.pack(True, stored_weight, 1, length_byte, length_byte, max_weight, docnum, docnum) + dumps(
+    return _TERMINFO.pack(True, stored_weight, 1, length_byte, length_byte, max_weight, docnum, docnum) + small_pickle(
         ((docnum,), weights, () if type(value) is bytes and not value else (value,)), 2)  # b"": as Whoosh inlines
 
 

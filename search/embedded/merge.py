@@ -22,6 +22,8 @@ import secrets
 import struct
 import zlib
 from array import array
+from itertools import accumulate
+from operator import sub
 from collections.abc import Iterator, Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -32,7 +34,9 @@ from whoosh.reading import SegmentReader
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length
 
-from .segments import _CODEC, _COMPRESSION, _TERMINFO, BLOCK_PICKLE, COMPRESS_FROM, INDEX_NAME, _fast_format, _PostingsFile, _TermIndexWriter
+from .inversion import block_header, compress_block, small_pickle
+from .segments import (_BLOCK, _CODEC, _COMPRESSION, _TERMINFO, BLOCK_PICKLE, COMPRESS_FROM, INDEX_NAME, _fast_format,
+                       _length_byte, _PostingsFile, _TermIndexWriter)
 
 _BLOCK_SIZE = struct.Struct("!i")  # a posting block's length; negative for a term's last block
 _EXTENT = struct.Struct("!qi")  # where a term's postings are in the .pst file (after its statistics)
@@ -159,17 +163,46 @@ class _Source:
         self.reader.close()
 
 
+_RECORD = struct.Struct("!ii")  # a term dictionary record's key and value lengths (filetables._lengths)
+_CHUNK = 1 << 20  # bytes of the term dictionary read at a time
+
+
 def raw_terms(reader: Any, fieldname: str) -> Iterator[tuple[bytes, bytes]]:
-    """A segment reader's terms of one field, in order, as (term, term info bytes as stored)."""
+    """A segment reader's terms of one field, in order, as (term, term info bytes as stored).
+
+    The records are read from the dictionary file a megabyte at a time and cut here (the hash
+    file lays them out in key order before its hash tables), rather than with two reads of the
+    file per record through ``OrderedHashReader.items_from``.
+    """
     terms: Any = getattr(reader, "_terms", None)  # None: an empty index's reader
     fieldid = None if terms is None else terms._fieldmap.get(fieldname)
     if fieldid is None:
         return
     prefix = pack_ushort(fieldid)
-    for key, value in terms._tindex.items_from(prefix):
+    tindex = terms._tindex
+    pos = tindex.closest_key_pos(prefix)
+    if pos is None:
+        return
+    end = tindex.endofdata
+    dbfile = tindex.dbfile
+    unpack = _RECORD.unpack_from
+    head = _RECORD.size
+    buf = b""
+    at = 0  # pos's offset in buf
+    while pos < end:
+        if at + head > len(buf):
+            buf, at = dbfile.get(pos, min(max(_CHUNK, head), end - pos)), 0
+        keylen, datalen = unpack(buf, at)
+        stop = at + head + keylen + datalen
+        if stop > len(buf):
+            buf, at = dbfile.get(pos, min(max(_CHUNK, stop - at), end - pos)), 0
+            stop = head + keylen + datalen
+        key = buf[at + head : at + head + keylen]
         if key[:2] != prefix:
             return
-        yield key[2:], value
+        yield key[2:], buf[at + head + keylen : stop]
+        pos += stop - at
+        at = stop
 
 
 def merge_segments(directory: Any, schema: Any, segments: Sequence[Any]) -> W3Segment | None:
@@ -275,8 +308,12 @@ def _merge_postings(storage: Any, schema: Any, sources: list[_Source], merged: W
                     source, info_bytes = sources[found[0][0]], found[0][1]
                     if source.renumber is None:
                         raw = source.raw_postings(info_bytes)
-                        if raw is not None:
-                            info = postings.copy_term(raw, info_bytes, source.offset)
+                        info = (_shifted_inlined(info_bytes, source.offset) if raw is None
+                                else postings.copy_term(raw, info_bytes, source.offset))
+                else:
+                    parts = _concatenated(sources, found, fixed, shared)
+                    if parts is not None:
+                        info = postings.write_postings(*parts, field_lengths, fixed)
                 if info is None:
                     flat: list[Any] = []
                     for i, info_bytes in found:
@@ -290,6 +327,62 @@ def _merge_postings(storage: Any, schema: Any, sources: list[_Source], merged: W
     finally:
         terms.close()
         postings.close()
+
+
+def _concatenated(
+    sources: list[_Source], found: list[tuple[int, bytes]], fixed: int | None, shared: dict[bytes, bytes] | None,
+) -> tuple[list[int], list[float], list[Any]] | None:
+    """A term's postings in several segments as lists (new document numbers, stored weights,
+    values as ``_Source._append`` makes them), read block by block rather than posting by posting;
+    None when a part is in a segment with deletions (``write_term`` then)."""
+    ids: list[int] = []
+    weights: list[float] = []
+    values: list[Any] = []
+    for i, info in found:
+        source = sources[i]
+        if source.renumber is not None:
+            return None
+        offset = source.offset
+        raw = source.raw_postings(info)
+        if raw is None:
+            one_id, one_weight, one_value = pickle.loads(info[_TERMINFO.size :])
+            ids += [d + offset for d in one_id]
+            weights += map(float, one_weight) if one_weight else [1.0] * len(one_id)
+            if fixed is None or fixed < 0:
+                values += one_value if one_value else [b""] * len(one_id)
+            elif fixed > 0:
+                values += one_value
+            continue
+        pos = 4
+        while True:
+            (size,) = _BLOCK_SIZE.unpack_from(raw, pos)
+            block = io.BytesIO(raw[pos + 4 : pos + 4 + abs(size)])
+            pos += 4 + abs(size)
+            count, _, _, compression, _, _ = pickle.load(block)
+            data = block.read()
+            mini_ids, mini_weights, mini_values = pickle.loads(zlib.decompress(data) if compression else data)
+            ids += accumulate(mini_ids, initial=offset)
+            del ids[-count - 1]  # the initial offset
+            if mini_weights is None:
+                weights += [1.0] * count
+            elif isinstance(mini_weights, float):
+                weights += [mini_weights] * count
+            else:
+                weights += map(float, mini_weights)
+            if fixed is None or fixed < 0:
+                if mini_values and len(mini_values) != count:
+                    raise ValueError(f"segment {source.segment.segment_id()}: a posting block lost values")
+                values += mini_values if mini_values else [b""] * count
+            elif fixed > 0:
+                values += [mini_values[k : k + fixed] for k in range(0, len(mini_values), fixed)]
+            if size < 0:
+                break
+    if fixed == 0:
+        values = [b""] * len(ids)
+    elif shared is not None and (fixed is None or fixed < 0):
+        values = [shared.setdefault(v, v) if type(v) is bytes and (v[:4] == _ONCE or len(v) == 4) else v
+                  for v in values]
+    return ids, weights, values
 
 
 def _grouped(entries: Iterator[tuple[bytes, int, bytes]]) -> Iterator[tuple[bytes, list[tuple[int, bytes]]]]:
@@ -309,6 +402,64 @@ def _grouped(entries: Iterator[tuple[bytes, int, bytes]]) -> Iterator[tuple[byte
 class _MergedPostingsFile(_PostingsFile):
     """The segment writer's postings file, which can also take a term's blocks from one segment."""
 
+    def write_postings(self, ids: list[int], weights: list[float], values: list[Any], lengths: Any,
+                       fixed: int | None) -> bytes:
+        """``write_term`` for two or more postings given as lists (document numbers in order, stored
+        weights, values): the same bytes, with no list of triples and the lengths looked up in
+        ``lengths``' bytes (a :class:`_Lengths`, or empty)."""
+        start = self._offset
+        count = len(ids)
+        length_bytes = lengths._bytes if lengths else None
+        chunks = [WHOOSH3_HEADER_MAGIC]
+        total_weight: float = 0
+        max_weight: float = 0
+        min_byte = 256  # the smallest non-zero length byte
+        max_byte = 0
+        for low in range(0, count, _BLOCK):
+            high = min(low + _BLOCK, count)
+            block_ids = ids[low:high]
+            block_weights = weights[low:high]
+            stored_weights = array("f", block_weights)
+            block_max: float = max(block_weights)
+            block_max = float(block_max) if block_max > 0 else 0
+            block_min_byte, block_max_byte = 256, 0
+            if length_bytes is not None:
+                found = bytes(map(length_bytes.__getitem__, block_ids)).replace(b"\0", b"")
+                if found:
+                    block_min_byte, block_max_byte = min(found), max(found)
+            total_weight += sum(stored_weights)
+            min_byte = min(min_byte, block_min_byte)
+            max_byte = max(max_byte, block_max_byte)
+            if block_max > max_weight:
+                max_weight = block_max
+            lightest, heaviest = min(stored_weights), max(stored_weights)
+            if lightest == 1.0 and heaviest == 1.0:
+                mini_weights: Any = None
+            elif lightest == heaviest:
+                mini_weights = stored_weights[0]
+            elif heaviest < 2**31 and all(map(float.is_integer, stored_weights)):
+                mini_weights = tuple(map(int, stored_weights))
+            else:
+                mini_weights = tuple(stored_weights)
+            mini_ids = (block_ids[0], *map(sub, block_ids[1:], block_ids))
+            if fixed is None or fixed < 0:
+                mini_values: Any = tuple(v for v in values[low:high] if v != b"")
+            elif fixed == 0:
+                mini_values = None
+            else:
+                mini_values = b"".join(values[low:high])
+            data, compression = compress_block(small_pickle((mini_ids, mini_weights, mini_values), BLOCK_PICKLE),
+                                               like_whoosh=False, compress_from=COMPRESS_FROM, level=_COMPRESSION)
+            header = block_header(high - low, block_ids[-1], block_max, compression, _byte_of(block_min_byte),
+                                  _byte_of(block_max_byte))
+            size = len(header) + len(data)
+            chunks += (pack_int(-size if high == count else size), header, data)
+        block = b"".join(chunks)
+        self._write(block)
+        self._offset += len(block)
+        return _TERMINFO.pack(False, total_weight, count, _byte_of(min_byte), _byte_of(max_byte), max_weight,
+                              ids[0], ids[-1]) + pack_long(start) + pack_int(len(block))
+
     def copy_term(self, raw: bytes, info: bytes, shift: int) -> bytes:
         """Write a term's posting blocks ``raw`` with its document numbers moved by ``shift``;
         returns its term info. The same bytes as ``write_term`` writes for the same postings when
@@ -324,6 +475,23 @@ class _MergedPostingsFile(_PostingsFile):
         return _TERMINFO.pack(*fields) + pack_long(start) + pack_int(len(raw))
 
 
+def _byte_of(length_byte: int) -> int:
+    """The length byte ``write_term`` records for a smallest or largest length byte found (256:
+    none found), as ``_length_byte(byte_to_length(b))``."""
+    return 0 if length_byte in (0, 256) else _length_byte(byte_to_length(length_byte))
+
+
+def _shifted_inlined(info: bytes, shift: int) -> bytes:
+    """The term info of a term whose one posting is inlined in ``info``, its document number moved
+    by ``shift``: what :func:`search.embedded.inversion.inlined_term_info` writes for it."""
+    if not shift:
+        return info
+    fields = _TERMINFO.unpack_from(info)
+    ids, weights, values = pickle.loads(info[_TERMINFO.size :])
+    return _TERMINFO.pack(*fields[:6], fields[6] + shift, fields[7] + shift) + small_pickle(
+        (tuple(i + shift for i in ids), weights, values), 2)
+
+
 def _shifted_blocks(raw: bytes, shift: int) -> bytes:
     """Posting blocks with every document number moved by ``shift`` (a block's first id is
     absolute, the others are deltas; its header holds the last id)."""
@@ -336,13 +504,10 @@ def _shifted_blocks(raw: bytes, shift: int) -> bytes:
         count, last, max_weight, compression, min_length, max_length = pickle.load(block)
         data = block.read()
         mini_ids, mini_weights, values = pickle.loads(zlib.decompress(data) if compression else data)
-        data = pickle.dumps(((mini_ids[0] + shift, *mini_ids[1:]), mini_weights, values), BLOCK_PICKLE)
-        compression = 0
-        if len(data) >= COMPRESS_FROM:
-            compression = _COMPRESSION
-            packer = zlib.compressobj(compression, zlib.DEFLATED, 12, 4)
-            data = packer.compress(data) + packer.flush()
-        header = pickle.dumps((count, last + shift, max_weight, compression, min_length, max_length), 2)
+        data, compression = compress_block(
+            small_pickle(((mini_ids[0] + shift, *mini_ids[1:]), mini_weights, values), BLOCK_PICKLE),
+            like_whoosh=False, compress_from=COMPRESS_FROM, level=_COMPRESSION)
+        header = block_header(count, last + shift, float(max_weight), compression, min_length, max_length)
         length = len(header) + len(data)
         chunks += (pack_int(-length if size < 0 else length), header, data)
         if size < 0:

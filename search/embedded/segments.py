@@ -49,7 +49,8 @@ from ..text.analysis import (
     _NormalizingTokenizer,
     pair_term,
 )
-from .inversion import CharKeys, FieldTokens, KeyedTokens, compress_block, inlined_term_info, write_field
+from .inversion import (CharKeys, FieldTokens, KeyedTokens, block_header, compress_block, inlined_term_info,
+                        small_pickle, write_field)
 from ..text.normalize import Normalized, normalize
 from .schema import CompactPositions
 
@@ -397,13 +398,12 @@ class _PostingsFile:
                 mini_values = None
             else:
                 mini_values = b"".join(values)
+            block_data = (mini_ids, mini_weights, mini_values)
             data, compression = compress_block(
-                dumps((mini_ids, mini_weights, mini_values), 2 if self._like_whoosh else BLOCK_PICKLE),
+                dumps(block_data, 2) if self._like_whoosh else small_pickle(block_data, BLOCK_PICKLE),
                 like_whoosh=self._like_whoosh, compress_from=COMPRESS_FROM, level=_COMPRESSION)
-            info = dumps(
-                (len(ids), ids[-1], block_max, compression, _length_byte(block_min), _length_byte(block_max_length)),
-                2,
-            )
+            header = (len(ids), ids[-1], block_max, compression, _length_byte(block_min), _length_byte(block_max_length))
+            info = dumps(header, 2) if self._like_whoosh else block_header(*header)
             size = len(info) + len(data)
             chunks += (pack_int(-size if last == count else size), info, data)
         block = b"".join(chunks)
