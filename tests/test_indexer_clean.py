@@ -9,7 +9,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zhsearch.indexer import clean_body
-from zhsearch.indexer.clean import _SENTENCE, LINE_RULE_MAX_CHARS, Removal, _drop_boilerplate, _tidy, rules
+from zhsearch.indexer.clean import (
+    _SENTENCE,
+    LINE_RULE_MAX_CHARS,
+    Removal,
+    _drop_boilerplate,
+    _first_tag,
+    _line_rule_matches,
+    _parent_named,
+    _strings,
+    _tags,
+    _tidy,
+    required_chars,
+    rules,
+)
 
 
 def test_comment_wrapping_html_is_dropped_with_everything_inside() -> None:
@@ -205,3 +218,71 @@ def test_a_heading_is_never_learned_as_boilerplate() -> None:
 
     assert learnable("一段足够长的普通段落，可以被学习。")
     assert not learnable("## 一段足够长的小标题文字也不会被学习")
+
+
+# -- the cleaner's fast paths against what they replace ------------------------------------------
+
+
+def _rule_pieces() -> list[str]:
+    """Runs of the characters the paragraph rules name, and separators (so that texts match them)."""
+    runs = {run for pattern in rules().line for run in re.findall(r"[^\x00-\x7f]+|[A-Za-z]+", pattern.pattern)}
+    return sorted(runs) + [" ", "\t", "：", ":", "（", "(", "）", ")", "。", "！", "/", "-", "2020", "12", "x"]
+
+
+_RULE_TEXT = st.lists(st.sampled_from(_rule_pieces()), max_size=8).map("".join)
+
+
+def test_required_chars_reads_literals_classes_branches_and_repeats() -> None:
+    assert required_chars(re.compile("^\\s*(摄|攝|拍摄)\\s*$")) == frozenset("摄攝拍")
+    assert required_chars(re.compile("[（(]x?(完|全文完)")) == frozenset("（(")  # the smaller set of the sequence
+    assert required_chars(re.compile("a?(完)?\\d+")) is None  # optional, or a category: nothing known
+    assert required_chars(re.compile("下载|[^\\s]")) is None  # one alternative requires nothing
+    assert required_chars(re.compile("Share|分享", re.I)) is None  # letters with a case, ignoring case
+    assert required_chars(re.compile("Share|分享")) == frozenset("S分")
+    assert required_chars(re.compile("(?=图)x*")) is None  # a lookahead consumes nothing
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_RULE_TEXT, rule=st.integers(min_value=0, max_value=len(rules().line) - 1))
+def test_a_text_without_a_rules_required_characters_never_matches_it(text: str, rule: int) -> None:
+    pattern, required = rules().line[rule], rules().line_required[rule]
+    if pattern.search(text):
+        assert required is None or not required.isdisjoint(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_RULE_TEXT)
+def test_the_line_rule_check_matches_as_every_rule_does(text: str) -> None:
+    assert _line_rule_matches(text) == any(pattern.search(text) for pattern in rules().line)
+
+
+_TAG_NAMES = ["p", "div", "a", "b", "strong", "br", "img", "h1", "h2", "li", "ul", "span", "td", "tr", "table"]
+
+
+@st.composite
+def _markup(draw: st.DrawFn, depth: int = 0) -> str:
+    parts = []
+    for _ in range(draw(st.integers(min_value=0, max_value=4))):
+        if depth < 3 and draw(st.booleans()):
+            name = draw(st.sampled_from(_TAG_NAMES))
+            parts.append(f"<{name}>{draw(_markup(depth + 1))}</{name}>")
+        else:
+            parts.append(draw(st.sampled_from(["", "正文", " ", "\n", "一\n二", "<!-- c -->", "&amp;", "x"])))
+    return "".join(parts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(markup=_markup(), names=st.sets(st.sampled_from(_TAG_NAMES), min_size=1, max_size=4))
+def test_the_tree_helpers_find_what_bs4s_searches_find(markup: str, names: set[str]) -> None:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "lxml")
+    wanted = frozenset(names)
+    assert _tags(soup) == list(soup.find_all(True))
+    assert _tags(soup, wanted) == list(soup.find_all(sorted(wanted)))
+    assert _first_tag(soup, wanted) is soup.find(sorted(wanted))
+    assert _strings(soup.descendants) == list(soup.find_all(string=True))
+    for string in soup.find_all(string=True):
+        assert _parent_named(string, wanted) is string.find_parent(sorted(wanted))
+    for tag in soup.find_all(True):
+        assert _strings(tag.next_elements) == list(tag.find_all_next(string=True))
