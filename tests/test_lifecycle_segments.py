@@ -285,3 +285,65 @@ def test_the_character_and_pair_keys_are_the_analyzers_terms_on_the_fixture_corp
     for text in texts:
         assert [keys.char_term(k) for k in keys.chars(text).tolist()] == [t for _, _, t in chars.pieces(text)]
         assert [keys.pair_term(k) for k in keys.pairs(text).tolist()] == [t for _, _, t in pairs.pieces(text)]
+
+
+# -- the term dictionary (.trm) writer against Whoosh's OrderedHashWriter ----------------------
+
+_TERM_KEYS = st.lists(st.binary(min_size=1, max_size=12), max_size=400, unique=True).map(sorted)
+
+
+def _trm_bytes(tmp_path: Path, name: str, keys: list[bytes], values: list[bytes], *, whoosh: bool,
+               batch: int = 1 << 16, many: bool = False) -> bytes:
+    from whoosh.filedb.filetables import OrderedHashWriter
+
+    from zhsearch.search.embedded.segments import _TermIndexWriter
+
+    storage = FileStorage(str(tmp_path))
+    dbfile = storage.create_file(name)
+    if whoosh:
+        writer = OrderedHashWriter(dbfile)
+        writer.extras["fieldmap"] = {"text": 0}
+        for key, value in zip(keys, values):
+            writer.add(key, value)
+    else:
+        writer = _TermIndexWriter(dbfile)
+        writer.BATCH = batch
+        writer.start_field("text")
+        if many:
+            writer.add_many(keys[: len(keys) // 2], values[: len(keys) // 2])
+            writer.add_many(keys[len(keys) // 2 :], values[len(keys) // 2 :])
+        else:
+            for key, value in zip(keys, values):
+                writer.add(key, value)
+    writer.close()
+    return (tmp_path / name).read_bytes()
+
+
+@settings(max_examples=60, deadline=None)
+@given(keys=_TERM_KEYS, data=st.data(), batch=st.integers(min_value=1, max_value=64), many=st.booleans())
+def test_the_term_dictionary_is_byte_for_byte_whooshs(tmp_path_factory: Any, keys: list[bytes], data: Any,
+                                                      batch: int, many: bool) -> None:
+    values = [data.draw(st.binary(max_size=30)) for _ in keys]
+    tmp_path = tmp_path_factory.mktemp("trm")
+    ours = _trm_bytes(tmp_path, "ours.trm", keys, values, whoosh=False, batch=batch, many=many)
+    assert ours == _trm_bytes(tmp_path, "whoosh.trm", keys, values, whoosh=True)
+
+
+def test_the_term_dictionary_of_many_long_records_is_whooshs(tmp_path: Path) -> None:
+    """Key positions past 65,535 widen Whoosh's index array from "H" to "i"; colliding hash slots."""
+    keys = [b"%06d" % n for n in range(5000)]
+    values = [bytes(n % 50) for n in range(5000)]
+    ours = _trm_bytes(tmp_path, "ours.trm", keys, values, whoosh=False, batch=777, many=True)
+    assert ours == _trm_bytes(tmp_path, "whoosh.trm", keys, values, whoosh=True)
+
+
+def test_the_term_dictionary_refuses_keys_out_of_order(tmp_path: Path) -> None:
+    from zhsearch.search.embedded.segments import _TermIndexWriter
+
+    writer = _TermIndexWriter(FileStorage(str(tmp_path)).create_file("x.trm"))
+    writer.add_many([b"a", b"c"], [b"1", b"2"])
+    with pytest.raises(ValueError, match="keys must increase"):
+        writer.add_many([b"d", b"b"], [b"3", b"4"])
+    with pytest.raises(ValueError, match="keys must increase"):
+        writer.add(b"c", b"5")
+    writer.close()

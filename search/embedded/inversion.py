@@ -291,7 +291,7 @@ def write_field(
     doc_lengths: np.ndarray,
     write: Callable[[bytes], Any],
     offset: int,
-    add_term: Callable[[bytes, bytes], None],
+    add_terms: Callable[[list[bytes], list[bytes]], None],
     prefix: bytes,
     like_whoosh: bool,
     compress_from: int,
@@ -299,7 +299,7 @@ def write_field(
     block_pickle: int,
 ) -> int:
     """Write every term's posting blocks (``write``, the ``.pst`` file from ``offset``) and its term
-    info (``add_term``, keys ``prefix`` + term). Returns the new offset.
+    infos (``add_terms``, keys ``prefix`` + term, all at once). Returns the new offset.
 
     Block data is pickled with protocol ``block_pickle`` (2, Whoosh's, with ``like_whoosh``).
     ``doc_lengths`` holds each document's stored field length (0 when Whoosh keeps none).
@@ -371,12 +371,14 @@ def write_field(
     magic = WHOOSH3_HEADER_MAGIC
     protocol = 2 if like_whoosh else block_pickle
 
-    for t, term in enumerate(inverted.terms):
+    keys = [prefix + term.encode("utf-8") for term in inverted.terms]
+    infos: list[bytes] = []
+    add_info = infos.append
+    for t in range(len(keys)):
         if term_counts[t] == 1 and not like_whoosh:  # one posting: inlined in the term info
             low = term_firsts[t]
             value = values[low] if values is not None else fixed_values[low * 4 : low * 4 + 4]
-            add_term(prefix + term.encode("utf-8"),
-                     inlined_term_info(all_docs[low], flat_stored[low], term_max_weights[t], term_min_lengths[t], value))
+            add_info(inlined_term_info(all_docs[low], flat_stored[low], term_max_weights[t], term_min_lengths[t], value))
             continue
         start = offset
         chunks = [magic]
@@ -402,12 +404,11 @@ def write_field(
         offset += len(block)
         count = term_counts[t]
         low = term_firsts[t]
-        add_term(
-            prefix + term.encode("utf-8"),
+        add_info(
             pack_info(False, term_weights[t], count, term_min_lengths[t], term_max_lengths[t],
                       term_max_weights[t], all_docs[low], all_docs[low + count - 1])
-            + pack_long(start) + pack_int(len(block)),
-        )
+            + pack_long(start) + pack_int(len(block)))
+    add_terms(keys, infos)
     return offset
 
 
