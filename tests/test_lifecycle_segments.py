@@ -347,3 +347,29 @@ def test_the_term_dictionary_refuses_keys_out_of_order(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="keys must increase"):
         writer.add(b"c", b"5")
     writer.close()
+
+
+_INLINED_VALUE = st.one_of(
+    st.integers(min_value=0, max_value=2**31 - 1),
+    st.lists(st.integers(min_value=0, max_value=70000), min_size=2, max_size=5).map(tuple),
+    st.binary(max_size=8),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(postings=st.lists(st.tuples(st.integers(min_value=0, max_value=2**31 - 1),
+                                   st.sampled_from([1.0, 2.0, 2.5, 3.0, 7.5, 0.1]),
+                                   st.floats(min_value=0, max_value=1e6, allow_nan=False),
+                                   st.integers(min_value=0, max_value=255), _INLINED_VALUE), max_size=30))
+def test_inlined_term_infos_are_inlined_term_info_of_each(postings: list[tuple[int, float, float, int, Any]]) -> None:
+    import numpy as np
+
+    from zhsearch.search.embedded.inversion import inlined_term_info, inlined_term_infos
+
+    docnums = np.array([p[0] for p in postings], dtype=np.int64)
+    stored = np.array([p[1] for p in postings], dtype=np.float64)
+    max_weights = np.array([p[2] for p in postings], dtype=np.float64)
+    length_bytes = np.array([p[3] for p in postings], dtype=np.uint8)
+    values = [p[4] for p in postings]
+    assert inlined_term_infos(docnums, stored, max_weights, length_bytes, values) == [
+        inlined_term_info(*p[:4], p[4]) for p in postings]

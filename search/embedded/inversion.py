@@ -372,14 +372,22 @@ def write_field(
     protocol = 2 if like_whoosh else block_pickle
 
     keys = [prefix + term.encode("utf-8") for term in inverted.terms]
-    infos: list[bytes] = []
-    add_info = infos.append
-    for t in range(len(keys)):
-        if term_counts[t] == 1 and not like_whoosh:  # one posting: inlined in the term info
-            low = term_firsts[t]
-            value = values[low] if values is not None else fixed_values[low * 4 : low * 4 + 4]
-            add_info(inlined_term_info(all_docs[low], flat_stored[low], term_max_weights[t], term_min_lengths[t], value))
-            continue
+    infos: list[bytes] = [b""] * len(keys)
+    if like_whoosh:
+        several = range(len(keys))
+    else:  # a term with one posting: inlined in its term info
+        single = per_term == 1
+        several = np.flatnonzero(~single).tolist()
+        ones = np.flatnonzero(single)
+        firsts = term_starts[ones]
+        one_values = (values if values is not None else fixed_values).__getitem__
+        width = 4 if values is None else 0
+        for t, info in zip(ones.tolist(), inlined_term_infos(
+                docs[firsts], stored[firsts], term_max_weight[ones],
+                np.array([term_min_lengths[t] for t in ones.tolist()], dtype=np.uint8),
+                [one_values(slice(low * 4, low * 4 + 4)) if width else one_values(low) for low in firsts.tolist()])):
+            infos[t] = info
+    for t in several:
         start = offset
         chunks = [magic]
         first, nblocks = term_block[t], term_blocks[t]
@@ -404,10 +412,9 @@ def write_field(
         offset += len(block)
         count = term_counts[t]
         low = term_firsts[t]
-        add_info(
-            pack_info(False, term_weights[t], count, term_min_lengths[t], term_max_lengths[t],
-                      term_max_weights[t], all_docs[low], all_docs[low + count - 1])
-            + pack_long(start) + pack_int(len(block)))
+        infos[t] = (pack_info(False, term_weights[t], count, term_min_lengths[t], term_max_lengths[t],
+                              term_max_weights[t], all_docs[low], all_docs[low + count - 1])
+                    + pack_long(start) + pack_int(len(block)))
     add_terms(keys, infos)
     return offset
 
@@ -425,6 +432,51 @@ def inlined_term_info(docnum: int, stored_weight: float, max_weight: float, leng
     weights = () if stored_weight == 1.0 else (stored_weight,)
     return _TERMINFO.pack(True, stored_weight, 1, length_byte, length_byte, max_weight, docnum, docnum) + dumps(
         ((docnum,), weights, () if type(value) is bytes and not value else (value,)), 2)  # b"": as Whoosh inlines
+
+
+# W3TermInfo's layout as a numpy record (_TERMINFO: "!BfIBBfII", 23 bytes).
+_TERMINFO_RECORD = np.dtype([("inlined", "u1"), ("weight", ">f4"), ("count", ">u4"), ("min_length", "u1"),
+                             ("max_length", "u1"), ("max_weight", ">f4"), ("first", ">u4"), ("last", ">u4")])
+_INLINED_HEAD = b"\x80\x02"  # a protocol 2 pickle's start
+_INLINED_IDS = b"\x85q\x00"  # (docnum,): TUPLE1, memoized as 0
+_INLINED_REST_FROM = len(_INLINED_HEAD) + 2 + len(_INLINED_IDS)  # after (0,) pickled
+
+
+def inlined_term_infos(docnums: np.ndarray, stored_weights: np.ndarray, max_weights: np.ndarray,
+                       length_bytes: np.ndarray, values: Sequence[Any]) -> list[bytes]:
+    """``inlined_term_info`` of each term with one posting, their fixed-size heads packed by numpy
+    and their pickles put together from pieces: the document number's opcode, then the pickle of
+    the weights and the value, which does not depend on the document number (an int is never
+    memoized), made once for each distinct (weights, value)."""
+    n = len(docnums)
+    if not n:
+        return []
+    heads = np.empty(n, dtype=_TERMINFO_RECORD)
+    heads["inlined"] = 1
+    heads["weight"] = stored_weights
+    heads["count"] = 1
+    heads["min_length"] = length_bytes
+    heads["max_length"] = length_bytes
+    heads["max_weight"] = max_weights
+    heads["first"] = docnums
+    heads["last"] = docnums
+    packed = heads.tobytes()
+    size = _TERMINFO_RECORD.itemsize
+    opcodes: dict[int, bytes] = {}
+    rests: dict[tuple[Any, ...], bytes] = {}
+    infos = []
+    for i, (docnum, weight, value) in enumerate(zip(docnums.tolist(), stored_weights.tolist(), values)):
+        code = opcodes.get(docnum)
+        if code is None:
+            code = opcodes[docnum] = dumps(docnum, 2)[2:-1]  # BININT1, BININT2 or BININT and its bytes
+        key = (weight, type(value), value)
+        rest = rests.get(key)
+        if rest is None:
+            weights = () if weight == 1.0 else (weight,)
+            rest = rests[key] = dumps(((0,), weights, () if type(value) is bytes and not value else (value,)),
+                                      2)[_INLINED_REST_FROM:]
+        infos.append(packed[i * size : (i + 1) * size] + _INLINED_HEAD + code + _INLINED_IDS + rest)
+    return infos
 
 
 @functools.lru_cache(maxsize=1 << 16)

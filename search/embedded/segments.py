@@ -511,15 +511,18 @@ class _TermIndexWriter:
         ends = np.cumsum(sizes)
         starts = ends - sizes
         self._positions.append(self._offset + starts)
-        out = np.empty(int(ends[-1]), dtype=np.uint8)
         lengths = np.empty((len(keys), 2), dtype=">i4")
         lengths[:, 0] = key_lengths
         lengths[:, 1] = value_lengths
-        _scatter(out, starts, _RECORD_LENGTHS.size, lengths.tobytes())
-        _scatter(out, starts + _RECORD_LENGTHS.size, key_lengths, b"".join(keys))
-        _scatter(out, starts + _RECORD_LENGTHS.size + key_lengths, value_lengths, b"".join(values))
-        self._dbfile.write(out.tobytes())
-        self._offset += len(out)
+        packed = lengths.tobytes()
+        width = _RECORD_LENGTHS.size
+        parts: list[bytes] = [b""] * (3 * len(keys))
+        parts[0::3] = [packed[i : i + width] for i in range(0, len(packed), width)]
+        parts[1::3] = keys
+        parts[2::3] = values
+        records = b"".join(parts)
+        self._dbfile.write(records)
+        self._offset += len(records)
         self._keys, self._values = [], []
 
     def close(self) -> None:
@@ -568,12 +571,3 @@ class _TermIndexWriter:
         dbfile.write_int(dbfile.tell() - expos)
         dbfile.close()
 
-
-def _scatter(out: np.ndarray, starts: np.ndarray, lengths: np.ndarray | int, data: bytes) -> None:
-    """Copy consecutive pieces of ``data`` (of ``lengths`` bytes each) to ``out`` at ``starts``."""
-    if not data:
-        return
-    source = np.frombuffer(data, dtype=np.uint8)
-    sizes = np.broadcast_to(np.asarray(lengths, dtype=np.int64), starts.shape)
-    firsts = np.cumsum(sizes) - sizes  # where each piece starts in data
-    out[np.arange(len(source), dtype=np.int64) + np.repeat(starts - firsts, sizes)] = source
