@@ -326,20 +326,41 @@ def _html_to_paragraphs(markup: str, removed: list[Removal]) -> tuple[list[str],
     first_heading = _first_tag(soup, _FIRST_HEADING_TAGS)
     heading = ("", None) if first_heading is None else (first_heading.name, first_heading.get_text(" ", strip=True) or None)
     _mark_subheadings(soup)
-    for tag in _tags(soup):
-        if tag.name == "img":
-            tag.decompose()
-        elif tag.name == "br":
-            tag.replace_with(NavigableString("\n"))
-        elif tag.name in _BLOCK_TAGS:
-            if tag.name == "tr":  # one line per table row, however the cells are laid out
-                for gap in [c for c in tag.children if isinstance(c, NavigableString) and not c.strip()]:
-                    gap.replace_with(" ")
-            tag.insert_before(NavigableString("\n\n"))
-            tag.insert_after(NavigableString("\n\n"))
-        elif tag.name in ("td", "th"):
-            tag.insert_after(NavigableString(" "))
-    return _split_paragraphs(soup.get_text()), heading, visible
+    return _split_paragraphs(_laid_out_text(soup)), heading, visible
+
+
+def _laid_out_text(soup: BeautifulSoup) -> str:
+    """The page's text with its layout: what ``soup.get_text()`` gives once images are dropped,
+    each ``<br>`` is a line break, each block element stands between blank lines (a table row's
+    blank strings are one space each: one line per row, however the cells are laid out) and
+    each cell is followed by a space. Read from the tree in one pass, without changing it."""
+    kept = soup.interesting_string_types or Tag.MAIN_CONTENT_STRING_TYPES
+    out: list[str] = []
+    stack: list[Any] = list(reversed(soup.contents))
+    while stack:
+        node = stack.pop()
+        if type(node) is str:  # layout added here (a NavigableString is never exactly a str)
+            out.append(node)
+        elif isinstance(node, NavigableString):
+            if type(node) in kept:
+                out.append(node)
+        elif isinstance(node, Tag):
+            name = node.name
+            if name == "img":
+                continue
+            if name == "br":
+                out.append("\n")
+                continue
+            children: list[Any] = node.contents
+            if name == "tr":
+                children = [" " if isinstance(c, NavigableString) and not c.strip() else c for c in children]
+            if name in _BLOCK_TAGS:
+                out.append("\n\n")
+                stack.append("\n\n")
+            elif name in ("td", "th"):
+                stack.append(" ")
+            stack.extend(reversed(children))
+    return "".join(out)
 
 
 def _mark_subheadings(soup: BeautifulSoup) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -10,11 +11,13 @@ from hypothesis import strategies as st
 
 from zhsearch.indexer import clean_body
 from zhsearch.indexer.clean import (
+    _BLOCK_TAGS,
     _SENTENCE,
     LINE_RULE_MAX_CHARS,
     Removal,
     _drop_boilerplate,
     _first_tag,
+    _laid_out_text,
     _line_rule_matches,
     _parent_named,
     _strings,
@@ -286,3 +289,47 @@ def test_the_tree_helpers_find_what_bs4s_searches_find(markup: str, names: set[s
         assert _parent_named(string, wanted) is string.find_parent(sorted(wanted))
     for tag in soup.find_all(True):
         assert _strings(tag.next_elements) == list(tag.find_all_next(string=True))
+
+
+def _laid_out_by_changing_the_tree(soup: Any) -> str:
+    """What the cleaner did before ``_laid_out_text``: change the tree, then ``get_text()``."""
+    from bs4 import NavigableString
+
+    for tag in soup.find_all(True):
+        if tag.name == "img":
+            tag.decompose()
+        elif tag.name == "br":
+            tag.replace_with(NavigableString("\n"))
+        elif tag.name in _BLOCK_TAGS:
+            if tag.name == "tr":
+                for gap in [c for c in tag.children if isinstance(c, NavigableString) and not c.strip()]:
+                    gap.replace_with(" ")
+            tag.insert_before(NavigableString("\n\n"))
+            tag.insert_after(NavigableString("\n\n"))
+        elif tag.name in ("td", "th"):
+            tag.insert_after(NavigableString(" "))
+    return str(soup.get_text())
+
+
+_LAYOUT_TAGS = [*_TAG_NAMES, "th", "rt", "ruby", "hr", "section", "pre", "figcaption"]
+
+
+@st.composite
+def _layout_markup(draw: st.DrawFn, depth: int = 0) -> str:
+    parts = []
+    for _ in range(draw(st.integers(min_value=0, max_value=4))):
+        if depth < 4 and draw(st.booleans()):
+            name = draw(st.sampled_from(_LAYOUT_TAGS))
+            parts.append(f"<{name}>{draw(_layout_markup(depth + 1))}</{name}>")
+        else:
+            parts.append(draw(st.sampled_from(["", "正文", " ", "\n ", "一\n二", "<!-- c -->", "<![CDATA[x]]>",
+                                               "<br>", "<img src=a>", "&nbsp;", "y"])))
+    return "".join(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(markup=_layout_markup())
+def test_the_laid_out_text_is_what_changing_the_tree_gave(markup: str) -> None:
+    from bs4 import BeautifulSoup
+
+    assert _laid_out_text(BeautifulSoup(markup, "lxml")) == _laid_out_by_changing_the_tree(BeautifulSoup(markup, "lxml"))
