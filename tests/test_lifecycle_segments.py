@@ -373,3 +373,18 @@ def test_inlined_term_infos_are_inlined_term_info_of_each(postings: list[tuple[i
     values = [p[4] for p in postings]
     assert inlined_term_infos(docnums, stored, max_weights, length_bytes, values) == [
         inlined_term_info(*p[:4], p[4]) for p in postings]
+
+
+def test_a_texts_character_and_pair_keys_come_from_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The characters and then the pairs of the same text: its tokens found once, the same keys as apart."""
+    keys = CharKeys()
+    passes: list[str] = []
+    real = keys._tokens_of
+    monkeypatch.setattr(keys, "_tokens_of", lambda text: passes.append(text) or real(text))
+    text = normalize("iPhone 14 上市，COVID-19 疫情").text
+    chars, pairs = keys.chars(text), keys.pairs(text)
+    assert passes == [text]
+    fresh = CharKeys()
+    assert chars.tolist() == fresh.chars(text).tolist() and pairs.tolist() == CharKeys().pairs(text).tolist()
+    keys.chars(text + "。")
+    assert len(passes) == 2

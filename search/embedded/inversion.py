@@ -161,9 +161,19 @@ class CharKeys:
         self._classes = _char_classes()
         self._runs: dict[str, int] = {}
         self._run_names: list[str] = []
+        self._last: tuple[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
     def _tokens(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Each token's key, start and end."""
+        """Each token's key, start and end (the last text's kept: a text's characters and then
+        its pairs are asked for one after the other)."""
+        last = self._last
+        if last is not None and last[0] is text:
+            return last[1]
+        found = self._tokens_of(text)
+        self._last = (text, found)
+        return found
+
+    def _tokens_of(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         classes = self._classes[points]
         cjk = classes == _CJK_CHAR
