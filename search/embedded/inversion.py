@@ -28,6 +28,7 @@ from whoosh.util.numeric import length_to_byte
 from ..text.analysis import _CJK, BOUNDARY, pair_term
 
 BLOCK = 128  # postings per block: the W3 codec's _blocklimit
+TERM_BATCH = 1 << 14  # terms whose infos write_field holds at a time
 _FREQ = struct.Struct("!I")  # pack_uint
 _TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo's layout
 _length_byte = functools.lru_cache(maxsize=1024)(length_to_byte)
@@ -381,51 +382,55 @@ def write_field(
     magic = WHOOSH3_HEADER_MAGIC
     protocol = 2 if like_whoosh else block_pickle
 
-    keys = [prefix + term.encode("utf-8") for term in inverted.terms]
-    infos: list[bytes] = [b""] * len(keys)
-    if like_whoosh:
-        several = range(len(keys))
-    else:  # a term with one posting: inlined in its term info
-        single = per_term == 1
-        several = np.flatnonzero(~single).tolist()
-        ones = np.flatnonzero(single)
+    def write_blocks(several: list[int], lo: int, infos: list[bytes], offset: int) -> int:
+        """Write the posting blocks of the terms ``several``; term ``t``'s info goes to ``infos[t - lo]``."""
+        for t in several:
+            start = offset
+            chunks = [magic]
+            first, nblocks = term_block[t], term_blocks[t]
+            for b in range(first, first + nblocks):
+                low, high = starts_list[b], block_ends_list[b]
+                lo_w, hi_w = lightest_list[b], heaviest_list[b]
+                if lo_w == 1.0 and hi_w == 1.0:
+                    mini_weights: Any = None
+                elif lo_w == hi_w:
+                    mini_weights = lo_w
+                else:
+                    mini_weights = tuple((flat_whole if integral[b] else flat_stored)[low:high])
+                mini_ids = tuple(flat_ids[low:high])
+                mini_values = tuple(values[low:high]) if values is not None else fixed_values[low * 4 : high * 4]
+                data, level = compress_block(dumps((mini_ids, mini_weights, mini_values), protocol),
+                                             like_whoosh=like_whoosh, compress_from=compress_from, level=compression)
+                info = dumps((high - low, all_docs[high - 1], block_max_list[b], level, min_bytes[b], max_bytes[b]), 2)
+                size = len(info) + len(data)
+                chunks += (pack_int(-size if b == first + nblocks - 1 else size), info, data)
+            block = b"".join(chunks)
+            write(block)
+            offset += len(block)
+            count = term_counts[t]
+            low = term_firsts[t]
+            infos[t - lo] = (pack_info(False, term_weights[t], count, term_min_lengths[t], term_max_lengths[t],
+                                       term_max_weights[t], all_docs[low], all_docs[low + count - 1])
+                             + pack_long(start) + pack_int(len(block)))
+        return offset
+
+    single = np.zeros(len(inverted.terms), dtype=bool) if like_whoosh else per_term == 1
+    one_values = (values if values is not None else fixed_values).__getitem__
+    width = 4 if values is None else 0
+    for lo in range(0, len(inverted.terms), TERM_BATCH):  # a batch of terms at a time: bounded memory
+        hi = min(lo + TERM_BATCH, len(inverted.terms))
+        keys = [prefix + term.encode("utf-8") for term in inverted.terms[lo:hi]]
+        infos: list[bytes] = [b""] * len(keys)
+        # A term with one posting: inlined in its term info.
+        ones = lo + np.flatnonzero(single[lo:hi])
         firsts = term_starts[ones]
-        one_values = (values if values is not None else fixed_values).__getitem__
-        width = 4 if values is None else 0
         for t, info in zip(ones.tolist(), inlined_term_infos(
                 docs[firsts], stored[firsts], term_max_weight[ones],
                 np.array([term_min_lengths[t] for t in ones.tolist()], dtype=np.uint8),
                 [one_values(slice(low * 4, low * 4 + 4)) if width else one_values(low) for low in firsts.tolist()])):
-            infos[t] = info
-    for t in several:
-        start = offset
-        chunks = [magic]
-        first, nblocks = term_block[t], term_blocks[t]
-        for b in range(first, first + nblocks):
-            low, high = starts_list[b], block_ends_list[b]
-            lo_w, hi_w = lightest_list[b], heaviest_list[b]
-            if lo_w == 1.0 and hi_w == 1.0:
-                mini_weights: Any = None
-            elif lo_w == hi_w:
-                mini_weights = lo_w
-            else:
-                mini_weights = tuple((flat_whole if integral[b] else flat_stored)[low:high])
-            mini_ids = tuple(flat_ids[low:high])
-            mini_values = tuple(values[low:high]) if values is not None else fixed_values[low * 4 : high * 4]
-            data, level = compress_block(dumps((mini_ids, mini_weights, mini_values), protocol),
-                                         like_whoosh=like_whoosh, compress_from=compress_from, level=compression)
-            info = dumps((high - low, all_docs[high - 1], block_max_list[b], level, min_bytes[b], max_bytes[b]), 2)
-            size = len(info) + len(data)
-            chunks += (pack_int(-size if b == first + nblocks - 1 else size), info, data)
-        block = b"".join(chunks)
-        write(block)
-        offset += len(block)
-        count = term_counts[t]
-        low = term_firsts[t]
-        infos[t] = (pack_info(False, term_weights[t], count, term_min_lengths[t], term_max_lengths[t],
-                              term_max_weights[t], all_docs[low], all_docs[low + count - 1])
-                    + pack_long(start) + pack_int(len(block)))
-    add_terms(keys, infos)
+            infos[t - lo] = info
+        offset = write_blocks((lo + np.flatnonzero(~single[lo:hi])).tolist(), lo, infos, offset)
+        add_terms(keys, infos)
     return offset
 
 

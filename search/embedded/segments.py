@@ -453,7 +453,7 @@ class _TermIndexWriter:
     is built at :meth:`close` from the keys' hashes and positions.
     """
 
-    BATCH = 1 << 16  # terms buffered before their records are written
+    BATCH = 1 << 14  # terms buffered before their records are written
 
     def __init__(self, dbfile: Any) -> None:
         self._dbfile = dbfile
