@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -43,7 +43,7 @@ _ANY_SPACE = re.compile(r"\s+")
 _SPACE_BEFORE_CJK_PUNCT = re.compile(r"[ \t\u00a0\u3000]+([，。；：！？、）」』】》])")
 _LINK_BLOCKS = frozenset(["li", "dt", "dd", "p", "ul", "ol", "div", "section", "aside", "nav", "td", "h1", "h2", "h3", "h4", "h5", "h6", "body"])
 _JOINED_BLOCKS = frozenset(["p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "caption", "figcaption", "dt", "dd"])
-_LINE_BLOCKS = sorted(_BLOCK_TAGS | _JOINED_BLOCKS)
+_LINE_BLOCK_NAMES = _BLOCK_TAGS | _JOINED_BLOCKS
 FOOTER_MAX_CHARS = 400
 LINK_LIST_SHARE = 0.8
 LINK_LISTS_MIN_KEPT = 0.2  # link lists are dropped only if a fifth of the text is left: a list of headlines is the post
@@ -53,6 +53,11 @@ LINE_RULE_MAX_CHARS = 100  # a longer paragraph loses only the sentence a line r
 _HEADING_SENTINEL = "\ue000"
 _HEADING_LINE = re.compile(f"\\A{_HEADING_SENTINEL}([2-4])\\s*")
 _HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_SUBHEADING_CANDIDATES = frozenset([*_HEADING_TAGS, "p"])
+_FIRST_HEADING_TAGS = frozenset(["h1", "h2"])
+_LINE_BREAKS = frozenset(["br", "img"])
+_BOLD_TAGS = frozenset(["strong", "b"])
+_LINKS = frozenset(["a"])
 BOLD_HEADING_MAX_CHARS = 30  # a paragraph all in bold and this short, without a sentence's end, is a subheading
 _SENTENCE_END = "。！？.!?；;，,：:、…"
 _SENTENCE = re.compile(r"[^。！？!?]*(?:[。！？!?]+[”」』）)]*|$)")
@@ -79,6 +84,7 @@ class Rules:
     """The boilerplate rules of ``data/boilerplate.txt``, compiled."""
 
     line: tuple[re.Pattern[str], ...]  # the paragraph rules (line, credit and bio)
+    line_required: tuple[frozenset[str] | None, ...]  # each one's required_chars
     line_names: tuple[str, ...]  # what each of them is called (``PARAGRAPH_RULES``)
     tail: tuple[re.Pattern[str], ...]
     css: re.Pattern[str]
@@ -95,14 +101,79 @@ def rules() -> Rules:
             continue
         kind, _, pattern = raw.partition(":")
         found[kind.strip()].append(pattern.strip())
+    line = tuple(re.compile(p, re.I) for kind in PARAGRAPH_RULES for p in found[kind])
     return Rules(
-        line=tuple(re.compile(p, re.I) for kind in PARAGRAPH_RULES for p in found[kind]),
+        line=line,
+        line_required=tuple(map(required_chars, line)),
         line_names=tuple(name for kind, name in PARAGRAPH_RULES.items() for _ in found[kind]),
         tail=tuple(re.compile(p, re.I) for p in found["tail"]),
         css=_any_of(found["class"]),
         any_line=_any_of([p for kind in PARAGRAPH_RULES for p in found[kind]]),
         any_tail=_any_of(found["tail"]),
     )
+
+
+def required_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """Characters of which every match of ``pattern`` holds at least one, else None (none known).
+
+    Read from the pattern's parse tree (``re._parser``, what ``re.compile`` itself parses): a
+    literal character, a class of literal characters, or the union of those of every alternative
+    of a branch, taken from an element every match must go through (a repeat of at least one);
+    the smallest such set of the pattern's sequence. Characters that have a case are left out when
+    the pattern ignores case (other characters match only themselves then, as ``re`` compiles
+    them). So a text holding none of the characters cannot match: a cheap test before the search.
+    """
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - Python before 3.11
+        import sre_parse as _parser
+    return _required_in(_parser.parse(pattern.pattern, pattern.flags), bool(pattern.flags & re.I))
+
+
+def _required_in(sequence: Iterable[Any], ignore_case: bool) -> frozenset[str] | None:
+    """``required_chars`` of a parsed sequence (``(opcode, argument)`` items)."""
+    import _sre
+
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    def literal(code: int) -> frozenset[str] | None:
+        return None if ignore_case and _sre.unicode_iscased(code) else frozenset(chr(code))
+
+    best: frozenset[str] | None = None
+    for op, av in sequence:
+        found: frozenset[str] | None = None
+        if op is c.LITERAL:
+            found = literal(av)
+        elif op is c.IN:
+            chars: set[str] = set()
+            for item_op, item in av:
+                one = literal(item) if item_op is c.LITERAL else None
+                if one is None:  # a negation, a category, a range: not enumerated
+                    chars = set()
+                    break
+                chars |= one
+            found = frozenset(chars) or None
+        elif op is c.SUBPATTERN:
+            _, add_flags, del_flags, inner = av
+            found = _required_in(inner, bool((ignore_case or add_flags & re.I) and not del_flags & re.I))
+        elif op is c.ATOMIC_GROUP:
+            found = _required_in(av, ignore_case)
+        elif op is c.BRANCH:
+            union: set[str] = set()
+            for alternative in av[1]:
+                one = _required_in(alternative, ignore_case)
+                if one is None:
+                    union = set()
+                    break
+                union |= one
+            found = frozenset(union) or None
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", c.MAX_REPEAT)):
+            low, _, inner = av
+            found = _required_in(inner, ignore_case) if low >= 1 else None
+        # anything else (anchors, lookarounds, any character, back references) consumes no known character
+        if found is not None and (best is None or len(found) < len(best)):
+            best = found
+    return best
 
 
 def _any_of(patterns: list[str]) -> re.Pattern[str]:
@@ -178,7 +249,7 @@ def article_holder(soup: BeautifulSoup) -> Tag | None:
     """The element that holds the article: the longest ``<article>``, ``<main>``, articleBody or
     entry-content element that no boilerplate class names (a comment is an ``<article>`` too)."""
     found: list[Tag] = []
-    for tag in soup.find_all(True):
+    for tag in _tags(soup):
         classes = {c.lower() for c in (tag.get("class") or [])}
         if (
             tag.name in ("article", "main")
@@ -188,6 +259,32 @@ def article_holder(soup: BeautifulSoup) -> Tag | None:
         ) and not _is_boilerplate_element(tag):
             found.append(tag)
     return max(found, key=_visible_chars, default=None)
+
+
+def _tags(root: Tag, names: frozenset[str] | None = None) -> list[Tag]:
+    """``root.find_all(True)``, or ``root.find_all(names)``: its tags (of those names) in document
+    order, without bs4's per-element filter objects (this module's names have no namespace prefix)."""
+    if names is None:
+        return [t for t in root.descendants if isinstance(t, Tag)]
+    return [t for t in root.descendants if isinstance(t, Tag) and t.name in names]
+
+
+def _first_tag(root: Tag, names: frozenset[str]) -> Tag | None:
+    """``root.find(names)``."""
+    return next((t for t in root.descendants if isinstance(t, Tag) and t.name in names), None)
+
+
+def _strings(elements: Iterable[Any]) -> list[NavigableString]:
+    """The strings ``find_all(string=True)`` finds among ``elements``: every non-empty one."""
+    return [s for s in elements if isinstance(s, NavigableString) and s]
+
+
+def _parent_named(element: Any, names: frozenset[str]) -> Tag | None:
+    """``element.find_parent(names)``."""
+    for parent in element.parents:
+        if parent.name in names:
+            return parent  # type: ignore[no-any-return]
+    return None
 
 
 def _holds(tag: Tag, inner: Tag | None) -> bool:
@@ -205,11 +302,11 @@ def _html_to_paragraphs(markup: str, removed: list[Removal]) -> tuple[list[str],
     soup = BeautifulSoup(_PRE_STRIP.sub(" ", markup), "lxml")
     rules_seen: list[Tag] = []
     links: list[Tag] = []
-    for tag in soup.find_all(_DROP_TAGS):
+    for tag in _tags(soup, _DROP_TAGS):
         tag.decompose()
     holder = article_holder(soup)
     visible = _visible_chars(soup)
-    for tag in soup.find_all(True):
+    for tag in _tags(soup):
         if _gone(tag):
             continue
         name = _boilerplate_name(tag)
@@ -226,29 +323,50 @@ def _html_to_paragraphs(markup: str, removed: list[Removal]) -> tuple[list[str],
         _drop_footer_after(rules_seen[-1], soup, removed)
     _drop_link_lists(links, _visible_chars(soup), removed)
     _join_lines_inside_blocks(soup)
-    first_heading = soup.find(["h1", "h2"])
+    first_heading = _first_tag(soup, _FIRST_HEADING_TAGS)
     heading = ("", None) if first_heading is None else (first_heading.name, first_heading.get_text(" ", strip=True) or None)
     _mark_subheadings(soup)
-    for tag in soup.find_all(True):
-        if tag.name == "img":
-            tag.decompose()
-        elif tag.name == "br":
-            tag.replace_with(NavigableString("\n"))
-        elif tag.name in _BLOCK_TAGS:
-            if tag.name == "tr":  # one line per table row, however the cells are laid out
-                for gap in [c for c in tag.children if isinstance(c, NavigableString) and not c.strip()]:
-                    gap.replace_with(" ")
-            tag.insert_before(NavigableString("\n\n"))
-            tag.insert_after(NavigableString("\n\n"))
-        elif tag.name in ("td", "th"):
-            tag.insert_after(NavigableString(" "))
-    return _split_paragraphs(soup.get_text()), heading, visible
+    return _split_paragraphs(_laid_out_text(soup)), heading, visible
+
+
+def _laid_out_text(soup: BeautifulSoup) -> str:
+    """The page's text with its layout: what ``soup.get_text()`` gives once images are dropped,
+    each ``<br>`` is a line break, each block element stands between blank lines (a table row's
+    blank strings are one space each: one line per row, however the cells are laid out) and
+    each cell is followed by a space. Read from the tree in one pass, without changing it."""
+    kept = soup.interesting_string_types or Tag.MAIN_CONTENT_STRING_TYPES
+    out: list[str] = []
+    stack: list[Any] = list(reversed(soup.contents))
+    while stack:
+        node = stack.pop()
+        if type(node) is str:  # layout added here (a NavigableString is never exactly a str)
+            out.append(node)
+        elif isinstance(node, NavigableString):
+            if type(node) in kept:
+                out.append(node)
+        elif isinstance(node, Tag):
+            name = node.name
+            if name == "img":
+                continue
+            if name == "br":
+                out.append("\n")
+                continue
+            children: list[Any] = node.contents
+            if name == "tr":
+                children = [" " if isinstance(c, NavigableString) and not c.strip() else c for c in children]
+            if name in _BLOCK_TAGS:
+                out.append("\n\n")
+                stack.append("\n\n")
+            elif name in ("td", "th"):
+                stack.append(" ")
+            stack.extend(reversed(children))
+    return "".join(out)
 
 
 def _mark_subheadings(soup: BeautifulSoup) -> None:
     """Start each heading's text, and each short paragraph that is all bold, with the heading
     sentinel and its level (``<h1>``/``<h2>`` 2, ``<h3>`` and bold lines 3, smaller ones 4)."""
-    for tag in soup.find_all([*_HEADING_TAGS, "p"]):
+    for tag in _tags(soup, _SUBHEADING_CANDIDATES):
         if tag.name == "p":
             if not _is_bold_line(tag):
                 continue
@@ -262,11 +380,11 @@ def _is_bold_line(paragraph: Tag) -> bool:
     """``<p><strong>一、背景</strong></p>``: every letter in bold, short, not a sentence or a label."""
     if not any(d.name in ("strong", "b") for d in paragraph.descendants if isinstance(d, Tag)):
         return False  # the common case, found without bs4's search machinery
-    strings = [s for s in paragraph.find_all(string=True) if s.strip()]
-    if not strings or paragraph.find(["br", "img"]) is not None:
+    strings = [s for s in _strings(paragraph.descendants) if s.strip()]
+    if not strings or _first_tag(paragraph, _LINE_BREAKS) is not None:
         return False
     for string in strings:
-        bold = string.find_parent(["strong", "b"])
+        bold = _parent_named(string, _BOLD_TAGS)
         if bold is None or not _holds(paragraph, bold) or bold is paragraph:
             return False
     text = _text_of(paragraph)
@@ -309,10 +427,10 @@ def _join_lines_inside_blocks(soup: BeautifulSoup) -> None:
     """A newline inside a paragraph, list item, heading or cell is a space (nothing between Han
     characters): there only block elements and ``<br>`` start a paragraph. Text lines straight
     inside a ``<div>`` (a feed's plain text wrapped in one) and ``<pre>`` keep their breaks."""
-    for string in soup.find_all(string=lambda t: "\n" in t):
+    for string in [s for s in _strings(soup.descendants) if "\n" in s]:
         if not string.strip():
             continue
-        block = string.find_parent(_LINE_BLOCKS)
+        block = _parent_named(string, _LINE_BLOCK_NAMES)
         if block is None or block.name not in _JOINED_BLOCKS:
             continue
         joined = _NEWLINE.sub(" ", _NEWLINE_BETWEEN_HAN.sub("", str(string)))
@@ -321,7 +439,7 @@ def _join_lines_inside_blocks(soup: BeautifulSoup) -> None:
 
 def _drop_footer_after(rule: Tag, soup: BeautifulSoup, removed: list[Removal]) -> None:
     """A short tail after the last horizontal rule is a feed or site footer, not article text."""
-    tail = [s for s in rule.find_all_next(string=True) if s.strip()]
+    tail = [s for s in _strings(rule.next_elements) if s.strip()]
     tail_chars = sum(len(s.strip()) for s in tail)
     total_chars = len(_ANY_SPACE.sub("", soup.get_text()))
     if tail_chars <= FOOTER_MAX_CHARS and tail_chars * 3 <= total_chars:
@@ -334,7 +452,7 @@ def _drop_footer_after(rule: Tag, soup: BeautifulSoup, removed: list[Removal]) -
 def _link_share(block: Tag) -> tuple[int, float]:
     """The number of links in ``block`` and the share of its text that is link text."""
     text = len(_ANY_SPACE.sub("", block.get_text()))
-    links = block.find_all("a")
+    links = _tags(block, _LINKS)
     linked = sum(len(_ANY_SPACE.sub("", a.get_text())) for a in links)
     return len(links), (linked / text if text else 0.0)
 
@@ -435,8 +553,12 @@ def _paragraph_rule(text: str) -> Removal | None:
 def _line_rule_matches(text: str) -> bool:
     """Whether some paragraph rule matches ``text`` (what ``rules().any_line`` finds): the rules one
     by one, since most are anchored (``^…``) and Python's ``re`` tries an anchored pattern at the
-    start only, but every alternative of the combined pattern at every position."""
-    return any(pattern.search(text) for pattern in rules().line)
+    start only, but every alternative of the combined pattern at every position; and a rule only
+    when the text holds one of its ``required_chars``."""
+    r = rules()
+    chars = set(text)
+    return any(pattern.search(text) for pattern, required in zip(r.line, r.line_required, strict=True)
+               if required is None or not required.isdisjoint(chars))
 
 
 def _drop_boilerplate(paragraphs: list[str], removed: list[Removal]) -> list[str]:

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zhsearch.indexer import clean_body
-from zhsearch.indexer.clean import _SENTENCE, LINE_RULE_MAX_CHARS, Removal, _drop_boilerplate, _tidy, rules
+from zhsearch.indexer.clean import (
+    _BLOCK_TAGS,
+    _SENTENCE,
+    LINE_RULE_MAX_CHARS,
+    Removal,
+    _drop_boilerplate,
+    _first_tag,
+    _laid_out_text,
+    _line_rule_matches,
+    _parent_named,
+    _strings,
+    _tags,
+    _tidy,
+    required_chars,
+    rules,
+)
 
 
 def test_comment_wrapping_html_is_dropped_with_everything_inside() -> None:
@@ -205,3 +221,104 @@ def test_a_heading_is_never_learned_as_boilerplate() -> None:
 
     assert learnable("一段足够长的普通段落，可以被学习。")
     assert not learnable("## 一段足够长的小标题文字也不会被学习")
+
+
+# -- the cleaner's fast paths against what they replace ------------------------------------------
+
+
+def _rule_pieces() -> list[str]:
+    """Runs of the characters the paragraph rules name, and separators (so that texts match them)."""
+    runs = {run for pattern in rules().line for run in re.findall(r"[^\x00-\x7f]+|[A-Za-z]+", pattern.pattern)}
+    return sorted(runs) + [" ", "\t", "：", ":", "（", "(", "）", ")", "。", "！", "/", "-", "2020", "12", "x"]
+
+
+_RULE_TEXT = st.lists(st.sampled_from(_rule_pieces()), max_size=8).map("".join)
+
+
+def test_required_chars_reads_literals_classes_branches_and_repeats() -> None:
+    assert required_chars(re.compile("^\\s*(摄|攝|拍摄)\\s*$")) == frozenset("摄攝拍")
+    assert required_chars(re.compile("[（(]x?(完|全文完)")) == frozenset("（(")  # the smaller set of the sequence
+    assert required_chars(re.compile("a?(完)?\\d+")) is None  # optional, or a category: nothing known
+    assert required_chars(re.compile("下载|[^\\s]")) is None  # one alternative requires nothing
+    assert required_chars(re.compile("Share|分享", re.I)) is None  # letters with a case, ignoring case
+    assert required_chars(re.compile("Share|分享")) == frozenset("S分")
+    assert required_chars(re.compile("(?=图)x*")) is None  # a lookahead consumes nothing
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_RULE_TEXT, rule=st.integers(min_value=0, max_value=len(rules().line) - 1))
+def test_a_text_without_a_rules_required_characters_never_matches_it(text: str, rule: int) -> None:
+    pattern, required = rules().line[rule], rules().line_required[rule]
+    if pattern.search(text):
+        assert required is None or not required.isdisjoint(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_RULE_TEXT)
+def test_the_line_rule_check_matches_as_every_rule_does(text: str) -> None:
+    assert _line_rule_matches(text) == any(pattern.search(text) for pattern in rules().line)
+
+
+_TAG_NAMES = ["p", "div", "a", "b", "strong", "br", "img", "h1", "h2", "li", "ul", "span", "td", "tr", "table"]
+
+
+_LEAVES = ["", "正文", " ", "\n", "一\n二", "<!-- c -->", "&amp;", "x"]
+
+
+@st.composite
+def _markup(draw: st.DrawFn, tags: list[str] = _TAG_NAMES, leaves: list[str] = _LEAVES, depth: int = 0) -> str:
+    """Random nested markup of ``tags`` around ``leaves``."""
+    parts = []
+    for _ in range(draw(st.integers(min_value=0, max_value=4))):
+        if depth < 4 and draw(st.booleans()):
+            name = draw(st.sampled_from(tags))
+            parts.append(f"<{name}>{draw(_markup(tags, leaves, depth + 1))}</{name}>")
+        else:
+            parts.append(draw(st.sampled_from(leaves)))
+    return "".join(parts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(markup=_markup(), names=st.sets(st.sampled_from(_TAG_NAMES), min_size=1, max_size=4))
+def test_the_tree_helpers_find_what_bs4s_searches_find(markup: str, names: set[str]) -> None:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "lxml")
+    wanted = frozenset(names)
+    assert _tags(soup) == list(soup.find_all(True))
+    assert _tags(soup, wanted) == list(soup.find_all(sorted(wanted)))
+    assert _first_tag(soup, wanted) is soup.find(sorted(wanted))
+    assert _strings(soup.descendants) == list(soup.find_all(string=True))
+    for string in soup.find_all(string=True):
+        assert _parent_named(string, wanted) is string.find_parent(sorted(wanted))
+    for tag in soup.find_all(True):
+        assert _strings(tag.next_elements) == list(tag.find_all_next(string=True))
+
+
+def _laid_out_by_changing_the_tree(soup: Any) -> str:
+    """What the cleaner did before ``_laid_out_text``: change the tree, then ``get_text()``."""
+    from bs4 import NavigableString
+
+    for tag in soup.find_all(True):
+        if tag.name == "img":
+            tag.decompose()
+        elif tag.name == "br":
+            tag.replace_with(NavigableString("\n"))
+        elif tag.name in _BLOCK_TAGS:
+            if tag.name == "tr":
+                for gap in [c for c in tag.children if isinstance(c, NavigableString) and not c.strip()]:
+                    gap.replace_with(" ")
+            tag.insert_before(NavigableString("\n\n"))
+            tag.insert_after(NavigableString("\n\n"))
+        elif tag.name in ("td", "th"):
+            tag.insert_after(NavigableString(" "))
+    return str(soup.get_text())
+
+
+_LAYOUT_TAGS = [*_TAG_NAMES, "th", "rt", "ruby", "hr", "section", "pre", "figcaption"]
+@settings(max_examples=300, deadline=None)
+@given(markup=_markup(_LAYOUT_TAGS, [*_LEAVES, "\n ", "<![CDATA[x]]>", "<br>", "<img src=a>", "&nbsp;"]))
+def test_the_laid_out_text_is_what_changing_the_tree_gave(markup: str) -> None:
+    from bs4 import BeautifulSoup
+
+    assert _laid_out_text(BeautifulSoup(markup, "lxml")) == _laid_out_by_changing_the_tree(BeautifulSoup(markup, "lxml"))

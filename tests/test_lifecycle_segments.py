@@ -341,3 +341,106 @@ def test_the_character_and_pair_keys_are_the_analyzers_terms_on_the_fixture_corp
     for text in texts:
         assert [keys.char_term(k) for k in keys.chars(text).tolist()] == [t for _, _, t in chars.pieces(text)]
         assert [keys.pair_term(k) for k in keys.pairs(text).tolist()] == [t for _, _, t in pairs.pieces(text)]
+
+
+# -- the term dictionary (.trm) writer against Whoosh's OrderedHashWriter ----------------------
+
+_TERM_KEYS = st.lists(st.binary(min_size=1, max_size=12), max_size=400, unique=True).map(sorted)
+
+
+def _trm_bytes(tmp_path: Path, name: str, keys: list[bytes], values: list[bytes], *, whoosh: bool,
+               batch: int = 1 << 16, many: bool = False) -> bytes:
+    from whoosh.filedb.filetables import OrderedHashWriter
+
+    from zhsearch.search.embedded.segments import _TermIndexWriter
+
+    storage = FileStorage(str(tmp_path))
+    dbfile = storage.create_file(name)
+    if whoosh:
+        writer = OrderedHashWriter(dbfile)
+        writer.extras["fieldmap"] = {"text": 0}
+        for key, value in zip(keys, values):
+            writer.add(key, value)
+    else:
+        writer = _TermIndexWriter(dbfile)
+        writer.BATCH = batch
+        writer.start_field("text")
+        if many:
+            writer.add_many(keys[: len(keys) // 2], values[: len(keys) // 2])
+            writer.add_many(keys[len(keys) // 2 :], values[len(keys) // 2 :])
+        else:
+            for key, value in zip(keys, values):
+                writer.add(key, value)
+    writer.close()
+    return (tmp_path / name).read_bytes()
+
+
+@settings(max_examples=60, deadline=None)
+@given(keys=_TERM_KEYS, data=st.data(), batch=st.integers(min_value=1, max_value=64), many=st.booleans())
+def test_the_term_dictionary_is_byte_for_byte_whooshs(tmp_path_factory: Any, keys: list[bytes], data: Any,
+                                                      batch: int, many: bool) -> None:
+    values = [data.draw(st.binary(max_size=30)) for _ in keys]
+    tmp_path = tmp_path_factory.mktemp("trm")
+    ours = _trm_bytes(tmp_path, "ours.trm", keys, values, whoosh=False, batch=batch, many=many)
+    assert ours == _trm_bytes(tmp_path, "whoosh.trm", keys, values, whoosh=True)
+
+
+def test_the_term_dictionary_of_many_long_records_is_whooshs(tmp_path: Path) -> None:
+    """Key positions past 65,535 widen Whoosh's index array from "H" to "i"; colliding hash slots."""
+    keys = [b"%06d" % n for n in range(5000)]
+    values = [bytes(n % 50) for n in range(5000)]
+    ours = _trm_bytes(tmp_path, "ours.trm", keys, values, whoosh=False, batch=777, many=True)
+    assert ours == _trm_bytes(tmp_path, "whoosh.trm", keys, values, whoosh=True)
+
+
+def test_the_term_dictionary_refuses_keys_out_of_order(tmp_path: Path) -> None:
+    from zhsearch.search.embedded.segments import _TermIndexWriter
+
+    writer = _TermIndexWriter(FileStorage(str(tmp_path)).create_file("x.trm"))
+    writer.add_many([b"a", b"c"], [b"1", b"2"])
+    with pytest.raises(ValueError, match="keys must increase"):
+        writer.add_many([b"d", b"b"], [b"3", b"4"])
+    with pytest.raises(ValueError, match="keys must increase"):
+        writer.add(b"c", b"5")
+    writer.close()
+
+
+_INLINED_VALUE = st.one_of(
+    st.integers(min_value=0, max_value=2**31 - 1),
+    st.lists(st.integers(min_value=0, max_value=70000), min_size=2, max_size=5).map(tuple),
+    st.binary(max_size=8),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(postings=st.lists(st.tuples(st.integers(min_value=0, max_value=2**31 - 1),
+                                   st.sampled_from([1.0, 2.0, 2.5, 3.0, 7.5, 0.1]),
+                                   st.floats(min_value=0, max_value=1e6, allow_nan=False),
+                                   st.integers(min_value=0, max_value=255), _INLINED_VALUE), max_size=30))
+def test_inlined_term_infos_are_inlined_term_info_of_each(postings: list[tuple[int, float, float, int, Any]]) -> None:
+    import numpy as np
+
+    from zhsearch.search.embedded.inversion import inlined_term_info, inlined_term_infos
+
+    docnums = np.array([p[0] for p in postings], dtype=np.int64)
+    stored = np.array([p[1] for p in postings], dtype=np.float64)
+    max_weights = np.array([p[2] for p in postings], dtype=np.float64)
+    length_bytes = np.array([p[3] for p in postings], dtype=np.uint8)
+    values = [p[4] for p in postings]
+    assert inlined_term_infos(docnums, stored, max_weights, length_bytes, values) == [
+        inlined_term_info(*p[:4], p[4]) for p in postings]
+
+
+def test_a_texts_character_and_pair_keys_come_from_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The characters and then the pairs of the same text: its tokens found once, the same keys as apart."""
+    keys = CharKeys()
+    passes: list[str] = []
+    real = keys._tokens_of
+    monkeypatch.setattr(keys, "_tokens_of", lambda text: passes.append(text) or real(text))
+    text = normalize("iPhone 14 上市，COVID-19 疫情").text
+    chars, pairs = keys.chars(text), keys.pairs(text)
+    assert passes == [text]
+    fresh = CharKeys()
+    assert chars.tolist() == fresh.chars(text).tolist() and pairs.tolist() == CharKeys().pairs(text).tolist()
+    keys.chars(text + "。")
+    assert len(passes) == 2

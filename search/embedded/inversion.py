@@ -30,6 +30,7 @@ from whoosh.util.numeric import length_to_byte
 from ..text.analysis import _CJK, BOUNDARY, pair_term
 
 BLOCK = 128  # postings per block: the W3 codec's _blocklimit
+TERM_BATCH = 1 << 14  # terms whose infos write_field holds at a time
 _FREQ = struct.Struct("!I")  # pack_uint
 _TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo's layout
 _length_byte = functools.lru_cache(maxsize=1024)(length_to_byte)
@@ -163,9 +164,19 @@ class CharKeys:
         self._classes = _char_classes()
         self._runs: dict[str, int] = {}
         self._run_names: list[str] = []
+        self._last: tuple[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
     def _tokens(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Each token's key, start and end."""
+        """Each token's key, start and end (the last text's kept: a text's characters and then
+        its pairs are asked for one after the other)."""
+        last = self._last
+        if last is not None and last[0] is text:
+            return last[1]
+        found = self._tokens_of(text)
+        self._last = (text, found)
+        return found
+
+    def _tokens_of(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         classes = self._classes[points]
         cjk = classes == _CJK_CHAR
@@ -314,7 +325,7 @@ def write_field(
     doc_lengths: np.ndarray,
     write: Callable[[bytes], Any],
     offset: int,
-    add_term: Callable[[bytes, bytes], None],
+    add_terms: Callable[[list[bytes], list[bytes]], None],
     prefix: bytes,
     like_whoosh: bool,
     compress_from: int,
@@ -322,7 +333,7 @@ def write_field(
     block_pickle: int,
 ) -> int:
     """Write every term's posting blocks (``write``, the ``.pst`` file from ``offset``) and its term
-    info (``add_term``, keys ``prefix`` + term). Returns the new offset.
+    infos (``add_terms``, keys ``prefix`` + term, all at once). Returns the new offset.
 
     Block data is pickled with protocol ``block_pickle`` (2, Whoosh's, with ``like_whoosh``).
     ``doc_lengths`` holds each document's stored field length (0 when Whoosh keeps none).
@@ -395,44 +406,56 @@ def write_field(
     protocol = 2 if like_whoosh else block_pickle
     pickled = dumps if like_whoosh else small_pickle
 
-    for t, term in enumerate(inverted.terms):
-        if term_counts[t] == 1 and not like_whoosh:  # one posting: inlined in the term info
+    def write_blocks(several: list[int], lo: int, infos: list[bytes], offset: int) -> int:
+        """Write the posting blocks of the terms ``several``; term ``t``'s info goes to ``infos[t - lo]``."""
+        for t in several:
+            start = offset
+            chunks = [magic]
+            first, nblocks = term_block[t], term_blocks[t]
+            for b in range(first, first + nblocks):
+                low, high = starts_list[b], block_ends_list[b]
+                lo_w, hi_w = lightest_list[b], heaviest_list[b]
+                if lo_w == 1.0 and hi_w == 1.0:
+                    mini_weights: Any = None
+                elif lo_w == hi_w:
+                    mini_weights = lo_w
+                else:
+                    mini_weights = tuple((flat_whole if integral[b] else flat_stored)[low:high])
+                mini_ids = tuple(flat_ids[low:high])
+                mini_values = tuple(values[low:high]) if values is not None else fixed_values[low * 4 : high * 4]
+                data, level = compress_block(pickled((mini_ids, mini_weights, mini_values), protocol),
+                                             like_whoosh=like_whoosh, compress_from=compress_from, level=compression)
+                header = (high - low, all_docs[high - 1], block_max_list[b], level, min_bytes[b], max_bytes[b])
+                info = dumps(header, 2) if like_whoosh else block_header(*header)
+                size = len(info) + len(data)
+                chunks += (pack_int(-size if b == first + nblocks - 1 else size), info, data)
+            block = b"".join(chunks)
+            write(block)
+            offset += len(block)
+            count = term_counts[t]
             low = term_firsts[t]
-            value = values[low] if values is not None else fixed_values[low * 4 : low * 4 + 4]
-            add_term(prefix + term.encode("utf-8"),
-                     inlined_term_info(all_docs[low], flat_stored[low], term_max_weights[t], term_min_lengths[t], value))
-            continue
-        start = offset
-        chunks = [magic]
-        first, nblocks = term_block[t], term_blocks[t]
-        for b in range(first, first + nblocks):
-            low, high = starts_list[b], block_ends_list[b]
-            lo_w, hi_w = lightest_list[b], heaviest_list[b]
-            if lo_w == 1.0 and hi_w == 1.0:
-                mini_weights: Any = None
-            elif lo_w == hi_w:
-                mini_weights = lo_w
-            else:
-                mini_weights = tuple((flat_whole if integral[b] else flat_stored)[low:high])
-            mini_ids = tuple(flat_ids[low:high])
-            mini_values = tuple(values[low:high]) if values is not None else fixed_values[low * 4 : high * 4]
-            data, level = compress_block(pickled((mini_ids, mini_weights, mini_values), protocol),
-                                         like_whoosh=like_whoosh, compress_from=compress_from, level=compression)
-            header = (high - low, all_docs[high - 1], block_max_list[b], level, min_bytes[b], max_bytes[b])
-            info = dumps(header, 2) if like_whoosh else block_header(*header)
-            size = len(info) + len(data)
-            chunks += (pack_int(-size if b == first + nblocks - 1 else size), info, data)
-        block = b"".join(chunks)
-        write(block)
-        offset += len(block)
-        count = term_counts[t]
-        low = term_firsts[t]
-        add_term(
-            prefix + term.encode("utf-8"),
-            pack_info(False, term_weights[t], count, term_min_lengths[t], term_max_lengths[t],
-                      term_max_weights[t], all_docs[low], all_docs[low + count - 1])
-            + pack_long(start) + pack_int(len(block)),
-        )
+            infos[t - lo] = (pack_info(False, term_weights[t], count, term_min_lengths[t], term_max_lengths[t],
+                                       term_max_weights[t], all_docs[low], all_docs[low + count - 1])
+                             + pack_long(start) + pack_int(len(block)))
+        return offset
+
+    single = np.zeros(len(inverted.terms), dtype=bool) if like_whoosh else per_term == 1
+    one_values = (values if values is not None else fixed_values).__getitem__
+    width = 4 if values is None else 0
+    for lo in range(0, len(inverted.terms), TERM_BATCH):  # a batch of terms at a time: bounded memory
+        hi = min(lo + TERM_BATCH, len(inverted.terms))
+        keys = [prefix + term.encode("utf-8") for term in inverted.terms[lo:hi]]
+        infos: list[bytes] = [b""] * len(keys)
+        # A term with one posting: inlined in its term info.
+        ones = lo + np.flatnonzero(single[lo:hi])
+        firsts = term_starts[ones]
+        for t, info in zip(ones.tolist(), inlined_term_infos(
+                docs[firsts], stored[firsts], term_max_weight[ones],
+                np.array([term_min_lengths[t] for t in ones.tolist()], dtype=np.uint8),
+                [one_values(slice(low * 4, low * 4 + 4)) if width else one_values(low) for low in firsts.tolist()])):
+            infos[t - lo] = info
+        offset = write_blocks((lo + np.flatnonzero(~single[lo:hi])).tolist(), lo, infos, offset)
+        add_terms(keys, infos)
     return offset
 
 
@@ -449,6 +472,50 @@ def inlined_term_info(docnum: int, stored_weight: float, max_weight: float, leng
     weights = () if stored_weight == 1.0 else (stored_weight,)
     return _TERMINFO.pack(True, stored_weight, 1, length_byte, length_byte, max_weight, docnum, docnum) + small_pickle(
         ((docnum,), weights, () if type(value) is bytes and not value else (value,)), 2)  # b"": as Whoosh inlines
+
+
+# W3TermInfo's layout as a numpy record (_TERMINFO: "!BfIBBfII", 23 bytes).
+_TERMINFO_RECORD = np.dtype([("inlined", "u1"), ("weight", ">f4"), ("count", ">u4"), ("min_length", "u1"),
+                             ("max_length", "u1"), ("max_weight", ">f4"), ("first", ">u4"), ("last", ">u4")])
+_INLINED_IDS = b"\x85"  # (docnum,): TUPLE1 (small_pickle: no PROTO, no memo)
+_INLINED_REST_FROM = 2 + len(_INLINED_IDS)  # after (0,) pickled: BININT1 0, TUPLE1
+
+
+def inlined_term_infos(docnums: np.ndarray, stored_weights: np.ndarray, max_weights: np.ndarray,
+                       length_bytes: np.ndarray, values: Sequence[Any]) -> list[bytes]:
+    """``inlined_term_info`` of each term with one posting, their fixed-size heads packed by numpy
+    and their pickles put together from pieces: the document number's opcode, then the pickle of
+    the weights and the value, which does not depend on the document number (an int is never
+    memoized), made once for each distinct (weights, value)."""
+    n = len(docnums)
+    if not n:
+        return []
+    heads = np.empty(n, dtype=_TERMINFO_RECORD)
+    heads["inlined"] = 1
+    heads["weight"] = stored_weights
+    heads["count"] = 1
+    heads["min_length"] = length_bytes
+    heads["max_length"] = length_bytes
+    heads["max_weight"] = max_weights
+    heads["first"] = docnums
+    heads["last"] = docnums
+    packed = heads.tobytes()
+    size = _TERMINFO_RECORD.itemsize
+    opcodes: dict[int, bytes] = {}
+    rests: dict[tuple[Any, ...], bytes] = {}
+    infos = []
+    for i, (docnum, weight, value) in enumerate(zip(docnums.tolist(), stored_weights.tolist(), values)):
+        code = opcodes.get(docnum)
+        if code is None:
+            code = opcodes[docnum] = dumps(docnum, 2)[2:-1]  # BININT1, BININT2 or BININT and its bytes
+        key = (weight, type(value), value)
+        rest = rests.get(key)
+        if rest is None:
+            weights = () if weight == 1.0 else (weight,)
+            rest = rests[key] = small_pickle(((0,), weights, () if type(value) is bytes and not value else (value,)),
+                                             2)[_INLINED_REST_FROM:]
+        infos.append(packed[i * size : (i + 1) * size] + code + _INLINED_IDS + rest)
+    return infos
 
 
 @functools.lru_cache(maxsize=1 << 16)

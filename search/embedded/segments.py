@@ -31,12 +31,10 @@ from whoosh import formats
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3Segment
 from whoosh.compat import dumps
 from whoosh.filedb.filestore import FileStorage
-from whoosh.filedb.filetables import _dir_entry as _DIR_ENTRY
 from whoosh.filedb.filetables import _lengths as _RECORD_LENGTHS
 from whoosh.filedb.filetables import _pointer as _POINTER
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
-from whoosh.util.numlists import GrowableArray
 
 from ..text.analysis import (
     _ONE_CJK,
@@ -227,7 +225,7 @@ class SegmentBuilder:
                     doc_lengths[np.fromiter(lengths, dtype=np.int64)] = np.fromiter(lengths.values(), dtype=np.int64)
                 postings._offset = write_field(
                     inverted, boost=plan.boost, doc_lengths=doc_lengths, write=postings._write,
-                    offset=postings._offset, add_term=terms.add, prefix=prefix, like_whoosh=self.like_whoosh,
+                    offset=postings._offset, add_terms=terms.add_many, prefix=prefix, like_whoosh=self.like_whoosh,
                     compress_from=COMPRESS_FROM, compression=_COMPRESSION, block_pickle=BLOCK_PICKLE,
                 )
                 continue
@@ -450,8 +448,12 @@ def _float32(value: float) -> float:
 class _TermIndexWriter:
     """The ``.trm`` file: Whoosh's ``OrderedHashWriter`` output (CDB-like hash of term -> term info).
 
-    Written as that class writes it (the same bytes), with the per-term work batched.
+    Written as that class writes it (the same bytes), with the work done on arrays: terms are
+    buffered and written in batches (each batch's records assembled by numpy), and the hash table
+    is built at :meth:`close` from the keys' hashes and positions.
     """
+
+    BATCH = 1 << 14  # terms buffered before their records are written
 
     def __init__(self, dbfile: Any) -> None:
         self._dbfile = dbfile
@@ -459,10 +461,10 @@ class _TermIndexWriter:
         header = b"HSH3" + bytes([0]) + pack_int(0) + pack_int(0)  # magic, hash type (md5), two unused ints
         dbfile.write(header)
         self._offset = self._start + len(header)
-        self._chunks: list[bytes] = []
-        self._buffered = 0
-        self._positions = array("q")
-        self._hashes = array("Q")
+        self._keys: list[bytes] = []
+        self._values: list[bytes] = []
+        self._positions: list[np.ndarray] = []
+        self._hashes: list[np.ndarray] = []
         self.fieldmap: dict[str, int] = {}
         self._last = b""
 
@@ -475,50 +477,97 @@ class _TermIndexWriter:
         if key <= self._last:
             raise ValueError(f"keys must increase: {self._last!r}..{key!r}")
         self._last = key
-        self._positions.append(self._offset)
-        self._hashes.append(int.from_bytes(_md5(key, usedforsecurity=False).digest()[-4:], "big"))
-        record = _RECORD_LENGTHS.pack(len(key), len(value)) + key + value
-        self._chunks.append(record)
-        self._offset += len(record)
-        self._buffered += len(record)
-        if self._buffered > 1 << 20:
+        self._keys.append(key)
+        self._values.append(value)
+        if len(self._keys) >= self.BATCH:
+            self._flush()
+
+    def add_many(self, keys: list[bytes], values: list[bytes]) -> None:
+        """``add`` each key and its value, in order."""
+        if len(keys) != len(values):
+            raise ValueError("as many keys as values")
+        if not keys:
+            return
+        if keys[0] <= self._last or not all(map(bytes.__lt__, keys, keys[1:])):
+            previous = [self._last, *keys]
+            bad = next(i for i, key in enumerate(keys) if key <= previous[i])
+            raise ValueError(f"keys must increase: {previous[bad]!r}..{keys[bad]!r}")
+        self._last = keys[-1]
+        self._keys += keys
+        self._values += values
+        if len(self._keys) >= self.BATCH:
             self._flush()
 
     def _flush(self) -> None:
-        self._dbfile.write(b"".join(self._chunks))
-        self._chunks.clear()
-        self._buffered = 0
+        """Write the buffered terms' records (key and value lengths, key, value)."""
+        keys, values = self._keys, self._values
+        if not keys:
+            return
+        digests = b"".join([_md5(key, usedforsecurity=False).digest() for key in keys])
+        self._hashes.append(np.frombuffer(digests, dtype=">u4").reshape(-1, 4)[:, 3].astype(np.uint32))
+        key_lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+        value_lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+        sizes = _RECORD_LENGTHS.size + key_lengths + value_lengths
+        ends = np.cumsum(sizes)
+        starts = ends - sizes
+        self._positions.append(self._offset + starts)
+        lengths = np.empty((len(keys), 2), dtype=">i4")
+        lengths[:, 0] = key_lengths
+        lengths[:, 1] = value_lengths
+        packed = lengths.tobytes()
+        width = _RECORD_LENGTHS.size
+        parts: list[bytes] = [b""] * (3 * len(keys))
+        parts[0::3] = [packed[i : i + width] for i in range(0, len(packed), width)]
+        parts[1::3] = keys
+        parts[2::3] = values
+        records = b"".join(parts)
+        self._dbfile.write(records)
+        self._offset += len(records)
+        self._keys, self._values = [], []
 
     def close(self) -> None:
         self._flush()
         dbfile = self._dbfile
-        buckets: list[list[tuple[int, int]]] = [[] for _ in range(256)]
-        for h, pos in zip(self._hashes, self._positions):
-            buckets[h & 255].append((h, pos))
-        directory = []
-        pack_pointer = _POINTER.pack
-        null = (0, 0)
-        for entries in buckets:
-            numslots = 2 * len(entries)
-            directory.append((self._offset, numslots))
-            table = [null] * numslots
-            for entry in entries:
-                slot = (entry[0] >> 8) % numslots
-                while table[slot] != null:
-                    slot = (slot + 1) % numslots
-                table[slot] = entry
-            packed = b"".join(pack_pointer(h, pos) for h, pos in table)
-            dbfile.write(packed)
-            self._offset += len(packed)
-        dbfile.write(b"".join(_DIR_ENTRY.pack(pos, n) for pos, n in directory))
-        self._offset += len(directory) * _DIR_ENTRY.size
-        # Extras as OrderedHashWriter writes them: the field map, then the key positions' array.
-        index = GrowableArray("H")
-        for pos in self._positions:
-            index.append(pos)
-        extras = {"fieldmap": self.fieldmap, "indextype": index.typecode, "indexlen": len(index)}
+        hashes = np.concatenate(self._hashes) if self._hashes else np.zeros(0, dtype=np.uint32)
+        positions = np.concatenate(self._positions) if self._positions else np.zeros(0, dtype=np.int64)
+        # 256 tables (by the hash's low byte) of twice as many slots as entries, filled in key order
+        # with linear probing from slot (hash >> 8) % slots, as OrderedHashWriter fills them.
+        buckets = (hashes & 255).astype(np.int64)
+        order = np.argsort(buckets, kind="stable")
+        counts = np.bincount(buckets, minlength=256)
+        slots = 2 * counts
+        table_starts = np.cumsum(slots) - slots
+        homes = ((hashes[order] >> 8).astype(np.int64) % np.repeat(slots, counts)).tolist()
+        placed = np.empty(len(order), dtype=np.int64)  # each entry's slot in the concatenated tables
+        taken: set[int] = set()
+        i = 0
+        for count, numslots, base in zip(counts.tolist(), slots.tolist(), table_starts.tolist()):
+            taken.clear()
+            for _ in range(count):
+                slot = homes[i]
+                while slot in taken:
+                    slot = slot + 1 if slot + 1 < numslots else 0
+                taken.add(slot)
+                placed[i] = base + slot
+                i += 1
+        table = np.zeros(int(slots.sum()), dtype=[("hash", ">u4"), ("position", ">i8")])
+        table["hash"][placed] = hashes[order]
+        table["position"][placed] = positions[order]
+        dbfile.write(table.tobytes())
+        directory = np.empty(256, dtype=[("position", ">i8"), ("slots", ">i4")])
+        directory["position"] = self._offset + table_starts * _POINTER.size
+        directory["slots"] = slots
+        self._offset += len(table) * _POINTER.size
+        dbfile.write(directory.tobytes())
+        self._offset += directory.nbytes
+        # Extras as OrderedHashWriter writes them: the field map, then the key positions' array
+        # (a GrowableArray: "H", widened to the type its largest value needs).
+        largest = int(positions[-1]) if len(positions) else 0
+        typecode = "H" if largest < 2**16 else "i" if largest < 2**31 else "I" if largest < 2**32 else "q"
+        extras = {"fieldmap": self.fieldmap, "indextype": typecode, "indexlen": len(positions)}
         expos = dbfile.tell()
         dbfile.write(dumps(extras, -1))
-        index.to_file(dbfile)
+        dbfile.write(positions.astype(">" + {"H": "u2", "i": "i4", "I": "u4", "q": "i8"}[typecode]).tobytes())
         dbfile.write_int(dbfile.tell() - expos)
         dbfile.close()
+
