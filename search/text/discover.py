@@ -213,17 +213,11 @@ class _Text:
         self.documents = 0
         self.size = 0  # ideographs read
         frequency = np.zeros(_RANGES[-1][1] + 1, dtype=np.int64)
-        batch: list[str] = []
-        chars = 0
-        highest = 0
-        for text in texts:
-            batch.append(text)
-            chars += len(text) + 1
-            if chars >= CHUNK_CHARS:
-                highest = max(highest, self._write(batch, frequency))
-                batch, chars = [], 0
-        if batch:
-            highest = max(highest, self._write(batch, frequency))
+        try:
+            highest = self._read(texts, frequency)
+        except BaseException:
+            self.close()
+            raise
         frequency = frequency[: highest + 1]  # as long as a bincount of the whole text
         frequency[0] = 0
         # A character rarer than min_count is in no frequent n-gram: it is a boundary too.
@@ -233,6 +227,20 @@ class _Text:
         counts = frequency[self.alphabet]
         present = np.flatnonzero(counts >= max(min_count, 1))
         self.first = _Level(present.astype(np.int64), counts[present], np.zeros(len(present), dtype=np.int64))
+
+    def _read(self, texts: Iterable[str], frequency: np.ndarray) -> int:
+        """Write the texts to the file, a chunk at a time, counting their characters; the highest code point."""
+        batch: list[str] = []
+        chars = highest = 0
+        for text in texts:
+            batch.append(text)
+            chars += len(text) + 1
+            if chars >= CHUNK_CHARS:
+                highest = max(highest, self._write(batch, frequency))
+                batch, chars = [], 0
+        if batch:
+            highest = max(highest, self._write(batch, frequency))
+        return highest
 
     def _write(self, batch: list[str], frequency: np.ndarray) -> int:
         """Append a batch of texts to the file; the highest code point in them."""
@@ -298,32 +306,36 @@ class _Text:
         """
         size = len(grams.alphabet)
         records = _Records(self._directory)
-        for i in range(len(self._chunks)):
-            ids, document = self._chunk(i)
-            positions, gram = self._occurrences(i, ids, grams)
-            if watch is not None:
-                watch.observe(ids, positions, gram)
-            dense = np.full(len(ids), -1, dtype=np.int64)
-            dense[positions] = gram
-            valid = dense[positions + 1] >= 0  # its last n - 1 characters are a frequent (n - 1)-gram
-            del dense
-            positions = positions[valid]
-            keys = gram[valid] * size + ids[positions + (n - 1)]
-            order = np.argsort(keys, kind="stable")
-            ordered = keys[order]
-            change = np.empty(len(ordered), dtype=bool)
-            change[:1] = True
-            np.not_equal(ordered[1:], ordered[:-1], out=change[1:])
-            starts = np.flatnonzero(change)
-            docs = document[positions[order]]
-            new_document = change.copy()
-            new_document[1:] |= docs[1:] != docs[:-1]
-            counts = np.diff(np.append(starts, len(change)))
-            documents = np.add.reduceat(new_document.astype(np.int64), starts) if len(starts) else counts
-            inverse = np.empty(len(order), dtype=np.int32)
-            inverse[order] = np.cumsum(change, dtype=np.int32) - 1
-            index = np.int32 if len(ids) < 2**31 else np.int64
-            records.write(positions.astype(index), inverse, ordered[starts], counts, documents)
+        try:
+            for i in range(len(self._chunks)):
+                ids, document = self._chunk(i)
+                positions, gram = self._occurrences(i, ids, grams)
+                if watch is not None:
+                    watch.observe(ids, positions, gram)
+                dense = np.full(len(ids), -1, dtype=np.int64)
+                dense[positions] = gram
+                valid = dense[positions + 1] >= 0  # its last n - 1 characters are a frequent (n - 1)-gram
+                del dense
+                positions = positions[valid]
+                keys = gram[valid] * size + ids[positions + (n - 1)]
+                order = np.argsort(keys, kind="stable")
+                ordered = keys[order]
+                change = np.empty(len(ordered), dtype=bool)
+                change[:1] = True
+                np.not_equal(ordered[1:], ordered[:-1], out=change[1:])
+                starts = np.flatnonzero(change)
+                docs = document[positions[order]]
+                new_document = change.copy()
+                new_document[1:] |= docs[1:] != docs[:-1]
+                counts = np.diff(np.append(starts, len(change)))
+                documents = np.add.reduceat(new_document.astype(np.int64), starts) if len(starts) else counts
+                inverse = np.empty(len(order), dtype=np.int32)
+                inverse[order] = np.cumsum(change, dtype=np.int32) - 1
+                index = np.int32 if len(ids) < 2**31 else np.int64
+                records.write(positions.astype(index), inverse, ordered[starts], counts, documents)
+        except BaseException:
+            records.close()
+            raise
         if self._records is not None:
             self._records.close()
         self._records = records
