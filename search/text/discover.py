@@ -6,8 +6,11 @@ smallest pointwise mutual information over the ways to split it in two) and whic
 varied company on both sides (the entropy of the characters just before and just after it: a
 piece of a longer word, such as 碳中 of 碳中和, is nearly always followed by the same character).
 Every n-gram of 2 to :data:`MAX_LENGTH` ideographs is counted in one pass per length with numpy
-(an n-gram is counted only when its first n - 1 characters were frequent, so the counts stay
-small), normalized as the analyzer normalizes (so the words are what the tokenizer sees). Kept
+(an n-gram is counted only when its first and its last n - 1 characters were frequent, so the
+counts stay small), normalized as the analyzer normalizes (so the words are what the tokenizer
+sees). The text is read once, into an unnamed temporary file, and each pass reads it back a chunk
+of :data:`CHUNK_CHARS` characters at a time, so the memory a discovery takes does not grow with
+the archive (the frequent n-grams' tables do, more slowly than the text). Kept
 are the candidates above every threshold that are not already in jieba's dictionary (or the user
 dictionary), that do not start or end as a phrase does (with a particle, an adverb, a measure
 word …: :data:`START_EXCLUDED`, :data:`END_EXCLUDED`), that are not numerals or dates, and that
@@ -285,7 +288,10 @@ class _Text:
         which (its index in that level): from the records of the last pass (n > 1)."""
         if self._records is None:  # single characters
             positions = np.flatnonzero(ids)
-            gram = _find(grams.keys[0], ids[positions].astype(np.int64))
+            if len(grams.keys[0]) == len(grams.alphabet) - 1:  # every id is one (min_count >= 1)
+                gram = ids[positions].astype(np.int64) - 1
+            else:
+                gram = _find(grams.keys[0], ids[positions].astype(np.int64))
         else:
             positions, inverse, keys = self._records.read(i, 0, 1, 2)
             gram = _find(grams.keys[-1], keys)[inverse]  # the keys are sorted: a quick search
@@ -318,8 +324,7 @@ class _Text:
                 del dense
                 positions = positions[valid]
                 keys = gram[valid] * size + ids[positions + (n - 1)]
-                order = np.argsort(keys, kind="stable")
-                ordered = keys[order]
+                order, ordered = _stable_order(keys)
                 change = np.empty(len(ordered), dtype=bool)
                 change[:1] = True
                 np.not_equal(ordered[1:], ordered[:-1], out=change[1:])
@@ -398,6 +403,18 @@ class _Records:
 
     def close(self) -> None:
         self._file.close()
+
+
+def _stable_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.argsort(keys, kind="stable")`` and the keys in that order (non-negative int64 keys):
+    with one sort of each key and its position packed in an int64 when they fit, several times
+    faster than a stable argsort."""
+    bits = max(1, int(len(keys)).bit_length())
+    if len(keys) == 0 or int(keys.max()) >= 1 << (63 - bits):
+        order = np.argsort(keys, kind="stable")
+        return order, keys[order]
+    packed = np.sort((keys << bits) | np.arange(len(keys), dtype=np.int64))
+    return packed & ((1 << bits) - 1), packed >> bits
 
 
 def _find(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
