@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -442,14 +443,15 @@ def reference_words(texts: list[str], known, t: Thresholds) -> list[tuple[str, i
     documents: dict[str, set[int]] = {}
     left: dict[str, Counter[str]] = {}
     right: dict[str, Counter[str]] = {}
+    edges = (f"edge {i}" for i in itertools.count())
     for d, run in runs:
         for n in range(1, t.max_length + 1):
             for i in range(len(run) - n + 1):
                 gram = run[i : i + n]
                 counts[gram] += 1
                 documents.setdefault(gram, set()).add(d)
-                left.setdefault(gram, Counter())[run[i - 1] if i else f"edge{d}:{i}"] += 1
-                right.setdefault(gram, Counter())[run[i + n] if i + n < len(run) else f"edge{d}:{i}"] += 1
+                left.setdefault(gram, Counter())[run[i - 1] if i else next(edges)] += 1  # each edge a new neighbour
+                right.setdefault(gram, Counter())[run[i + n] if i + n < len(run) else next(edges)] += 1
 
     def entropy(neighbours: Counter[str], n: int) -> float:
         return sum(-(c / n) * math.log(c / n) for c in neighbours.values())

@@ -27,9 +27,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+
+R = TypeVar("R")
 
 MAX_LENGTH = 6
 MIN_COUNT = 8  # occurrences in the archive
@@ -157,9 +159,11 @@ class _Tally:
 
 
 class _Watch:
-    """The candidates of one level whose neighbours are counted (for their entropies) during a sweep."""
+    """The candidates of one level whose neighbours are counted (for their entropies) during a
+    pass: the distinct neighbours of each chunk are recorded in temporary files and summed in
+    parts (by candidate) after the pass, so that they too take bounded memory."""
 
-    def __init__(self, n: int, level: _Level, grams: np.ndarray, alphabet: int) -> None:
+    def __init__(self, n: int, level: _Level, grams: np.ndarray, alphabet: int, directory: Path | None) -> None:
         self.n = n
         self.grams = grams  # indexes into the level, ascending
         self.total = level.counts[grams].astype(np.float64)
@@ -167,7 +171,11 @@ class _Watch:
         self.index[grams] = np.arange(len(grams))
         self.alphabet = alphabet
         self.boundaries = [np.zeros(len(self.grams), dtype=np.int64) for _ in range(2)]
-        self.pairs = [_Tally(1), _Tally(1)]
+        self.pairs = [_Records(directory), _Records(directory)]
+
+    def close(self) -> None:
+        for records in self.pairs:
+            records.close()
 
     def observe(self, ids: np.ndarray, positions: np.ndarray, grams: np.ndarray) -> None:
         """Count the neighbours of the occurrences (``positions``, ``grams``) of this level's n-grams in ``ids``."""
@@ -180,7 +188,7 @@ class _Watch:
             self.boundaries[side] += np.bincount(which[boundary], minlength=len(self.grams))
             pairs = which[~boundary] * self.alphabet + neighbour[~boundary]
             keys, counts = np.unique(pairs, return_counts=True)
-            self.pairs[side].add(keys, counts.astype(np.int64))
+            self.pairs[side].write(keys, counts.astype(np.int64))
 
     def entropy(self, side: int) -> np.ndarray:
         """The entropy (nats) of the neighbours on one side (0: before, 1: after) of each candidate.
@@ -191,11 +199,44 @@ class _Watch:
         total = self.total
         # Each boundary occurrence has probability 1/N: it adds (1/N) ln N.
         entropy = self.boundaries[side] * np.log(total) / total
-        pair_keys, (pair_counts,) = self.pairs[side].result()
-        gram_of_pair = pair_keys // self.alphabet
-        p = pair_counts / total[gram_of_pair]
-        entropy += np.bincount(gram_of_pair, weights=-p * np.log(p), minlength=len(self.grams))
+
+        def terms(pair_keys: np.ndarray, pair_counts: np.ndarray) -> np.ndarray:
+            gram_of_pair = pair_keys // self.alphabet
+            p = pair_counts / total[gram_of_pair]
+            return np.bincount(gram_of_pair, weights=-p * np.log(p), minlength=len(self.grams))
+
+        # Each candidate's neighbours are all in one part (in key order): the same sums as in one.
+        summed = np.zeros(len(self.grams))
+        # (a part holds at least one candidate's neighbours: at most the alphabet)
+        limit = max(MAX_TALLY, self.alphabet)
+        for part in _by_parts(self.pairs[side], (0, 1), lambda keys: keys // self.alphabet, terms, limit):
+            summed += part
+        entropy += summed
         return entropy
+
+
+def _by_parts(records: _Records, columns: tuple[int, ...], group: Callable[[np.ndarray], np.ndarray],
+              reduce: Callable[..., R], limit: int | None = None) -> list[R]:
+    """``reduce(keys, sums...)`` of the sums by key (column 0) of the other columns over every
+    chunk recorded, in as many parts as keep each under ``limit`` (:data:`MAX_TALLY`) keys (the
+    keys of one ``group`` in the same part), one reduction per part."""
+    parts = 1
+    while True:
+        try:
+            reduced = []
+            for part in range(parts):
+                tally = _Tally(len(columns) - 1, limit or MAX_TALLY)
+                for chunk in range(len(records)):
+                    keys, *values = records.read(chunk, *columns)
+                    if parts > 1:
+                        mine = group(keys) % parts == part
+                        keys, values = keys[mine], [v[mine] for v in values]
+                    tally.add(keys, *values)
+                keys, sums = tally.result()
+                reduced.append(reduce(keys, *sums))
+            return reduced
+        except _Overflow:
+            parts *= 2
 
 
 class _Text:
@@ -344,29 +385,12 @@ class _Text:
         if self._records is not None:
             self._records.close()
         self._records = records
-        parts = 1
-        while True:
-            try:
-                return self._sum(min_count, parts)
-            except _Overflow:
-                parts *= 2
 
-    def _sum(self, min_count: int, parts: int) -> _Level:
-        """The counts and documents of the n-grams recorded by the last pass, summed over the
-        chunks in ``parts`` parts (by key); those of at least ``min_count`` occurrences."""
-        assert self._records is not None
-        found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for part in range(parts):
-            tally = _Tally(2, MAX_TALLY)
-            for i in range(len(self._chunks)):
-                keys, counts, documents = self._records.read(i, 2, 3, 4)
-                if parts > 1:
-                    mine = keys % parts == part
-                    keys, counts, documents = keys[mine], counts[mine], documents[mine]
-                tally.add(keys, counts, documents)
-            keys, (counts, documents) = tally.result()
-            frequent = counts >= min_count
-            found.append((keys[frequent], counts[frequent], documents[frequent]))
+        def frequent(keys: np.ndarray, counts: np.ndarray, documents: np.ndarray) -> tuple[np.ndarray, ...]:
+            kept = counts >= min_count
+            return keys[kept], counts[kept], documents[kept]
+
+        found = _by_parts(records, (2, 3, 4), lambda keys: keys, frequent)
         keys = np.concatenate([k for k, _, _ in found])
         order = np.argsort(keys)
         return _Level(keys[order], np.concatenate([c for _, c, _ in found])[order],
@@ -385,6 +409,9 @@ class _Records:
     def __init__(self, directory: Path | None) -> None:
         self._file = tempfile.TemporaryFile(dir=directory, prefix="zhsearch-discovery-")
         self._index: list[list[tuple[int, int, np.dtype[Any]]]] = []  # per chunk: (offset, length, dtype) of each
+
+    def __len__(self) -> int:
+        return len(self._index)
 
     def write(self, *arrays: np.ndarray) -> None:
         entry = []
@@ -478,30 +505,34 @@ def discover_words(
         total = float(text.size)
         found: dict[str, NewWord] = {}
         pending: tuple[_Watch, _Level, np.ndarray, np.ndarray] | None = None
-        for n in range(2, t.max_length + 1):
-            level = text.level(grams, n, t.min_count, pending[0] if pending else None)
+        try:
+            for n in range(2, t.max_length + 1):
+                level = text.level(grams, n, t.min_count, pending[0] if pending else None)
+                if pending:
+                    _keep(found, grams, *pending, t, known)
+                    pending = None
+                grams.keys.append(level.keys)
+                grams.counts.append(level.counts)
+                if len(level.keys) == 0:
+                    break
+                # The cheap tests first (documents, then cohesion), the entropies for the few left.
+                passing = np.flatnonzero(level.documents >= t.min_documents)
+                characters = grams.characters(n, passing)
+                count = level.counts[passing]
+                cohesion = np.full(len(passing), np.inf)
+                for k in range(1, n):  # the weakest split into characters[:k] + characters[k:]
+                    chance = grams.count(characters[:, :k]).astype(np.float64) * grams.count(characters[:, k:])
+                    cohesion = np.minimum(cohesion, np.log(count * total / chance))
+                cohesive = np.flatnonzero(cohesion >= t.min_cohesion)
+                passing, characters, cohesion = passing[cohesive], characters[cohesive], cohesion[cohesive]
+                # Their neighbours are counted during the next level's pass over the text.
+                pending = (_Watch(n, level, passing, len(text.alphabet), directory), level, characters, cohesion)
             if pending:
+                text.neighbours(grams, pending[0])
                 _keep(found, grams, *pending, t, known)
-                pending = None
-            grams.keys.append(level.keys)
-            grams.counts.append(level.counts)
-            if len(level.keys) == 0:
-                break
-            # The cheap tests first (documents, then cohesion), the entropies for the few left.
-            passing = np.flatnonzero(level.documents >= t.min_documents)
-            characters = grams.characters(n, passing)
-            count = level.counts[passing]
-            cohesion = np.full(len(passing), np.inf)
-            for k in range(1, n):  # the weakest split into characters[:k] + characters[k:]
-                chance = grams.count(characters[:, :k]).astype(np.float64) * grams.count(characters[:, k:])
-                cohesion = np.minimum(cohesion, np.log(count * total / chance))
-            cohesive = np.flatnonzero(cohesion >= t.min_cohesion)
-            passing, characters, cohesion = passing[cohesive], characters[cohesive], cohesion[cohesive]
-            # Their neighbours are counted during the next level's pass over the text.
-            pending = (_Watch(n, level, passing, len(text.alphabet)), level, characters, cohesion)
-        if pending:
-            text.neighbours(grams, pending[0])
-            _keep(found, grams, *pending, t, known)
+        finally:
+            if pending:
+                pending[0].close()
     kept = [w for w in sorted(found.values(), key=lambda w: len(w.word)) if not _compound(w.word, known, found)]
     kept.sort(key=lambda w: (-w.documents, -w.count, w.word))
     return kept[: t.max_words]
@@ -511,6 +542,7 @@ def _keep(found: dict[str, NewWord], grams: _Grams, watch: _Watch, level: _Level
           cohesion: np.ndarray, t: Thresholds, known: Callable[[str], bool]) -> None:
     """Add the cohesive candidates of one level whose neighbours vary enough on both sides."""
     left, right = watch.entropy(0), watch.entropy(1)
+    watch.close()
     varied = np.flatnonzero((left >= t.min_entropy) & (right >= t.min_entropy))
     for i, word in zip(varied.tolist(), grams.text(characters[varied])):
         if plausible(word) and not known(word):
