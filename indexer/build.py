@@ -22,7 +22,7 @@ from zhsearch.search.text.analysis import is_dictionary_word
 from zhsearch.search.text.discover import NEW_WORDS_FILE, Discovery, find_new_words
 from zhsearch.search.errors import ZhsearchError
 from zhsearch.search.text.normalize import fold
-from zhsearch.search.embedded.writer import SEGMENT_CHARS, partition, write_segment
+from zhsearch.search.embedded.writer import SEGMENT_CHARS, document_chars, partition_sizes, write_segment
 
 from .article import finish_document
 from .catalog import CLEANING_VERSION, FILES, PARAGRAPHS, Catalog, CensusEntry, FileEntry, StatCache
@@ -38,6 +38,7 @@ from .sources import (
     read_batch,
     read_source,
 )
+from .spill import DocumentSpill
 from .workers import WorkerPool, exit_if_orphaned
 
 __all__ = [
@@ -177,14 +178,21 @@ def write_part(task: tuple[int | None, Path, AnalyzerConfig, list[Document], Lea
 def write_documents(
     pool: WorkerPool,
     writer: IndexWriter,
-    documents: Sequence[Document],
+    documents: Sequence[Document] | DocumentSpill,
     learned: LearnedBoilerplate,
     progress: Progress | None = None,
 ) -> tuple[int, list[str]]:
     """Write ``documents`` (cleaned of ``learned``) as new segments of ``writer``'s generation, in
-    the pool's workers; (paragraphs dropped, content hash of each document)."""
-    parts = partition(documents, limit=writer.segment_chars)
-    tasks = [(pool.parent, writer.directory, writer.config, list(documents[part]), learned) for part in parts]
+    the pool's workers; (paragraphs dropped, content hash of each document).
+
+    Each segment's documents are taken (from a :class:`DocumentSpill`, read from its file) when
+    the pool is ready for them, so only the segments being written are in memory.
+    """
+    sizes = documents.sizes if isinstance(documents, DocumentSpill) else [document_chars(d) for d in documents]
+    tasks = (
+        (pool.parent, writer.directory, writer.config, list(documents[part]), learned)
+        for part in partition_sizes(sizes, limit=writer.segment_chars)
+    )
     dropped = 0
     hashes: list[str] = []
     for segment, n, part_hashes in pool.map(write_part, tasks):
@@ -278,16 +286,22 @@ def build_index(
     learner = RecurringParagraphs()
     catalog = Catalog(roots=[str(p.resolve()) for p in paths])
     cache = StatCache()
-    with WorkerPool(jobs) as pool, IndexWriter(location, config=config, segment_chars=segment_chars, join=merge) as writer:
+    with WorkerPool(jobs) as pool, IndexWriter(location, config=config, segment_chars=segment_chars, join=merge) as writer, \
+            DocumentSpill(writer.directory) as documents:
         sources = _articles(paths, report)
-        records = list(read_sources(pool, sources, progress))
-        for record in records:
+        kept: list[tuple[str, str, str, frozenset[bytes]]] = []  # (id, sha1, outlet, paragraph keys) of each document
+        for record in read_sources(pool, sources, progress):
             if record.signature is not None and record.sha1:
                 cache.record(record.path, record.signature, record.sha1, now_ns=started)
+            report.outcomes.extend(record.outcomes)
             if record.document is None:
                 catalog.files[record.doc_id] = FileEntry(record.sha1, None, record.skip_reason)
-        kept = _take(records, report, learner)
-        del records
+                continue
+            outlet = outlet_key(record.document)
+            report.count(record.document)
+            learner.count(outlet, record.keys)
+            documents.append(record.document)  # to disk: the build never holds every document
+            kept.append((record.doc_id, record.sha1, outlet, record.keys))
         report.indexed = len(kept)
         if not kept:
             exc = NothingIndexedError(
@@ -301,15 +315,14 @@ def build_index(
             raise failure
         learned = learner.learn() if learn_boilerplate else LearnedBoilerplate({})
         report.learned_paragraphs, report.learned_suffixes = learned.size, learned.title_suffixes
-        documents = [record.document for record in kept if record.document is not None]
         if new_words:
-            report.discovery = discover_new_words(documents, learned, writer.config)
+            report.discovery = discover_new_words(documents, learned, writer.config, directory=writer.directory)
             writer.reconfigure(replace(writer.config, new_words=tuple(w.word for w in report.discovery.words)))
             writer.attach(NEW_WORDS_FILE, report.discovery.to_json())
         report.dropped_paragraphs, hashes = write_documents(pool, writer, documents, learned, progress)
-        for record, content_hash in zip(kept, hashes, strict=True):
-            catalog.files[record.doc_id] = FileEntry(record.sha1, content_hash)
-            catalog.census[record.doc_id] = CensusEntry(outlet_key(record.document), record.keys)  # type: ignore[arg-type]
+        for (doc_id, sha1, outlet, keys), content_hash in zip(kept, hashes, strict=True):
+            catalog.files[doc_id] = FileEntry(sha1, content_hash)
+            catalog.census[doc_id] = CensusEntry(outlet, keys)
         writer.attach(FILES, catalog.files_json())
         writer.attach(PARAGRAPHS, catalog.paragraphs_json())
         writer.manifest.update(_manifest(catalog, learned, learn_boilerplate))
@@ -318,16 +331,18 @@ def build_index(
     return report
 
 
-def discover_new_words(documents: Iterable[Document], learned: LearnedBoilerplate, config: AnalyzerConfig) -> Discovery:
+def discover_new_words(
+    documents: Iterable[Document], learned: LearnedBoilerplate, config: AnalyzerConfig, *, directory: Path | None = None
+) -> Discovery:
     """The new words of the documents' titles and texts as they are indexed (without their
-    learned boilerplate, normalized as ``config`` normalizes)."""
+    learned boilerplate, normalized as ``config`` normalizes); its temporary file goes in ``directory``."""
 
     def texts() -> Iterator[str]:
         for document in documents:
             stripped, _ = learned.strip(document)
             yield fold(f"{stripped.title}\n{stripped.text}", simplify=config.simplify)
 
-    return find_new_words(texts(), lambda word: is_dictionary_word(word, config))
+    return find_new_words(texts(), lambda word: is_dictionary_word(word, config), directory=directory)
 
 
 def _manifest(catalog: Catalog, learned: LearnedBoilerplate, learn_boilerplate: bool) -> dict[str, Any]:

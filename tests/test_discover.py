@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
+import os
 import random
 import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
+from zhsearch.search.text import discover
 from zhsearch.search.text.discover import (
     Discovery,
     NewWord,
@@ -387,3 +393,110 @@ def test_a_piece_of_an_offered_dictionary_word_is_not_offered() -> None:
     offered = table.complete("碳", known=lambda word: word == NEW)
     assert [c.text for c in offered] == ["碳中和", "碳排放", "碳排"]  # 碳中 is a piece of 碳中和
     assert [c.documents for c in offered] == [20, 5, 3]
+
+
+# -- bounded memory (issue 18): the same words from a pass over the text in chunks ------------------------
+
+def test_discovery_memory_does_not_grow_with_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fails on a discovery that holds arrays over the whole text (about 45 bytes a character)."""
+    import tracemalloc
+
+    monkeypatch.setattr(discover, "CHUNK_CHARS", 20_000)
+    monkeypatch.setattr(discover, "MAX_TALLY", 4096)
+    texts = archive(random.Random(3), documents=2000, invented_per_document=2)
+    characters = sum(map(len, texts))
+    assert characters > 500_000
+    tracemalloc.start()
+    try:
+        discover_words(iter(texts), known)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 12 * characters  # a few MB of tables whatever the size: 6 bytes a character here
+
+
+def test_discovery_leaves_no_file(tmp_path: Path) -> None:
+    def texts():  # type: ignore[no-untyped-def]
+        yield from archive(random.Random(5), documents=20)
+        assert os.listdir(tmp_path) == []  # its temporary files have no name, even while it runs
+        raise RuntimeError("stopped")
+
+    with pytest.raises(RuntimeError, match="stopped"):
+        discover_words(texts(), known, directory=tmp_path)
+    assert discover_words(archive(random.Random(5), documents=20), known, directory=tmp_path)
+    assert os.listdir(tmp_path) == []
+
+
+IDEOGRAPHS = "甲乙丙丁戊己庚"
+
+
+def reference_words(texts: list[str], known, t: Thresholds) -> list[tuple[str, int, int, float, float, float]] | None:  # type: ignore[no-untyped-def]
+    """The definition counted naively (runs of frequent ideographs, Counters of n-grams); None
+    when a value is too close to a threshold for floating point to decide it the same way."""
+    ideograph = lambda c: any(low <= ord(c) <= high for low, high in discover._RANGES)  # noqa: E731
+    frequency = Counter(c for text in texts for c in text if ideograph(c))
+    total = sum(frequency.values())
+    runs = [(d, run) for d, text in enumerate(texts)
+            for run in re.split("[^" + "".join(c for c in frequency if frequency[c] >= t.min_count) + "]+", text)
+            if run] if any(frequency[c] >= t.min_count for c in frequency) else []
+    counts: dict[str, int] = Counter()
+    documents: dict[str, set[int]] = {}
+    left: dict[str, Counter[str]] = {}
+    right: dict[str, Counter[str]] = {}
+    edges = (f"edge {i}" for i in itertools.count())
+    for d, run in runs:
+        for n in range(1, t.max_length + 1):
+            for i in range(len(run) - n + 1):
+                gram = run[i : i + n]
+                counts[gram] += 1
+                documents.setdefault(gram, set()).add(d)
+                left.setdefault(gram, Counter())[run[i - 1] if i else next(edges)] += 1  # each edge a new neighbour
+                right.setdefault(gram, Counter())[run[i + n] if i + n < len(run) else next(edges)] += 1
+
+    def entropy(neighbours: Counter[str], n: int) -> float:
+        return sum(-(c / n) * math.log(c / n) for c in neighbours.values())
+
+    found: dict[str, NewWord] = {}
+    for gram, count in counts.items():
+        if len(gram) < 2 or count < t.min_count or len(documents[gram]) < t.min_documents:
+            continue
+        cohesion = min(math.log(count * total / (counts[gram[:k]] * counts[gram[k:]])) for k in range(1, len(gram)))
+        left_entropy, right_entropy = entropy(left[gram], count), entropy(right[gram], count)
+        for value, threshold in ((cohesion, t.min_cohesion), (left_entropy, t.min_entropy), (right_entropy, t.min_entropy)):
+            if abs(value - threshold) < 1e-9:
+                return None
+        if cohesion >= t.min_cohesion and min(left_entropy, right_entropy) >= t.min_entropy:
+            if plausible(gram) and not known(gram):
+                found[gram] = NewWord(gram, count, len(documents[gram]), cohesion, left_entropy, right_entropy)
+    kept = [w for w in sorted(found.values(), key=lambda w: len(w.word)) if not discover._compound(w.word, known, found)]
+    kept.sort(key=lambda w: (-w.documents, -w.count, w.word))
+    return [(w.word, w.count, w.documents, w.cohesion, w.left_entropy, w.right_entropy) for w in kept[: t.max_words]]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    texts=st.lists(st.text(alphabet=IDEOGRAPHS + "。a1 ", max_size=80), max_size=14),
+    min_count=st.integers(2, 4),
+    min_documents=st.integers(1, 3),
+    min_cohesion=st.sampled_from([-1.0, 0.5, 1.0]),
+    min_entropy=st.sampled_from([0.3, 0.7]),
+    chunk=st.sampled_from([1, 9, 64, 1 << 20]),
+    tally=st.sampled_from([1, 5, 1 << 19]),
+)
+def test_discovery_counts_as_the_definition_in_any_chunks(
+    texts: list[str], min_count: int, min_documents: int, min_cohesion: float, min_entropy: float, chunk: int, tally: int
+) -> None:
+    t = Thresholds(min_count=min_count, min_documents=min_documents, min_cohesion=min_cohesion, min_entropy=min_entropy,
+                   max_length=4)
+    expected = reference_words(texts, lambda w: w == "甲乙", t)
+    assume(expected is not None)
+    saved = discover.CHUNK_CHARS, discover.MAX_TALLY
+    discover.CHUNK_CHARS, discover.MAX_TALLY = chunk, tally
+    try:
+        words = discover_words(iter(texts), lambda w: w == "甲乙", thresholds=t)
+    finally:
+        discover.CHUNK_CHARS, discover.MAX_TALLY = saved
+    assert expected is not None
+    assert [(w.word, w.count, w.documents) for w in words] == [e[:3] for e in expected]
+    for w, e in zip(words, expected):
+        assert (w.cohesion, w.left_entropy, w.right_entropy) == pytest.approx(e[3:], rel=1e-9, abs=1e-12)

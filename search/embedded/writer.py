@@ -83,15 +83,20 @@ def partition(documents: Sequence[Document], *, limit: int = SEGMENT_CHARS) -> l
     It depends only on the documents, so an index is split the same way whatever the number of
     processes writing it.
     """
+    return partition_sizes([document_chars(doc) for doc in documents], limit=limit)
+
+
+def partition_sizes(sizes: Sequence[int], *, limit: int = SEGMENT_CHARS) -> list[slice]:
+    """:func:`partition` of documents of these sizes (:func:`document_chars`), in order."""
     slices: list[slice] = []
     start = size = 0
-    for i, doc in enumerate(documents):
-        size += document_chars(doc)
+    for i, chars in enumerate(sizes):
+        size += chars
         if size >= limit:
             slices.append(slice(start, i + 1))
             start, size = i + 1, 0
-    if start < len(documents):
-        slices.append(slice(start, len(documents)))
+    if start < len(sizes):
+        slices.append(slice(start, len(sizes)))
     return slices
 
 
