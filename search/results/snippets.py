@@ -65,19 +65,24 @@ def _needle_matches(needle: str, text: str) -> list[tuple[int, int]]:
     core, pattern = _needle_pattern(needle)
     if not core:
         return []
-    found: list[tuple[int, int]] = []
     check_start = _IS_WORDCHAR(core[0]) is not None
     check_end = _IS_WORDCHAR(core[-1]) is not None
     start = needle.find(core)
     lead, trail = needle[:start].lstrip(), needle[start + len(core) :].rstrip()
-    for at, end in _occurrences(core, pattern, text):
-        if not (check_start and at > 0 and _IS_WORDCHAR(text[at - 1])) and not (
-            check_end and end < len(text) and _IS_WORDCHAR(text[end])
-        ):
-            # The needle's own punctuation at its ends is marked too where the text has it (50%).
-            before = next((n for n in range(len(lead), 0, -1) if text[max(0, at - n) : at] == lead[-n:]), 0)
-            after = next((n for n in range(len(trail), 0, -1) if text[end : end + n] == trail[:n]), 0)
-            found.append((at - before, end + after))
+    found = list(_occurrences(core, pattern, text))
+    if check_start or check_end:
+        found = [
+            (at, end) for at, end in found
+            if not (check_start and at > 0 and _IS_WORDCHAR(text[at - 1]))
+            and not (check_end and end < len(text) and _IS_WORDCHAR(text[end]))
+        ]
+    if lead or trail:
+        # The needle's own punctuation at its ends is marked too where the text has it (50%).
+        found = [
+            (at - next((n for n in range(len(lead), 0, -1) if text[max(0, at - n) : at] == lead[-n:]), 0),
+             end + next((n for n in range(len(trail), 0, -1) if text[end : end + n] == trail[:n]), 0))
+            for at, end in found
+        ]
     return found
 
 
@@ -143,15 +148,16 @@ def highlight(text: str, needles: Iterable[str], *, simplify: bool = True) -> st
 def _sentences(text: str) -> list[tuple[int, int]]:
     bounds: list[tuple[int, int]] = []
     start = 0
-    at = 0
-    while (candidate := _SENTENCE_END_START.search(text, at)) is not None:
-        m = _SENTENCE_END.match(text, candidate.start())
+    match = _SENTENCE_END.match
+    for candidate in _SENTENCE_END_START.finditer(text):
+        if candidate.start() < start:
+            continue  # inside the sentence end just found
+        m = match(text, candidate.start())
         if m is None:
-            at = candidate.start() + 1
             continue
         if m.end() > start:
             bounds.append((start, m.end()))
-        start = at = m.end()
+        start = m.end()
     if start < len(text):
         bounds.append((start, len(text)))
     return [(s, e) for s, e in bounds if text[s:e].strip()]
@@ -160,18 +166,20 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 def _densest(text: str, sentences: list[tuple[int, int]], spans: list[tuple[int, int]]) -> int:
     """The sentence with the most distinct matched strings (casefolded), then the most matches, then
     the first; the first sentence when no match is in any. Only the sentences a match overlaps
-    are counted (each match looks up its first by bisection)."""
-    starts = [s for s, _ in sentences]
-    inside: dict[int, list[str]] = {}
+    are counted (each match finds the first by bisection)."""
+    ends = [e for _, e in sentences]
+    distinct: dict[int, set[str]] = {}
+    matches: dict[int, int] = {}
     for a, b in spans:
-        i = max(bisect.bisect_right(starts, a) - 1, 0)
+        i = bisect.bisect_right(ends, a)  # the first sentence that ends after the match starts
+        matched = text[a:b].casefold()
         while i < len(sentences) and sentences[i][0] < b:
-            if sentences[i][1] > a:
-                inside.setdefault(i, []).append(text[a:b].casefold())
+            distinct.setdefault(i, set()).add(matched)
+            matches[i] = matches.get(i, 0) + 1
             i += 1
-    if not inside:
+    if not matches:
         return 0
-    return max(inside, key=lambda i: (len(set(inside[i])), len(inside[i]), -i))
+    return max(matches, key=lambda i: (len(distinct[i]), matches[i], -i))
 
 
 def snippet(text: str, needles: Iterable[str], *, simplify: bool = True) -> str:
