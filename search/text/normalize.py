@@ -180,12 +180,14 @@ _ARRAY_FOLD_FROM = 200  # characters: shorter texts fold faster by str.translate
 
 
 class _ArrayFold:
-    """:func:`fold` of a text without special characters as one lookup in a code point array.
+    """The fold of a long run without special characters as one lookup in a code point array
+    (:func:`_fold_run`, for :func:`normalize` and :func:`fold` alike).
 
     ``str.translate`` looks every character up in a dict; a whole stored article (long queries
-    compare their clauses with the first hundred) folds many times faster as a numpy array
-    indexed by its code points. Only the code points met so far are in the array, each folded
-    by the very tables :func:`normalize` uses, so both give the same text (tests compare them)."""
+    compare their clauses with the first hundred, snippets search it) folds many times faster as
+    a numpy array indexed by its code points. Only the code points met so far are in the array,
+    each folded by the very tables ``str.translate`` is given for short runs, so both give the
+    same text (tests compare them with the character-by-character definition)."""
 
     def __init__(self, simplify: bool) -> None:
         import numpy as np  # noqa: PLC0415 (only long texts come here)
