@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 
 from zhsearch.search import Document, IndexWriter, SearchIndex
 from zhsearch.search.text.analysis import AnalyzerConfig
-from zhsearch.search.queries.longquery import LongQueryBuilder, LongQueryOptions, is_numeric, saturated
+from zhsearch.search.queries.longquery import LongQueryBuilder, LongQueryOptions, is_numeric, saturated, without_spaces
 from zhsearch.web import create_app
 from zhsearch.cli import cli
 
@@ -270,3 +271,10 @@ def test_exact_script_clauses_prefer_the_copy_in_the_query_script() -> None:
     simplified = long.clause_bonus("", "港口集装箱吞吐量连续回升，航运公司恢复班轮航线", simplify=True)
     traditional = long.clause_bonus("", "港口集裝箱吞吐量連續回升，航運公司恢復班輪航線", simplify=True)
     assert traditional > simplified > 0
+
+
+def test_without_spaces_removes_what_the_whitespace_pattern_removes() -> None:
+    """Every code point: str.split() and the pattern's \\s agree on what whitespace is."""
+    every = "".join(chr(cp) for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF)
+    assert without_spaces(every) == re.sub(r"\s+", "", every)
+    assert without_spaces(" 碳中和\u3000目标\n\t达峰\u2028 ") == "碳中和目标达峰"

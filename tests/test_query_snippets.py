@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import escape
 
-from zhsearch.search.results.snippets import ELLIPSIS, SNIPPET_MAX, highlight, snippet
+from zhsearch.search.results import snippets
+from zhsearch.search.results.snippets import ELLIPSIS, SNIPPET_MAX, highlight, mark, match_spans, snippet
+from zhsearch.search.text.normalize import Normalized, normalize
 
 
 def plain(html: str) -> str:
@@ -60,6 +67,16 @@ def test_the_densest_fragment_is_chosen() -> None:
     assert "第三句提到<mark>碳中和</mark>也提到<mark>目标</mark>" in out
 
 
+def test_distinct_matches_count_before_repeated_ones() -> None:
+    text = "第一句提到碳中和，碳中和，碳中和。" + FILLER * 3 + "。" + "第三句提到碳中和也提到目标。" + FILLER * 3 + "。"
+    assert "第三句提到<mark>碳中和</mark>也提到<mark>目标</mark>" in snippet(text, ["碳中和", "目标"])
+
+
+def test_matches_differing_in_case_are_one_distinct_match() -> None:
+    text = "第一句提到COVID，covid，Covid。" + FILLER * 3 + "。" + "第三句提到covid也提到目标。" + FILLER * 3 + "。"
+    assert "第三句提到<mark>covid</mark>也提到<mark>目标</mark>" in snippet(text, ["covid", "目标"])
+
+
 def test_short_text_is_whole_without_ellipsis() -> None:
     assert snippet("碳中和。就这些。", ["碳中和"]) == "<mark>碳中和</mark>。就这些。"
 
@@ -107,3 +124,92 @@ def test_punctuated_needles_are_marked_with_any_separator_between_their_pieces(
 
 def test_latin_words_are_marked_whole_and_case_insensitively() -> None:
     assert highlight("iPhone IPHONE iPhones", ["iphone"]) == "<mark>iPhone</mark> <mark>IPHONE</mark> iPhones"
+
+
+# -- the fast paths give what the plain definitions give -------------------------------------------
+
+def _reference_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentences as _SENTENCE_END.finditer over the whole text cuts them."""
+    bounds, start = [], 0
+    for m in snippets._SENTENCE_END.finditer(text):
+        if m.end() > start:
+            bounds.append((start, m.end()))
+        start = m.end()
+    if start < len(text):
+        bounds.append((start, len(text)))
+    return [(s, e) for s, e in bounds if text[s:e].strip()]
+
+
+def _reference_densest(text: str, sentences: list[tuple[int, int]], spans: list[tuple[int, int]]) -> int:
+    """Every sentence scored by the matches overlapping it, the best kept."""
+    scores = []
+    for i, (s, e) in enumerate(sentences):
+        inside = [text[a:b].casefold() for a, b in spans if b > s and a < e]
+        scores.append((len(set(inside)), len(inside), -i))
+    return max(range(len(sentences)), key=scores.__getitem__)
+
+
+def _reference_mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:
+    """Each character of the window escaped alone, runs of marked characters wrapped."""
+    end = len(text) if end is None else end
+    marked = [any(a <= i < b for a, b in spans) for i in range(start, end)]
+    out = []
+    for inside, run in itertools.groupby(zip(marked, text[start:end]), key=lambda pair: pair[0]):
+        chars = "".join(str(escape(ch)) for _, ch in run)
+        out.append(f"<mark>{chars}</mark>" if inside else chars)
+    return "".join(out)
+
+
+def _identity_offsets(norm: Normalized) -> Normalized:
+    """The same normalization with its identity offsets written out (the general path)."""
+    if norm.offsets is not None:
+        return norm
+    return Normalized(norm.text, norm.source, tuple(range(len(norm.source))))
+
+
+_TEXT_CHARS = st.one_of(
+    st.sampled_from(["碳中和", "目标", "國際", "ABC", "。碳中和，碳中和，碳中和。", "。碳中和，目标。",
+                     "。ABC，abc，Abc。"]),  # sentences that compete
+    st.sampled_from("碳中和目标达峰國際經濟经济发展宣布了一些的文字"),
+    st.sampled_from("。！？；…!?;.\n \n\n，、：”）\"'#&<"),
+    st.sampled_from("abcABＣ12３"),
+    st.sampled_from("\u200b\ufb01"),  # special characters: normalized offsets that are not the identity
+)
+_NEEDLES = st.lists(st.sampled_from(["碳中和", "目标", "达峰", "国际", "经济", "abc", "12", "碳中和，目标", "的", "。"]),
+                    max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_TEXT_CHARS, max_size=60).map("".join), max_size=12).map("".join), _NEEDLES,
+       st.integers(min_value=1, max_value=8))
+def test_snippets_equal_those_of_the_plain_definitions(text: str, needles: list[str], repeat: int) -> None:
+    """Candidate sentence ends, the sentences overlapping a match, the window's marks and identity
+    offsets give the snippet and highlight that the whole-text definitions give."""
+    text *= repeat  # long texts too: the code point array fold, long sentences cut between words
+    fast = snippet(text, needles), highlight(text, needles)
+    assert snippets._sentences(text) == _reference_sentences(text)
+    norm = normalize(text)
+    assert match_spans(norm, needles) == match_spans(_identity_offsets(norm), needles)
+    with mock.patch.multiple(snippets, _sentences=_reference_sentences, _densest=_reference_densest,
+                             mark=_reference_mark):
+        assert (snippet(text, needles), highlight(text, needles)) == fast
+
+
+@given(st.lists(st.sampled_from("碳中和<&\n 。"), max_size=80).map("".join), st.data())
+def test_mark_marks_the_spans_inside_its_window_only(text: str, data: st.DataObject) -> None:
+    """Spans before, across, inside and after the window: each marked where it meets the window."""
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=12)))
+    spans = [(a, b) for a, b in zip(cuts[::2], cuts[1::2]) if a < b]
+    spans = [span for i, span in enumerate(spans) if i == 0 or span[0] > spans[i - 1][1]]  # as match_spans merges
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert mark(text, spans, start, end) == _reference_mark(text, spans, start, end)
+    assert mark(text, spans) == _reference_mark(text, spans)
+
+
+def test_mark_of_a_window_inside_a_span_and_between_spans() -> None:
+    spans = [(0, 2), (4, 9), (12, 14)]
+    text = "碳中和目标<达峰>国际经济发展"
+    assert mark(text, spans, 5, 8) == "<mark>&lt;达峰</mark>"  # inside one span, both ends cut
+    assert mark(text, spans, 9, 12) == "国际经"  # between two spans
+    assert mark(text, spans, 1, 13) == "<mark>中</mark>和目<mark>标&lt;达峰&gt;</mark>国际经<mark>济</mark>"

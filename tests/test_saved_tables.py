@@ -1,5 +1,5 @@
-"""Per-generation tables (statistics, completions, suggestion vocabulary, duplicate groups): written
-with the generation, read back unchanged, and never computed by a query."""
+"""Per-generation tables (statistics, completions, suggestion vocabulary, duplicate groups, word
+frequencies): written with the generation, read back unchanged, and never computed by a query."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
+from whoosh.reading import MultiReader
 
 import zhsearch.search.queries.complete
 import zhsearch.search.results.duplicates
@@ -21,6 +22,7 @@ from zhsearch.search import SearchIndex
 from zhsearch.search.queries.complete import CompletionTable, _document_frequencies
 from zhsearch.search.embedded.prepare import prepare_apart
 from zhsearch.search.embedded.store import current_generation
+from zhsearch.search.queries.longquery import WordFrequencies
 from zhsearch.search.queries.suggest import Vocabulary
 from zhsearch.search.embedded.tables import KINDS, load_table
 from zhsearch.cli import cli
@@ -358,3 +360,88 @@ def test_warm_up_leaves_the_tables_ready(location: Path) -> None:
         assert {"completions", "stats", "vocabulary", "duplicates"} <= index._saved.keys()
         response = app.test_client().get("/api/suggest?q=%E8%AE%B0")  # 记
         assert [c["text"] for c in response.get_json()["completions"]] == ["记者"]
+
+
+# -- the documents of each word, for long queries ---------------------------------------------------
+
+def _long_queries(index: SearchIndex) -> list[str]:
+    """Pasted paragraphs: the first 60 characters of a few texts (searched as long queries)."""
+    texts = [doc.text.replace("\n", "") for doc in index.documents() if len(doc.text) > 80]
+    return [text[:60] for text in texts[:5]]
+
+
+def _pages(index: SearchIndex, queries: list[str]) -> list[tuple[object, ...]]:
+    return [(page.total, page.warnings, [(hit.id, hit.score, hit.snippet) for hit in page.hits])
+            for page in map(index.search, queries)]
+
+
+def test_word_frequencies_saved_with_the_generation_are_whooshs(location: Path) -> None:
+    """Every title and text word holds the larger of its two fields' document counts, as Whoosh
+    counts them over the segments; any other word none."""
+    table = load_table(_saved(location, "frequencies"), "frequencies")
+    assert table is not None
+    ix = whoosh_index.open_dir(str(current_generation(location)))
+    try:
+        with ix.searcher() as searcher:
+            assert len(searcher.reader().leaf_readers()) > 2
+            words = {term.decode("utf-8") for f in ("title", "text") for term in searcher.reader().lexicon(f)}
+            assert len(table) == len(words)
+            for word in [*words, "不在档案里的词", "zzz", "碳中和x"]:
+                expected = max(searcher.doc_frequency(f, word) for f in ("title", "text"))
+                assert table.get(word) == expected, word
+    finally:
+        ix.close()
+
+
+def test_long_queries_weigh_words_by_the_saved_table_not_by_whoosh(
+    location: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the table saved, choosing a long query's words looks none up in Whoosh's term tables
+    (what is left are the IDFs of the words searched, for their scores); hits, scores and
+    snippets are those of the lookups in Whoosh (the table missing)."""
+    looked_up: list[tuple[str, str]] = []
+    doc_frequency = MultiReader.doc_frequency  # what a searcher of several segments asks
+
+    def counting(self: MultiReader, fieldname: str, text: str) -> int:
+        looked_up.append((fieldname, text))
+        return int(doc_frequency(self, fieldname, text))
+
+    monkeypatch.setattr(MultiReader, "doc_frequency", counting)
+    with SearchIndex.open(location) as index:
+        queries = _long_queries(index)
+        expected = _pages(index, queries)
+    with_table = len(looked_up)
+    assert len(queries) == 5 and all(page[0] and "the query is long" in page[1][0] for page in expected)
+    _saved(location, "frequencies").unlink()
+    heard: list[str] = []
+    looked_up.clear()
+    with SearchIndex.open(location) as index:
+        index.table_missing = heard.append
+        assert _pages(index, queries) == expected
+    assert heard == ["frequencies"]
+    assert with_table < len(looked_up) / 2
+
+
+@pytest.mark.parametrize("damage", [b"", b"PK\x03\x04 not a zip", b"{}"])
+def test_a_damaged_frequency_table_leaves_long_queries_to_whoosh(
+    location: Path, damage: bytes, no_computing: None
+) -> None:
+    with SearchIndex.open(location) as index:
+        queries = _long_queries(index)
+        expected = _pages(index, queries)
+    _saved(location, "frequencies").write_bytes(damage)
+    with SearchIndex.open(location) as index:
+        assert _pages(index, queries) == expected
+        assert index.missing_tables() == ("frequencies",)
+
+
+@settings(max_examples=60, deadline=None)
+@given(counts=st.dictionaries(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=6),
+                              st.integers(1, 2**32 - 1), max_size=40),
+       asked=st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=6), max_size=8))
+def test_word_frequencies_round_trip(counts: dict[str, int], asked: list[str]) -> None:
+    table = WordFrequencies.from_counts(counts)
+    again = WordFrequencies.from_bytes(table.to_bytes())
+    assert len(again) == len(counts)
+    for word in [*counts, *asked]:
+        assert table.get(word) == again.get(word) == counts.get(word, 0)

@@ -272,7 +272,7 @@ class SearchIndex:
         """A long text's query: its words chosen by weight (:mod:`search.queries.longquery`), expanded
         from the first documents when the options ask for feedback; says which words were used."""
         clause = parsed.groups[0][0]
-        statistics = ArchiveStatistics(searcher)
+        statistics = self._statistics(searcher)
         long = self._long.build(clause.text, statistics, self.long_options)
         if long is None:
             parsed.query = wq.NullQuery
@@ -447,7 +447,7 @@ class SearchIndex:
             left_out = {docnum}
             if groups is not None:
                 left_out.update(groups.others(docnum, frozenset(groups.members.get(groups.group(docnum), ()))))
-            long = self._long.build(similar_text(doc.title, doc.text), ArchiveStatistics(searcher), SIMILAR_OPTIONS)
+            long = self._long.build(similar_text(doc.title, doc.text), self._statistics(searcher), SIMILAR_OPTIONS)
             if long is None:
                 return ()
             ranking = self._rank(searcher, long.query, {"filter": None, "mask": None}, "relevance", None,
@@ -493,6 +493,11 @@ class SearchIndex:
             if len(more.matched) > total:
                 found.append(candidate)
         return tuple(found)
+
+    def _statistics(self, searcher: Any) -> ArchiveStatistics:
+        """How many documents hold a word: from the generation's saved table, through Whoosh's term
+        tables while it is missing (the same counts)."""
+        return ArchiveStatistics(searcher, self._saved_table("frequencies", searcher.reader()))
 
     def _duplicates(self, searcher: Any) -> DuplicateGroups | None:
         """The duplicate groups of the live generation; None while they are not saved (no collapsing)."""

@@ -1,11 +1,11 @@
 """The tables derived once from an index generation and saved beside it: statistics, completions,
-suggestion vocabulary, duplicate groups.
+suggestion vocabulary, duplicate groups, the documents of each word (long queries weigh words by them).
 
 The writer computes them before it publishes a generation (one pass over the stored documents,
 one over the words of each segment), and every process that opens the generation reads them
 back in milliseconds. A generation that lacks one (written by an older zhsearch, or a damaged
 file) gets it from :func:`save_tables`: ``zhsearch update``, the server's warm-up child, never a
-query. Files are JSON or ``.npy`` read without pickle, named after the segments' generation and
+query. Files are JSON, ``.npy`` or ``.npz`` read without pickle, named after the segments' generation and
 document count, so a table never describes other segments than the ones beside it.
 """
 
@@ -21,6 +21,7 @@ from typing import Any
 
 from ..legacy import open_whoosh_dir
 from ..queries.complete import CompletionTable, title_entry, word_documents
+from ..queries.longquery import WordFrequencies
 from ..text.discover import read_discovery
 from ..results.duplicates import (
     CARRY_FILE,
@@ -34,7 +35,8 @@ from ..results.duplicates import (
 from .store import write_bytes_atomic
 from ..queries.suggest import Vocabulary
 
-KINDS: dict[str, str] = {"stats": "json", "completions": "json", "vocabulary": "json", "duplicates": "npy"}
+KINDS: dict[str, str] = {"stats": "json", "completions": "json", "vocabulary": "json", "duplicates": "npy",
+                         "frequencies": "npz"}
 VERSIONS: dict[str, int] = {"duplicates": TABLE_VERSION}  # a table computed differently than before is new
 DAMAGED = (OSError, ValueError, KeyError, TypeError, IndexError)  # what reading a missing or damaged table raises
 
@@ -55,6 +57,8 @@ def read_table(kind: str, data: bytes) -> Any:
         return Vocabulary.from_json(data)
     if kind == "duplicates":
         return DuplicateGroups.from_bytes(data)
+    if kind == "frequencies":
+        return WordFrequencies.from_bytes(data)
     raise KeyError(kind)
 
 
@@ -69,7 +73,7 @@ def load_table(path: Path, kind: str) -> Any | None:
 def dump_table(kind: str, table: Any) -> bytes:
     if kind == "stats":
         return json.dumps(table, ensure_ascii=False).encode("utf-8")
-    if kind == "duplicates":
+    if kind in ("duplicates", "frequencies"):
         return bytes(table.to_bytes())
     return bytes(table.to_json())
 
@@ -113,7 +117,7 @@ def compute_tables(
                 finder.add(docnum, stored_text(stored), content_hash=stored["content_hash"])
             if "stats" in kinds:
                 counts.add(stored)
-    words = word_documents(reader) if kinds & {"completions", "vocabulary"} else {}
+    words = word_documents(reader) if kinds & {"completions", "vocabulary", "frequencies"} else {}
     tables: dict[str, Any] = {}
     if "stats" in kinds:
         tables["stats"] = counts.result()
@@ -126,6 +130,8 @@ def compute_tables(
         vocabulary = Vocabulary(words.items())
         vocabulary.pinyin()  # saved with it, so that no query imports pypinyin
         tables["vocabulary"] = vocabulary
+    if "frequencies" in kinds:
+        tables["frequencies"] = WordFrequencies.from_counts(words)
     if "duplicates" in kinds:
         tables["duplicates"] = finder.groups()
         tables[CARRY_FILE] = finder.carry()

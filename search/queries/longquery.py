@@ -18,14 +18,18 @@ that no article holds word for word gets no bonus at all: its words alone rank i
 
 from __future__ import annotations
 
+import bisect
+import io
 import math
 import re
+import zipfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from typing import Any
 
+import numpy as np
 from whoosh import query as wq
 from whoosh.matching import ListMatcher, NullMatcher
 
@@ -39,7 +43,6 @@ _CJK_CHAR = re.compile(f"[{_CJK}]")
 # Digits, with what writes numbers, dates and times around them (2020年7月31日, 3.5%, 12:30).
 _NUMERIC = re.compile(r"[\d０-９.,，:：%％/\-－~～·年月日号时分秒点]+")
 _CHINESE_DATE = re.compile(r"[〇零一二三四五六七八九十百两]+[年月日号]")
-_SPACE = re.compile(r"\s+")
 _CLAUSE_SPLIT = re.compile(r"[，。；！？、,.;!?:：“”\"'‘’（）()《》〈〉【】\[\]「」『』…—]+")
 
 
@@ -100,8 +103,8 @@ class LongQuery:
         each found its share, all of them :attr:`complete` × ``best`` (the best score of the words'
         ranking) more, the whole text as one run :attr:`verbatim` × ``best`` more again, and each
         clause found as written (in the query's script) its :attr:`exact` share."""
-        raw = _SPACE.sub("", f"{title}\n{text}")
-        body = _SPACE.sub("", fold(raw, simplify=simplify))
+        raw = without_spaces(f"{title}\n{text}")
+        body = without_spaces(fold(raw, simplify=simplify))
         found = [bonus for clause, bonus in self.clauses if clause in body]
         bonus = sum(found)
         if found and len(found) == len(self.clauses):
@@ -138,15 +141,98 @@ class LongQuery:
         return notes
 
 
-class ArchiveStatistics:
-    """How many documents hold a word, through a Whoosh searcher (its own field statistics)."""
+class WordFrequencies:
+    """How many documents of one index generation hold each title or text word (the larger of the two
+    fields: what :class:`ArchiveStatistics` asks Whoosh for), saved beside the generation.
 
-    def __init__(self, searcher: object) -> None:
+    Whoosh looks a word up in the term table of every segment, for each of the two fields (a
+    long query's forty words, 1,400 lookups on 17 segments: 40% of its time); this table answers
+    by bisection in the words' sorted UTF-8 bytes, kept as they were read (no dict of every word
+    is built: it reads back in milliseconds whatever the vocabulary).
+    """
+
+    def __init__(self, words: bytes, ends: np.ndarray, documents: np.ndarray) -> None:
+        self._words = words  # the sorted UTF-8 words, one after another
+        self._ends = ends  # where each ends in them
+        self._documents = documents
+        self._keys = _SortedWords(words, ends)
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, int]) -> WordFrequencies:
+        encoded = sorted((word.encode("utf-8"), n) for word, n in counts.items())
+        lengths = np.fromiter((len(w) for w, _ in encoded), dtype=np.uint64, count=len(encoded))
+        documents = np.fromiter((n for _, n in encoded), dtype=np.uint32, count=len(encoded))
+        return cls(b"".join(w for w, _ in encoded), np.cumsum(lengths, dtype=np.uint64), documents)
+
+    def to_bytes(self) -> bytes:
+        """The table as an ``.npz`` of plain arrays (no pickle)."""
+        out = io.BytesIO()
+        np.savez(out, words=np.frombuffer(self._words, dtype=np.uint8), ends=self._ends.astype("<u8"),
+                 documents=self._documents.astype("<u4"))
+        return out.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> WordFrequencies:
+        """A table saved by :meth:`to_bytes`; ValueError when it is damaged."""
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+                words, ends, documents = arrays["words"], arrays["ends"], arrays["documents"]
+        except (OSError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"not a saved table of word frequencies: {exc}") from exc
+        if not (words.dtype == np.uint8 and ends.dtype.kind == documents.dtype.kind == "u"
+                and words.ndim == ends.ndim == documents.ndim == 1 and len(ends) == len(documents)):
+            raise ValueError("arrays of the wrong kinds or shapes")
+        ends = ends.astype(np.uint64)
+        if len(ends) and (int(ends[-1]) != len(words) or ends[0] == 0 or bool((ends[1:] <= ends[:-1]).any())):
+            raise ValueError("word ends out of order")
+        return cls(words.tobytes(), ends, documents.astype(np.uint32))
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+    def get(self, word: str) -> int:
+        """The documents holding ``word`` (0 when none does)."""
+        key = word.encode("utf-8")
+        keys = self._keys
+        at = bisect.bisect_left(keys, key)
+        return int(self._documents[at]) if at < len(keys) and keys[at] == key else 0
+
+
+class _SortedWords(Sequence[bytes]):
+    """The words of a :class:`WordFrequencies` as a sequence, each sliced out when bisection asks."""
+
+    def __init__(self, words: bytes, ends: np.ndarray) -> None:
+        self._words = words
+        self._ends = ends
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, i: int) -> bytes:  # type: ignore[override]
+        end = int(self._ends[i])
+        return self._words[int(self._ends[i - 1]) if i else 0 : end]
+
+
+class ArchiveStatistics:
+    """How many documents hold a word: from the generation's saved :class:`WordFrequencies` when given,
+    else through the Whoosh searcher (its own field statistics: the same counts, looked up in
+    every segment)."""
+
+    def __init__(self, searcher: object, frequencies: WordFrequencies | None = None) -> None:
         self._searcher = searcher
+        self._table = frequencies
         self.documents = int(searcher.doc_count())  # type: ignore[attr-defined]
 
     def frequency(self, word: str) -> int:
+        if self._table is not None:
+            return self._table.get(word)
         return int(max(self._searcher.doc_frequency(f, word) for f in WORD_FIELDS))  # type: ignore[attr-defined]
+
+
+def without_spaces(text: str) -> str:
+    """``text`` without its whitespace (what ``re.sub(r"\\s+", "", text)`` leaves, several times faster
+    on a stored article: str.split() and the pattern's ``\\s`` are the same characters)."""
+    return "".join(text.split())
 
 
 def is_numeric(word: str) -> bool:
@@ -227,7 +313,7 @@ class LongQueryBuilder:
                          clauses, complete=options.complete_boost if clauses else 0.0,
                          exact=self.exact_clauses(text, whole, options),
                          verbatim=options.verbatim_boost if clauses else 0.0,
-                         folded=_SPACE.sub("", fold(text, simplify=self.config.simplify)) if clauses else "")
+                         folded=without_spaces(fold(text, simplify=self.config.simplify)) if clauses else "")
 
     def assemble(
         self, text: str, tokens: Sequence[str], used: Sequence[Choice], singles: Sequence[str],
@@ -310,7 +396,7 @@ class LongQueryBuilder:
 
 def _shares(text: str, whole: float, options: LongQueryOptions) -> tuple[tuple[str, float], ...]:
     """The longest clauses of ``text`` (spaces removed), each with its share of ``whole`` by length."""
-    pieces = [_SPACE.sub("", p) for p in _CLAUSE_SPLIT.split(text)]
+    pieces = [without_spaces(p) for p in _CLAUSE_SPLIT.split(text)]
     pieces = [p for p in dict.fromkeys(pieces) if len(p) >= options.min_clause_chars]
     pieces = sorted(pieces, key=len, reverse=True)[: options.max_clauses]
     size = sum(len(p) for p in pieces)

@@ -123,80 +123,71 @@ def _opencc(config: str) -> Any:
     return opencc.OpenCC(config)
 
 
-def _fold_slow(text: str, table: dict[int, str], special: re.Pattern[str]) -> tuple[str, tuple[int, ...]]:
-    """The fold of a text with special characters: runs between them still fold by table."""
-    chars: list[str] = []
-    offsets: list[int] = []
+def _fold_special(text: str, special: re.Pattern[str], simplify: bool, offsets: list[int] | None) -> str:
+    """The fold of a text with special characters; the runs between them fold as :func:`_fold_run`.
+    With ``offsets``, the source index of each folded character is appended to it."""
+    parts: list[str] = []
     pos = 0
     for m in special.finditer(text):
         if m.start() > pos:
-            chars.append(text[pos : m.start()].translate(table))
-            offsets.extend(range(pos, m.start()))
+            parts.append(_fold_run(text[pos : m.start()], simplify))
+            if offsets is not None:
+                offsets.extend(range(pos, m.start()))
         ch = m.group()
         pos = m.end()
         if ch in INVISIBLE or 0xD800 <= ord(ch) <= 0xDFFF:
             continue  # invisible, or a lone surrogate: not text
         folded = unicodedata.normalize("NFKC", ch).casefold()
-        chars.append(folded)
-        offsets.extend([m.start()] * len(folded))
+        parts.append(_to_simplified(folded) if simplify else folded)
+        if offsets is not None:
+            offsets.extend([m.start()] * len(folded))
     if pos < len(text):
-        chars.append(text[pos:].translate(table))
-        offsets.extend(range(pos, len(text)))
-    return "".join(chars), tuple(offsets)
+        parts.append(_fold_run(text[pos:], simplify))
+        if offsets is not None:
+            offsets.extend(range(pos, len(text)))
+    return "".join(parts)
+
+
+def _fold_run(run: str, simplify: bool) -> str:
+    """A run without special characters, folded character by character (one to one: the offsets
+    are the identity), by array when it is long enough to gain."""
+    if len(run) >= _ARRAY_FOLD_FROM:
+        return _array_fold(simplify).fold(run)
+    folded = run.translate(_tables()[0])
+    return _to_simplified(folded) if simplify else folded
 
 
 def normalize(text: str, *, simplify: bool = True) -> Normalized:
     """Fold ``text`` for matching; see the module docstring for what is folded."""
-    table, special = _tables()
+    special = _tables()[1]
     if special.search(text) is None:
-        folded, offsets = text.translate(table), None
-    else:
-        folded, offsets = _fold_slow(text, table, special)
-    if simplify:
-        folded = _to_simplified(folded)
-    return Normalized(folded, text, offsets)
+        return Normalized(_fold_run(text, simplify), text, None)
+    offsets: list[int] = []
+    folded = _fold_special(text, special, simplify, offsets)
+    return Normalized(folded, text, tuple(offsets))
 
 
 def fold(text: str, *, simplify: bool = True) -> str:
-    """The normalized form of ``text`` alone (for query terms and comparisons)."""
-    if len(text) < _ARRAY_FOLD_FROM:
-        return normalize(text, simplify=simplify).text
-    table, special = _tables()
-    array_fold = _array_fold(simplify)
+    """The normalized form of ``text`` alone (for query terms and comparisons): ``normalize(text).text``
+    without the offsets."""
+    special = _tables()[1]
     if special.search(text) is None:
-        return array_fold.fold(text)
-    parts: list[str] = []  # as _fold_slow, without the offsets: the runs between special characters by array
-    pos = 0
-    for m in special.finditer(text):
-        parts.append(_fold_run(text[pos : m.start()], array_fold, table, simplify))
-        ch = m.group()
-        pos = m.end()
-        if ch in INVISIBLE or 0xD800 <= ord(ch) <= 0xDFFF:
-            continue
-        folded = unicodedata.normalize("NFKC", ch).casefold()
-        parts.append(_to_simplified(folded) if simplify else folded)
-    parts.append(_fold_run(text[pos:], array_fold, table, simplify))
-    return "".join(parts)
-
-
-def _fold_run(run: str, array_fold: _ArrayFold, table: dict[int, str], simplify: bool) -> str:
-    """A run without special characters, folded (by array when it is long enough to gain)."""
-    if len(run) >= _ARRAY_FOLD_FROM:
-        return array_fold.fold(run)
-    folded = run.translate(table)
-    return _to_simplified(folded) if simplify else folded
+        return _fold_run(text, simplify)
+    return _fold_special(text, special, simplify, None)
 
 
 _ARRAY_FOLD_FROM = 200  # characters: shorter texts fold faster by str.translate
 
 
 class _ArrayFold:
-    """:func:`fold` of a text without special characters as one lookup in a code point array.
+    """The fold of a long run without special characters as one lookup in a code point array
+    (:func:`_fold_run`, for :func:`normalize` and :func:`fold` alike).
 
     ``str.translate`` looks every character up in a dict; a whole stored article (long queries
-    compare their clauses with the first hundred) folds many times faster as a numpy array
-    indexed by its code points. Only the code points met so far are in the array, each folded
-    by the very tables :func:`normalize` uses, so both give the same text (tests compare them)."""
+    compare their clauses with the first hundred, snippets search it) folds many times faster as
+    a numpy array indexed by its code points. Only the code points met so far are in the array,
+    each folded by the very tables ``str.translate`` is given for short runs, so both give the
+    same text (tests compare them with the character-by-character definition)."""
 
     def __init__(self, simplify: bool) -> None:
         import numpy as np  # noqa: PLC0415 (only long texts come here)
@@ -209,9 +200,9 @@ class _ArrayFold:
     def fold(self, text: str) -> str:
         np = self._np
         points = np.frombuffer(text.encode(_UTF32), dtype=np.uint32)
-        seen = np.unique(points)
-        new = seen[~self._known[seen]]
-        if len(new):
+        unknown = ~self._known[points]  # a gather, not a sort: once warm, every code point is known
+        if unknown.any():
+            new = np.unique(points[unknown])
             table, _ = _tables()
             simplified = _simplified_table()
             for cp in new.tolist():
