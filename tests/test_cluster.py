@@ -157,6 +157,38 @@ def test_a_long_query_chooses_the_same_words(embedded: SearchBackend, cluster: S
 LONG_QUERY_NOTE = "the query is long, so it was searched as"
 
 
+PASSAGE = "老城区的街巷正在改造，居民希望保留梧桐树和石板路，规划部门承诺先征求意见。"
+FILLER = "本报讯，今年以来全市经济运行总体平稳，消费市场逐步回暖，多个重点项目按计划推进。" * 6
+PASSAGE_DOCUMENTS = [  # the passage's source, long; an article with its words in the title and two of its three clauses
+    _doc("passage/source", "城市更新的一份记录", FILLER + PASSAGE + FILLER, day=1),
+    _doc("passage/rival", "老城区街巷改造：保留梧桐树和石板路",
+         "老城区的街巷正在改造，居民希望保留梧桐树和石板路。梧桐树和石板路是老城区街巷的记忆。", day=2),
+    _doc("passage/market", "梧桐树下的集市", "周末的集市在梧桐树下开张，居民排队购买蔬菜。", day=3),
+    _doc("passage/plan", "规划部门征求意见", "规划部门就新区道路方案征求意见，居民可在网上留言。", day=4),
+]
+
+
+def test_a_pasted_passage_ranks_its_source_first_as_in_the_embedded_index(tmp_path: Path) -> None:
+    # The article holding every clause gets the best score of the words' ranking on top (twice:
+    # the whole text is in it as one run), on the cluster as in the embedded index: without that
+    # bonus the rival's title words put it first.
+    with IndexWriter(tmp_path / "index") as writer:
+        for doc in PASSAGE_DOCUMENTS:
+            writer.add(doc)
+    config = servers.start(tmp_path / "c", 2)
+    try:
+        write_all(config, PASSAGE_DOCUMENTS)
+        with open_index(tmp_path / "index") as embedded, open_cluster(config.location) as cluster:  # type: ignore[arg-type]
+            ours, theirs = cluster.search(PASSAGE), embedded.search(PASSAGE)
+            assert any(w.startswith(LONG_QUERY_NOTE) for w in theirs.warnings)
+            assert [h.id for h in theirs.hits] == ["passage/source", "passage/rival", "passage/plan", "passage/market"]
+            assert [h.id for h in ours.hits] == [h.id for h in theirs.hits]
+            for mine, expected in zip(ours.hits, theirs.hits):
+                assert mine.score == pytest.approx(expected.score, rel=2e-3, abs=1e-3), mine.id
+    finally:
+        servers.stop(tmp_path / "c")
+
+
 @pytest.mark.parametrize("sort", ["newest", "oldest"])
 @pytest.mark.parametrize("query", ["记者", "", "疫苗", "source:联合早报", "科技 OR 疫苗"])
 def test_sorted_by_date_the_order_is_the_same(embedded: SearchBackend, cluster: SearchBackend, query: str,

@@ -237,9 +237,13 @@ class ClusterIndex:
             first = self._find(db, restrict(self._ranked(db, long.query)), "relevance", False, options.clause_depth,
                                False)
             bonus = {}
-            for match in first.mset:
+            matches = list(first.mset)
+            # The best score of the words' ranking: a match's weight is the embedded index's score
+            # (see .terms), and a Bonus adds its scores as they are, as Listed does there.
+            best = matches[0].weight if matches else 0.0
+            for match in matches:
                 doc, _ = from_data(match.document.get_data())
-                found = long.clause_bonus(doc.title, doc.text, simplify=self.config.simplify)
+                found = long.clause_bonus(doc.title, doc.text, simplify=self.config.simplify, best=best)
                 if found:
                     bonus[doc.id] = found
             if bonus:
