@@ -489,6 +489,50 @@ def test_cluster_up_index_search_down(tmp_path: Path) -> None:
     assert runner.invoke(cli, ["cluster", "down", "--dir", str(directory)]).output == f"No server of {directory} was running.\n"
 
 
+def _changesets(config: ClusterConfig) -> list[str]:
+    return sorted(f.name for s in config.shards for f in Path(s.path).iterdir() if f.name.startswith("changes"))
+
+
+def test_shards_keep_changesets_only_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Kept for xapian-replicate, one per commit, changesets take twice the databases' size: none by
+    # default, even with XAPIAN_MAX_CHANGESETS in the caller's environment; the last N when asked.
+    monkeypatch.setenv("XAPIAN_MAX_CHANGESETS", "10")
+    config = servers.start(tmp_path / "plain", 2)
+    try:
+        write_all(config, PASSAGE_DOCUMENTS)
+        write_all(config, PASSAGE_DOCUMENTS[:2])
+        assert _changesets(config) == [] and len(servers.status(config)) == 2
+    finally:
+        servers.stop(tmp_path / "plain")
+    config = servers.start(tmp_path / "kept", 2, changesets=2)
+    try:
+        write_all(config, PASSAGE_DOCUMENTS)
+        write_all(config, PASSAGE_DOCUMENTS[:2])  # more commits than that
+        names = _changesets(config)
+        assert len(names) == 4 and len(set(names)) == 2  # the last 2 of each shard
+    finally:
+        servers.stop(tmp_path / "kept")
+    with pytest.raises(servers.ClusterServerError, match="0 or more changesets, not -1"):
+        servers.start(tmp_path / "bad", 1, changesets=-1)
+
+
+@pytest.mark.parametrize("options, kept", [([], None), (["--changesets", "5"], b"5")])
+def test_cluster_up_changesets(tmp_path: Path, options: list[str], kept: bytes | None) -> None:
+    runner = CliRunner()
+    directory = tmp_path / "c"
+    up = runner.invoke(cli, ["cluster", "up", "--shards", "1", "--dir", str(directory), *options])
+    try:
+        assert up.exit_code == 0, up.output
+        pid = int(servers.recorded(directory)[0]["pid"])  # type: ignore[call-overload]
+        environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        found = [v.split(b"=", 1)[1] for v in environment if v.startswith(b"XAPIAN_MAX_CHANGESETS=")]
+        assert found == ([kept] if kept else [])
+    finally:
+        runner.invoke(cli, ["cluster", "down", "--dir", str(directory)])
+    bad = runner.invoke(cli, ["cluster", "up", "--dir", str(tmp_path / "d"), "--changesets", "-2"])
+    assert bad.exit_code == 2 and not (tmp_path / "d" / "servers.json").exists()
+
+
 @pytest.mark.parametrize("text, message", [
     ("shards = 3", "lists no [[shards]]"),
     ("[[shards]]\naddress = \"localhost\"", "address must be \"host:port\", not 'localhost'"),
