@@ -379,6 +379,53 @@ def test_a_writer_adds_and_deletes_by_id(tmp_path: Path) -> None:
         servers.stop(tmp_path / "c")
 
 
+def _shard_contents(config: ClusterConfig) -> list[list[tuple[object, ...]]]:
+    """Every document of each shard as Xapian holds it: data, terms with wdf and positions, values."""
+    found = []
+    for shard in config.writable:
+        db = xapian.remote_open(shard.host, shard.port)
+        found.append([(
+            (doc := db.get_document(p.docid)).get_data(),
+            [(t.term, t.wdf, list(t.positer)) for t in doc.termlist()],
+            [(v.num, v.value) for v in doc.values()],
+        ) for p in db.postlist("")])
+        db.close()
+    return found
+
+
+def test_shards_written_side_by_side_hold_what_one_at_a_time_writes(tmp_path: Path, documents: list[Document]) -> None:
+    # ClusterWriter.write: each shard's documents analyzed and written by a process of its own
+    from zhsearch.search import AnalyzerConfig
+    from zhsearch.search.xapian_cluster.terms import TermMaker
+
+    terms = TermMaker(AnalyzerConfig())
+    terms.measure(documents, len(documents))
+    writes = [(doc, n, "g" if n % 5 == 0 else "") for n, doc in enumerate(documents)]
+    contents = []
+    for name in ("apart", "together"):
+        config = servers.start(tmp_path / name, 3)
+        try:
+            with ClusterWriter(config, terms=terms) as writer:
+                writer.add(writes[0][0], ordinal=0)
+                writer.commit()
+                if name == "apart":
+                    writer.delete(writes[0][0].id)
+                    for doc, ordinal, group in writes[1:]:
+                        writer.add(doc, ordinal=ordinal, group=group)
+                else:
+                    writer.write(writes[1:], [writes[0][0].id])
+                writer.commit()
+            contents.append(_shard_contents(config))
+            with open_cluster(config.location) as index:  # type: ignore[arg-type]
+                assert len(index) == len(documents) - 1
+                with pytest.raises(DocumentNotFoundError):
+                    index.document(writes[0][0].id)
+            assert [s.revision for s in servers.status(config)] == [2, 2, 2]  # the workers' commits are not counted
+        finally:
+            servers.stop(tmp_path / name)
+    assert contents[0] == contents[1] and all(contents[1])
+
+
 def test_one_writer_at_a_time(cluster_dir: Path) -> None:
     config = ClusterConfig.load(cluster_dir / "cluster.toml")
     with ClusterWriter(config):
