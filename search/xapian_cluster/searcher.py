@@ -576,10 +576,12 @@ class ClusterIndex:
 def _stored(mset: Any) -> list[tuple[Any, bytes]]:
     """Each match of ``mset`` with its document's stored data, the documents asked of the shards
     all at once (``MSet.fetch``: the requests go out together and the answers come back in a
-    row, rather than one exchange with a shard for each document), and every answer read before
-    the connections are used for anything else: a request made while answers to the fetch were
-    still waiting on a connection would read them as its own (Xapian 1.4.22 then crashes)."""
-    mset.fetch()
+    row, rather than one exchange with a shard for each document), every answer read before the
+    connections are used for anything else. Only for an MSet from the first match: over remote
+    shards, Xapian 1.4.22's fetch() of one that starts further down crashes (a segmentation
+    fault); those documents are read one at a time."""
+    if mset.get_firstitem() == 0:
+        mset.fetch()
     return [(match, match.document.get_data()) for match in mset]
 
 
