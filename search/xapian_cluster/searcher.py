@@ -127,6 +127,7 @@ class ClusterIndex:
         """This thread's database over the shards, current (reopened: it sees the last commits)."""
         local = self._local
         local.frequencies = {}  # the terms' document frequencies read so far: the statistics of this reopening
+        local.live = None  # the live generation's query, read once for each reopening
         db = getattr(local, "db", None)
         if db is not None and not local.warnings:
             try:
@@ -147,9 +148,12 @@ class ClusterIndex:
 
     def _live(self, db: xapian.Database) -> xapian.Query:
         """The documents of the live generation (a rebuild's new documents stay out until it is complete);
-        read from the first shard, which a rebuild switches last."""
-        raw = db.get_metadata(LIVE_KEY)
-        return Q(generation_term(int(raw or 0)))
+        read from the first shard, which a rebuild switches last (once after each reopening: a
+        search sees one generation from its start to its end)."""
+        live: xapian.Query | None = getattr(self._local, "live", None)
+        if live is None:
+            live = self._local.live = Q(generation_term(int(db.get_metadata(LIVE_KEY) or 0)))
+        return live
 
     def _in_live(self, db: xapian.Database, query: xapian.Query) -> xapian.Query:
         return Q(Q.OP_FILTER, query, self._live(db))
@@ -249,12 +253,12 @@ class ClusterIndex:
             return
         if options.feedback_terms > 0:
             first = self._find(db, restrict(self._ranked(db, long.query)), "relevance", dedup,
-                               options.feedback_documents, False)
+                               options.feedback_documents, False, counted=False)
             texts = [(from_data(data)[0].text, m.weight) for m, data in _stored(first.mset)]
             long = self._long.expand(long, clause.text, texts, statistics, options)
         if long.clauses:
             first = self._find(db, restrict(self._ranked(db, long.query)), "relevance", False, options.clause_depth,
-                               False)
+                               False, counted=False)
             bonus = {}
             matches = _stored(first.mset)
             # The best score of the words' ranking: a match's weight is the embedded index's score
@@ -306,8 +310,10 @@ class ClusterIndex:
         return restrict
 
     def _find(self, db: xapian.Database, query: xapian.Query, sort: str, dedup: bool, want: int,
-              facets: bool) -> _Found:
-        """The first ``want`` hits (group leaders with ``dedup``), the exact total, the facets."""
+              facets: bool, *, counted: bool = True) -> _Found:
+        """The first ``want`` hits (group leaders with ``dedup``), the exact total, the facets.
+        Not ``counted``: the hits only (the same ones), the total an estimate, no facets; the
+        shards then skip the documents that cannot reach the first ``want``."""
         enquire = xapian.Enquire(db)
         enquire.set_query(query)
         enquire.set_weighting_scheme(IMPACTS)
@@ -324,7 +330,7 @@ class ClusterIndex:
             for group in spies.values():
                 for spy in group:
                     enquire.add_matchspy(spy)
-        everything = db.get_doccount()  # checked in full: the totals and the facets are exact
+        everything = db.get_doccount() if counted or facets else 0  # checked in full: the totals and the facets are exact
         mset = enquire.get_mset(0, want, everything)
         counts: dict[str, dict[str, int]] = {}
         for name, group in spies.items():
