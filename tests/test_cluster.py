@@ -157,6 +157,38 @@ def test_a_long_query_chooses_the_same_words(embedded: SearchBackend, cluster: S
 LONG_QUERY_NOTE = "the query is long, so it was searched as"
 
 
+PASSAGE = "老城区的街巷正在改造，居民希望保留梧桐树和石板路，规划部门承诺先征求意见。"
+FILLER = "本报讯，今年以来全市经济运行总体平稳，消费市场逐步回暖，多个重点项目按计划推进。" * 6
+PASSAGE_DOCUMENTS = [  # the passage's source, long; an article with its words in the title and two of its three clauses
+    _doc("passage/source", "城市更新的一份记录", FILLER + PASSAGE + FILLER, day=1),
+    _doc("passage/rival", "老城区街巷改造：保留梧桐树和石板路",
+         "老城区的街巷正在改造，居民希望保留梧桐树和石板路。梧桐树和石板路是老城区街巷的记忆。", day=2),
+    _doc("passage/market", "梧桐树下的集市", "周末的集市在梧桐树下开张，居民排队购买蔬菜。", day=3),
+    _doc("passage/plan", "规划部门征求意见", "规划部门就新区道路方案征求意见，居民可在网上留言。", day=4),
+]
+
+
+def test_a_pasted_passage_ranks_its_source_first_as_in_the_embedded_index(tmp_path: Path) -> None:
+    # The article holding every clause gets the best score of the words' ranking on top (twice:
+    # the whole text is in it as one run), on the cluster as in the embedded index: without that
+    # bonus the rival's title words put it first.
+    with IndexWriter(tmp_path / "index") as writer:
+        for doc in PASSAGE_DOCUMENTS:
+            writer.add(doc)
+    config = servers.start(tmp_path / "c", 2)
+    try:
+        write_all(config, PASSAGE_DOCUMENTS)
+        with open_index(tmp_path / "index") as embedded, open_cluster(config.location) as cluster:  # type: ignore[arg-type]
+            ours, theirs = cluster.search(PASSAGE), embedded.search(PASSAGE)
+            assert any(w.startswith(LONG_QUERY_NOTE) for w in theirs.warnings)
+            assert [h.id for h in theirs.hits] == ["passage/source", "passage/rival", "passage/plan", "passage/market"]
+            assert [h.id for h in ours.hits] == [h.id for h in theirs.hits]
+            for mine, expected in zip(ours.hits, theirs.hits):
+                assert mine.score == pytest.approx(expected.score, rel=2e-3, abs=1e-3), mine.id
+    finally:
+        servers.stop(tmp_path / "c")
+
+
 @pytest.mark.parametrize("sort", ["newest", "oldest"])
 @pytest.mark.parametrize("query", ["记者", "", "疫苗", "source:联合早报", "科技 OR 疫苗"])
 def test_sorted_by_date_the_order_is_the_same(embedded: SearchBackend, cluster: SearchBackend, query: str,
@@ -187,6 +219,16 @@ def test_a_run_relaxes_in_the_same_steps(embedded: SearchBackend, cluster: Searc
     ours, theirs = cluster.search(query, limit=100, explain=True), embedded.search(query, limit=100, explain=True)
     assert ours.warnings == theirs.warnings and any("同时含有全部词语" in w for w in ours.warnings)
     assert [c["matches"] for c in ours.explain["clauses"]] == [c["matches"] for c in theirs.explain["clauses"]]  # type: ignore[index]
+
+
+def test_an_export_in_many_batches_is_the_embedded_index_s(embedded: SearchBackend, cluster: SearchBackend,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first batch's documents are fetched at once; the later batches' one at a time (Xapian
+    # 1.4.22's MSet.fetch() of a batch that does not start at the first match crashes)
+    from zhsearch.search.xapian_cluster import searcher
+
+    monkeypatch.setattr(searcher, "EXPORT_BATCH", 4)
+    assert list(cluster.documents()) == list(embedded.documents())
 
 
 def test_documents_statistics_and_export_agree(embedded: SearchBackend, cluster: SearchBackend) -> None:
@@ -347,6 +389,53 @@ def test_a_writer_adds_and_deletes_by_id(tmp_path: Path) -> None:
         servers.stop(tmp_path / "c")
 
 
+def _shard_contents(config: ClusterConfig) -> list[list[tuple[object, ...]]]:
+    """Every document of each shard as Xapian holds it: data, terms with wdf and positions, values."""
+    found = []
+    for shard in config.writable:
+        db = xapian.remote_open(shard.host, shard.port)
+        found.append([(
+            (doc := db.get_document(p.docid)).get_data(),
+            [(t.term, t.wdf, list(t.positer)) for t in doc.termlist()],
+            [(v.num, v.value) for v in doc.values()],
+        ) for p in db.postlist("")])
+        db.close()
+    return found
+
+
+def test_shards_written_side_by_side_hold_what_one_at_a_time_writes(tmp_path: Path, documents: list[Document]) -> None:
+    # ClusterWriter.write: each shard's documents analyzed and written by a process of its own
+    from zhsearch.search import AnalyzerConfig
+    from zhsearch.search.xapian_cluster.terms import TermMaker
+
+    terms = TermMaker(AnalyzerConfig())
+    terms.measure(documents, len(documents))
+    writes = [(doc, n, "g" if n % 5 == 0 else "") for n, doc in enumerate(documents)]
+    contents = []
+    for name in ("apart", "together"):
+        config = servers.start(tmp_path / name, 3)
+        try:
+            with ClusterWriter(config, terms=terms) as writer:
+                writer.add(writes[0][0], ordinal=0)
+                writer.commit()
+                if name == "apart":
+                    writer.delete(writes[0][0].id)
+                    for doc, ordinal, group in writes[1:]:
+                        writer.add(doc, ordinal=ordinal, group=group)
+                else:
+                    writer.write(writes[1:], [writes[0][0].id])
+                writer.commit()
+            contents.append(_shard_contents(config))
+            with open_cluster(config.location) as index:  # type: ignore[arg-type]
+                assert len(index) == len(documents) - 1
+                with pytest.raises(DocumentNotFoundError):
+                    index.document(writes[0][0].id)
+            assert [s.revision for s in servers.status(config)] == [2, 2, 2]  # the workers' commits are not counted
+        finally:
+            servers.stop(tmp_path / name)
+    assert contents[0] == contents[1] and all(contents[1])
+
+
 def test_one_writer_at_a_time(cluster_dir: Path) -> None:
     config = ClusterConfig.load(cluster_dir / "cluster.toml")
     with ClusterWriter(config):
@@ -455,6 +544,50 @@ def test_cluster_up_index_search_down(tmp_path: Path) -> None:
     assert down.exit_code == 0 and down.output == f"Stopped 2 servers: {pids[0]}, {pids[1]}\n"
     assert not any(servers._alive(pid) for pid in pids)
     assert runner.invoke(cli, ["cluster", "down", "--dir", str(directory)]).output == f"No server of {directory} was running.\n"
+
+
+def _changesets(config: ClusterConfig) -> list[str]:
+    return sorted(f.name for s in config.shards for f in Path(s.path).iterdir() if f.name.startswith("changes"))
+
+
+def test_shards_keep_changesets_only_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Kept for xapian-replicate, one per commit, changesets take twice the databases' size: none by
+    # default, even with XAPIAN_MAX_CHANGESETS in the caller's environment; the last N when asked.
+    monkeypatch.setenv("XAPIAN_MAX_CHANGESETS", "10")
+    config = servers.start(tmp_path / "plain", 2)
+    try:
+        write_all(config, PASSAGE_DOCUMENTS)
+        write_all(config, PASSAGE_DOCUMENTS[:2])
+        assert _changesets(config) == [] and len(servers.status(config)) == 2
+    finally:
+        servers.stop(tmp_path / "plain")
+    config = servers.start(tmp_path / "kept", 2, changesets=2)
+    try:
+        write_all(config, PASSAGE_DOCUMENTS)
+        write_all(config, PASSAGE_DOCUMENTS[:2])  # more commits than that
+        names = _changesets(config)
+        assert len(names) == 4 and len(set(names)) == 2  # the last 2 of each shard
+    finally:
+        servers.stop(tmp_path / "kept")
+    with pytest.raises(servers.ClusterServerError, match="0 or more changesets, not -1"):
+        servers.start(tmp_path / "bad", 1, changesets=-1)
+
+
+@pytest.mark.parametrize("options, kept", [([], None), (["--changesets", "5"], b"5")])
+def test_cluster_up_changesets(tmp_path: Path, options: list[str], kept: bytes | None) -> None:
+    runner = CliRunner()
+    directory = tmp_path / "c"
+    up = runner.invoke(cli, ["cluster", "up", "--shards", "1", "--dir", str(directory), *options])
+    try:
+        assert up.exit_code == 0, up.output
+        pid = int(servers.recorded(directory)[0]["pid"])  # type: ignore[call-overload]
+        environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        found = [v.split(b"=", 1)[1] for v in environment if v.startswith(b"XAPIAN_MAX_CHANGESETS=")]
+        assert found == ([kept] if kept else [])
+    finally:
+        runner.invoke(cli, ["cluster", "down", "--dir", str(directory)])
+    bad = runner.invoke(cli, ["cluster", "up", "--dir", str(tmp_path / "d"), "--changesets", "-2"])
+    assert bad.exit_code == 2 and not (tmp_path / "d" / "servers.json").exists()
 
 
 @pytest.mark.parametrize("text, message", [

@@ -831,12 +831,15 @@ def cluster_group() -> None:
               help="Folder for the shard databases, their logs, pids and cluster.toml.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address the servers listen on (xapian-tcpsrv has no authentication: keep it private).")
-def cluster_up_command(shards: int, directory: Path, host: str) -> None:
+@click.option("--changesets", default=0, show_default=True, type=click.IntRange(0, None),
+              help="Changesets each shard keeps for xapian-replicate replicas (XAPIAN_MAX_CHANGESETS; "
+                   "they can take twice the shards' size on disk). 0: none, a replica copies whole databases.")
+def cluster_up_command(shards: int, directory: Path, host: str, changesets: int) -> None:
     """Start SHARDS writable xapian-tcpsrv servers and write DIR/cluster.toml."""
     from zhsearch.search.xapian_cluster import servers
 
     try:
-        config = servers.start(directory, shards, host=host)
+        config = servers.start(directory, shards, host=host, changesets=changesets)
     except ZhsearchError as exc:
         _fail(exc)
     for shard in config.shards:

@@ -57,16 +57,13 @@ class ClusterStatistics(ArchiveStatistics):
     """How many documents hold a word, over the cluster (what :class:`search.queries.longquery.ArchiveStatistics`
     reads from a Whoosh searcher): the words given are looked up at once, in Xapian's statistics of one query."""
 
-    def __init__(self, db: xapian.Database, words: Iterable[str]) -> None:  # not super()'s: it reads a Whoosh searcher
+    def __init__(self, db: xapian.Database, words: Iterable[str], known: dict[str, int] | None = None) -> None:
+        # (not super()'s: it reads a Whoosh searcher)
         self._db = db
         self.documents = int(db.get_doccount())
-        terms = sorted({p + w for w in words for p in (PREFIXES["title"], PREFIXES["text"]) if fits(p + w)})
-        self._frequencies: dict[str, int] = {}
-        if terms:
-            enquire = xapian.Enquire(db)
-            enquire.set_query(Q(Q.OP_OR, [Q(t) for t in terms]))
-            stats = enquire.get_mset(0, 0)
-            self._frequencies = {t: int(stats.get_termfreq(t)) for t in terms}
+        self._frequencies = known if known is not None else {}
+        frequencies(db, {p + w for w in words for p in (PREFIXES["title"], PREFIXES["text"]) if fits(p + w)},
+                    self._frequencies)
 
     def frequency(self, word: str) -> int:
         found = 0
@@ -79,6 +76,18 @@ class ClusterStatistics(ArchiveStatistics):
                 count = self._frequencies[term] = int(self._db.get_termfreq(term))
             found = max(found, count)
         return found
+
+
+def frequencies(db: xapian.Database, terms: Iterable[str], known: dict[str, int]) -> dict[str, int]:
+    """``known`` with the document frequencies of those of ``terms`` it lacks, over every shard,
+    from Xapian's statistics of one query of them all (one exchange with each shard)."""
+    missing = sorted(set(terms) - known.keys())
+    if missing:
+        enquire = xapian.Enquire(db)
+        enquire.set_query(Q(Q.OP_OR, [Q(t) for t in missing]))
+        stats = enquire.get_mset(0, 0)
+        known.update((t, int(stats.get_termfreq(t))) for t in missing)
+    return known
 
 
 class ClusterIndex:
@@ -117,6 +126,8 @@ class ClusterIndex:
     def _database(self) -> tuple[xapian.Database, list[str]]:
         """This thread's database over the shards, current (reopened: it sees the last commits)."""
         local = self._local
+        local.frequencies = {}  # the terms' document frequencies read so far: the statistics of this reopening
+        local.live = None  # the live generation's query, read once for each reopening
         db = getattr(local, "db", None)
         if db is not None and not local.warnings:
             try:
@@ -128,11 +139,21 @@ class ClusterIndex:
         local.db, local.warnings = db, warnings
         return db, list(warnings)
 
+    def _known(self) -> dict[str, int]:
+        """The document frequencies this thread read since it last (re)opened the shards."""
+        known: dict[str, int] | None = getattr(self._local, "frequencies", None)
+        if known is None:
+            known = self._local.frequencies = {}
+        return known
+
     def _live(self, db: xapian.Database) -> xapian.Query:
         """The documents of the live generation (a rebuild's new documents stay out until it is complete);
-        read from the first shard, which a rebuild switches last."""
-        raw = db.get_metadata(LIVE_KEY)
-        return Q(generation_term(int(raw or 0)))
+        read from the first shard, which a rebuild switches last (once after each reopening: a
+        search sees one generation from its start to its end)."""
+        live: xapian.Query | None = getattr(self._local, "live", None)
+        if live is None:
+            live = self._local.live = Q(generation_term(int(db.get_metadata(LIVE_KEY) or 0)))
+        return live
 
     def _in_live(self, db: xapian.Database, query: xapian.Query) -> xapian.Query:
         return Q(Q.OP_FILTER, query, self._live(db))
@@ -200,10 +221,12 @@ class ClusterIndex:
                 found = self._relax(db, parsed, restrict, sort, dedup, page * limit, facets, found, notes)
             hits = []
             matched = restrict(translate(parsed.query)) if dedup else None
-            for match in list(found.mset)[(page - 1) * limit:]:
-                doc, _ = from_data(match.document.get_data())
-                copies = self._copies(db, matched, match) if matched is not None else ()
-                hits.append(self._hit(doc, parsed.needles, match.weight if sort == "relevance" else 0.0, copies))
+            shown = _stored(found.mset)[(page - 1) * limit:]
+            copies = self._copies(db, matched, [match for match, _ in shown]) if matched is not None else {}
+            for match, data in shown:
+                doc, _ = from_data(data)
+                hits.append(self._hit(doc, parsed.needles, match.weight if sort == "relevance" else 0.0,
+                                      copies.get(match.docid, ())))
             tips = (self._suggest(db, query, parsed, restrict, found.total)
                     if found.total < SUGGEST_BELOW and query.strip() else ())
             return SearchPage(
@@ -221,7 +244,7 @@ class ClusterIndex:
         when the options ask for feedback, and the clauses found word for word in the first
         documents of the words' ranking added to those documents' scores."""
         clause = parsed.groups[0][0]
-        statistics = ClusterStatistics(db, self._long.tokens(clause.text))
+        statistics = ClusterStatistics(db, self._long.tokens(clause.text), self._known())
         options = self.long_options
         long = self._long.build(clause.text, statistics, options)
         if long is None:
@@ -230,16 +253,20 @@ class ClusterIndex:
             return
         if options.feedback_terms > 0:
             first = self._find(db, restrict(self._ranked(db, long.query)), "relevance", dedup,
-                               options.feedback_documents, False)
-            texts = [(from_data(m.document.get_data())[0].text, m.weight) for m in first.mset]
+                               options.feedback_documents, False, counted=False)
+            texts = [(from_data(data)[0].text, m.weight) for m, data in _stored(first.mset)]
             long = self._long.expand(long, clause.text, texts, statistics, options)
         if long.clauses:
             first = self._find(db, restrict(self._ranked(db, long.query)), "relevance", False, options.clause_depth,
-                               False)
+                               False, counted=False)
             bonus = {}
-            for match in first.mset:
-                doc, _ = from_data(match.document.get_data())
-                found = long.clause_bonus(doc.title, doc.text, simplify=self.config.simplify)
+            matches = _stored(first.mset)
+            # The best score of the words' ranking: a match's weight is the embedded index's score
+            # (see .terms), and a Bonus adds its scores as they are, as Listed does there.
+            best = matches[0][0].weight if matches else 0.0
+            for match, data in matches:
+                doc, _ = from_data(data)
+                found = long.clause_bonus(doc.title, doc.text, simplify=self.config.simplify, best=best)
                 if found:
                     bonus[doc.id] = found
             if bonus:
@@ -249,19 +276,13 @@ class ClusterIndex:
     def _weights(self, db: xapian.Database, node: Any) -> Weights:
         """Each scored term of ``node`` weighted by Whoosh's IDF over the cluster (the document
         frequencies from Xapian's statistics of the shards: one round trip to each)."""
-        terms = sorted(set(scored_terms(node)))
-        frequencies: dict[str, int] = {}
-        if terms:
-            enquire = xapian.Enquire(db)
-            enquire.set_query(Q(Q.OP_OR, [Q(t) for t in terms]))
-            stats = enquire.get_mset(0, 0)
-            frequencies = {t: int(stats.get_termfreq(t)) for t in terms}
+        known = frequencies(db, scored_terms(node), self._known())
         documents = max(int(db.get_doccount()), 1)
 
         def weight(term: str) -> float:
-            found = frequencies.get(term)
+            found = known.get(term)
             if found is None:
-                found = frequencies[term] = int(db.get_termfreq(term))
+                found = known[term] = int(db.get_termfreq(term))
             return idf(found, documents) / IMPACT_SCALE
 
         return weight
@@ -289,8 +310,10 @@ class ClusterIndex:
         return restrict
 
     def _find(self, db: xapian.Database, query: xapian.Query, sort: str, dedup: bool, want: int,
-              facets: bool) -> _Found:
-        """The first ``want`` hits (group leaders with ``dedup``), the exact total, the facets."""
+              facets: bool, *, counted: bool = True) -> _Found:
+        """The first ``want`` hits (group leaders with ``dedup``), the exact total, the facets.
+        Not ``counted``: the hits only (the same ones), the total an estimate, no facets; the
+        shards then skip the documents that cannot reach the first ``want``."""
         enquire = xapian.Enquire(db)
         enquire.set_query(query)
         enquire.set_weighting_scheme(IMPACTS)
@@ -307,7 +330,7 @@ class ClusterIndex:
             for group in spies.values():
                 for spy in group:
                     enquire.add_matchspy(spy)
-        everything = db.get_doccount()  # checked in full: the totals and the facets are exact
+        everything = db.get_doccount() if counted or facets else 0  # checked in full: the totals and the facets are exact
         mset = enquire.get_mset(0, want, everything)
         counts: dict[str, dict[str, int]] = {}
         for name, group in spies.items():
@@ -331,21 +354,23 @@ class ClusterIndex:
             found = self._find(db, restrict(self._ranked(db, parsed.query, sort)), sort, dedup, want, facets)
         return found
 
-    def _copies(self, db: xapian.Database, query: xapian.Query, match: Any) -> tuple[Duplicate, ...]:
-        """The other matching copies of a group leader, in index order."""
-        key = match.collapse_key.decode("utf-8") if match.collapse_key else ""
-        if not key:  # collapse_count is only a lower bound (it may be 0 for a group with copies)
-            return ()
+    def _copies(self, db: xapian.Database, query: xapian.Query, leaders: Sequence[Any]) -> dict[int, tuple[Duplicate, ...]]:
+        """The other matching copies of each group leader (by docid), in index order: the copies
+        of every group asked for at once."""
+        keys = {m.docid: m.collapse_key.decode("utf-8") for m in leaders if m.collapse_key}
+        if not keys:  # (collapse_count is only a lower bound: it may be 0 for a group with copies)
+            return {}
+        groups = Q(Q.OP_OR, [Q(GROUP_PREFIX + key) for key in sorted(set(keys.values()))])
         enquire = xapian.Enquire(db)
-        enquire.set_query(Q(Q.OP_FILTER, query, Q(GROUP_PREFIX + key)))
+        enquire.set_query(Q(Q.OP_FILTER, query, groups))
         enquire.set_sort_by_value(ORDINAL, False)
-        copies = []
-        for other in enquire.get_mset(0, db.get_doccount()):
-            if other.docid == match.docid:
-                continue
-            doc, _ = from_data(other.document.get_data())
-            copies.append(Duplicate(id=doc.id, title=doc.title, source=doc.source, date=doc.date_iso))
-        return tuple(copies)
+        members: dict[str, list[tuple[int, Duplicate]]] = {}
+        for other, data in _stored(enquire.get_mset(0, db.get_doccount())):
+            doc, record = from_data(data)
+            copy = Duplicate(id=doc.id, title=doc.title, source=doc.source, date=doc.date_iso)
+            members.setdefault(str(record.get("group") or ""), []).append((other.docid, copy))
+        return {docid: tuple(copy for other, copy in members.get(key, ()) if other != docid)
+                for docid, key in keys.items()}
 
     def _hit(self, doc: Document, needles: list[str], score: float, copies: tuple[Duplicate, ...] = ()) -> Hit:
         simplify = self.config.simplify
@@ -374,7 +399,7 @@ class ClusterIndex:
         def run(db: xapian.Database, _: list[str]) -> set[str]:
             found = self._find(db, self._restriction(parsed, self._live(db))(translate(parsed.query)), "relevance", False,
                                db.get_doccount(), False)
-            return {from_data(m.document.get_data())[0].id for m in found.mset}
+            return {from_data(data)[0].id for _, data in _stored(found.mset)}
 
         return self._with_db(run)
 
@@ -388,7 +413,7 @@ class ClusterIndex:
         def run(db: xapian.Database, _: list[str]) -> tuple[Hit, ...]:
             doc, record = self._lookup(db, doc_id)[1:]
             text = similar_text(doc.title, doc.text)
-            long = self._long.build(text, ClusterStatistics(db, self._long.tokens(text)), SIMILAR_OPTIONS)
+            long = self._long.build(text, ClusterStatistics(db, self._long.tokens(text), self._known()), SIMILAR_OPTIONS)
             if long is None:
                 return ()
             left_out = Q(id_term(doc_id))
@@ -399,8 +424,8 @@ class ClusterIndex:
             enquire.set_query(self._in_live(db, Q(Q.OP_AND_NOT, self._ranked(db, long.query), left_out)))
             enquire.set_sort_by_relevance_then_value(ORDINAL, False)
             needles = long.needles
-            return tuple(self._hit(from_data(m.document.get_data())[0], needles, m.weight)
-                         for m in enquire.get_mset(0, limit))
+            return tuple(self._hit(from_data(data)[0], needles, m.weight)
+                         for m, data in _stored(enquire.get_mset(0, limit)))
 
         return self._with_db(run)
 
@@ -438,8 +463,7 @@ class ClusterIndex:
                 enquire = xapian.Enquire(db)
                 enquire.set_query(self._live(db))
                 enquire.set_sort_by_value(ORDINAL, False)
-                # (not MSet.fetch(): over remote shards it crashes Xapian 1.4.22 with a segmentation fault)
-                return [from_data(m.document.get_data())[0] for m in enquire.get_mset(offset, EXPORT_BATCH)]
+                return [from_data(data)[0] for _, data in _stored(enquire.get_mset(offset, EXPORT_BATCH))]
 
             docs = self._with_db(batch)
             yield from docs
@@ -553,6 +577,18 @@ class ClusterIndex:
             if self._count(db, restrict(translate(self._builder.parse(candidate).query)), False) > total:
                 found.append(candidate)
         return tuple(found)
+
+
+def _stored(mset: Any) -> list[tuple[Any, bytes]]:
+    """Each match of ``mset`` with its document's stored data, the documents asked of the shards
+    all at once (``MSet.fetch``: the requests go out together and the answers come back in a
+    row, rather than one exchange with a shard for each document), every answer read before the
+    connections are used for anything else. Only for an MSet from the first match: over remote
+    shards, Xapian 1.4.22's fetch() of one that starts further down crashes (a segmentation
+    fault); those documents are read one at a time."""
+    if mset.get_firstitem() == 0:
+        mset.fetch()
+    return [(match, match.document.get_data()) for match in mset]
 
 
 def _version() -> str:

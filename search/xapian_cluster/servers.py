@@ -29,7 +29,7 @@ SERVERS = "servers.json"
 CLUSTER_FILE = "cluster.toml"
 TCPSRV = "xapian-tcpsrv"
 START_SECONDS = 10.0
-CHANGESETS = 10  # kept by each shard, so that xapian-replicate copies changes, not whole databases
+CHANGESETS_VARIABLE = "XAPIAN_MAX_CHANGESETS"  # how many changesets a shard keeps for xapian-replicate (0: none)
 # The servers this process started, by pid: kept so that they are waited for (reaped) when stopped.
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
@@ -53,10 +53,16 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def start(directory: Path, shards: int, *, host: str = "127.0.0.1", ports: list[int] | None = None,
-          analyzer: AnalyzerConfig = AnalyzerConfig()) -> ClusterConfig:
-    """Start ``shards`` writable servers on ``host`` with databases below ``directory``."""
+          analyzer: AnalyzerConfig = AnalyzerConfig(), changesets: int = 0) -> ClusterConfig:
+    """Start ``shards`` writable servers on ``host`` with databases below ``directory``.
+
+    Each shard keeps its last ``changesets`` changesets (``XAPIAN_MAX_CHANGESETS``), so that
+    ``xapian-replicate`` copies a replica the changes since its last copy rather than the whole
+    database; none by default: they take about twice the database's size again on disk."""
     if shards < 1:
         raise ClusterServerError(f"a cluster needs at least one shard, not {shards}")
+    if changesets < 0:
+        raise ClusterServerError(f"a shard keeps 0 or more changesets, not {changesets}")
     directory.mkdir(parents=True, exist_ok=True)
     if running(directory):
         raise ClusterServerError(f"a cluster is already running from {directory}",
@@ -72,7 +78,7 @@ def start(directory: Path, shards: int, *, host: str = "127.0.0.1", ports: list[
             process = subprocess.Popen(
                 [program, "--writable", "--interface", host, "--port", str(port), str(path)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                env={**os.environ, "XAPIAN_MAX_CHANGESETS": str(CHANGESETS)},
+                env=_environment(changesets),
             )
             log.close()
             _children[process.pid] = process
@@ -89,6 +95,14 @@ def start(directory: Path, shards: int, *, host: str = "127.0.0.1", ports: list[
     )
     (directory / CLUSTER_FILE).write_text(config.to_toml(), encoding="utf-8")
     return config
+
+
+def _environment(changesets: int) -> dict[str, str]:
+    """The servers' environment: this one's, with ``changesets`` kept (none: the variable unset)."""
+    env = {k: v for k, v in os.environ.items() if k != CHANGESETS_VARIABLE}
+    if changesets:
+        env[CHANGESETS_VARIABLE] = str(changesets)
+    return env
 
 
 def _write_servers(directory: Path, entries: list[dict[str, object]]) -> None:

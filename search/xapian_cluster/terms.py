@@ -30,6 +30,8 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from ..text.analysis import AnalyzerConfig, CharTokenizer, PairTokenizer, WordTokenizer
 from ..results.document import Document
 from ..embedded.schema import TITLE_BOOST
+from ..embedded.segments import analyzed_terms
+from ..text.normalize import normalize
 
 # Every prefix has two letters, so no prefix is the start of another one's term.
 PREFIXES = {
@@ -169,10 +171,17 @@ class TermMaker:
         """The document's length in each scored field, in tokens (as Whoosh counts them)."""
         found = {}
         for name, text in (("title", doc.title), ("text", doc.text)):
-            found[name] = sum(1 for _ in self._words(text))
-            found[f"{name}_chars"] = sum(1 for _ in self._chars(text))
-            found[f"{name}_pairs"] = sum(1 for _ in self._pairs(text))
+            words, chars, pairs = self._tokens(text)
+            found[name], found[f"{name}_chars"], found[f"{name}_pairs"] = len(words), len(chars), len(pairs)
         return found
+
+    def _tokens(self, text: str) -> tuple[list[str], list[str], list[str]]:
+        """The terms of ``text``'s words, characters and pairs, in order (the n-th at position n):
+        what the three tokenizers yield, read at once from the normalized text, without a token
+        object for each (as the embedded index's writer reads them)."""
+        norm = normalize(text, simplify=self.config.simplify).text
+        return (analyzed_terms(self._words, norm), analyzed_terms(self._chars, norm),
+                analyzed_terms(self._pairs, norm))
 
     def measure(self, documents: Iterable[Document], count: int) -> dict[str, float]:
         """Field-length averages of ``documents`` (``count`` of them), from at most
@@ -196,12 +205,12 @@ class TermMaker:
         xdoc.add_boolean_term(id_text_term(doc.id))
         xdoc.add_term(UNIT_TERM, IMPACT_SCALE)
         for name, text in (("title", doc.title), ("text", doc.text)):
-            boost = FIELD_BOOSTS.get(name, 1.0)
-            self._positional(xdoc, name, self._words(text, positions=True), boost)
-            self._positional(xdoc, f"{name}_pairs", self._pairs(text, positions=True))
+            words, chars, pairs = self._tokens(text)
+            self._positional(xdoc, name, words, FIELD_BOOSTS.get(name, 1.0))
+            self._positional(xdoc, f"{name}_pairs", pairs)
             field = f"{name}_chars"
-            counts = Counter(token.text for token in self._chars(text))
-            length = sum(counts.values())
+            counts = Counter(chars)
+            length = len(chars)
             prefix = PREFIXES[field]
             for term, frequency in counts.items():
                 if fits(prefix + term):
@@ -236,19 +245,24 @@ class TermMaker:
             xdoc.add_boolean_term(GROUP_PREFIX + group)
         return xdoc
 
-    def _positional(self, xdoc: xapian.Document, field: str, tokens: Iterable[Any], boost: float = 1.0) -> None:
-        """A positional field's terms: each position (for phrases), and the term's impact as its wdf."""
+    def _positional(self, xdoc: xapian.Document, field: str, terms: list[str], boost: float = 1.0) -> None:
+        """A positional field's ``terms`` (the n-th at position n + 1, for phrases), each with
+        its impact as its wdf."""
         positions: dict[str, list[int]] = {}
-        length = 0
-        for token in tokens:
-            length += 1
-            positions.setdefault(token.text, []).append(token.pos + 1)
+        for position, text in enumerate(terms, 1):
+            where = positions.get(text)
+            if where is None:
+                positions[text] = [position]
+            else:
+                where.append(position)
         prefix = PREFIXES[field]
         average = self.averages.get(field, 1.0)
+        length = len(terms)
+        add_posting = xdoc.add_posting
         for text, where in positions.items():
             term = prefix + text
             if not fits(term):  # Whoosh keeps longer ones; such a term (a 240-byte "word") is never typed
                 continue
             for position in where:
-                xdoc.add_posting(term, position, 0)
+                add_posting(term, position, 0)
             xdoc.add_term(term, impact(len(where), length, average, boost))

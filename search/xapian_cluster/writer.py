@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import signal
+import sys
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -19,9 +24,11 @@ from ..results.document import Document
 from ..results.duplicates import DuplicateGroups
 from ..errors import IndexIncompatibleError, ZhsearchError
 from ..embedded.store import writer_lock
-from .config import ClusterConfig
+from .config import ClusterConfig, Shard
 from .connect import ShardUnavailableError, open_cluster_db, open_shard, open_writable
 from .terms import WEIGHTS_FORMAT, TermMaker, generation_term, group_key, shard_of, slot_term, to_data
+
+Write = tuple[Document, int, str]  # a document to write, its ordinal and its duplicate group
 
 ANALYZER_KEY = "zhsearch.analyzer"
 BUILT_KEY = "zhsearch.built_at"
@@ -123,6 +130,52 @@ class ClusterWriter:
             for done in [pool.submit(self._call, n, action) for n in range(len(self.databases))]:
                 done.result()
 
+    def write(self, writes: Sequence[Write], deletes: Sequence[str] = ()) -> None:
+        """:meth:`delete` each id of ``deletes``, then :meth:`add` each of ``writes``; with more
+        than one shard to write, each shard's share is analyzed and written by a process of its
+        own (over its own connection to the shard), all at once: the analysis (jieba, characters,
+        pairs) and each server's indexing run side by side instead of one document at a time.
+        What is written is the same. The workers commit their shard's documents (a rebuild's stay
+        invisible until it is published; an update's become visible shard by shard, as they do
+        anyway) and count a change of content there, so that the tables saved for the documents
+        before are stale even if this writer never commits; the rest of the metadata is the
+        writer's, at :meth:`commit`."""
+        shares: list[tuple[list[Write], list[str]]] = [([], []) for _ in self.databases]
+        for doc_id in deletes:
+            shares[shard_of(doc_id, len(self.databases))][1].append(doc_id)
+        for item in writes:
+            shares[shard_of(item[0].id, len(self.databases))][0].append(item)
+        busy = [n for n, (adds, removes) in enumerate(shares) if adds or removes]
+        if len(busy) < 2:
+            for doc_id in deletes:
+                self.delete(doc_id)
+            for doc, ordinal, group in writes:
+                self.add(doc, group=group, ordinal=ordinal)
+            return
+        # What this writer has not committed (a rebuild's start) first: the workers' connections
+        # replace this writer's for the time they write (a shard takes one writer at a time).
+        self._each(lambda db: db.commit())
+        self.disconnect()
+        tasks = [_ShardTask(self.shards[n], self.terms.config, self.terms.averages, self.generation,
+                            shares[n][0], shares[n][1], os.getpid()) for n in busy]
+        try:
+            with _context().Pool(len(tasks), initializer=_start_worker) as pool:
+                failures = [failure for failure in pool.map(_write_shard, tasks, chunksize=1) if failure]
+        finally:
+            self._reconnect()
+        if failures:
+            raise ShardUnavailableError(failures[0])
+        self._changed = True
+        self._ordinal = max(self._ordinal, *(ordinal + 1 for _, ordinal, _ in writes)) if writes else self._ordinal
+
+    def _reconnect(self) -> None:
+        try:
+            for shard in self.shards:
+                self.databases.append(open_writable(shard))
+        except ZhsearchError:
+            self.disconnect()
+            raise
+
     def start_generation(self) -> None:
         """Write into a new generation from now on, invisible to searches until :meth:`publish`;
         what a crashed rebuild left of its own is removed first."""
@@ -197,6 +250,64 @@ class ClusterWriter:
         self.close()
 
 
+@dataclass(frozen=True)
+class _ShardTask:
+    """What a worker process writes to one shard (:meth:`ClusterWriter.write`)."""
+
+    shard: Shard
+    analyzer: AnalyzerConfig
+    averages: dict[str, float]
+    generation: int
+    writes: list[Write]
+    deletes: list[str]
+    parent: int  # the writer's pid: a worker whose writer is gone stops
+
+
+def _write_shard(task: _ShardTask) -> str:
+    """Delete and write a shard's share over a connection of this process, committing every
+    COMMIT_EVERY documents and at the end (documents only: the metadata is the writer's); what
+    went wrong, or "" (a message: exceptions do not all cross processes whole)."""
+    try:
+        db = open_writable(task.shard)
+    except ZhsearchError as exc:
+        return str(exc)
+    terms = TermMaker(task.analyzer, task.averages)
+    try:
+        pending = 0
+        for doc_id in task.deletes:
+            db.delete_document(slot_term(doc_id, task.generation))
+        for n, (doc, ordinal, group) in enumerate(task.writes):
+            if n % 100 == 0 and os.getppid() != task.parent:
+                os._exit(1)  # the writer was killed: leave the rest (a rebuild's generation stays unpublished)
+            xdoc = terms.document(doc, ordinal=ordinal, group=group, generation=task.generation)
+            db.replace_document(slot_term(doc.id, task.generation), xdoc)
+            pending += 1
+            if pending >= COMMIT_EVERY:
+                db.commit()
+                pending = 0
+        db.set_metadata(CONTENT_KEY, str(_int(db.get_metadata(CONTENT_KEY)) + 1))
+        db.commit()
+        return ""
+    except xapian.Error as exc:
+        return f"shard {task.shard.address} stopped answering: {exc}"
+    finally:
+        try:
+            db.close()
+        except xapian.Error:
+            pass
+
+
+def _start_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the writer stops its workers
+
+
+def _context() -> Any:
+    """Fork (fast: the workers share the loaded dictionaries and the documents) unless threads run: then spawn."""
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
 @dataclass
 class Changes:
     """What an update of the cluster changes (or, for a check, would change): ids."""
@@ -248,7 +359,7 @@ def stored_records(databases: Sequence[xapian.Database]) -> dict[str, dict[str, 
 
 
 def plan(stored: dict[str, dict[str, Any]], documents: Sequence[Document], *,
-         renumber: bool, rewrite: bool = False) -> tuple[Changes, list[tuple[Document, int, str]]]:
+         renumber: bool, rewrite: bool = False) -> tuple[Changes, list[Write]]:
     """The changes that make the cluster hold exactly ``documents`` and the writes they take:
     (document, ordinal, duplicate group) of each document to write. Duplicate groups are computed
     over all the documents; ``renumber`` (a full build) puts them in the order given, otherwise
@@ -257,7 +368,7 @@ def plan(stored: dict[str, dict[str, Any]], documents: Sequence[Document], *,
     groups = DuplicateGroups((n, d.text) for n, d in enumerate(documents) if d.content_hash)
     keys = {n: group_key(documents[root].id) for n, root in groups.root.items()}
     changes = Changes(seen=len(documents))
-    writes: list[tuple[Document, int, str]] = []
+    writes: list[Write] = []
     following = max((int(r.get("ordinal", 0)) + 1 for r in stored.values()), default=0)
     wanted = set()
     for n, doc in enumerate(documents):
@@ -308,15 +419,11 @@ def sync(config: ClusterConfig, documents: Sequence[Document], *, rebuild: bool 
         writer.roots = list(roots) if roots is not None else None
         if rebuild:  # a new generation, all of it: searches see the old one until it is complete
             writer.start_generation()
-            for doc, ordinal, group in writes:
-                writer.add(doc, group=group, ordinal=ordinal)
+            writer.write(writes)
             writer._ordinal = len(documents)
             writer.publish()
         else:
-            for doc_id in changes.removed:
-                writer.delete(doc_id)
-            for doc, ordinal, group in writes:
-                writer.add(doc, group=group, ordinal=ordinal)
+            writer.write(writes, changes.removed)
             writer.commit()
         writer.disconnect()
         _save_tables(config)
