@@ -249,6 +249,19 @@ def test_a_relaxed_run_counts_every_match_only_for_its_rankings(embedded: Search
     assert sum(1 for n in asked if n >= everything) == 2  # (before: one more for each word and each step)
 
 
+@pytest.mark.parametrize("query", ["tanzhonghe", "疫描 接种"])
+def test_a_suggestion_is_checked_without_counting_every_match(embedded: SearchBackend, cluster: SearchBackend,
+                                                             monkeypatch: pytest.MonkeyPatch, query: str) -> None:
+    """A spelling is suggested when it finds more than the query: its match stops one past the
+    query's total; only the query's own ranking counts every match."""
+    expected = embedded.search(query)
+    everything = len(cluster)
+    asked = _exact_counts(monkeypatch)
+    page = cluster.search(query)
+    assert page.suggestions == expected.suggestions and page.suggestions and page.total == expected.total
+    assert sum(1 for n in asked if n >= everything) == 1  # (before: one more for each spelling tried)
+
+
 def test_a_run_relaxes_over_the_live_documents_while_a_rebuild_is_pending(tmp_path: Path) -> None:
     """The terms' statistics count every document of the shards: while a rebuild's documents are
     not yet published, a word only they hold is still one no live document contains."""

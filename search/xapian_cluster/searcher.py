@@ -612,7 +612,8 @@ class ClusterIndex:
         for candidate in candidates(query, parsed, vocabulary, simplify=self.config.simplify):
             if len(found) == MAX_SUGGESTIONS:
                 break
-            if self._count(db, restrict(translate(self._builder.parse(candidate).query)), False) > total:
+            # (more than ``total``: a match stopped at total + 1 tells, see _at_least)
+            if self._at_least(db, restrict(translate(self._builder.parse(candidate).query)), False, total + 1) > total:
                 found.append(candidate)
         return tuple(found)
 
