@@ -221,6 +221,74 @@ def test_a_run_relaxes_in_the_same_steps(embedded: SearchBackend, cluster: Searc
     assert [c["matches"] for c in ours.explain["clauses"]] == [c["matches"] for c in theirs.explain["clauses"]]  # type: ignore[index]
 
 
+def _exact_counts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The ``check_at_least`` of every match the searcher asks the shards for, from now on."""
+    asked: list[int] = []
+
+    class Counted(xapian.Enquire):  # type: ignore[misc]
+        def get_mset(self, first: int, maxitems: int, checkatleast: int = 0, *rest: object) -> object:
+            asked.append(checkatleast)
+            return super().get_mset(first, maxitems, checkatleast, *rest)
+
+    monkeypatch.setattr(xapian, "Enquire", Counted)
+    return asked
+
+
+def test_a_relaxed_run_counts_every_match_only_for_its_rankings(embedded: SearchBackend, cluster: SearchBackend,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Relaxing asks whether a word matches nothing and whether fewer than RELAX_BELOW match: the
+    terms' statistics and the first matches answer; only the first and the relaxed ranking count
+    every match (their totals are shown)."""
+    query = "芯片短缺影响汽车生产"
+    expected = embedded.search(query)
+    everything = len(cluster)
+    asked = _exact_counts(monkeypatch)
+    page = cluster.search(query)
+    assert page.warnings == expected.warnings and any("同时含有全部词语" in w for w in page.warnings)
+    assert page.total == expected.total and [h.id for h in page.hits] == [h.id for h in expected.hits]
+    assert sum(1 for n in asked if n >= everything) == 2  # (before: one more for each word and each step)
+
+
+@pytest.mark.parametrize("query", ["tanzhonghe", "疫描 接种"])
+def test_a_suggestion_is_checked_without_counting_every_match(embedded: SearchBackend, cluster: SearchBackend,
+                                                             monkeypatch: pytest.MonkeyPatch, query: str) -> None:
+    """A spelling is suggested when it finds more than the query: its match stops one past the
+    query's total; only the query's own ranking counts every match."""
+    expected = embedded.search(query)
+    everything = len(cluster)
+    asked = _exact_counts(monkeypatch)
+    page = cluster.search(query)
+    assert page.suggestions == expected.suggestions and page.suggestions and page.total == expected.total
+    assert sum(1 for n in asked if n >= everything) == 1  # (before: one more for each spelling tried)
+
+
+def test_a_run_relaxes_over_the_live_documents_while_a_rebuild_is_pending(tmp_path: Path) -> None:
+    """The terms' statistics count every document of the shards: while a rebuild's documents are
+    not yet published, a word only they hold is still one no live document contains."""
+    config = servers.start(tmp_path / "c", 3)
+    old = [_doc("a/1", "芯片短缺", "芯片短缺持续，多家厂商减产。"), _doc("a/2", "芯片价格", "芯片价格上涨。")]
+    new = old + [_doc("b/1", "汽车生产受影响", "芯片短缺影响汽车生产，车厂停工。", day=2)]
+    query = "芯片短缺影响汽车生产"
+    try:
+        write_all(config, old)
+        with open_cluster(config.location) as index:  # type: ignore[arg-type]
+            before = index.search(query)
+            assert any("同时含有全部词语" in w for w in before.warnings)
+            with ClusterWriter(config) as writer:
+                writer.start_generation()
+                for doc in new:
+                    writer.add(doc)
+                writer.commit()
+                pending = index.search(query)
+                assert (pending.warnings, pending.total, [h.id for h in pending.hits]) == (
+                    before.warnings, before.total, [h.id for h in before.hits])
+                writer.publish()
+            after = index.search(query)
+            assert after.hits[0].id == "b/1" and after.warnings != before.warnings
+    finally:
+        servers.stop(tmp_path / "c")
+
+
 def test_an_export_in_many_batches_is_the_embedded_index_s(embedded: SearchBackend, cluster: SearchBackend,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     # The first batch's documents are fetched at once; the later batches' one at a time (Xapian

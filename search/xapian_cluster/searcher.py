@@ -28,14 +28,14 @@ from ..embedded.engine import MAX_LIMIT, SIMILAR_OPTIONS, SUGGEST_BELOW, check_p
 from ..errors import DocumentNotFoundError, IndexLockedError, InvalidArgumentError
 from ..results.facets import ordered
 from ..queries.longquery import ArchiveStatistics, LongQueryBuilder, LongQueryOptions, similar_text
-from ..queries.query import RELAX_BELOW, ParsedQuery, QueryBuilder
+from ..queries.query import RELAX_BELOW, AtLeast, ParsedQuery, QueryBuilder
 from ..results.snippets import highlight, snippet
 from ..queries.suggest import MAX_SUGGESTIONS, candidates
 from ..embedded.store import disk_size
 from .config import ClusterConfig
 from . import tables
 from .connect import ShardUnavailableError, open_cluster_db, open_writable
-from .query import Bonus, UntranslatableQuery, Weights, scored_terms, translate
+from .query import FILTER_FIELDS, Bonus, UntranslatableQuery, Weights, scored_terms, translate
 from .terms import (CATEGORY_SLOTS, DATE, GROUP, GROUP_PREFIX, ID_TEXT_PREFIX, IMPACT_SCALE, MONTH, NEWEST,
                     OLDEST, ORDINAL, PREFIXES, SOURCE, fit, fits, from_data, generation_term, id_term, idf)
 from .writer import BUILT_KEY, LIVE_KEY, ROOTS_KEY, check_analyzer, check_weights
@@ -57,12 +57,13 @@ class ClusterStatistics(ArchiveStatistics):
     """How many documents hold a word, over the cluster (what :class:`search.queries.longquery.ArchiveStatistics`
     reads from a Whoosh searcher): the words given are looked up at once, in Xapian's statistics of one query."""
 
-    def __init__(self, db: xapian.Database, words: Iterable[str], known: dict[str, int] | None = None) -> None:
-        # (not super()'s: it reads a Whoosh searcher)
+    def __init__(self, db: xapian.Database, words: Iterable[str], known: dict[str, int] | None = None,
+                 also: Iterable[str] = ()) -> None:
+        # (not super()'s: it reads a Whoosh searcher; ``also``: other terms to read in the same query)
         self._db = db
         self.documents = int(db.get_doccount())
         self._frequencies = known if known is not None else {}
-        frequencies(db, {p + w for w in words for p in (PREFIXES["title"], PREFIXES["text"]) if fits(p + w)},
+        frequencies(db, {p + w for w in words for p in (PREFIXES["title"], PREFIXES["text"]) if fits(p + w)} | set(also),
                     self._frequencies)
 
     def frequency(self, word: str) -> int:
@@ -152,7 +153,8 @@ class ClusterIndex:
         search sees one generation from its start to its end)."""
         live: xapian.Query | None = getattr(self._local, "live", None)
         if live is None:
-            live = self._local.live = Q(generation_term(int(db.get_metadata(LIVE_KEY) or 0)))
+            self._local.live_term = generation_term(int(db.get_metadata(LIVE_KEY) or 0))
+            live = self._local.live = Q(self._local.live_term)
         return live
 
     def _in_live(self, db: xapian.Database, query: xapian.Query) -> xapian.Query:
@@ -244,7 +246,8 @@ class ClusterIndex:
         when the options ask for feedback, and the clauses found word for word in the first
         documents of the words' ranking added to those documents' scores."""
         clause = parsed.groups[0][0]
-        statistics = ClusterStatistics(db, self._long.tokens(clause.text), self._known())
+        self._live(db)
+        statistics = ClusterStatistics(db, self._long.tokens(clause.text), self._known(), [self._local.live_term])
         options = self.long_options
         long = self._long.build(clause.text, statistics, options)
         if long is None:
@@ -276,7 +279,8 @@ class ClusterIndex:
     def _weights(self, db: xapian.Database, node: Any) -> Weights:
         """Each scored term of ``node`` weighted by Whoosh's IDF over the cluster (the document
         frequencies from Xapian's statistics of the shards: one round trip to each)."""
-        known = frequencies(db, scored_terms(node), self._known())
+        self._live(db)  # (with the live generation's term: a relaxation reads it too, see _relax)
+        known = frequencies(db, [*scored_terms(node), self._local.live_term], self._known())
         documents = max(int(db.get_doccount()), 1)
 
         def weight(term: str) -> float:
@@ -347,12 +351,46 @@ class ClusterIndex:
 
     def _relax(self, db: xapian.Database, parsed: ParsedQuery, restrict: Callable[[xapian.Query], xapian.Query],
                sort: str, dedup: bool, want: int, facets: bool, found: _Found, warnings: list[str]) -> _Found:
-        """As the embedded index relaxes a run: require fewer of its words until there are enough."""
-        if relax_runs(self._builder, parsed, found.total, warnings,
-                      frequency=lambda unit: self._count(db, self._in_live(db, translate(unit)), False),
-                      count=lambda required: self._count(db, restrict(translate(required)), dedup)):
+        """As the embedded index relaxes a run: require fewer of its words until there are enough.
+
+        ``relax_runs`` only asks whether a word's query matches nothing (``frequency(unit) == 0``)
+        and whether what is still required matches fewer than RELAX_BELOW (groups of) documents:
+        a word's answer comes from the terms' statistics when they decide it (one query of all
+        the run's terms, usually read already for the ranking's weights), else from the first
+        match; a count stops at RELAX_BELOW groups. The page's total is the ranking's, exact."""
+        self._live(db)
+        live_term: str = self._local.live_term
+        known = self._known()
+        units = [u for clause in parsed.runs() for u in clause.unit_queries or () if u is not None]
+        terms = {t for u in units for t in _leaf_terms(u)}
+        frequencies(db, terms | {live_term}, known)
+        # Term statistics count every document of the shards: the live ones only while no
+        # rebuild (a generation not yet published) adds others.
+        statistics = known if known[live_term] == int(db.get_doccount()) else None
+
+        def frequency(unit: Any) -> int:
+            """0 when no live document matches ``unit``, else at least 1 (the exact count is not needed)."""
+            matches = _matches(unit, statistics) if statistics is not None else None
+            if matches is None:
+                return self._at_least(db, self._in_live(db, translate(unit)), False, 1)
+            return int(matches)
+
+        if relax_runs(self._builder, parsed, found.total, warnings, frequency=frequency,
+                      count=lambda required: self._at_least(db, restrict(translate(required)), dedup, RELAX_BELOW)):
             found = self._find(db, restrict(self._ranked(db, parsed.query, sort)), sort, dedup, want, facets)
         return found
+
+    def _at_least(self, db: xapian.Database, query: xapian.Query, dedup: bool, enough: int) -> int:
+        """How many documents (groups of copies with ``dedup``) ``query`` matches, exact below
+        ``enough``; ``enough`` when there are that many or more. The first ``enough`` matches of
+        an unweighted match: the shards stop there, and copies are collapsed over every shard."""
+        enquire = xapian.Enquire(db)
+        enquire.set_query(query)
+        enquire.set_weighting_scheme(xapian.BoolWeight())
+        enquire.set_docid_order(xapian.Enquire.ASCENDING)
+        if dedup:
+            enquire.set_collapse_key(GROUP)
+        return min(int(enquire.get_mset(0, enough).size()), enough)
 
     def _copies(self, db: xapian.Database, query: xapian.Query, leaders: Sequence[Any]) -> dict[int, tuple[Duplicate, ...]]:
         """The other matching copies of each group leader (by docid), in index order: the copies
@@ -574,9 +612,57 @@ class ClusterIndex:
         for candidate in candidates(query, parsed, vocabulary, simplify=self.config.simplify):
             if len(found) == MAX_SUGGESTIONS:
                 break
-            if self._count(db, restrict(translate(self._builder.parse(candidate).query)), False) > total:
+            # (more than ``total``: a match stopped at total + 1 tells, see _at_least)
+            if self._at_least(db, restrict(translate(self._builder.parse(candidate).query)), False, total + 1) > total:
                 found.append(candidate)
         return tuple(found)
+
+
+def _leaf_terms(node: Any) -> Iterator[str]:
+    """The prefixed terms of a query's words and phrases (those :func:`_matches` reads the statistics of)."""
+    if isinstance(node, wq.Term) and node.fieldname not in FILTER_FIELDS and node.fieldname in PREFIXES:
+        yield PREFIXES[node.fieldname] + node.text
+    elif isinstance(node, wq.Phrase) and node.fieldname in PREFIXES:
+        yield from (PREFIXES[node.fieldname] + w for w in node.words)
+    elif isinstance(node, (wq.AndMaybe, wq.AndNot)):
+        yield from _leaf_terms(node.a)
+    elif isinstance(node, wq.CompoundQuery):
+        for sub in node.subqueries:
+            yield from _leaf_terms(sub)
+
+
+def _matches(node: Any, known: dict[str, int]) -> bool | None:
+    """Whether any document matches ``node`` (as :func:`.query.translate` translates it), read from
+    the terms' document frequencies ``known`` (over documents that all count); None when they
+    cannot tell (words each found, but maybe not together)."""
+    if isinstance(node, wq.Term) or (isinstance(node, wq.Phrase) and len(node.words) == 1):
+        if node.fieldname in FILTER_FIELDS or node.fieldname not in PREFIXES:
+            return None
+        term = PREFIXES[node.fieldname] + (node.text if isinstance(node, wq.Term) else node.words[0])
+        if not fits(term):
+            return False  # translated as MatchNothing
+        found = known.get(term)
+        return None if found is None else found > 0
+    if isinstance(node, wq.Phrase):
+        words = [PREFIXES[node.fieldname] + w for w in node.words] if node.fieldname in PREFIXES else []
+        if any(not fits(t) or known.get(t) == 0 for t in words):
+            return False
+        return None
+    if isinstance(node, wq.AndMaybe):
+        return _matches(node.a, known)
+    if isinstance(node, AtLeast):
+        return None
+    if isinstance(node, (wq.And, wq.AndNot)):
+        subs = [node.a] if isinstance(node, wq.AndNot) else list(node.subqueries)
+        if any(_matches(sub, known) is False for sub in subs):
+            return False
+        return None
+    if isinstance(node, wq.Or):
+        found = [_matches(sub, known) for sub in node.subqueries]
+        if any(f is True for f in found):
+            return True
+        return False if found and all(f is False for f in found) else None
+    return None
 
 
 def _stored(mset: Any) -> list[tuple[Any, bytes]]:
