@@ -9,6 +9,7 @@ files it was built from (see :mod:`indexer.catalog`) for ``zhsearch update``.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -25,8 +26,8 @@ from zhsearch.search.text.normalize import fold
 from zhsearch.search.embedded.writer import SEGMENT_CHARS, document_chars, partition_sizes, write_segment
 
 from .article import finish_document
-from .catalog import CLEANING_VERSION, FILES, PARAGRAPHS, Catalog, CensusEntry, FileEntry, StatCache
-from .recurring import LearnedBoilerplate, RecurringParagraphs, outlet_key
+from .catalog import CATALOG_VERSION, CLEANING_VERSION, FILES, PARAGRAPHS, Catalog, FileEntry, StatCache
+from .recurring import LearnedBoilerplate, ParagraphCensus, RecurringParagraphs, outlet_key
 from .sources import (
     ARTICLE_SUFFIXES,
     REPOSITORY_FILES,
@@ -38,7 +39,7 @@ from .sources import (
     read_batch,
     read_source,
 )
-from .spill import DocumentSpill
+from .spill import DocumentSpill, Strings
 from .workers import WorkerPool, exit_if_orphaned
 
 __all__ = [
@@ -283,13 +284,14 @@ def build_index(
     check_paths(paths)
     started = time.time_ns()
     report = IndexReport()
-    learner = RecurringParagraphs()
     catalog = Catalog(roots=[str(p.resolve()) for p in paths])
     cache = StatCache()
     with WorkerPool(jobs) as pool, IndexWriter(location, config=config, segment_chars=segment_chars, join=merge) as writer, \
             DocumentSpill(writer.directory) as documents:
         sources = _articles(paths, report)
-        kept: list[tuple[str, str, str, frozenset[bytes]]] = []  # (id, sha1, outlet, paragraph keys) of each document
+        # each document's id, SHA-1, outlet and paragraph digests, compact (a list of tuples of
+        # str and frozenset took ~4 kB a document)
+        ids, sha1s, census = Strings(), Strings(), ParagraphCensus()
         for record in read_sources(pool, sources, progress):
             if record.signature is not None and record.sha1:
                 cache.record(record.path, record.signature, record.sha1, now_ns=started)
@@ -299,11 +301,12 @@ def build_index(
                 continue
             outlet = outlet_key(record.document)
             report.count(record.document)
-            learner.count(outlet, record.keys)
+            census.count(outlet, record.keys)
             documents.append(record.document)  # to disk: the build never holds every document
-            kept.append((record.doc_id, record.sha1, outlet, record.keys))
-        report.indexed = len(kept)
-        if not kept:
+            ids.append(record.doc_id)
+            sha1s.append(record.sha1)
+        report.indexed = len(ids)
+        if not ids:
             exc = NothingIndexedError(
                 f"no article could be indexed from {', '.join(str(p) for p in paths)} ({report.seen} files seen)"
             )
@@ -313,22 +316,37 @@ def build_index(
             failure = StrictBuildError(f"{sum(report.skipped.values())} files were skipped (--strict)")
             failure.report = report  # type: ignore[attr-defined]
             raise failure
-        learned = learner.learn() if learn_boilerplate else LearnedBoilerplate({})
+        learned = census.learn() if learn_boilerplate else LearnedBoilerplate({})
         report.learned_paragraphs, report.learned_suffixes = learned.size, learned.title_suffixes
         if new_words:
             report.discovery = discover_new_words(documents, learned, writer.config, directory=writer.directory)
             writer.reconfigure(replace(writer.config, new_words=tuple(w.word for w in report.discovery.words)))
             writer.attach(NEW_WORDS_FILE, report.discovery.to_json())
         report.dropped_paragraphs, hashes = write_documents(pool, writer, documents, learned, progress)
-        for (doc_id, sha1, outlet, keys), content_hash in zip(kept, hashes, strict=True):
+        for doc_id, sha1, content_hash in zip(ids, sha1s, hashes, strict=True):
             catalog.files[doc_id] = FileEntry(sha1, content_hash)
-            catalog.census[doc_id] = CensusEntry(outlet, keys)
+        del hashes
         writer.attach(FILES, catalog.files_json())
-        writer.attach(PARAGRAPHS, catalog.paragraphs_json())
+        writer.attach(PARAGRAPHS, census_json(ids, census))
         writer.manifest.update(_manifest(catalog, learned, learn_boilerplate))
         writer.manifest[MANIFEST_KEY] = threshold
     cache.save(Path(location))
     return report
+
+
+def census_json(ids: Strings, census: ParagraphCensus) -> str:
+    """``paragraphs.json`` of the documents ``ids`` whose outlets and digests ``census`` holds (in
+    the same order): the text :meth:`Catalog.paragraphs_json` writes for the same census, built
+    without a ``CensusEntry`` per document."""
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    parts = []
+    for at, i in enumerate(order):
+        doc_id = ids[i]
+        if at + 1 < len(order) and ids[order[at + 1]] == doc_id:
+            continue  # a later document of the same id replaced it (as in a dict)
+        entry = json.dumps([census.outlet(i), census.digests(i).hex()], ensure_ascii=False)
+        parts.append(f"{json.dumps(doc_id, ensure_ascii=False)}: {entry}")
+    return f'{{"version": {CATALOG_VERSION}, "documents": {{{", ".join(parts)}}}}}'
 
 
 def discover_new_words(
