@@ -323,10 +323,8 @@ def build_index(
             writer.reconfigure(replace(writer.config, new_words=tuple(w.word for w in report.discovery.words)))
             writer.attach(NEW_WORDS_FILE, report.discovery.to_json())
         report.dropped_paragraphs, hashes = write_documents(pool, writer, documents, learned, progress)
-        for doc_id, sha1, content_hash in zip(ids, sha1s, hashes, strict=True):
-            catalog.files[doc_id] = FileEntry(sha1, content_hash)
+        writer.attach(FILES, files_json(catalog, ids, sha1s, hashes))
         del hashes
-        writer.attach(FILES, catalog.files_json())
         writer.attach(PARAGRAPHS, census_json(ids, census))
         writer.manifest.update(_manifest(catalog, learned, learn_boilerplate))
         writer.manifest[MANIFEST_KEY] = threshold
@@ -334,19 +332,44 @@ def build_index(
     return report
 
 
+def _by_id(ids: Strings) -> list[int]:
+    """The positions of ``ids`` in the order of the ids, the last of each id only (as in a dict)."""
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    return [i for at, i in enumerate(order) if at + 1 == len(order) or ids[order[at + 1]] != ids[i]]
+
+
+def _entry(doc_id: str, value: list[Any]) -> str:
+    return f"{json.dumps(doc_id, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False)}"
+
+
 def census_json(ids: Strings, census: ParagraphCensus) -> str:
     """``paragraphs.json`` of the documents ``ids`` whose outlets and digests ``census`` holds (in
     the same order): the text :meth:`Catalog.paragraphs_json` writes for the same census, built
     without a ``CensusEntry`` per document."""
-    order = sorted(range(len(ids)), key=ids.__getitem__)
-    parts = []
-    for at, i in enumerate(order):
-        doc_id = ids[i]
-        if at + 1 < len(order) and ids[order[at + 1]] == doc_id:
-            continue  # a later document of the same id replaced it (as in a dict)
-        entry = json.dumps([census.outlet(i), census.digests(i).hex()], ensure_ascii=False)
-        parts.append(f"{json.dumps(doc_id, ensure_ascii=False)}: {entry}")
+    parts = [_entry(ids[i], [census.outlet(i), census.digests(i).hex()]) for i in _by_id(ids)]
     return f'{{"version": {CATALOG_VERSION}, "documents": {{{", ".join(parts)}}}}}'
+
+
+def files_json(catalog: Catalog, ids: Strings, sha1s: Strings, hashes: Sequence[str]) -> str:
+    """``files.json`` of ``catalog.files`` (the skipped files) and of the documents ``ids`` (with
+    their SHA-1s and content hashes, in the same order; a document replaces a skipped file of
+    its id): the text :meth:`Catalog.files_json` writes once the documents are added to
+    ``catalog.files``, built without a ``FileEntry`` per document."""
+    if len(hashes) != len(ids):
+        raise ValueError(f"{len(hashes)} content hashes for {len(ids)} documents")
+    documents = _by_id(ids)
+    indexed = {ids[i] for i in documents} if catalog.files else set()
+    skipped = sorted((i, e) for i, e in catalog.files.items() if i not in indexed)
+    parts, at = [], 0
+    for i in documents:
+        doc_id = ids[i]
+        while at < len(skipped) and skipped[at][0] < doc_id:
+            parts.append(_entry(skipped[at][0], [skipped[at][1].sha1, skipped[at][1].content_hash, skipped[at][1].reason]))
+            at += 1
+        parts.append(_entry(doc_id, [sha1s[i], hashes[i], None]))
+    parts.extend(_entry(i, [e.sha1, e.content_hash, e.reason]) for i, e in skipped[at:])
+    roots = json.dumps(catalog.roots, ensure_ascii=False)
+    return f'{{"version": {CATALOG_VERSION}, "roots": {roots}, "files": {{{", ".join(parts)}}}}}'
 
 
 def discover_new_words(

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 import zhsearch.indexer.build as build
 from zhsearch.indexer import build_index
-from zhsearch.indexer.build import census_json
-from zhsearch.indexer.catalog import PARAGRAPHS, Catalog, CensusEntry
+from zhsearch.indexer.build import census_json, files_json
+from zhsearch.indexer.catalog import PARAGRAPHS, Catalog, CensusEntry, FileEntry
 from zhsearch.indexer.recurring import FOLDER, GROUP_SEPARATOR, TITLE_TAG, ParagraphCensus, RecurringParagraphs
 from zhsearch.indexer.spill import Strings
 
@@ -55,6 +55,27 @@ def test_the_census_file_is_the_catalogs(documents) -> None:  # type: ignore[no-
         catalog.census[doc_id] = CensusEntry(outlet, keys)  # a later document of an id replaces the earlier
     assert list(ids) == [d[0] for d in documents]
     assert census_json(ids, census) == catalog.paragraphs_json()
+
+
+IDS = st.text(alphabet="ab/中.", min_size=1, max_size=4)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.dictionaries(IDS, st.tuples(st.text(max_size=3), st.text(max_size=5))),
+    st.lists(st.tuples(IDS, st.text(max_size=3), st.text(max_size=3)), max_size=40),
+    st.lists(st.text(max_size=4), max_size=2),
+)
+def test_the_files_file_is_the_catalogs(skipped, documents, roots) -> None:  # type: ignore[no-untyped-def]
+    catalog = Catalog(roots=roots, files={i: FileEntry(sha1, None, reason) for i, (sha1, reason) in skipped.items()})
+    ids, sha1s = Strings(), Strings()
+    for doc_id, sha1, _ in documents:
+        ids.append(doc_id)
+        sha1s.append(sha1)
+    written = files_json(catalog, ids, sha1s, [h for _, _, h in documents])
+    for doc_id, sha1, content_hash in documents:  # what the build did: a FileEntry a document
+        catalog.files[doc_id] = FileEntry(sha1, content_hash)
+    assert written == catalog.files_json()
 
 
 def test_a_census_keeps_about_its_digests_and_strings_per_document() -> None:
