@@ -9,6 +9,7 @@ files it was built from (see :mod:`indexer.catalog`) for ``zhsearch update``.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -25,8 +26,8 @@ from zhsearch.search.text.normalize import fold
 from zhsearch.search.embedded.writer import SEGMENT_CHARS, document_chars, partition_sizes, write_segment
 
 from .article import finish_document
-from .catalog import CLEANING_VERSION, FILES, PARAGRAPHS, Catalog, CensusEntry, FileEntry, StatCache
-from .recurring import LearnedBoilerplate, RecurringParagraphs, outlet_key
+from .catalog import CATALOG_VERSION, CLEANING_VERSION, FILES, PARAGRAPHS, Catalog, FileEntry, StatCache
+from .recurring import LearnedBoilerplate, ParagraphCensus, RecurringParagraphs, outlet_key
 from .sources import (
     ARTICLE_SUFFIXES,
     REPOSITORY_FILES,
@@ -38,7 +39,7 @@ from .sources import (
     read_batch,
     read_source,
 )
-from .spill import DocumentSpill
+from .spill import DocumentSpill, Strings
 from .workers import WorkerPool, exit_if_orphaned
 
 __all__ = [
@@ -283,13 +284,14 @@ def build_index(
     check_paths(paths)
     started = time.time_ns()
     report = IndexReport()
-    learner = RecurringParagraphs()
     catalog = Catalog(roots=[str(p.resolve()) for p in paths])
     cache = StatCache()
     with WorkerPool(jobs) as pool, IndexWriter(location, config=config, segment_chars=segment_chars, join=merge) as writer, \
             DocumentSpill(writer.directory) as documents:
         sources = _articles(paths, report)
-        kept: list[tuple[str, str, str, frozenset[bytes]]] = []  # (id, sha1, outlet, paragraph keys) of each document
+        # each document's id, SHA-1, outlet and paragraph digests, compact (a list of tuples of
+        # str and frozenset took ~4 kB a document)
+        ids, sha1s, census = Strings(), Strings(), ParagraphCensus()
         for record in read_sources(pool, sources, progress):
             if record.signature is not None and record.sha1:
                 cache.record(record.path, record.signature, record.sha1, now_ns=started)
@@ -299,11 +301,12 @@ def build_index(
                 continue
             outlet = outlet_key(record.document)
             report.count(record.document)
-            learner.count(outlet, record.keys)
+            census.count(outlet, record.keys)
             documents.append(record.document)  # to disk: the build never holds every document
-            kept.append((record.doc_id, record.sha1, outlet, record.keys))
-        report.indexed = len(kept)
-        if not kept:
+            ids.append(record.doc_id)
+            sha1s.append(record.sha1)
+        report.indexed = len(ids)
+        if not ids:
             exc = NothingIndexedError(
                 f"no article could be indexed from {', '.join(str(p) for p in paths)} ({report.seen} files seen)"
             )
@@ -313,22 +316,60 @@ def build_index(
             failure = StrictBuildError(f"{sum(report.skipped.values())} files were skipped (--strict)")
             failure.report = report  # type: ignore[attr-defined]
             raise failure
-        learned = learner.learn() if learn_boilerplate else LearnedBoilerplate({})
+        learned = census.learn() if learn_boilerplate else LearnedBoilerplate({})
         report.learned_paragraphs, report.learned_suffixes = learned.size, learned.title_suffixes
         if new_words:
             report.discovery = discover_new_words(documents, learned, writer.config, directory=writer.directory)
             writer.reconfigure(replace(writer.config, new_words=tuple(w.word for w in report.discovery.words)))
             writer.attach(NEW_WORDS_FILE, report.discovery.to_json())
         report.dropped_paragraphs, hashes = write_documents(pool, writer, documents, learned, progress)
-        for (doc_id, sha1, outlet, keys), content_hash in zip(kept, hashes, strict=True):
-            catalog.files[doc_id] = FileEntry(sha1, content_hash)
-            catalog.census[doc_id] = CensusEntry(outlet, keys)
-        writer.attach(FILES, catalog.files_json())
-        writer.attach(PARAGRAPHS, catalog.paragraphs_json())
+        writer.attach(FILES, files_json(catalog, ids, sha1s, hashes))
+        del hashes
+        writer.attach(PARAGRAPHS, census_json(ids, census))
         writer.manifest.update(_manifest(catalog, learned, learn_boilerplate))
         writer.manifest[MANIFEST_KEY] = threshold
     cache.save(Path(location))
     return report
+
+
+def _by_id(ids: Strings) -> list[int]:
+    """The positions of ``ids`` in the order of the ids, the last of each id only (as in a dict)."""
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    return [i for at, i in enumerate(order) if at + 1 == len(order) or ids[order[at + 1]] != ids[i]]
+
+
+def _entry(doc_id: str, value: list[Any]) -> str:
+    return f"{json.dumps(doc_id, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False)}"
+
+
+def census_json(ids: Strings, census: ParagraphCensus) -> str:
+    """``paragraphs.json`` of the documents ``ids`` whose outlets and digests ``census`` holds (in
+    the same order): the text :meth:`Catalog.paragraphs_json` writes for the same census, built
+    without a ``CensusEntry`` per document."""
+    parts = [_entry(ids[i], [census.outlet(i), census.digests(i).hex()]) for i in _by_id(ids)]
+    return f'{{"version": {CATALOG_VERSION}, "documents": {{{", ".join(parts)}}}}}'
+
+
+def files_json(catalog: Catalog, ids: Strings, sha1s: Strings, hashes: Sequence[str]) -> str:
+    """``files.json`` of ``catalog.files`` (the skipped files) and of the documents ``ids`` (with
+    their SHA-1s and content hashes, in the same order; a document replaces a skipped file of
+    its id): the text :meth:`Catalog.files_json` writes once the documents are added to
+    ``catalog.files``, built without a ``FileEntry`` per document."""
+    if len(hashes) != len(ids):
+        raise ValueError(f"{len(hashes)} content hashes for {len(ids)} documents")
+    documents = _by_id(ids)
+    indexed = {ids[i] for i in documents} if catalog.files else set()
+    skipped = sorted((i, e) for i, e in catalog.files.items() if i not in indexed)
+    parts, at = [], 0
+    for i in documents:
+        doc_id = ids[i]
+        while at < len(skipped) and skipped[at][0] < doc_id:
+            parts.append(_entry(skipped[at][0], [skipped[at][1].sha1, skipped[at][1].content_hash, skipped[at][1].reason]))
+            at += 1
+        parts.append(_entry(doc_id, [sha1s[i], hashes[i], None]))
+    parts.extend(_entry(i, [e.sha1, e.content_hash, e.reason]) for i, e in skipped[at:])
+    roots = json.dumps(catalog.roots, ensure_ascii=False)
+    return f'{{"version": {CATALOG_VERSION}, "roots": {roots}, "files": {{{", ".join(parts)}}}}}'
 
 
 def discover_new_words(

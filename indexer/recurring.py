@@ -22,10 +22,14 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from array import array
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
+
+import numpy as np
 
 from zhsearch.search import Document
 from zhsearch.search.results.document import heading_level
@@ -233,4 +237,86 @@ class RecurringParagraphs:
             keys = frozenset(key for key, n in counts.items() if n >= (titles if is_title_key(key) else limit))
             if keys:
                 learned[outlet] = keys
+        return LearnedBoilerplate(learned)
+
+
+_TITLE_LIMIT = 1 << 56  # a digest below this, read as a big-endian integer, starts with TITLE_TAG
+_DIGEST = np.dtype(">u8")  # a digest as an integer whose bytes are the digest's
+
+
+class ParagraphCensus:
+    """The outlet and paragraph digests of each document of a build, compact: what
+    :class:`RecurringParagraphs` counts, kept as ~8 bytes a digest plus ~12 bytes a document.
+
+    Every document's digests (sorted) go to one growing byte array, its outlet key (interned) to
+    an array of numbers; :meth:`learn` counts them at the end, with numpy, and learns exactly
+    what a :class:`RecurringParagraphs` shown the same documents learns (same groups, same order).
+    """
+
+    def __init__(self) -> None:
+        self._keys = bytearray()  # the digests of every document, each document's sorted
+        self._ends = array("Q")  # where each document's digests end in _keys (in digests)
+        self._outlet_of = array("I")  # each document's outlet key, as its number in _outlets
+        self._outlets: dict[str, int] = {}  # outlet key -> number, in order of first appearance
+        self._names: list[str] = []  # the outlet keys by number
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def count(self, outlet: str, keys: frozenset[bytes]) -> None:
+        """Record one document of ``outlet`` (an :func:`outlet_key`) with these digests (8 bytes each)."""
+        if any(len(k) != _DIGEST.itemsize for k in keys):
+            raise ValueError("paragraph digests are 8 bytes")
+        self._keys += b"".join(sorted(keys))
+        self._ends.append(len(self._keys) // _DIGEST.itemsize)
+        number = self._outlets.setdefault(outlet, len(self._outlets))
+        if number == len(self._names):
+            self._names.append(outlet)
+        self._outlet_of.append(number)
+
+    def outlet(self, i: int) -> str:
+        return self._names[self._outlet_of[i]]
+
+    def digests(self, i: int) -> bytes:
+        """Document ``i``'s digests, sorted and joined."""
+        start = self._ends[i - 1] if i else 0
+        return bytes(self._keys[start * _DIGEST.itemsize : self._ends[i] * _DIGEST.itemsize])
+
+    def entries(self) -> Iterator[tuple[str, frozenset[bytes]]]:
+        """(outlet key, digests) of each document, in order."""
+        for i, number in enumerate(self._outlet_of):
+            raw = self.digests(i)
+            yield self._names[number], frozenset(raw[j : j + 8] for j in range(0, len(raw), 8))
+
+    def learn(self, *, min_articles: int = MIN_ARTICLES, share: float = SHARE) -> LearnedBoilerplate:
+        """What ``RecurringParagraphs(min_articles=…, share=…)`` counting every document learns."""
+        rules = RecurringParagraphs(min_articles=min_articles, share=share)
+        keys = np.frombuffer(self._keys, dtype=_DIGEST)
+        ends = np.frombuffer(self._ends, dtype=np.uint64).astype(np.int64)
+        outlet_of = np.frombuffer(self._outlet_of, dtype=np.uint32)
+        per_document = np.diff(ends, prepend=0)
+        # each digest's outlet; digests sorted by it (stable), so an outlet's are one slice
+        by_outlet = np.repeat(outlet_of, per_document)
+        order = np.argsort(by_outlet, kind="stable")
+        sorted_keys = keys[order]
+        del order
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(by_outlet, minlength=len(self._outlets)))))
+        del by_outlet
+        articles_of = np.bincount(outlet_of, minlength=len(self._outlets))
+        members: dict[str, list[int]] = {}  # group -> its outlet keys (once per occurrence), groups in order of appearance
+        for outlet, number in self._outlets.items():
+            for group in groups(outlet):
+                members.setdefault(group, []).append(number)
+        learned: dict[str, frozenset[bytes]] = {}
+        for group, numbers in members.items():
+            rules._articles[group] = int(sum(int(articles_of[n]) for n in numbers))
+            if rules._articles[group] <= 0:
+                continue
+            limit, titles = rules.threshold(group), rules.title_threshold(group)
+            found = np.concatenate([sorted_keys[bounds[n] : bounds[n + 1]] for n in numbers])
+            distinct, counts = np.unique(found, return_counts=True)
+            chosen = distinct[counts >= np.where(distinct < _TITLE_LIMIT, titles, limit)]
+            if chosen.size:
+                raw = chosen.astype(_DIGEST).tobytes()
+                learned[group] = frozenset(raw[j : j + 8] for j in range(0, len(raw), 8))
         return LearnedBoilerplate(learned)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import pickle
 import tempfile
 import threading
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 
 from zhsearch.search import Document
 from zhsearch.search.embedded.writer import document_chars
 
-__all__ = ["DocumentSpill"]
+__all__ = ["DocumentSpill", "Strings"]
 
 
 class DocumentSpill:
@@ -67,3 +68,29 @@ class DocumentSpill:
 
 
 READ_AHEAD = 256  # documents read from the file at once when iterating
+
+
+class Strings:
+    """A growing list of strings kept as one UTF-8 byte array and the offsets of their ends
+    (a few bytes over the text each, where a list of ``str`` costs ~60)."""
+
+    def __init__(self) -> None:
+        self._bytes = bytearray()
+        self._ends = array("Q")
+
+    def append(self, text: str) -> None:
+        self._bytes += text.encode("utf-8", "surrogatepass")
+        self._ends.append(len(self._bytes))
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, i: int) -> str:
+        if i < 0:
+            i += len(self)
+        start = self._ends[i - 1] if i else 0
+        return self._bytes[start : self._ends[i]].decode("utf-8", "surrogatepass")
+
+    def __iter__(self) -> Iterator[str]:
+        for i in range(len(self)):
+            yield self[i]
