@@ -306,6 +306,20 @@ def block_header(count: int, last: int, max_weight: float, compression: int, min
     return small_pickle((count, last, max_weight, compression, min_length, max_length), 2)
 
 
+def block_weights(stored_weights: Sequence[float], *, whole_as_int: bool = True) -> Any:
+    """A posting block's weights as its pickle holds them: None when every one is 1.0 (the reader's
+    default), the one number when they are all equal, whole numbers below 2**31 as ints (shorter
+    pickles; ``whole_as_int=False`` keeps Whoosh's floats), else the tuple."""
+    lightest, heaviest = min(stored_weights), max(stored_weights)
+    if lightest == 1.0 and heaviest == 1.0:
+        return None
+    if lightest == heaviest:
+        return stored_weights[0]
+    if whole_as_int and heaviest < 2**31 and all(w.is_integer() for w in stored_weights):
+        return tuple(map(int, stored_weights))
+    return tuple(stored_weights)
+
+
 def compress_block(data: bytes, *, like_whoosh: bool, compress_from: int, level: int) -> tuple[bytes, int]:
     """A posting block's pickled data as written, and the compression level its header records:
     every block compressed as Whoosh's writer does (``like_whoosh``), else only blocks of

@@ -34,7 +34,7 @@ from whoosh.reading import SegmentReader
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length
 
-from .inversion import block_header, compress_block, small_pickle
+from .inversion import block_header, block_weights, compress_block, small_pickle
 from .segments import (_BLOCK, _CODEC, _COMPRESSION, _TERMINFO, BLOCK_PICKLE, COMPRESS_FROM, INDEX_NAME, _fast_format,
                        _length_byte, _PostingsFile, _TermIndexWriter)
 
@@ -418,9 +418,9 @@ class _MergedPostingsFile(_PostingsFile):
         for low in range(0, count, _BLOCK):
             high = min(low + _BLOCK, count)
             block_ids = ids[low:high]
-            block_weights = weights[low:high]
-            stored_weights = array("f", block_weights)
-            block_max: float = max(block_weights)
+            given = weights[low:high]
+            stored_weights = array("f", given)
+            block_max: float = max(given)
             block_max = float(block_max) if block_max > 0 else 0
             block_min_byte, block_max_byte = 256, 0
             if length_bytes is not None:
@@ -432,15 +432,7 @@ class _MergedPostingsFile(_PostingsFile):
             max_byte = max(max_byte, block_max_byte)
             if block_max > max_weight:
                 max_weight = block_max
-            lightest, heaviest = min(stored_weights), max(stored_weights)
-            if lightest == 1.0 and heaviest == 1.0:
-                mini_weights: Any = None
-            elif lightest == heaviest:
-                mini_weights = stored_weights[0]
-            elif heaviest < 2**31 and all(map(float.is_integer, stored_weights)):
-                mini_weights = tuple(map(int, stored_weights))
-            else:
-                mini_weights = tuple(stored_weights)
+            mini_weights = block_weights(stored_weights)
             mini_ids = (block_ids[0], *map(sub, block_ids[1:], block_ids))
             if fixed is None or fixed < 0:
                 mini_values: Any = tuple(v for v in values[low:high] if v != b"")

@@ -47,7 +47,7 @@ from ..text.analysis import (
     _NormalizingTokenizer,
     pair_term,
 )
-from .inversion import (CharKeys, FieldTokens, KeyedTokens, block_header, compress_block, inlined_term_info,
+from .inversion import (CharKeys, FieldTokens, KeyedTokens, block_header, block_weights, compress_block, inlined_term_info,
                         small_pickle, write_field)
 from ..text.normalize import Normalized, normalize
 from .schema import CompactPositions
@@ -378,15 +378,7 @@ class _PostingsFile:
             if block_max > max_weight:
                 max_weight = block_max
 
-            lightest, heaviest = min(stored_weights), max(stored_weights)
-            if lightest == 1.0 and heaviest == 1.0:
-                mini_weights: Any = None
-            elif lightest == heaviest:
-                mini_weights = stored_weights[0]
-            elif not self._like_whoosh and all(w.is_integer() and w < 2**31 for w in stored_weights):
-                mini_weights = tuple(map(int, stored_weights))  # as search.embedded.inversion.write_field keeps them
-            else:
-                mini_weights = tuple(stored_weights)
+            mini_weights = block_weights(stored_weights, whole_as_int=not self._like_whoosh)
             mini_ids = (ids[0],) if len(ids) == 1 else (ids[0], *map(sub, ids[1:], ids))
             if fixed is None or fixed < 0:
                 # Equal values are shared objects here, which pickle writes once; Whoosh's are not.
