@@ -353,14 +353,8 @@ def _concatenated(
             elif fixed > 0:
                 values += one_value
             continue
-        pos = 4
-        while True:
-            (size,) = _BLOCK_SIZE.unpack_from(raw, pos)
-            block = io.BytesIO(raw[pos + 4 : pos + 4 + abs(size)])
-            pos += 4 + abs(size)
-            count, _, _, compression, _, _ = pickle.load(block)
-            data = block.read()
-            mini_ids, mini_weights, mini_values = pickle.loads(zlib.decompress(data) if compression else data)
+        for header, (mini_ids, mini_weights, mini_values), _ in _raw_blocks(raw):
+            count = header[0]
             ids += accumulate(mini_ids, initial=offset)
             del ids[-count - 1]  # the initial offset
             if mini_weights is None:
@@ -375,8 +369,6 @@ def _concatenated(
                 values += mini_values if mini_values else [b""] * count
             elif fixed > 0:
                 values += [mini_values[k : k + fixed] for k in range(0, len(mini_values), fixed)]
-            if size < 0:
-                break
     if fixed == 0:
         values = [b""] * len(ids)
     elif shared is not None and (fixed is None or fixed < 0):
@@ -488,19 +480,28 @@ def _shifted_blocks(raw: bytes, shift: int) -> bytes:
     """Posting blocks with every document number moved by ``shift`` (a block's first id is
     absolute, the others are deltas; its header holds the last id)."""
     chunks = [raw[:4]]
-    pos = 4
-    while True:
-        (size,) = _BLOCK_SIZE.unpack_from(raw, pos)
-        block = io.BytesIO(raw[pos + 4 : pos + 4 + abs(size)])
-        pos += 4 + abs(size)
-        count, last, max_weight, compression, min_length, max_length = pickle.load(block)
-        data = block.read()
-        mini_ids, mini_weights, values = pickle.loads(zlib.decompress(data) if compression else data)
+    for header_in, (mini_ids, mini_weights, values), final in _raw_blocks(raw):
+        count, last, max_weight, _, min_length, max_length = header_in
         data, compression = compress_block(
             small_pickle(((mini_ids[0] + shift, *mini_ids[1:]), mini_weights, values), BLOCK_PICKLE),
             like_whoosh=False, compress_from=COMPRESS_FROM, level=_COMPRESSION)
         header = block_header(count, last + shift, float(max_weight), compression, min_length, max_length)
         length = len(header) + len(data)
-        chunks += (pack_int(-length if size < 0 else length), header, data)
+        chunks += (pack_int(-length if final else length), header, data)
+    return b"".join(chunks)
+
+
+def _raw_blocks(raw: bytes) -> Iterator[tuple[tuple[Any, ...], tuple[Any, Any, Any], bool]]:
+    """The posting blocks of a term's raw postings (magic, then blocks, the last one's size
+    negative): each block's header tuple, its unpickled (ids, weights, values), and whether it is
+    the last."""
+    pos = 4
+    while True:
+        (size,) = _BLOCK_SIZE.unpack_from(raw, pos)
+        block = io.BytesIO(raw[pos + 4 : pos + 4 + abs(size)])
+        pos += 4 + abs(size)
+        header = pickle.load(block)
+        data = block.read()
+        yield header, pickle.loads(zlib.decompress(data) if header[3] else data), size < 0
         if size < 0:
-            return b"".join(chunks)
+            return
