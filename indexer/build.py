@@ -19,7 +19,7 @@ from typing import Any
 
 from zhsearch.search import AnalyzerConfig, Document, IndexWriter
 from zhsearch.search.results.duplicates import DEFAULT_THRESHOLD, MANIFEST_KEY, check_threshold
-from zhsearch.search.text.analysis import is_dictionary_word
+from zhsearch.search.text.analysis import is_dictionary_word, load_dictionary
 from zhsearch.search.text.discover import NEW_WORDS_FILE, Discovery, find_new_words
 from zhsearch.search.errors import ZhsearchError
 from zhsearch.search.text.normalize import fold
@@ -156,6 +156,11 @@ def read_sources(
             progress("reading", done, len(sources))
 
 
+# A segment of at least this many documents loads jieba's whole dictionary before cutting them
+# (``search.text.analysis.load_dictionary``): the mapped one's lookups then cost about as much again.
+LOAD_DICTIONARY_DOCUMENTS = 200
+
+
 def write_part(task: tuple[int | None, Path, AnalyzerConfig, list[Document], LearnedBoilerplate]) -> tuple[Any, int, list[str]]:
     """Worker task: clean documents and write them as one segment; (segment, paragraphs dropped,
     content hash of each document)."""
@@ -172,6 +177,8 @@ def write_part(task: tuple[int | None, Path, AnalyzerConfig, list[Document], Lea
             hashes.append(document.content_hash)
             yield document
 
+    if len(documents) >= LOAD_DICTIONARY_DOCUMENTS:  # not for the few documents of an update
+        load_dictionary(config)
     segment = write_segment(directory, config, cleaned())
     return segment, dropped, hashes
 

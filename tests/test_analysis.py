@@ -24,6 +24,7 @@ from zhsearch.search.text.analysis import (
     _segmenter,
     char_analyzer,
     jieba_word_spans,
+    load_dictionary,
     pair_analyzer,
     pair_term,
     word_analyzer,
@@ -512,3 +513,17 @@ def test_word_block_cache_gives_jieba_spans_on_real_articles(shared_corpus: Path
             _assert_cached_spans_are_jieba_spans(AnalyzerConfig(), normalize(value).text)
         checked += 1
     assert checked > 100
+
+
+def test_load_dictionary_loads_the_segmenter_of_the_config_and_words_stay_the_same() -> None:
+    from zhsearch.search.text.jiebadict import MappedFreq
+
+    config = AnalyzerConfig(user_words=("鲸歌计划书 3000",))  # a segmenter of its own (not shared with other tests)
+    seg = _segmenter(config.hmm, config.segmenter_words)
+    texts = ["鲸歌计划书在南京市长江大桥发布", "中华人民共和国国务院今天召开常务会议。", "iPhone 14 Pro 售价 7999 元"]
+    before = [list(jieba_word_spans(seg, hmm, text)) for hmm in (True, False) for text in texts]
+    if not isinstance(seg.FREQ, MappedFreq):
+        pytest.skip("jieba's dictionary cache could not be mapped here")
+    load_dictionary(config)
+    assert type(seg.FREQ) is dict and seg.FREQ["鲸歌计划书"] == 3000
+    assert [list(jieba_word_spans(seg, hmm, text)) for hmm in (True, False) for text in texts] == before

@@ -175,7 +175,8 @@ def test_jieba_imported_without_pkg_resources_cuts_alike(tmp_path: Path, jieba_o
     assert words == list(jieba_own.cut(TEXTS[0]))
 
 
-def test_a_busy_tokenizer_loads_the_dictionary_and_cuts_alike(tmp_path: Path, jieba_own: Any) -> None:
+def _with_a_user_word(tmp_path: Path) -> tuple[Any, Any]:
+    """jieba's own tokenizer and a mapped one, each told the same user word."""
     import jieba
 
     reference = jieba.Tokenizer()
@@ -183,6 +184,11 @@ def test_a_busy_tokenizer_loads_the_dictionary_and_cuts_alike(tmp_path: Path, ji
     seg = mapped_tokenizer(tmp_path)
     for s in (reference, seg):
         s.add_word("蓝鲸计划", 3000)
+    return reference, seg
+
+
+def test_a_busy_tokenizer_loads_the_dictionary_and_cuts_alike(tmp_path: Path, jieba_own: Any) -> None:
+    reference, seg = _with_a_user_word(tmp_path)
     before = [list(seg.cut(text)) for text in TEXTS]
     assert isinstance(seg.FREQ, MappedFreq)
     seg.load_after = seg.FREQ.searches + 50
@@ -192,3 +198,19 @@ def test_a_busy_tokenizer_loads_the_dictionary_and_cuts_alike(tmp_path: Path, ji
     assert seg.FREQ == reference.FREQ
     assert [list(seg.cut(text)) for text in TEXTS] == before == [list(reference.cut(text)) for text in TEXTS]
     _same_cuts(seg, reference, "蓝鲸计划在南京市长江大桥启动")
+
+
+def test_a_tokenizer_told_to_load_its_dictionary_holds_jiebas_and_cuts_alike(tmp_path: Path, jieba_own: Any) -> None:
+    reference, seg = _with_a_user_word(tmp_path)
+    assert isinstance(seg.FREQ, MappedFreq)
+    searches = seg.FREQ.searches
+    seg.load_dictionary()  # at once, not after load_after binary searches
+    assert searches < seg.load_after
+    assert type(seg.FREQ) is dict
+    assert seg.FREQ == reference.FREQ  # the user word and its prefixes included
+    assert seg.total == reference.total
+    loaded = seg.FREQ
+    seg.load_dictionary()  # loaded already: nothing to do
+    assert seg.FREQ is loaded
+    for text in [*TEXTS, "蓝鲸计划在南京市长江大桥启动"]:
+        _same_cuts(seg, reference, text)
