@@ -221,6 +221,37 @@ def test_a_run_relaxes_in_the_same_steps(embedded: SearchBackend, cluster: Searc
     assert [c["matches"] for c in ours.explain["clauses"]] == [c["matches"] for c in theirs.explain["clauses"]]  # type: ignore[index]
 
 
+@pytest.mark.parametrize(("words", "required"), [(4, 2), (6, 4), (7, 7), (10, 3), (14, 9), (20, 14)])
+def test_a_relaxed_run_matches_the_documents_with_enough_of_its_words(words: int, required: int) -> None:
+    """An AtLeast (a relaxed run: at least ``required`` of its words) matches exactly the documents
+    holding that many of them, however many words the run has (before: an OR of the C(n, k) ANDs,
+    and a run of 14 words needing 9, C(14, 9) = 2002, could not be translated at all)."""
+    import random
+
+    from whoosh import query as wq
+
+    from zhsearch.search.queries.query import AtLeast
+    from zhsearch.search.xapian_cluster.query import translate
+    from zhsearch.search.xapian_cluster.terms import PREFIXES
+
+    draw = random.Random(words * 100 + required)
+    vocabulary = [f"w{i}" for i in range(words)]
+    db = xapian.WritableDatabase("", xapian.DB_BACKEND_INMEMORY)
+    held = []
+    for _ in range(400):
+        chosen = {w for w in vocabulary if draw.random() < draw.choice((0.3, 0.6, 0.9))}
+        doc = xapian.Document()
+        for word in chosen:
+            doc.add_term(PREFIXES["text"] + word)
+        held.append((db.add_document(doc), len(chosen)))
+    query = translate(AtLeast([wq.Term("text", w) for w in vocabulary], required))
+    enquire = xapian.Enquire(db)
+    enquire.set_query(query)
+    found = {m.docid for m in enquire.get_mset(0, db.get_doccount())}
+    assert found == {docid for docid, count in held if count >= required}
+    assert 0 < len(found) < len(held)  # (the draw holds documents on both sides)
+
+
 def _exact_counts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The ``check_at_least`` of every match the searcher asks the shards for, from now on."""
     asked: list[int] = []
