@@ -29,10 +29,14 @@ FILTER_FIELDS = ("source", "categories", "tags", "month")
 
 class Bonus:
     """Given documents (by id) with given scores added: a re-ranking's bonus, as part of a query
-    tree (the cluster's counterpart of :class:`search.queries.longquery.Listed`)."""
+    tree (the cluster's counterpart of :class:`search.queries.longquery.Listed`). ``matching``: each
+    of the documents matches the query the bonus is added to (``AndMaybe(query, bonus)``), as the
+    first documents of that query's own ranking do; the bonus is then simply OR'ed to it.
+    """
 
-    def __init__(self, scores: dict[str, float]) -> None:
+    def __init__(self, scores: dict[str, float], *, matching: bool = False) -> None:
         self.scores = dict(scores)
+        self.matching = matching
         self.boost = 1.0
 
     def __repr__(self) -> str:
@@ -123,6 +127,9 @@ def _translate(node: Any, weights: Weights | None) -> xapian.Query:
             return Q(Q.OP_AND_MAYBE, required, optional)
         # The sum where both match, among the required one's matches. (Not OP_AND_MAYBE: over the
         # 23k archive Xapian 1.4.22 gave it more than the sum of its two sides for a long query.)
+        if isinstance(node.b, Bonus) and node.b.matching:
+            # (the OR matches what the required side matches: not evaluated a second time as the filter)
+            return Q(Q.OP_OR, required, optional)
         return Q(Q.OP_FILTER, Q(Q.OP_OR, required, optional), required)
     if isinstance(node, wq.AndNot):
         return Q(Q.OP_AND_NOT, translate(node.a, weights), translate(node.b, weights))
