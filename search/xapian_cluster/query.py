@@ -182,9 +182,9 @@ def at_least(subs: list[xapian.Query], k: int) -> xapian.Query:
 
     Split in two halves A and B: at least k of them is, for some j, at least j of A and at least
     k - j of B. Each half is split the same way, so the query grows about as n^log(n) with the n
-    subqueries, not as the C(n, k) ANDs of every k of them (C(14, 9) = 2002 ANDs of 9; here a
-    few hundred subqueries): fewer posting lists for the shards to open and merge, and no
-    length beyond which a relaxed run cannot be translated.
+    subqueries, not as the C(n, k) ANDs of every k of them (14 needing 9: 2002 ANDs of 9, ~58 kB
+    serialized, against 1.2 kB split): fewer posting lists for the shards to open and merge, and
+    no length beyond which a relaxed run cannot be translated.
     """
     if k == 1:
         return subs[0] if len(subs) == 1 else Q(Q.OP_OR, subs)
