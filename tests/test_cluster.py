@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from zhsearch.indexer.build import parse_archive
-from zhsearch.search import Document, DocumentSink, IndexWriter, InvalidArgumentError, SearchBackend, open_index
+from zhsearch.search import Document, DocumentSink, IndexWriter, InvalidArgumentError, SearchBackend, SearchPage, open_index
 from zhsearch.search.errors import DocumentNotFoundError, IndexLockedError, ZhsearchError
 
 from conftest import CARBON, CORPUS, IPHONE, REPORTER, TAIWAN, serving
@@ -219,6 +219,90 @@ def test_a_run_relaxes_in_the_same_steps(embedded: SearchBackend, cluster: Searc
     ours, theirs = cluster.search(query, limit=100, explain=True), embedded.search(query, limit=100, explain=True)
     assert ours.warnings == theirs.warnings and any("同时含有全部词语" in w for w in ours.warnings)
     assert [c["matches"] for c in ours.explain["clauses"]] == [c["matches"] for c in theirs.explain["clauses"]]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("words", "required"), [(4, 2), (6, 4), (7, 7), (10, 3), (14, 9), (20, 14)])
+def test_a_relaxed_run_matches_the_documents_with_enough_of_its_words(words: int, required: int) -> None:
+    """An AtLeast (a relaxed run: at least ``required`` of its words) matches exactly the documents
+    holding that many of them, however many words the run has (before: an OR of the C(n, k) ANDs,
+    and a run of 14 words needing 9, C(14, 9) = 2002, could not be translated at all)."""
+    import random
+
+    from whoosh import query as wq
+
+    from zhsearch.search.queries.query import AtLeast
+    from zhsearch.search.xapian_cluster.query import translate
+    from zhsearch.search.xapian_cluster.terms import PREFIXES
+
+    draw = random.Random(words * 100 + required)
+    vocabulary = [f"w{i}" for i in range(words)]
+    db = xapian.WritableDatabase("", xapian.DB_BACKEND_INMEMORY)
+    held = []
+    for _ in range(400):
+        chosen = {w for w in vocabulary if draw.random() < draw.choice((0.3, 0.6, 0.9))}
+        doc = xapian.Document()
+        for word in chosen:
+            doc.add_term(PREFIXES["text"] + word)
+        held.append((db.add_document(doc), len(chosen)))
+    query = translate(AtLeast([wq.Term("text", w) for w in vocabulary], required))
+    enquire = xapian.Enquire(db)
+    enquire.set_query(query)
+    found = {m.docid for m in enquire.get_mset(0, db.get_doccount())}
+    assert found == {docid for docid, count in held if count >= required}
+    assert 0 < len(found) < len(held)  # (the draw holds documents on both sides)
+
+
+def test_a_pasted_passage_is_ranked_by_one_evaluation_of_its_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clauses' bonus goes to documents of the words' own ranking: the ranking shown is the
+    words' query OR the bonus, each word's posting list read once (before: the words' query a
+    second time as the filter of that OR), with the embedded index's hits and scores."""
+    with IndexWriter(tmp_path / "index") as writer:
+        for doc in PASSAGE_DOCUMENTS:
+            writer.add(doc)
+    with open_index(tmp_path / "index") as embedded:
+        expected = embedded.search(PASSAGE)
+    config = servers.start(tmp_path / "c", 2)
+    try:
+        write_all(config, PASSAGE_DOCUMENTS)
+        with open_cluster(config.location) as cluster:  # type: ignore[arg-type]
+            sent = _one_search(cluster, monkeypatch)
+    finally:
+        servers.stop(tmp_path / "c")
+    page, asked = sent
+    assert [h.id for h in page.hits] == [h.id for h in expected.hits] == ["passage/source", "passage/rival", "passage/plan", "passage/market"]
+    assert page.total == expected.total and page.warnings == expected.warnings
+    for mine, theirs in zip(page.hits, expected.hits):
+        assert mine.score == pytest.approx(theirs.score, rel=2e-3, abs=1e-3), mine.id
+    words = next(q for n, q in asked if n == 100)  # the words' ranking the clauses are looked for in
+    shown = next(q for n, q in asked if n == 10)
+    for word in (t for t in words if t.startswith(b"WX")):  # (the words of the text)
+        assert _leaves(shown, word) == _leaves(words, word) > 0, word
+
+
+def _one_search(cluster: SearchBackend, monkeypatch: pytest.MonkeyPatch) -> tuple[SearchPage, list[tuple[int, xapian.Query]]]:
+    """The page of the pasted passage, and the queries sent for it with how many matches each asked for."""
+    sent: list[tuple[int, xapian.Query]] = []
+
+    class Recorded(xapian.Enquire):  # type: ignore[misc]
+        def set_query(self, asked: xapian.Query, *rest: object) -> None:
+            self.asked = asked
+            super().set_query(asked, *rest)
+
+        def get_mset(self, first: int, maxitems: int, checkatleast: int = 0, *rest: object) -> object:
+            sent.append((maxitems, self.asked))
+            return super().get_mset(first, maxitems, checkatleast, *rest)
+
+    monkeypatch.setattr(xapian, "Enquire", Recorded)
+    page = cluster.search(PASSAGE)
+    monkeypatch.undo()
+    return page, sent
+
+
+def _leaves(query: xapian.Query, term: bytes) -> int:
+    """How many times ``term`` stands in the tree of ``query``."""
+    if query.get_num_subqueries() == 0:  # a leaf: a term (or a value range, everything, nothing)
+        return int(list(query) == [term])
+    return sum(_leaves(query.get_subquery(i), term) for i in range(query.get_num_subqueries()))
 
 
 def _exact_counts(monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -267,13 +267,13 @@ class ClusterIndex:
             # The best score of the words' ranking: a match's weight is the embedded index's score
             # (see .terms), and a Bonus adds its scores as they are, as Listed does there.
             best = matches[0][0].weight if matches else 0.0
-            for match, data in matches:
+            for match, data in matches:  # (matches of the query the bonus is added to: Bonus.matching)
                 doc, _ = from_data(data)
                 found = long.clause_bonus(doc.title, doc.text, simplify=self.config.simplify, best=best)
                 if found:
                     bonus[doc.id] = found
             if bonus:
-                long = replace(long, query=wq.AndMaybe(long.query, Bonus(bonus)))
+                long = replace(long, query=wq.AndMaybe(long.query, Bonus(bonus, matching=True)))
         long.adopt(parsed, warnings)
 
     def _weights(self, db: xapian.Database, node: Any) -> Weights:
