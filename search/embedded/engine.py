@@ -21,6 +21,7 @@ from whoosh.index import IndexError as WhooshIndexError
 from ..legacy import open_whoosh_dir
 from ..text.analysis import ANALYZER_VERSION, AnalyzerConfig
 from ..text.discover import DictionaryWord, dictionary_words, read_discovery
+from ..text.normalize import fold
 from ..queries.complete import CompletionTable
 from ..results.document import Document, Duplicate, Hit, IndexStats, SearchPage
 from ..results.document import stored_document as _document
@@ -28,6 +29,7 @@ from ..results.duplicates import DuplicateGroups, manifest_threshold
 from .evaluate import Evaluator, PostingTable, Unsupported, first_indices, members
 from ..errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
 from ..results.facets import FacetIndex
+from ..queries.evidence import EVIDENCE_DEPTH, evidence
 from ..queries.intent import ANSWER_DEPTH, ANSWER_FACTOR, answer_kind, states_answer
 from ..queries.longquery import ArchiveStatistics, Listed, LongQueryBuilder, LongQueryOptions, similar_text
 from ..queries.query import DATE_HELP, RELAX_BELOW, ParsedQuery, QueryBuilder, parse_period
@@ -215,7 +217,7 @@ class SearchIndex:
             if ranking.total < RELAX_BELOW and parsed.runs():
                 ranking = self._relax(searcher, parsed, options, sort, groups, page * limit, ranking, warnings)
             if sort == "relevance" and not parsed.any_term and not parsed.empty and ranking.total:
-                ranking = self._answer(searcher, parsed, options, groups, page * limit, ranking, query)
+                ranking = self._rerank(searcher, parsed, options, groups, page * limit, ranking, query)
             total = ranking.total
             counts = self._facets(searcher).counts(ranking.matched) if facets else {}
             explanation = _explain(parsed, searcher, total) if explain else None
@@ -313,22 +315,34 @@ class SearchIndex:
             ranking = self._rank(searcher, parsed.query, options, sort, groups, want)
         return ranking
 
-    def _answer(
+    def _rerank(
         self, searcher: Any, parsed: ParsedQuery, options: dict[str, Any], groups: DuplicateGroups | None,
         want: int, ranking: _Ranking, query: str,
     ) -> _Ranking:
-        """A question asking when or how much (:mod:`search.queries.intent`): of the first ANSWER_DEPTH
-        documents, those whose title or text states a date (an amount) score ANSWER_FACTOR times
-        as much; the other matches keep their order."""
+        """The first documents by relevance, re-scored from their stored title and text: a run's words
+        close together and in the lead (:mod:`search.queries.evidence`) multiply a score by up to 2;
+        for a question asking when or how much (:mod:`search.queries.intent`), a stated date (an
+        amount) by ANSWER_FACTOR. The other matches keep their order."""
         kind = answer_kind(query)
-        if kind is None:
+        words = [w for run in parsed.runs() for w in run.units]
+        if kind is None and not words:
             return ranking
-        first = self._rank(searcher, parsed.query, options, "relevance", None, ANSWER_DEPTH)
+        depth = max(ANSWER_DEPTH if kind else 0, EVIDENCE_DEPTH if words else 0)
+        first = self._rank(searcher, parsed.query, options, "relevance", None, depth)
+        simplify = self.config.simplify
         bonus: dict[int, float] = {}
-        for docnum, score in zip(first.docnums, first.scores):
+        for rank, (docnum, score) in enumerate(zip(first.docnums, first.scores)):
+            if score <= 0:
+                continue
             stored = searcher.stored_fields(docnum)
-            if score > 0 and states_answer(kind, stored.get("title", ""), stored.get("text", "")):
-                bonus[docnum] = score * (ANSWER_FACTOR - 1)
+            title, text = stored.get("title", ""), stored.get("text", "")
+            factor = 1.0
+            if kind is not None and rank < ANSWER_DEPTH and states_answer(kind, title, text):
+                factor = ANSWER_FACTOR
+            if words and rank < EVIDENCE_DEPTH:
+                factor *= 1.0 + evidence(fold(f"{title}\n{text}", simplify=simplify), words)
+            if factor > 1.0:
+                bonus[docnum] = score * (factor - 1.0)
         if not bonus:
             return ranking
         parsed.query = wq.AndMaybe(parsed.query, Listed(bonus))
