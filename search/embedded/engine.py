@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from whoosh import query as wq
@@ -43,6 +43,7 @@ MAX_PAGE = 1000
 SORTS = ("relevance", "newest", "oldest")
 _NO_DATE = 2**63
 SIMILAR_OPTIONS = LongQueryOptions(max_terms=32, clause_boost=0.0, proximity_boost=0.0)  # its key words only
+_Key = TypeVar("_Key")  # a document as a backend names it (a docnum, an id)
 SUGGEST_BELOW = 3  # fewer hits than this: the page suggests other queries
 MIN_HEAD = 64  # matches ordered at least, before the rest are known to come after the page
 
@@ -319,30 +320,15 @@ class SearchIndex:
         self, searcher: Any, parsed: ParsedQuery, options: dict[str, Any], groups: DuplicateGroups | None,
         want: int, ranking: _Ranking, query: str,
     ) -> _Ranking:
-        """The first documents by relevance, re-scored from their stored title and text: a run's words
-        close together and in the lead (:mod:`search.queries.evidence`) multiply a score by up to 2;
-        for a question asking when or how much (:mod:`search.queries.intent`), a stated date (an
-        amount) by ANSWER_FACTOR. The other matches keep their order."""
-        kind = answer_kind(query)
-        words = [w for run in parsed.runs() for w in run.units]
-        if kind is None and not words:
+        """The first documents by relevance re-scored from their stored title and text
+        (:func:`rerank_bonus`); the other matches keep their order."""
+        depth = rerank_depth(parsed, query)
+        if not depth:
             return ranking
-        depth = max(ANSWER_DEPTH if kind else 0, EVIDENCE_DEPTH if words else 0)
         first = self._rank(searcher, parsed.query, options, "relevance", None, depth)
-        simplify = self.config.simplify
-        bonus: dict[int, float] = {}
-        for rank, (docnum, score) in enumerate(zip(first.docnums, first.scores)):
-            if score <= 0:
-                continue
-            stored = searcher.stored_fields(docnum)
-            title, text = stored.get("title", ""), stored.get("text", "")
-            factor = 1.0
-            if kind is not None and rank < ANSWER_DEPTH and states_answer(kind, title, text):
-                factor = ANSWER_FACTOR
-            if words and rank < EVIDENCE_DEPTH:
-                factor *= 1.0 + evidence(fold(f"{title}\n{text}", simplify=simplify), words)
-            if factor > 1.0:
-                bonus[docnum] = score * (factor - 1.0)
+        stored = (searcher.stored_fields(d) for d in first.docnums)
+        read = ((d, s, f.get("title", ""), f.get("text", "")) for d, s, f in zip(first.docnums, first.scores, stored))
+        bonus = rerank_bonus(parsed, query, read, simplify=self.config.simplify)
         if not bonus:
             return ranking
         parsed.query = wq.AndMaybe(parsed.query, Listed(bonus))
@@ -669,6 +655,37 @@ def relax_runs(builder: QueryBuilder, parsed: ParsedQuery, total: int, warnings:
     if relaxed:
         warnings.extend(_relaxed_warning(c) for c in parsed.runs() if c.dropped or c.minimum is not None)
     return relaxed
+
+
+def rerank_depth(parsed: ParsedQuery, query: str) -> int:
+    """How many of the first documents by relevance :func:`rerank_bonus` reads (0: none), every
+    backend: ANSWER_DEPTH for a question asking when or how much, EVIDENCE_DEPTH for a run of words."""
+    if parsed.any_term or parsed.empty:
+        return 0
+    asks = ANSWER_DEPTH if answer_kind(query) is not None else 0
+    return max(asks, EVIDENCE_DEPTH if any(run.units for run in parsed.runs()) else 0)
+
+
+def rerank_bonus(parsed: ParsedQuery, query: str, first: Iterable[tuple[_Key, float, str, str]], *,
+                 simplify: bool) -> dict[_Key, float]:
+    """What to add to the scores of the first documents by relevance (``(key, score, title, text)``,
+    best first), every backend: a run's words close together and in the lead
+    (:mod:`search.queries.evidence`) multiply a score by up to 2; for a question asking when or how
+    much (:mod:`search.queries.intent`), a stated date (an amount) by ANSWER_FACTOR."""
+    kind = answer_kind(query)
+    words = [w for run in parsed.runs() for w in run.units]
+    bonus: dict[_Key, float] = {}
+    for rank, (key, score, title, text) in enumerate(first):
+        if score <= 0:
+            continue
+        factor = 1.0
+        if kind is not None and rank < ANSWER_DEPTH and states_answer(kind, title, text):
+            factor = ANSWER_FACTOR
+        if words and rank < EVIDENCE_DEPTH:
+            factor *= 1.0 + evidence(fold(f"{title}\n{text}", simplify=simplify), words)
+        if factor > 1.0:
+            bonus[key] = score * (factor - 1.0)
+    return bonus
 
 
 def check_page(*, page: int, limit: int, sort: str) -> None:
