@@ -29,7 +29,7 @@ from ..results.duplicates import DuplicateGroups, manifest_threshold
 from .evaluate import Evaluator, PostingTable, Unsupported, first_indices, members
 from ..errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
 from ..results.facets import FacetIndex
-from ..queries.evidence import EVIDENCE_DEPTH, evidence
+from ..queries.evidence import EVIDENCE_DEPTH, TEXT_CHARS, evidence
 from ..queries.intent import ANSWER_DEPTH, ANSWER_FACTOR, answer_kind, states_answer
 from ..queries.longquery import ArchiveStatistics, Listed, LongQueryBuilder, LongQueryOptions, similar_text
 from ..queries.query import DATE_HELP, RELAX_BELOW, ParsedQuery, QueryBuilder, parse_period
@@ -682,7 +682,7 @@ def rerank_bonus(parsed: ParsedQuery, query: str, first: Iterable[tuple[_Key, fl
         if kind is not None and rank < ANSWER_DEPTH and states_answer(kind, title, text):
             factor = ANSWER_FACTOR
         if words and rank < EVIDENCE_DEPTH:
-            factor *= 1.0 + evidence(fold(f"{title}\n{text}", simplify=simplify), words)
+            factor *= 1.0 + evidence(fold(f"{title}\n{text[:TEXT_CHARS]}", simplify=simplify), words)
         if factor > 1.0:
             bonus[key] = score * (factor - 1.0)
     return bonus
