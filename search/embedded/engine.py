@@ -212,6 +212,7 @@ class SearchIndex:
             options: dict[str, Any] = {"filter": filters.query(), "mask": filters.mask()}
             groups = self._duplicates(searcher) if dedup else None
             options["memo"] = {}  # subquery results shared by the relaxation steps and the ranking
+            options["read"] = {}  # docnum -> stored fields already read (by the re-ranking), for the hits
             if parsed.any_term:
                 self._plan_long(searcher, parsed, options, groups, warnings)
             ranking = self._rank(searcher, parsed.query, options, sort, groups, page * limit)
@@ -226,7 +227,8 @@ class SearchIndex:
             hits = []
             start = (page - 1) * limit
             for docnum, score in zip(ranking.docnums[start:], ranking.scores[start:]):
-                doc = _document(searcher.stored_fields(docnum))
+                stored = options["read"].get(docnum)
+                doc = _document(stored if stored is not None else searcher.stored_fields(docnum))
                 copies = groups.others(docnum, ranking.matched) if groups is not None else []
                 hits.append(
                     Hit(
@@ -265,7 +267,7 @@ class SearchIndex:
                 return self._rank_arrays(searcher, query, options, sort, groups, want)
             except Unsupported:
                 pass
-        options = {k: v for k, v in options.items() if k != "memo"}
+        options = {k: v for k, v in options.items() if k not in ("memo", "read")}
         return self._rank_whoosh(searcher, query, options, sort, groups, want)
 
     def _plan_long(
@@ -326,7 +328,14 @@ class SearchIndex:
         if not depth:
             return ranking
         first = self._rank(searcher, parsed.query, options, "relevance", None, depth)
-        stored = (searcher.stored_fields(d) for d in first.docnums)
+        kept = options.setdefault("read", {})
+
+        def fields(docnum: int) -> dict[str, Any]:
+            if docnum not in kept:
+                kept[docnum] = searcher.stored_fields(docnum)
+            return kept[docnum]
+
+        stored = (fields(d) for d in first.docnums)
         read = ((d, s, f.get("title", ""), f.get("text", "")) for d, s, f in zip(first.docnums, first.scores, stored))
         bonus = rerank_bonus(parsed, query, read, simplify=self.config.simplify)
         if not bonus:
