@@ -68,6 +68,8 @@ QUERIES = [
     "疫苗", "疫苗 接种", '"接种 开始了"', "港口", "香港国安法实施后的影响", "芯片短缺影响汽车生产",
     "央行开展逆回购操作维护市场流动性", "毫米波", '"毫米波"', "-记者", "不存在的词语", "烟火气",
     "街角的早点铺和修鞋摊同样是城市记忆的一部分规划部门应当在拆与留之间找到平衡",
+    # questions: re-ranked from the first hits' stored text (their words together, early; a date)
+    "碳中和目标什么时候实现", "台风登陆时间", "记者采访了哪些市民",
 ]
 
 
@@ -185,6 +187,27 @@ def test_a_pasted_passage_ranks_its_source_first_as_in_the_embedded_index(tmp_pa
             assert [h.id for h in ours.hits] == [h.id for h in theirs.hits]
             for mine, expected in zip(ours.hits, theirs.hits):
                 assert mine.score == pytest.approx(expected.score, rel=2e-3, abs=1e-3), mine.id
+    finally:
+        servers.stop(tmp_path / "c")
+
+
+def test_words_together_and_early_rank_first_as_in_the_embedded_index(tmp_path: Path) -> None:
+    # The first hits re-scored from their stored text (search/queries/evidence.py), on the cluster
+    # as in the embedded index: without it the cluster keeps BM25's order (scattered, late first).
+    import test_query_evidence as evidence
+
+    with IndexWriter(tmp_path / "index") as writer:
+        for doc in evidence.DOCS:
+            writer.add(doc)
+    config = servers.start(tmp_path / "c", 2)
+    try:
+        write_all(config, evidence.DOCS)
+        with open_index(tmp_path / "index") as embedded, open_cluster(config.location) as cluster:  # type: ignore[arg-type]
+            for query, first in (("女王的国葬在哪里举行", ["together", "scattered"]), ("博物馆展出文物", ["early", "late"])):
+                ours, theirs = cluster.search(query, dedup=False), embedded.search(query, dedup=False)
+                assert [h.id for h in ours.hits][:2] == first == [h.id for h in theirs.hits][:2], query
+                for mine, expected in zip(ours.hits, theirs.hits):
+                    assert mine.score == pytest.approx(expected.score, rel=2e-3, abs=1e-3), (query, mine.id)
     finally:
         servers.stop(tmp_path / "c")
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from whoosh import query as wq
@@ -21,6 +21,7 @@ from whoosh.index import IndexError as WhooshIndexError
 from ..legacy import open_whoosh_dir
 from ..text.analysis import ANALYZER_VERSION, AnalyzerConfig
 from ..text.discover import DictionaryWord, dictionary_words, read_discovery
+from ..text.normalize import fold
 from ..queries.complete import CompletionTable
 from ..results.document import Document, Duplicate, Hit, IndexStats, SearchPage
 from ..results.document import stored_document as _document
@@ -28,6 +29,7 @@ from ..results.duplicates import DuplicateGroups, manifest_threshold
 from .evaluate import Evaluator, PostingTable, Unsupported, first_indices, members
 from ..errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
 from ..results.facets import FacetIndex
+from ..queries.evidence import EVIDENCE_DEPTH, TEXT_CHARS, evidence
 from ..queries.intent import ANSWER_DEPTH, ANSWER_FACTOR, answer_kind, states_answer
 from ..queries.longquery import ArchiveStatistics, Listed, LongQueryBuilder, LongQueryOptions, similar_text
 from ..queries.query import DATE_HELP, RELAX_BELOW, ParsedQuery, QueryBuilder, parse_period
@@ -41,6 +43,7 @@ MAX_PAGE = 1000
 SORTS = ("relevance", "newest", "oldest")
 _NO_DATE = 2**63
 SIMILAR_OPTIONS = LongQueryOptions(max_terms=32, clause_boost=0.0, proximity_boost=0.0)  # its key words only
+_Key = TypeVar("_Key")  # a document as a backend names it (a docnum, an id)
 SUGGEST_BELOW = 3  # fewer hits than this: the page suggests other queries
 MIN_HEAD = 64  # matches ordered at least, before the rest are known to come after the page
 
@@ -209,13 +212,14 @@ class SearchIndex:
             options: dict[str, Any] = {"filter": filters.query(), "mask": filters.mask()}
             groups = self._duplicates(searcher) if dedup else None
             options["memo"] = {}  # subquery results shared by the relaxation steps and the ranking
+            options["read"] = {}  # docnum -> stored fields already read (by the re-ranking), for the hits
             if parsed.any_term:
                 self._plan_long(searcher, parsed, options, groups, warnings)
             ranking = self._rank(searcher, parsed.query, options, sort, groups, page * limit)
             if ranking.total < RELAX_BELOW and parsed.runs():
                 ranking = self._relax(searcher, parsed, options, sort, groups, page * limit, ranking, warnings)
             if sort == "relevance" and not parsed.any_term and not parsed.empty and ranking.total:
-                ranking = self._answer(searcher, parsed, options, groups, page * limit, ranking, query)
+                ranking = self._rerank(searcher, parsed, options, groups, page * limit, ranking, query)
             total = ranking.total
             counts = self._facets(searcher).counts(ranking.matched) if facets else {}
             explanation = _explain(parsed, searcher, total) if explain else None
@@ -223,7 +227,8 @@ class SearchIndex:
             hits = []
             start = (page - 1) * limit
             for docnum, score in zip(ranking.docnums[start:], ranking.scores[start:]):
-                doc = _document(searcher.stored_fields(docnum))
+                stored = options["read"].get(docnum)
+                doc = _document(stored if stored is not None else searcher.stored_fields(docnum))
                 copies = groups.others(docnum, ranking.matched) if groups is not None else []
                 hits.append(
                     Hit(
@@ -262,7 +267,7 @@ class SearchIndex:
                 return self._rank_arrays(searcher, query, options, sort, groups, want)
             except Unsupported:
                 pass
-        options = {k: v for k, v in options.items() if k != "memo"}
+        options = {k: v for k, v in options.items() if k not in ("memo", "read")}
         return self._rank_whoosh(searcher, query, options, sort, groups, want)
 
     def _plan_long(
@@ -313,22 +318,26 @@ class SearchIndex:
             ranking = self._rank(searcher, parsed.query, options, sort, groups, want)
         return ranking
 
-    def _answer(
+    def _rerank(
         self, searcher: Any, parsed: ParsedQuery, options: dict[str, Any], groups: DuplicateGroups | None,
         want: int, ranking: _Ranking, query: str,
     ) -> _Ranking:
-        """A question asking when or how much (:mod:`search.queries.intent`): of the first ANSWER_DEPTH
-        documents, those whose title or text states a date (an amount) score ANSWER_FACTOR times
-        as much; the other matches keep their order."""
-        kind = answer_kind(query)
-        if kind is None:
+        """The first documents by relevance re-scored from their stored title and text
+        (:func:`rerank_bonus`); the other matches keep their order."""
+        depth = rerank_depth(parsed, query)
+        if not depth:
             return ranking
-        first = self._rank(searcher, parsed.query, options, "relevance", None, ANSWER_DEPTH)
-        bonus: dict[int, float] = {}
-        for docnum, score in zip(first.docnums, first.scores):
-            stored = searcher.stored_fields(docnum)
-            if score > 0 and states_answer(kind, stored.get("title", ""), stored.get("text", "")):
-                bonus[docnum] = score * (ANSWER_FACTOR - 1)
+        first = self._rank(searcher, parsed.query, options, "relevance", None, depth)
+        kept = options.setdefault("read", {})
+
+        def fields(docnum: int) -> dict[str, Any]:
+            if docnum not in kept:
+                kept[docnum] = searcher.stored_fields(docnum)
+            return kept[docnum]
+
+        stored = (fields(d) for d in first.docnums)
+        read = ((d, s, f.get("title", ""), f.get("text", "")) for d, s, f in zip(first.docnums, first.scores, stored))
+        bonus = rerank_bonus(parsed, query, read, simplify=self.config.simplify)
         if not bonus:
             return ranking
         parsed.query = wq.AndMaybe(parsed.query, Listed(bonus))
@@ -655,6 +664,37 @@ def relax_runs(builder: QueryBuilder, parsed: ParsedQuery, total: int, warnings:
     if relaxed:
         warnings.extend(_relaxed_warning(c) for c in parsed.runs() if c.dropped or c.minimum is not None)
     return relaxed
+
+
+def rerank_depth(parsed: ParsedQuery, query: str) -> int:
+    """How many of the first documents by relevance :func:`rerank_bonus` reads (0: none), every
+    backend: ANSWER_DEPTH for a question asking when or how much, EVIDENCE_DEPTH for a run of words."""
+    if parsed.any_term or parsed.empty:
+        return 0
+    asks = ANSWER_DEPTH if answer_kind(query) is not None else 0
+    return max(asks, EVIDENCE_DEPTH if any(run.units for run in parsed.runs()) else 0)
+
+
+def rerank_bonus(parsed: ParsedQuery, query: str, first: Iterable[tuple[_Key, float, str, str]], *,
+                 simplify: bool) -> dict[_Key, float]:
+    """What to add to the scores of the first documents by relevance (``(key, score, title, text)``,
+    best first), every backend: a run's words close together and in the lead
+    (:mod:`search.queries.evidence`) multiply a score by up to 2; for a question asking when or how
+    much (:mod:`search.queries.intent`), a stated date (an amount) by ANSWER_FACTOR."""
+    kind = answer_kind(query)
+    words = [w for run in parsed.runs() for w in run.units]
+    bonus: dict[_Key, float] = {}
+    for rank, (key, score, title, text) in enumerate(first):
+        if score <= 0:
+            continue
+        factor = 1.0
+        if kind is not None and rank < ANSWER_DEPTH and states_answer(kind, title, text):
+            factor = ANSWER_FACTOR
+        if words and rank < EVIDENCE_DEPTH:
+            factor *= 1.0 + evidence(fold(f"{title}\n{text[:TEXT_CHARS]}", simplify=simplify), words)
+        if factor > 1.0:
+            bonus[key] = score * (factor - 1.0)
+    return bonus
 
 
 def check_page(*, page: int, limit: int, sort: str) -> None:

@@ -24,7 +24,8 @@ from whoosh import query as wq
 from ..queries.complete import CompletionTable
 from ..text.discover import DictionaryWord, dictionary_words
 from ..results.document import Document, Duplicate, Hit, IndexStats, SearchPage
-from ..embedded.engine import MAX_LIMIT, SIMILAR_OPTIONS, SUGGEST_BELOW, check_page, prepare_query, relax_runs
+from ..embedded.engine import (MAX_LIMIT, SIMILAR_OPTIONS, SUGGEST_BELOW, check_page, prepare_query, relax_runs,
+                               rerank_bonus, rerank_depth)
 from ..errors import DocumentNotFoundError, IndexLockedError, InvalidArgumentError
 from ..results.facets import ordered
 from ..queries.longquery import ArchiveStatistics, LongQueryBuilder, LongQueryOptions, similar_text
@@ -221,6 +222,8 @@ class ClusterIndex:
             found = self._find(db, restrict(self._ranked(db, parsed.query, sort)), sort, dedup, page * limit, facets)
             if found.total < RELAX_BELOW and parsed.runs():
                 found = self._relax(db, parsed, restrict, sort, dedup, page * limit, facets, found, notes)
+            if sort == "relevance" and found.total:
+                found = self._rerank(db, parsed, query, restrict, dedup, page * limit, found)
             hits = []
             matched = restrict(translate(parsed.query)) if dedup else None
             shown = _stored(found.mset)[(page - 1) * limit:]
@@ -275,6 +278,25 @@ class ClusterIndex:
             if bonus:
                 long = replace(long, query=wq.AndMaybe(long.query, Bonus(bonus, matching=True)))
         long.adopt(parsed, warnings)
+
+    def _rerank(self, db: xapian.Database, parsed: ParsedQuery, query: str,
+                restrict: Callable[[xapian.Query], xapian.Query], dedup: bool, want: int, found: _Found) -> _Found:
+        """The first documents by relevance re-scored from their stored title and text, as the
+        embedded index does (:func:`search.embedded.engine.rerank_bonus`)."""
+        depth = rerank_depth(parsed, query)
+        if not depth:
+            return found
+        first = self._find(db, restrict(self._ranked(db, parsed.query)), "relevance", False, depth, False,
+                           counted=False)
+        read = ((doc.id, match.weight, doc.title, doc.text)
+                for match, doc in ((m, from_data(data)[0]) for m, data in _stored(first.mset)))
+        bonus = rerank_bonus(parsed, query, read, simplify=self.config.simplify)
+        if not bonus:
+            return found
+        parsed.query = wq.AndMaybe(parsed.query, Bonus(bonus))
+        # The same matches: only the first hits are asked for again, the total and facets kept.
+        again = self._find(db, restrict(self._ranked(db, parsed.query)), "relevance", dedup, want, False, counted=False)
+        return replace(found, mset=again.mset)
 
     def _weights(self, db: xapian.Database, node: Any) -> Weights:
         """Each scored term of ``node`` weighted by Whoosh's IDF over the cluster (the document
