@@ -6,14 +6,15 @@ address or an inlined posting's pickle, then two 12-byte hash slots and a key po
 entry: about 82 bytes an entry, a third of a merged index. Here the same (key, term info bytes)
 entries are stored in key order, in blocks of ``BLOCK`` entries:
 
-- keys front-coded (the length shared with the previous key of the block, then the rest);
+- keys front-coded (the length shared with the previous key, then the rest), in columns;
 - statistics as varints (whole-number weights, document counts, first document and the last's
   distance from it; equal values written once), the posting address as its distance from the
   block's first address and its length, and an inlined one-posting list as its value alone (the
   document and weight are the statistics');
 - after the blocks, the first key and the file offset of each block: the only part read on
-  opening, kept in memory; a lookup finds its block by bisection and decodes that block's keys
-  (cached, :class:`TermDict`), then only the one entry's statistics.
+  opening, kept in memory; a lookup finds its block by bisection, then the run of ``RESTART``
+  keys holding it (each run starts with a whole key), decodes that run's keys (kept with the
+  block in a bounded cache, :class:`TermDict`) and only the one entry's statistics.
 
 The entries read back are the W3 term info bytes exactly (a value that the compact forms cannot
 give back exactly is stored as it is), so :meth:`TermDict.items_from` gives the merge and the
@@ -41,6 +42,7 @@ from whoosh.system import pack_ushort
 
 MAGIC = b"ZTD1"
 BLOCK = 64  # entries per block
+RESTART = 16  # a whole key every RESTART entries of a block (the others share a prefix with the previous key)
 CACHED_BLOCKS = 4096  # decoded blocks kept per open dictionary
 _TRAILER = struct.Struct(">q4s")
 _TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo's layout
@@ -341,8 +343,8 @@ def encode_block(keys: list[bytes], infos: list[bytes]) -> bytes:
     shared: list[int] = []
     sizes: list[int] = []
     previous = b""
-    for key, info in zip(keys, infos):
-        shared.append(_shared_length(previous, key))
+    for i, (key, info) in enumerate(zip(keys, infos)):
+        shared.append(_shared_length(previous, key) if i % RESTART else 0)
         start = len(info_part)
         encode_info(info, base, info_part)
         sizes.append(len(info_part) - start)
@@ -364,29 +366,59 @@ def encode_block(keys: list[bytes], infos: list[bytes]) -> bytes:
 
 
 class _Block:
-    """A decoded block's keys, where each entry's info starts, and the block's bytes."""
+    """A block's columns, where each entry's info starts, and its keys, decoded a run of
+    ``RESTART`` entries at a time (each run starts with a whole key: a lookup bisects the runs'
+    first keys, then decodes one run)."""
 
-    __slots__ = ("keys", "starts", "data", "base", "key_sizes")
+    __slots__ = ("_runs", "firsts", "starts", "data", "base", "width", "_shared", "_cuts", "n", "_restart")
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, restart: int) -> None:
+        self._restart = restart
         n, pos = _read_varint(data, 0)
+        self.n = n
         self.base, pos = _read_varint(data, pos)
         width = data[pos]
         pos += 1
-        shared = _read_column(data, pos, n, width)
+        self._shared = _read_column(data, pos, n, width)
         rests = _read_column(data, pos + n * width, n, width)
         sizes = _read_column(data, pos + 2 * n * width, n, width)
         pos += 3 * n * width
-        cuts = list(accumulate(rests, initial=pos))
-        keys: list[bytes] = []
-        previous = b""
-        for length, start, stop in zip(shared, cuts, cuts[1:]):
-            previous = previous[:length] + data[start:stop]
-            keys.append(previous)
-        self.keys = keys
+        cuts = self._cuts = list(accumulate(rests, initial=pos))
+        self.firsts = [data[cuts[i] : cuts[i + 1]] for i in range(0, n, restart)]
+        self._runs: list[list[bytes] | None] = [None] * len(self.firsts)
         self.starts = list(accumulate(sizes, initial=cuts[-1]))  # n + 1: the end of the last info
         self.data = data
-        self.key_sizes = [3 * width + r for r in rests]
+        self.width = width
+
+    def run(self, r: int) -> list[bytes]:
+        """The keys of run ``r``."""
+        keys = self._runs[r]
+        if keys is None:
+            low = r * self._restart
+            high = min(low + self._restart, self.n)
+            cuts, data = self._cuts, self.data
+            previous = b""
+            keys = self._runs[r] = [previous := previous[:length] + data[start:stop]
+                                    for length, start, stop in zip(self._shared[low:high], cuts[low:high],
+                                                                   cuts[low + 1 : high + 1])]
+        return keys
+
+    def find(self, key: bytes) -> int:
+        """The entry number of ``key`` in the block, or -1."""
+        r = bisect_right(self.firsts, key) - 1
+        if r < 0:
+            return -1
+        keys = self.run(r)
+        i = bisect_left(keys, key)
+        return r * self._restart + i if i < len(keys) and keys[i] == key else -1
+
+    def position(self, key: bytes) -> int:
+        """The number of the first entry >= ``key``."""
+        r = max(0, bisect_right(self.firsts, key) - 1)
+        return r * self._restart + bisect_left(self.run(r), key)
+
+    def key(self, i: int) -> bytes:
+        return self.run(i // self._restart)[i % self._restart]
 
     def info(self, i: int) -> bytes:
         return decode_info(self.data, self.starts[i], self.base)
@@ -455,6 +487,7 @@ class TermDictWriter:
         index = {
             "fieldmap": self.fieldmap,
             "entries": self._count,
+            "restart": RESTART,
             "first_ends": self._first_ends.tobytes(),
             "first_keys": bytes(self._first_keys),
             "offsets": self._block_offsets.tobytes(),
@@ -494,6 +527,7 @@ class TermDict:
         index = pickle.loads(dbfile.get(at, length - _TRAILER.size - at))
         self.fieldmap: dict[str, int] = index["fieldmap"]
         self.entries: int = index["entries"]
+        self._restart: int = index["restart"]
         order = index["byteorder"]
         self._offsets = _int64s(index["offsets"], order)
         ends = _int64s(index["first_ends"], order).tolist()
@@ -511,7 +545,7 @@ class TermDict:
             cache.move_to_end(b)
             return block
         start = self._offsets[b]
-        block = _Block(self._dbfile.get(start, self._offsets[b + 1] - start))
+        block = _Block(self._dbfile.get(start, self._offsets[b + 1] - start), self._restart)
         cache[b] = block
         if len(cache) > CACHED_BLOCKS:
             cache.popitem(last=False)
@@ -523,10 +557,8 @@ class TermDict:
         if b < 0:
             return None
         block = self._block(b)
-        i = bisect_left(block.keys, key)
-        if i < len(block.keys) and block.keys[i] == key:
-            return block, i
-        return None
+        i = block.find(key)
+        return None if i < 0 else (block, i)
 
     def __contains__(self, key: bytes) -> bool:
         return self._find(key) is not None
@@ -545,11 +577,11 @@ class TermDict:
     def items_from(self, key: bytes = b"") -> Iterator[tuple[bytes, bytes]]:
         """Every (key, term info bytes) from the first key >= ``key`` on, in order."""
         for block, i in self._entries_from(key):
-            yield block.keys[i], block.info(i)
+            yield block.key(i), block.info(i)
 
     def keys_from(self, key: bytes = b"") -> Iterator[bytes]:
         for block, i in self._entries_from(key):
-            yield block.keys[i]
+            yield block.key(i)
 
     def _entries_from(self, key: bytes) -> Iterator[tuple[_Block, int]]:
         nblocks = len(self._first)
@@ -560,10 +592,10 @@ class TermDict:
             block = self._cache.get(b)
             if block is None:
                 offset = self._offsets[b]
-                block = _Block(self._dbfile.get(offset, self._offsets[b + 1] - offset))
+                block = _Block(self._dbfile.get(offset, self._offsets[b + 1] - offset), self._restart)
             if start is None:
-                start = bisect_left(block.keys, key)
-            for i in range(start, len(block.keys)):
+                start = block.position(key)
+            for i in range(start, block.n):
                 yield block, i
             start = 0
             b += 1
@@ -573,9 +605,9 @@ class TermDict:
         (what the file spends on each entry; bench/index_size.py)."""
         for b in range(len(self._first)):
             offset = self._offsets[b]
-            block = _Block(self._dbfile.get(offset, self._offsets[b + 1] - offset))
-            for i, key in enumerate(block.keys):
-                yield key, block.info(i), block.key_sizes[i], block.starts[i + 1] - block.starts[i]
+            block = _Block(self._dbfile.get(offset, self._offsets[b + 1] - offset), self._restart)
+            for i in range(block.n):
+                yield block.key(i), block.info(i), 3 * block.width + block._cuts[i + 1] - block._cuts[i], block.starts[i + 1] - block.starts[i]
 
     def close(self) -> None:
         self._cache.clear()
