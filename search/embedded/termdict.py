@@ -31,6 +31,7 @@ import functools
 import io
 import pickle
 import struct
+import threading
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
@@ -47,6 +48,7 @@ CACHED_BLOCKS = 4096  # decoded blocks kept per open dictionary
 _TRAILER = struct.Struct(">q4s")
 _TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo's layout
 _HEAD = _TERMINFO.size
+_HEAD_BYTES = struct.Struct("!B4sIBB4sII")  # the same, its two floats as they are stored
 _EXTENT = struct.Struct("!qi")
 _F32 = struct.Struct("!f")
 
@@ -139,6 +141,36 @@ def _value_kind(value: Any) -> int | None:
     return None
 
 
+_NOT_COMPACT = object()
+_KNOWN_RESTS: dict[tuple[bytes, bytes], Any] = {}  # (weight bytes, pickle after the id) -> value tuple
+
+
+def _inlined_value(tail: bytes, docnum: int, weight_bytes: bytes) -> Any:
+    """The values tuple of an inlined posting whose pickle ``tail`` is exactly what
+    ``_inlined_tail`` writes for it (and whose values have a compact form); else ``_NOT_COMPACT``.
+    The pickle after the document number depends only on the weight and the value: each distinct
+    one is unpickled and checked once (up to 65,536 kept)."""
+    opcode = _docnum_opcode(docnum)
+    cut = len(opcode) + 1
+    if tail[: cut - 1] != opcode or tail[cut - 1 : cut] != b"\x85":
+        return _NOT_COMPACT
+    key = (weight_bytes, tail[cut:])
+    value = _KNOWN_RESTS.get(key)
+    if value is None:
+        value = _NOT_COMPACT
+        try:
+            ids, _, candidate = pickle.loads(tail)
+        except Exception:  # noqa: BLE001 - not a pickle of ours: stored as it is
+            ids = None
+        if (ids == (docnum,) and _value_kind(candidate) is not None
+                and _inlined_tail(docnum, _F32.unpack(weight_bytes)[0], candidate) == tail):
+            value = candidate
+        if len(_KNOWN_RESTS) >= 1 << 16:
+            _KNOWN_RESTS.clear()
+        _KNOWN_RESTS[key] = value
+    return value
+
+
 def encode_info(info: bytes, base: int, out: bytearray) -> None:
     """Append the compact form of a W3 term info's bytes (``base``: the block's first posting address)."""
     if len(info) < _HEAD or info[0] > 1:
@@ -153,13 +185,8 @@ def encode_info(info: bytes, base: int, out: bytearray) -> None:
     if not flags and len(tail) == _EXTENT.size and _EXTENT.unpack(tail)[1] >= 0:
         body = _EXTENT_BODY
     elif flags and count == 1 and first == last:
-        try:
-            ids, weights, value = pickle.loads(tail)
-        except Exception:  # noqa: BLE001 - not a pickle of ours: stored as it is
-            ids = None
-        (weight,) = _F32.unpack_from(info, 1)
-        if (ids == (first,) and _value_kind(value) is not None
-                and _inlined_tail(first, weight, value) == tail):
+        value = _inlined_value(tail, first, info[1:5])
+        if value is not _NOT_COMPACT:
             body = _INLINED_BODY
     if last < first:
         out.append(_RAW_BODY)
@@ -268,8 +295,7 @@ def decode_info(data: bytes, pos: int, base: int) -> bytes:
     else:
         delta, pos = _read_varint(data, pos)
         last = first + delta
-    head = (bytes((flags,)) + weight_bytes + count.to_bytes(4, "big") + bytes((min_length, max_length)) + max_bytes
-            + first.to_bytes(4, "big") + last.to_bytes(4, "big"))
+    head = _HEAD_BYTES.pack(flags, weight_bytes, count, min_length, max_length, max_bytes, first, last)
     if body == _EXTENT_BODY:
         zigzag, pos = _read_varint(data, pos)
         length, pos = _read_varint(data, pos)
@@ -534,21 +560,24 @@ class TermDict:
         blob = index["first_keys"]
         self._first = [blob[a:b] for a, b in zip([0, *ends], ends)]  # each block's first key
         self._cache: OrderedDict[int, _Block] = OrderedDict()
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return self.entries
 
     def _block(self, b: int) -> _Block:
         cache = self._cache
-        block = cache.get(b)
-        if block is not None:
-            cache.move_to_end(b)
-            return block
+        with self._lock:  # searchers are shared between threads
+            block = cache.get(b)
+            if block is not None:
+                cache.move_to_end(b)
+                return block
         start = self._offsets[b]
         block = _Block(self._dbfile.get(start, self._offsets[b + 1] - start), self._restart)
-        cache[b] = block
-        if len(cache) > CACHED_BLOCKS:
-            cache.popitem(last=False)
+        with self._lock:
+            cache[b] = block
+            if len(cache) > CACHED_BLOCKS:
+                cache.popitem(last=False)
         return block
 
     def _find(self, key: bytes) -> tuple[_Block, int] | None:
