@@ -7,6 +7,10 @@ dictionary's block cache is emptied before each round, so its first pass is cold
 decoded) and its second finds the blocks decoded.
 
     python bench/term_lookups.py A B [--field text_pairs] [--terms 3000] [--rounds 3] [--seed 1]
+
+``--whole`` instead times whole passes, twice each: ``raw_terms`` over every field of A and of B
+(CPU seconds), and writing all of B's entries (in batches of 16,384) with the W3 hash writer and
+with zhsearch's dictionary writer, to a temporary directory.
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ def main() -> int:
     parser.add_argument("--terms", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--whole", action="store_true", help="time whole reads and writes instead")
     args = parser.parse_args()
+    if args.whole:
+        return whole(args.a, args.b)
     readers = {str(p): open_whoosh_dir(current_generation(p)).reader() for p in (args.a, args.b)}
     leaves = {name: reader.leaf_readers()[0][0] for name, reader in readers.items()}
     terms = [t for t, _ in raw_terms(leaves[str(args.a)], args.field)]
@@ -56,6 +63,42 @@ def main() -> int:
         print(f"{name} ({kind}): µs per lookup, by pass: {' '.join(f'{t:.1f}' for t in figures)}")
     for reader in readers.values():
         reader.close()
+    return 0
+
+
+def whole(a: Path, b: Path) -> int:
+    import tempfile
+
+    from whoosh.filedb.filestore import FileStorage
+
+    from zhsearch.search.embedded.segments import _TermIndexWriter
+    from zhsearch.search.embedded.termdict import TermDictWriter
+
+    entries: list[tuple[bytes, bytes]] = []
+    for _ in range(2):
+        for location in (a, b):
+            reader = open_whoosh_dir(current_generation(location)).reader()
+            leaf = reader.leaf_readers()[0][0]
+            started = time.process_time()
+            got = [(f, t, i) for f in sorted(leaf._terms._fieldmap) for t, i in raw_terms(leaf, f)]
+            print(f"{location} ({type(leaf._terms).__name__}): raw_terms over every field, {len(got):,} entries, "
+                  f"{time.process_time() - started:.2f} s CPU")
+            if location == b:
+                fieldmap = leaf._terms._fieldmap
+                entries = [(fieldmap[f].to_bytes(2, "big") + t, i) for f, t, i in got]
+            reader.close()
+    keys, values = [k for k, _ in entries], [v for _, v in entries]
+    with tempfile.TemporaryDirectory() as tmp:
+        storage = FileStorage(tmp)
+        for _ in range(2):
+            for name, writer_class in (("W3 hash writer", _TermIndexWriter), ("compact writer", TermDictWriter)):
+                started = time.process_time()
+                writer = writer_class(storage.create_file(name.split()[0] + ".trm"))
+                for i in range(0, len(keys), 1 << 14):
+                    writer.add_many(keys[i : i + (1 << 14)], values[i : i + (1 << 14)])
+                writer.close()
+                print(f"{name}: {len(keys):,} entries in {time.process_time() - started:.2f} s CPU, "
+                      f"{storage.file_length(name.split()[0] + '.trm'):,} bytes")
     return 0
 
 
