@@ -88,7 +88,8 @@ def _write(path: Path, entries: list[tuple[bytes, bytes]], block: int) -> termdi
     return termdict.TermDict(storage.open_file(path.name), storage.file_length(path.name))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(keys=_keys, data=st.data(), block=st.sampled_from([1, 2, 3, 64]))
 def test_every_entry_reads_back_as_written(tmp_path: Path, keys: list[bytes], data: Any, block: int) -> None:
     entries = [(key, data.draw(_infos())) for key in keys]
