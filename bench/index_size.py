@@ -72,6 +72,22 @@ def file_kind(name: str) -> str:
     return "zhsearch tables (completions, duplicates, catalog, paragraphs...)"
 
 
+def compact_dictionary(path: Path) -> tuple[list[tuple[bytes, bytes, int, int]], dict[str, int], int]:
+    """A zhsearch ``.trm`` file's (key, term info, key bytes, info bytes) entries, its field map and
+    the bytes beyond the entries (block heads, block index)."""
+    from whoosh.filedb.structfile import StructFile
+
+    from zhsearch.search.embedded.termdict import TermDict
+
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        terms = TermDict(StructFile(f), size)
+        entries = list(terms.sized_items())
+        fieldmap = dict(terms.fieldmap)
+        terms.close()
+    return entries, fieldmap, size - sum(k + v for _, _, k, v in entries)
+
+
 def dictionary(path: Path) -> tuple[list[tuple[bytes, bytes]], dict[str, int], int]:
     """A ``.trm`` file's (key, term info) records, its field map and the bytes beyond the records."""
     data = path.read_bytes()
@@ -153,32 +169,47 @@ def measure(location: Path, *, sample: float, seed: int) -> dict[str, Any]:
     sampled: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # actual, without, postings bytes
     segments = [p for p in files if p.suffix == ".trm"]
     for trm in segments:
-        records, fieldmap, beyond = dictionary(trm)
+        compact = trm.read_bytes()[:4] != b"HSH3"
+        if compact:  # zhsearch's dictionary (search.embedded.termdict)
+            sized, fieldmap, beyond = compact_dictionary(trm)
+            records = [(key, value) for key, value, _, _ in sized]
+            layout["dictionary (compact): block heads and block index"] += beyond
+        else:
+            records, fieldmap, beyond = dictionary(trm)
+            layout["dictionary: hash tables, key index, field map"] += beyond
+            layout["dictionary: record lengths (8 bytes an entry)"] += 8 * len(records)
+            layout["dictionary: term statistics (23 bytes an entry)"] += _TERMINFO.size * len(records)
         names = {pack: name for name, pack in ((n, struct.pack("!H", i)) for n, i in fieldmap.items())}
         pst = trm.with_suffix(".pst").read_bytes()
         per_entry = beyond / max(1, len(records))  # hash slots, key index, extras
-        layout["dictionary: hash tables, key index, field map"] += beyond
-        layout["dictionary: record lengths (8 bytes an entry)"] += 8 * len(records)
-        layout["dictionary: term statistics (23 bytes an entry)"] += _TERMINFO.size * len(records)
-        for key, value in records:
+        for e, (key, value) in enumerate(records):
             name = names[key[:2]]
             f = fields[name]
             info = _TERMINFO.unpack_from(value)
             f["entries"] += 1
-            f["dictionary bytes"] += 8 + len(key) + len(value) + per_entry
             f["postings"] += info[2]
             if info[2] == 1:
                 f["single-document entries"] += 1
             distinct[name].add(key[2:])
-            layout["dictionary: keys (field number, term in UTF-8)"] += len(key)
+            if compact:
+                _, _, key_size, info_size = sized[e]
+                f["dictionary bytes"] += key_size + info_size + per_entry
+                layout["dictionary (compact): keys (front-coded, with their lengths)"] += key_size
+                layout["dictionary (compact): statistics and inlined postings" if info[0]
+                       else "dictionary (compact): statistics and posting addresses"] += info_size
+            else:
+                f["dictionary bytes"] += 8 + len(key) + len(value) + per_entry
+                layout["dictionary: keys (field number, term in UTF-8)"] += len(key)
             if info[0]:  # inlined: the postings are the entry's tail
-                layout["dictionary: inlined one-posting lists (pickled)"] += len(value) - _TERMINFO.size
-                f["inlined postings bytes"] += len(value) - _TERMINFO.size
-                f["dictionary bytes"] -= len(value) - _TERMINFO.size
+                if not compact:
+                    layout["dictionary: inlined one-posting lists (pickled)"] += len(value) - _TERMINFO.size
+                    f["inlined postings bytes"] += len(value) - _TERMINFO.size
+                    f["dictionary bytes"] -= len(value) - _TERMINFO.size
                 continue
             offset, length = _EXTENT.unpack_from(value, _TERMINFO.size)
             f["postings bytes"] += length
-            layout["dictionary: posting list addresses (12 bytes)"] += len(value) - _TERMINFO.size
+            if not compact:
+                layout["dictionary: posting list addresses (12 bytes)"] += len(value) - _TERMINFO.size
             term_blocks = blocks(pst[offset : offset + length])
             layout["postings: list magic and block lengths"] += 4 + 4 * len(term_blocks)
             for block_info, data in term_blocks:

@@ -36,7 +36,7 @@ from whoosh.util.numeric import byte_to_length
 
 from .inversion import block_header, block_weights, compress_block, small_pickle
 from .segments import (_BLOCK, _CODEC, _COMPRESSION, _TERMINFO, BLOCK_PICKLE, COMPRESS_FROM, INDEX_NAME, _fast_format,
-                       _length_byte, _PostingsFile, _TermIndexWriter)
+                       _length_byte, _PostingsFile)
 
 _BLOCK_SIZE = struct.Struct("!i")  # a posting block's length; negative for a term's last block
 _EXTENT = struct.Struct("!qi")  # where a term's postings are in the .pst file (after its statistics)
@@ -172,9 +172,13 @@ def raw_terms(reader: Any, fieldname: str) -> Iterator[tuple[bytes, bytes]]:
 
     The records are read from the dictionary file a megabyte at a time and cut here (the hash
     file lays them out in key order before its hash tables), rather than with two reads of the
-    file per record through ``OrderedHashReader.items_from``.
+    file per record through ``OrderedHashReader.items_from``. A segment written with
+    :class:`~search.embedded.codec.ZhCodec` gives the same bytes from its own dictionary.
     """
     terms: Any = getattr(reader, "_terms", None)  # None: an empty index's reader
+    if hasattr(terms, "raw_items"):  # zhsearch's dictionary (search.embedded.codec.ZhTermsReader)
+        yield from terms.raw_items(fieldname)
+        return
     fieldid = None if terms is None else terms._fieldmap.get(fieldname)
     if fieldid is None:
         return
@@ -290,7 +294,7 @@ def _copy_documents(storage: Any, schema: Any, sources: list[_Source], merged: W
 
 def _merge_postings(storage: Any, schema: Any, sources: list[_Source], merged: W3Segment, lengths: dict[str, _Lengths]) -> None:
     """The merged term dictionary (``.trm``) and postings (``.pst``)."""
-    terms = _TermIndexWriter(merged.create_file(storage, W3Codec.TERMS_EXT))
+    terms = _CODEC.dictionary_writer(merged.create_file(storage, W3Codec.TERMS_EXT))
     postings = _MergedPostingsFile(merged.create_file(storage, W3Codec.POSTS_EXT), False)
     try:
         fieldnames = sorted({name for source in sources for name in source.reader._terms._fieldmap})

@@ -47,13 +47,15 @@ from ..text.analysis import (
     _NormalizingTokenizer,
     pair_term,
 )
+from .codec import ZhCodec
 from .inversion import (CharKeys, FieldTokens, KeyedTokens, block_header, block_weights, compress_block, inlined_term_info,
                         small_pickle, write_field)
 from ..text.normalize import Normalized, normalize
 from .schema import CompactPositions
 
 INDEX_NAME = "MAIN"  # Whoosh's default index name: the files are MAIN_<segment id>.seg
-_CODEC = W3Codec()
+_CODEC = ZhCodec()  # W3 with zhsearch's term dictionary (search.embedded.termdict)
+_W3_CODEC = W3Codec()  # a like_whoosh segment: Whoosh's files exactly
 _BLOCK = _CODEC._blocklimit  # postings per block (128)
 _COMPRESSION = _CODEC._compression  # zlib level of the block data (3)
 COMPRESS_FROM = 128  # posting block pickles shorter than this are stored uncompressed
@@ -108,7 +110,7 @@ class SegmentBuilder:
         self.schema = schema
         self.like_whoosh = like_whoosh
         self.storage = FileStorage(str(directory))
-        self.segment = W3Segment(_CODEC, INDEX_NAME, segid=secrets.token_hex(8))
+        self.segment = W3Segment(_W3_CODEC if like_whoosh else _CODEC, INDEX_NAME, segid=secrets.token_hex(8))
         self._perdoc = _CODEC.per_document_writer(self.storage, self.segment)
         self._plans = {name: _FieldPlan(name, schema[name]) for name in schema.names()}
         # field name -> term (str for analyzed text fields, bytes otherwise) -> [docnum, freq, value, ...]
@@ -210,7 +212,8 @@ class SegmentBuilder:
         if not self.doc_count:
             self._delete_files()
             return None
-        terms = _TermIndexWriter(self.segment.create_file(self.storage, W3Codec.TERMS_EXT))
+        trm = self.segment.create_file(self.storage, W3Codec.TERMS_EXT)
+        terms = _TermIndexWriter(trm) if self.like_whoosh else _CODEC.dictionary_writer(trm)
         postings = _PostingsFile(self.segment.create_file(self.storage, W3Codec.POSTS_EXT), self.like_whoosh)
         for fieldname in sorted({n for n, table in self._postings.items() if table} | set(self._tokens)):
             prefix = terms.start_field(fieldname)

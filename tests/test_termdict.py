@@ -1,0 +1,282 @@
+"""zhsearch's term dictionary (search.embedded.termdict) and the codec that reads it (search.embedded.codec)."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.filedb.filestore import FileStorage
+from whoosh.query import Prefix, Term
+
+from zhsearch.search import AnalyzerConfig, Document, IndexWriter, open_index
+from zhsearch.search.embedded import segments, termdict
+from zhsearch.search.embedded.codec import ZhCodec, ZhTermsReader
+from zhsearch.search.embedded.merge import merge_segments, raw_terms
+from zhsearch.search.embedded.schema import build_schema
+from zhsearch.search.embedded.store import current_generation
+from zhsearch.search.embedded.writer import document_fields
+from zhsearch.search.queries.complete import _document_frequencies
+
+from test_lifecycle_segments import QUERIES, _documents, term_entries
+
+_TERMINFO = struct.Struct("!BfIBBfII")
+
+
+@pytest.fixture(scope="module")
+def documents() -> list[Document]:
+    return _documents()
+
+
+# -- the format: any (key, term info bytes) entries read back as written ------------------------
+
+_u32 = st.integers(0, 2**32 - 1)
+_f32 = st.one_of(st.integers(0, 2**20).map(float), st.floats(width=32, allow_nan=False),
+                 st.sampled_from([0.0, -0.0, 1.0, 2.5, 1e30]))
+
+
+@st.composite
+def _infos(draw: Any) -> bytes:
+    """W3 term infos as the writers make them (posting addresses, inlined postings of every value
+    kind the segment writer inlines) and odd ones (any tail, any bytes)."""
+    kind = draw(st.sampled_from(["extent", "inlined", "tail", "raw"]))
+    if kind == "raw":
+        return draw(st.binary(max_size=40))
+    first = draw(_u32)
+    last = draw(st.one_of(st.just(first), _u32))
+    count = 1 if kind == "inlined" else draw(st.one_of(st.just(1), _u32))
+    weight, max_weight = draw(_f32), draw(st.one_of(st.just(None), _f32))
+    lengths = draw(st.tuples(st.integers(0, 255), st.integers(0, 255)))
+    flags = {"extent": 0, "inlined": 1, "tail": draw(st.integers(0, 255))}[kind]
+    if kind == "inlined":
+        last = first
+    head = _TERMINFO.pack(flags, weight, count, *lengths, weight if max_weight is None else max_weight, first, last)
+    if kind == "extent":
+        return head + struct.pack("!qi", draw(st.integers(0, 2**40)), draw(st.integers(0, 2**31 - 1)))
+    if kind == "tail":
+        return head + draw(st.binary(max_size=30))
+    (stored,) = struct.unpack("!f", head[1:5])
+    value = draw(st.one_of(
+        st.just(()), st.just((None,)), st.tuples(st.integers(0, 2**40)),
+        st.tuples(st.lists(st.integers(0, 2**20), max_size=5).map(tuple)), st.tuples(st.binary(max_size=20)),
+        st.tuples(st.integers(-5, -1)),  # not a compact form: kept as it is
+    ))
+    return head + termdict._small_pickle(((first,), () if stored == 1.0 else (stored,), value))
+
+
+_keys = st.lists(
+    st.one_of(st.binary(max_size=8), st.text(max_size=6).map(lambda t: b"\x00\x01" + t.encode("utf-8")),
+              st.binary(min_size=250, max_size=70_000)),
+    unique=True, max_size=60,
+).map(sorted)
+
+
+def _write(path: Path, entries: list[tuple[bytes, bytes]], block: int) -> termdict.TermDict:
+    storage = FileStorage(str(path.parent))
+    writer = termdict.TermDictWriter(storage.create_file(path.name), block=block)
+    writer.fieldmap.update({"a": 0})
+    half = len(entries) // 2
+    for key, value in entries[:half]:
+        writer.add(key, value)
+    writer.add_many([k for k, _ in entries[half:]], [v for _, v in entries[half:]])
+    writer.close()
+    return termdict.TermDict(storage.open_file(path.name), storage.file_length(path.name))
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(keys=_keys, data=st.data(), block=st.sampled_from([1, 2, 3, 64]))
+def test_every_entry_reads_back_as_written(tmp_path: Path, keys: list[bytes], data: Any, block: int) -> None:
+    entries = [(key, data.draw(_infos())) for key in keys]
+    terms = _write(tmp_path / "x.trm", entries, block)
+    try:
+        assert len(terms) == len(entries)
+        assert terms.fieldmap == {"a": 0}
+        assert list(terms.items_from(b"")) == entries
+        for key, value in entries:
+            assert terms.get(key) == value and key in terms
+            assert terms[key] == value
+        missing = data.draw(st.lists(st.binary(max_size=9), max_size=10))
+        for key in missing:
+            if key not in dict(entries):
+                assert terms.get(key) is None and key not in terms
+                with pytest.raises(KeyError):
+                    terms[key]
+            # iteration from any key: every entry from the first key >= it, in order
+            assert list(terms.items_from(key)) == [e for e in entries if e[0] >= key]
+            assert list(terms.keys_from(key)) == [k for k, _ in entries if k >= key]
+        assert sum(k + v for _, _, k, v in terms.sized_items()) <= (tmp_path / "x.trm").stat().st_size
+    finally:
+        terms.close()
+
+
+def test_keys_must_increase(tmp_path: Path) -> None:
+    writer = termdict.TermDictWriter(FileStorage(str(tmp_path)).create_file("x.trm"))
+    writer.add(b"b", b"")
+    with pytest.raises(ValueError):
+        writer.add(b"b", b"")
+    with pytest.raises(ValueError):
+        writer.add_many([b"c", b"a"], [b"", b""])
+    writer.close()
+
+
+def test_the_inlined_postings_the_segment_writer_writes_take_their_compact_form() -> None:
+    """A one-posting term's value (a position, a tuple of deltas, bytes) is stored alone: its
+    document and weight are the statistics'."""
+    from zhsearch.search.embedded.inversion import inlined_term_info
+
+    for value in (7, (3, 4, 1), b"\x00\x00\x00\x02", None):
+        info = inlined_term_info(123_456, 2.0, 2.0, 9, value)
+        out = bytearray()
+        termdict.encode_info(info, 0, out)
+        assert out[0] & 3 == termdict._INLINED_BODY
+        assert len(out) < len(info) - 20
+        assert termdict.decode_info(bytes(out), 0, 0) == info
+
+
+# -- segments written with ZhCodec, read by Whoosh -------------------------------------------------
+
+
+def _segment(directory: Path, docs: list[Document], *, w3: bool = False) -> Any:
+    """One SegmentBuilder segment of ``docs`` (with ``w3``, as main's builder writes it: a W3 hash
+    dictionary and the W3 codec in the table of contents)."""
+    directory.mkdir()
+    schema = build_schema(AnalyzerConfig())
+    storage = FileStorage(str(directory))
+    whoosh_index.TOC.create(storage, schema, segments.INDEX_NAME)
+    with pytest.MonkeyPatch.context() as patch:
+        if w3:
+            patch.setattr(segments, "_CODEC", _MainCodec())
+        builder = segments.SegmentBuilder(directory, schema)
+        for doc in docs:
+            builder.add(document_fields(doc))
+        segment = builder.finish()
+    whoosh_index.TOC(schema, [segment], 1).write(storage, segments.INDEX_NAME)
+    return segment
+
+
+class _MainCodec(W3Codec):
+    """The codec and dictionary writer of the segment writers before zhsearch's dictionary."""
+
+    def dictionary_writer(self, dbfile: Any) -> Any:
+        return segments._TermIndexWriter(dbfile)
+
+
+def _trm(directory: Path) -> Path:
+    (path,) = directory.glob("*.trm")
+    return path
+
+
+def test_a_default_segment_has_the_compact_dictionary_and_whoosh_reads_the_same_terms(
+    tmp_path: Path, documents: list[Document]
+) -> None:
+    new = _segment(tmp_path / "new", documents)
+    _segment(tmp_path / "w3", documents, w3=True)
+    assert type(new._codec) is ZhCodec
+    assert _trm(tmp_path / "new").read_bytes()[:4] == termdict.MAGIC
+    assert _trm(tmp_path / "w3").read_bytes()[:4] == b"HSH3"
+    assert _trm(tmp_path / "new").stat().st_size * 3 < _trm(tmp_path / "w3").stat().st_size
+    ours, theirs = whoosh_index.open_dir(str(tmp_path / "new")), whoosh_index.open_dir(str(tmp_path / "w3"))
+    with ours.reader() as a, theirs.reader() as b:
+        assert isinstance(a._terms, ZhTermsReader)
+        entries = term_entries(a, blocks=True)
+        assert len(entries) > 3000 and entries == term_entries(b, blocks=True)
+        names = sorted(b.indexed_field_names())
+        assert sorted(a.indexed_field_names()) == names
+        for name in names:
+            assert list(raw_terms(a, name)) == list(raw_terms(b, name))  # the W3 bytes exactly
+            assert list(a.lexicon(name)) == list(b.lexicon(name))
+        assert list(raw_terms(a, "no such field")) == []
+        for name in ("text", "title"):
+            assert _document_frequencies(a, name) == _document_frequencies(b, name)
+        for name, prefix in (("text", "港"), ("title", "江"), ("id", "gen/0"), ("text_pairs", "")):
+            assert list(a.expand_prefix(name, prefix)) == list(b.expand_prefix(name, prefix))
+            assert list(a.terms_from(name, prefix)) == list(b.terms_from(name, prefix))
+            assert [(t, i.doc_frequency()) for t, i in a.iter_from(name, prefix)] == [
+                (t, i.doc_frequency()) for t, i in b.iter_from(name, prefix)]
+        assert list(a.all_terms()) == list(b.all_terms())
+        for fieldname, text in (("text", "港"), ("text_pairs", "港口"), ("text", "鼯"), ("nosuch", "x")):
+            assert ((fieldname, text) in a) == ((fieldname, text) in b)
+            if fieldname in a.schema:
+                assert a.frequency(fieldname, text) == b.frequency(fieldname, text)
+                assert a.doc_frequency(fieldname, text) == b.doc_frequency(fieldname, text)
+        # a cursor: from the start, from a term, past the field's end
+        ca, cb = a.cursor("title"), b.cursor("title")
+        seen = []
+        while ca.is_valid():
+            assert ca.text() == cb.text() and ca.term_info().doc_frequency() == cb.term_info().doc_frequency()
+            seen.append(ca.text())
+            ca.next(), cb.next()
+        assert len(seen) > 50 and not cb.is_valid() and ca.term_info() is None
+        assert ca.find("港") == cb.find("港") and ca.first() == cb.first()
+        with ours.searcher() as sa, theirs.searcher() as sb:
+            for query in (Term("text_pairs", "港口"), Term("text", "港"), Prefix("title", "江"),
+                          Term("text", "鼯")):
+                ha, hb = sa.search(query, limit=None), sb.search(query, limit=None)
+                assert [(h.docnum, h.score) for h in ha] == [(h.docnum, h.score) for h in hb]
+
+
+def test_whooshs_own_writer_writes_the_compact_dictionary_with_zhcodec(tmp_path: Path) -> None:
+    from whoosh.fields import ID, TEXT, Schema
+
+    schema = Schema(id=ID(stored=True), body=TEXT)
+    hits = []
+    for name, codec in (("w3", W3Codec()), ("zh", ZhCodec())):
+        (tmp_path / name).mkdir()
+        ix = whoosh_index.create_in(str(tmp_path / name), schema)
+        writer = ix.writer(codec=codec, compound=False)
+        for n in range(300):
+            writer.add_document(id=str(n), body=f"alpha beta{n % 7} gamma{n} " + "delta " * (n % 5))
+        writer.commit(merge=False)
+        with ix.searcher() as searcher:
+            hits.append([(h["id"], h.score) for h in searcher.search(Term("body", "beta3") | Term("body", "delta"),
+                                                                     limit=None)])
+            hits.append(sorted(searcher.reader().lexicon("body")))
+    assert _trm(tmp_path / "zh").read_bytes()[:4] == termdict.MAGIC
+    assert hits[0] == hits[2] and hits[1] == hits[3] and len(hits[0]) > 100
+
+
+# -- old indexes -----------------------------------------------------------------------------------
+
+
+def test_an_index_written_before_the_compact_dictionary_searches_the_same_and_merges_into_it(
+    tmp_path: Path, documents: list[Document]
+) -> None:
+    """An index of main's format (W3 hash dictionaries, the W3 codec pickled in its table of
+    contents) opens and answers as an index written now; merging its segments writes the compact
+    dictionary, with the same answers."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(segments, "_CODEC", _MainCodec())
+        with IndexWriter(tmp_path / "old", segment_chars=1_000) as writer:
+            for doc in documents:
+                writer.add(doc)
+    with IndexWriter(tmp_path / "new", segment_chars=1_000) as writer:
+        for doc in documents:
+            writer.add(doc)
+    def toc(location: Path) -> Any:
+        return whoosh_index.TOC.read(FileStorage(str(current_generation(location))), segments.INDEX_NAME)
+
+    old_segments = toc(tmp_path / "old").segments
+    assert len(old_segments) > 1 and all(type(s._codec) is _MainCodec for s in old_segments)
+    assert all(p.read_bytes()[:4] == b"HSH3" for p in current_generation(tmp_path / "old").glob("*.trm"))
+    assert all(type(s._codec) is ZhCodec for s in toc(tmp_path / "new").segments)
+
+    def answers(location: Path) -> list[str]:
+        with open_index(location) as ix:
+            return [repr((page.total, [(h.id, h.score, h.snippet) for h in page.hits]))
+                    for page in (ix.search(q, limit=20) for q in QUERIES)]
+
+    expected = answers(tmp_path / "new")
+    assert answers(tmp_path / "old") == expected
+    generation = current_generation(tmp_path / "old")
+    old = toc(tmp_path / "old")
+    merged = merge_segments(generation, old.schema, old.segments)
+    assert type(merged._codec) is ZhCodec
+    (generation / f"_{segments.INDEX_NAME}_{old.generation}.toc").unlink()
+    whoosh_index.TOC(old.schema, [merged], old.generation).write(FileStorage(str(generation)), segments.INDEX_NAME)
+    assert answers(tmp_path / "old") == expected
