@@ -9,17 +9,20 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+import numpy as np
 from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zhsearch.indexer import build_index, update_index
 from zhsearch.search import open_index
+from zhsearch.search.results import duplicates
 from zhsearch.search.results.duplicates import (
     DEFAULT_THRESHOLD,
     Carried,
     DuplicateFinder,
     DuplicateGroups,
+    band_pairs,
     check_threshold,
     jaccard,
     lsh_bands,
@@ -326,3 +329,65 @@ def test_cli_rejects_a_threshold_out_of_range(tmp_path: Path, runner: CliRunner,
         "Hint: the default is 0.8; 1 collapses only identical texts\n"
     )
     assert not (tmp_path / "index").exists()
+
+
+@settings(max_examples=25, deadline=None)
+@given(SEEDS, st.integers(2, 60), st.sampled_from([(16, 4), (32, 2), (10, 6), (2, 32)]))
+def test_band_pairs_are_the_candidates_of_datasketch_lsh(seed: int, count: int, banding: tuple[int, int]) -> None:
+    """Random signatures with values copied between them (whole bands or single values): the
+    pairs sharing a band are exactly those ``datasketch``'s ``MinHashLSH`` returns."""
+    from datasketch import MinHashLSH
+
+    rng = random.Random(seed)
+    empty = MinHash(num_perm=64, hashfunc=int)
+    signatures = {bytes([i]) * 20: np.array([rng.randrange(4) for _ in range(64)], dtype=np.uint64)
+                  for i in range(count)}
+    keys = list(signatures)
+    for _ in range(rng.randrange(count)):  # copies of bands and of values between signatures
+        a, b = rng.choice(keys), rng.choice(keys)
+        band = rng.randrange(banding[0]) * banding[1]
+        signatures[a][band : band + banding[1]] = signatures[b][band : band + banding[1]]
+    lsh = MinHashLSH(num_perm=64, params=banding)
+    expected = set()
+    for key in keys:
+        minhash = MinHash(num_perm=64, hashvalues=signatures[key], permutations=empty.permutations, scheme=empty.scheme)
+        expected.update((key, other) if key < other else (other, key) for other in lsh.query(minhash))
+        lsh.insert(key, minhash)
+    assert band_pairs(keys, signatures, *banding) == expected
+
+
+def test_finding_copies_builds_no_lsh_hash_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The candidates come from sorting the signatures' bands, not from ``MinHashLSH`` (whose hash
+    tables took about 5 kB per text, the largest part of an index build's last step)."""
+    import datasketch
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("MinHashLSH built")
+
+    monkeypatch.setattr(datasketch, "MinHashLSH", refused)
+    base = "".join(_sentences(5, 30))
+    texts = [base, base[:-20] + "又一句话。", "".join(_sentences(6, 30))]
+    assert DuplicateGroups(enumerate(texts)).members == {0: (0, 1)}
+
+
+def test_shingles_read_again_are_kept_within_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Texts read again (``text_of``) to measure the candidate pairs: their shingles are kept up
+    to MAX_SHINGLE_BYTES (then read once more when needed), and the groups are the same."""
+    stories = [_sentences(200 + i, 30) for i in range(12)]
+    texts = []
+    for story in stories:  # each story, and two copies with one sentence changed
+        texts += ["".join(story), "".join(story[:-1]) + "另一句。", "".join(story[1:])]
+
+    def groups(bound: int) -> tuple[dict[int, int], int]:
+        monkeypatch.setattr(duplicates, "MAX_SHINGLE_BYTES", bound)
+        finder = DuplicateFinder(text_of=texts.__getitem__)
+        for docnum, text in enumerate(texts):
+            finder.add(docnum, text)
+        roots = finder.roots()
+        return roots, sum(s.nbytes for s in finder._shingles.values())
+
+    unbounded, _ = groups(2**40)
+    one_text = text_shingles(texts[0]).nbytes
+    bounded, kept = groups(2 * one_text)
+    assert bounded == unbounded and len(set(unbounded.values())) == 12
+    assert kept <= 2 * one_text + max(text_shingles(t).nbytes for t in texts)

@@ -1,6 +1,6 @@
 """Groups of duplicate articles: texts whose 5-character shingles overlap by a Jaccard threshold.
 
-Candidates come from MinHash signatures banded for locality-sensitive hashing (``datasketch``),
+Candidates come from MinHash signatures (``datasketch``) banded for locality-sensitive hashing,
 each candidate pair is checked with the exact Jaccard similarity of the two shingle sets, and
 the groups are cut by complete linkage: every member of a group is within the threshold of every
 other, so a chain A~B~C never joins A to a C that differs from it.
@@ -29,6 +29,7 @@ TABLE_VERSION = 2  # 1: content hash or SimHash within 3 bits (a table without t
 MANIFEST_KEY = "duplicate_threshold"
 CARRY_VERSION = 1  # how Carried.to_bytes lays out its arrays
 CARRY_FILE = "duplicate_signatures.npz"  # beside each generation: what its update reuses
+MAX_SHINGLE_BYTES = 64 * 2**20  # shingles of candidate texts kept while the pairs are measured
 _WHITESPACE = re.compile(r"\s+")
 _MULTIPLIERS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -203,6 +204,7 @@ class DuplicateFinder:
         self._signatures: dict[bytes, np.ndarray] = {}  # by unit key
         self._hashes: dict[bytes, bytes] = {}  # content hash -> unit key, for the next carry
         self._shingles: dict[bytes, np.ndarray] = {}  # by unit key
+        self._shingle_bytes = 0  # of the shingles read again through text_of
         self._empty = MinHash(num_perm=NUM_PERM, hashfunc=int)  # the values are hashes already
         self._pairs: dict[tuple[bytes, bytes], float] | None = None  # the candidates, once found
         self.computed = 0  # texts shingled and hashed (not known from the carry)
@@ -237,16 +239,28 @@ class DuplicateFinder:
         return np.asarray(minhash.hashvalues, dtype=np.uint64)
 
     def _shingles_of(self, key: bytes) -> np.ndarray:
-        if key not in self._shingles:
-            assert self._text_of is not None
-            self._shingles[key] = text_shingles(self._text_of(self._units[key][0]))
-        return self._shingles[key]
+        """A unit's shingles; those read again through ``text_of`` are kept while they take at
+        most :data:`MAX_SHINGLE_BYTES` (the least recently used go first: read again if needed)."""
+        found = self._shingles.get(key)
+        if self._text_of is None:
+            assert found is not None
+            return found
+        if found is not None:
+            self._shingles[key] = self._shingles.pop(key)  # the most recently used last
+            return found
+        found = text_shingles(self._text_of(self._units[key][0]))
+        self._shingles[key] = found
+        self._shingle_bytes += found.nbytes
+        while self._shingle_bytes > MAX_SHINGLE_BYTES and len(self._shingles) > 1:
+            oldest = next(iter(self._shingles))
+            self._shingle_bytes -= self._shingles.pop(oldest).nbytes
+        return found
 
     def _candidates(self) -> set[tuple[bytes, bytes]]:
         """Every pair of units that share a band of their signatures (LSH candidates), unit keys sorted.
 
         The pairs of two texts of the carry's generation are its pairs; a few new texts are
-        compared with every signature band by band, many go through ``datasketch``'s LSH."""
+        compared with every signature band by band, many are grouped by each band (:func:`band_pairs`)."""
         old = self._carried.keys
         new = [key for key in self._units if key not in old]
         found = {pair for pair in self._carried.pairs if pair[0] in self._units and pair[1] in self._units}
@@ -262,14 +276,7 @@ class DuplicateFinder:
                     if keys[i] != key:
                         found.add(_pair(key, keys[i]))
             return found
-        from datasketch import MinHash, MinHashLSH  # noqa: PLC0415 (see __init__)
-
-        lsh = MinHashLSH(num_perm=NUM_PERM, params=self._bands)
-        for key, signature in self._signatures.items():
-            minhash = MinHash(num_perm=NUM_PERM, hashvalues=signature, permutations=self._empty.permutations,
-                              scheme=self._empty.scheme)
-            found.update(_pair(key, other) for other in lsh.query(minhash))
-            lsh.insert(key, minhash)
+        found.update(band_pairs(list(self._signatures), self._signatures, bands, rows))
         return found
 
     def roots(self) -> dict[int, int]:
@@ -312,6 +319,33 @@ class DuplicateFinder:
         keys = {key for key, _ in units.values()}
         pairs = {p: j for p, j in self._pairs.items() if p[0] in keys and p[1] in keys}
         return Carried(units, pairs, bands=self._bands)
+
+
+def band_pairs(keys: list[bytes], signatures: Mapping[bytes, np.ndarray], bands: int, rows: int) -> set[tuple[bytes, bytes]]:
+    """Every pair of ``keys`` whose signatures are equal in at least one of ``bands`` bands of
+    ``rows`` values (the candidates of locality-sensitive hashing, unit keys sorted).
+
+    The pairs ``datasketch``'s ``MinHashLSH`` finds with these bands, without its hash tables
+    (about 5 kB per signature): each band is one ``rows``-wide column block of the signatures,
+    sorted so that equal rows are neighbours; only runs of equal rows make pairs.
+    """
+    found: set[tuple[bytes, bytes]] = set()
+    if len(keys) < 2:
+        return found
+    for band in range(bands):
+        values = np.stack([signatures[key][band * rows : (band + 1) * rows] for key in keys])
+        order = np.lexsort(values.T[::-1])
+        ordered = values[order]
+        same = (ordered[1:] == ordered[:-1]).all(axis=1)
+        if not same.any():
+            continue
+        # runs of equal rows: from a row unlike the one before to the next such row
+        starts = np.flatnonzero(np.concatenate(([True], ~same)))
+        ends = np.concatenate((starts[1:], [len(order)]))
+        for start, end in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist()):
+            run = [keys[i] for i in order[start:end].tolist()]
+            found.update(_pair(a, b) for i, a in enumerate(run) for b in run[i + 1 :])
+    return found
 
 
 def _digest(content_hash: str) -> bytes | None:
