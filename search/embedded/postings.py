@@ -498,6 +498,8 @@ class PackedList:
     def decode(self, blocks: Any = None, *, positions: bool = True) -> Postings:
         """The postings of ``blocks`` (block numbers in order; all when None), their positions
         only with ``positions``."""
+        if self.nblocks == 1 and self.n <= _PYTHON_UPTO and self.wkind != W_FLOATS and self.vkind != V_PICKLE:
+            return _small(self, positions)
         if self.buffer is None:
             self.buffer = np.frombuffer(self.raw + bytes(8), dtype=np.uint8)
         buffer = self.buffer
@@ -562,6 +564,50 @@ class PackedList:
                 if values is not None:
                     values += pickle.loads(self.raw[at : self.payload_ends[b]])
         return Postings(ids, weights, freqs, flat, values, self.wkind, self.vkind, self.scale)
+
+
+_PYTHON_UPTO = 48  # lists of one block of at most this many postings are decoded without numpy's overhead
+
+
+def _taken(acc: int, bits: int, at: int, count: int, width: int) -> list[int]:
+    """``count`` numbers of ``width`` bits from bit ``at`` (MSB first) of the ``bits``-bit ``acc``."""
+    if not width:
+        return [0] * count
+    mask = (1 << width) - 1
+    shift = bits - at - width
+    out = []
+    for _ in range(count):
+        out.append(acc >> shift & mask)
+        shift -= width
+    return out
+
+
+def _small(self: PackedList, positions: bool) -> Postings:
+    """``PackedList.decode`` of a short list of one block, in Python."""
+    raw, start = self.raw, self.payload_starts[0]
+    payload = raw[start : self.payload_ends[0]]
+    acc, bits = int.from_bytes(payload, "big"), 8 * len(payload)
+    n, widths = self.n, self.widths[0]
+    ids = [self.firsts[0]]
+    for delta in _taken(acc, bits, 0, n - 1, widths[0]):
+        ids.append(ids[-1] + delta + 1)
+    at = (n - 1) * widths[0]
+    freqs = flat = None
+    if _has_freqs(self.wkind, self.vkind):
+        fbase = self.fbase
+        freqs = [f + fbase for f in _taken(acc, bits, at, n, widths[1])]
+        at += n * widths[1]
+        if self.vkind == V_COMPACT and positions:
+            flat = np.array(_taken(acc, bits, at, sum(freqs), widths[2]), dtype=np.int64)
+    freq_array = None if freqs is None else np.array(freqs, dtype=np.int64)
+    if self.wkind == W_ONES:
+        weights = np.ones(n, dtype=np.float32)
+    elif self.wkind == W_SCALED:
+        weights = (freq_array.astype(np.float64) * self.scale).astype(np.float32)  # type: ignore[union-attr]
+    else:
+        weights = freq_array.astype(np.float32)  # type: ignore[union-attr]
+    return Postings(np.array(ids, dtype=np.int64), weights, freq_array, flat, None, self.wkind, self.vkind, self.scale)
+
 
 
 def decode(raw: bytes, *, positions: bool = True) -> Postings:
