@@ -5,8 +5,9 @@ make the index bigger (each term's dictionary entry and posting header once per 
 queries slower. :func:`merge_segments` joins them after the fact, streaming: per field, a k-way
 merge of the segments' sorted term dictionaries; for each term its postings are read from each
 segment in order, renumbered (the documents of segment *k* follow those of segments 0..k-1,
-deleted documents are dropped) and written again in blocks of 128 by the segment writer's own
-posting encoder. The per-document files (stored fields, field lengths, columns) are copied
+deleted documents are dropped) and written again as a packed list (:mod:`search.embedded.postings`;
+a term in one segment is copied, only its block ids moved), from packed, W3 (older indexes) or
+inlined postings alike. The per-document files (stored fields, field lengths, columns) are copied
 document by document. So the merged segment holds what one :class:`~search.embedded.segments.SegmentBuilder`
 fed the same documents in the same order writes (``tests/test_lifecycle_merge.py``).
 
