@@ -47,6 +47,7 @@ from typing import Any
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.filedb.filetables import _dir_entry, _lengths
 
+from zhsearch.search.embedded.postings import PackedList
 from zhsearch.search.embedded.store import current_generation, disk_size
 
 _TERMINFO = struct.Struct("!BfIBBfII")
@@ -154,6 +155,20 @@ def positions_share(raw: bytes) -> tuple[int, int]:
     return actual, without
 
 
+def packed_layout(packed: PackedList, layout: Counter[str]) -> None:
+    """Where a packed list's bytes go: its header and directory, the document deltas, the
+    frequencies, and the rest of its payloads (positions, padding, raw weights, pickled values)."""
+    layout["postings: packed list headers and block directories"] += packed.payload_starts[0]
+    for b in range(packed.nblocks):
+        count, widths = packed.counts[b], packed.widths[b]
+        ids = (count - 1) * widths[0] / 8
+        freqs = count * widths[1] / 8 if len(widths) > 1 else 0
+        layout["postings: packed document deltas"] += ids
+        layout["postings: packed frequencies"] += freqs
+        layout["postings: packed positions (and padding, raw weights, pickles)"] += (
+            packed.payload_ends[b] - packed.payload_starts[b] - ids - freqs)
+
+
 def measure(location: Path, *, sample: float, seed: int) -> dict[str, Any]:
     generation = current_generation(location)
     files = sorted(p for p in generation.iterdir() if p.is_file())
@@ -210,6 +225,9 @@ def measure(location: Path, *, sample: float, seed: int) -> dict[str, Any]:
             f["postings bytes"] += length
             if not compact:
                 layout["dictionary: posting list addresses (12 bytes)"] += len(value) - _TERMINFO.size
+            if pst[offset : offset + 4] != WHOOSH3_HEADER_MAGIC:  # a packed list (search.embedded.postings)
+                packed_layout(PackedList(pst[offset : offset + length]), layout)
+                continue
             term_blocks = blocks(pst[offset : offset + length])
             layout["postings: list magic and block lengths"] += 4 + 4 * len(term_blocks)
             for block_info, data in term_blocks:

@@ -1,4 +1,5 @@
-"""zhsearch's Whoosh codec: the W3 codec with the term dictionary of :mod:`search.embedded.termdict`.
+"""zhsearch's Whoosh codec: the W3 codec with the term dictionary of :mod:`search.embedded.termdict`
+and the packed posting lists of :mod:`search.embedded.postings`.
 
 Whoosh opens a segment through the codec object pickled with it in the table of contents
 (``W3Segment._codec``), so a segment written with :class:`ZhCodec` is read by every Whoosh reader,
@@ -6,9 +7,12 @@ searcher and matcher through the methods overridden here; the rest (postings, st
 columns) is the W3 codec's. Segments written with the plain ``W3Codec`` (older indexes) keep
 opening through it; and this codec reads a W3 hash dictionary too (it looks at the file's magic).
 
-The term-dictionary methods are the only ones overridden here: ``terms_reader`` and
-``field_writer`` (Whoosh's own segment writer), and ``dictionary_writer`` for the segment
-writers of :mod:`search.embedded.segments` and :mod:`search.embedded.merge`.
+Overridden here: the term dictionary (``terms_reader``; ``field_writer``, Whoosh's own segment
+writer; ``dictionary_writer`` for the segment writers of :mod:`search.embedded.segments` and
+:mod:`search.embedded.merge`) and the posting lists (``postings_reader``). The segment writers of
+zhsearch write packed lists; Whoosh's own writer, given this codec, writes W3 posting blocks,
+which ``postings_reader`` recognises by their magic (a packed list never starts with it: its
+first byte is a flags byte whose value ``W`` no list has).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from whoosh.codec import base
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3TermInfo, W3TermsReader
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3TermInfo, W3TermsReader
 from whoosh.compat import bytes_type
 from whoosh.reading import TermNotFound
 from whoosh.system import _SHORT_SIZE, pack_ushort, unpack_ushort
@@ -46,6 +50,22 @@ class ZhCodec(W3Codec):
         if is_term_dict(tifile, tilen):
             return ZhTermsReader(self, tifile, tilen, postfile)
         return W3TermsReader(self, tifile, tilen, postfile)
+
+    # -- postings (search.embedded.postings) -------------------------------------------------
+
+    PACKED_POSTINGS = True  # what merge.py and evaluate.py test for
+
+    def postings_reader(self, dbfile: Any, terminfo: Any, format_: Any, term: Any = None, scorer: Any = None) -> Any:
+        if terminfo.is_inlined():
+            return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
+        offset, length = terminfo.extent()
+        if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length a 1-tuple
+            (length,) = length
+        if dbfile.get(offset, 4) == WHOOSH3_HEADER_MAGIC:  # written by Whoosh's own writer
+            return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
+        from .postings import PackedMatcher
+
+        return PackedMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
 
 
 class ZhFieldWriter(W3FieldWriter):

@@ -35,6 +35,7 @@ from whoosh.scoring import BM25F
 
 from ..queries.longquery import Listed
 from ..queries.query import AtLeast
+from .postings import PackedMatcher, compact_positions
 from .schema import CompactPositions
 
 MAX_CACHED_TERMS = 65536  # the byte limits below are what bound the memory
@@ -326,6 +327,9 @@ def _read_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
     """Segment docnums and weights of one term, block by block where the codec allows."""
     if isinstance(matcher, FilterMatcher):  # deletions: the table drops dead documents itself
         matcher = matcher.child
+    if isinstance(matcher, PackedMatcher):  # a packed list: decoded whole
+        found = matcher._list.decode(positions=False)
+        return found.ids, found.weights.astype(np.float64)
     ids: list[Any] = []
     weights: list[Any] = []
     if isinstance(matcher, W3LeafMatcher):
@@ -352,7 +356,8 @@ def _read_positions(searcher: Any, fieldname: str, text: bytes, candidates: np.n
     sorted ``candidates``."""
     format_ = searcher.schema[fieldname].format
     ids: list[np.ndarray] = []
-    values: list[bytes] = []
+    counts: list[np.ndarray] = []
+    positions: list[np.ndarray] = []
     leaves = list(searcher.leaf_searchers())
     bounds = [offset for _, offset in leaves] + [searcher.doc_count_all()]
     for n, (sub, offset) in enumerate(leaves):
@@ -367,12 +372,46 @@ def _read_positions(searcher: Any, fieldname: str, text: bytes, candidates: np.n
             continue
         if isinstance(matcher, FilterMatcher):
             matcher = matcher.child  # the caller drops dead documents
-        seg_ids = _read_values(matcher, local, values)
+        if isinstance(matcher, PackedMatcher) and type(format_) is CompactPositions:
+            seg_ids, seg_counts, seg_positions = _packed_positions(matcher, local)
+        else:
+            values: list[Any] = []
+            seg_ids = _read_values(matcher, local, values)
+            starts, seg_positions = _decode_positions(format_, values)
+            seg_counts = np.diff(starts)
         ids.append(seg_ids + offset)
+        counts.append(seg_counts)
+        positions.append(seg_positions)
     if not ids:
         return TermPositions(EMPTY.ids, np.zeros(1, dtype=_IDS), np.empty(0, dtype=np.int32))
-    starts, positions = _decode_positions(format_, values)
-    return TermPositions(np.concatenate(ids), starts, positions)
+    all_counts = np.concatenate(counts)
+    starts = np.zeros(len(all_counts) + 1, dtype=_IDS)
+    np.cumsum(all_counts, out=starts[1:])
+    all_positions = np.concatenate(positions)
+    if not len(all_positions) or (all_positions.min() >= 0 and all_positions.max() < 2**31):
+        all_positions = all_positions.astype(np.int32)
+    return TermPositions(np.concatenate(ids), starts, all_positions)
+
+
+def _packed_positions(matcher: PackedMatcher, wanted: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Segment docnums, position counts and positions of a packed list's postings (only the
+    ``wanted`` documents', when given), decoding only the blocks that hold them."""
+    packed = matcher._list
+    blocks = None
+    if wanted is not None:
+        lasts = np.asarray(packed.lasts, dtype=_IDS)
+        at = np.searchsorted(lasts, wanted)
+        blocks = distinct(at[at < len(lasts)]).tolist()
+    found = packed.decode(blocks)
+    assert found.freqs is not None and found.positions is not None
+    absolute = compact_positions(found.freqs, found.positions)
+    if wanted is None:
+        return found.ids, found.freqs, absolute
+    rows = np.flatnonzero(members(found.ids, wanted))
+    freqs = found.freqs[rows]
+    starts = np.cumsum(found.freqs) - found.freqs
+    gather = np.arange(int(freqs.sum()), dtype=_IDS) + np.repeat(starts[rows] - (np.cumsum(freqs) - freqs), freqs)
+    return found.ids[rows], freqs, absolute[gather]
 
 
 def _read_values(matcher: Any, wanted: np.ndarray | None, values: list[bytes]) -> np.ndarray:

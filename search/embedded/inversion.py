@@ -28,6 +28,7 @@ from whoosh.system import pack_int, pack_long
 from whoosh.util.numeric import length_to_byte
 
 from ..text.analysis import _CJK, BOUNDARY, pair_term
+from .postings import V_COMPACT, V_FREQ, W_SCALED, encode, encode_lists, from_lists
 
 BLOCK = 128  # postings per block: the W3 codec's _blocklimit
 TERM_BATCH = 1 << 14  # terms whose infos write_field holds at a time
@@ -126,7 +127,7 @@ def _invert(terms: list[str], ranks: np.ndarray, docnums: np.ndarray, counts: np
         values = (_compact_values if compact else _position_values)(freqs, posting_starts, pos, deltas)
     posting_terms = ranks[posting_starts]
     term_starts = np.flatnonzero(np.append(True, posting_terms[1:] != posting_terms[:-1]))
-    return Inverted(terms, term_starts, docs[posting_starts], freqs, values)
+    return Inverted(terms, term_starts, docs[posting_starts], freqs, values, deltas if positions and compact else None)
 
 
 # Character classes of CharKeys: not a token character, a CJK character (a token alone), a
@@ -272,17 +273,20 @@ def _compact_values(freqs: np.ndarray, starts: np.ndarray, pos: np.ndarray, delt
 
 class Inverted:
     """A field's postings in term order: terms, where each term's postings start, and per posting
-    its document number, frequency and (positions fields) encoded value."""
+    its document number, frequency and (positions fields) encoded value; for CompactPositions
+    fields also ``numbers``, every posting's CompactPositions numbers (its position, or its
+    position deltas) one after the other."""
 
-    __slots__ = ("terms", "term_starts", "docs", "freqs", "values")
+    __slots__ = ("terms", "term_starts", "docs", "freqs", "values", "numbers")
 
     def __init__(self, terms: list[str], term_starts: np.ndarray, docs: np.ndarray, freqs: np.ndarray,
-                 values: list[bytes] | None) -> None:
+                 values: list[bytes] | None, numbers: np.ndarray | None = None) -> None:
         self.terms = terms
         self.term_starts = term_starts
         self.docs = docs
         self.freqs = freqs
         self.values = values
+        self.numbers = numbers
 
 
 def small_pickle(obj: Any, protocol: int) -> bytes:
@@ -345,6 +349,7 @@ def write_field(
     compress_from: int,
     compression: int,
     block_pickle: int,
+    packed: bool = False,
 ) -> int:
     """Write every term's posting blocks (``write``, the ``.pst`` file from ``offset``) and its term
     infos (``add_terms``, keys ``prefix`` + term, all at once). Returns the new offset.
@@ -352,7 +357,9 @@ def write_field(
     Block data is pickled with protocol ``block_pickle`` (2, Whoosh's, with ``like_whoosh``).
     ``doc_lengths`` holds each document's stored field length (0 when Whoosh keeps none).
     A positions field has ``inverted.values``; a frequency field stores its frequencies as the
-    fixed-size values (4 bytes, big-endian).
+    fixed-size values (4 bytes, big-endian). With ``packed`` the lists are
+    :mod:`search.embedded.postings`' packed blocks (a :class:`search.embedded.codec.ZhCodec`
+    segment) rather than W3 blocks; inlined postings and term infos are the same.
     """
     postings = len(inverted.docs)
     if not postings:
@@ -420,10 +427,39 @@ def write_field(
     protocol = 2 if like_whoosh else block_pickle
     pickled = dumps if like_whoosh else small_pickle
 
+    if packed:
+        length_codes = _length_codes(lengths)
+        flat_freqs = inverted.freqs.tolist()
+        numbers = inverted.numbers
+        flat_numbers = numbers.tolist() if numbers is not None else None
+        number_starts = (np.cumsum(inverted.freqs) - inverted.freqs).tolist() if numbers is not None else None
+        stored32 = stored.astype(np.float32)
+        vkind = V_FREQ if values is None else V_COMPACT if numbers is not None else None
+
+    def packed_list(low: int, high: int) -> bytes:
+        if vkind is None:  # another positions format: its values pickled
+            return encode(from_lists(all_docs[low:high], stored32[low:high], values[low:high], None, scale=boost),
+                          length_codes[low:high])
+        flat = None
+        if flat_numbers is not None:
+            flat = flat_numbers[number_starts[low] : number_starts[high - 1] + flat_freqs[high - 1]]
+        return encode_lists(all_docs[low:high], stored32[low:high], flat_freqs[low:high], flat, None, W_SCALED, vkind,
+                            boost, length_codes[low:high])
+
     def write_blocks(several: list[int], lo: int, infos: list[bytes], offset: int) -> int:
         """Write the posting blocks of the terms ``several``; term ``t``'s info goes to ``infos[t - lo]``."""
         for t in several:
             start = offset
+            if packed:
+                low = term_firsts[t]
+                block = packed_list(low, low + term_counts[t])
+                write(block)
+                offset += len(block)
+                count = term_counts[t]
+                infos[t - lo] = (pack_info(False, term_weights[t], count, term_min_lengths[t], term_max_lengths[t],
+                                           term_max_weights[t], all_docs[low], all_docs[low + count - 1])
+                                 + pack_long(start) + pack_int(len(block)))
+                continue
             chunks = [magic]
             first, nblocks = term_block[t], term_blocks[t]
             for b in range(first, first + nblocks):
@@ -471,6 +507,15 @@ def write_field(
         offset = write_blocks((lo + np.flatnonzero(~single[lo:hi])).tolist(), lo, infos, offset)
         add_terms(keys, infos)
     return offset
+
+
+def _length_codes(lengths: np.ndarray) -> list[int]:
+    """Each posting's document length as its length byte (0 for none)."""
+    if not len(lengths):
+        return []
+    distinct, inverse = np.unique(lengths, return_inverse=True)
+    codes = np.array([_length_byte(v) if v > 0 else 0 for v in distinct.tolist()], dtype=np.int64)
+    return codes[inverse.reshape(-1)].tolist()  # type: ignore[no-any-return]
 
 
 def inlined_term_info(docnum: int, stored_weight: float, max_weight: float, length_byte: int, value: Any) -> bytes:

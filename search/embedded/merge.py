@@ -5,8 +5,9 @@ make the index bigger (each term's dictionary entry and posting header once per 
 queries slower. :func:`merge_segments` joins them after the fact, streaming: per field, a k-way
 merge of the segments' sorted term dictionaries; for each term its postings are read from each
 segment in order, renumbered (the documents of segment *k* follow those of segments 0..k-1,
-deleted documents are dropped) and written again in blocks of 128 by the segment writer's own
-posting encoder. The per-document files (stored fields, field lengths, columns) are copied
+deleted documents are dropped) and written again as a packed list (:mod:`search.embedded.postings`;
+a term in one segment is copied, only its block ids moved), from packed, W3 (older indexes) or
+inlined postings alike. The per-document files (stored fields, field lengths, columns) are copied
 document by document. So the merged segment holds what one :class:`~search.embedded.segments.SegmentBuilder`
 fed the same documents in the same order writes (``tests/test_lifecycle_merge.py``).
 
@@ -23,26 +24,23 @@ import struct
 import zlib
 from array import array
 from itertools import accumulate
-from operator import sub
 from collections.abc import Iterator, Sequence
-from types import SimpleNamespace
 from typing import Any
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3Segment, W3TermInfo
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3Segment
 from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length
 
-from .inversion import block_header, block_weights, compress_block, small_pickle
-from .segments import (_BLOCK, _CODEC, _COMPRESSION, _TERMINFO, BLOCK_PICKLE, COMPRESS_FROM, INDEX_NAME, _fast_format,
-                       _length_byte, _PostingsFile)
+import numpy as np
+
+from .inversion import small_pickle
+from .postings import Postings, concatenate, decode, encode, from_lists, shift_list
+from .segments import _BLOCK, _CODEC, _TERMINFO, INDEX_NAME, PACKED_CODEC, _length_byte, _PostingsFile
 
 _BLOCK_SIZE = struct.Struct("!i")  # a posting block's length; negative for a term's last block
 _EXTENT = struct.Struct("!qi")  # where a term's postings are in the .pst file (after its statistics)
-# Postings read back carry their stored weight (boost applied): the encoder takes them as given.
-_WEIGHTED: Any = SimpleNamespace(boost=1.0, fast=None)
-_ONCE = (1).to_bytes(4, "big")  # the value of a term that occurs once in a text starts with frequency 1
 
 
 class _Lengths:
@@ -80,6 +78,7 @@ class _Source:
             live = n - offset
         self.offset = offset
         self.live = live
+        self.packed = bool(getattr(segment.codec(), "PACKED_POSTINGS", False))
 
     def live_docnums(self) -> Iterator[int]:
         return (d for d in range(self.count) if not self.segment.is_deleted(d))
@@ -90,74 +89,36 @@ class _Source:
             yield term, rank, info
 
     def raw_postings(self, info: bytes) -> bytes | None:
-        """The term's posting blocks as stored (None for postings inlined in the term info)."""
+        """The term's posting list as stored (None for postings inlined in the term info)."""
         if info[0]:
             return None
         offset, length = _EXTENT.unpack_from(info, _TERMINFO.size)
         raw = self.reader._terms._postfile.get(offset, length)
-        if raw[:4] != WHOOSH3_HEADER_MAGIC:
+        if not self.packed and raw[:4] != WHOOSH3_HEADER_MAGIC:
             raise ValueError(f"segment {self.segment.segment_id()}: no posting list at {offset}")
         return raw
 
-    def postings(self, info_bytes: bytes, fixed: int | None, shared: dict[bytes, bytes] | None, out: list[Any]) -> None:
-        """Append the term's postings, renumbered, to ``out`` as (docnum, 0, (weight, value)) triples.
-
-        With ``shared``, the values the segment writer shares between postings (a frequency, a
-        single position) are shared again, so block pickles store them once, as it writes them.
-        """
-        raw = self.raw_postings(info_bytes)
+    def arrays(self, info: bytes, fixed: int | None) -> Postings | None:
+        """The term's postings in this segment, renumbered (deleted documents dropped); None
+        when none is left."""
+        raw = self.raw_postings(info)
         if raw is None:
-            inlined_ids, inlined_weights, inlined_values = W3TermInfo.from_bytes(info_bytes).inlined_postings()
-            if fixed is not None and fixed > 0:
-                inlined_values = b"".join(inlined_values)
-            # No weights: each is 1.0 (see search.embedded.inversion.inlined_term_info).
-            self._append(list(inlined_ids), list(inlined_weights) or [1.0] * len(inlined_ids), inlined_values, fixed,
-                         shared, out)
-            return
-        pos = 4
-        while True:
-            (size,) = _BLOCK_SIZE.unpack_from(raw, pos)
-            pos += 4
-            block = io.BytesIO(raw[pos : pos + abs(size)])
-            pos += abs(size)
-            count, _, _, compression, _, _ = pickle.load(block)
-            data = block.read()
-            mini_ids, mini_weights, values = pickle.loads(zlib.decompress(data) if compression else data)
-            ids = list(mini_ids)
-            for i in range(1, count):
-                ids[i] += ids[i - 1]
-            if mini_weights is None:
-                weights: Sequence[float] = [1.0] * count
-            elif isinstance(mini_weights, float):
-                weights = [mini_weights] * count
-            else:
-                weights = mini_weights
-            self._append(ids, weights, values, fixed, shared, out)
-            if size < 0:
-                return
-
-    def _append(
-        self, ids: list[int], weights: Sequence[float], values: Any, fixed: int | None,
-        shared: dict[bytes, bytes] | None, out: list[Any],
-    ) -> None:
-        if fixed is None or fixed < 0:
-            if values and len(values) != len(ids):
-                raise ValueError(f"segment {self.segment.segment_id()}: a posting block lost values")
-            if not values:
-                values = (b"",) * len(ids)
-            elif shared is not None:
-                values = [shared.setdefault(v, v) if type(v) is bytes and (v[:4] == _ONCE or len(v) == 4) else v
-                          for v in values]
-        elif fixed == 0:
-            values = (b"",) * len(ids)
+            ids, weights, values = pickle.loads(info[_TERMINFO.size :])
+            # No weights: each is 1.0; no values: b"" (see search.embedded.inversion.inlined_term_info).
+            found = from_lists(ids, list(weights) or [1.0] * len(ids), list(values) or [b""] * len(ids), fixed)
+        elif self.packed:
+            found = decode(raw)
         else:
-            values = [values[i : i + fixed] for i in range(0, len(values), fixed)]
-        renumber = self.renumber
-        for docnum, weight, value in zip(ids, weights, values):
-            if renumber is None:
-                out += (docnum + self.offset, 0, (float(weight), value))
-            elif renumber[docnum] >= 0:
-                out += (renumber[docnum], 0, (float(weight), value))
+            found = _w3_postings(raw, fixed)
+        if self.renumber is None:
+            return found.shifted(self.offset)
+        new = np.frombuffer(self.renumber, dtype=np.int64)[found.ids]
+        rows = np.flatnonzero(new >= 0)
+        if not len(rows):
+            return None
+        kept = found.select(rows)
+        kept.ids = new[rows]
+        return kept
 
     def close(self) -> None:
         self.reader.close()
@@ -220,7 +181,7 @@ def merge_segments(directory: Any, schema: Any, segments: Sequence[Any]) -> W3Se
         raise ValueError("merging segments with term vectors is not supported")
     storage = FileStorage(str(directory))
     sources: list[_Source] = []
-    merged = W3Segment(_CODEC, INDEX_NAME, segid=secrets.token_hex(8))
+    merged = W3Segment(PACKED_CODEC, INDEX_NAME, segid=secrets.token_hex(8))
     try:
         offset = 0
         for segment in segments:
@@ -294,91 +255,36 @@ def _copy_documents(storage: Any, schema: Any, sources: list[_Source], merged: W
 
 def _merge_postings(storage: Any, schema: Any, sources: list[_Source], merged: W3Segment, lengths: dict[str, _Lengths]) -> None:
     """The merged term dictionary (``.trm``) and postings (``.pst``)."""
-    terms = _CODEC.dictionary_writer(merged.create_file(storage, W3Codec.TERMS_EXT))
+    terms = PACKED_CODEC.dictionary_writer(merged.create_file(storage, W3Codec.TERMS_EXT))
     postings = _MergedPostingsFile(merged.create_file(storage, W3Codec.POSTS_EXT), False)
     try:
         fieldnames = sorted({name for source in sources for name in source.reader._terms._fieldmap})
-        no_lengths: dict[int, int] = {}
-        values_cache: dict[bytes, bytes] = {}  # as many as the positions of the longest text
         for fieldname in fieldnames:
             fixed = schema[fieldname].format.fixed_value_size()
-            shared = values_cache if _fast_format(schema[fieldname]) else None
-            field_lengths: Any = lengths.get(fieldname) or no_lengths
+            field_lengths: Any = lengths.get(fieldname) or None
             prefix: bytes | None = None
             streams = [source.terms(fieldname, i) for i, source in enumerate(sources)]
             for tbytes, found in _grouped(heapq.merge(*streams)):
                 info: bytes | None = None
-                if len(found) == 1:
+                if len(found) == 1 and sources[found[0][0]].renumber is None:
                     source, info_bytes = sources[found[0][0]], found[0][1]
-                    if source.renumber is None:
-                        raw = source.raw_postings(info_bytes)
-                        info = (_shifted_inlined(info_bytes, source.offset) if raw is None
-                                else postings.copy_term(raw, info_bytes, source.offset))
-                else:
-                    parts = _concatenated(sources, found, fixed, shared)
-                    if parts is not None:
-                        info = postings.write_postings(*parts, field_lengths, fixed)
+                    raw = source.raw_postings(info_bytes)
+                    if raw is None:
+                        info = _shifted_inlined(info_bytes, source.offset)
+                    elif source.packed:
+                        info = postings.copy_term(raw, info_bytes, source.offset)
                 if info is None:
-                    flat: list[Any] = []
-                    for i, info_bytes in found:
-                        sources[i].postings(info_bytes, fixed, shared, flat)
-                    if not flat:
+                    parts = [part for i, info_bytes in found
+                             if (part := sources[i].arrays(info_bytes, fixed)) is not None]
+                    if not parts:
                         continue  # only in deleted documents
-                    info = postings.write_term(flat, _WEIGHTED, field_lengths, fixed)
+                    info = postings.write_postings(concatenate(parts, fixed), field_lengths, fixed)
                 if prefix is None:
                     prefix = terms.start_field(fieldname)
                 terms.add(prefix + tbytes, info)
     finally:
         terms.close()
         postings.close()
-
-
-def _concatenated(
-    sources: list[_Source], found: list[tuple[int, bytes]], fixed: int | None, shared: dict[bytes, bytes] | None,
-) -> tuple[list[int], list[float], list[Any]] | None:
-    """A term's postings in several segments as lists (new document numbers, stored weights,
-    values as ``_Source._append`` makes them), read block by block rather than posting by posting;
-    None when a part is in a segment with deletions (``write_term`` then)."""
-    ids: list[int] = []
-    weights: list[float] = []
-    values: list[Any] = []
-    for i, info in found:
-        source = sources[i]
-        if source.renumber is not None:
-            return None
-        offset = source.offset
-        raw = source.raw_postings(info)
-        if raw is None:
-            one_id, one_weight, one_value = pickle.loads(info[_TERMINFO.size :])
-            ids += [d + offset for d in one_id]
-            weights += map(float, one_weight) if one_weight else [1.0] * len(one_id)
-            if fixed is None or fixed < 0:
-                values += one_value if one_value else [b""] * len(one_id)
-            elif fixed > 0:
-                values += one_value
-            continue
-        for header, (mini_ids, mini_weights, mini_values), _ in _raw_blocks(raw):
-            count = header[0]
-            ids += accumulate(mini_ids, initial=offset)
-            del ids[-count - 1]  # the initial offset
-            if mini_weights is None:
-                weights += [1.0] * count
-            elif isinstance(mini_weights, float):
-                weights += [mini_weights] * count
-            else:
-                weights += map(float, mini_weights)
-            if fixed is None or fixed < 0:
-                if mini_values and len(mini_values) != count:
-                    raise ValueError(f"segment {source.segment.segment_id()}: a posting block lost values")
-                values += mini_values if mini_values else [b""] * count
-            elif fixed > 0:
-                values += [mini_values[k : k + fixed] for k in range(0, len(mini_values), fixed)]
-    if fixed == 0:
-        values = [b""] * len(ids)
-    elif shared is not None and (fixed is None or fixed < 0):
-        values = [shared.setdefault(v, v) if type(v) is bytes and (v[:4] == _ONCE or len(v) == 4) else v
-                  for v in values]
-    return ids, weights, values
 
 
 def _grouped(entries: Iterator[tuple[bytes, int, bytes]]) -> Iterator[tuple[bytes, list[tuple[int, bytes]]]]:
@@ -396,64 +302,38 @@ def _grouped(entries: Iterator[tuple[bytes, int, bytes]]) -> Iterator[tuple[byte
 
 
 class _MergedPostingsFile(_PostingsFile):
-    """The segment writer's postings file, which can also take a term's blocks from one segment."""
+    """The segment writer's postings file, which can also take a term's postings as arrays or
+    its packed list from one segment."""
 
-    def write_postings(self, ids: list[int], weights: list[float], values: list[Any], lengths: Any,
-                       fixed: int | None) -> bytes:
-        """``write_term`` for two or more postings given as lists (document numbers in order, stored
-        weights, values): the same bytes, with no list of triples and the lengths looked up in
-        ``lengths``' bytes (a :class:`_Lengths`, or empty)."""
-        start = self._offset
+    def write_postings(self, postings: Postings, lengths: _Lengths | None, fixed: int | None) -> bytes:
+        """Write one term's postings (renumbered, in order); returns its term info, as the segment
+        writer computes it (a term in one document inlined in it). ``lengths``: the merged
+        documents' length bytes, or None."""
+        ids = postings.ids.tolist()
+        weights = postings.weights.tolist()
         count = len(ids)
-        length_bytes = lengths._bytes if lengths else None
-        chunks = [WHOOSH3_HEADER_MAGIC]
-        total_weight: float = 0
-        max_weight: float = 0
-        min_byte = 256  # the smallest non-zero length byte
-        max_byte = 0
-        for low in range(0, count, _BLOCK):
-            high = min(low + _BLOCK, count)
-            block_ids = ids[low:high]
-            given = weights[low:high]
-            stored_weights = array("f", given)
-            block_max: float = max(given)
-            block_max = float(block_max) if block_max > 0 else 0
-            block_min_byte, block_max_byte = 256, 0
-            if length_bytes is not None:
-                found = bytes(map(length_bytes.__getitem__, block_ids)).replace(b"\0", b"")
-                if found:
-                    block_min_byte, block_max_byte = min(found), max(found)
-            total_weight += sum(stored_weights)
-            min_byte = min(min_byte, block_min_byte)
-            max_byte = max(max_byte, block_max_byte)
-            if block_max > max_weight:
-                max_weight = block_max
-            mini_weights = block_weights(stored_weights)
-            mini_ids = (block_ids[0], *map(sub, block_ids[1:], block_ids))
-            if fixed is None or fixed < 0:
-                mini_values: Any = tuple(v for v in values[low:high] if v != b"")
-            elif fixed == 0:
-                mini_values = None
-            else:
-                mini_values = b"".join(values[low:high])
-            data, compression = compress_block(small_pickle((mini_ids, mini_weights, mini_values), BLOCK_PICKLE),
-                                               like_whoosh=False, compress_from=COMPRESS_FROM, level=_COMPRESSION)
-            header = block_header(high - low, block_ids[-1], block_max, compression, _byte_of(block_min_byte),
-                                  _byte_of(block_max_byte))
-            size = len(header) + len(data)
-            chunks += (pack_int(-size if high == count else size), header, data)
-        block = b"".join(chunks)
+        if count == 1:
+            value = postings.value_list(fixed)[0]
+            return self._write_one([ids[0], 0, (weights[0], value)], 1.0, False, lengths or {}, fixed)
+        start = self._offset
+        codes = (_LENGTH_CODES[np.frombuffer(lengths._bytes, dtype=np.uint8)[postings.ids]].tolist()
+                 if lengths is not None else [0] * count)
+        block = encode(postings, codes)
         self._write(block)
         self._offset += len(block)
-        return _TERMINFO.pack(False, total_weight, count, _byte_of(min_byte), _byte_of(max_byte), max_weight,
-                              ids[0], ids[-1]) + pack_long(start) + pack_int(len(block))
+        total_weight: float = 0
+        for low in range(0, count, _BLOCK):
+            total_weight += sum(weights[low : low + _BLOCK])
+        max_weight = max(weights)
+        present = [c for c in codes if c]
+        return _TERMINFO.pack(False, total_weight, count, min(present) if present else 0, max(codes),
+                              float(max_weight) if max_weight > 0 else 0, ids[0], ids[-1]
+                              ) + pack_long(start) + pack_int(len(block))
 
     def copy_term(self, raw: bytes, info: bytes, shift: int) -> bytes:
-        """Write a term's posting blocks ``raw`` with its document numbers moved by ``shift``;
-        returns its term info. The same bytes as ``write_term`` writes for the same postings when
-        ``raw`` was written by it: a block whose pickle reaches ``COMPRESS_FROM`` is compressed."""
-        if shift:
-            raw = _shifted_blocks(raw, shift)
+        """Write a term's packed list ``raw`` with its document numbers moved by ``shift``;
+        returns its term info (the bytes ``write_postings`` writes for the same postings)."""
+        raw = shift_list(raw, shift)
         fields = list(_TERMINFO.unpack_from(info))
         fields[6] += shift
         fields[7] += shift
@@ -469,6 +349,10 @@ def _byte_of(length_byte: int) -> int:
     return 0 if length_byte in (0, 256) else _length_byte(byte_to_length(length_byte))
 
 
+# A length byte as write_postings records it for a block's minimum or maximum.
+_LENGTH_CODES = np.array([_byte_of(b) for b in range(256)], dtype=np.int64)
+
+
 def _shifted_inlined(info: bytes, shift: int) -> bytes:
     """The term info of a term whose one posting is inlined in ``info``, its document number moved
     by ``shift``: what :func:`search.embedded.inversion.inlined_term_info` writes for it."""
@@ -480,19 +364,30 @@ def _shifted_inlined(info: bytes, shift: int) -> bytes:
         (tuple(i + shift for i in ids), weights, values), 2)
 
 
-def _shifted_blocks(raw: bytes, shift: int) -> bytes:
-    """Posting blocks with every document number moved by ``shift`` (a block's first id is
-    absolute, the others are deltas; its header holds the last id)."""
-    chunks = [raw[:4]]
-    for header_in, (mini_ids, mini_weights, values), final in _raw_blocks(raw):
-        count, last, max_weight, _, min_length, max_length = header_in
-        data, compression = compress_block(
-            small_pickle(((mini_ids[0] + shift, *mini_ids[1:]), mini_weights, values), BLOCK_PICKLE),
-            like_whoosh=False, compress_from=COMPRESS_FROM, level=_COMPRESSION)
-        header = block_header(count, last + shift, float(max_weight), compression, min_length, max_length)
-        length = len(header) + len(data)
-        chunks += (pack_int(-length if final else length), header, data)
-    return b"".join(chunks)
+def _w3_postings(raw: bytes, fixed: int | None) -> Postings:
+    """The postings of a term's W3 blocks (a segment of an older index)."""
+    ids: list[int] = []
+    weights: list[float] = []
+    values: list[Any] = []
+    for header, (mini_ids, mini_weights, mini_values), _ in _raw_blocks(raw):
+        count = header[0]
+        start = len(ids)
+        ids += accumulate(mini_ids)
+        if mini_weights is None:
+            weights += [1.0] * count
+        elif isinstance(mini_weights, (int, float)):
+            weights += [float(mini_weights)] * count
+        else:
+            weights += map(float, mini_weights)
+        if fixed is None or fixed < 0:
+            values += mini_values if mini_values else [b""] * count
+        elif fixed == 0:
+            values += [None] * count
+        else:
+            values += [mini_values[k : k + fixed] for k in range(0, len(mini_values), fixed)]
+        if len(values) != start + count:
+            raise ValueError("a posting block lost values")
+    return from_lists(ids, weights, values, fixed)
 
 
 def _raw_blocks(raw: bytes) -> Iterator[tuple[tuple[Any, ...], tuple[Any, Any, Any], bool]]:

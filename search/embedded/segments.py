@@ -47,15 +47,16 @@ from ..text.analysis import (
     _NormalizingTokenizer,
     pair_term,
 )
-from .codec import ZhCodec
 from .inversion import (CharKeys, FieldTokens, KeyedTokens, block_header, block_weights, compress_block, inlined_term_info,
                         small_pickle, write_field)
 from ..text.normalize import Normalized, normalize
+from .codec import ZhCodec
+from .postings import encode, from_lists
 from .schema import CompactPositions
 
 INDEX_NAME = "MAIN"  # Whoosh's default index name: the files are MAIN_<segment id>.seg
-_CODEC = ZhCodec()  # W3 with zhsearch's term dictionary (search.embedded.termdict)
-_W3_CODEC = W3Codec()  # a like_whoosh segment: Whoosh's files exactly
+_CODEC = W3Codec()  # the codec of a like_whoosh segment, and the per-document files' writer
+PACKED_CODEC = ZhCodec()  # the codec of the segments written here: compact dictionary, packed posting lists
 _BLOCK = _CODEC._blocklimit  # postings per block (128)
 _COMPRESSION = _CODEC._compression  # zlib level of the block data (3)
 COMPRESS_FROM = 128  # posting block pickles shorter than this are stored uncompressed
@@ -110,7 +111,7 @@ class SegmentBuilder:
         self.schema = schema
         self.like_whoosh = like_whoosh
         self.storage = FileStorage(str(directory))
-        self.segment = W3Segment(_W3_CODEC if like_whoosh else _CODEC, INDEX_NAME, segid=secrets.token_hex(8))
+        self.segment = W3Segment(_CODEC if like_whoosh else PACKED_CODEC, INDEX_NAME, segid=secrets.token_hex(8))
         self._perdoc = _CODEC.per_document_writer(self.storage, self.segment)
         self._plans = {name: _FieldPlan(name, schema[name]) for name in schema.names()}
         # field name -> term (str for analyzed text fields, bytes otherwise) -> [docnum, freq, value, ...]
@@ -213,7 +214,7 @@ class SegmentBuilder:
             self._delete_files()
             return None
         trm = self.segment.create_file(self.storage, W3Codec.TERMS_EXT)
-        terms = _TermIndexWriter(trm) if self.like_whoosh else _CODEC.dictionary_writer(trm)
+        terms = _TermIndexWriter(trm) if self.like_whoosh else PACKED_CODEC.dictionary_writer(trm)
         postings = _PostingsFile(self.segment.create_file(self.storage, W3Codec.POSTS_EXT), self.like_whoosh)
         for fieldname in sorted({n for n, table in self._postings.items() if table} | set(self._tokens)):
             prefix = terms.start_field(fieldname)
@@ -230,6 +231,7 @@ class SegmentBuilder:
                     inverted, boost=plan.boost, doc_lengths=doc_lengths, write=postings._write,
                     offset=postings._offset, add_terms=terms.add_many, prefix=prefix, like_whoosh=self.like_whoosh,
                     compress_from=COMPRESS_FROM, compression=_COMPRESSION, block_pickle=BLOCK_PICKLE,
+                    packed=not self.like_whoosh,
                 )
                 continue
             table = self._postings.pop(fieldname)
@@ -344,6 +346,8 @@ class _PostingsFile:
         analyzed = plan.fast is not None
         if len(flat) == 3 and not self._like_whoosh:
             return self._write_one(flat, boost, analyzed, lengths, fixed)
+        if not self._like_whoosh:
+            return self._write_packed(flat, boost, analyzed, lengths, fixed)
         chunks = [WHOOSH3_HEADER_MAGIC]
         total_weight: float = 0
         max_weight: float = 0
@@ -411,6 +415,48 @@ class _PostingsFile:
             max_weight,
             flat[0],
             flat[(count - 1) * 3],
+        ) + pack_long(start) + pack_int(len(block))
+
+    def _write_packed(self, flat: list[Any], boost: float, analyzed: bool, lengths: dict[int, int],
+                      fixed: int | None) -> bytes:
+        """``write_term`` as a packed list (:mod:`search.embedded.postings`): the same term info."""
+        ids = flat[0::3]
+        if analyzed:
+            freqs = flat[1::3]
+            weights = freqs if boost == 1.0 else [freq * boost for freq in freqs]
+            values = flat[2::3]
+        else:
+            pairs = flat[2::3]
+            weights = [w for w, _ in pairs]
+            values = [v for _, v in pairs]
+        return self.write_packed(ids, weights, values, lengths.get if lengths else None, fixed, boost)
+
+    def write_packed(self, ids: list[int], weights: list[float], values: list[Any], length_of: Any,
+                     fixed: int | None, boost: float | None) -> bytes:
+        """Write one term's postings (document numbers, weights as given, values) as a packed
+        list; ``length_of`` gives a document's field length (None: none). Returns the term info,
+        as ``write_term`` computes it for W3 blocks."""
+        start = self._offset
+        postings = from_lists(ids, weights, values, fixed, scale=boost)
+        count = len(ids)
+        lengths = [length_of(d) or 0 for d in ids] if length_of is not None else [0] * count
+        codes = [_length_byte(v) if v else 0 for v in lengths]
+        block = encode(postings, codes)
+        self._write(block)
+        self._offset += len(block)
+        # The term's statistics as write_term sums them, block by block.
+        stored = postings.weights.tolist()
+        total_weight: float = 0
+        max_weight: float = 0
+        for low in range(0, count, _BLOCK):
+            total_weight += sum(stored[low : low + _BLOCK])
+            block_max = max(weights[low : low + _BLOCK])
+            block_max = float(block_max) if block_max > 0 else 0
+            max_weight = max(max_weight, block_max)
+        present = [v for v in lengths if v]
+        return _TERMINFO.pack(
+            False, total_weight, count, _length_byte(min(present)) if present else 0,
+            _length_byte(max(lengths)), max_weight, ids[0], ids[-1],
         ) + pack_long(start) + pack_int(len(block))
 
     def _write_one(self, flat: list[Any], boost: float, analyzed: bool, lengths: dict[int, int], fixed: int | None) -> bytes:

@@ -1,0 +1,275 @@
+"""Packed posting lists (search.embedded.postings) and the codec that reads them (search.embedded.codec).
+
+Round trips of random lists through the writer and Whoosh's matcher interface; a segment of
+packed lists searched by Whoosh itself as a W3 segment of the same documents is; W3 segments
+(older indexes) next to packed ones; merges of either into packed lists.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh import formats
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC
+from whoosh.util.numeric import byte_to_length
+
+from zhsearch.search import AnalyzerConfig, Document
+from zhsearch.search.embedded.codec import ZhCodec
+from zhsearch.search.embedded.evaluate import PostingTable, _read_positions
+from zhsearch.search.embedded.merge import merge_segments
+from zhsearch.search.embedded.postings import (BLOCK, PackedList, PackedMatcher, decode, encode, from_lists,
+                                               shift_list)
+from zhsearch.search.embedded.schema import CompactPositions, build_schema
+from zhsearch.search.embedded.segments import INDEX_NAME, SegmentBuilder
+from zhsearch.search.embedded.writer import document_fields
+
+from test_lifecycle_segments import _documents, _files, term_entries
+
+
+class _File:
+    """The part of Whoosh's StructFile a matcher reads through."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def get(self, offset: int, length: int) -> bytes:
+        return self.data[offset : offset + length]
+
+
+@st.composite
+def _lists(draw: Any) -> tuple[list[int], list[Any], list[float], Any, float, list[int]]:
+    """A term's postings: increasing document numbers (1 to 400, gaps up to 2**31), values of a
+    format (CompactPositions, frequencies, none), weights, the format, its boost, length bytes."""
+    n = draw(st.one_of(st.integers(1, 3), st.integers(126, 131), st.integers(1, 400)))
+    gap = draw(st.sampled_from([1, 3, 1000, 2**20, 2**31 // max(n, 1)]))
+    gaps = draw(st.lists(st.integers(1, gap), min_size=n, max_size=n))
+    ids = list(np.cumsum([draw(st.integers(0, 5))] + gaps[1:]).tolist())
+    kind = draw(st.sampled_from(["compact", "frequency", "existence", "weighted"]))
+    boost = draw(st.sampled_from([1.0, 2.5, 0.3]))
+    top = draw(st.sampled_from([3, 200, 70_000, 2**31 - 1]))
+    values: list[Any] = []
+    if kind == "compact":
+        format_: Any = CompactPositions(field_boost=boost)
+        for _ in ids:
+            count = draw(st.sampled_from([1, 1, 2, 7, 300]))
+            found = sorted(set(draw(st.lists(st.integers(0, top), min_size=count, max_size=count))))
+            values.append(format_.encode(found))
+        weights = [format_.decode_frequency(v) * boost for v in values]
+    elif kind == "frequency":
+        format_ = formats.Frequency(field_boost=boost)
+        freqs = draw(st.lists(st.integers(1, top), min_size=n, max_size=n))
+        values = [f.to_bytes(4, "big") for f in freqs]
+        weights = [f * boost for f in freqs]
+    else:
+        format_ = formats.Existence(field_boost=boost)
+        values = [None] * n
+        weights = ([1.0] * n if kind == "existence"
+                   else draw(st.lists(st.floats(0.5, 1e6, width=32), min_size=n, max_size=n)))
+    lengths = draw(st.lists(st.integers(0, 255), min_size=n, max_size=n))
+    return ids, values, weights, format_, boost, lengths
+
+
+def _as_stored(weights: list[float]) -> list[float]:
+    return np.asarray(weights, dtype=np.float32).astype(np.float64).tolist()
+
+
+@settings(max_examples=80, deadline=None)
+@given(_lists(), st.data())
+def test_random_lists_read_back_through_the_matcher_and_the_bulk_decoder(found: Any, data: Any) -> None:
+    ids, values, weights, format_, boost, lengths = found
+    fixed = format_.fixed_value_size()
+    raw = encode(from_lists(ids, weights, values, fixed, scale=boost), lengths)
+    prefix = b"\0" * 7  # the list anywhere in its file
+    matcher = PackedMatcher(_File(prefix + raw + b"\1" * 5), len(prefix), len(raw), format_)
+    seen = []
+    while matcher.is_active():
+        block = len(seen) // BLOCK
+        rows = slice(block * BLOCK, block * BLOCK + BLOCK)
+        present = [b for b in lengths[rows] if b]
+        assert matcher.block_min_id() == ids[rows][0] and matcher.block_max_id() == ids[rows][-1]
+        assert matcher.block_max_weight() == max(max(weights[rows]), 0)
+        assert matcher.block_min_length() == byte_to_length(min(present) if present else 0)
+        assert matcher.block_max_length() == byte_to_length(max(lengths[rows]))
+        seen.append((matcher.id(), matcher.weight(), matcher.value()))
+        matcher.next()
+    expected_values = [None] * len(ids) if fixed == 0 else values
+    assert seen == list(zip(ids, _as_stored(weights), expected_values))
+    assert all(type(i) is int for i, _, _ in seen)
+    # Bulk decoding gives the same arrays; a moved list only moves its documents.
+    bulk = decode(raw)
+    assert bulk.ids.tolist() == ids and bulk.weights.astype(np.float64).tolist() == _as_stored(weights)
+    assert decode(shift_list(raw, 12345)).ids.tolist() == [i + 12345 for i in ids]
+    # skip_to lands on the first document at or after the target, from any point.
+    matcher.reset()
+    for target in sorted(data.draw(st.lists(st.integers(0, ids[-1] + 2), max_size=5))):
+        if not matcher.is_active():
+            break
+        matcher.skip_to(target)
+        later = [i for i in ids if i >= target]
+        assert (matcher.id() if matcher.is_active() else None) == (later[0] if later else None)
+    assert not matcher.supports_block_quality()  # no scorer: as W3's matcher
+
+
+def test_a_list_of_one_block_and_of_many_blocks_round_trip_with_huge_gaps_and_many_positions() -> None:
+    format_ = CompactPositions()
+    for ids in ([2**32 - 1], [0, 2**31, 2**32 - 2], list(range(0, 300 * 7919, 7919))):
+        values = [format_.encode(range(0, 50_000, 7)) if i % 2 else 5 for i in range(len(ids))]
+        weights = [format_.decode_frequency(v) * 1.0 for v in values]
+        raw = encode(from_lists(ids, weights, values, None), [0] * len(ids))
+        packed = PackedList(raw)
+        assert packed.nblocks == (len(ids) + BLOCK - 1) // BLOCK
+        assert decode(raw).value_list(None) == values
+        matcher = PackedMatcher(_File(raw), 0, len(raw), format_)
+        assert list(matcher.all_ids()) == ids
+    with pytest.raises(ValueError):
+        encode(from_lists([3, 3], [1.0, 1.0], [None, None], 0), [0, 0])  # documents must increase
+
+
+def test_values_it_cannot_pack_are_kept_pickled() -> None:
+    """Whoosh's Positions bytes, tuples of one number, anything else: pickled, read back as given."""
+    for values in ([b"\0\0\0\1abc", b"", b"x"], [(4,), 5, (1, 2)], ["a", None, 2.5]):
+        raw = encode(from_lists([1, 5, 9], [1.0, 2.0, 1.5], values, None), [1, 2, 3])
+        assert decode(raw).value_list(None) == values
+        matcher = PackedMatcher(_File(raw), 0, len(raw), formats.Positions())
+        seen = []
+        while matcher.is_active():
+            seen.append((matcher.id(), matcher.weight(), matcher.value()))
+            matcher.next()
+        assert seen == list(zip([1, 5, 9], [1.0, 2.0, 1.5], values))
+
+
+# -- segments -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def documents() -> list[Document]:
+    return _documents()
+
+
+def _segments(directory: Path, parts: list[tuple[list[Document], bool]]) -> list[Any]:
+    """One segment per (documents, like_whoosh) part, W3 blocks where like_whoosh (an older
+    index's segments), listed in one table of contents."""
+    directory.mkdir()
+    schema = build_schema(AnalyzerConfig())
+    storage = FileStorage(str(directory))
+    TOC.create(storage, schema, INDEX_NAME)
+    segments = []
+    for docs, like_whoosh in parts:
+        builder = SegmentBuilder(directory, schema, like_whoosh=like_whoosh)
+        for doc in docs:
+            builder.add(document_fields(doc))
+        segments.append(builder.finish())
+    TOC(schema, segments, 1).write(storage, INDEX_NAME)
+    return segments
+
+
+_WHOOSH_QUERIES = [wq.Term("text", "港口"), wq.Term("title", "港口"), wq.Term("text_chars", "港"),
+                   wq.Phrase("text_pairs", ["港口", "口工"]), wq.Or([wq.Term("text", "记者"), wq.Term("text", "台湾")]),
+                   wq.And([wq.Term("text_chars", "港"), wq.Term("source", "东方晨报")]), wq.Term("id", "latin.md")]
+
+
+def _whoosh_results(directory: Path) -> list[Any]:
+    """Whoosh's own matchers (no evaluate.py): hits and scores of each query, the top 5 (block
+    quality skipping) and all."""
+    out = []
+    with whoosh_index.open_dir(str(directory)).searcher() as searcher:
+        for query in _WHOOSH_QUERIES:
+            for limit in (5, None):
+                out.append([(hit["id"], hit.score) for hit in searcher.search(query, limit=limit)])
+    return out
+
+
+def test_whoosh_searches_a_packed_segment_as_the_w3_segment_of_the_same_documents(
+    tmp_path: Path, documents: list[Document]
+) -> None:
+    (packed,) = _segments(tmp_path / "packed", [(documents, False)])
+    (old,) = _segments(tmp_path / "w3", [(documents, True)])
+    assert type(packed.codec()) is ZhCodec and type(old.codec()) is W3Codec
+    ours, theirs = _whoosh_results(tmp_path / "packed"), _whoosh_results(tmp_path / "w3")
+    assert ours == theirs
+    assert sum(map(len, ours)) > 300
+    with whoosh_index.open_dir(str(tmp_path / "packed")).reader() as ours_reader, \
+            whoosh_index.open_dir(str(tmp_path / "w3")).reader() as theirs_reader:
+        assert term_entries(ours_reader, blocks=True) == term_entries(theirs_reader, blocks=True)
+        assert isinstance(ours_reader.postings("text", "港口".encode()), PackedMatcher)
+    sizes = {name: (tmp_path / name / f"{s.segment_id()}.pst").stat().st_size
+             for name, s in (("packed", packed), ("w3", old))}
+    assert sizes["packed"] < 0.8 * sizes["w3"]
+
+
+def test_the_bulk_reader_reads_packed_and_w3_segments_alike(tmp_path: Path, documents: list[Document]) -> None:
+    """evaluate.py's arrays (postings, and positions of all or some documents) of an index of a W3
+    segment and a packed one are those of an index of packed segments only."""
+    half = len(documents) // 2
+    _segments(tmp_path / "mixed", [(documents[:half], True), (documents[half:], False)])
+    _segments(tmp_path / "packed", [(documents[:half], False), (documents[half:], False)])
+    terms = [("text", "港口"), ("text_pairs", "港口"), ("text_pairs", "口工"), ("title", "观察"), ("text_chars", "港"),
+             ("title_pairs", "江城"), ("source", "南岸晚报")]
+    found = []
+    for name in ("mixed", "packed"):
+        with whoosh_index.open_dir(str(tmp_path / name)).searcher() as searcher:
+            table = PostingTable(searcher)
+            rows = []
+            for field, text in terms:
+                tbytes = text.encode()
+                ids, weights = table.postings(searcher, field, tbytes)
+                rows.append((ids.tolist(), weights.tolist()))
+                if searcher.schema[field].format.supports("positions"):
+                    for candidates in (None, ids[::3]):
+                        where = _read_positions(searcher, field, tbytes, candidates)
+                        rows.append((where.ids.tolist(), where.starts.tolist(), where.positions.tolist()))
+            found.append(rows)
+    assert found[0] == found[1]
+    assert all(row[0] for row in found[0])
+
+
+def test_merging_w3_and_packed_segments_writes_what_one_builder_writes(tmp_path: Path, documents: list[Document]) -> None:
+    """An older index's W3 segments merged with packed ones (an update of an old index) and packed
+    segments merged: the same files as one SegmentBuilder of all the documents."""
+    third = len(documents) // 3
+    (expected,) = _segments(tmp_path / "one", [(documents, False)])
+    for name, old in (("mixed", True), ("packed", False)):
+        parts = [(documents[:third], old), (documents[third : 2 * third], False), (documents[2 * third :], old)]
+        segments = _segments(tmp_path / name, parts)
+        merged = merge_segments(tmp_path / name, build_schema(AnalyzerConfig()), segments)
+        assert merged is not None and type(merged.codec()) is ZhCodec
+        ours, theirs = _files(tmp_path / name, merged), _files(tmp_path / "one", expected)
+        assert ours["pst"] == theirs["pst"], name
+        assert ours["trm"] == theirs["trm"], name
+
+
+def test_a_merge_with_deletions_keeps_the_live_postings(tmp_path: Path, documents: list[Document]) -> None:
+    half = len(documents) // 2
+    segments = _segments(tmp_path / "parts", [(documents[:half], False), (documents[half:], True)])
+    gone = set(range(0, half, 3)) | {half + d for d in range(1, len(documents) - half, 4)}
+    for docnum in gone:
+        segment = segments[0] if docnum < half else segments[1]
+        segment.delete_document(docnum if docnum < half else docnum - half)
+    live = [doc for n, doc in enumerate(documents) if n not in gone]
+    merged = merge_segments(tmp_path / "parts", build_schema(AnalyzerConfig()), segments)
+    storage = FileStorage(str(tmp_path / "parts"))
+    TOC(build_schema(AnalyzerConfig()), [merged], 2).write(storage, INDEX_NAME)
+    _segments(tmp_path / "live", [(live, True)])
+    with whoosh_index.open_dir(str(tmp_path / "parts")).reader() as ours, \
+            whoosh_index.open_dir(str(tmp_path / "live")).reader() as theirs:
+        assert term_entries(ours, blocks=False) == term_entries(theirs, blocks=False)
+
+
+def test_the_codec_pickles_with_the_segment() -> None:
+    """Whoosh finds a segment's codec in the pickled table of contents."""
+    from whoosh.codec.whoosh3 import W3Segment
+
+    from zhsearch.search.embedded.segments import PACKED_CODEC
+
+    segment = pickle.loads(pickle.dumps(W3Segment(PACKED_CODEC, INDEX_NAME, segid="0123456789abcdef")))
+    assert type(segment.codec()) is ZhCodec
