@@ -161,7 +161,8 @@ def test_a_failed_merge_leaves_no_files_behind(tmp_path: Path, documents: list[D
     before = sorted(p.name for p in parts.iterdir())
     schema = build_schema(AnalyzerConfig())
     segments = TOC.read(FileStorage(str(parts)), INDEX_NAME, schema=schema).segments
-    monkeypatch.setattr("zhsearch.search.embedded.merge._MergedPostingsFile.write_postings", _disk_full)
+    for write in ("write_postings", "write_lists"):  # the numpy and the Python path
+        monkeypatch.setattr(f"zhsearch.search.embedded.merge._MergedPostingsFile.{write}", _disk_full)
     with pytest.raises(OSError, match="disk full"):
         merge_segments(parts, schema, segments)
     assert sorted(p.name for p in parts.iterdir() if p.name != f"{INDEX_NAME}.tmp") == before
@@ -172,7 +173,8 @@ def test_a_build_whose_merge_fails_leaves_the_live_index_as_it_was(
 ) -> None:
     location = tmp_path / "index"
     live = _index(location, documents[:20])
-    monkeypatch.setattr("zhsearch.search.embedded.merge._MergedPostingsFile.write_postings", _disk_full)
+    for write in ("write_postings", "write_lists"):  # the numpy and the Python path
+        monkeypatch.setattr(f"zhsearch.search.embedded.merge._MergedPostingsFile.{write}", _disk_full)
     with pytest.raises(OSError, match="disk full"):
         _index(location, documents, join=True)
     assert current_generation(location) == live

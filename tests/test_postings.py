@@ -8,6 +8,8 @@ packed lists searched by Whoosh itself as a W3 segment of the same documents is;
 from __future__ import annotations
 
 import pickle
+from array import array
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +28,10 @@ from whoosh.util.numeric import byte_to_length
 from zhsearch.search import AnalyzerConfig, Document
 from zhsearch.search.embedded.codec import ZhCodec
 from zhsearch.search.embedded.evaluate import PostingTable, _read_positions
-from zhsearch.search.embedded.merge import merge_segments
-from zhsearch.search.embedded.postings import (BLOCK, PackedList, PackedMatcher, decode, encode, from_lists,
-                                               shift_list)
+from zhsearch.search.embedded.inversion import inlined_term_info
+from zhsearch.search.embedded.merge import _Lengths, _MergedPostingsFile, _Source, _write_small, merge_segments
+from zhsearch.search.embedded.postings import (BLOCK, PackedList, PackedMatcher, concatenate, decode, encode,
+                                               from_lists, shift_list)
 from zhsearch.search.embedded.schema import CompactPositions, build_schema
 from zhsearch.search.embedded.segments import INDEX_NAME, SegmentBuilder
 from zhsearch.search.embedded.writer import document_fields
@@ -273,3 +276,66 @@ def test_the_codec_pickles_with_the_segment() -> None:
 
     segment = pickle.loads(pickle.dumps(W3Segment(PACKED_CODEC, INDEX_NAME, segid="0123456789abcdef")))
     assert type(segment.codec()) is ZhCodec
+
+
+class _StoredSource(_Source):
+    """A merge source whose terms' postings are given (term info -> packed list bytes)."""
+
+    def __init__(self, lists: dict[bytes, bytes], offset: int, renumber: Any) -> None:
+        self._lists, self.offset, self.renumber, self.packed = lists, offset, renumber, True
+
+    def raw_postings(self, info: bytes) -> bytes | None:
+        return None if info[0] else self._lists[info]
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, raw: bytes) -> None:
+        self.data += raw
+
+    def tell(self) -> int:
+        return len(self.data)
+
+
+@settings(max_examples=120, deadline=None)
+@given(_lists(), st.data())
+def test_the_python_merge_of_short_lists_writes_what_the_numpy_merge_writes(found: Any, data: Any) -> None:
+    """A term in several segments, each part a packed list of one block or an inlined posting,
+    some documents deleted: ``_write_small`` (Python lists) writes the bytes and term info the
+    numpy path (``arrays``, ``concatenate``, ``write_postings``) writes, or leaves the term to it."""
+    ids, values, weights, format_, _, length_bytes = found
+    ids = list(accumulate([ids[0]] + [min(after - before, 1000) for before, after in zip(ids, ids[1:])]))
+    fixed = format_.fixed_value_size()
+    cuts = sorted(set(data.draw(st.lists(st.integers(1, len(ids) - 1), max_size=3)))) if len(ids) > 1 else []
+    lengths = _Lengths(ids[-1] + 1)
+    for docnum, byte in zip(ids, length_bytes):
+        lengths._bytes[docnum] = byte
+    sources, entries = [], []
+    for rank, (low, high) in enumerate(zip([0, *cuts], [*cuts, len(ids)])):
+        base = ids[low]
+        part = [i - base for i in ids[low:high]]
+        if len(part) == 1:
+            info = inlined_term_info(part[0], _as_stored(weights[low:high])[0], 0, 0,
+                                     values[low] if fixed != 0 else None)
+            stored = {}
+        else:
+            raw = encode(from_lists(part, weights[low:high], values[low:high], fixed), [0] * len(part))
+            info = bytes(23) + bytes([rank])
+            stored = {info: raw}
+        renumber = None
+        if data.draw(st.booleans()):
+            renumber = array("q", [base + i if data.draw(st.integers(0, 3)) else -1 for i in range(part[-1] + 1)])
+        sources.append(_StoredSource(stored, base, renumber))
+        entries.append((rank, info))
+    python, numpy_ = _MergedPostingsFile(_Sink(), False), _MergedPostingsFile(_Sink(), False)
+    small = _write_small(python, sources, entries, fixed, lengths)
+    parts = [p for i, info in entries if (p := sources[i].arrays(info, fixed)) is not None]
+    if small is None:
+        return  # kinds the Python path leaves to numpy
+    if not parts:
+        assert small == b""
+        return
+    assert small == numpy_.write_postings(concatenate(parts, fixed), lengths, fixed)
+    assert python._dbfile.data == numpy_._dbfile.data

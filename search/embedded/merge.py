@@ -36,7 +36,9 @@ from whoosh.util.numeric import byte_to_length
 import numpy as np
 
 from .inversion import small_pickle
-from .postings import Postings, concatenate, decode, encode, from_lists, shift_list
+from .postings import (V_COMPACT, V_FREQ, V_NONE, V_PICKLE, W_FLOATS, W_ONES, W_SCALED, PackedList, Postings,
+                       concatenate, decode, encode, encode_lists, from_lists, shift_list, small_lists)
+from .postings import _MAX_WIDTH, _compact
 from .segments import _BLOCK, _CODEC, _TERMINFO, INDEX_NAME, PACKED_CODEC, _length_byte, _PostingsFile
 
 _BLOCK_SIZE = struct.Struct("!i")  # a posting block's length; negative for a term's last block
@@ -120,8 +122,148 @@ class _Source:
         kept.ids = new[rows]
         return kept
 
+    def lists(self, info: bytes, fixed: int | None) -> _Lists | None:
+        """:meth:`arrays` in Python lists, for a term whose postings here are inlined or one packed
+        block (most terms in several segments): None when the numpy path must take them (other
+        kinds of postings); a :class:`_Lists` of no postings when none is left."""
+        raw = self.raw_postings(info)
+        if raw is None:
+            found = _inlined_lists(info, fixed)
+            if found is None:
+                return None
+        else:
+            if not self.packed:
+                return None
+            packed = PackedList(raw)
+            if packed.nblocks != 1 or packed.wkind == W_FLOATS or packed.vkind == V_PICKLE:
+                return None
+            ids, freqs, flat = small_lists(packed)
+            wkind, scale = packed.wkind, packed.scale
+            if wkind == W_ONES:
+                weights = [1.0] * len(ids)
+            elif wkind == W_SCALED:
+                weights = [_f32(f * scale) for f in freqs]  # type: ignore[union-attr]
+            else:
+                weights = [_f32(float(f)) for f in freqs]  # type: ignore[union-attr]
+            found = _Lists(ids, weights, freqs, flat, wkind, packed.vkind, scale)
+        if self.renumber is None:
+            offset = self.offset
+            found.ids = [i + offset for i in found.ids]
+            return found
+        renumber = self.renumber
+        new = [renumber[i] for i in found.ids]
+        if min(new) >= 0:
+            found.ids = new
+            return found
+        keep = [k for k, i in enumerate(new) if i >= 0]
+        if found.flat is not None:
+            starts = [0, *accumulate(found.freqs)]  # type: ignore[arg-type]
+            flat = found.flat
+            found.flat = [x for k in keep for x in flat[starts[k] : starts[k + 1]]]
+        found.ids = [new[k] for k in keep]
+        found.weights = [found.weights[k] for k in keep]
+        if found.freqs is not None:
+            found.freqs = [found.freqs[k] for k in keep]
+        return found
+
     def close(self) -> None:
         self.reader.close()
+
+
+class _Lists:
+    """One term's postings in one segment as Python lists (see :class:`~search.embedded.postings.Postings`)."""
+
+    __slots__ = ("ids", "weights", "freqs", "flat", "wkind", "vkind", "scale")
+
+    def __init__(self, ids: list[int], weights: list[float], freqs: list[int] | None, flat: list[int] | None,
+                 wkind: int, vkind: int, scale: float) -> None:
+        self.ids, self.weights, self.freqs, self.flat = ids, weights, freqs, flat
+        self.wkind, self.vkind, self.scale = wkind, vkind, scale
+
+
+_FLOAT32 = struct.Struct("f")
+
+
+_ROUNDED: dict[float, float] = {}  # few distinct weights (frequency x boost): each rounded once
+
+
+def _f32(value: float) -> float:
+    """``value`` rounded to float32, as numpy's ``astype(np.float32)``."""
+    rounded = _ROUNDED.get(value)
+    if rounded is None:
+        rounded = _FLOAT32.unpack(_FLOAT32.pack(value))[0]
+        if len(_ROUNDED) < 65536:
+            _ROUNDED[value] = rounded
+    return rounded
+
+
+def _inlined_lists(info: bytes, fixed: int | None) -> _Lists | None:
+    """``from_lists`` of a term's inlined postings, in Python; None for the kinds it leaves to numpy."""
+    ids, stored, values = pickle.loads(info[_TERMINFO.size :])
+    n = len(ids)
+    weights = [_f32(w) for w in stored] or [1.0] * n
+    values = list(values) or [b""] * n
+    freqs: list[int] | None = None
+    flat: list[int] | None = None
+    if fixed == 0:
+        vkind = V_NONE
+    elif fixed == 4 and n and all(type(v) is bytes and len(v) == 4 for v in values):
+        vkind = V_FREQ
+        freqs = [int.from_bytes(v, "big") for v in values]
+    elif (fixed is None or fixed < 0) and n and _compact(values):
+        vkind = V_COMPACT
+        freqs = [1 if type(v) is int else len(v) for v in values]
+        flat = []
+        for v in values:
+            if type(v) is int:
+                flat.append(v)
+            else:
+                flat += v
+        if flat and (min(flat) < 0 or max(flat).bit_length() > _MAX_WIDTH):
+            return None
+    else:
+        return None
+    kind = _weights_kind(weights, freqs, None)
+    if kind is None:
+        return None
+    return _Lists(list(ids), weights, freqs, flat, kind[0], vkind, kind[1])
+
+
+def _weights_kind(weights: list[float], freqs: list[int] | None, scale: float | None) -> tuple[int, float] | None:
+    """``postings._weights_kind`` in Python (None: W_INTS or W_FLOATS, left to numpy)."""
+    if all(w == 1.0 for w in weights):
+        return W_ONES, 1.0
+    if freqs is None:
+        return None
+    candidates = [] if scale is None else [float(scale)]
+    some = next((k for k, f in enumerate(freqs) if f > 0), None)
+    if some is not None:
+        candidates.append(weights[some] / freqs[some])
+    for candidate in candidates:
+        if all(_f32(f * candidate) == w for f, w in zip(freqs, weights)):
+            return W_SCALED, candidate
+    return None
+
+
+def _joined(parts: list[_Lists]) -> _Lists | None:
+    """``postings.concatenate`` of lists (None: kinds left to numpy)."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    if len({p.vkind for p in parts}) > 1:
+        return None
+    ids = [i for p in parts for i in p.ids]
+    weights = [w for p in parts for w in p.weights]
+    freqs = None if first.freqs is None else [f for p in parts for f in p.freqs]  # type: ignore[union-attr]
+    flat = None if first.flat is None else [x for p in parts for x in p.flat]  # type: ignore[union-attr]
+    if len({(p.wkind, p.scale) for p in parts}) == 1:
+        return _Lists(ids, weights, freqs, flat, first.wkind, first.vkind, first.scale)
+    if first.vkind not in (V_FREQ, V_COMPACT):
+        return None
+    kind = _weights_kind(weights, freqs, next((p.scale for p in parts if p.wkind == W_SCALED), None))
+    if kind is None:
+        return None
+    return _Lists(ids, weights, freqs, flat, kind[0], first.vkind, kind[1])
 
 
 _RECORD = struct.Struct("!ii")  # a term dictionary record's key and value lengths (filetables._lengths)
@@ -274,11 +416,15 @@ def _merge_postings(storage: Any, schema: Any, sources: list[_Source], merged: W
                     elif source.packed:
                         info = postings.copy_term(raw, info_bytes, source.offset)
                 if info is None:
+                    info = _write_small(postings, sources, found, fixed, field_lengths)
+                if info is None:
                     parts = [part for i, info_bytes in found
                              if (part := sources[i].arrays(info_bytes, fixed)) is not None]
                     if not parts:
                         continue  # only in deleted documents
                     info = postings.write_postings(concatenate(parts, fixed), field_lengths, fixed)
+                elif not info:
+                    continue  # only in deleted documents
                 if prefix is None:
                     prefix = terms.start_field(fieldname)
                 terms.add(prefix + tbytes, info)
@@ -301,6 +447,25 @@ def _grouped(entries: Iterator[tuple[bytes, int, bytes]]) -> Iterator[tuple[byte
         yield current, found  # type: ignore[misc]
 
 
+def _write_small(postings: _MergedPostingsFile, sources: list[_Source], found: list[tuple[int, bytes]],
+                 fixed: int | None, field_lengths: _Lengths | None) -> bytes | None:
+    """The term info of a term's postings merged and written in Python lists (None: left to the
+    numpy path; b"" when the term is only in deleted documents)."""
+    parts = []
+    for i, info_bytes in found:
+        part = sources[i].lists(info_bytes, fixed)
+        if part is None:
+            return None
+        if part.ids:
+            parts.append(part)
+    if not parts:
+        return b""
+    joined = _joined(parts)
+    if joined is None:
+        return None
+    return postings.write_lists(joined, field_lengths, fixed)
+
+
 class _MergedPostingsFile(_PostingsFile):
     """The segment writer's postings file, which can also take a term's postings as arrays or
     its packed list from one segment."""
@@ -321,14 +486,40 @@ class _MergedPostingsFile(_PostingsFile):
         block = encode(postings, codes)
         self._write(block)
         self._offset += len(block)
+        return self._term_info(ids, weights, codes, start, len(block))
+
+    def write_lists(self, found: _Lists, lengths: _Lengths | None, fixed: int | None) -> bytes:
+        """:meth:`write_postings` of postings in Python lists: the same bytes."""
+        ids, weights, freqs, flat = found.ids, found.weights, found.freqs, found.flat
+        count = len(ids)
+        if count == 1:
+            if fixed == 0 or found.vkind == V_NONE:
+                value: Any = None if fixed == 0 else b""
+            elif found.vkind == V_FREQ:
+                value = freqs[0].to_bytes(4, "big")  # type: ignore[index]
+            else:
+                value = flat[0] if freqs[0] == 1 else tuple(flat)  # type: ignore[index]
+            return self._write_one([ids[0], 0, (weights[0], value)], 1.0, False, lengths or {}, fixed)
+        start = self._offset
+        if lengths is not None:
+            length_bytes, codes_of = lengths._bytes, _LENGTH_CODE_LIST
+            codes = [codes_of[length_bytes[i]] for i in ids]
+        else:
+            codes = [0] * count
+        block = encode_lists(ids, weights, freqs, flat, None, found.wkind, found.vkind, found.scale, codes)
+        self._write(block)
+        self._offset += len(block)
+        return self._term_info(ids, weights, codes, start, len(block))
+
+    def _term_info(self, ids: list[int], weights: list[float], codes: list[int], start: int, length: int) -> bytes:
         total_weight: float = 0
-        for low in range(0, count, _BLOCK):
+        for low in range(0, len(ids), _BLOCK):
             total_weight += sum(weights[low : low + _BLOCK])
         max_weight = max(weights)
         present = [c for c in codes if c]
-        return _TERMINFO.pack(False, total_weight, count, min(present) if present else 0, max(codes),
+        return _TERMINFO.pack(False, total_weight, len(ids), min(present) if present else 0, max(codes),
                               float(max_weight) if max_weight > 0 else 0, ids[0], ids[-1]
-                              ) + pack_long(start) + pack_int(len(block))
+                              ) + pack_long(start) + pack_int(length)
 
     def copy_term(self, raw: bytes, info: bytes, shift: int) -> bytes:
         """Write a term's packed list ``raw`` with its document numbers moved by ``shift``;
@@ -350,7 +541,8 @@ def _byte_of(length_byte: int) -> int:
 
 
 # A length byte as write_postings records it for a block's minimum or maximum.
-_LENGTH_CODES = np.array([_byte_of(b) for b in range(256)], dtype=np.int64)
+_LENGTH_CODE_LIST = [_byte_of(b) for b in range(256)]
+_LENGTH_CODES = np.array(_LENGTH_CODE_LIST, dtype=np.int64)
 
 
 def _shifted_inlined(info: bytes, shift: int) -> bytes:

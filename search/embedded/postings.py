@@ -295,7 +295,7 @@ def encode_lists(ids: list[int], weights: np.ndarray, freqs: list[int] | None, f
         raise ValueError("an empty posting list")
     if ids[0] < 0 or ids[-1] >= 2**32:
         raise ValueError("document numbers out of range")
-    if wkind != W_ONES and bool((weights == 1.0).all()):
+    if wkind != W_ONES and (all(w == 1.0 for w in weights) if type(weights) is list else bool((weights == 1.0).all())):
         wkind = W_ONES  # one form for the same postings, however they came
     has_freqs = _has_freqs(wkind, vkind)
     fbase = 0
@@ -582,8 +582,9 @@ def _taken(acc: int, bits: int, at: int, count: int, width: int) -> list[int]:
     return out
 
 
-def _small(self: PackedList, positions: bool) -> Postings:
-    """``PackedList.decode`` of a short list of one block, in Python."""
+def small_lists(self: PackedList, positions: bool = True) -> tuple[list[int], list[int] | None, list[int] | None]:
+    """The document numbers, frequencies (None: the kinds have none) and CompactPositions
+    numbers (None: none, or not ``positions``) of a list of one block, as Python lists."""
     raw, start = self.raw, self.payload_starts[0]
     payload = raw[start : self.payload_ends[0]]
     acc, bits = int.from_bytes(payload, "big"), 8 * len(payload)
@@ -598,7 +599,14 @@ def _small(self: PackedList, positions: bool) -> Postings:
         freqs = [f + fbase for f in _taken(acc, bits, at, n, widths[1])]
         at += n * widths[1]
         if self.vkind == V_COMPACT and positions:
-            flat = np.array(_taken(acc, bits, at, sum(freqs), widths[2]), dtype=np.int64)
+            flat = _taken(acc, bits, at, sum(freqs), widths[2])
+    return ids, freqs, flat
+
+
+def _small(self: PackedList, positions: bool) -> Postings:
+    """``PackedList.decode`` of a short list of one block, in Python."""
+    ids, freqs, flat = small_lists(self, positions)
+    n = len(ids)
     freq_array = None if freqs is None else np.array(freqs, dtype=np.int64)
     if self.wkind == W_ONES:
         weights = np.ones(n, dtype=np.float32)
@@ -606,8 +614,8 @@ def _small(self: PackedList, positions: bool) -> Postings:
         weights = (freq_array.astype(np.float64) * self.scale).astype(np.float32)  # type: ignore[union-attr]
     else:
         weights = freq_array.astype(np.float32)  # type: ignore[union-attr]
-    return Postings(np.array(ids, dtype=np.int64), weights, freq_array, flat, None, self.wkind, self.vkind, self.scale)
-
+    return Postings(np.array(ids, dtype=np.int64), weights, freq_array, None if flat is None else np.array(flat, dtype=np.int64),
+                    None, self.wkind, self.vkind, self.scale)
 
 
 def decode(raw: bytes, *, positions: bool = True) -> Postings:
