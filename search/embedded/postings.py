@@ -43,6 +43,9 @@ from typing import Any
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.util.numeric import byte_to_length
+from whoosh.util.varints import varint
+
+from .termdict import read_varint
 
 BLOCK = 128
 W_ONES, W_SCALED, W_INTS, W_FLOATS = 0, 1, 2, 3
@@ -233,26 +236,6 @@ def _width(values: np.ndarray) -> int:
     return int(values.max()).bit_length() if len(values) else 0
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def _read_varint(raw: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = raw[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, pos
-        shift += 7
-
-
 def _directory_dtype(wkind: int, vkind: int) -> np.dtype:
     fields = [("last", ">u4"), ("first", ">u4"), ("end", ">u4"), ("minlen", "u1"), ("maxlen", "u1")]
     if wkind == W_FLOATS:
@@ -310,7 +293,7 @@ def encode_lists(ids: list[int], weights: np.ndarray, freqs: list[int] | None, f
     if wkind == W_SCALED and scale != 1.0:
         flags |= _HAS_SCALE
     head = bytearray((flags,))
-    head += _varint(n)
+    head += varint(n)
     if flags & _HAS_SCALE:
         head += _SCALE.pack(scale)
     payloads = []
@@ -354,13 +337,13 @@ def encode_lists(ids: list[int], weights: np.ndarray, freqs: list[int] | None, f
         records.append((block_ids[-1], block_ids[0], end, minlen, maxlen, top, widths))
     if nblocks == 1:
         last_id, first_id, _, minlen, maxlen, top, widths = records[0]
-        head += _varint(first_id) + _varint(last_id - first_id)
+        head += varint(first_id) + varint(last_id - first_id)
         head.append(minlen)
         head.append(maxlen)
         if wkind == W_FLOATS:
             head += _SCALE.pack(top)
         elif has_freqs:
-            head += _varint(top)
+            head += varint(top)
         head += bytes(widths)
         return bytes(head) + payloads[0]
     directory = np.zeros(nblocks, dtype=_directory_dtype(wkind, vkind))
@@ -407,12 +390,12 @@ def shift_list(raw: bytes, shift: int) -> bytes:
     if not shift:
         return raw
     flags = raw[0]
-    n, pos = _read_varint(raw, 1)
+    n, pos = read_varint(raw, 1)
     if flags & _HAS_SCALE:
         pos += _SCALE.size
     if not flags & _MULTI:
-        first, after = _read_varint(raw, pos)
-        return raw[:pos] + _varint(first + shift) + raw[after:]
+        first, after = read_varint(raw, pos)
+        return raw[:pos] + varint(first + shift) + raw[after:]
     dtype = _directory_dtype(flags & 3, flags >> 2 & 3)
     nblocks = (n + BLOCK - 1) // BLOCK
     directory = np.frombuffer(raw, dtype=dtype, count=nblocks, offset=pos).copy()
@@ -437,7 +420,7 @@ class PackedList:
         flags = raw[0]
         self.wkind, self.vkind = flags & 3, flags >> 2 & 3
         self.fbase = 1 if flags & _FBASE else 0
-        n, pos = _read_varint(raw, 1)
+        n, pos = read_varint(raw, 1)
         self.n = n
         self.scale = 1.0
         if flags & _HAS_SCALE:
@@ -447,8 +430,8 @@ class PackedList:
         nstreams = 1 + has_freqs + (self.vkind == V_COMPACT)
         self.nblocks = nblocks = (n + BLOCK - 1) // BLOCK
         if not flags & _MULTI:
-            first, pos = _read_varint(raw, pos)
-            span, pos = _read_varint(raw, pos)
+            first, pos = read_varint(raw, pos)
+            span, pos = read_varint(raw, pos)
             self.firsts = [first]
             self.lasts = [first + span]
             self.minlens = [raw[pos]]
@@ -458,7 +441,7 @@ class PackedList:
                 maxweight = _SCALE.unpack_from(raw, pos)[0]
                 pos += _SCALE.size
             elif has_freqs:
-                maxfreq, pos = _read_varint(raw, pos)
+                maxfreq, pos = read_varint(raw, pos)
                 maxweight = maxfreq * self.scale
             else:
                 maxweight = 1.0

@@ -40,6 +40,7 @@ from itertools import accumulate
 from typing import Any
 
 from whoosh.system import pack_ushort
+from whoosh.util.varints import varint
 
 MAGIC = b"ZTD1"
 BLOCK = 64  # entries per block
@@ -66,13 +67,11 @@ _NO_VALUE, _INT_VALUE, _INTS_VALUE, _BYTES_VALUE, _NONE_VALUE = range(5)
 
 
 def _varint(n: int, out: bytearray) -> None:
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
+    out += varint(n)  # Whoosh's varint (LEB128, small values cached)
 
 
-def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+def read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    """The varint (as Whoosh's ``varint`` writes it) at ``pos`` in ``data``, and the position after it."""
     n = data[pos]
     if n < 0x80:
         return n, pos + 1
@@ -256,7 +255,7 @@ def encode_info(info: bytes, base: int, out: bytearray) -> None:
 def _read_float(data: bytes, pos: int, whole: int) -> tuple[bytes, int]:
     """A weight's 4 float bytes, stored as a varint (``whole``) or as they are."""
     if whole:
-        n, pos = _read_varint(data, pos)
+        n, pos = read_varint(data, pos)
         return _F32.pack(float(n)), pos
     return data[pos : pos + 4], pos + 4
 
@@ -267,7 +266,7 @@ def decode_info(data: bytes, pos: int, base: int) -> bytes:
     pos += 1
     body = kind & 3
     if body == _RAW_BODY:
-        n, pos = _read_varint(data, pos)
+        n, pos = read_varint(data, pos)
         return data[pos : pos + n]
     flags = 0 if body == _EXTENT_BODY else 1
     if body == _TAIL_BODY:
@@ -281,7 +280,7 @@ def decode_info(data: bytes, pos: int, base: int) -> bytes:
     if kind & _ONE_DOC:
         count = 1
     else:
-        count, pos = _read_varint(data, pos)
+        count, pos = read_varint(data, pos)
     min_length = data[pos]
     pos += 1
     if kind & _SAME_LENGTHS:
@@ -289,16 +288,16 @@ def decode_info(data: bytes, pos: int, base: int) -> bytes:
     else:
         max_length = data[pos]
         pos += 1
-    first, pos = _read_varint(data, pos)
+    first, pos = read_varint(data, pos)
     if kind & _ONE_ID:
         last = first
     else:
-        delta, pos = _read_varint(data, pos)
+        delta, pos = read_varint(data, pos)
         last = first + delta
     head = _HEAD_BYTES.pack(flags, weight_bytes, count, min_length, max_length, max_bytes, first, last)
     if body == _EXTENT_BODY:
-        zigzag, pos = _read_varint(data, pos)
-        length, pos = _read_varint(data, pos)
+        zigzag, pos = read_varint(data, pos)
+        length, pos = read_varint(data, pos)
         offset = base + (zigzag >> 1 if not zigzag & 1 else -((zigzag + 1) >> 1))
         return head + _EXTENT.pack(offset, length)
     if body == _INLINED_BODY:
@@ -310,20 +309,20 @@ def decode_info(data: bytes, pos: int, base: int) -> bytes:
         elif vkind == _NONE_VALUE:
             value = (None,)
         elif vkind == _INT_VALUE:
-            v, pos = _read_varint(data, pos)
+            v, pos = read_varint(data, pos)
             value = (v,)
         elif vkind == _INTS_VALUE:
-            n, pos = _read_varint(data, pos)
+            n, pos = read_varint(data, pos)
             items = []
             for _ in range(n):
-                v, pos = _read_varint(data, pos)
+                v, pos = read_varint(data, pos)
                 items.append(v)
             value = (tuple(items),)
         else:
-            n, pos = _read_varint(data, pos)
+            n, pos = read_varint(data, pos)
             value = (data[pos : pos + n],)
         return head + _inlined_tail(first, _F32.unpack(weight_bytes)[0], value)
-    n, pos = _read_varint(data, pos)
+    n, pos = read_varint(data, pos)
     return head + data[pos : pos + n]
 
 
@@ -400,9 +399,9 @@ class _Block:
 
     def __init__(self, data: bytes, restart: int) -> None:
         self._restart = restart
-        n, pos = _read_varint(data, 0)
+        n, pos = read_varint(data, 0)
         self.n = n
-        self.base, pos = _read_varint(data, pos)
+        self.base, pos = read_varint(data, pos)
         width = data[pos]
         pos += 1
         self._shared = _read_column(data, pos, n, width)
