@@ -118,3 +118,30 @@ def test_report_runs_end_to_end_through_python(
     assert figures["seed"] == 11 and set(figures["kinds"]) == set(tail.KINDS)
     assert figures["kinds"]["title"]["top1"] == 1.0
     assert all(f["python_ms"]["n"] == 2 for f in figures["kinds"].values())
+
+
+def test_a_saved_draw_is_searched_again_on_each_backend(
+    tiny_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    replay = bench_module("replay")
+    out = tmp_path / "tail.json"
+    assert tail.main(["--index", str(tiny_index), "--seed", "12", "--per-kind", "2", "--repeat", "1",
+                      "--cli-per-kind", "0", "--no-http", "--json", str(out)]) == 0
+    recorded = json.loads(out.read_text(encoding="utf-8"))["samples"]
+    loaded = replay.load_draw(str(out))
+    assert [(s.kind, s.query, s.target) for s in loaded] == [(s["kind"], s["query"], s["target"]) for s in recorded]
+    capsys.readouterr()
+    assert replay.main(["--draw", str(out), "--index", str(tiny_index), "--index", str(tiny_index), "--repeat", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count(f"index {tiny_index}") == 2
+    assert all(f"  {kind} " in printed for kind in {s.kind for s in loaded})
+    assert f"same totals as the first backend: {len(loaded)} of {len(loaded)}" in printed
+
+
+def test_a_saved_draw_summary_is_per_kind_over_every_round() -> None:
+    replay = bench_module("replay")
+    samples = [tail.Sample("quoted", '"甲，乙"'), tail.Sample("rare", "丙"), tail.Sample("quoted", '"丁，戊"')]
+    figures = replay.summary(samples, [[0.010, 0.030], [0.002], [0.020, 0.040]])
+    assert list(figures) == ["quoted", "rare"]
+    assert figures["quoted"][2] == pytest.approx(40.0) and figures["quoted"][0] == pytest.approx(25.0)
+    assert figures["rare"] == pytest.approx((2.0, 2.0, 2.0))
