@@ -26,7 +26,7 @@ from ..queries.complete import CompletionTable
 from ..results.document import Document, Duplicate, Hit, IndexStats, SearchPage
 from ..results.document import stored_document as _document
 from ..results.duplicates import DuplicateGroups, manifest_threshold
-from .evaluate import Evaluator, PostingTable, Unsupported, first_indices, members
+from .evaluate import Bounded, Evaluator, PostingTable, Unsupported, first_indices, members
 from ..errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
 from ..results.facets import FacetIndex
 from ..queries.evidence import EVIDENCE_DEPTH, TEXT_CHARS, evidence
@@ -214,6 +214,7 @@ class SearchIndex:
             options["memo"] = {}  # subquery results shared by the relaxation steps and the ranking
             options["read"] = {}  # docnum -> stored fields already read (by the re-ranking), for the hits
             if parsed.any_term:
+                options["bound"] = True  # phrase bonuses checked only where they can reach the page
                 self._plan_long(searcher, parsed, options, groups, warnings)
             ranking = self._rank(searcher, parsed.query, options, sort, groups, page * limit)
             if ranking.total < RELAX_BELOW and parsed.runs():
@@ -267,7 +268,7 @@ class SearchIndex:
                 return self._rank_arrays(searcher, query, options, sort, groups, want)
             except Unsupported:
                 pass
-        options = {k: v for k, v in options.items() if k not in ("memo", "read")}
+        options = {k: v for k, v in options.items() if k not in ("memo", "read", "bound")}
         return self._rank_whoosh(searcher, query, options, sort, groups, want)
 
     def _plan_long(
@@ -350,32 +351,30 @@ class SearchIndex:
         table = self._table(searcher)
         evaluator = Evaluator(searcher, table, memo=options.get("memo"))
         within = None if options["filter"] is None else table.filter_ids(evaluator, options["filter"])
-        found = evaluator.run(query, within)
-        ids, scores = found.ids, found.scores
+        found = evaluator.ranked(query, within) if options.get("bound") else evaluator.run(query, within)
+        if isinstance(found, Bounded) and sort != "relevance":
+            found = found.matches()  # the order does not follow the scores: no bound helps
+        ids = found.ids
+        rows = None  # the rows of ``found`` left by the mask (None: all)
         if options["mask"] is not None and len(ids):
             keep = ~members(ids, table.filter_ids(evaluator, options["mask"]))
-            ids, scores = ids[keep], scores[keep]
-        if sort == "relevance":
-            key = -scores  # best first, ties in index order as Whoosh does
-        else:
-            dates = table.dates(searcher)[ids]
-            key = np.iinfo(np.uint64).max - dates if sort == "newest" else dates.copy()
-            key[dates == 0] = np.iinfo(np.uint64).max  # undated last (a dated key is never the largest)
+            rows = np.flatnonzero(keep)
+            ids = ids[rows]
         collapse = groups is not None and bool(groups.members)
-        count = min(len(ids), max(2 * want, MIN_HEAD))
         while True:
-            order = _first(key, ids, count)
-            if not collapse:
-                leaders = order[:want]
+            scores = found.scores if rows is None else found.scores[rows]
+            leaders = self._leaders(searcher, table, ids, scores, sort, groups if collapse else None, want)
+            if not isinstance(found, Bounded) or not len(leaders):
                 break
-            assert groups is not None
-            first = first_indices(groups.roots(ids[order]))
-            # the first occurrences of groups in a prefix of the order are its first leaders
-            if len(first) >= want or count == len(ids):
-                first.sort()
-                leaders = order[first[:want]]
+            # Every document that might still rank at or above the last leader gets its exact score;
+            # once none is left unsettled, this order's head is the exact order's head.
+            bar = scores[leaders[-1]]
+            upper = found.upper if rows is None else found.upper[rows]
+            settled = found.settled if rows is None else found.settled[rows]
+            unsure = np.flatnonzero(~settled & ((upper >= bar) | (bar != bar)))
+            if not len(unsure):
                 break
-            count = min(len(ids), count * 4)
+            found.settle(unsure if rows is None else rows[unsure])
         if collapse:
             assert groups is not None
             seen = np.zeros(table.doc_count, dtype=bool)
@@ -389,6 +388,30 @@ class SearchIndex:
             matched=ids,
             total=total,
         )
+
+    @staticmethod
+    def _leaders(searcher: Any, table: PostingTable, ids: np.ndarray, scores: np.ndarray, sort: str,
+                 groups: DuplicateGroups | None, want: int) -> np.ndarray:
+        """The indices of the first ``want`` matches in order (of the first of each group of copies
+        with ``groups``), best first."""
+        if sort == "relevance":
+            key = -scores  # best first, ties in index order as Whoosh does
+        else:
+            dates = table.dates(searcher)[ids]
+            key = np.iinfo(np.uint64).max - dates if sort == "newest" else dates.copy()
+            key[dates == 0] = np.iinfo(np.uint64).max  # undated last (a dated key is never the largest)
+        count = min(len(ids), max(2 * want, MIN_HEAD))
+        while True:
+            order = _first(key, ids, count)
+            if groups is None:
+                return order[:want]
+            first = first_indices(groups.roots(ids[order]))
+            # the first occurrences of groups in a prefix of the order are its first leaders
+            if len(first) >= want or count == len(ids):
+                first.sort()
+                leaders: np.ndarray = order[first[:want]]
+                return leaders
+            count = min(len(ids), count * 4)
 
     def _rank_whoosh(
         self, searcher: Any, query: Any, options: dict[str, Any], sort: str, groups: DuplicateGroups | None,

@@ -21,7 +21,7 @@ import pickle
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Callable, Generic, TypeVar
 
 import numpy as np
 from whoosh import formats
@@ -64,6 +64,67 @@ class Matches:
 
 
 EMPTY = Matches(np.empty(0, _IDS), np.empty(0, np.float64))
+
+
+class Bounded:
+    """A query's matches whose scores are exact only where ``settled``: elsewhere ``scores`` is a
+    lower bound and ``upper`` an upper bound (the ranking settles the documents it needs).
+
+    What :meth:`Evaluator.ranked` returns for ``AndMaybe(a, b)`` when ``b`` is a bonus of phrases:
+    ``a`` exactly, ``b`` bounded by its phrases without their positions (the documents that have
+    every word of a phrase, scored as the phrase would score them, a superset with the same
+    scores). :meth:`settle` computes the exact scores of given rows with the same operations, in
+    the same order, as the whole query's evaluation would (so the same floats).
+    """
+
+    def __init__(self, ids: np.ndarray, scores: np.ndarray, upper: np.ndarray, settled: np.ndarray,
+                 exact: Callable[[np.ndarray], np.ndarray]) -> None:
+        self.ids = ids
+        self.scores = scores
+        self.upper = upper
+        self.settled = settled
+        self._exact = exact  # rows -> their exact scores
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def settle(self, rows: np.ndarray) -> None:
+        """Make the scores of these rows (indices into ``ids``) exact."""
+        rows = rows[~self.settled[rows]]
+        if not len(rows):
+            return
+        exact = self._exact(rows)
+        self.scores[rows] = exact
+        self.upper[rows] = exact
+        self.settled[rows] = True
+
+    def matches(self) -> Matches:
+        """Every score exact."""
+        self.settle(np.flatnonzero(~self.settled))
+        return Matches(self.ids, self.scores)
+
+    def plus(self, extra: Matches) -> Bounded:
+        """``AndMaybe`` of these matches and exact ``extra`` scores (a subset of ``ids``)."""
+        if not len(extra):
+            return self
+        at = np.searchsorted(self.ids, extra.ids)
+        has = np.zeros(len(self.ids), dtype=bool)
+        has[at] = True
+        add = np.zeros(len(self.ids), dtype=np.float64)
+        add[at] = extra.scores
+        scores = self.scores.copy()
+        scores[at] += extra.scores
+        upper = self.upper.copy()
+        upper[at] += extra.scores
+
+        def exact(rows: np.ndarray) -> np.ndarray:
+            self.settle(rows)
+            found: np.ndarray = self.scores[rows].copy()
+            where = has[rows]
+            found[where] += add[rows][where]
+            return found
+
+        return Bounded(self.ids, scores, upper, self.settled.copy(), exact)
 
 
 class PostingTable:
@@ -533,12 +594,14 @@ _PICKLED_LIST = np.frombuffer(b"\x80\x02]", dtype=np.uint8)  # PROTO 2, EMPTY_LI
 class Evaluator:
     """Evaluates one query tree with one thread's searcher and a generation's posting table."""
 
-    def __init__(self, searcher: Any, table: PostingTable, *, memo: dict[int, tuple[Any, Matches]] | None = None) -> None:
+    def __init__(self, searcher: Any, table: PostingTable, *, memo: dict[Any, tuple[Any, ...]] | None = None,
+                 bounding: bool = False) -> None:
         self.searcher = searcher
         self.table = table
         # Subqueries already run over the whole index (``within`` None) in this search: a relaxed
         # query's steps, its words' frequencies and its final ranking share them.
         self.memo = memo
+        self.bounding = bounding  # phrases match every document that has their words (upper bounds)
         weighting = searcher.weighting
         if type(weighting) is not BM25F:
             raise Unsupported(f"scoring model {type(weighting).__name__}")
@@ -560,6 +623,54 @@ class Evaluator:
         if within is None:
             memo[id(query)] = (query, found)
         return found
+
+    def ranked(self, query: Any, within: np.ndarray | None = None) -> Matches | Bounded:
+        """:meth:`run`'s matches, or a :class:`Bounded` for ``AndMaybe(a, b)`` when ``b`` is a bonus of
+        phrases (or for such a query with exact bonuses added by more ``AndMaybe``): the positions
+        of a phrase are then checked only in the documents the ranking settles."""
+        if type(query) is not wq.AndMaybe:
+            return self.run(query, within)
+        memo = self.memo
+        key = ("bounded", id(query), None if within is None else id(within))
+        if memo is not None and key in memo:  # kept with the query and ``within``: their ids stay theirs
+            found: Matches | Bounded = memo[key][2]
+            return found
+        if _phrase_bonus(query.b):
+            found = self._bounded(query, within)
+        else:
+            inner = self.ranked(query.a, within)
+            if not len(inner):
+                return inner
+            optional = self.run(query.b, inner.ids)
+            found = inner.plus(optional) if isinstance(inner, Bounded) else _add_where_present(inner, optional)
+        if memo is not None:
+            memo[key] = (query, within, found)
+        return found
+
+    def _bounded(self, query: Any, within: np.ndarray | None) -> Matches | Bounded:
+        required = self.run(query.a, within)
+        if not len(required):
+            return required
+        bound = Evaluator(self.searcher, self.table, bounding=True).run(query.b, within)
+        if len(bound):
+            bound = _restricted(bound, required.ids)
+        if not len(bound) or bool((bound.scores < 0).any()):  # nothing to prune, or a bound that is none
+            return _add_where_present(required, self.run(query.b, required.ids))
+        at = np.flatnonzero(members(required.ids, bound.ids))  # where each bound is (all are there)
+        upper = required.scores.copy()
+        upper[at] += bound.scores
+        settled = np.ones(len(required), dtype=bool)
+        settled[at] = False  # elsewhere no phrase can match: the lower bound is exact
+
+        def exact(rows: np.ndarray) -> np.ndarray:  # as _add_where_present(required, run(b, required.ids))
+            docs = required.ids[rows]
+            optional = self.run(query.b, docs)
+            found: np.ndarray = required.scores[rows].copy()
+            if len(optional):
+                found[np.searchsorted(docs, optional.ids)] += optional.scores
+            return found
+
+        return Bounded(required.ids, required.scores.copy(), upper, settled, exact)
 
     def _run(self, query: Any, within: np.ndarray | None) -> Matches:
         if isinstance(query, _NullQuery):
@@ -625,8 +736,14 @@ class Evaluator:
             return EMPTY
         ids, scores = self.table.term(self, fieldname, text)
         if within is not None and len(ids):
-            keep = members(ids, within)
-            ids, scores = ids[keep], scores[keep]
+            if len(within) * DENSE < len(ids):  # a few documents (a ranking's head): look them up
+                at = np.searchsorted(ids, within)
+                hit = at < len(ids)
+                hit[hit] = ids[at[hit]] == within[hit]
+                ids, scores = ids[at[hit]], scores[at[hit]]
+            else:
+                keep = members(ids, within)
+                ids, scores = ids[keep], scores[keep]
         if not len(ids):
             return EMPTY
         return Matches(ids, scores)
@@ -660,8 +777,20 @@ class Evaluator:
         parts = [self._term(fieldname, word, within) for word in query.words]
         if not parts or any(not len(p) for p in parts):
             return EMPTY
+        if self.bounding and len(parts) == 2:  # the documents with both words, where each has them
+            short = 0 if len(parts[0]) <= len(parts[1]) else 1
+            rows = [np.empty(0, _IDS), np.empty(0, _IDS)]
+            rows[short] = np.flatnonzero(members(parts[short].ids, parts[1 - short].ids))
+            candidates = parts[short].ids[rows[short]]
+            rows[1 - short] = np.searchsorted(parts[1 - short].ids, candidates)
+            if not len(candidates):
+                return EMPTY
+            scores = np.zeros(len(candidates), dtype=np.float64)
+            for part, at in zip(parts, rows):  # as below
+                scores = scores + part.scores[at]
+            return Matches(candidates, scores)
         candidates = _intersection_ids([p.ids for p in parts])
-        if len(query.words) > 1 and len(candidates):
+        if len(query.words) > 1 and len(candidates) and not self.bounding:
             candidates = self._with_positions(fieldname, query.words, candidates, [len(p) for p in parts])
         if not len(candidates):
             return EMPTY
@@ -729,6 +858,30 @@ class Evaluator:
         if boost == 1.0 or not len(found):
             return found
         return Matches(found.ids, found.scores * boost)
+
+
+def _phrase_bonus(query: Any) -> bool:
+    """Whether ``query`` checks phrases and its scores only grow with what they match (Or, And,
+    terms and phrases, boosts above 0): evaluated with every phrase matching wherever its words
+    are, it bounds each document's score from above."""
+    found = False
+    stack = [query]
+    while stack:
+        q = stack.pop()
+        kind = type(q)
+        if kind is Listed:
+            continue
+        if not getattr(q, "boost", 1.0) > 0:
+            return False
+        if kind in (wq.Or, wq.And):
+            if getattr(q, "scale", None) or getattr(q, "minmatch", 0):
+                return False
+            stack.extend(q.subqueries)
+        elif kind is wq.Phrase:
+            found = found or len(q.words) > 1
+        elif kind is not wq.Term:
+            return False
+    return found
 
 
 def members(ids: np.ndarray, among: np.ndarray) -> np.ndarray:
