@@ -674,6 +674,49 @@ def test_the_web_page_shows_the_missing_shard(tmp_path: Path, documents: list[Do
         servers.stop(directory)
 
 
+def test_compact_gives_back_a_rebuild_s_space_and_serves_the_same_answers(tmp_path: Path, documents: list[Document]) -> None:
+    directory = tmp_path / "c"
+    config = servers.start(directory, 2)
+    try:
+        write_all(config, documents)
+        write_all(config, documents)  # a rebuild: the first generation's documents are deleted, their space kept
+        file = directory / "cluster.toml"
+
+        def answers() -> list[tuple[int, list[tuple[str, tuple[str, ...]]]]]:
+            with open_cluster(file) as index:
+                return [(index.search(q, limit=100).total, _every_hit(index, q)) for q in QUERIES[:12]]
+
+        before, old = answers(), servers.recorded(directory)
+        sizes = [servers.disk_size(Path(str(e["path"]))) for e in old]
+        with ClusterWriter(config):  # a writer holds the lock: compacting waits for nobody, it refuses
+            with pytest.raises(IndexLockedError):
+                servers.compact(directory)
+        result = CliRunner().invoke(cli, ["cluster", "compact", "--dir", str(directory)])
+        assert result.exit_code == 0, result.output
+        assert result.output.splitlines()[-1].startswith("2 shards compacted: ")
+        new = servers.recorded(directory)
+        assert [(e["host"], e["port"], e["path"]) for e in new] == [(e["host"], e["port"], e["path"]) for e in old]
+        assert {e["pid"] for e in new}.isdisjoint(e["pid"] for e in old)
+        assert sorted(servers.running(directory)) == sorted(int(e["pid"]) for e in new)  # type: ignore[call-overload]
+        assert not any(_alive_pid(int(e["pid"])) for e in old)  # type: ignore[call-overload]
+        after = [servers.disk_size(Path(str(e["path"]))) for e in new]
+        assert all(a < b for a, b in zip(after, sizes)), (sizes, after)
+        assert not list(directory.glob("shard-*.compact")) and not list(directory.glob("shard-*.old"))
+        assert answers() == before
+        write_all(config, documents[:5])  # still writable after the swap
+        with open_cluster(file) as index:
+            assert len(index) == 5
+    finally:
+        servers.stop(directory)
+    failed = CliRunner().invoke(cli, ["cluster", "compact", "--dir", str(directory)])
+    assert failed.exit_code == 1 and failed.output.startswith(f"Error: no cluster is running from {directory}")
+
+
+def _alive_pid(pid: int) -> bool:
+    servers._reap(pid)
+    return servers._alive(pid)
+
+
 def _wait_gone(pid: int) -> None:
     for _ in range(200):
         servers._reap(pid)

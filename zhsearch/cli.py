@@ -861,6 +861,25 @@ def cluster_down_command(directory: Path) -> None:
     click.echo(f"Stopped {len(stopped)} servers: " + ", ".join(str(pid) for pid in stopped))
 
 
+@cluster_group.command("compact")
+@click.option("--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder zhsearch cluster up started the servers from.")
+def cluster_compact_command(directory: Path) -> None:
+    """Compact each shard of the cluster running from DIR, one at a time, and serve it again on its port.
+
+    Holds the cluster's writer lock; a search meanwhile misses a shard only while it is swapped."""
+    from zhsearch.search.xapian_cluster import servers
+
+    try:
+        done = servers.compact(directory)
+    except ZhsearchError as exc:
+        _fail(exc)
+    for shard in done:
+        click.echo(f"{shard.path}: {shard.before / 1e6:.1f} MB -> {shard.after / 1e6:.1f} MB")
+    before, after = sum(s.before for s in done), sum(s.after for s in done)
+    click.echo(f"{len(done)} shards compacted: {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
+
+
 @cluster_group.command("status")
 @click.argument("cluster_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")

@@ -2,7 +2,9 @@
 
 ``start`` creates one database per shard in a folder and starts one writable server for each,
 in its own session; it records their pids in ``DIR/servers.json`` and writes ``DIR/cluster.toml``.
-``stop`` ends exactly the process groups recorded there, nothing found by name.
+``stop`` ends exactly the process groups recorded there, nothing found by name. ``compact``
+rewrites each shard's database compactly (``xapian-compact``'s work, through the bindings) and
+serves the compact copy on the same port.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from ..text.analysis import AnalyzerConfig
 from ..errors import ZhsearchError
 from .config import ClusterConfig, Shard
 from .connect import ShardUnavailableError, open_shard
-from .writer import COMMITS_KEY
+from ..embedded.store import disk_size, writer_lock
+from .writer import COMMITS_KEY, lock_dir
 
 SERVERS = "servers.json"
 CLUSTER_FILE = "cluster.toml"
@@ -74,15 +77,8 @@ def start(directory: Path, shards: int, *, host: str = "127.0.0.1", ports: list[
             path = (directory / f"shard-{n}").resolve()
             xapian.WritableDatabase(str(path), xapian.DB_CREATE_OR_OPEN).close()
             port = ports[n] if ports else free_port(host)
-            log = open(directory / f"shard-{n}.log", "ab")
-            process = subprocess.Popen(
-                [program, "--writable", "--interface", host, "--port", str(port), str(path)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                env=_environment(changesets),
-            )
-            log.close()
-            _children[process.pid] = process
-            started.append({"pid": process.pid, "host": host, "port": port, "path": str(path)})
+            entry = {"host": host, "port": port, "path": str(path), "changesets": changesets}
+            started.append({"pid": _spawn(program, entry, directory / f"shard-{n}.log"), **entry})
             _write_servers(directory, started)
         for entry in started:
             _wait_listening(str(entry["host"]), int(entry["port"]), int(entry["pid"]))  # type: ignore[call-overload]
@@ -95,6 +91,70 @@ def start(directory: Path, shards: int, *, host: str = "127.0.0.1", ports: list[
     )
     (directory / CLUSTER_FILE).write_text(config.to_toml(), encoding="utf-8")
     return config
+
+
+def _spawn(program: str, entry: dict[str, object], log_path: Path) -> int:
+    """Start one writable server for ``entry`` (host, port, path, changesets) in a session of its own; its pid."""
+    log = open(log_path, "ab")
+    try:
+        process = subprocess.Popen(
+            [program, "--writable", "--interface", str(entry["host"]), "--port", str(entry["port"]), str(entry["path"])],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=_environment(int(entry.get("changesets") or 0)),  # type: ignore[call-overload]
+        )
+    finally:
+        log.close()
+    _children[process.pid] = process
+    return process.pid
+
+
+@dataclass(frozen=True)
+class Compacted:
+    path: str
+    before: int  # bytes on disk
+    after: int
+
+
+def compact(directory: Path) -> list[Compacted]:
+    """Compact each shard of the cluster ``cluster up`` started from ``directory``, one at a time.
+
+    Holds the cluster's writer lock throughout (no ``index``/``update`` can write meanwhile). Each
+    shard is compacted while its server still serves it (Xapian readers see a committed revision),
+    then its server is stopped, the compact copy takes the database's place and a new server serves
+    it on the same address: searches meanwhile miss that shard for the moment of the swap (and say
+    so). A rebuild leaves the replaced generation's space free inside each database; compacting
+    gives it back and packs the B-trees full (about half the size after ``index --cluster``)."""
+    entries = recorded(directory)
+    if not entries or len(running(directory)) != len(entries):
+        raise ClusterServerError(f"no cluster is running from {directory}",
+                                 hint=f"start it first: zhsearch cluster up --dir {directory}")
+    program = tcpsrv()
+    done = []
+    with writer_lock(lock_dir(directory / CLUSTER_FILE)):
+        for n, entry in enumerate(entries):
+            path = Path(str(entry["path"]))
+            fresh, old = path.with_name(path.name + ".compact"), path.with_name(path.name + ".old")
+            shutil.rmtree(fresh, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
+            before = disk_size(path)
+            try:
+                source = xapian.Database(str(path))
+                try:
+                    source.compact(str(fresh))
+                finally:
+                    source.close()
+            except xapian.Error as exc:
+                shutil.rmtree(fresh, ignore_errors=True)
+                raise ClusterServerError(f"could not compact {path}: {exc}") from exc
+            _stop_pids([int(entry["pid"])])  # type: ignore[call-overload]
+            os.rename(path, old)
+            os.rename(fresh, path)
+            entry["pid"] = _spawn(program, entry, directory / f"{path.name}.log")
+            _write_servers(directory, entries)
+            _wait_listening(str(entry["host"]), int(entry["port"]), int(entry["pid"]))  # type: ignore[call-overload]
+            shutil.rmtree(old)
+            done.append(Compacted(str(path), before, disk_size(path)))
+    return done
 
 
 def _environment(changesets: int) -> dict[str, str]:
@@ -140,11 +200,16 @@ def running(directory: Path) -> list[int]:
 def stop(directory: Path, *, timeout: float = 5.0) -> list[int]:
     """Stop the servers recorded in ``directory`` (their process groups: the server and the children
     it forked for connections); the pids stopped."""
+    ours = [int(e["pid"]) for e in recorded(directory) if _ours(int(e["pid"]), str(e.get("path", "")))]  # type: ignore[call-overload]
+    stopped = _stop_pids(ours, timeout=timeout)  # the others are gone, or their pids belong to another program now
+    (directory / SERVERS).unlink(missing_ok=True)
+    return stopped
+
+
+def _stop_pids(pids: list[int], *, timeout: float = 5.0) -> list[int]:
+    """End the process groups of these server pids (TERM, then KILL after ``timeout``); those signalled."""
     stopped = []
-    for entry in recorded(directory):
-        pid = int(entry["pid"])  # type: ignore[call-overload]
-        if not _ours(pid, str(entry.get("path", ""))):
-            continue  # gone, or the pid now belongs to another program: leave it alone
+    for pid in pids:
         try:
             os.killpg(pid, signal.SIGTERM)
         except ProcessLookupError:
@@ -168,7 +233,6 @@ def stop(directory: Path, *, timeout: float = 5.0) -> list[int]:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-    (directory / SERVERS).unlink(missing_ok=True)
     return stopped
 
 

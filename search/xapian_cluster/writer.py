@@ -54,7 +54,7 @@ class ClusterWriter:
         self.config = config
         self._stack = ExitStack()
         if config.location is not None:
-            self._stack.enter_context(writer_lock(_lock_dir(config.location)))
+            self._stack.enter_context(writer_lock(lock_dir(config.location)))
         self.shards = config.writable
         self.databases: list[xapian.WritableDatabase] = []
         self.roots: list[str] | None = None  # the folders the documents come from, recorded at commit
@@ -522,7 +522,8 @@ def _int(raw: bytes | str) -> int:
         return 0
 
 
-def _lock_dir(location: Path) -> Path:
+def lock_dir(location: Path) -> Path:
+    """The folder of the writer lock of the cluster file at ``location``."""
     return location.parent / f".{location.name}.writer"
 
 
