@@ -42,6 +42,7 @@ MAX_CACHED_TERMS = 65536  # the byte limits below are what bound the memory
 MAX_CACHED_FILTERS = 64
 MAX_CACHED_BYTES = 512 * 2**20  # term score arrays kept per index generation (the query set needs ~300 MB at 300k articles)
 MAX_CACHED_POSITION_BYTES = 512 * 2**20  # decoded term positions kept per index generation
+MAX_CACHED_PART_BYTES = 64 * 2**20  # phrase words' scores in some of their documents (covered docnums, docnums, scores)
 MAX_CACHED_DIRECTORY_BYTES = 64 * 2**20  # W3 block directories (16 bytes a block of up to 128 postings)
 DENSE = 16  # docnum arrays longer than 1/16 of the docnums they span: masks rather than sorting
 PARTIAL_POSITIONS = 64  # candidates under 1/64 of a term's documents, first time: decode only theirs
@@ -97,6 +98,7 @@ class PostingTable:
         self._scores: _Recent[tuple[np.ndarray, np.ndarray]] = _Recent(max_terms, max_bytes)
         self._positions: _Recent[TermPositions] = _Recent(max_terms, max_position_bytes)
         self._in_part: _Recent[tuple[np.ndarray, TermPositions]] = _Recent(max_terms, max_position_bytes)
+        self._scores_in_part: _Recent[tuple[np.ndarray, np.ndarray, np.ndarray]] = _Recent(max_terms, MAX_CACHED_PART_BYTES)
         # W3 posting lists' block directories (offsets, last docnums), by (leaf, field, term)
         self._directories: _Recent[tuple[np.ndarray, np.ndarray]] = _Recent(max_terms, MAX_CACHED_DIRECTORY_BYTES)
 
@@ -155,6 +157,31 @@ class PostingTable:
             keep = self.live[all_ids]
             all_ids, all_weights = all_ids[keep], all_weights[keep]
         return all_ids, all_weights
+
+    def term_among(
+        self, evaluator: Evaluator, fieldname: str, text: Any, within: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(docnums, scores) of a term in the sorted ``within`` only: its postings there are
+        read and scored, and kept with the documents they cover (as :meth:`positions` keeps a
+        term's positions in part), so the same documents asked again are not read again."""
+        key = (fieldname, text)
+        part = self._scores_in_part.get(key)
+        if part is None:
+            covered, ids, scores = EMPTY.ids, EMPTY.ids, EMPTY.scores
+            missing = within
+        else:
+            covered, ids, scores = part
+            missing = within[~members(within, covered)]
+        if len(missing):
+            new_ids, new_scores = evaluator._scored(fieldname, text, *self.postings_among(evaluator.searcher, fieldname, text, missing))
+            covered = distinct(np.concatenate((covered, missing))).astype(_IDS, copy=False)
+            if len(new_ids):
+                all_ids = np.concatenate((ids, new_ids))
+                order = np.argsort(all_ids, kind="stable")
+                ids, scores = all_ids[order], np.concatenate((scores, new_scores))[order]
+            self._scores_in_part.put(key, (covered, ids, scores), covered.nbytes + ids.nbytes + scores.nbytes)
+        keep = members(ids, within)
+        return ids[keep], scores[keep]
 
     def cached_term(self, fieldname: str, text: Any) -> tuple[np.ndarray, np.ndarray] | None:
         """(docnums, scores) of a term if they are kept, else None (nothing is read)."""
@@ -809,12 +836,13 @@ class Evaluator:
     def _term_among(self, fieldname: str, word: Any, text: bytes, documents: int, within: np.ndarray | None) -> Matches:
         """:meth:`_term` of a phrase word: while ``within`` is a small part (1/PARTIAL_POSITIONS)
         of the term's ``documents`` and its scores are not kept, only the postings of ``within``
-        are read and scored (the same scores, not kept), instead of the term's whole list."""
+        are read and scored (the same scores, kept with the documents they cover), instead of
+        the term's whole list."""
         if within is None or len(within) * PARTIAL_POSITIONS >= documents or self.table.cached_term(fieldname, text) is not None:
             return self._term(fieldname, word, within)
         if not len(within):
             return EMPTY
-        ids, scores = self._scored(fieldname, text, *self.table.postings_among(self.searcher, fieldname, text, within))
+        ids, scores = self.table.term_among(self, fieldname, text, within)
         return Matches(ids, scores) if len(ids) else EMPTY
 
     def _with_positions(
