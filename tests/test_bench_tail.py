@@ -118,3 +118,16 @@ def test_report_runs_end_to_end_through_python(
     assert figures["seed"] == 11 and set(figures["kinds"]) == set(tail.KINDS)
     assert figures["kinds"]["title"]["top1"] == 1.0
     assert all(f["python_ms"]["n"] == 2 for f in figures["kinds"].values())
+
+
+def test_tail_again_times_the_queries_of_a_tail_run(
+    tiny_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    drawn = tmp_path / "drawn.json"
+    drawn.write_text(json.dumps({"samples": [{"kind": "quoted", "query": '"港口"', "total": 1},
+                                             {"kind": "substring", "query": "港口", "total": 1}]}), encoding="utf-8")
+    again = bench_module("tail_again")
+    assert again.main(["--index", str(tiny_index), "--queries", str(drawn), "--repeat", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[:2] for line in lines] == [["quoted", "n="], ["substring", "n="]]
+    assert all(line.split()[2] == "3" for line in lines)  # 3 measured rounds of the one query of each kind
