@@ -27,7 +27,7 @@ from whoosh.util.numeric import byte_to_length
 
 from zhsearch.search import AnalyzerConfig, Document
 from zhsearch.search.embedded.codec import ZhCodec
-from zhsearch.search.embedded.evaluate import PostingTable, _read_positions
+from zhsearch.search.embedded.evaluate import Evaluator, PostingTable, _read_positions, w3_directory
 from zhsearch.search.embedded.inversion import inlined_term_info
 from zhsearch.search.embedded.merge import _Lengths, _MergedPostingsFile, _Source, _write_small, merge_segments
 from zhsearch.search.embedded.postings import (BLOCK, PackedList, PackedMatcher, concatenate, decode, encode,
@@ -234,6 +234,68 @@ def test_the_bulk_reader_reads_packed_and_w3_segments_alike(tmp_path: Path, docu
             found.append(rows)
     assert found[0] == found[1]
     assert all(row[0] for row in found[0])
+
+
+def test_postings_of_some_documents_are_those_of_all_documents_there(tmp_path: Path, documents: list[Document]) -> None:
+    """A phrase word's postings read in some documents only (the blocks that may hold them, W3
+    blocks found through their directory) are the whole list's postings in those documents."""
+    half = len(documents) // 2
+    _segments(tmp_path / "mixed", [(documents[:half], True), (documents[half:], False)])
+    _segments(tmp_path / "w3", [(documents, True)])
+    terms = [("text", "港口"), ("text_pairs", "港口"), ("text_chars", "港"), ("text_chars", "的"), ("title", "观察"),
+             ("source", "南岸晚报"), ("text", "不在索引里的词")]
+    many_blocks = 0
+    for name in ("mixed", "w3"):
+        with whoosh_index.open_dir(str(tmp_path / name)).searcher() as searcher:
+            table = PostingTable(searcher)
+            rng = np.random.default_rng(5)
+            for field, text in terms:
+                tbytes = text.encode()
+                ids, weights = table.postings(searcher, field, tbytes)
+                for sub, _ in searcher.leaf_searchers():
+                    if (field, tbytes) in sub.reader() and type(sub.reader().codec()) is W3Codec:
+                        offsets, maxids = w3_directory(sub.reader().postings(field, tbytes))
+                        assert len(offsets) == len(maxids) and (np.diff(maxids) > 0).all()
+                        many_blocks += len(offsets) > 1
+                everything = np.arange(searcher.doc_count_all(), dtype=np.int64)
+                for wanted in (everything, ids, ids[::3], ids[-1:], np.sort(rng.choice(everything, 7, replace=False)),
+                               everything[: len(everything) // 3], np.empty(0, dtype=np.int64)):
+                    got_ids, got_weights = table.postings_among(searcher, field, tbytes, wanted)
+                    keep = np.isin(ids, wanted)
+                    assert got_ids.tolist() == ids[keep].tolist() and got_weights.tolist() == weights[keep].tolist()
+                    assert got_weights.dtype == weights.dtype
+    assert many_blocks  # a list of several W3 blocks was read block by block
+
+
+def test_a_phrase_reads_a_common_words_postings_only_where_the_rare_word_is(
+    tmp_path: Path, documents: list[Document]
+) -> None:
+    """A phrase of a rare word and a common one: the common word's whole list is not read (nor
+    kept), its postings only in the rare word's documents; the same matches and scores."""
+    _segments(tmp_path / "w3", [(documents, True)])
+    with whoosh_index.open_dir(str(tmp_path / "w3")).searcher() as searcher:
+        vocabulary = [(t, searcher.doc_frequency("text", t)) for t in searcher.lexicon("text")]
+        common, most = max(vocabulary, key=lambda item: item[1])
+        rare = [t for t, n in vocabulary if n * 64 < most]
+        matched = 0
+        for word in rare[:300]:
+            query = wq.Phrase("text", [word.decode(), common.decode()])
+            table = PostingTable(searcher)
+            found = Evaluator(searcher, table).run(query)
+            assert ("text", common) not in table._scores._values
+
+            def unread(*args: Any) -> Any:
+                raise AssertionError("read again")
+
+            table.postings_among = unread  # type: ignore[method-assign]
+            again = Evaluator(searcher, table).run(query)  # the same documents: kept from the first time
+            assert again.ids.tolist() == found.ids.tolist() and again.scores.tolist() == found.scores.tolist()
+            whole = PostingTable(searcher)
+            whole.term(Evaluator(searcher, whole), "text", common)  # the whole list kept: read from it
+            expected = Evaluator(searcher, whole).run(query)
+            assert found.ids.tolist() == expected.ids.tolist() and found.scores.tolist() == expected.scores.tolist()
+            matched += len(found)
+        assert matched
 
 
 def test_merging_w3_and_packed_segments_writes_what_one_builder_writes(tmp_path: Path, documents: list[Document]) -> None:

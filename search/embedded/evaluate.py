@@ -42,6 +42,8 @@ MAX_CACHED_TERMS = 65536  # the byte limits below are what bound the memory
 MAX_CACHED_FILTERS = 64
 MAX_CACHED_BYTES = 512 * 2**20  # term score arrays kept per index generation (the query set needs ~300 MB at 300k articles)
 MAX_CACHED_POSITION_BYTES = 512 * 2**20  # decoded term positions kept per index generation
+MAX_CACHED_PART_BYTES = 64 * 2**20  # phrase words' scores in some of their documents (covered docnums, docnums, scores)
+MAX_CACHED_DIRECTORY_BYTES = 64 * 2**20  # W3 block directories (16 bytes a block of up to 128 postings)
 DENSE = 16  # docnum arrays longer than 1/16 of the docnums they span: masks rather than sorting
 PARTIAL_POSITIONS = 64  # candidates under 1/64 of a term's documents, first time: decode only theirs
 _IDS = np.int64
@@ -157,6 +159,9 @@ class PostingTable:
         self._scores: _Recent[tuple[np.ndarray, np.ndarray]] = _Recent(max_terms, max_bytes)
         self._positions: _Recent[TermPositions] = _Recent(max_terms, max_position_bytes)
         self._in_part: _Recent[tuple[np.ndarray, TermPositions]] = _Recent(max_terms, max_position_bytes)
+        self._scores_in_part: _Recent[tuple[np.ndarray, np.ndarray, np.ndarray]] = _Recent(max_terms, MAX_CACHED_PART_BYTES)
+        # W3 posting lists' block directories (offsets, last docnums), by (leaf, field, term)
+        self._directories: _Recent[tuple[np.ndarray, np.ndarray]] = _Recent(max_terms, MAX_CACHED_DIRECTORY_BYTES)
 
     # -- arrays read once -------------------------------------------------------------------
 
@@ -180,6 +185,68 @@ class PostingTable:
         else:
             all_ids, all_weights = EMPTY.ids, EMPTY.scores
         return all_ids, all_weights
+
+    def postings_among(self, searcher: Any, fieldname: str, text: Any, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(docnums, weights) of a term in the sorted ``wanted`` live documents only, reading
+        only the blocks that may hold them (the same values :meth:`postings` gives there)."""
+        ids: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        leaves = list(searcher.leaf_searchers())
+        bounds = [offset for _, offset in leaves] + [searcher.doc_count_all()]
+        for n, (sub, offset) in enumerate(leaves):
+            local = wanted[(wanted >= offset) & (wanted < bounds[n + 1])] - offset
+            if not len(local):
+                continue
+            reader = sub.reader()
+            if (fieldname, text) not in reader:
+                continue
+            def directory(matcher: Any, key: Any = (n, fieldname, text)) -> tuple[np.ndarray, np.ndarray]:
+                found = self._directories.get(key)
+                if found is None:
+                    found = w3_directory(matcher)
+                    self._directories.put(key, found, found[0].nbytes + found[1].nbytes)
+                return found
+
+            seg_ids, seg_weights = _read_postings_among(reader.postings(fieldname, text), local, directory)
+            ids.append(seg_ids + offset)
+            weights.append(seg_weights)
+        if not ids:
+            return EMPTY.ids, EMPTY.scores
+        all_ids = np.concatenate(ids)
+        all_weights = np.concatenate(weights)
+        if not self.all_live:
+            keep = self.live[all_ids]
+            all_ids, all_weights = all_ids[keep], all_weights[keep]
+        return all_ids, all_weights
+
+    def term_among(
+        self, evaluator: Evaluator, fieldname: str, text: Any, within: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(docnums, scores) of a term in the sorted ``within`` only: its postings there are
+        read and scored, and kept with the documents they cover (as :meth:`positions` keeps a
+        term's positions in part), so the same documents asked again are not read again."""
+        key = (fieldname, text)
+        part = self._scores_in_part.get(key)
+        if part is None:
+            covered, ids, scores = EMPTY.ids, EMPTY.ids, EMPTY.scores
+            missing = within
+        else:
+            covered, ids, scores = part
+            missing = within[~members(within, covered)]
+        if len(missing):
+            new_ids, new_scores = evaluator._scored(fieldname, text, *self.postings_among(evaluator.searcher, fieldname, text, missing))
+            covered = distinct(np.concatenate((covered, missing))).astype(_IDS, copy=False)
+            if len(new_ids):
+                all_ids = np.concatenate((ids, new_ids))
+                order = np.argsort(all_ids, kind="stable")
+                ids, scores = all_ids[order], np.concatenate((scores, new_scores))[order]
+            self._scores_in_part.put(key, (covered, ids, scores), covered.nbytes + ids.nbytes + scores.nbytes)
+        keep = members(ids, within)
+        return ids[keep], scores[keep]
+
+    def cached_term(self, fieldname: str, text: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        """(docnums, scores) of a term if they are kept, else None (nothing is read)."""
+        return self._scores.get((fieldname, text))
 
     def term(self, evaluator: Evaluator, fieldname: str, text: Any) -> tuple[np.ndarray, np.ndarray]:
         """(docnums, scores) of a term, computed once per generation while it stays cached."""
@@ -395,9 +462,8 @@ def _read_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
     weights: list[Any] = []
     if isinstance(matcher, W3LeafMatcher):
         while matcher.is_active():
-            matcher._read_ids()
+            ids.append(_w3_block_ids(matcher))
             matcher._read_weights()
-            ids.append(np.asarray(matcher._ids, dtype=_IDS))
             weights.append(np.asarray(matcher._weights, dtype=np.float64))
             matcher._next_block()
         if not ids:
@@ -410,6 +476,79 @@ def _read_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
         flat_weights.append(matcher.weight())
         matcher.next()
     return np.array(flat_ids, dtype=_IDS), np.array(flat_weights, dtype=np.float64)
+
+
+def _read_postings_among(
+    matcher: Any, wanted: np.ndarray, directory: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Segment docnums and weights of one term in the sorted segment docnums ``wanted`` only,
+    decoding only the blocks that may hold them (a W3 list's blocks found through
+    ``directory(matcher)``: its blocks' file offsets and last docnums)."""
+    if isinstance(matcher, FilterMatcher):  # deletions: the table drops dead documents itself
+        matcher = matcher.child
+    if isinstance(matcher, PackedMatcher):
+        packed = matcher._list
+        lasts = np.asarray(packed.lasts, dtype=_IDS)
+        at = np.searchsorted(lasts, wanted)
+        blocks = distinct(at[at < len(lasts)]).tolist()
+        if not blocks:
+            return EMPTY.ids, EMPTY.scores
+        found = packed.decode(blocks, positions=False)
+        rows = np.flatnonzero(members(found.ids, wanted))
+        return found.ids[rows], found.weights[rows].astype(np.float64)
+    ids: list[Any] = []
+    weights: list[Any] = []
+    if isinstance(matcher, W3LeafMatcher) and directory is not None:
+        offsets, maxids = directory(matcher)
+        at = np.searchsorted(maxids, wanted)  # the one block that may hold each wanted document
+        at = at[at < len(maxids)]
+        for block_number in distinct(at).tolist():
+            matcher._goto(int(offsets[block_number]))
+            block = _w3_block_ids(matcher)
+            hit = np.flatnonzero(members(block, wanted))
+            if len(hit):
+                matcher._read_weights()
+                ids.append(block[hit])
+                weights.append(np.asarray(matcher._weights, dtype=np.float64)[hit])
+        if not ids:
+            return EMPTY.ids, EMPTY.scores
+        return np.concatenate(ids), np.concatenate(weights)
+    flat_ids: list[int] = []
+    flat_weights: list[float] = []
+    for docnum in wanted.tolist():  # another codec: posting by posting
+        if not matcher.is_active():
+            break
+        matcher.skip_to(docnum)
+        if matcher.is_active() and matcher.id() == docnum:
+            flat_ids.append(docnum)
+            flat_weights.append(matcher.weight())
+    return np.array(flat_ids, dtype=_IDS), np.array(flat_weights, dtype=np.float64)
+
+
+def _w3_block_ids(matcher: W3LeafMatcher) -> np.ndarray:
+    """The docnums of a W3 matcher's current block (``_read_ids``, its deltas summed by numpy)."""
+    if matcher._data is None:
+        matcher._read_data()
+    raw = matcher._data[0]
+    if matcher._byteids:
+        return np.asarray(raw, dtype=_IDS)
+    return np.cumsum(np.asarray(raw, dtype=_IDS))
+
+
+def w3_directory(matcher: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
+    """(file offset, last docnum) of each block of a W3 posting list, reading only the block
+    headers; leaves the matcher at its last block."""
+    offsets: list[int] = []
+    maxids: list[int] = []
+    position = matcher._baseoffset  # a new matcher is at its first block
+    while True:
+        offsets.append(position)
+        maxids.append(matcher._maxid)
+        if matcher._lastblock:
+            break
+        position = matcher._nextoffset
+        matcher._goto(position)
+    return np.array(offsets, dtype=_IDS), np.array(maxids, dtype=_IDS)
 
 
 def _read_positions(searcher: Any, fieldname: str, text: bytes, candidates: np.ndarray | None) -> TermPositions:
@@ -751,7 +890,10 @@ class Evaluator:
     def term_scores(self, fieldname: str, text: Any) -> tuple[np.ndarray, np.ndarray]:
         """(docnums, BM25F scores) of one term over the whole index, as Whoosh's BM25FScorer
         computes them, operation for operation."""
-        ids, weights = self.table.postings(self.searcher, fieldname, text)
+        return self._scored(fieldname, text, *self.table.postings(self.searcher, fieldname, text))
+
+    def _scored(self, fieldname: str, text: Any, ids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """BM25F scores of a term's postings ``(ids, weights)``, element by element."""
         if not len(ids):
             return EMPTY.ids, EMPTY.scores
         if not self.schema[fieldname].scorable:
@@ -774,30 +916,51 @@ class Evaluator:
         field = self.schema[fieldname]
         if not field.format or not field.format.supports("positions"):
             raise Unsupported(f"phrase on {fieldname}, which has no positions")
-        parts = [self._term(fieldname, word, within) for word in query.words]
-        if not parts or any(not len(p) for p in parts):
+        words = query.words
+        if not words:
             return EMPTY
-        if self.bounding and len(parts) == 2:  # the documents with both words, where each has them
-            short = 0 if len(parts[0]) <= len(parts[1]) else 1
-            rows = [np.empty(0, _IDS), np.empty(0, _IDS)]
-            rows[short] = np.flatnonzero(members(parts[short].ids, parts[1 - short].ids))
-            candidates = parts[short].ids[rows[short]]
-            rows[1 - short] = np.searchsorted(parts[1 - short].ids, candidates)
-            if not len(candidates):
+        try:
+            texts = [field.to_bytes(word) for word in words]
+        except ValueError:
+            return EMPTY
+        sizes = [self._documents(fieldname, text) for text in texts]
+        parts: list[Matches] = [EMPTY] * len(words)
+        candidates = within
+        for i in sorted(range(len(words)), key=sizes.__getitem__):  # the rarest first: the others
+            part = self._term_among(fieldname, words[i], texts[i], sizes[i], candidates)  # read in fewer documents
+            if not len(part):
                 return EMPTY
-            scores = np.zeros(len(candidates), dtype=np.float64)
-            for part, at in zip(parts, rows):  # as below
-                scores = scores + part.scores[at]
-            return Matches(candidates, scores)
-        candidates = _intersection_ids([p.ids for p in parts])
-        if len(query.words) > 1 and len(candidates) and not self.bounding:
-            candidates = self._with_positions(fieldname, query.words, candidates, [len(p) for p in parts])
+            parts[i] = part
+            candidates = part.ids
+        assert candidates is not None
+        if len(words) > 1 and not self.bounding:  # bounding: every document with the words may hold the phrase
+            candidates = self._with_positions(fieldname, words, candidates, sizes)
         if not len(candidates):
             return EMPTY
         scores = np.zeros(len(candidates), dtype=np.float64)
         for part in parts:  # Whoosh's phrase scores like the And of its words
             scores = scores + part.scores[np.searchsorted(part.ids, candidates)]
         return Matches(candidates, scores)
+
+    def _documents(self, fieldname: str, text: bytes) -> int:
+        """How many documents have a term: its live ones when its scores are kept, else as the
+        term dictionary counts them (nothing else is read)."""
+        kept = self.table.cached_term(fieldname, text)
+        if kept is not None:
+            return len(kept[0])
+        return int(self.searcher.doc_frequency(fieldname, text))
+
+    def _term_among(self, fieldname: str, word: Any, text: bytes, documents: int, within: np.ndarray | None) -> Matches:
+        """:meth:`_term` of a phrase word: while ``within`` is a small part (1/PARTIAL_POSITIONS)
+        of the term's ``documents`` and its scores are not kept, only the postings of ``within``
+        are read and scored (the same scores, kept with the documents they cover), instead of
+        the term's whole list."""
+        if within is None or len(within) * PARTIAL_POSITIONS >= documents or self.table.cached_term(fieldname, text) is not None:
+            return self._term(fieldname, word, within)
+        if not len(within):
+            return EMPTY
+        ids, scores = self.table.term_among(self, fieldname, text, within)
+        return Matches(ids, scores) if len(ids) else EMPTY
 
     def _with_positions(
         self, fieldname: str, words: list[Any], candidates: np.ndarray, sizes: list[int]
@@ -812,7 +975,7 @@ class Evaluator:
         starts: np.ndarray | None = None
         for i in sorted(range(len(words)), key=sizes.__getitem__):
             text = field.to_bytes(words[i])
-            documents = len(self.table.term(self, fieldname, text)[0])
+            documents = self._documents(fieldname, text)
             found = self.table.positions(self.searcher, fieldname, text, candidates, documents)
             docs, positions = found.among(candidates).pairs()
             keys = _distinct_sorted((docs << 32) | (positions - i + (1 << 31)))
