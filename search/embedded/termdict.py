@@ -259,9 +259,15 @@ def encode_info(info: bytes, base: int, out: bytearray) -> None:
 def _read_float(data: bytes, pos: int, whole: int) -> tuple[bytes, int]:
     """A weight's 4 float bytes, stored as a varint (``whole``) or as they are."""
     if whole:
+        n = data[pos]
+        if n < 0x80:
+            return _SMALL_FLOATS[n], pos + 1
         n, pos = read_varint(data, pos)
         return _F32.pack(float(n)), pos
     return data[pos : pos + 4], pos + 4
+
+
+_SMALL_FLOATS = tuple(_F32.pack(float(n)) for n in range(0x80))  # the float bytes of a one-byte varint
 
 
 def decode_info(data: bytes, pos: int, base: int) -> bytes:
