@@ -277,3 +277,114 @@ def test_an_index_written_before_the_compact_dictionary_searches_the_same_and_me
     (generation / f"_{segments.INDEX_NAME}_{old.generation}.toc").unlink()
     whoosh_index.TOC(old.schema, [merged], old.generation).write(FileStorage(str(generation)), segments.INDEX_NAME)
     assert answers(tmp_path / "old") == expected
+
+
+# -- the writer's faster encoding writes the bytes of the first one -----------------------------
+
+def _reference_encode_info(info: bytes, base: int, out: bytearray) -> None:
+    """``termdict.encode_info`` as d33dd8f wrote it, entry by entry (the reference for the bytes)."""
+    def whole(raw: bytes) -> int | None:
+        (value,) = struct.unpack("!f", raw)
+        ok = value.is_integer() and 0 <= value < 2**32 and struct.pack("!f", float(int(value))) == raw
+        return int(value) if ok else None
+
+    if len(info) < 23 or info[0] > 1:
+        out += bytes((3,)) + termdict.varint(len(info)) + info
+        return
+    flags, _, count, min_length, max_length, _, first, last = _TERMINFO.unpack_from(info)
+    tail = info[23:]
+    body, value = 2, None
+    if not flags and len(tail) == 12 and struct.unpack("!qi", tail)[1] >= 0:
+        body = 0
+    elif flags and count == 1 and first == last:
+        value = termdict._inlined_value(tail, first, info[1:5])
+        if value is not termdict._NOT_COMPACT:
+            body = 1
+    if last < first:
+        out += bytes((3,)) + termdict.varint(len(info)) + info
+        return
+    weight_bytes, max_bytes = info[1:5], info[11:15]
+    kind, whole_weight, whole_max = body, whole(weight_bytes), None
+    kind |= 4 if whole_weight is not None else 0
+    if max_bytes == weight_bytes:
+        kind |= 8
+    else:
+        whole_max = whole(max_bytes)
+        kind |= 16 if whole_max is not None else 0
+    kind |= (32 if min_length == max_length else 0) | (64 if last == first else 0) | (128 if count == 1 else 0)
+    out.append(kind)
+    if body == 2:
+        out.append(flags)
+    out += weight_bytes if whole_weight is None else termdict.varint(whole_weight)
+    if not kind & 8:
+        out += max_bytes if whole_max is None else termdict.varint(whole_max)
+    if count != 1:
+        out += termdict.varint(count)
+    out += bytes((min_length,) if min_length == max_length else (min_length, max_length))
+    out += termdict.varint(first) + (termdict.varint(last - first) if last != first else b"")
+    if body == 0:
+        offset, length = struct.unpack("!qi", tail)
+        delta = offset - base
+        out += termdict.varint(delta << 1 if delta >= 0 else ((-delta) << 1) - 1) + termdict.varint(length)
+    elif body == 1:
+        vkind = termdict._value_kind(value)
+        out.append(vkind)  # type: ignore[arg-type]
+        if vkind == termdict._INT_VALUE:
+            out += termdict.varint(value[0])  # type: ignore[index]
+        elif vkind == termdict._INTS_VALUE:
+            out += termdict.varint(len(value[0])) + b"".join(map(termdict.varint, value[0]))  # type: ignore[index]
+        elif vkind == termdict._BYTES_VALUE:
+            out += termdict.varint(len(value[0])) + value[0]  # type: ignore[index]
+    else:
+        out += termdict.varint(len(tail)) + tail
+
+
+def _reference_encode_block(keys: list[bytes], infos: list[bytes]) -> bytes:
+    """``termdict.encode_block`` as d33dd8f wrote it (a byte-by-byte shared prefix)."""
+    base = next((o for o in map(termdict._extent_offset, infos) if o is not None), 0)
+    info_part, shared, sizes, previous = bytearray(), [], [], b""
+    for i, (key, info) in enumerate(zip(keys, infos)):
+        n = 0
+        while i % termdict.RESTART and n < min(len(previous), len(key)) and previous[n] == key[n]:
+            n += 1
+        shared.append(n)
+        start = len(info_part)
+        _reference_encode_info(info, base, info_part)
+        sizes.append(len(info_part) - start)
+        previous = key
+    rests = [len(key) - n for key, n in zip(keys, shared)]
+    largest = max(max(shared), max(rests), max(sizes))
+    width = 1 if largest < 1 << 8 else 2 if largest < 1 << 16 else 4
+    columns = b"".join(termdict._column(c, width) for c in (shared, rests, sizes))
+    return (termdict.varint(len(keys)) + termdict.varint(base) + bytes((width,)) + columns
+            + b"".join(key[n:] for key, n in zip(keys, shared)) + bytes(info_part))
+
+
+@settings(max_examples=200, deadline=None)
+@given(keys=_keys.filter(bool), data=st.data())
+def test_a_block_is_encoded_to_the_bytes_of_the_entry_by_entry_encoder(keys: list[bytes], data: Any) -> None:
+    infos = [data.draw(_infos()) for _ in keys]
+    assert termdict.encode_block(keys, infos) == _reference_encode_block(keys, infos)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(keys=_keys, data=st.data(), block=st.sampled_from([1, 3, 64]))
+def test_add_many_writes_the_file_that_adding_one_by_one_writes(tmp_path: Path, keys: list[bytes], data: Any,
+                                                                 block: int) -> None:
+    entries = [(key, data.draw(_infos())) for key in keys]
+    storage = FileStorage(str(tmp_path))
+    for name, batches in (("one.trm", [[e] for e in entries]),
+                          ("many.trm", [entries[i : i + 7] for i in range(0, len(entries), 7)])):
+        writer = termdict.TermDictWriter(storage.create_file(name), block=block)
+        for batch in batches:
+            writer.add_many([k for k, _ in batch], [v for _, v in batch])
+        writer.close()
+    assert (tmp_path / "one.trm").read_bytes() == (tmp_path / "many.trm").read_bytes()
+    writer = termdict.TermDictWriter(storage.create_file("bad.trm"), block=block)
+    writer.add_many([b"b", b"c"], [b"", b""])
+    with pytest.raises(ValueError):
+        writer.add_many([b"c", b"d"], [b"", b""])  # not after the last key added
+    with pytest.raises(ValueError):
+        writer.add_many([b"x", b"w"], [b"", b""])
+    writer.close()

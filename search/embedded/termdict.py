@@ -170,39 +170,50 @@ def _inlined_value(tail: bytes, docnum: int, weight_bytes: bytes) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _whole_bytes(raw: bytes) -> bytes | None:
+    """The varint of the whole number a 4-byte float holds (see ``_whole``), or None."""
+    whole = _whole(raw)
+    return None if whole is None else varint(whole)
+
+
 def encode_info(info: bytes, base: int, out: bytearray) -> None:
     """Append the compact form of a W3 term info's bytes (``base``: the block's first posting address)."""
     if len(info) < _HEAD or info[0] > 1:
         out.append(_RAW_BODY)
-        _varint(len(info), out)
+        out += varint(len(info))
         out += info
         return
     flags, _, count, min_length, max_length, _, first, last = _TERMINFO.unpack_from(info)
-    tail = info[_HEAD:]
-    body = _TAIL_BODY
-    value: Any = None
-    if not flags and len(tail) == _EXTENT.size and _EXTENT.unpack(tail)[1] >= 0:
-        body = _EXTENT_BODY
-    elif flags and count == 1 and first == last:
-        value = _inlined_value(tail, first, info[1:5])
-        if value is not _NOT_COMPACT:
-            body = _INLINED_BODY
     if last < first:
         out.append(_RAW_BODY)
-        _varint(len(info), out)
+        out += varint(len(info))
         out += info
         return
+    value: Any = None
+    if not flags and len(info) == _HEAD + _EXTENT.size:
+        offset, length = _EXTENT.unpack_from(info, _HEAD)
+        body = _EXTENT_BODY if length >= 0 else _TAIL_BODY
+    elif flags and count == 1 and first == last:
+        value = _inlined_value(info[_HEAD:], first, info[1:5])
+        body = _TAIL_BODY if value is _NOT_COMPACT else _INLINED_BODY
+    else:
+        body = _TAIL_BODY
     weight_bytes, max_bytes = info[1:5], info[11:15]
     kind = body
-    whole_weight = _whole(weight_bytes)
-    if whole_weight is not None:
+    weight = _whole_bytes(weight_bytes)
+    if weight is None:
+        weight = weight_bytes
+    else:
         kind |= _WHOLE_WEIGHT
-    whole_max = None
     if max_bytes == weight_bytes:
         kind |= _SAME_MAX
+        maximum = b""
     else:
-        whole_max = _whole(max_bytes)
-        if whole_max is not None:
+        maximum = _whole_bytes(max_bytes)
+        if maximum is None:
+            maximum = max_bytes
+        else:
             kind |= _WHOLE_MAX
     if min_length == max_length:
         kind |= _SAME_LENGTHS
@@ -213,51 +224,50 @@ def encode_info(info: bytes, base: int, out: bytearray) -> None:
     out.append(kind)
     if body == _TAIL_BODY:
         out.append(flags)
-    if whole_weight is not None:
-        _varint(whole_weight, out)
-    else:
-        out += weight_bytes
-    if not kind & _SAME_MAX:
-        if whole_max is not None:
-            _varint(whole_max, out)
-        else:
-            out += max_bytes
+    out += weight
+    out += maximum
     if count != 1:
-        _varint(count, out)
+        out += varint(count)
     out.append(min_length)
     if min_length != max_length:
         out.append(max_length)
-    _varint(first, out)
+    out += varint(first)
     if last != first:
-        _varint(last - first, out)
+        out += varint(last - first)
     if body == _EXTENT_BODY:
-        offset, length = _EXTENT.unpack(tail)
         delta = offset - base
-        _varint(delta << 1 if delta >= 0 else ((-delta) << 1) - 1, out)
-        _varint(length, out)
+        out += varint(delta << 1 if delta >= 0 else ((-delta) << 1) - 1)
+        out += varint(length)
     elif body == _INLINED_BODY:
         vkind = _value_kind(value)
         out.append(vkind)  # type: ignore[arg-type]
         if vkind == _INT_VALUE:
-            _varint(value[0], out)
+            out += varint(value[0])
         elif vkind == _INTS_VALUE:
-            _varint(len(value[0]), out)
+            out += varint(len(value[0]))
             for x in value[0]:
-                _varint(x, out)
+                out += varint(x)
         elif vkind == _BYTES_VALUE:
-            _varint(len(value[0]), out)
+            out += varint(len(value[0]))
             out += value[0]
     else:
-        _varint(len(tail), out)
+        tail = info[_HEAD:]
+        out += varint(len(tail))
         out += tail
 
 
 def _read_float(data: bytes, pos: int, whole: int) -> tuple[bytes, int]:
     """A weight's 4 float bytes, stored as a varint (``whole``) or as they are."""
     if whole:
+        n = data[pos]
+        if n < 0x80:
+            return _SMALL_FLOATS[n], pos + 1
         n, pos = read_varint(data, pos)
         return _F32.pack(float(n)), pos
     return data[pos : pos + 4], pos + 4
+
+
+_SMALL_FLOATS = tuple(_F32.pack(float(n)) for n in range(0x80))  # the float bytes of a one-byte varint
 
 
 def decode_info(data: bytes, pos: int, base: int) -> bytes:
@@ -352,11 +362,11 @@ _LITTLE = array("H", [1]).tobytes()[0] == 1
 
 
 def _shared_length(previous: bytes, key: bytes) -> int:
-    shared = 0
+    """The length of the two keys' common prefix (from the first byte that differs in their
+    big-endian numbers)."""
     limit = min(len(previous), len(key))
-    while shared < limit and previous[shared] == key[shared]:
-        shared += 1
-    return shared
+    differ = int.from_bytes(previous[:limit], "big") ^ int.from_bytes(key[:limit], "big")
+    return limit - (differ.bit_length() + 7) // 8
 
 
 def encode_block(keys: list[bytes], infos: list[bytes]) -> bytes:
@@ -365,15 +375,13 @@ def encode_block(keys: list[bytes], infos: list[bytes]) -> bytes:
     the infos."""
     base = next((o for o in map(_extent_offset, infos) if o is not None), 0)
     info_part = bytearray()
-    shared: list[int] = []
     sizes: list[int] = []
-    previous = b""
-    for i, (key, info) in enumerate(zip(keys, infos)):
-        shared.append(_shared_length(previous, key) if i % RESTART else 0)
+    for info in infos:
         start = len(info_part)
         encode_info(info, base, info_part)
         sizes.append(len(info_part) - start)
-        previous = key
+    shared = [_shared_length(previous, key) if i % RESTART else 0
+              for i, (previous, key) in enumerate(zip([b"", *keys], keys))]
     rests = [len(key) - n for key, n in zip(keys, shared)]
     largest = max(max(shared), max(rests), max(sizes))
     width = 1 if largest < 1 << 8 else 2 if largest < 1 << 16 else 4
@@ -490,8 +498,21 @@ class TermDictWriter:
         """``add`` each key and its value, in order."""
         if len(keys) != len(values):
             raise ValueError("as many keys as values")
-        for key, value in zip(keys, values):
-            self.add(key, value)
+        if not keys:
+            return
+        if self._last is not None and keys[0] <= self._last or not all(map(bytes.__lt__, keys, keys[1:])):
+            for key, value in zip(keys, values):  # raises at the first key out of order, as add does
+                self.add(key, value)
+            return
+        self._last = keys[-1]
+        at = 0
+        while at < len(keys):
+            take = self._block - len(self._keys)
+            self._keys += keys[at : at + take]
+            self._values += values[at : at + take]
+            at += take
+            if len(self._keys) >= self._block:
+                self._flush()
 
     def _flush(self) -> None:
         keys, values = self._keys, self._values
