@@ -278,3 +278,46 @@ def test_without_spaces_removes_what_the_whitespace_pattern_removes() -> None:
     every = "".join(chr(cp) for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF)
     assert without_spaces(every) == re.sub(r"\s+", "", every)
     assert without_spaces(" 碳中和\u3000目标\n\t达峰\u2028 ") == "碳中和目标达峰"
+
+
+def _page(index: SearchIndex, text: str) -> list[tuple[str, float, str]]:
+    return [(h.id, h.score, h.snippet) for h in index.search(text, dedup=False).hits]
+
+
+def test_a_long_query_asked_again_reads_no_stored_article_for_its_clause_bonus(copies: Path) -> None:
+    """The clauses are compared with each document's texts kept from the first time (main read and
+    folded the hundred first documents again for every query); the page is the same."""
+    with SearchIndex.open(copies) as index:
+        first = _page(index, SHIPPING)
+        with index._searcher() as searcher:
+            reads: list[int] = []
+            stored_fields = searcher.stored_fields
+            searcher.stored_fields = lambda docnum: reads.append(docnum) or stored_fields(docnum)
+            try:
+                again = _page(index, SHIPPING)
+                page_reads = len(reads)
+                reads.clear()
+                index.search(SHIPPING, dedup=False, limit=1)
+            finally:
+                del searcher.stored_fields
+        assert again == first
+        assert page_reads == len(first)  # the page's snippets only: the clause bonus read nothing
+        assert len(reads) == 1
+
+
+def test_the_kept_clause_texts_are_those_of_the_generation_searched(tmp_path: Path) -> None:
+    """A new generation numbers its documents anew: texts kept for the old one are never compared
+    with the new one's documents (the page after the rebuild is that of a freshly opened index)."""
+    location = tmp_path / "index"
+    _written(location, COPIES)
+    moved = [replace(COPIES[1], text="记者走访沿海码头。" + SHIPPING + "。"),
+             replace(COPIES[0], text=COPIES[0].text.replace(SHIPPING, "航运公司的报告"))] + COPIES[2:]
+    with SearchIndex.open(location) as index:
+        before = _page(index, SHIPPING)
+        assert before[0][0] == "source"
+        _written(location, moved)  # a rebuild: "partial" now has the whole passage, "source" none of it
+        assert index.refresh()
+        after = _page(index, SHIPPING)
+    with SearchIndex.open(location) as fresh:
+        assert after == _page(fresh, SHIPPING)
+    assert after[0][0] == "partial" and after != before

@@ -103,8 +103,10 @@ class LongQuery:
         each found its share, all of them :attr:`complete` × ``best`` (the best score of the words'
         ranking) more, the whole text as one run :attr:`verbatim` × ``best`` more again, and each
         clause found as written (in the query's script) its :attr:`exact` share."""
-        raw = without_spaces(f"{title}\n{text}")
-        body = without_spaces(fold(raw, simplify=simplify))
+        return self.clause_bonus_of(*clause_texts(title, text, simplify=simplify), best=best)
+
+    def clause_bonus_of(self, raw: str, body: str, *, best: float = 0.0) -> float:
+        """:meth:`clause_bonus` of an article's :func:`clause_texts` (which a caller may keep per document)."""
         found = [bonus for clause, bonus in self.clauses if clause in body]
         bonus = sum(found)
         if found and len(found) == len(self.clauses):
@@ -227,6 +229,13 @@ class ArchiveStatistics:
         if self._table is not None:
             return self._table.get(word)
         return int(max(self._searcher.doc_frequency(f, word) for f in WORD_FIELDS))  # type: ignore[attr-defined]
+
+
+def clause_texts(title: str, text: str, *, simplify: bool) -> tuple[str, str]:
+    """What :meth:`LongQuery.clause_bonus` compares the clauses with: an article's title and text
+    without spaces, as written and folded (the same for every long query)."""
+    raw = without_spaces(f"{title}\n{text}")
+    return raw, without_spaces(fold(raw, simplify=simplify))
 
 
 def without_spaces(text: str) -> str:
