@@ -321,3 +321,19 @@ def test_the_kept_clause_texts_are_those_of_the_generation_searched(tmp_path: Pa
     with SearchIndex.open(location) as fresh:
         assert after == _page(fresh, SHIPPING)
     assert after[0][0] == "partial" and after != before
+
+
+def test_a_page_asked_again_finds_its_articles_sentences_once(copies: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The snippets of a page asked again read each article's fold and sentences kept from the
+    first time (main split every hit's whole text into sentences again for every query)."""
+    from zhsearch.search.results import snippets
+
+    calls: list[int] = []
+    sentences = snippets._sentences
+    monkeypatch.setattr(snippets, "_sentences", lambda text: calls.append(len(text)) or sentences(text))
+    with SearchIndex.open(copies) as index:
+        first = _page(index, SHIPPING)
+        assert len(calls) == len(first)
+        calls.clear()
+        assert _page(index, "港口 航运 码头") and _page(index, SHIPPING) == first
+    assert calls == []
