@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from zhsearch.search import Document, IndexWriter, SearchIndex
 from zhsearch.search.text.analysis import AnalyzerConfig
 from zhsearch.search.queries.longquery import LongQueryBuilder, LongQueryOptions, is_numeric, saturated, without_spaces
+from zhsearch.search.text.normalize import fold
 from zhsearch.web import create_app
 from zhsearch.cli import cli
 
@@ -337,3 +338,33 @@ def test_a_page_asked_again_finds_its_articles_sentences_once(copies: Path, monk
         calls.clear()
         assert _page(index, "港口 航运 码头") and _page(index, SHIPPING) == first
     assert calls == []
+
+
+class _Counted(str):
+    """A text that counts the strings looked for in it."""
+
+    looked: list[str]
+
+    def __contains__(self, other: object) -> bool:
+        self.looked.append(str(other))
+        return super().__contains__(str(other))
+
+
+def test_an_exact_clause_is_not_looked_for_where_its_folded_clause_is_missing() -> None:
+    """The fold goes character by character: a text holding a clause as written holds it folded,
+    so where the folded clause is missing the written one is not looked for (main looked for every
+    written clause in every article); the bonus is that of looking for each."""
+    passage = "港口集裝箱吞吐量連續回升，航運公司恢復班輪航線，船東預計旺季運力依然緊張"
+    long = LongQueryBuilder(AnalyzerConfig()).build(
+        passage, Counts({"港口": 3, "航运": 3, "回升": 3, "船东": 3}, 1000), LongQueryOptions(exact_boost=0.5))
+    assert long is not None and len(long.exact) == 3
+    for text in ["港口集裝箱吞吐量連續回升，其他", "港口集装箱吞吐量连续回升，航運公司恢復班輪航線", "无关的文字", passage]:
+        raw, body = without_spaces(text), without_spaces(fold(text))
+        counted = _Counted(raw)
+        counted.looked = []
+        bonus = long.clause_bonus_of(counted, body, simplify=True, best=2.0)
+        reference = replace(long, exact_simplify=None)  # looks for every written clause
+        assert bonus == reference.clause_bonus_of(raw, body, simplify=True, best=2.0)
+        assert bonus == long.clause_bonus("", text, simplify=True, best=2.0)
+        folded = {e: without_spaces(fold(e)) for e, _ in long.exact}
+        assert set(counted.looked) == {e for e, f in folded.items() if f in body}

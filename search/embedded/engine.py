@@ -300,7 +300,8 @@ class SearchIndex:
             first = self._rank(searcher, long.query, options, "relevance", None, self.long_options.clause_depth)
             bonus = {}
             for docnum in first.docnums:
-                found = long.clause_bonus_of(*self._clause_texts(searcher, docnum), best=first.scores[0])
+                found = long.clause_bonus_of(*self._clause_texts(searcher, docnum), simplify=self.config.simplify,
+                                             best=first.scores[0])
                 if found:
                     bonus[docnum] = found
             long = long.with_bonus(bonus)
