@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from zhsearch.search import Document, IndexWriter, SearchIndex
 from zhsearch.search.text.analysis import AnalyzerConfig
 from zhsearch.search.queries.longquery import LongQueryBuilder, LongQueryOptions, is_numeric, saturated, without_spaces
+from zhsearch.search.text.normalize import fold
 from zhsearch.web import create_app
 from zhsearch.cli import cli
 
@@ -278,3 +279,92 @@ def test_without_spaces_removes_what_the_whitespace_pattern_removes() -> None:
     every = "".join(chr(cp) for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF)
     assert without_spaces(every) == re.sub(r"\s+", "", every)
     assert without_spaces(" 碳中和\u3000目标\n\t达峰\u2028 ") == "碳中和目标达峰"
+
+
+def _page(index: SearchIndex, text: str) -> list[tuple[str, float, str]]:
+    return [(h.id, h.score, h.snippet) for h in index.search(text, dedup=False).hits]
+
+
+def test_a_long_query_asked_again_reads_no_stored_article_for_its_clause_bonus(copies: Path) -> None:
+    """The clauses are compared with each document's texts kept from the first time (main read and
+    folded the hundred first documents again for every query); the page is the same."""
+    with SearchIndex.open(copies) as index:
+        first = _page(index, SHIPPING)
+        with index._searcher() as searcher:
+            reads: list[int] = []
+            stored_fields = searcher.stored_fields
+            searcher.stored_fields = lambda docnum: reads.append(docnum) or stored_fields(docnum)
+            try:
+                again = _page(index, SHIPPING)
+                page_reads = len(reads)
+                reads.clear()
+                index.search(SHIPPING, dedup=False, limit=1)
+            finally:
+                del searcher.stored_fields
+        assert again == first
+        assert page_reads == len(first)  # the page's snippets only: the clause bonus read nothing
+        assert len(reads) == 1
+
+
+def test_the_kept_clause_texts_are_those_of_the_generation_searched(tmp_path: Path) -> None:
+    """A new generation numbers its documents anew: texts kept for the old one are never compared
+    with the new one's documents (the page after the rebuild is that of a freshly opened index)."""
+    location = tmp_path / "index"
+    _written(location, COPIES)
+    moved = [replace(COPIES[1], text="记者走访沿海码头。" + SHIPPING + "。"),
+             replace(COPIES[0], text=COPIES[0].text.replace(SHIPPING, "航运公司的报告"))] + COPIES[2:]
+    with SearchIndex.open(location) as index:
+        before = _page(index, SHIPPING)
+        assert before[0][0] == "source"
+        _written(location, moved)  # a rebuild: "partial" now has the whole passage, "source" none of it
+        assert index.refresh()
+        after = _page(index, SHIPPING)
+    with SearchIndex.open(location) as fresh:
+        assert after == _page(fresh, SHIPPING)
+    assert after[0][0] == "partial" and after != before
+
+
+def test_a_page_asked_again_finds_its_articles_sentences_once(copies: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The snippets of a page asked again read each article's fold and sentences kept from the
+    first time (main split every hit's whole text into sentences again for every query)."""
+    from zhsearch.search.results import snippets
+
+    calls: list[int] = []
+    sentences = snippets._sentences
+    monkeypatch.setattr(snippets, "_sentences", lambda text: calls.append(len(text)) or sentences(text))
+    with SearchIndex.open(copies) as index:
+        first = _page(index, SHIPPING)
+        assert len(calls) == len(first)
+        calls.clear()
+        assert _page(index, "港口 航运 码头") and _page(index, SHIPPING) == first
+    assert calls == []
+
+
+class _Counted(str):
+    """A text that counts the strings looked for in it."""
+
+    looked: list[str]
+
+    def __contains__(self, other: object) -> bool:
+        self.looked.append(str(other))
+        return super().__contains__(str(other))
+
+
+def test_an_exact_clause_is_not_looked_for_where_its_folded_clause_is_missing() -> None:
+    """The fold goes character by character: a text holding a clause as written holds it folded,
+    so where the folded clause is missing the written one is not looked for (main looked for every
+    written clause in every article); the bonus is that of looking for each."""
+    passage = "港口集裝箱吞吐量連續回升，航運公司恢復班輪航線，船東預計旺季運力依然緊張"
+    long = LongQueryBuilder(AnalyzerConfig()).build(
+        passage, Counts({"港口": 3, "航运": 3, "回升": 3, "船东": 3}, 1000), LongQueryOptions(exact_boost=0.5))
+    assert long is not None and len(long.exact) == 3
+    for text in ["港口集裝箱吞吐量連續回升，其他", "港口集装箱吞吐量连续回升，航運公司恢復班輪航線", "无关的文字", passage]:
+        raw, body = without_spaces(text), without_spaces(fold(text))
+        counted = _Counted(raw)
+        counted.looked = []
+        bonus = long.clause_bonus_of(counted, body, simplify=True, best=2.0)
+        reference = replace(long, exact_simplify=None)  # looks for every written clause
+        assert bonus == reference.clause_bonus_of(raw, body, simplify=True, best=2.0)
+        assert bonus == long.clause_bonus("", text, simplify=True, best=2.0)
+        folded = {e: without_spaces(fold(e)) for e, _ in long.exact}
+        assert set(counted.looked) == {e for e, f in folded.items() if f in body}

@@ -213,3 +213,17 @@ def test_mark_of_a_window_inside_a_span_and_between_spans() -> None:
     assert mark(text, spans, 5, 8) == "<mark>&lt;达峰</mark>"  # inside one span, both ends cut
     assert mark(text, spans, 9, 12) == "国际经"  # between two spans
     assert mark(text, spans, 1, 13) == "<mark>中</mark>和目<mark>标&lt;达峰&gt;</mark>国际经<mark>济</mark>"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(_TEXT_CHARS, max_size=60).map("".join), max_size=12).map("".join), _NEEDLES,
+       st.integers(min_value=1, max_value=8), st.booleans(), st.booleans())
+def test_a_kept_snippet_text_gives_the_snippet_of_the_text(
+    text: str, needles: list[str], repeat: int, heading: bool, simplify: bool
+) -> None:
+    """:func:`snippet` of a text read once by :func:`snippet_text` (kept by a caller for every query)
+    is the snippet of the text itself, subheading marks and folded characters included."""
+    text = ("## 小标题\n" if heading else "") + text * repeat
+    read = snippets.snippet_text(text, simplify=simplify)
+    assert snippet(text, needles, simplify=simplify, read=read) == snippet(text, needles, simplify=simplify)
+    assert snippet(text, needles[1:], simplify=simplify, read=read) == snippet(text, needles[1:], simplify=simplify)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,14 +27,16 @@ from ..queries.complete import CompletionTable
 from ..results.document import Document, Duplicate, Hit, IndexStats, SearchPage
 from ..results.document import stored_document as _document
 from ..results.duplicates import DuplicateGroups, manifest_threshold
-from .evaluate import Bounded, Evaluator, PostingTable, Unsupported, first_indices, members
+from .evaluate import Bounded, Evaluator, PostingTable, Unsupported, _Recent, first_indices, members
 from ..errors import DocumentNotFoundError, IndexIncompatibleError, InvalidArgumentError
 from ..results.facets import FacetIndex
 from ..queries.evidence import EVIDENCE_DEPTH, TEXT_CHARS, evidence
 from ..queries.intent import ANSWER_DEPTH, ANSWER_FACTOR, answer_kind, states_answer
-from ..queries.longquery import ArchiveStatistics, Listed, LongQueryBuilder, LongQueryOptions, similar_text
+from ..queries.longquery import (
+    ArchiveStatistics, Listed, LongQueryBuilder, LongQueryOptions, clause_texts, similar_text,
+)
 from ..queries.query import DATE_HELP, RELAX_BELOW, ParsedQuery, QueryBuilder, parse_period
-from ..results.snippets import highlight, snippet
+from ..results.snippets import SnippetText, highlight, snippet, snippet_text
 from ..queries.suggest import MAX_SUGGESTIONS, Vocabulary, candidates
 from .store import CURRENT, current_generation, disk_size, read_manifest
 from .tables import KINDS, file_signature, load_table, save_tables, table_path
@@ -42,6 +45,8 @@ MAX_LIMIT = 100
 MAX_PAGE = 1000
 SORTS = ("relevance", "newest", "oldest")
 _NO_DATE = 2**63
+MAX_KEPT_TEXTS = 65536  # documents' clause or snippet texts kept per index read (the byte limit below bounds them)
+MAX_KEPT_TEXT_BYTES = 64 * 2**20  # of each kind; the strs' own sizes (~2 bytes a character of Chinese text)
 SIMILAR_OPTIONS = LongQueryOptions(max_terms=32, clause_boost=0.0, proximity_boost=0.0)  # its key words only
 _Key = TypeVar("_Key")  # a document as a backend names it (a docnum, an id)
 SUGGEST_BELOW = 3  # fewer hits than this: the page suggests other queries
@@ -67,6 +72,7 @@ class SearchIndex:
         self._stats_cache: tuple[Path | None, IndexStats] | None = None
         self._facet_cache: tuple[Any, FacetIndex] | None = None  # (the index read, its facets)
         self._table_cache: tuple[Any, PostingTable] | None = None
+        self._kept_texts: dict[str, tuple[Any, _Recent[Any]]] = {}  # kind -> (the index read, texts per document)
         self._saved: dict[str, tuple[Path | None, Any]] = {}  # kind -> (generation, its saved table)
         self._unsaved: dict[str, tuple[Path, Any]] = {}  # kind -> (file, its signature): missing or damaged
         self._saved_lock = threading.Lock()
@@ -241,7 +247,8 @@ class SearchIndex:
                         source=doc.source,
                         date=doc.date_iso,
                         score=score if sort == "relevance" else 0.0,
-                        snippet=snippet(doc.text, parsed.needles, simplify=simplify),
+                        snippet=snippet(doc.text, parsed.needles, simplify=simplify,
+                                        read=self._snippet_text(docnum, doc.text)),
                         duplicates=tuple(_duplicate(searcher.stored_fields(d)) for d in copies),
                     )
                 )
@@ -293,9 +300,8 @@ class SearchIndex:
             first = self._rank(searcher, long.query, options, "relevance", None, self.long_options.clause_depth)
             bonus = {}
             for docnum in first.docnums:
-                stored = searcher.stored_fields(docnum)
-                found = long.clause_bonus(stored.get("title", ""), stored.get("text", ""), simplify=self.config.simplify,
-                                          best=first.scores[0])
+                found = long.clause_bonus_of(*self._clause_texts(searcher, docnum), simplify=self.config.simplify,
+                                             best=first.scores[0])
                 if found:
                     bonus[docnum] = found
             long = long.with_bonus(bonus)
@@ -452,6 +458,39 @@ class SearchIndex:
             cached = (owner, PostingTable(searcher))
             self._table_cache = cached
         return cached[1]
+
+    def _kept(self, kind: str, docnum: int) -> tuple[_Recent[Any], tuple[int, bool], Any]:
+        """The texts of ``kind`` kept per document for the index this thread reads (a new
+        generation numbers its documents anew: it starts with none), the key of ``docnum``, and
+        what is kept for it (None when nothing is)."""
+        owner = self._local.ix
+        cached = self._kept_texts.get(kind)
+        if cached is None or cached[0] is not owner:
+            cached = (owner, _Recent(MAX_KEPT_TEXTS, MAX_KEPT_TEXT_BYTES))
+            self._kept_texts[kind] = cached
+        key = (int(docnum), self.config.simplify)
+        return cached[1], key, cached[1].get(key)
+
+    def _clause_texts(self, searcher: Any, docnum: int) -> tuple[str, str]:
+        """A document's :func:`~search.queries.longquery.clause_texts`, kept (the most recently used,
+        up to :data:`MAX_KEPT_TEXT_BYTES`): the first documents of pasted texts on one subject are
+        often the same, and reading and folding a long article costs more than comparing every
+        clause with it."""
+        kept, key, texts = self._kept("clauses", docnum)
+        if texts is None:
+            stored = searcher.stored_fields(docnum)
+            texts = clause_texts(stored.get("title", ""), stored.get("text", ""), simplify=self.config.simplify)
+            kept.put(key, texts, sys.getsizeof(texts[0]) + sys.getsizeof(texts[1]))
+        return texts
+
+    def _snippet_text(self, docnum: int, text: str) -> SnippetText:
+        """:func:`~search.results.snippets.snippet_text` of a document's ``text``, kept as the clause
+        texts are (a long article's fold and sentences are the same for every query)."""
+        kept, key, read = self._kept("snippets", docnum)
+        if read is None:
+            read = snippet_text(text, simplify=self.config.simplify)
+            kept.put(key, read, read.nbytes)
+        return read
 
     def _facets(self, searcher: Any) -> FacetIndex:
         """The facet postings of the live generation, read on first use."""

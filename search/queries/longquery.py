@@ -19,6 +19,7 @@ that no article holds word for word gets no bonus at all: its words alone rank i
 from __future__ import annotations
 
 import bisect
+import functools
 import io
 import math
 import re
@@ -93,6 +94,8 @@ class LongQuery:
     exact: tuple[tuple[str, float], ...] = ()  # (clause as written without spaces, its bonus when found so)
     verbatim: float = 0.0  # what an article with the whole text (folded, without spaces) gets, times that best score
     folded: str = ""  # the whole text, folded, without spaces
+    exact_folded: tuple[str, ...] = ()  # each exact clause folded (without spaces), when known
+    exact_simplify: bool | None = None  # how exact_folded was folded
 
     @property
     def needles(self) -> list[str]:
@@ -103,15 +106,31 @@ class LongQuery:
         each found its share, all of them :attr:`complete` × ``best`` (the best score of the words'
         ranking) more, the whole text as one run :attr:`verbatim` × ``best`` more again, and each
         clause found as written (in the query's script) its :attr:`exact` share."""
-        raw = without_spaces(f"{title}\n{text}")
-        body = without_spaces(fold(raw, simplify=simplify))
-        found = [bonus for clause, bonus in self.clauses if clause in body]
+        return self.clause_bonus_of(*clause_texts(title, text, simplify=simplify), simplify=simplify, best=best)
+
+    def clause_bonus_of(self, raw: str, body: str, *, simplify: bool, best: float = 0.0) -> float:
+        """:meth:`clause_bonus` of an article's :func:`clause_texts` (which a caller may keep per document)."""
+        hits = [clause in body for clause, _ in self.clauses]
+        found = [bonus for (_, bonus), hit in zip(self.clauses, hits) if hit]
         bonus = sum(found)
         if found and len(found) == len(self.clauses):
             bonus += self.complete * best
             if self.verbatim and self.folded in body:
                 bonus += self.verbatim * best
-        return bonus + sum(share for clause, share in self.exact if clause in raw)
+        # an exact clause one of whose needed clauses is not in the folded text is not in the text
+        needed = self._exact_needs if simplify == self.exact_simplify else ((),) * len(self.exact)
+        return bonus + sum(share for (clause, share), needs in zip(self.exact, needed)
+                           if all(hits[i] for i in needs) and clause in raw)
+
+    @functools.cached_property
+    def _exact_needs(self) -> tuple[tuple[int, ...], ...]:
+        """For each exact clause, the (folded) clauses inside its fold. The fold goes character by
+        character, so a text holding an exact clause holds its fold once folded, and every clause
+        inside that: where one of them is missing, the exact clause need not be looked for."""
+        if len(self.exact_folded) != len(self.exact):
+            return ((),) * len(self.exact)
+        return tuple(tuple(i for i, (clause, _) in enumerate(self.clauses) if clause in folded)
+                     for folded in self.exact_folded)
 
     def with_bonus(self, bonus: dict[int, float]) -> LongQuery:
         """This query with ``bonus`` (global docnum -> score) added to those documents' scores."""
@@ -229,6 +248,13 @@ class ArchiveStatistics:
         return int(max(self._searcher.doc_frequency(f, word) for f in WORD_FIELDS))  # type: ignore[attr-defined]
 
 
+def clause_texts(title: str, text: str, *, simplify: bool) -> tuple[str, str]:
+    """What :meth:`LongQuery.clause_bonus` compares the clauses with: an article's title and text
+    without spaces, as written and folded (the same for every long query)."""
+    raw = without_spaces(f"{title}\n{text}")
+    return raw, without_spaces(fold(raw, simplify=simplify))
+
+
 def without_spaces(text: str) -> str:
     """``text`` without its whitespace (what ``re.sub(r"\\s+", "", text)`` leaves, several times faster
     on a stored article: str.split() and the pattern's ``\\s`` are the same characters)."""
@@ -309,9 +335,12 @@ class LongQueryBuilder:
         query = self.assemble(text, tokens, used, singles, options)
         clauses = self.clauses(text, used, options)
         whole = sum(c.weight for c in used)
+        exact = self.exact_clauses(text, whole, options)
         return LongQuery(query, tuple(used), tuple(left_out), tuple(dict.fromkeys(singles)), max(total, len(used)),
                          clauses, complete=options.complete_boost if clauses else 0.0,
-                         exact=self.exact_clauses(text, whole, options),
+                         exact=exact,
+                         exact_folded=tuple(without_spaces(fold(e, simplify=self.config.simplify)) for e, _ in exact),
+                         exact_simplify=self.config.simplify,
                          verbatim=options.verbatim_boost if clauses else 0.0,
                          folded=without_spaces(fold(text, simplify=self.config.simplify)) if clauses else "")
 

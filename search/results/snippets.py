@@ -11,7 +11,9 @@ import bisect
 import functools
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 from markupsafe import escape
 
@@ -163,7 +165,7 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in bounds if text[s:e].strip()]
 
 
-def _densest(text: str, sentences: list[tuple[int, int]], spans: list[tuple[int, int]]) -> int:
+def _densest(text: str, sentences: Sequence[tuple[int, int]], spans: list[tuple[int, int]]) -> int:
     """The sentence with the most distinct matched strings (casefolded), then the most matches, then
     the first; the first sentence when no match is in any. Only the sentences a match overlaps
     are counted (each match finds the first by bisection)."""
@@ -182,12 +184,42 @@ def _densest(text: str, sentences: list[tuple[int, int]], spans: list[tuple[int,
     return max(matches, key=lambda i: (len(distinct[i]), matches[i], -i))
 
 
-def snippet(text: str, needles: Iterable[str], *, simplify: bool = True) -> str:
-    """The densest sentence-bounded fragment of ``text`` (about 80–160 characters), marked."""
+@dataclass(frozen=True, slots=True)
+class SnippetText:
+    """What :func:`snippet` reads in a text whatever the query (a caller may keep it per document:
+    a long article's fold and sentences cost more than finding a query's words in them)."""
+
+    text: str  # without its subheadings' marks
+    normalized: Normalized
+    sentences: tuple[tuple[int, int], ...]
+
+    @property
+    def nbytes(self) -> int:
+        """About what it holds in memory (its strs, offsets and sentence bounds)."""
+        size = sys.getsizeof(self.text) + sys.getsizeof(self.normalized.text)
+        if self.normalized.offsets is not None:
+            size += sys.getsizeof(self.normalized.offsets) + 28 * len(self.normalized.offsets)
+        return size + sys.getsizeof(self.sentences) + 120 * len(self.sentences)
+
+
+def snippet_text(text: str, *, simplify: bool = True) -> SnippetText:
+    """``text`` as :func:`snippet` reads it."""
     text = without_heading_marks(text)
+    return SnippetText(text, normalize(text, simplify=simplify), tuple(_sentences(text)))
+
+
+def snippet(text: str, needles: Iterable[str], *, simplify: bool = True, read: SnippetText | None = None) -> str:
+    """The densest sentence-bounded fragment of ``text`` (about 80–160 characters), marked;
+    ``read`` is :func:`snippet_text` of ``text`` with the same ``simplify`` when the caller kept it."""
     needles = list(needles)
-    spans = match_spans(normalize(text, simplify=simplify), needles) if needles else []
-    sentences = _sentences(text)
+    sentences: Sequence[tuple[int, int]]
+    if read is not None:
+        text, sentences = read.text, read.sentences
+        spans = match_spans(read.normalized, needles) if needles else []
+    else:
+        text = without_heading_marks(text)
+        spans = match_spans(normalize(text, simplify=simplify), needles) if needles else []
+        sentences = _sentences(text)
     if not sentences:
         return ""
     best = _densest(text, sentences, spans)
