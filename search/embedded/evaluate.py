@@ -21,7 +21,7 @@ import pickle
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, Iterator, TypeVar
 
 import numpy as np
 from whoosh import formats
@@ -515,14 +515,20 @@ def _read_postings_among(
         return np.concatenate(ids), np.concatenate(weights)
     flat_ids: list[int] = []
     flat_weights: list[float] = []
-    for docnum in wanted.tolist():  # another codec: posting by posting
+    for docnum in _skip_through(matcher, wanted):  # another codec: posting by posting
+        flat_ids.append(docnum)
+        flat_weights.append(matcher.weight())
+    return np.array(flat_ids, dtype=_IDS), np.array(flat_weights, dtype=np.float64)
+
+
+def _skip_through(matcher: Any, wanted: np.ndarray) -> Iterator[int]:
+    """Each of ``wanted``'s docnums (ascending) that ``matcher`` holds, the matcher standing on it."""
+    for docnum in wanted.tolist():
         if not matcher.is_active():
-            break
+            return
         matcher.skip_to(docnum)
         if matcher.is_active() and matcher.id() == docnum:
-            flat_ids.append(docnum)
-            flat_weights.append(matcher.weight())
-    return np.array(flat_ids, dtype=_IDS), np.array(flat_weights, dtype=np.float64)
+            yield docnum
 
 
 def _w3_block_ids(matcher: W3LeafMatcher) -> np.ndarray:
@@ -652,13 +658,9 @@ def _read_values(matcher: Any, wanted: np.ndarray | None, values: list[bytes]) -
                 values.append(matcher.value())
                 matcher.next()
         else:
-            for docnum in wanted.tolist():
-                if not matcher.is_active():
-                    break
-                matcher.skip_to(docnum)
-                if matcher.is_active() and matcher.id() == docnum:
-                    found.append(docnum)
-                    values.append(matcher.value())
+            for docnum in _skip_through(matcher, wanted):
+                found.append(docnum)
+                values.append(matcher.value())
         ids.append(np.array(found, dtype=_IDS))
     return np.concatenate(ids) if ids else EMPTY.ids
 
