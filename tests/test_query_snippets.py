@@ -227,3 +227,75 @@ def test_a_kept_snippet_text_gives_the_snippet_of_the_text(
     read = snippets.snippet_text(text, simplify=simplify)
     assert snippet(text, needles, simplify=simplify, read=read) == snippet(text, needles, simplify=simplify)
     assert snippet(text, needles[1:], simplify=simplify, read=read) == snippet(text, needles[1:], simplify=simplify)
+
+
+# -- one pass for all needles finds what one pass per needle found ------------------------------------
+
+def _per_needle_matches(needle: str, text: str) -> list[tuple[int, int]]:
+    """Where ``needle`` occurs in ``text``, as match_spans found it before the one-pass search (the
+    oracle: its core found by str.find, overlaps included, or its pattern; then Latin/digit ends
+    whole runs; then the needle's own lead and trail punctuation where the text has it)."""
+    core, pattern = snippets._needle_pattern(needle)
+    if not core:
+        return []
+    check_start = snippets._IS_WORDCHAR(core[0]) is not None
+    check_end = snippets._IS_WORDCHAR(core[-1]) is not None
+    start = needle.find(core)
+    lead, trail = needle[:start].lstrip(), needle[start + len(core) :].rstrip()
+    if pattern is not None:
+        found = [m.span(1) for m in pattern.finditer(text)]
+    else:
+        found, at = [], text.find(core)
+        while at != -1:
+            found.append((at, at + len(core)))
+            at = text.find(core, at + 1)
+    if check_start or check_end:
+        found = [(at, end) for at, end in found
+                 if not (check_start and at > 0 and snippets._IS_WORDCHAR(text[at - 1]))
+                 and not (check_end and end < len(text) and snippets._IS_WORDCHAR(text[end]))]
+    if lead or trail:
+        found = [(at - next((n for n in range(len(lead), 0, -1) if text[max(0, at - n) : at] == lead[-n:]), 0),
+                  end + next((n for n in range(len(trail), 0, -1) if text[end : end + n] == trail[:n]), 0))
+                 for at, end in found]
+    return found
+
+
+def _per_needle_match_spans(norm: Normalized, needles: list[str]) -> list[tuple[int, int]]:
+    spans = sorted(norm.original_span(s, e) for n in {n for n in needles if n} for s, e in _per_needle_matches(n, norm.text))
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+_PIECES = st.one_of(
+    st.sampled_from("碳中和目标达峰国际经济发展中国人民美国总统國際經濟發達峰臺灣資訊"),  # Han, folded ones
+    st.sampled_from(["碳中和", "中国人", "美国总统", "國際經濟", "abc", "ABC", "iPhone", "Ａｂｃ", "12", "３", "2020",
+                     "covid-19", "COVID–19", "50%"]),  # words, Latin, digits, full-width forms
+    st.sampled_from("。，、：；“”「」（）()!?;. \n-%"),  # punctuation and spaces
+    st.sampled_from("\u200b\ufb01…㈱"),  # characters whose fold is not one to one
+)
+_OVERLAPPING = ["碳中和", "碳中", "中和", "和目标", "中和目标", "中国", "中国人", "国人", "国际", "国际经济", "经济",
+                "abc", "bc", "ab", "12", "2", "2020", "iphone", "“碳中和”", "(碳中和", "碳中和，目标", "美国 总统",
+                "中,中", "covid-19", "50%", "。", "，", "fi", "...", "达峰", "台湾"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=120).map("".join), st.data(), st.booleans())
+def test_one_pass_finds_what_each_needle_found_alone(text: str, data: st.DataObject, simplify: bool) -> None:
+    """match_spans' single Aho–Corasick pass over every needle's core gives, on random texts with
+    Han, folded and traditional characters, Latin words, digits and punctuation, and needles that
+    overlap (one inside another, one's end another's start, the same core with other punctuation
+    around it), exactly the spans that looking for each needle alone gave."""
+    norm = normalize(text, simplify=simplify)
+    needles = data.draw(st.lists(st.sampled_from(_OVERLAPPING), max_size=8))
+    if norm.text:  # and pieces of the text itself, so that they occur, their ends inside runs too
+        for _ in range(data.draw(st.integers(0, 4))):
+            start = data.draw(st.integers(0, len(norm.text) - 1))
+            needles.append(norm.text[start : start + data.draw(st.integers(1, 6))])
+    found = snippets._needles(frozenset(n for n in needles if n)).matches(norm.text) if any(needles) else []
+    assert sorted(found) == sorted(s for n in {n for n in needles if n} for s in _per_needle_matches(n, norm.text))
+    assert match_spans(norm, needles) == _per_needle_match_spans(norm, needles)

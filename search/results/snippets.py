@@ -10,11 +10,14 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import operator
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import ahocorasick
 from markupsafe import escape
 
 from ..text.analysis import _CJK, CHAR_TOKEN, OPTIONAL_SPACES, SEPARATOR, optional_space
@@ -62,16 +65,30 @@ def _needle_pattern(needle: str) -> tuple[str, re.Pattern[str] | None]:
     return core, re.compile(f"(?=({pattern}))")
 
 
+@functools.lru_cache(maxsize=1024)
+def _needle_rule(needle: str) -> tuple[str, re.Pattern[str] | None, bool, bool, str, str]:
+    """(core, pattern, whether its first and last characters must start and end a Latin/digit run,
+    the punctuation before and after its core): what :func:`_needle_matches` checks."""
+    core, pattern = _needle_pattern(needle)
+    if not core:
+        return core, pattern, False, False, "", ""
+    start = needle.find(core)
+    lead, trail = needle[:start].lstrip(), needle[start + len(core) :].rstrip()
+    return core, pattern, _IS_WORDCHAR(core[0]) is not None, _IS_WORDCHAR(core[-1]) is not None, lead, trail
+
+
 def _needle_matches(needle: str, text: str) -> list[tuple[int, int]]:
     """Where ``needle`` occurs in ``text``; Latin/digit ends must be whole runs, as indexed."""
     core, pattern = _needle_pattern(needle)
     if not core:
         return []
-    check_start = _IS_WORDCHAR(core[0]) is not None
-    check_end = _IS_WORDCHAR(core[-1]) is not None
-    start = needle.find(core)
-    lead, trail = needle[:start].lstrip(), needle[start + len(core) :].rstrip()
-    found = list(_occurrences(core, pattern, text))
+    return _needle_spans(needle, list(_occurrences(core, pattern, text)), text)
+
+
+def _needle_spans(needle: str, found: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """The occurrences ``found`` of ``needle``'s core (or pattern) in ``text`` that match the needle:
+    Latin/digit ends whole runs, its own punctuation at its ends marked too where the text has it."""
+    _, _, check_start, check_end, lead, trail = _needle_rule(needle)
     if check_start or check_end:
         found = [
             (at, end) for at, end in found
@@ -100,14 +117,69 @@ def _occurrences(core: str, pattern: re.Pattern[str] | None, text: str) -> Itera
         at = text.find(core, at + 1)
 
 
-def match_spans(norm: Normalized, needles: Iterable[str]) -> list[tuple[int, int]]:
-    """Merged, sorted spans of the original text where any needle occurs."""
-    spans: list[tuple[int, int]] = []
-    for needle in {n for n in needles if n}:
-        if norm.offsets is None:  # the normalized text is the original's character for character
-            spans.extend(_needle_matches(needle, norm.text))
+@dataclass(frozen=True, slots=True)
+class _Needles:
+    """A query's needles made ready for one pass over a text: every needle without separators
+    inside is looked for as its core (a plain string), all cores in one Aho–Corasick automaton."""
+
+    cores: tuple[str, ...]  # the distinct cores
+    needles: tuple[tuple[str, ...], ...]  # the needles of each core
+    # the cores, each found as its length when its needles take every occurrence as it is (no
+    # Latin/digit end to check, no punctuation around it), else as -1 - its number; None: no core
+    automaton: Any
+    checked: bool  # whether some core's occurrences go through its needles' checks
+    patterned: tuple[str, ...]  # needles with separators inside: one pattern each
+
+    def matches(self, text: str) -> list[tuple[int, int]]:
+        """What :func:`_needle_matches` finds for every needle, one list after another (unsorted)."""
+        found: list[tuple[int, int]] = []
+        if self.automaton is not None:
+            occurrences = list(self.automaton.iter(text))  # (last index, value) of every core, overlaps included
+            found = [(end + 1 - value, end + 1) for end, value in occurrences if value > 0]
+            if self.checked:
+                checked = sorted((-1 - value, end + 1) for end, value in occurrences if value < 0)
+                for i, group in itertools.groupby(checked, key=operator.itemgetter(0)):
+                    size = len(self.cores[i])
+                    spans = [(end - size, end) for _, end in group]
+                    for needle in self.needles[i]:
+                        found.extend(_needle_spans(needle, spans, text))
+        for needle in self.patterned:
+            found.extend(_needle_matches(needle, text))
+        return found
+
+
+@functools.lru_cache(maxsize=256)
+def _needles(needles: frozenset[str]) -> _Needles:
+    by_core: dict[str, list[str]] = {}
+    patterned: list[str] = []
+    for needle in sorted(needles):
+        core, pattern = _needle_pattern(needle)
+        if not core:
+            continue
+        if pattern is not None:
+            patterned.append(needle)
         else:
-            spans.extend(norm.original_span(start, end) for start, end in _needle_matches(needle, norm.text))
+            by_core.setdefault(core, []).append(needle)
+    automaton, checked = None, False
+    if by_core:
+        automaton = ahocorasick.Automaton()
+        for i, (core, of_core) in enumerate(by_core.items()):
+            as_found = all(_needle_rule(n)[2:] == (False, False, "", "") for n in of_core)
+            automaton.add_word(core, len(core) if as_found else -1 - i)
+            checked = checked or not as_found
+        automaton.make_automaton()
+    return _Needles(tuple(by_core), tuple(map(tuple, by_core.values())), automaton, checked, tuple(patterned))
+
+
+def match_spans(norm: Normalized, needles: Iterable[str]) -> list[tuple[int, int]]:
+    """Merged, sorted spans of the original text where any needle occurs (all needles found in
+    one pass over the text)."""
+    wanted = frozenset(n for n in needles if n)
+    if not wanted:
+        return []
+    spans = _needles(wanted).matches(norm.text)
+    if norm.offsets is not None:  # else the normalized text is the original's character for character
+        spans = [norm.original_span(start, end) for start, end in spans]
     spans.sort()
     merged: list[tuple[int, int]] = []
     for start, end in spans:
