@@ -140,8 +140,9 @@ def _reference_sentences(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in bounds if text[s:e].strip()]
 
 
-def _reference_densest(text: str, sentences: list[tuple[int, int]], spans: list[tuple[int, int]]) -> int:
-    """Every sentence scored by the matches overlapping it, the best kept."""
+def _reference_densest(text: str, sentences: list[tuple[int, int]], spans: list[tuple[int, int]],
+                       bounds: object = None) -> int:
+    """Every sentence scored by the matches overlapping it, the best kept (``bounds`` unused)."""
     scores = []
     for i, (s, e) in enumerate(sentences):
         inside = [text[a:b].casefold() for a, b in spans if b > s and a < e]
@@ -261,14 +262,7 @@ def _per_needle_matches(needle: str, text: str) -> list[tuple[int, int]]:
 
 
 def _per_needle_match_spans(norm: Normalized, needles: list[str]) -> list[tuple[int, int]]:
-    spans = sorted(norm.original_span(s, e) for n in {n for n in needles if n} for s, e in _per_needle_matches(n, norm.text))
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
+    return _merged([norm.original_span(s, e) for n in {n for n in needles if n} for s, e in _per_needle_matches(n, norm.text)])
 
 
 _PIECES = st.one_of(
@@ -299,3 +293,53 @@ def test_one_pass_finds_what_each_needle_found_alone(text: str, data: st.DataObj
     found = snippets._needles(frozenset(n for n in needles if n)).matches(norm.text) if any(needles) else []
     assert sorted(found) == sorted(s for n in {n for n in needles if n} for s in _per_needle_matches(n, norm.text))
     assert match_spans(norm, needles) == _per_needle_match_spans(norm, needles)
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _assert_densest_as_defined(text: str, sentences: list[tuple[int, int]], spans: list[tuple[int, int]]) -> None:
+    expected = _reference_densest(text, sentences, spans)
+    for many in (0, 10**9):  # counted with numpy, or match by match
+        with mock.patch.object(snippets, "_MANY_SPANS", many):
+            assert snippets._densest(text, sentences, spans) == expected
+            assert snippets._densest(text, sentences, spans, snippets._bounds(sentences)) == expected
+
+
+@pytest.mark.parametrize("text, needles", [
+    ("碳中和，碳中和，碳中和。碳中和的目标。", ["碳中和", "目标"]),  # more matches, fewer distinct ones
+    ("abc，ABC，Abc。abc的目标。", ["abc", "目标"]),  # differing in case: one distinct string
+])
+def test_the_densest_sentence_counts_distinct_strings_first(text: str, needles: list[str]) -> None:
+    _assert_densest_as_defined(text, snippets._sentences(text), match_spans(normalize(text), needles))
+    assert snippets._densest(text, snippets._sentences(text), match_spans(normalize(text), needles)) == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["碳中和，", "ABC ", "abc，", "目标", "。", "！", " ", "\n", "  \n", "，", "的"]),
+                min_size=1, max_size=150).map("".join), st.data())
+def test_the_densest_sentence_is_that_of_the_plain_definition(text: str, data: st.DataObject) -> None:
+    """Counted with numpy (many matches, the sentence bounds kept or not) or match by match, the
+    densest sentence is the one scoring every sentence by the matches overlapping it gives: matches
+    inside one sentence, across several, between sentences, repeated and differing in case."""
+    sentences = snippets._sentences(text)
+    if not sentences:
+        return
+    needles = data.draw(st.lists(st.sampled_from(["碳中和", "abc", "目标", "的", "和。目标", "c的"]), max_size=4))
+    spans = match_spans(normalize(text), needles)  # repeated strings, in several cases, some across sentences
+    for _ in range(data.draw(st.integers(0, 8))):
+        if data.draw(st.booleans()):  # inside one sentence
+            s, e = sentences[data.draw(st.integers(0, len(sentences) - 1))]
+            a = data.draw(st.integers(s, e - 1))
+            spans.append((a, data.draw(st.integers(a + 1, e))))
+        else:  # anywhere
+            a = data.draw(st.integers(0, len(text) - 1))
+            spans.append((a, data.draw(st.integers(a + 1, min(len(text), a + 12)))))
+    _assert_densest_as_defined(text, sentences, _merged(spans))
