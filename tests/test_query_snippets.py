@@ -292,10 +292,7 @@ def test_one_pass_finds_what_each_needle_found_alone(text: str, data: st.DataObj
             needles.append(norm.text[start : start + data.draw(st.integers(1, 6))])
     found = snippets._needles(frozenset(n for n in needles if n)).matches(norm.text) if any(needles) else []
     assert set(found) == {s for n in {n for n in needles if n} for s in _per_needle_matches(n, norm.text)}
-    expected = _per_needle_match_spans(norm, needles)
-    for many in (0, 10**9):  # sorted and merged with numpy, or one by one
-        with mock.patch.object(snippets, "_MANY_SPANS", many):
-            assert match_spans(norm, needles) == expected
+    assert match_spans(norm, needles) == _per_needle_match_spans(norm, needles)
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -38,7 +38,7 @@ _SENTENCE_END_START = re.compile(r"[。！？；….!?;\n]")
 _CLAUSE_END = re.compile(r"[，、：,:]\s*|\s+")
 _IS_WORDCHAR = re.compile(f"[^\\W_{_CJK}]").fullmatch  # a letter or digit outside CJK
 _WHITESPACE = re.compile(r"\s+")
-_MANY_SPANS = 16  # from this many matches in a text on, they are merged and counted with numpy (measured)
+_MANY_SPANS = 16  # from this many matches in a text on, _densest counts them with numpy (measured)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -134,38 +134,17 @@ class _Needles:
 
     def matches(self, text: str) -> list[tuple[int, int]]:
         """What :func:`_needle_matches` finds for every needle, one list after another (unsorted)."""
-        return self.spans(self.occurrences(text), text)
-
-    def occurrences(self, text: str) -> list[tuple[int, int]]:
-        """(last index, automaton value) of every core in ``text``, overlaps included."""
-        return [] if self.automaton is None else list(self.automaton.iter(text))
-
-    def spans(self, occurrences: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
-        """:meth:`matches` of the cores' ``occurrences`` in ``text``."""
-        found = [(end + 1 - value, end + 1) for end, value in occurrences if value > 0]
-        return found + self.checked_spans(occurrences, text)
-
-    def span_arrays(self, occurrences: list[tuple[int, int]], text: str) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`spans` as an array of starts and one of ends (in another order)."""
-        flat = np.fromiter(itertools.chain.from_iterable(occurrences), dtype=np.int64, count=2 * len(occurrences))
-        ends, values = flat[0::2] + 1, flat[1::2]
-        plain = values > 0
-        others = self.checked_spans(occurrences, text)
-        if not others:
-            return ends[plain] - values[plain], ends[plain]
-        more = np.fromiter(itertools.chain.from_iterable(others), dtype=np.int64, count=2 * len(others))
-        return np.concatenate([ends[plain] - values[plain], more[0::2]]), np.concatenate([ends[plain], more[1::2]])
-
-    def checked_spans(self, occurrences: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
-        """What the needles whose occurrences are checked, and those with separators inside, find."""
         found: list[tuple[int, int]] = []
-        if self.checked:
-            checked = sorted((-1 - value, end + 1) for end, value in occurrences if value < 0)
-            for i, group in itertools.groupby(checked, key=operator.itemgetter(0)):
-                size = len(self.cores[i])
-                spans = [(end - size, end) for _, end in group]
-                for needle in self.needles[i]:
-                    found.extend(_needle_spans(needle, spans, text))
+        if self.automaton is not None:
+            occurrences = list(self.automaton.iter(text))  # (last index, value) of every core, overlaps included
+            found = [(end + 1 - value, end + 1) for end, value in occurrences if value > 0]
+            if self.checked:
+                checked = sorted((-1 - value, end + 1) for end, value in occurrences if value < 0)
+                for i, group in itertools.groupby(checked, key=operator.itemgetter(0)):
+                    size = len(self.cores[i])
+                    spans = [(end - size, end) for _, end in group]
+                    for needle in self.needles[i]:
+                        found.extend(_needle_spans(needle, spans, text))
         for needle in self.patterned:
             found.extend(_needle_matches(needle, text))
         return found
@@ -196,15 +175,11 @@ def _needles(needles: frozenset[str]) -> _Needles:
 
 def match_spans(norm: Normalized, needles: Iterable[str]) -> list[tuple[int, int]]:
     """Merged, sorted spans of the original text where any needle occurs (all needles found in
-    one pass over the text; many matches sorted and merged with numpy)."""
+    one pass over the text)."""
     wanted = frozenset(n for n in needles if n)
     if not wanted:
         return []
-    finder = _needles(wanted)
-    occurrences = finder.occurrences(norm.text)
-    if len(occurrences) >= _MANY_SPANS:
-        return _merged_arrays(*finder.span_arrays(occurrences, norm.text), norm)
-    spans = finder.spans(occurrences, norm.text)
+    spans = _needles(wanted).matches(norm.text)
     if norm.offsets is not None:  # else the normalized text is the original's character for character
         spans = [norm.original_span(start, end) for start, end in spans]
     spans.sort()
@@ -215,22 +190,6 @@ def match_spans(norm: Normalized, needles: Iterable[str]) -> list[tuple[int, int
         else:
             merged.append((start, end))
     return merged
-
-
-def _merged_arrays(starts: np.ndarray, ends: np.ndarray, norm: Normalized) -> list[tuple[int, int]]:
-    """The spans [starts, ends) of ``norm``'s text, in the original text, sorted and merged as
-    :func:`match_spans` merges them (a span starting where the spans before it reach joins them)."""
-    if not len(starts):
-        return []
-    if norm.offsets is not None:  # spans are never empty: each maps to its first and last characters
-        offsets = norm.offsets
-        starts = np.fromiter(map(offsets.__getitem__, starts.tolist()), dtype=np.int64, count=len(starts))
-        ends = np.fromiter(map(offsets.__getitem__, (ends - 1).tolist()), dtype=np.int64, count=len(ends)) + 1
-    order = np.argsort(starts, kind="stable")  # among equal starts any order merges alike
-    starts, ends = starts[order], ends[order]
-    reach = np.maximum.accumulate(ends)
-    first = np.flatnonzero(np.concatenate([[True], starts[1:] > reach[:-1]]))
-    return list(zip(starts[first].tolist(), np.maximum.reduceat(ends, first).tolist()))
 
 
 def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:
