@@ -54,6 +54,24 @@ def test_exact_and_near_copies_collapse_into_one_hit(docs_index: SearchIndex) ->
     assert all(h.duplicates == () for h in page.hits[1:])
 
 
+def test_a_page_asked_again_reads_neither_its_hits_nor_their_copies(docs_index: SearchIndex) -> None:
+    """A page's hits (title, address, snippet text) and the copies named under them are kept per
+    document as a long query's clause texts are: asked again, the page reads no stored document
+    (main decompressed each of them, whatever its length, for every page); the page is the same."""
+    first = docs_index.search("疫苗", sort="oldest").to_dict()
+    assert first["hits"][0]["duplicates"]
+    with docs_index._searcher() as searcher:
+        reads: list[int] = []
+        stored_fields = searcher.stored_fields
+        searcher.stored_fields = lambda docnum: reads.append(docnum) or stored_fields(docnum)
+        try:
+            again = docs_index.search("疫苗", sort="oldest").to_dict()
+        finally:
+            searcher.stored_fields = stored_fields  # the module's index is shared: as it was
+    assert again == first
+    assert reads == []
+
+
 def test_the_best_ranked_copy_leads_its_group(docs_index: SearchIndex) -> None:
     page = docs_index.search("疫苗", sort="newest")
     leader = next(h for h in page.hits if h.duplicates)

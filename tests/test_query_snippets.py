@@ -140,8 +140,9 @@ def _reference_sentences(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in bounds if text[s:e].strip()]
 
 
-def _reference_densest(text: str, sentences: list[tuple[int, int]], spans: list[tuple[int, int]]) -> int:
-    """Every sentence scored by the matches overlapping it, the best kept."""
+def _reference_densest(text: str, sentences: list[tuple[int, int]], spans: list[tuple[int, int]],
+                       bounds: object = None) -> int:
+    """Every sentence scored by the matches overlapping it, the best kept (``bounds`` unused)."""
     scores = []
     for i, (s, e) in enumerate(sentences):
         inside = [text[a:b].casefold() for a, b in spans if b > s and a < e]
@@ -227,3 +228,118 @@ def test_a_kept_snippet_text_gives_the_snippet_of_the_text(
     read = snippets.snippet_text(text, simplify=simplify)
     assert snippet(text, needles, simplify=simplify, read=read) == snippet(text, needles, simplify=simplify)
     assert snippet(text, needles[1:], simplify=simplify, read=read) == snippet(text, needles[1:], simplify=simplify)
+
+
+# -- one pass for all needles finds what one pass per needle found ------------------------------------
+
+def _per_needle_matches(needle: str, text: str) -> list[tuple[int, int]]:
+    """Where ``needle`` occurs in ``text``, as match_spans found it before the one-pass search (the
+    oracle: its core found by str.find, overlaps included, or its pattern; then Latin/digit ends
+    whole runs; then the needle's own lead and trail punctuation where the text has it)."""
+    core, pattern = snippets._needle_pattern(needle)
+    if not core:
+        return []
+    check_start = snippets._IS_WORDCHAR(core[0]) is not None
+    check_end = snippets._IS_WORDCHAR(core[-1]) is not None
+    start = needle.find(core)
+    lead, trail = needle[:start].lstrip(), needle[start + len(core) :].rstrip()
+    if pattern is not None:
+        found = [m.span(1) for m in pattern.finditer(text)]
+    else:
+        found, at = [], text.find(core)
+        while at != -1:
+            found.append((at, at + len(core)))
+            at = text.find(core, at + 1)
+    if check_start or check_end:
+        found = [(at, end) for at, end in found
+                 if not (check_start and at > 0 and snippets._IS_WORDCHAR(text[at - 1]))
+                 and not (check_end and end < len(text) and snippets._IS_WORDCHAR(text[end]))]
+    if lead or trail:
+        found = [(at - next((n for n in range(len(lead), 0, -1) if text[max(0, at - n) : at] == lead[-n:]), 0),
+                  end + next((n for n in range(len(trail), 0, -1) if text[end : end + n] == trail[:n]), 0))
+                 for at, end in found]
+    return found
+
+
+def _per_needle_match_spans(norm: Normalized, needles: list[str]) -> list[tuple[int, int]]:
+    return _merged([norm.original_span(s, e) for n in {n for n in needles if n} for s, e in _per_needle_matches(n, norm.text)])
+
+
+_PIECES = st.one_of(
+    st.sampled_from("碳中和目标达峰国际经济发展中国人民美国总统國際經濟發達峰臺灣資訊"),  # Han, folded ones
+    st.sampled_from(["碳中和", "中国人", "美国总统", "國際經濟", "abc", "ABC", "iPhone", "Ａｂｃ", "12", "３", "2020",
+                     "covid-19", "COVID–19", "50%"]),  # words, Latin, digits, full-width forms
+    st.sampled_from("。，、：；“”「」（）()!?;. \n-%"),  # punctuation and spaces
+    st.sampled_from("\u200b\ufb01…㈱"),  # characters whose fold is not one to one
+)
+_OVERLAPPING = ["碳中和", "碳中", "中和", "和目标", "中和目标", "中国", "中国人", "国人", "国际", "国际经济", "经济",
+                "abc", "bc", "ab", "12", "2", "2020", "iphone", "“碳中和”", "(碳中和", "碳中和，目标", "美国 总统",
+                "中,中", "covid-19", "50%", "。", "，", "fi", "...", "达峰", "台湾"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=120).map("".join), st.data(), st.booleans())
+def test_one_pass_finds_what_each_needle_found_alone(text: str, data: st.DataObject, simplify: bool) -> None:
+    """match_spans' single Aho–Corasick pass over every needle's core gives, on random texts with
+    Han, folded and traditional characters, Latin words, digits and punctuation, and needles that
+    overlap (one inside another, one's end another's start, the same core with other punctuation
+    around it), exactly the spans that looking for each needle alone gave."""
+    norm = normalize(text, simplify=simplify)
+    needles = data.draw(st.lists(st.sampled_from(_OVERLAPPING), max_size=8))
+    if norm.text:  # and pieces of the text itself, so that they occur, their ends inside runs too
+        for _ in range(data.draw(st.integers(0, 4))):
+            start = data.draw(st.integers(0, len(norm.text) - 1))
+            needles.append(norm.text[start : start + data.draw(st.integers(1, 6))])
+    found = snippets._needles(frozenset(n for n in needles if n)).matches(norm.text) if any(needles) else []
+    assert set(found) == {s for n in {n for n in needles if n} for s in _per_needle_matches(n, norm.text)}
+    assert match_spans(norm, needles) == _per_needle_match_spans(norm, needles)
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _assert_densest_as_defined(text: str, sentences: list[tuple[int, int]], spans: list[tuple[int, int]]) -> None:
+    expected = _reference_densest(text, sentences, spans)
+    for many in (0, 10**9):  # counted with numpy, or match by match
+        with mock.patch.object(snippets, "_MANY_SPANS", many):
+            assert snippets._densest(text, sentences, spans) == expected
+            assert snippets._densest(text, sentences, spans, snippets._bounds(sentences)) == expected
+
+
+@pytest.mark.parametrize("text, needles", [
+    ("碳中和，碳中和，碳中和。碳中和的目标。", ["碳中和", "目标"]),  # more matches, fewer distinct ones
+    ("abc，ABC，Abc。abc的目标。", ["abc", "目标"]),  # differing in case: one distinct string
+])
+def test_the_densest_sentence_counts_distinct_strings_first(text: str, needles: list[str]) -> None:
+    _assert_densest_as_defined(text, snippets._sentences(text), match_spans(normalize(text), needles))
+    assert snippets._densest(text, snippets._sentences(text), match_spans(normalize(text), needles)) == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["碳中和，", "ABC ", "abc，", "目标", "。", "！", " ", "\n", "  \n", "，", "的"]),
+                min_size=1, max_size=150).map("".join), st.data())
+def test_the_densest_sentence_is_that_of_the_plain_definition(text: str, data: st.DataObject) -> None:
+    """Counted with numpy (many matches, the sentence bounds kept or not) or match by match, the
+    densest sentence is the one scoring every sentence by the matches overlapping it gives: matches
+    inside one sentence, across several, between sentences, repeated and differing in case."""
+    sentences = snippets._sentences(text)
+    if not sentences:
+        return
+    needles = data.draw(st.lists(st.sampled_from(["碳中和", "abc", "目标", "的", "和。目标", "c的"]), max_size=4))
+    spans = match_spans(normalize(text), needles)  # repeated strings, in several cases, some across sentences
+    for _ in range(data.draw(st.integers(0, 8))):
+        if data.draw(st.booleans()):  # inside one sentence
+            s, e = sentences[data.draw(st.integers(0, len(sentences) - 1))]
+            a = data.draw(st.integers(s, e - 1))
+            spans.append((a, data.draw(st.integers(a + 1, e))))
+        else:  # anywhere
+            a = data.draw(st.integers(0, len(text) - 1))
+            spans.append((a, data.draw(st.integers(a + 1, min(len(text), a + 12)))))
+    _assert_densest_as_defined(text, sentences, _merged(spans))

@@ -7,7 +7,7 @@ import pickle
 import sys
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -47,6 +47,7 @@ SORTS = ("relevance", "newest", "oldest")
 _NO_DATE = 2**63
 MAX_KEPT_TEXTS = 65536  # documents' clause or snippet texts kept per index read (the byte limit below bounds them)
 MAX_KEPT_TEXT_BYTES = 64 * 2**20  # of each kind; the strs' own sizes (~2 bytes a character of Chinese text)
+_HEADER_BYTES = 400  # a kept hit's or copy's object, its other fields and its entry, about
 SIMILAR_OPTIONS = LongQueryOptions(max_terms=32, clause_boost=0.0, proximity_boost=0.0)  # its key words only
 _Key = TypeVar("_Key")  # a document as a backend names it (a docnum, an id)
 SUGGEST_BELOW = 3  # fewer hits than this: the page suggests other queries
@@ -234,8 +235,7 @@ class SearchIndex:
             hits = []
             start = (page - 1) * limit
             for docnum, score in zip(ranking.docnums[start:], ranking.scores[start:]):
-                stored = options["read"].get(docnum)
-                doc = _document(stored if stored is not None else searcher.stored_fields(docnum))
+                doc, read = self._hit_texts(searcher, docnum, options["read"])
                 copies = groups.others(docnum, ranking.matched) if groups is not None else []
                 hits.append(
                     Hit(
@@ -247,9 +247,8 @@ class SearchIndex:
                         source=doc.source,
                         date=doc.date_iso,
                         score=score if sort == "relevance" else 0.0,
-                        snippet=snippet(doc.text, parsed.needles, simplify=simplify,
-                                        read=self._snippet_text(docnum, doc.text)),
-                        duplicates=tuple(_duplicate(searcher.stored_fields(d)) for d in copies),
+                        snippet=snippet(read.text, parsed.needles, simplify=simplify, read=read),
+                        duplicates=tuple(self._duplicate_of(searcher, d) for d in copies),
                     )
                 )
         return SearchPage(
@@ -491,6 +490,30 @@ class SearchIndex:
             read = snippet_text(text, simplify=self.config.simplify)
             kept.put(key, read, read.nbytes)
         return read
+
+    def _hit_texts(self, searcher: Any, docnum: int, read: dict[int, Any]) -> tuple[Document, SnippetText]:
+        """A hit's document without its text, and its :meth:`_snippet_text`, both kept: a page asked
+        again reads (decompresses) none of its articles, however long. ``read``: docnum -> stored
+        fields already read for this query."""
+        kept, key, doc = self._kept("hits", docnum)
+        if doc is not None:
+            _, _, text = self._kept("snippets", docnum)
+            if text is not None:
+                return doc, text
+        stored = read.get(docnum)
+        full = _document(stored if stored is not None else searcher.stored_fields(docnum))
+        if doc is None:
+            doc = replace(full, text="")
+            kept.put(key, doc, _HEADER_BYTES + sum(map(sys.getsizeof, (doc.id, doc.path, doc.title, doc.url or ""))))
+        return doc, self._snippet_text(docnum, full.text)
+
+    def _duplicate_of(self, searcher: Any, docnum: int) -> Duplicate:
+        """A hit's copy as the page names it, kept as the hits' documents are."""
+        kept, key, found = self._kept("duplicates", docnum)
+        if found is None:
+            found = _duplicate(searcher.stored_fields(docnum))
+            kept.put(key, found, _HEADER_BYTES + sys.getsizeof(found.id) + sys.getsizeof(found.title))
+        return found
 
     def _facets(self, searcher: Any) -> FacetIndex:
         """The facet postings of the live generation, read on first use."""

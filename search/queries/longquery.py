@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 
 from typing import Any
 
+import ahocorasick
 import numpy as np
 from whoosh import query as wq
 from whoosh.matching import ListMatcher, NullMatcher
@@ -40,6 +41,7 @@ from .query import QUESTION_WORDS
 
 WORD_FIELDS = ("title", "text")
 LEFT_OUT_LISTED = 8  # the heaviest words left out, named in the warning
+MANY_CLAUSES = 32  # from this many clauses on, a body is looked through once for all of them
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 # Digits, with what writes numbers, dates and times around them (2020年7月31日, 3.5%, 12:30).
 _NUMERIC = re.compile(r"[\d０-９.,，:：%％/\-－~～·年月日号时分秒点]+")
@@ -110,7 +112,7 @@ class LongQuery:
 
     def clause_bonus_of(self, raw: str, body: str, *, simplify: bool, best: float = 0.0) -> float:
         """:meth:`clause_bonus` of an article's :func:`clause_texts` (which a caller may keep per document)."""
-        hits = [clause in body for clause, _ in self.clauses]
+        hits = self._clause_hits(body)
         found = [bonus for (_, bonus), hit in zip(self.clauses, hits) if hit]
         bonus = sum(found)
         if found and len(found) == len(self.clauses):
@@ -121,6 +123,25 @@ class LongQuery:
         needed = self._exact_needs if simplify == self.exact_simplify else ((),) * len(self.exact)
         return bonus + sum(share for (clause, share), needs in zip(self.exact, needed)
                            if all(hits[i] for i in needs) and clause in raw)
+
+    def _clause_hits(self, body: str) -> list[bool]:
+        """Whether each (folded) clause is in ``body``: one ``in`` each, or for many clauses one
+        Aho–Corasick pass over the body for all of them (cheaper from about 30 clauses on, measured
+        on stored articles of 35,000 characters; fewer are cheaper one by one)."""
+        if len(self.clauses) < MANY_CLAUSES:
+            return [clause in body for clause, _ in self.clauses]
+        automaton = self._clause_automaton
+        found = {i for _, i in automaton.iter(body)} if len(automaton) else set()
+        return [i in found or not clause for i, (clause, _) in enumerate(self.clauses)]
+
+    @functools.cached_property
+    def _clause_automaton(self) -> Any:
+        automaton = ahocorasick.Automaton()
+        for i, (clause, _) in enumerate(self.clauses):
+            if clause:
+                automaton.add_word(clause, i)
+        automaton.make_automaton()
+        return automaton
 
     @functools.cached_property
     def _exact_needs(self) -> tuple[tuple[int, ...], ...]:

@@ -10,11 +10,15 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import operator
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+import ahocorasick
+import numpy as np
 from markupsafe import escape
 
 from ..text.analysis import _CJK, CHAR_TOKEN, OPTIONAL_SPACES, SEPARATOR, optional_space
@@ -34,6 +38,7 @@ _SENTENCE_END_START = re.compile(r"[。！？；….!?;\n]")
 _CLAUSE_END = re.compile(r"[，、：,:]\s*|\s+")
 _IS_WORDCHAR = re.compile(f"[^\\W_{_CJK}]").fullmatch  # a letter or digit outside CJK
 _WHITESPACE = re.compile(r"\s+")
+_MANY_SPANS = 16  # from this many matches in a text on, _densest counts them with numpy (measured)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -62,16 +67,30 @@ def _needle_pattern(needle: str) -> tuple[str, re.Pattern[str] | None]:
     return core, re.compile(f"(?=({pattern}))")
 
 
+@functools.lru_cache(maxsize=1024)
+def _needle_rule(needle: str) -> tuple[str, re.Pattern[str] | None, bool, bool, str, str]:
+    """(core, pattern, whether its first and last characters must start and end a Latin/digit run,
+    the punctuation before and after its core): what :func:`_needle_matches` checks."""
+    core, pattern = _needle_pattern(needle)
+    if not core:
+        return core, pattern, False, False, "", ""
+    start = needle.find(core)
+    lead, trail = needle[:start].lstrip(), needle[start + len(core) :].rstrip()
+    return core, pattern, _IS_WORDCHAR(core[0]) is not None, _IS_WORDCHAR(core[-1]) is not None, lead, trail
+
+
 def _needle_matches(needle: str, text: str) -> list[tuple[int, int]]:
     """Where ``needle`` occurs in ``text``; Latin/digit ends must be whole runs, as indexed."""
     core, pattern = _needle_pattern(needle)
     if not core:
         return []
-    check_start = _IS_WORDCHAR(core[0]) is not None
-    check_end = _IS_WORDCHAR(core[-1]) is not None
-    start = needle.find(core)
-    lead, trail = needle[:start].lstrip(), needle[start + len(core) :].rstrip()
-    found = list(_occurrences(core, pattern, text))
+    return _needle_spans(needle, list(_occurrences(core, pattern, text)), text)
+
+
+def _needle_spans(needle: str, found: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """The occurrences ``found`` of ``needle``'s core (or pattern) in ``text`` that match the needle:
+    Latin/digit ends whole runs, its own punctuation at its ends marked too where the text has it."""
+    _, _, check_start, check_end, lead, trail = _needle_rule(needle)
     if check_start or check_end:
         found = [
             (at, end) for at, end in found
@@ -100,14 +119,69 @@ def _occurrences(core: str, pattern: re.Pattern[str] | None, text: str) -> Itera
         at = text.find(core, at + 1)
 
 
-def match_spans(norm: Normalized, needles: Iterable[str]) -> list[tuple[int, int]]:
-    """Merged, sorted spans of the original text where any needle occurs."""
-    spans: list[tuple[int, int]] = []
-    for needle in {n for n in needles if n}:
-        if norm.offsets is None:  # the normalized text is the original's character for character
-            spans.extend(_needle_matches(needle, norm.text))
+@dataclass(frozen=True, slots=True)
+class _Needles:
+    """A query's needles made ready for one pass over a text: every needle without separators
+    inside is looked for as its core (a plain string), all cores in one Aho–Corasick automaton."""
+
+    cores: tuple[str, ...]  # the distinct cores
+    needles: tuple[tuple[str, ...], ...]  # the needles of each core
+    # the cores, each found as its length when its needles take every occurrence as it is (no
+    # Latin/digit end to check, no punctuation around it), else as -1 - its number; None: no core
+    automaton: Any
+    checked: bool  # whether some core's occurrences go through its needles' checks
+    patterned: tuple[str, ...]  # needles with separators inside: one pattern each
+
+    def matches(self, text: str) -> list[tuple[int, int]]:
+        """What :func:`_needle_matches` finds for every needle, one list after another (unsorted)."""
+        found: list[tuple[int, int]] = []
+        if self.automaton is not None:
+            occurrences = list(self.automaton.iter(text))  # (last index, value) of every core, overlaps included
+            found = [(end + 1 - value, end + 1) for end, value in occurrences if value > 0]
+            if self.checked:
+                checked = sorted((-1 - value, end + 1) for end, value in occurrences if value < 0)
+                for i, group in itertools.groupby(checked, key=operator.itemgetter(0)):
+                    size = len(self.cores[i])
+                    spans = [(end - size, end) for _, end in group]
+                    for needle in self.needles[i]:
+                        found.extend(_needle_spans(needle, spans, text))
+        for needle in self.patterned:
+            found.extend(_needle_matches(needle, text))
+        return found
+
+
+@functools.lru_cache(maxsize=256)
+def _needles(needles: frozenset[str]) -> _Needles:
+    by_core: dict[str, list[str]] = {}
+    patterned: list[str] = []
+    for needle in sorted(needles):
+        core, pattern = _needle_pattern(needle)
+        if not core:
+            continue
+        if pattern is not None:
+            patterned.append(needle)
         else:
-            spans.extend(norm.original_span(start, end) for start, end in _needle_matches(needle, norm.text))
+            by_core.setdefault(core, []).append(needle)
+    automaton, checked = None, False
+    if by_core:
+        automaton = ahocorasick.Automaton()
+        for i, (core, of_core) in enumerate(by_core.items()):
+            as_found = all(_needle_rule(n)[2:] == (False, False, "", "") for n in of_core)
+            automaton.add_word(core, len(core) if as_found else -1 - i)
+            checked = checked or not as_found
+        automaton.make_automaton()
+    return _Needles(tuple(by_core), tuple(map(tuple, by_core.values())), automaton, checked, tuple(patterned))
+
+
+def match_spans(norm: Normalized, needles: Iterable[str]) -> list[tuple[int, int]]:
+    """Merged, sorted spans of the original text where any needle occurs (all needles found in
+    one pass over the text)."""
+    wanted = frozenset(n for n in needles if n)
+    if not wanted:
+        return []
+    spans = _needles(wanted).matches(norm.text)
+    if norm.offsets is not None:  # else the normalized text is the original's character for character
+        spans = [norm.original_span(start, end) for start, end in spans]
     spans.sort()
     merged: list[tuple[int, int]] = []
     for start, end in spans:
@@ -165,15 +239,55 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in bounds if text[s:e].strip()]
 
 
-def _densest(text: str, sentences: Sequence[tuple[int, int]], spans: list[tuple[int, int]]) -> int:
+def _densest(
+    text: str, sentences: Sequence[tuple[int, int]], spans: list[tuple[int, int]], bounds: np.ndarray | None = None
+) -> int:
     """The sentence with the most distinct matched strings (casefolded), then the most matches, then
     the first; the first sentence when no match is in any. Only the sentences a match overlaps
-    are counted (each match finds the first by bisection)."""
-    ends = [e for _, e in sentences]
+    are counted (each match finds them by bisection: from the first that ends after it starts to
+    the last that starts before it ends), and the distinct strings only of the sentences whose
+    matches could still win (a sentence has no more distinct strings than matches). ``bounds`` is
+    :func:`_bounds` of the sentences when the caller has it."""
+    if not spans:
+        return 0
+    if len(spans) < _MANY_SPANS:
+        ends = [e for _, e in sentences]
+        return _densest_of_all(text, sentences, spans, [bisect.bisect_right(ends, a) for a, _ in spans])
+    starts, ends = _bounds(sentences) if bounds is None else bounds
+    flat = np.fromiter(itertools.chain.from_iterable(spans), dtype=np.int64, count=2 * len(spans))
+    firsts_array = np.searchsorted(ends, flat[0::2], side="right")  # bisect_right of each match's start
+    afters = np.searchsorted(starts, flat[1::2], side="left")  # the sentences starting before its end
+    if not bool(np.all(afters - firsts_array == 1)):
+        return _densest_of_all(text, sentences, spans, firsts_array.tolist())
+    # Each match inside one sentence: the spans being sorted, a sentence's matches are one run of them.
+    counts = np.bincount(firsts_array)
+    runs = np.cumsum(counts).tolist()
+    found = np.flatnonzero(counts)
+    best, best_key = 0, (0, 0, 0)
+    for i in found[np.argsort(-counts[found], kind="stable")].tolist():
+        count = int(counts[i])
+        if count < best_key[0]:
+            break  # neither this sentence nor any after it can have as many distinct strings
+        key = (len({text[a:b].casefold() for a, b in spans[runs[i] - count : runs[i]]}), count, -i)
+        if key > best_key:
+            best, best_key = i, key
+    return best
+
+
+def _bounds(sentences: Sequence[tuple[int, int]]) -> np.ndarray:
+    """The sentences' starts and ends as two rows of an array (what :func:`_densest` bisects)."""
+    flat = np.fromiter(itertools.chain.from_iterable(sentences), dtype=np.int64, count=2 * len(sentences))
+    return np.stack([flat[0::2], flat[1::2]])
+
+
+def _densest_of_all(
+    text: str, sentences: Sequence[tuple[int, int]], spans: list[tuple[int, int]], firsts: list[int]
+) -> int:
+    """:func:`_densest` where some match overlaps several sentences or none (``firsts``: the first
+    sentence that ends after each match starts)."""
     distinct: dict[int, set[str]] = {}
     matches: dict[int, int] = {}
-    for a, b in spans:
-        i = bisect.bisect_right(ends, a)  # the first sentence that ends after the match starts
+    for (a, b), i in zip(spans, firsts):
         matched = text[a:b].casefold()
         while i < len(sentences) and sentences[i][0] < b:
             distinct.setdefault(i, set()).add(matched)
@@ -192,6 +306,7 @@ class SnippetText:
     text: str  # without its subheadings' marks
     normalized: Normalized
     sentences: tuple[tuple[int, int], ...]
+    bounds: np.ndarray = field(compare=False, repr=False)  # _bounds of the sentences
 
     @property
     def nbytes(self) -> int:
@@ -199,13 +314,14 @@ class SnippetText:
         size = sys.getsizeof(self.text) + sys.getsizeof(self.normalized.text)
         if self.normalized.offsets is not None:
             size += sys.getsizeof(self.normalized.offsets) + 28 * len(self.normalized.offsets)
-        return size + sys.getsizeof(self.sentences) + 120 * len(self.sentences)
+        return size + sys.getsizeof(self.sentences) + 120 * len(self.sentences) + self.bounds.nbytes
 
 
 def snippet_text(text: str, *, simplify: bool = True) -> SnippetText:
     """``text`` as :func:`snippet` reads it."""
     text = without_heading_marks(text)
-    return SnippetText(text, normalize(text, simplify=simplify), tuple(_sentences(text)))
+    sentences = tuple(_sentences(text))
+    return SnippetText(text, normalize(text, simplify=simplify), sentences, _bounds(sentences))
 
 
 def snippet(text: str, needles: Iterable[str], *, simplify: bool = True, read: SnippetText | None = None) -> str:
@@ -213,8 +329,9 @@ def snippet(text: str, needles: Iterable[str], *, simplify: bool = True, read: S
     ``read`` is :func:`snippet_text` of ``text`` with the same ``simplify`` when the caller kept it."""
     needles = list(needles)
     sentences: Sequence[tuple[int, int]]
+    bounds = None
     if read is not None:
-        text, sentences = read.text, read.sentences
+        text, sentences, bounds = read.text, read.sentences, read.bounds
         spans = match_spans(read.normalized, needles) if needles else []
     else:
         text = without_heading_marks(text)
@@ -222,7 +339,7 @@ def snippet(text: str, needles: Iterable[str], *, simplify: bool = True, read: S
         sentences = _sentences(text)
     if not sentences:
         return ""
-    best = _densest(text, sentences, spans)
+    best = _densest(text, sentences, spans, bounds)
     start, end = sentences[best]
     lo, hi = best, best
     # Grow by whole sentences, forwards first, while the fragment stays short.
