@@ -36,6 +36,7 @@ from whoosh.util.numeric import byte_to_length
 import numpy as np
 
 from .inversion import small_pickle
+from .mergebatch import merge_short_terms
 from .postings import (V_COMPACT, V_FREQ, V_NONE, V_PICKLE, W_FLOATS, W_ONES, W_SCALED, PackedList, Postings,
                        concatenate, decode, encode, encode_lists, from_lists, shift_list, small_lists)
 from .postings import _MAX_WIDTH, _compact
@@ -406,31 +407,77 @@ def _merge_postings(storage: Any, schema: Any, sources: list[_Source], merged: W
             field_lengths: Any = lengths.get(fieldname) or None
             prefix: bytes | None = None
             streams = [source.terms(fieldname, i) for i, source in enumerate(sources)]
-            for tbytes, found in _grouped(heapq.merge(*streams)):
-                info: bytes | None = None
-                if len(found) == 1 and sources[found[0][0]].renumber is None:
-                    source, info_bytes = sources[found[0][0]], found[0][1]
-                    raw = source.raw_postings(info_bytes)
-                    if raw is None:
-                        info = _shifted_inlined(info_bytes, source.offset)
-                    elif source.packed:
-                        info = postings.copy_term(raw, info_bytes, source.offset)
-                if info is None:
-                    info = _write_small(postings, sources, found, fixed, field_lengths)
-                if info is None:
-                    parts = [part for i, info_bytes in found
-                             if (part := sources[i].arrays(info_bytes, fixed)) is not None]
-                    if not parts:
-                        continue  # only in deleted documents
-                    info = postings.write_postings(concatenate(parts, fixed), field_lengths, fixed)
-                elif not info:
-                    continue  # only in deleted documents
-                if prefix is None:
-                    prefix = terms.start_field(fieldname)
-                terms.add(prefix + tbytes, info)
+            batch: list[tuple[bytes, list[tuple[int, bytes]]]] = []
+            for group in _grouped(heapq.merge(*streams)):
+                batch.append(group)
+                if len(batch) == _BATCH:
+                    prefix = _write_terms(terms, postings, sources, fieldname, prefix, batch, fixed, field_lengths)
+                    batch = []
+            if batch:
+                prefix = _write_terms(terms, postings, sources, fieldname, prefix, batch, fixed, field_lengths)
     finally:
         terms.close()
         postings.close()
+
+
+_BATCH = 4096  # terms read before the short ones among them are merged together (mergebatch)
+
+
+def _write_terms(terms: Any, postings: _MergedPostingsFile, sources: list[_Source], fieldname: str,
+                 prefix: bytes | None, batch: list[tuple[bytes, list[tuple[int, bytes]]]], fixed: int | None,
+                 field_lengths: _Lengths | None) -> bytes | None:
+    """Write a run of the field's terms in order (``batch``: each term and its parts); returns the
+    field's dictionary prefix (None while no term is written). A term in one segment without
+    deletions is copied; the short terms among the others are merged together
+    (:func:`search.embedded.mergebatch.merge_short_terms`); the rest one by one."""
+    copies: list[tuple[_Source, bytes, bytes | None] | None] = []
+    others = []
+    for _, found in batch:
+        copy = None
+        if len(found) == 1 and sources[found[0][0]].renumber is None:
+            source, info_bytes = sources[found[0][0]], found[0][1]
+            raw = source.raw_postings(info_bytes)
+            if raw is None or source.packed:
+                copy = (source, info_bytes, raw)
+        if copy is None:
+            others.append(found)
+        copies.append(copy)
+    merged = iter(merge_short_terms(sources, others, fixed, None if field_lengths is None else field_lengths._bytes)
+                  if others else ())
+    for (tbytes, found), copy in zip(batch, copies):
+        if copy is not None:
+            source, info_bytes, raw = copy
+            if raw is None:
+                info = _shifted_inlined(info_bytes, source.offset)
+            else:
+                info = postings.copy_term(raw, info_bytes, source.offset)
+        else:
+            short = next(merged)
+            if short is None:
+                info = _merge_term(postings, sources, found, fixed, field_lengths)
+            elif short:
+                info = postings.write_block(*short)
+            else:
+                info = b""
+            if not info:
+                continue  # only in deleted documents
+        if prefix is None:
+            prefix = terms.start_field(fieldname)
+        terms.add(prefix + tbytes, info)
+    return prefix
+
+
+def _merge_term(postings: _MergedPostingsFile, sources: list[_Source], found: list[tuple[int, bytes]],
+                fixed: int | None, field_lengths: _Lengths | None) -> bytes:
+    """One term's postings in several segments (or in one with deletions) merged and written;
+    returns its term info (b"": only in deleted documents)."""
+    info = _write_small(postings, sources, found, fixed, field_lengths)
+    if info is None:
+        parts = [part for i, info_bytes in found if (part := sources[i].arrays(info_bytes, fixed)) is not None]
+        if not parts:
+            return b""  # only in deleted documents
+        info = postings.write_postings(concatenate(parts, fixed), field_lengths, fixed)
+    return info
 
 
 def _grouped(entries: Iterator[tuple[bytes, int, bytes]]) -> Iterator[tuple[bytes, list[tuple[int, bytes]]]]:
@@ -520,6 +567,14 @@ class _MergedPostingsFile(_PostingsFile):
         return _TERMINFO.pack(False, total_weight, len(ids), min(present) if present else 0, max(codes),
                               float(max_weight) if max_weight > 0 else 0, ids[0], ids[-1]
                               ) + pack_long(start) + pack_int(length)
+
+    def write_block(self, block: bytes, info_head: bytes) -> bytes:
+        """Write a term's packed list ``block``; returns its term info (``info_head``, the packed
+        statistics, then where the list is)."""
+        start = self._offset
+        self._write(block)
+        self._offset += len(block)
+        return info_head + pack_long(start) + pack_int(len(block))
 
     def copy_term(self, raw: bytes, info: bytes, shift: int) -> bytes:
         """Write a term's packed list ``raw`` with its document numbers moved by ``shift``;

@@ -1,0 +1,443 @@
+"""Many short terms merged at once: their parts decoded, renumbered, joined and packed with numpy.
+
+Most terms a merge writes are in several segments with a few postings in each (on 2,805 news
+articles in 4 segments: 151,000 of the 154,000 such terms, 10 postings each on average), so
+merging them one by one in Python (:meth:`merge._Source.lists`, ``merge._joined``,
+``postings.encode_lists``) is mostly per-posting interpreter work. :func:`merge_short_terms`
+takes a batch of such terms, each part an inlined posting or a packed list of one block, and
+does the same work on the whole batch's postings as arrays: the bit-packed streams of every part
+are unpacked in one pass, renumbered, joined, and the merged lists packed in one pass again.
+Only the per-term headers and statistics are put together in Python.
+
+It writes the bytes the term-by-term path writes (``tests/test_lifecycle_merge.py`` compares
+them on random segments): every kind decision (weights all one, frequency x scale, the
+frequency base, the stream widths) is taken as ``merge._joined`` and ``encode_lists`` take it.
+A term it does not handle (a part of several blocks, floats or pickled values, weights of mixed
+kinds no scale explains, one live posting, a merged list of more than one block, numbers too
+wide to pack) is answered None and left to the term-by-term path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from whoosh.util.varints import varint
+
+from .postings import (BLOCK, V_COMPACT, V_FREQ, V_PICKLE, W_FLOATS, W_INTS, W_ONES, W_SCALED, _FBASE,
+                       _HAS_SCALE, _MAX_WIDTH, _MULTI, _SCALE, _has_freqs, _pack, _unpack)
+from .segments import _TERMINFO
+from .termdict import read_varint
+
+# 2**k for k = 0..62: a number's bit length is how many of them it reaches.
+_POWERS = np.left_shift(np.int64(1), np.arange(63, dtype=np.int64))
+
+
+def _bit_lengths(values: np.ndarray) -> np.ndarray:
+    """``int.bit_length`` of each (non-negative) value."""
+    return np.searchsorted(_POWERS, values, side="right").astype(np.int64)
+
+
+class _Parts:
+    """The parts of a batch of terms, gathered term by term (a term's parts in segment order)."""
+
+    def __init__(self) -> None:
+        self.term: list[int] = []  # the term each part belongs to (its index in the batch)
+        self.source: list[int] = []
+        self.count: list[int] = []
+        self.wkind: list[int] = []
+        self.vkind: list[int] = []
+        self.scale: list[float] = []
+        self.packed: list[bool] = []
+        self.first: list[int] = []  # packed: the first document number
+        self.fbase: list[int] = []
+        self.widths: list[tuple[int, int, int]] = []
+        self.payload: list[int] = []  # packed: the payload's bit offset in the batch's buffer
+        self.raws: list[bytes] = []
+        self.at = 0  # bytes in raws
+        # inlined parts: (part, ids, weights, freqs, flat)
+        self.inlined: list[tuple[int, list[int], list[float], list[int] | None, list[int] | None]] = []
+
+
+def _packed_head(raw: bytes) -> tuple[Any, ...] | None:
+    """A packed list's part as parsed from its header (None: a kind left to the term-by-term path)."""
+    flags = raw[0]
+    wkind, vkind = flags & 3, flags >> 2 & 3
+    if flags & _MULTI or wkind == W_FLOATS or vkind == V_PICKLE:
+        return None
+    n, pos = read_varint(raw, 1)
+    scale = 1.0
+    if flags & _HAS_SCALE:
+        (scale,) = _SCALE.unpack_from(raw, pos)
+        pos += _SCALE.size
+    first, pos = read_varint(raw, pos)
+    _, pos = read_varint(raw, pos)  # the span: the ids give it back
+    pos += 2  # length bytes: the merged documents' are looked up again
+    has_freqs = _has_freqs(wkind, vkind)
+    if has_freqs:
+        _, pos = read_varint(raw, pos)
+    nstreams = 1 + has_freqs + (vkind == V_COMPACT)
+    widths = tuple(raw[pos : pos + nstreams]) + (0, 0)
+    return (n, wkind, vkind, scale, first, 1 if flags & _FBASE else 0, widths[:3], pos + nstreams)
+
+
+def merge_short_terms(sources: list[Any], terms: list[list[tuple[int, bytes]]], fixed: int | None,
+                      length_bytes: bytearray | None) -> list[Any]:
+    """For each term (its (segment rank, term info bytes) parts), the merged packed list and the
+    start of its term info (:data:`segments._TERMINFO` packed; the extent follows), b"" when the
+    term is only in deleted documents, or None when the term-by-term path must merge it.
+
+    ``sources`` are the merge's :class:`merge._Source` objects; ``length_bytes``, the merged
+    documents' length bytes of the field (None: the field has no lengths)."""
+    from .merge import _inlined_lists, _LENGTH_CODES
+
+    results: list[Any] = [None] * len(terms)
+    parts = _Parts()
+    for t, found in enumerate(terms):
+        mark = len(parts.term), len(parts.inlined), len(parts.raws), parts.at
+        ok = True
+        for rank, info in found:
+            source = sources[rank]
+            raw = source.raw_postings(info)
+            if raw is None:
+                lists = _inlined_lists(info, fixed)
+                if lists is None:
+                    ok = False
+                    break
+                k = len(parts.term)
+                parts.inlined.append((k, lists.ids, lists.weights, lists.freqs, lists.flat))
+                n, wkind, vkind, scale = len(lists.ids), lists.wkind, lists.vkind, lists.scale
+                packed, first, fbase, widths, payload = False, 0, 0, (0, 0, 0), 0
+            else:
+                head = _packed_head(raw) if source.packed else None
+                if head is None:
+                    ok = False
+                    break
+                n, wkind, vkind, scale, first, fbase, widths, start = head
+                packed, payload = True, (parts.at + start) * 8
+                parts.raws.append(raw)
+                parts.at += len(raw)
+            parts.term.append(t)
+            parts.source.append(rank)
+            parts.count.append(n)
+            parts.wkind.append(wkind)
+            parts.vkind.append(vkind)
+            parts.scale.append(scale)
+            parts.packed.append(packed)
+            parts.first.append(first)
+            parts.fbase.append(fbase)
+            parts.widths.append(widths)
+            parts.payload.append(payload)
+        if not ok:  # undo this term's parts
+            nparts, ninlined, nraws, at = mark
+            for column in (parts.term, parts.source, parts.count, parts.wkind, parts.vkind, parts.scale,
+                           parts.packed, parts.first, parts.fbase, parts.widths, parts.payload):
+                del column[nparts:]
+            del parts.inlined[ninlined:]
+            del parts.raws[nraws:]
+            parts.at = at
+    if not parts.term:
+        return results
+    _merge(sources, parts, fixed, length_bytes, _LENGTH_CODES, results)
+    return results
+
+
+def _merge(sources: list[Any], parts: _Parts, fixed: int | None, length_bytes: bytearray | None,
+           length_codes: np.ndarray, results: list[Any]) -> None:
+    nparts = len(parts.term)
+    count = np.array(parts.count, dtype=np.int64)
+    pstart = np.cumsum(count) - count  # each part's first posting
+    total = int(count.sum())
+    packed = np.array(parts.packed, dtype=bool)
+    vkind = np.array(parts.vkind, dtype=np.int64)
+    wkind = np.array(parts.wkind, dtype=np.int64)
+    widths = np.array(parts.widths, dtype=np.int64).reshape(nparts, 3)
+    payload = np.array(parts.payload, dtype=np.int64)
+    buffer = np.frombuffer(b"".join(parts.raws) + bytes(8), dtype=np.uint8)
+    part_of = np.repeat(np.arange(nparts), count)
+    index = np.arange(total, dtype=np.int64) - pstart[part_of]  # a posting's place in its part
+    has_freqs = (vkind == V_FREQ) | (vkind == V_COMPACT) | (wkind == W_INTS)
+    compact = vkind == V_COMPACT
+
+    # Document numbers: each part's first, then its deltas + 1, summed part by part.
+    increments = np.zeros(total, dtype=np.int64)
+    rows = np.flatnonzero(packed[part_of] & (index > 0))
+    p = part_of[rows]
+    wid = widths[p, 0]
+    increments[rows] = _unpack(buffer, wid, payload[p] + (index[rows] - 1) * wid) + 1
+    heads = pstart[packed]
+    increments[heads] = np.array(parts.first, dtype=np.int64)[packed]
+    # Frequencies (0 where a part has none).
+    freqs = np.zeros(total, dtype=np.int64)
+    rows = np.flatnonzero((packed & has_freqs)[part_of])
+    p = part_of[rows]
+    wf = widths[p, 1]
+    after_ids = payload + (count - 1) * widths[:, 0]
+    freqs[rows] = _unpack(buffer, wf, after_ids[p] + index[rows] * wf) + np.array(parts.fbase, dtype=np.int64)[p]
+    inlined_ids: list[int] = []
+    inlined_rows: list[int] = []
+    inlined_freqs: list[int] = []
+    inlined_weights: list[float] = []
+    for k, ids, weights, part_freqs, _ in parts.inlined:
+        start = int(pstart[k])
+        inlined_rows += range(start, start + len(ids))
+        inlined_ids += [ids[0]] + [b - a for a, b in zip(ids, ids[1:])]
+        inlined_weights += weights
+        inlined_freqs += part_freqs if part_freqs is not None else [0] * len(ids)
+    inlined_at = np.array(inlined_rows, dtype=np.int64)
+    increments[inlined_at] = inlined_ids
+    freqs[inlined_at] = inlined_freqs
+    running = np.cumsum(increments)
+    old_ids = running - np.repeat(running[pstart] - increments[pstart], count)
+
+    # Positions: packed parts' streams, then the inlined parts' numbers.
+    npositions = np.where(compact[part_of], freqs, 0)
+    part_positions = np.bincount(part_of, weights=npositions, minlength=nparts).astype(np.int64)
+    posstart = np.cumsum(part_positions) - part_positions
+    nflat = int(part_positions.sum())
+    flat = np.zeros(nflat, dtype=np.int64)
+    if nflat:
+        pos_part = np.repeat(np.arange(nparts), part_positions)
+        pos_index = np.arange(nflat, dtype=np.int64) - posstart[pos_part]
+        rows = np.flatnonzero(packed[pos_part])
+        p = pos_part[rows]
+        wp = widths[p, 2]
+        after_freqs = after_ids + count * widths[:, 1]
+        flat[rows] = _unpack(buffer, wp, after_freqs[p] + pos_index[rows] * wp)
+        inlined_flat: list[int] = []
+        inlined_flat_rows: list[int] = []
+        for k, _, _, _, part_flat in parts.inlined:
+            if part_flat:
+                start = int(posstart[k])
+                inlined_flat_rows += range(start, start + len(part_flat))
+                inlined_flat += part_flat
+        flat[np.array(inlined_flat_rows, dtype=np.int64)] = inlined_flat
+
+    # Weights as the parts' kinds give them (float32).
+    scale = np.array(parts.scale, dtype=np.float64)
+    weights = np.ones(total, dtype=np.float32)
+    kind = wkind[part_of]
+    rows = np.flatnonzero(kind == W_SCALED)
+    weights[rows] = (freqs[rows].astype(np.float64) * scale[part_of[rows]]).astype(np.float32)
+    rows = np.flatnonzero(kind == W_INTS)
+    weights[rows] = freqs[rows].astype(np.float32)
+    weights[inlined_at] = inlined_weights
+
+    # Renumbered: a segment's offset, or its table where it has deleted documents.
+    source_of = np.array(parts.source, dtype=np.int64)
+    new_ids = old_ids + np.array([sources[s].offset for s in parts.source], dtype=np.int64)[part_of]
+    deleting = [s for s in set(parts.source) if sources[s].renumber is not None]
+    if deleting:
+        posting_source = source_of[part_of]
+        for s in deleting:
+            rows = np.flatnonzero(posting_source == s)
+            new_ids[rows] = np.frombuffer(sources[s].renumber, dtype=np.int64)[old_ids[rows]]
+        keep = new_ids >= 0
+        flat = flat[np.repeat(keep, npositions)]
+        new_ids, freqs, weights, part_of = new_ids[keep], freqs[keep], weights[keep], part_of[keep]
+        npositions = npositions[keep]
+    part_live = np.bincount(part_of, minlength=nparts)
+    term_of_part = np.array(parts.term, dtype=np.int64)
+    nterms = len(results)
+    term_of = term_of_part[part_of]
+    live = np.bincount(term_of, minlength=nterms)
+    tstart = np.cumsum(live) - live
+    positions_of_term = np.bincount(term_of, weights=npositions, minlength=nterms).astype(np.int64)
+    fstart = np.cumsum(positions_of_term) - positions_of_term
+
+    # Each term's kinds, as merge._joined and encode_lists decide them.
+    nonempty = np.flatnonzero(live > 0)
+    all_ones = np.zeros(nterms, dtype=bool)
+    if len(nonempty):
+        all_ones[nonempty] = np.logical_and.reduceat(weights == 1.0, tstart[nonempty])
+    live_list = live.tolist()
+    part_live_list = part_live.tolist()
+    first_part: dict[int, int] = {}
+    for k in range(nparts - 1, -1, -1):
+        first_part[parts.term[k]] = k
+    decided: dict[int, tuple[int, int, float]] = {}
+    mixed: list[int] = []  # terms whose parts' weights are of different kinds
+    mixed_scale: list[float] = []
+    for t, k in first_part.items():
+        n = live_list[t]
+        if n == 0:
+            results[t] = b""
+            continue
+        if n == 1 or n > BLOCK:
+            continue
+        kinds = set()
+        vkinds = set()
+        scaled = None
+        while k < nparts and parts.term[k] == t:
+            if part_live_list[k]:
+                kinds.add((parts.wkind[k], parts.scale[k]))
+                vkinds.add(parts.vkind[k])
+                if scaled is None and parts.wkind[k] == W_SCALED:
+                    scaled = parts.scale[k]
+                last = k
+            k += 1
+        if len(vkinds) > 1:
+            continue
+        (vk,) = vkinds
+        if len(kinds) == 1:
+            wk, sc = parts.wkind[last], parts.scale[last]
+            decided[t] = (W_ONES if all_ones[t] else wk, vk, sc)  # encode_lists: all 1.0 is W_ONES
+        elif vk in (V_FREQ, V_COMPACT):
+            if all_ones[t]:
+                decided[t] = (W_ONES, vk, 1.0)
+            else:
+                mixed.append(t)
+                mixed_scale.append(np.nan if scaled is None else scaled)
+    if mixed:
+        _scale_mixed(mixed, mixed_scale, [parts.vkind[first_part[t]] for t in mixed], tstart, live, freqs,
+                     weights, decided)
+    if not decided:
+        return
+    _pack_terms(decided, tstart, live, fstart, positions_of_term, new_ids, freqs, weights, flat, length_bytes,
+                length_codes, results)
+
+
+def _scale_mixed(mixed: list[int], candidates: list[float], vkinds: list[int], tstart: np.ndarray,
+                 live: np.ndarray, freqs: np.ndarray, weights: np.ndarray,
+                 decided: dict[int, tuple[int, int, float]]) -> None:
+    """``merge._weights_kind`` of the terms whose parts' weights are of different kinds: frequency x
+    the first scaled part's scale, or else x the first posting's weight / frequency."""
+    terms = np.array(mixed, dtype=np.int64)
+    starts, counts = tstart[terms], live[terms]
+    rows = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()), dtype=np.int64)
+    term_freqs = freqs[rows].astype(np.float64)
+    term_weights = weights[rows]
+    heads = np.cumsum(counts) - counts
+    first = np.asarray(candidates, dtype=np.float64)
+    positive = np.flatnonzero(freqs[rows] > 0)
+    at = np.searchsorted(positive, heads)
+    found = at < len(positive)
+    some = np.where(found, positive[np.minimum(at, max(len(positive) - 1, 0))] if len(positive) else 0, 0)
+    found &= some < heads + counts
+    second = np.where(found, term_weights[some].astype(np.float64) / np.where(found, term_freqs[some], 1.0), np.nan)
+    fits = []
+    for candidate in (first, second):
+        scaled = (term_freqs * np.repeat(candidate, counts)).astype(np.float32)
+        fits.append(np.logical_and.reduceat(scaled == term_weights, heads) & ~np.isnan(candidate))
+    for j, t in enumerate(mixed):
+        if fits[0][j]:
+            decided[t] = (W_SCALED, vkinds[j], float(first[j]))
+        elif fits[1][j]:
+            decided[t] = (W_SCALED, vkinds[j], float(second[j]))
+
+
+def _pack_terms(decided: dict[int, tuple[int, int, float]], tstart: np.ndarray, live: np.ndarray,
+                fstart: np.ndarray, nflat: np.ndarray, ids: np.ndarray, freqs: np.ndarray, weights: np.ndarray,
+                flat: np.ndarray, length_bytes: bytearray | None, length_codes: np.ndarray, results: list[Any]) -> None:
+    """Each decided term's packed list of one block and its term info (``encode_lists`` and
+    ``_MergedPostingsFile._term_info`` of the same postings)."""
+    terms = np.array(sorted(decided), dtype=np.int64)
+    kinds = [decided[t] for t in terms.tolist()]
+    wk = np.array([k[0] for k in kinds], dtype=np.int64)
+    vk = np.array([k[1] for k in kinds], dtype=np.int64)
+    with_freqs = (vk == V_FREQ) | (vk == V_COMPACT) | (wk == W_INTS)
+    compact = vk == V_COMPACT
+    n = live[terms]
+    starts = tstart[terms]
+    heads = np.cumsum(n) - n
+    rows = np.repeat(starts - heads, n) + np.arange(int(n.sum()), dtype=np.int64)
+    term_of = np.repeat(np.arange(len(terms)), n)
+    term_ids = ids[rows]
+    term_freqs = freqs[rows]
+    term_weights = weights[rows]
+    # Streams and their widths.
+    deltas = np.empty(len(rows), dtype=np.int64)
+    deltas[1:] = term_ids[1:] - term_ids[:-1] - 1
+    deltas[heads] = 0
+    fmin = np.minimum.reduceat(term_freqs, heads)
+    fmax = np.maximum.reduceat(term_freqs, heads)
+    fbase = np.where(with_freqs & (fmin >= 1), 1, 0)
+    wd = _bit_lengths(np.maximum.reduceat(deltas, heads))
+    wf = np.where(with_freqs, _bit_lengths(np.maximum(fmax - fbase, 0)), 0)
+    nf = nflat[terms]
+    fheads = np.cumsum(nf) - nf
+    frows = np.repeat(fstart[terms] - fheads, nf) + np.arange(int(nf.sum()), dtype=np.int64)
+    term_flat = flat[frows]
+    wp = np.zeros(len(terms), dtype=np.int64)
+    has_flat = np.flatnonzero(compact & (nf > 0))
+    if len(has_flat):
+        wp[has_flat] = _bit_lengths(np.maximum.reduceat(term_flat, fheads[has_flat]))
+    # Lists the term-by-term path refuses (and raises for) are left to it.
+    bad = ((np.minimum.reduceat(deltas, heads) < 0) | (term_ids[heads] < 0) | (term_ids[heads + n - 1] >= 2**32)
+           | (np.maximum(np.maximum(wd, wf), wp) > _MAX_WIDTH) | (with_freqs & ((fmin < 0) | (fmax >= 2**32))))
+    if len(has_flat):
+        bad[has_flat] |= np.minimum.reduceat(term_flat, fheads[has_flat]) < 0
+    bits = (n - 1) * wd + np.where(with_freqs, n * wf, 0) + np.where(compact, nf * wp, 0)
+    nbytes = (bits + 7) // 8
+    byte_start = np.cumsum(nbytes) - nbytes
+    bit_start = byte_start * 8
+    # Every number of every stream, at its bit: deltas, frequencies - base, positions.
+    index = np.arange(len(rows), dtype=np.int64) - heads[term_of]
+    not_head = index > 0
+    d_term = term_of[not_head]
+    f_rows = np.flatnonzero(with_freqs[term_of])
+    f_term = term_of[f_rows]
+    flat_term = np.repeat(np.arange(len(terms)), nf)
+    p_rows = np.flatnonzero(compact[flat_term])
+    p_term = flat_term[p_rows]
+    f_at = bit_start + (n - 1) * wd
+    p_at = f_at + n * wf
+    numbers = np.concatenate((deltas[not_head], term_freqs[f_rows] - fbase[f_term], term_flat[p_rows]))
+    number_widths = np.concatenate((wd[d_term], wf[f_term], wp[p_term]))
+    bitstarts = np.concatenate((bit_start[d_term] + (index[not_head] - 1) * wd[d_term],
+                                f_at[f_term] + index[f_rows] * wf[f_term],
+                                p_at[p_term] + (np.arange(len(term_flat), dtype=np.int64) - fheads[flat_term])[p_rows]
+                                * wp[p_term]))
+    ok = ~bad
+    keep_numbers = np.concatenate((ok[d_term], ok[f_term], ok[p_term]))
+    total_bytes = int(nbytes.sum())
+    payloads = _pack(numbers[keep_numbers], number_widths[keep_numbers], bitstarts[keep_numbers], total_bytes).tobytes()
+    # Length bytes: the smallest present and the largest.
+    if length_bytes is not None:
+        codes = length_codes[np.frombuffer(length_bytes, dtype=np.uint8)[term_ids]]
+    else:
+        codes = np.zeros(len(rows), dtype=np.int64)
+    minlen = np.minimum.reduceat(np.where(codes > 0, codes, 1 << 20), heads)
+    minlen = np.where(minlen == 1 << 20, 0, minlen)
+    maxlen = np.maximum.reduceat(codes, heads)
+    # Per term, in Python: its header and statistics.
+    weight_list = term_weights.tolist()
+    firsts = term_ids[heads].tolist()
+    lasts = term_ids[heads + n - 1].tolist()
+    for j, t in enumerate(terms.tolist()):
+        if bad[j]:
+            continue
+        wkind, vkind, scale = kinds[j]
+        count = int(n[j])
+        h = int(heads[j])
+        flags = wkind | vkind << 2
+        freq_stream = bool(with_freqs[j])
+        if freq_stream and fbase[j]:
+            flags |= _FBASE
+        scaled = wkind == W_SCALED and scale != 1.0
+        if scaled:
+            flags |= _HAS_SCALE
+        head = bytearray((flags,))
+        head += varint(count)
+        if scaled:
+            head += _SCALE.pack(scale)
+        first, last = firsts[j], lasts[j]
+        head += varint(first)
+        head += varint(last - first)
+        low, high = int(minlen[j]), int(maxlen[j])
+        head.append(low)
+        head.append(high)
+        if freq_stream:
+            head += varint(int(fmax[j]))
+            stream_widths = [int(wd[j]), int(wf[j])] + ([int(wp[j])] if compact[j] else [])
+        else:
+            stream_widths = [int(wd[j])]
+        head += bytes(stream_widths)
+        start = int(byte_start[j])
+        block = bytes(head) + payloads[start : start + int(nbytes[j])]
+        term_weights_list = weight_list[h : h + count]
+        total_weight: float = 0
+        total_weight += sum(term_weights_list)
+        max_weight = max(term_weights_list)
+        results[t] = (block, _TERMINFO.pack(False, total_weight, count, low, high,
+                                            float(max_weight) if max_weight > 0 else 0, first, last))
