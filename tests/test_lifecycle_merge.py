@@ -161,7 +161,7 @@ def test_a_failed_merge_leaves_no_files_behind(tmp_path: Path, documents: list[D
     before = sorted(p.name for p in parts.iterdir())
     schema = build_schema(AnalyzerConfig())
     segments = TOC.read(FileStorage(str(parts)), INDEX_NAME, schema=schema).segments
-    for write in ("write_postings", "write_lists"):  # the numpy and the Python path
+    for write in ("write_postings", "write_lists", "write_block"):  # the numpy, the Python and the batch path
         monkeypatch.setattr(f"zhsearch.search.embedded.merge._MergedPostingsFile.{write}", _disk_full)
     with pytest.raises(OSError, match="disk full"):
         merge_segments(parts, schema, segments)
@@ -173,7 +173,7 @@ def test_a_build_whose_merge_fails_leaves_the_live_index_as_it_was(
 ) -> None:
     location = tmp_path / "index"
     live = _index(location, documents[:20])
-    for write in ("write_postings", "write_lists"):  # the numpy and the Python path
+    for write in ("write_postings", "write_lists", "write_block"):  # the numpy, the Python and the batch path
         monkeypatch.setattr(f"zhsearch.search.embedded.merge._MergedPostingsFile.{write}", _disk_full)
     with pytest.raises(OSError, match="disk full"):
         _index(location, documents, join=True)

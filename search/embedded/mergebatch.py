@@ -25,7 +25,8 @@ import numpy as np
 from whoosh.util.varints import varint
 
 from .postings import (BLOCK, V_COMPACT, V_FREQ, V_PICKLE, W_FLOATS, W_INTS, W_ONES, W_SCALED, _FBASE,
-                       _HAS_SCALE, _MAX_WIDTH, _MULTI, _SCALE, _has_freqs, _pack, _unpack)
+                       _HAS_SCALE, _MAX_WIDTH, _MULTI, _SCALE, PackedList, _directory_dtype, _has_freqs, _pack,
+                       _unpack)
 from .segments import _TERMINFO
 from .termdict import read_varint
 
@@ -59,12 +60,19 @@ class _Parts:
         self.inlined: list[tuple[int, list[int], list[float], list[int] | None, list[int] | None]] = []
 
 
-def _packed_head(raw: bytes) -> tuple[Any, ...] | None:
-    """A packed list's part as parsed from its header (None: a kind left to the term-by-term path)."""
+def _packed_blocks(raw: bytes) -> tuple[int, int, float, int, list[tuple[int, int, tuple[int, ...], int]]] | None:
+    """A packed list's kinds, scale, frequency base and blocks (count, first id, stream widths,
+    payload start) as its header and directory give them; None: kinds left to the term-by-term path."""
     flags = raw[0]
     wkind, vkind = flags & 3, flags >> 2 & 3
-    if flags & _MULTI or wkind == W_FLOATS or vkind == V_PICKLE:
+    if wkind == W_FLOATS or vkind == V_PICKLE:
         return None
+    fbase = 1 if flags & _FBASE else 0
+    if flags & _MULTI:
+        packed = PackedList(raw)
+        blocks = [(count, first, tuple(widths) + (0, 0), start) for count, first, widths, start
+                  in zip(packed.counts, packed.firsts, packed.widths, packed.payload_starts)]
+        return wkind, vkind, packed.scale, fbase, blocks
     n, pos = read_varint(raw, 1)
     scale = 1.0
     if flags & _HAS_SCALE:
@@ -77,8 +85,22 @@ def _packed_head(raw: bytes) -> tuple[Any, ...] | None:
     if has_freqs:
         _, pos = read_varint(raw, pos)
     nstreams = 1 + has_freqs + (vkind == V_COMPACT)
-    widths = tuple(raw[pos : pos + nstreams]) + (0, 0)
-    return (n, wkind, vkind, scale, first, 1 if flags & _FBASE else 0, widths[:3], pos + nstreams)
+    return wkind, vkind, scale, fbase, [(n, first, tuple(raw[pos : pos + nstreams]) + (0, 0), pos + nstreams)]
+
+
+def _add_part(parts: _Parts, term: int, source: int, count: int, wkind: int, vkind: int, scale: float,
+              packed: bool, first: int, fbase: int, widths: tuple[int, ...], payload: int) -> None:
+    parts.term.append(term)
+    parts.source.append(source)
+    parts.count.append(count)
+    parts.wkind.append(wkind)
+    parts.vkind.append(vkind)
+    parts.scale.append(scale)
+    parts.packed.append(packed)
+    parts.first.append(first)
+    parts.fbase.append(fbase)
+    parts.widths.append(widths)
+    parts.payload.append(payload)
 
 
 def merge_short_terms(sources: list[Any], terms: list[list[tuple[int, bytes]]], fixed: int | None,
@@ -104,30 +126,19 @@ def merge_short_terms(sources: list[Any], terms: list[list[tuple[int, bytes]]], 
                 if lists is None:
                     ok = False
                     break
-                k = len(parts.term)
-                parts.inlined.append((k, lists.ids, lists.weights, lists.freqs, lists.flat))
-                n, wkind, vkind, scale = len(lists.ids), lists.wkind, lists.vkind, lists.scale
-                packed, first, fbase, widths, payload = False, 0, 0, (0, 0, 0), 0
-            else:
-                head = _packed_head(raw) if source.packed else None
-                if head is None:
-                    ok = False
-                    break
-                n, wkind, vkind, scale, first, fbase, widths, start = head
-                packed, payload = True, (parts.at + start) * 8
-                parts.raws.append(raw)
-                parts.at += len(raw)
-            parts.term.append(t)
-            parts.source.append(rank)
-            parts.count.append(n)
-            parts.wkind.append(wkind)
-            parts.vkind.append(vkind)
-            parts.scale.append(scale)
-            parts.packed.append(packed)
-            parts.first.append(first)
-            parts.fbase.append(fbase)
-            parts.widths.append(widths)
-            parts.payload.append(payload)
+                parts.inlined.append((len(parts.term), lists.ids, lists.weights, lists.freqs, lists.flat))
+                _add_part(parts, t, rank, len(lists.ids), lists.wkind, lists.vkind, lists.scale, False, 0, 0,
+                          (0, 0, 0), 0)
+                continue
+            found_blocks = _packed_blocks(raw) if source.packed else None
+            if found_blocks is None:
+                ok = False
+                break
+            wkind, vkind, scale, fbase, blocks = found_blocks
+            for n, first, widths, start in blocks:  # each block a part of its own (its first id absolute)
+                _add_part(parts, t, rank, n, wkind, vkind, scale, True, first, fbase, widths[:3], (parts.at + start) * 8)
+            parts.raws.append(raw)
+            parts.at += len(raw)
         if not ok:  # undo this term's parts
             nparts, ninlined, nraws, at = mark
             for column in (parts.term, parts.source, parts.count, parts.wkind, parts.vkind, parts.scale,
@@ -263,7 +274,7 @@ def _merge(sources: list[Any], parts: _Parts, fixed: int | None, length_bytes: b
         if n == 0:
             results[t] = b""
             continue
-        if n == 1 or n > BLOCK:
+        if n == 1:
             continue
         kinds = set()
         vkinds = set()
@@ -329,8 +340,8 @@ def _scale_mixed(mixed: list[int], candidates: list[float], vkinds: list[int], t
 def _pack_terms(decided: dict[int, tuple[int, int, float]], tstart: np.ndarray, live: np.ndarray,
                 fstart: np.ndarray, nflat: np.ndarray, ids: np.ndarray, freqs: np.ndarray, weights: np.ndarray,
                 flat: np.ndarray, length_bytes: bytearray | None, length_codes: np.ndarray, results: list[Any]) -> None:
-    """Each decided term's packed list of one block and its term info (``encode_lists`` and
-    ``_MergedPostingsFile._term_info`` of the same postings)."""
+    """Each decided term's packed list and its term info (``encode_lists`` and
+    ``_MergedPostingsFile._term_info`` of the same postings), block by block of 128 postings."""
     terms = np.array(sorted(decided), dtype=np.int64)
     kinds = [decided[t] for t in terms.tolist()]
     wk = np.array([k[0] for k in kinds], dtype=np.int64)
@@ -338,69 +349,84 @@ def _pack_terms(decided: dict[int, tuple[int, int, float]], tstart: np.ndarray, 
     with_freqs = (vk == V_FREQ) | (vk == V_COMPACT) | (wk == W_INTS)
     compact = vk == V_COMPACT
     n = live[terms]
-    starts = tstart[terms]
     heads = np.cumsum(n) - n
-    rows = np.repeat(starts - heads, n) + np.arange(int(n.sum()), dtype=np.int64)
+    total = int(n.sum())
+    rows = np.repeat(tstart[terms] - heads, n) + np.arange(total, dtype=np.int64)
     term_of = np.repeat(np.arange(len(terms)), n)
     term_ids = ids[rows]
     term_freqs = freqs[rows]
     term_weights = weights[rows]
+    index = np.arange(total, dtype=np.int64) - heads[term_of]  # a posting's place in its term
+    # Blocks of 128 postings: each term's, one after the other.
+    nblocks = (n + BLOCK - 1) // BLOCK
+    bbase = np.cumsum(nblocks) - nblocks
+    block_of = bbase[term_of] + index // BLOCK
+    bcount = np.bincount(block_of, minlength=int(nblocks.sum()))
+    bhead = np.cumsum(bcount) - bcount
+    bterm = np.repeat(np.arange(len(terms)), nblocks)
+    bindex = np.arange(total, dtype=np.int64) - bhead[block_of]  # a posting's place in its block
     # Streams and their widths.
-    deltas = np.empty(len(rows), dtype=np.int64)
+    deltas = np.empty(total, dtype=np.int64)
     deltas[1:] = term_ids[1:] - term_ids[:-1] - 1
-    deltas[heads] = 0
+    deltas[bhead] = 0
     fmin = np.minimum.reduceat(term_freqs, heads)
     fmax = np.maximum.reduceat(term_freqs, heads)
     fbase = np.where(with_freqs & (fmin >= 1), 1, 0)
-    wd = _bit_lengths(np.maximum.reduceat(deltas, heads))
-    wf = np.where(with_freqs, _bit_lengths(np.maximum(fmax - fbase, 0)), 0)
+    wd = _bit_lengths(np.maximum.reduceat(deltas, bhead))
+    bfmax = np.maximum.reduceat(term_freqs, bhead)
+    wf = np.where(with_freqs[bterm], _bit_lengths(np.maximum(bfmax - fbase[bterm], 0)), 0)
     nf = nflat[terms]
     fheads = np.cumsum(nf) - nf
     frows = np.repeat(fstart[terms] - fheads, nf) + np.arange(int(nf.sum()), dtype=np.int64)
     term_flat = flat[frows]
-    wp = np.zeros(len(terms), dtype=np.int64)
-    has_flat = np.flatnonzero(compact & (nf > 0))
+    bnf = np.bincount(block_of, weights=np.where(compact[term_of], term_freqs, 0),
+                      minlength=len(bcount)).astype(np.int64)
+    bfhead = np.cumsum(bnf) - bnf
+    wp = np.zeros(len(bcount), dtype=np.int64)
+    has_flat = np.flatnonzero(compact[bterm] & (bnf > 0))
     if len(has_flat):
-        wp[has_flat] = _bit_lengths(np.maximum.reduceat(term_flat, fheads[has_flat]))
+        wp[has_flat] = _bit_lengths(np.maximum.reduceat(term_flat, bfhead[has_flat]))
     # Lists the term-by-term path refuses (and raises for) are left to it.
+    widest = np.maximum.reduceat(np.maximum(np.maximum(wd, wf), wp), bbase)
     bad = ((np.minimum.reduceat(deltas, heads) < 0) | (term_ids[heads] < 0) | (term_ids[heads + n - 1] >= 2**32)
-           | (np.maximum(np.maximum(wd, wf), wp) > _MAX_WIDTH) | (with_freqs & ((fmin < 0) | (fmax >= 2**32))))
-    if len(has_flat):
-        bad[has_flat] |= np.minimum.reduceat(term_flat, fheads[has_flat]) < 0
-    bits = (n - 1) * wd + np.where(with_freqs, n * wf, 0) + np.where(compact, nf * wp, 0)
+           | (widest > _MAX_WIDTH) | (with_freqs & ((fmin < 0) | (fmax >= 2**32))))
+    if len(term_flat):
+        has_positions = np.flatnonzero(nf > 0)
+        bad[has_positions] |= np.minimum.reduceat(term_flat, fheads[has_positions]) < 0
+    bits = (bcount - 1) * wd + np.where(with_freqs[bterm], bcount * wf, 0) + np.where(compact[bterm], bnf * wp, 0)
     nbytes = (bits + 7) // 8
     byte_start = np.cumsum(nbytes) - nbytes
     bit_start = byte_start * 8
     # Every number of every stream, at its bit: deltas, frequencies - base, positions.
-    index = np.arange(len(rows), dtype=np.int64) - heads[term_of]
-    not_head = index > 0
-    d_term = term_of[not_head]
-    f_rows = np.flatnonzero(with_freqs[term_of])
-    f_term = term_of[f_rows]
-    flat_term = np.repeat(np.arange(len(terms)), nf)
-    p_rows = np.flatnonzero(compact[flat_term])
-    p_term = flat_term[p_rows]
-    f_at = bit_start + (n - 1) * wd
-    p_at = f_at + n * wf
-    numbers = np.concatenate((deltas[not_head], term_freqs[f_rows] - fbase[f_term], term_flat[p_rows]))
-    number_widths = np.concatenate((wd[d_term], wf[f_term], wp[p_term]))
-    bitstarts = np.concatenate((bit_start[d_term] + (index[not_head] - 1) * wd[d_term],
-                                f_at[f_term] + index[f_rows] * wf[f_term],
-                                p_at[p_term] + (np.arange(len(term_flat), dtype=np.int64) - fheads[flat_term])[p_rows]
-                                * wp[p_term]))
     ok = ~bad
-    keep_numbers = np.concatenate((ok[d_term], ok[f_term], ok[p_term]))
-    total_bytes = int(nbytes.sum())
-    payloads = _pack(numbers[keep_numbers], number_widths[keep_numbers], bitstarts[keep_numbers], total_bytes).tobytes()
-    # Length bytes: the smallest present and the largest.
+    d_rows = np.flatnonzero((bindex > 0) & ok[term_of])
+    d_block = block_of[d_rows]
+    f_rows = np.flatnonzero(with_freqs[term_of] & ok[term_of])
+    f_block = block_of[f_rows]
+    flat_block = np.repeat(np.arange(len(bcount)), bnf)
+    p_rows = np.flatnonzero(compact[bterm[flat_block]] & ok[bterm[flat_block]])
+    p_block = flat_block[p_rows]
+    f_at = bit_start + (bcount - 1) * wd
+    p_at = f_at + np.where(with_freqs[bterm], bcount * wf, 0)
+    numbers = np.concatenate((deltas[d_rows], term_freqs[f_rows] - fbase[term_of[f_rows]], term_flat[p_rows]))
+    number_widths = np.concatenate((wd[d_block], wf[f_block], wp[p_block]))
+    bitstarts = np.concatenate((bit_start[d_block] + (bindex[d_rows] - 1) * wd[d_block],
+                                f_at[f_block] + bindex[f_rows] * wf[f_block],
+                                p_at[p_block] + (p_rows - bfhead[p_block]) * wp[p_block]))
+    payloads = _pack(numbers, number_widths, bitstarts, int(nbytes.sum())).tobytes()
+    # Length bytes: the smallest present and the largest, of each block and of each term.
     if length_bytes is not None:
         codes = length_codes[np.frombuffer(length_bytes, dtype=np.uint8)[term_ids]]
     else:
-        codes = np.zeros(len(rows), dtype=np.int64)
-    minlen = np.minimum.reduceat(np.where(codes > 0, codes, 1 << 20), heads)
-    minlen = np.where(minlen == 1 << 20, 0, minlen)
-    maxlen = np.maximum.reduceat(codes, heads)
-    # Per term, in Python: its header and statistics.
+        codes = np.zeros(total, dtype=np.int64)
+    none = 1 << 20
+    bminlen = np.minimum.reduceat(np.where(codes > 0, codes, none), bhead)
+    bmaxlen = np.maximum.reduceat(codes, bhead)
+    minlen = np.minimum.reduceat(bminlen, bbase)
+    minlen = np.where(minlen == none, 0, minlen)
+    maxlen = np.maximum.reduceat(bmaxlen, bbase)
+    bminlen = np.where(bminlen == none, 0, bminlen)
+    # Per term, in Python: its header (or directory) and statistics.
     weight_list = term_weights.tolist()
     firsts = term_ids[heads].tolist()
     lasts = term_ids[heads + n - 1].tolist()
@@ -410,10 +436,14 @@ def _pack_terms(decided: dict[int, tuple[int, int, float]], tstart: np.ndarray, 
         wkind, vkind, scale = kinds[j]
         count = int(n[j])
         h = int(heads[j])
+        b = int(bbase[j])
+        nb = int(nblocks[j])
         flags = wkind | vkind << 2
         freq_stream = bool(with_freqs[j])
         if freq_stream and fbase[j]:
             flags |= _FBASE
+        if nb > 1:
+            flags |= _MULTI
         scaled = wkind == W_SCALED and scale != 1.0
         if scaled:
             flags |= _HAS_SCALE
@@ -422,22 +452,40 @@ def _pack_terms(decided: dict[int, tuple[int, int, float]], tstart: np.ndarray, 
         if scaled:
             head += _SCALE.pack(scale)
         first, last = firsts[j], lasts[j]
-        head += varint(first)
-        head += varint(last - first)
         low, high = int(minlen[j]), int(maxlen[j])
-        head.append(low)
-        head.append(high)
-        if freq_stream:
-            head += varint(int(fmax[j]))
-            stream_widths = [int(wd[j]), int(wf[j])] + ([int(wp[j])] if compact[j] else [])
+        if nb == 1:
+            head += varint(first)
+            head += varint(last - first)
+            head.append(int(bminlen[b]))
+            head.append(int(bmaxlen[b]))
+            if freq_stream:
+                head += varint(int(bfmax[b]))
+                stream_widths = [int(wd[b]), int(wf[b])] + ([int(wp[b])] if compact[j] else [])
+            else:
+                stream_widths = [int(wd[b])]
+            head += bytes(stream_widths)
         else:
-            stream_widths = [int(wd[j])]
-        head += bytes(stream_widths)
-        start = int(byte_start[j])
-        block = bytes(head) + payloads[start : start + int(nbytes[j])]
+            blocks = slice(b, b + nb)
+            directory = np.zeros(nb, dtype=_directory_dtype(wkind, vkind))
+            directory["last"] = term_ids[bhead[blocks] + bcount[blocks] - 1]
+            directory["first"] = term_ids[bhead[blocks]]
+            directory["end"] = byte_start[blocks] + nbytes[blocks] - byte_start[b]
+            directory["minlen"] = bminlen[blocks]
+            directory["maxlen"] = bmaxlen[blocks]
+            directory["wid"] = wd[blocks]
+            if freq_stream:
+                directory["maxfreq"] = bfmax[blocks]
+                directory["wf"] = wf[blocks]
+                if compact[j]:
+                    directory["wp"] = wp[blocks]
+            head += directory.tobytes()
+        start = int(byte_start[b])
+        end = int(byte_start[b + nb - 1] + nbytes[b + nb - 1])
+        block = bytes(head) + payloads[start:end]
         term_weights_list = weight_list[h : h + count]
         total_weight: float = 0
-        total_weight += sum(term_weights_list)
+        for low_posting in range(0, count, BLOCK):
+            total_weight += sum(term_weights_list[low_posting : low_posting + BLOCK])
         max_weight = max(term_weights_list)
         results[t] = (block, _TERMINFO.pack(False, total_weight, count, low, high,
                                             float(max_weight) if max_weight > 0 else 0, first, last))
