@@ -474,3 +474,19 @@ def test_short_terms_merged_together_write_what_merging_them_one_by_one_writes(t
             continue
         assert ours.write_block(*short) == expected
     assert ours._dbfile.data == theirs._dbfile.data
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32 - 2**20), st.integers(0, 2**20), st.sampled_from([1.0, 2.5, 0.3, 7.0]),
+       st.one_of(st.none(), st.just(b""), st.integers(0, 2**40), st.tuples(st.integers(0, 9), st.integers(0, 2**33)),
+                 st.binary(min_size=4, max_size=4)), st.integers(0, 255))
+def test_an_inlined_posting_moved_is_the_term_info_written_for_its_new_document(
+    docnum: int, shift: int, weight: float, value: Any, length: int,
+) -> None:
+    """``_shifted_inlined`` (which rewrites the pickle's document number in place) gives the bytes
+    ``inlined_term_info`` writes for the moved document (pins the pickle path's bytes too)."""
+    from zhsearch.search.embedded.merge import _shifted_inlined
+
+    stored = _as_stored([weight])[0]
+    info = inlined_term_info(docnum, stored, weight, length, value)
+    assert _shifted_inlined(info, shift) == inlined_term_info(docnum + shift, stored, weight, length, value)

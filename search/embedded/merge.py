@@ -37,6 +37,7 @@ import numpy as np
 
 from .inversion import small_pickle
 from .mergebatch import merge_short_terms
+from .termdict import _docnum_opcode
 from .postings import (V_COMPACT, V_FREQ, V_NONE, V_PICKLE, W_FLOATS, W_ONES, W_SCALED, PackedList, Postings,
                        concatenate, decode, encode, encode_lists, from_lists, shift_list, small_lists)
 from .postings import _MAX_WIDTH, _compact
@@ -606,7 +607,14 @@ def _shifted_inlined(info: bytes, shift: int) -> bytes:
     if not shift:
         return info
     fields = _TERMINFO.unpack_from(info)
-    ids, weights, values = pickle.loads(info[_TERMINFO.size :])
+    tail = info[_TERMINFO.size :]
+    docnum = fields[6]
+    opcode = _docnum_opcode(docnum)
+    if fields[7] == docnum and tail.startswith(opcode + b"\x85"):
+        # ((docnum,), weights, values): only the document number's opcode changes (no memo).
+        return (_TERMINFO.pack(*fields[:6], docnum + shift, docnum + shift) + _docnum_opcode(docnum + shift)
+                + tail[len(opcode) :])
+    ids, weights, values = pickle.loads(tail)
     return _TERMINFO.pack(*fields[:6], fields[6] + shift, fields[7] + shift) + small_pickle(
         (tuple(i + shift for i in ids), weights, values), 2)
 

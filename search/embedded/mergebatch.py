@@ -263,6 +263,7 @@ def _merge(sources: list[Any], parts: _Parts, fixed: int | None, length_bytes: b
         all_ones[nonempty] = np.logical_and.reduceat(weights == 1.0, tstart[nonempty])
     live_list = live.tolist()
     part_live_list = part_live.tolist()
+    ones = all_ones.tolist()
     first_part: dict[int, int] = {}
     for k in range(nparts - 1, -1, -1):
         first_part[parts.term[k]] = k
@@ -292,9 +293,9 @@ def _merge(sources: list[Any], parts: _Parts, fixed: int | None, length_bytes: b
         (vk,) = vkinds
         if len(kinds) == 1:
             wk, sc = parts.wkind[last], parts.scale[last]
-            decided[t] = (W_ONES if all_ones[t] else wk, vk, sc)  # encode_lists: all 1.0 is W_ONES
+            decided[t] = (W_ONES if ones[t] else wk, vk, sc)  # encode_lists: all 1.0 is W_ONES
         elif vk in (V_FREQ, V_COMPACT):
-            if all_ones[t]:
+            if ones[t]:
                 decided[t] = (W_ONES, vk, 1.0)
             else:
                 mixed.append(t)
@@ -430,17 +431,17 @@ def _pack_terms(decided: dict[int, tuple[int, int, float]], tstart: np.ndarray, 
     weight_list = term_weights.tolist()
     firsts = term_ids[heads].tolist()
     lasts = term_ids[heads + n - 1].tolist()
-    for j, t in enumerate(terms.tolist()):
-        if bad[j]:
+    columns = zip(terms.tolist(), bad.tolist(), n.tolist(), heads.tolist(), bbase.tolist(), nblocks.tolist(),
+                  with_freqs.tolist(), compact.tolist(), fbase.tolist(), minlen.tolist(), maxlen.tolist(), kinds,
+                  firsts, lasts)
+    bminlen_list, bmaxlen_list, bfmax_list = bminlen.tolist(), bmaxlen.tolist(), bfmax.tolist()
+    wd_list, wf_list, wp_list = wd.tolist(), wf.tolist(), wp.tolist()
+    byte_starts, byte_counts = byte_start.tolist(), nbytes.tolist()
+    for t, refused, count, h, b, nb, freq_stream, positions, base, low, high, (wkind, vkind, scale), first, last in columns:
+        if refused:
             continue
-        wkind, vkind, scale = kinds[j]
-        count = int(n[j])
-        h = int(heads[j])
-        b = int(bbase[j])
-        nb = int(nblocks[j])
         flags = wkind | vkind << 2
-        freq_stream = bool(with_freqs[j])
-        if freq_stream and fbase[j]:
+        if freq_stream and base:
             flags |= _FBASE
         if nb > 1:
             flags |= _MULTI
@@ -451,19 +452,19 @@ def _pack_terms(decided: dict[int, tuple[int, int, float]], tstart: np.ndarray, 
         head += varint(count)
         if scaled:
             head += _SCALE.pack(scale)
-        first, last = firsts[j], lasts[j]
-        low, high = int(minlen[j]), int(maxlen[j])
         if nb == 1:
             head += varint(first)
             head += varint(last - first)
-            head.append(int(bminlen[b]))
-            head.append(int(bmaxlen[b]))
+            head.append(bminlen_list[b])
+            head.append(bmaxlen_list[b])
             if freq_stream:
-                head += varint(int(bfmax[b]))
-                stream_widths = [int(wd[b]), int(wf[b])] + ([int(wp[b])] if compact[j] else [])
+                head += varint(bfmax_list[b])
+                head.append(wd_list[b])
+                head.append(wf_list[b])
+                if positions:
+                    head.append(wp_list[b])
             else:
-                stream_widths = [int(wd[b])]
-            head += bytes(stream_widths)
+                head.append(wd_list[b])
         else:
             blocks = slice(b, b + nb)
             directory = np.zeros(nb, dtype=_directory_dtype(wkind, vkind))
@@ -476,12 +477,10 @@ def _pack_terms(decided: dict[int, tuple[int, int, float]], tstart: np.ndarray, 
             if freq_stream:
                 directory["maxfreq"] = bfmax[blocks]
                 directory["wf"] = wf[blocks]
-                if compact[j]:
+                if positions:
                     directory["wp"] = wp[blocks]
             head += directory.tobytes()
-        start = int(byte_start[b])
-        end = int(byte_start[b + nb - 1] + nbytes[b + nb - 1])
-        block = bytes(head) + payloads[start:end]
+        block = bytes(head) + payloads[byte_starts[b] : byte_starts[b + nb - 1] + byte_counts[b + nb - 1]]
         term_weights_list = weight_list[h : h + count]
         total_weight: float = 0
         for low_posting in range(0, count, BLOCK):
