@@ -19,12 +19,13 @@ wide to pack) is answered None and left to the term-by-term path.
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import numpy as np
 from whoosh.util.varints import varint
 
-from .postings import (BLOCK, V_COMPACT, V_FREQ, V_PICKLE, W_FLOATS, W_INTS, W_ONES, W_SCALED, _FBASE,
+from .postings import (BLOCK, V_COMPACT, V_FREQ, V_NONE, V_PICKLE, W_FLOATS, W_INTS, W_ONES, W_SCALED, _FBASE,
                        _HAS_SCALE, _MAX_WIDTH, _MULTI, _SCALE, PackedList, _directory_dtype, _has_freqs, _pack,
                        _unpack)
 from .segments import _TERMINFO
@@ -88,6 +89,46 @@ def _packed_blocks(raw: bytes) -> tuple[int, int, float, int, list[tuple[int, in
     return wkind, vkind, scale, fbase, [(n, first, tuple(raw[pos : pos + nstreams]) + (0, 0), pos + nstreams)]
 
 
+def _inlined_part(info: bytes, fixed: int | None) -> tuple[Any, ...] | None:
+    """``merge._inlined_lists`` of a term's inlined postings as (ids, weights, freqs, flat, weights
+    kind, values kind, scale), its one posting read here without its general loops."""
+    from .merge import _f32, _inlined_lists
+
+    ids, stored, values = pickle.loads(info[_TERMINFO.size :])
+    if len(ids) != 1:
+        found = _inlined_lists(info, fixed)
+        return None if found is None else (found.ids, found.weights, found.freqs, found.flat, found.wkind,
+                                           found.vkind, found.scale)
+    weight = _f32(stored[0]) if stored else 1.0
+    value = values[0] if values else b""
+    kind = type(value)
+    freqs: list[int] | None = None
+    flat: list[int] | None = None
+    if fixed == 0:
+        vkind = V_NONE
+    elif fixed == 4 and kind is bytes and len(value) == 4:
+        vkind = V_FREQ
+        freqs = [int.from_bytes(value, "big")]
+    elif (fixed is None or fixed < 0) and kind is int:
+        if value < 0 or value.bit_length() > _MAX_WIDTH:
+            return None
+        vkind, freqs, flat = V_COMPACT, [1], [value]
+    elif (fixed is None or fixed < 0) and kind is tuple and len(value) != 1 and all(type(x) is int for x in value):
+        if value and (min(value) < 0 or max(value).bit_length() > _MAX_WIDTH):
+            return None
+        vkind, freqs, flat = V_COMPACT, [len(value)], list(value)
+    else:
+        return None
+    if weight == 1.0:
+        return list(ids), [weight], freqs, flat, W_ONES, vkind, 1.0
+    if freqs is None or freqs[0] <= 0:
+        return None
+    scale = weight / freqs[0]
+    if _f32(freqs[0] * scale) != weight:
+        return None
+    return list(ids), [weight], freqs, flat, W_SCALED, vkind, scale
+
+
 def _add_part(parts: _Parts, term: int, source: int, count: int, wkind: int, vkind: int, scale: float,
               packed: bool, first: int, fbase: int, widths: tuple[int, ...], payload: int) -> None:
     parts.term.append(term)
@@ -111,7 +152,7 @@ def merge_short_terms(sources: list[Any], terms: list[list[tuple[int, bytes]]], 
 
     ``sources`` are the merge's :class:`merge._Source` objects; ``length_bytes``, the merged
     documents' length bytes of the field (None: the field has no lengths)."""
-    from .merge import _inlined_lists, _LENGTH_CODES
+    from .merge import _LENGTH_CODES
 
     results: list[Any] = [None] * len(terms)
     parts = _Parts()
@@ -122,13 +163,13 @@ def merge_short_terms(sources: list[Any], terms: list[list[tuple[int, bytes]]], 
             source = sources[rank]
             raw = source.raw_postings(info)
             if raw is None:
-                lists = _inlined_lists(info, fixed)
-                if lists is None:
+                found_part = _inlined_part(info, fixed)
+                if found_part is None:
                     ok = False
                     break
-                parts.inlined.append((len(parts.term), lists.ids, lists.weights, lists.freqs, lists.flat))
-                _add_part(parts, t, rank, len(lists.ids), lists.wkind, lists.vkind, lists.scale, False, 0, 0,
-                          (0, 0, 0), 0)
+                ids, weights, freqs, flat, wkind, vkind, scale = found_part
+                parts.inlined.append((len(parts.term), ids, weights, freqs, flat))
+                _add_part(parts, t, rank, len(ids), wkind, vkind, scale, False, 0, 0, (0, 0, 0), 0)
                 continue
             found_blocks = _packed_blocks(raw) if source.packed else None
             if found_blocks is None:
