@@ -44,6 +44,7 @@ class _Parts:
     """The parts of a batch of terms, gathered term by term (a term's parts in segment order)."""
 
     def __init__(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []  # gathered a part at a time; the columns below made from them
         self.term: list[int] = []  # the term each part belongs to (its index in the batch)
         self.source: list[int] = []
         self.count: list[int] = []
@@ -129,21 +130,6 @@ def _inlined_part(info: bytes, fixed: int | None) -> tuple[Any, ...] | None:
     return list(ids), [weight], freqs, flat, W_SCALED, vkind, scale
 
 
-def _add_part(parts: _Parts, term: int, source: int, count: int, wkind: int, vkind: int, scale: float,
-              packed: bool, first: int, fbase: int, widths: tuple[int, ...], payload: int) -> None:
-    parts.term.append(term)
-    parts.source.append(source)
-    parts.count.append(count)
-    parts.wkind.append(wkind)
-    parts.vkind.append(vkind)
-    parts.scale.append(scale)
-    parts.packed.append(packed)
-    parts.first.append(first)
-    parts.fbase.append(fbase)
-    parts.widths.append(widths)
-    parts.payload.append(payload)
-
-
 def merge_short_terms(sources: list[Any], terms: list[list[tuple[int, bytes]]], fixed: int | None,
                       length_bytes: bytearray | None) -> list[Any]:
     """For each term (its (segment rank, term info bytes) parts), the merged packed list and the
@@ -156,8 +142,9 @@ def merge_short_terms(sources: list[Any], terms: list[list[tuple[int, bytes]]], 
 
     results: list[Any] = [None] * len(terms)
     parts = _Parts()
+    rows = parts.rows  # (term, source, count, kinds, scale, packed, first id, frequency base, widths, payload)
     for t, found in enumerate(terms):
-        mark = len(parts.term), len(parts.inlined), len(parts.raws), parts.at
+        mark = len(parts.rows), len(parts.inlined), len(parts.raws), parts.at
         ok = True
         for rank, info in found:
             source = sources[rank]
@@ -168,8 +155,8 @@ def merge_short_terms(sources: list[Any], terms: list[list[tuple[int, bytes]]], 
                     ok = False
                     break
                 ids, weights, freqs, flat, wkind, vkind, scale = found_part
-                parts.inlined.append((len(parts.term), ids, weights, freqs, flat))
-                _add_part(parts, t, rank, len(ids), wkind, vkind, scale, False, 0, 0, (0, 0, 0), 0)
+                parts.inlined.append((len(parts.rows), ids, weights, freqs, flat))
+                rows.append((t, rank, len(ids), wkind, vkind, scale, False, 0, 0, (0, 0, 0), 0))
                 continue
             found_blocks = _packed_blocks(raw) if source.packed else None
             if found_blocks is None:
@@ -177,19 +164,19 @@ def merge_short_terms(sources: list[Any], terms: list[list[tuple[int, bytes]]], 
                 break
             wkind, vkind, scale, fbase, blocks = found_blocks
             for n, first, widths, start in blocks:  # each block a part of its own (its first id absolute)
-                _add_part(parts, t, rank, n, wkind, vkind, scale, True, first, fbase, widths[:3], (parts.at + start) * 8)
+                rows.append((t, rank, n, wkind, vkind, scale, True, first, fbase, widths[:3], (parts.at + start) * 8))
             parts.raws.append(raw)
             parts.at += len(raw)
         if not ok:  # undo this term's parts
             nparts, ninlined, nraws, at = mark
-            for column in (parts.term, parts.source, parts.count, parts.wkind, parts.vkind, parts.scale,
-                           parts.packed, parts.first, parts.fbase, parts.widths, parts.payload):
-                del column[nparts:]
+            del parts.rows[nparts:]
             del parts.inlined[ninlined:]
             del parts.raws[nraws:]
             parts.at = at
-    if not parts.term:
+    if not parts.rows:
         return results
+    (parts.term, parts.source, parts.count, parts.wkind, parts.vkind, parts.scale, parts.packed, parts.first,
+     parts.fbase, parts.widths, parts.payload) = map(list, zip(*parts.rows))
     _merge(sources, parts, fixed, length_bytes, _LENGTH_CODES, results)
     return results
 
