@@ -329,7 +329,10 @@ def test_short_terms_merged_together_write_the_bytes_of_the_term_by_term_merge(
             gone = set()
         live += [doc for k, doc in enumerate(docs) if k not in gone]
         segments.append(segment)
-    batched = merge_segments(directory, schema, segments)
+    with monkeypatch.context() as patch:  # smaller batches and more terms merged alone, sometimes
+        patch.setattr(merge, "_ALONE", data.draw(st.sampled_from([merge._ALONE, 100])))
+        patch.setattr(merge, "_BATCH_POSTINGS", data.draw(st.sampled_from([merge._BATCH_POSTINGS, 300])))
+        batched = merge_segments(directory, schema, segments)
     with monkeypatch.context() as patch:  # (the fixture is shared by the examples: undone here)
         patch.setattr(merge, "merge_short_terms", lambda sources, terms, *_: [None] * len(terms))
         one_by_one = merge_segments(directory, schema, segments)

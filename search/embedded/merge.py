@@ -409,11 +409,15 @@ def _merge_postings(storage: Any, schema: Any, sources: list[_Source], merged: W
             prefix: bytes | None = None
             streams = [source.terms(fieldname, i) for i, source in enumerate(sources)]
             batch: list[tuple[bytes, list[tuple[int, bytes]]]] = []
+            size = 0  # postings of the batch's terms to merge (not copy)
             for group in _grouped(heapq.merge(*streams)):
                 batch.append(group)
-                if len(batch) == _BATCH:
+                found = group[1]
+                if len(found) > 1 or sources[found[0][0]].renumber is not None:
+                    size += _posting_count(found)
+                if len(batch) == _BATCH or size >= _BATCH_POSTINGS:
                     prefix = _write_terms(terms, postings, sources, fieldname, prefix, batch, fixed, field_lengths)
-                    batch = []
+                    batch, size = [], 0
             if batch:
                 prefix = _write_terms(terms, postings, sources, fieldname, prefix, batch, fixed, field_lengths)
     finally:
@@ -421,7 +425,15 @@ def _merge_postings(storage: Any, schema: Any, sources: list[_Source], merged: W
         postings.close()
 
 
-_BATCH = 4096  # terms read before the short ones among them are merged together (mergebatch)
+_BATCH = 4096  # terms read before the ones among them to merge are merged together (mergebatch)
+_BATCH_POSTINGS = 1 << 16  # or fewer terms when they hold this many postings (the batch's arrays are bounded)
+_ALONE = 1 << 14  # a term of more postings is merged by itself, block by block (as little memory as one term)
+_COUNT = struct.Struct("!I")  # a term info's posting count (after its flags and weight)
+
+
+def _posting_count(found: list[tuple[int, bytes]]) -> int:
+    """The postings of a term's parts, as their term infos count them."""
+    return sum(_COUNT.unpack_from(info, 5)[0] for _, info in found)
 
 
 def _write_terms(terms: Any, postings: _MergedPostingsFile, sources: list[_Source], fieldname: str,
@@ -429,8 +441,9 @@ def _write_terms(terms: Any, postings: _MergedPostingsFile, sources: list[_Sourc
                  field_lengths: _Lengths | None) -> bytes | None:
     """Write a run of the field's terms in order (``batch``: each term and its parts); returns the
     field's dictionary prefix (None while no term is written). A term in one segment without
-    deletions is copied; the short terms among the others are merged together
-    (:func:`search.embedded.mergebatch.merge_short_terms`); the rest one by one."""
+    deletions is copied; the others are merged together
+    (:func:`search.embedded.mergebatch.merge_short_terms`), but for the kinds it leaves and terms of
+    more than ``_ALONE`` postings: one by one."""
     copies: list[tuple[_Source, bytes, bytes | None] | None] = []
     others = []
     for _, found in batch:
@@ -440,7 +453,7 @@ def _write_terms(terms: Any, postings: _MergedPostingsFile, sources: list[_Sourc
             raw = source.raw_postings(info_bytes)
             if raw is None or source.packed:
                 copy = (source, info_bytes, raw)
-        if copy is None:
+        if copy is None and _posting_count(found) <= _ALONE:
             others.append(found)
         copies.append(copy)
     merged = iter(merge_short_terms(sources, others, fixed, None if field_lengths is None else field_lengths._bytes)
@@ -453,7 +466,7 @@ def _write_terms(terms: Any, postings: _MergedPostingsFile, sources: list[_Sourc
             else:
                 info = postings.copy_term(raw, info_bytes, source.offset)
         else:
-            short = next(merged)
+            short = next(merged) if _posting_count(found) <= _ALONE else None
             if short is None:
                 info = _merge_term(postings, sources, found, fixed, field_lengths)
             elif short:
