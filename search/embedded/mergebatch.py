@@ -289,48 +289,38 @@ def _merge(sources: list[Any], parts: _Parts, fixed: int | None, length_bytes: b
     all_ones = np.zeros(nterms, dtype=bool)
     if len(nonempty):
         all_ones[nonempty] = np.logical_and.reduceat(weights == 1.0, tstart[nonempty])
-    live_list = live.tolist()
-    part_live_list = part_live.tolist()
-    ones = all_ones.tolist()
-    first_part: dict[int, int] = {}
-    for k in range(nparts - 1, -1, -1):
-        first_part[parts.term[k]] = k
-    decided: dict[int, tuple[int, int, float]] = {}
-    mixed: list[int] = []  # terms whose parts' weights are of different kinds
-    mixed_scale: list[float] = []
-    for t, k in first_part.items():
-        n = live_list[t]
-        if n == 0:
-            results[t] = b""
-            continue
-        if n == 1:
-            continue
-        kinds = set()
-        vkinds = set()
-        scaled = None
-        while k < nparts and parts.term[k] == t:
-            if part_live_list[k]:
-                kinds.add((parts.wkind[k], parts.scale[k]))
-                vkinds.add(parts.vkind[k])
-                if scaled is None and parts.wkind[k] == W_SCALED:
-                    scaled = parts.scale[k]
-                last = k
-            k += 1
-        if len(vkinds) > 1:
-            continue
-        (vk,) = vkinds
-        if len(kinds) == 1:
-            wk, sc = parts.wkind[last], parts.scale[last]
-            decided[t] = (W_ONES if ones[t] else wk, vk, sc)  # encode_lists: all 1.0 is W_ONES
-        elif vk in (V_FREQ, V_COMPACT):
-            if ones[t]:
-                decided[t] = (W_ONES, vk, 1.0)
-            else:
-                mixed.append(t)
-                mixed_scale.append(np.nan if scaled is None else scaled)
+    # The kinds of a term's live parts: all the same, or (frequencies or positions) a scale to find.
+    live_parts = np.flatnonzero(part_live > 0)
+    for t in np.setdiff1d(term_of_part, term_of_part[live_parts]).tolist():
+        results[t] = b""  # only in deleted documents
+    if not len(live_parts):
+        return
+    lp_term = term_of_part[live_parts]
+    group = np.flatnonzero(np.concatenate(([True], lp_term[1:] != lp_term[:-1])))
+    sizes = np.diff(np.append(group, len(live_parts)))
+    first_lp = live_parts[group]  # each term's first live part
+    group_terms = lp_term[group]
+    same = np.repeat(first_lp, sizes)
+    same_v = np.logical_and.reduceat(vkind[live_parts] == vkind[same], group)
+    same_w = np.logical_and.reduceat((wkind[live_parts] == wkind[same]) & (scale[live_parts] == scale[same]), group)
+    scaled_parts = live_parts[wkind[live_parts] == W_SCALED]
+    scaled_terms, at = np.unique(term_of_part[scaled_parts], return_index=True)
+    first_scale = np.full(nterms, np.nan)
+    first_scale[scaled_terms] = scale[scaled_parts[at]]
+    wk, vk, sc = wkind[first_lp], vkind[first_lp], scale[first_lp]
+    ones = all_ones[group_terms]
+    candidate = same_v & (live[group_terms] >= 2)
+    counted = (vk == V_FREQ) | (vk == V_COMPACT)
+    plain = candidate & (same_w | (counted & ones))  # encode_lists: weights all 1.0 are W_ONES
+    wk = np.where(ones, W_ONES, wk)
+    sc = np.where(same_w, sc, 1.0)
+    decided: dict[int, tuple[int, int, float]] = dict(zip(group_terms[plain].tolist(), zip(
+        wk[plain].tolist(), vk[plain].tolist(), sc[plain].tolist())))
+    scaling = candidate & ~same_w & counted & ~ones
+    mixed = group_terms[scaling].tolist()
+    mixed_scale = first_scale[group_terms[scaling]].tolist()
     if mixed:
-        _scale_mixed(mixed, mixed_scale, [parts.vkind[first_part[t]] for t in mixed], tstart, live, freqs,
-                     weights, decided)
+        _scale_mixed(mixed, mixed_scale, vk[scaling].tolist(), tstart, live, freqs, weights, decided)
     if not decided:
         return
     _pack_terms(decided, tstart, live, fstart, positions_of_term, new_ids, freqs, weights, flat, length_bytes,
