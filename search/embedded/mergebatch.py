@@ -445,64 +445,106 @@ def _pack_terms(decided: dict[int, tuple[int, int, float]], tstart: np.ndarray, 
     minlen = np.where(minlen == none, 0, minlen)
     maxlen = np.maximum.reduceat(bmaxlen, bbase)
     bminlen = np.where(bminlen == none, 0, bminlen)
-    # Per term, in Python: its header (or directory) and statistics.
+    # The lists of one block, headers and payloads, put together on arrays.
+    sc = np.array([k[2] for k in kinds], dtype=np.float64)
+    scaled = (wk == W_SCALED) & (sc != 1.0)
+    single = np.flatnonzero((nblocks == 1) & ok)
+    sb = bbase[single]  # their block
+    flags = (wk | vk << 2 | np.where(with_freqs & (fbase == 1), _FBASE, 0) | np.where(scaled, _HAS_SCALE, 0))[single]
+    one = np.ones(len(single), dtype=np.int64)
+    at = np.arange(len(single), dtype=np.int64)
+    sf = with_freqs[single]
+    stream_widths = np.stack((wd[sb], wf[sb], wp[sb]), axis=1).ravel()
+    fields = [(flags, at, one), _varints(n[single]),
+              (np.asarray(sc[single], dtype=">f8").view(np.uint8), 8 * at, np.where(scaled[single], 8, 0)),
+              _varints(term_ids[heads][single]), _varints((term_ids[heads + n - 1] - term_ids[heads])[single]),
+              (bminlen[sb], at, one), (bmaxlen[sb], at, one), _varints(bfmax[sb], sf),
+              (stream_widths, 3 * at, 1 + sf + compact[single]),
+              (np.frombuffer(payloads, dtype=np.uint8), byte_start[sb], nbytes[sb])]
+    lists, list_ends = _joined_fields(fields)
+    list_ends_list = list_ends.tolist()
+    list_of = np.full(len(terms), -1, dtype=np.int64)
+    list_of[single] = np.arange(len(single))
+    list_of_list = list_of.tolist()
+    # Per term, in Python: its statistics (and a list of several blocks: its header and directory).
     weight_list = term_weights.tolist()
     firsts = term_ids[heads].tolist()
     lasts = term_ids[heads + n - 1].tolist()
     columns = zip(terms.tolist(), bad.tolist(), n.tolist(), heads.tolist(), bbase.tolist(), nblocks.tolist(),
                   with_freqs.tolist(), compact.tolist(), fbase.tolist(), minlen.tolist(), maxlen.tolist(), kinds,
-                  firsts, lasts)
-    bminlen_list, bmaxlen_list, bfmax_list = bminlen.tolist(), bmaxlen.tolist(), bfmax.tolist()
-    wd_list, wf_list, wp_list = wd.tolist(), wf.tolist(), wp.tolist()
+                  firsts, lasts, list_of_list)
     byte_starts, byte_counts = byte_start.tolist(), nbytes.tolist()
-    for t, refused, count, h, b, nb, freq_stream, positions, base, low, high, (wkind, vkind, scale), first, last in columns:
+    for t, refused, count, h, b, nb, freq_stream, positions, base, low, high, (wkind, vkind, scale), first, last, \
+            k in columns:
         if refused:
             continue
-        flags = wkind | vkind << 2
-        if freq_stream and base:
-            flags |= _FBASE
-        if nb > 1:
-            flags |= _MULTI
-        scaled = wkind == W_SCALED and scale != 1.0
-        if scaled:
-            flags |= _HAS_SCALE
-        head = bytearray((flags,))
-        head += varint(count)
-        if scaled:
-            head += _SCALE.pack(scale)
-        if nb == 1:
-            head += varint(first)
-            head += varint(last - first)
-            head.append(bminlen_list[b])
-            head.append(bmaxlen_list[b])
-            if freq_stream:
-                head += varint(bfmax_list[b])
-                head.append(wd_list[b])
-                head.append(wf_list[b])
-                if positions:
-                    head.append(wp_list[b])
-            else:
-                head.append(wd_list[b])
-        else:
-            blocks = slice(b, b + nb)
-            directory = np.zeros(nb, dtype=_directory_dtype(wkind, vkind))
-            directory["last"] = term_ids[bhead[blocks] + bcount[blocks] - 1]
-            directory["first"] = term_ids[bhead[blocks]]
-            directory["end"] = byte_start[blocks] + nbytes[blocks] - byte_start[b]
-            directory["minlen"] = bminlen[blocks]
-            directory["maxlen"] = bmaxlen[blocks]
-            directory["wid"] = wd[blocks]
-            if freq_stream:
-                directory["maxfreq"] = bfmax[blocks]
-                directory["wf"] = wf[blocks]
-                if positions:
-                    directory["wp"] = wp[blocks]
-            head += directory.tobytes()
-        block = bytes(head) + payloads[byte_starts[b] : byte_starts[b + nb - 1] + byte_counts[b + nb - 1]]
         term_weights_list = weight_list[h : h + count]
         total_weight: float = 0
         for low_posting in range(0, count, BLOCK):
             total_weight += sum(term_weights_list[low_posting : low_posting + BLOCK])
         max_weight = max(term_weights_list)
-        results[t] = (block, _TERMINFO.pack(False, total_weight, count, low, high,
-                                            float(max_weight) if max_weight > 0 else 0, first, last))
+        info = _TERMINFO.pack(False, total_weight, count, low, high, float(max_weight) if max_weight > 0 else 0,
+                              first, last)
+        if k >= 0:
+            results[t] = (lists[list_ends_list[k - 1] if k else 0 : list_ends_list[k]], info)
+            continue
+        flags = wkind | vkind << 2 | _MULTI
+        if freq_stream and base:
+            flags |= _FBASE
+        is_scaled = wkind == W_SCALED and scale != 1.0
+        if is_scaled:
+            flags |= _HAS_SCALE
+        head = bytearray((flags,))
+        head += varint(count)
+        if is_scaled:
+            head += _SCALE.pack(scale)
+        blocks = slice(b, b + nb)
+        directory = np.zeros(nb, dtype=_directory_dtype(wkind, vkind))
+        directory["last"] = term_ids[bhead[blocks] + bcount[blocks] - 1]
+        directory["first"] = term_ids[bhead[blocks]]
+        directory["end"] = byte_start[blocks] + nbytes[blocks] - byte_start[b]
+        directory["minlen"] = bminlen[blocks]
+        directory["maxlen"] = bmaxlen[blocks]
+        directory["wid"] = wd[blocks]
+        if freq_stream:
+            directory["maxfreq"] = bfmax[blocks]
+            directory["wf"] = wf[blocks]
+            if positions:
+                directory["wp"] = wp[blocks]
+        head += directory.tobytes()
+        results[t] = (bytes(head) + payloads[byte_starts[b] : byte_starts[b + nb - 1] + byte_counts[b + nb - 1]], info)
+
+
+def _varints(values: np.ndarray, present: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whoosh's ``varint`` (LEB128) of each value (non-negative; none where not ``present``), as
+    one byte array, each one's start in it and its length."""
+    v = values.astype(np.uint64)
+    lengths = np.ones(len(v), dtype=np.int64)
+    for k in range(1, 10):
+        lengths += v >= np.uint64(1) << np.uint64(7 * k)
+    if present is not None:
+        lengths = np.where(present, lengths, 0)
+    starts = np.cumsum(lengths) - lengths
+    total = int(lengths.sum())
+    which = np.repeat(np.arange(len(v)), lengths)
+    place = np.arange(total, dtype=np.int64) - starts[which]
+    out = (v[which] >> (np.uint64(7) * place.astype(np.uint64))) & np.uint64(0x7F)
+    out |= np.where(place < lengths[which] - 1, np.uint64(0x80), np.uint64(0))
+    return out.astype(np.uint8), starts, lengths
+
+
+def _joined_fields(fields: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[bytes, np.ndarray]:
+    """Records of variable-length fields, each field a (bytes of every record, where each record's
+    bytes start, how many) triple: the records' bytes one after the other, and where each ends."""
+    sizes = sum(lengths for _, _, lengths in fields)
+    ends = np.cumsum(sizes)
+    out = np.zeros(int(ends[-1]) if len(ends) else 0, dtype=np.uint8)
+    at = ends - sizes
+    for source, starts, lengths in fields:
+        count = int(lengths.sum())
+        if count:
+            which = np.repeat(np.arange(len(lengths)), lengths)
+            within = np.arange(count, dtype=np.int64) - (np.cumsum(lengths) - lengths)[which]
+            out[at[which] + within] = np.asarray(source, dtype=np.uint8)[starts[which] + within]
+        at = at + lengths
+    return out.tobytes(), ends
