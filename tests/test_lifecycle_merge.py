@@ -12,6 +12,7 @@ from whoosh import formats
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
+from whoosh.query import Or, Phrase, Term
 from whoosh.reading import SegmentReader
 
 from zhsearch.search import AnalyzerConfig, Document, IndexWriter, open_index
@@ -347,3 +348,12 @@ def test_short_terms_merged_together_write_the_bytes_of_the_term_by_term_merge(
     with whoosh_index.open_dir(str(directory)).reader() as reader, \
             whoosh_index.open_dir(str(root / "live")).reader() as single:
         assert term_entries(reader, blocks=False) == term_entries(single, blocks=False)
+    with whoosh_index.open_dir(str(directory)).searcher() as ours, \
+            whoosh_index.open_dir(str(root / "live")).searcher() as theirs:
+        for query in (Term("text", _FEW[0]), Term("text_chars", "港"), Phrase("text_pairs", ["港口", "口记"]),
+                      Or([Term("text", w) for w in _FEW])):
+            found, expected = ours.search(query, limit=None), theirs.search(query, limit=None)
+            if len(live) == sum(map(len, parts)):
+                assert [(h.docnum, h.score) for h in found] == [(h.docnum, h.score) for h in expected], query
+            else:  # a merge's field length totals leave out deleted documents by their length bytes only
+                assert sorted(h.docnum for h in found) == sorted(h.docnum for h in expected), query
