@@ -7,11 +7,14 @@ merge of the segments' sorted term dictionaries; for each term its postings are 
 segment in order, renumbered (the documents of segment *k* follow those of segments 0..k-1,
 deleted documents are dropped) and written again as a packed list (:mod:`search.embedded.postings`;
 a term in one segment is copied, only its block ids moved), from packed, W3 (older indexes) or
-inlined postings alike. The per-document files (stored fields, field lengths, columns) are copied
+inlined postings alike; the terms to merge are read a batch at a time and merged together on
+arrays (:mod:`search.embedded.mergebatch`), the term-by-term code below taking the kinds it leaves
+and the largest terms. The per-document files (stored fields, field lengths, columns) are copied
 document by document. So the merged segment holds what one :class:`~search.embedded.segments.SegmentBuilder`
 fed the same documents in the same order writes (``tests/test_lifecycle_merge.py``).
 
-Memory holds one term's postings and one byte per document and length field, not a segment.
+Memory holds a batch's postings (at most ``_BATCH_POSTINGS``; a larger term alone) and one byte
+per document and length field, not a segment.
 """
 
 from __future__ import annotations
