@@ -12,7 +12,8 @@ Only the term infos' sums and the directories of lists of several blocks are mad
 
 Copying a part's packed blocks instead is possible only where a merged block is one of a part's
 blocks (the part starts at a multiple of 128 postings in the merged list): on that sample 4% of
-the postings merged, so this module packs everything again, at numpy's cost.
+the postings merged (19% when 2 segments are merged), and packing is a tenth of the merge's time,
+so this module packs everything again, at numpy's cost.
 
 It writes the bytes the term-by-term path writes (``tests/test_postings.py`` and
 ``tests/test_lifecycle_merge.py`` compare them on random terms and segments): every kind decision
