@@ -12,6 +12,7 @@ from whoosh import formats
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
+from whoosh.query import Or, Phrase, Term
 from whoosh.reading import SegmentReader
 
 from zhsearch.search import AnalyzerConfig, Document, IndexWriter, open_index
@@ -161,7 +162,7 @@ def test_a_failed_merge_leaves_no_files_behind(tmp_path: Path, documents: list[D
     before = sorted(p.name for p in parts.iterdir())
     schema = build_schema(AnalyzerConfig())
     segments = TOC.read(FileStorage(str(parts)), INDEX_NAME, schema=schema).segments
-    for write in ("write_postings", "write_lists"):  # the numpy and the Python path
+    for write in ("write_postings", "write_lists", "write_block"):  # the numpy, the Python and the batch path
         monkeypatch.setattr(f"zhsearch.search.embedded.merge._MergedPostingsFile.{write}", _disk_full)
     with pytest.raises(OSError, match="disk full"):
         merge_segments(parts, schema, segments)
@@ -173,7 +174,7 @@ def test_a_build_whose_merge_fails_leaves_the_live_index_as_it_was(
 ) -> None:
     location = tmp_path / "index"
     live = _index(location, documents[:20])
-    for write in ("write_postings", "write_lists"):  # the numpy and the Python path
+    for write in ("write_postings", "write_lists", "write_block"):  # the numpy, the Python and the batch path
         monkeypatch.setattr(f"zhsearch.search.embedded.merge._MergedPostingsFile.{write}", _disk_full)
     with pytest.raises(OSError, match="disk full"):
         _index(location, documents, join=True)
@@ -270,3 +271,89 @@ def test_raw_terms_reads_each_field_as_whoosh_reads_it_whatever_the_chunk(
         assert list(merge.raw_terms(reader, "no such field")) == []
     finally:
         reader.close()
+
+
+_FEW = ["港口", "记者", "台湾", "观察", "稻田", "5G"]  # words most documents share: terms of ~128 postings
+
+
+@st.composite
+def _segment_sizes(draw: Any) -> list[list[Document]]:
+    """2 to 4 segments' documents, each segment 1, 2 or about a posting block (127 to 129) of
+    short documents over a small vocabulary (so many terms fill a block in each segment)."""
+    segments = []
+    n = 0
+    words = st.one_of(st.sampled_from(_FEW), st.sampled_from(_WORDS), st.text("港口记者台湾湾区", min_size=1, max_size=3))
+    seed = draw(st.lists(words, min_size=1, max_size=12))
+    extra = draw(st.lists(words, min_size=1, max_size=40))
+    for _ in range(draw(st.integers(2, 4))):
+        docs = []
+        for k in range(draw(st.sampled_from([1, 2, 127, 128, 129]))):
+            # Each document a rotation of the drawn words, some left out (terms in most documents),
+            # and one of the extra words (terms in a few).
+            text = [w for j, w in enumerate(seed[n % len(seed):] + seed[: n % len(seed)]) if (j * 7 + n) % 5]
+            text.append(extra[n % len(extra)])
+            docs.append(Document(id=f"s/{n}.md", path=f"s/{n}.md", title=seed[n % len(seed)],
+                                 text="".join(text) or "港", source=["东方晨报", "南岸晚报"][n % 2]))
+            n += 1
+        segments.append(docs)
+    return segments
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=_segment_sizes(), data=st.data())
+def test_short_terms_merged_together_write_the_bytes_of_the_term_by_term_merge(
+    tmp_path_factory: Any, monkeypatch: Any, parts: list[list[Document]], data: Any,
+) -> None:
+    """Segments of about a block of documents each, some documents deleted: the merged segment's
+    files (short terms merged in batches, ``mergebatch``) are byte for byte the files of the
+    term-by-term merge, and Whoosh reads from them what one builder of the live documents holds."""
+    from zhsearch.search.embedded import merge
+
+    root = tmp_path_factory.mktemp("batch")
+    schema = build_schema(AnalyzerConfig())
+    directory = root / "parts"
+    directory.mkdir()
+    storage = FileStorage(str(directory))
+    TOC.create(storage, schema, INDEX_NAME)
+    segments = []
+    live = []
+    for docs in parts:
+        builder = SegmentBuilder(directory, schema)
+        for doc in docs:
+            builder.add(document_fields(doc))
+        segment = builder.finish()
+        gone = set(data.draw(st.lists(st.integers(0, len(docs) - 1), max_size=3)))
+        if len(gone) < len(docs):
+            for docnum in gone:
+                segment.delete_document(docnum)
+        else:
+            gone = set()
+        live += [doc for k, doc in enumerate(docs) if k not in gone]
+        segments.append(segment)
+    with monkeypatch.context() as patch:  # smaller batches and more terms merged alone, sometimes
+        patch.setattr(merge, "_ALONE", data.draw(st.sampled_from([merge._ALONE, 100])))
+        patch.setattr(merge, "_BATCH_POSTINGS", data.draw(st.sampled_from([merge._BATCH_POSTINGS, 300])))
+        batched = merge_segments(directory, schema, segments)
+    with monkeypatch.context() as patch:  # (the fixture is shared by the examples: undone here)
+        patch.setattr(merge, "merge_short_terms", lambda sources, terms, *_: [None] * len(terms))
+        one_by_one = merge_segments(directory, schema, segments)
+    assert batched is not None and one_by_one is not None
+    ours, theirs = _files(directory, batched), _files(directory, one_by_one)
+    assert sorted(ours) == sorted(theirs)
+    for part in theirs:
+        assert ours[part] == theirs[part], part
+    TOC(schema, [batched], 2).write(storage, INDEX_NAME)
+    expected = _single_segment(root / "live", live)
+    TOC(schema, [expected], 1).write(FileStorage(str(root / "live")), INDEX_NAME)
+    with whoosh_index.open_dir(str(directory)).reader() as reader, \
+            whoosh_index.open_dir(str(root / "live")).reader() as single:
+        assert term_entries(reader, blocks=False) == term_entries(single, blocks=False)
+    with whoosh_index.open_dir(str(directory)).searcher() as ours, \
+            whoosh_index.open_dir(str(root / "live")).searcher() as theirs:
+        for query in (Term("text", _FEW[0]), Term("text_chars", "港"), Phrase("text_pairs", ["港口", "口记"]),
+                      Or([Term("text", w) for w in _FEW])):
+            found, expected = ours.search(query, limit=None), theirs.search(query, limit=None)
+            if len(live) == sum(map(len, parts)):
+                assert [(h.docnum, h.score) for h in found] == [(h.docnum, h.score) for h in expected], query
+            else:  # a merge's field length totals leave out deleted documents by their length bytes only
+                assert sorted(h.docnum for h in found) == sorted(h.docnum for h in expected), query

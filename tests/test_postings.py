@@ -401,3 +401,92 @@ def test_the_python_merge_of_short_lists_writes_what_the_numpy_merge_writes(foun
         return
     assert small == numpy_.write_postings(concatenate(parts, fixed), lengths, fixed)
     assert python._dbfile.data == numpy_._dbfile.data
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_lists(), min_size=1, max_size=6), st.data())
+def test_short_terms_merged_together_write_what_merging_them_one_by_one_writes(terms: Any, data: Any) -> None:
+    """A batch of terms, each in several segments (parts of 1 to ~130 postings: inlined, one
+    block or several, documents deleted or not): ``merge_short_terms`` gives each term it takes
+    the packed list and term info the term-by-term merge writes, and leaves the others to it."""
+    from zhsearch.search.embedded.merge import _merge_term
+    from zhsearch.search.embedded.mergebatch import merge_short_terms
+
+    format_ = terms[0][3]
+    fixed = format_.fixed_value_size()
+    terms = [(list(accumulate([ids[0]] + [min(b - a, 1000) for a, b in zip(ids, ids[1:])])), *rest)
+             for ids, *rest in terms if type(rest[2]) is type(format_)]  # one field: one format
+    nsources = data.draw(st.integers(1, 4))
+    span = 0
+    splits = []
+    for ids, *_ in terms:
+        cuts = sorted(set(data.draw(st.lists(st.integers(0, len(ids)), max_size=nsources - 1))))
+        splits.append(list(zip([0, *cuts], [*cuts, len(ids)])) + [(len(ids), len(ids))] * (nsources - 1 - len(cuts)))
+        span = max(span, ids[-1] + 1)
+    # A term's part k is a slice of its postings, in segment k (of span documents each).
+    deleting = [data.draw(st.booleans()) for _ in range(nsources)]
+    lengths = _Lengths(span * nsources)
+    for k in range(span * nsources):
+        lengths._bytes[k] = data.draw(st.integers(0, 255)) if k < 64 else (k * 37) % 256
+    sources: list[_StoredSource] = []
+    offset = 0
+    for k in range(nsources):
+        renumber = None
+        live = span
+        if deleting[k]:
+            gone = set(data.draw(st.lists(st.integers(0, span - 1), max_size=span)))
+            renumber = array("q", [-1]) * span
+            n = offset
+            for d in range(span):
+                if d not in gone:
+                    renumber[d] = n
+                    n += 1
+            live = n - offset
+        sources.append(_StoredSource({}, offset, renumber))
+        offset += live
+    batch = []
+    for t, ((ids, values, weights, _, _, _), ranges) in enumerate(zip(terms, splits)):
+        found = []
+        for k, (low, high) in enumerate(ranges):
+            if low == high:
+                continue
+            part = ids[low:high]
+            if high - low == 1:
+                info = inlined_term_info(part[0], _as_stored(weights[low:high])[0], 0, 0,
+                                         values[low] if fixed != 0 else None)
+            else:
+                raw = encode(from_lists(part, weights[low:high], values[low:high], fixed), [0] * len(part))
+                info = bytes(22) + bytes([t, k])
+                sources[k]._lists[info] = raw
+            found.append((k, info))
+        if found:
+            batch.append(found)
+    merged = merge_short_terms(sources, batch, fixed, lengths._bytes)
+    assert len(merged) == len(batch)
+    ours, theirs = _MergedPostingsFile(_Sink(), False), _MergedPostingsFile(_Sink(), False)
+    for found, short in zip(batch, merged):
+        expected = _merge_term(theirs, sources, found, fixed, lengths)
+        if short is None:
+            _merge_term(ours, sources, found, fixed, lengths)
+            continue
+        if not short:
+            assert expected == b""
+            continue
+        assert ours.write_block(*short) == expected
+    assert ours._dbfile.data == theirs._dbfile.data
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32 - 2**20), st.integers(0, 2**20), st.sampled_from([1.0, 2.5, 0.3, 7.0]),
+       st.one_of(st.none(), st.just(b""), st.integers(0, 2**40), st.tuples(st.integers(0, 9), st.integers(0, 2**33)),
+                 st.binary(min_size=4, max_size=4)), st.integers(0, 255))
+def test_an_inlined_posting_moved_is_the_term_info_written_for_its_new_document(
+    docnum: int, shift: int, weight: float, value: Any, length: int,
+) -> None:
+    """``_shifted_inlined`` (which rewrites the pickle's document number in place) gives the bytes
+    ``inlined_term_info`` writes for the moved document (pins the pickle path's bytes too)."""
+    from zhsearch.search.embedded.merge import _shifted_inlined
+
+    stored = _as_stored([weight])[0]
+    info = inlined_term_info(docnum, stored, weight, length, value)
+    assert _shifted_inlined(info, shift) == inlined_term_info(docnum + shift, stored, weight, length, value)

@@ -7,11 +7,14 @@ merge of the segments' sorted term dictionaries; for each term its postings are 
 segment in order, renumbered (the documents of segment *k* follow those of segments 0..k-1,
 deleted documents are dropped) and written again as a packed list (:mod:`search.embedded.postings`;
 a term in one segment is copied, only its block ids moved), from packed, W3 (older indexes) or
-inlined postings alike. The per-document files (stored fields, field lengths, columns) are copied
+inlined postings alike; the terms to merge are read a batch at a time and merged together on
+arrays (:mod:`search.embedded.mergebatch`), the term-by-term code below taking the kinds it leaves
+and the largest terms. The per-document files (stored fields, field lengths, columns) are copied
 document by document. So the merged segment holds what one :class:`~search.embedded.segments.SegmentBuilder`
 fed the same documents in the same order writes (``tests/test_lifecycle_merge.py``).
 
-Memory holds one term's postings and one byte per document and length field, not a segment.
+Memory holds a batch's postings (at most ``_BATCH_POSTINGS``; a larger term alone) and one byte
+per document and length field, not a segment.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from whoosh.util.numeric import byte_to_length
 import numpy as np
 
 from .inversion import small_pickle
+from .mergebatch import merge_short_terms
+from .termdict import _docnum_opcode
 from .postings import (V_COMPACT, V_FREQ, V_NONE, V_PICKLE, W_FLOATS, W_ONES, W_SCALED, PackedList, Postings,
                        concatenate, decode, encode, encode_lists, from_lists, shift_list, small_lists)
 from .postings import _MAX_WIDTH, _compact
@@ -406,31 +411,90 @@ def _merge_postings(storage: Any, schema: Any, sources: list[_Source], merged: W
             field_lengths: Any = lengths.get(fieldname) or None
             prefix: bytes | None = None
             streams = [source.terms(fieldname, i) for i, source in enumerate(sources)]
-            for tbytes, found in _grouped(heapq.merge(*streams)):
-                info: bytes | None = None
-                if len(found) == 1 and sources[found[0][0]].renumber is None:
-                    source, info_bytes = sources[found[0][0]], found[0][1]
-                    raw = source.raw_postings(info_bytes)
-                    if raw is None:
-                        info = _shifted_inlined(info_bytes, source.offset)
-                    elif source.packed:
-                        info = postings.copy_term(raw, info_bytes, source.offset)
-                if info is None:
-                    info = _write_small(postings, sources, found, fixed, field_lengths)
-                if info is None:
-                    parts = [part for i, info_bytes in found
-                             if (part := sources[i].arrays(info_bytes, fixed)) is not None]
-                    if not parts:
-                        continue  # only in deleted documents
-                    info = postings.write_postings(concatenate(parts, fixed), field_lengths, fixed)
-                elif not info:
-                    continue  # only in deleted documents
-                if prefix is None:
-                    prefix = terms.start_field(fieldname)
-                terms.add(prefix + tbytes, info)
+            batch: list[tuple[bytes, list[tuple[int, bytes]]]] = []
+            size = 0  # postings of the batch's terms to merge (not copy)
+            for group in _grouped(heapq.merge(*streams)):
+                batch.append(group)
+                found = group[1]
+                if len(found) > 1 or sources[found[0][0]].renumber is not None:
+                    size += _posting_count(found)
+                if len(batch) == _BATCH or size >= _BATCH_POSTINGS:
+                    prefix = _write_terms(terms, postings, sources, fieldname, prefix, batch, fixed, field_lengths)
+                    batch, size = [], 0
+            if batch:
+                prefix = _write_terms(terms, postings, sources, fieldname, prefix, batch, fixed, field_lengths)
     finally:
         terms.close()
         postings.close()
+
+
+_BATCH = 4096  # terms read before the ones among them to merge are merged together (mergebatch)
+_BATCH_POSTINGS = 1 << 16  # or fewer terms when they hold this many postings (the batch's arrays are bounded)
+_ALONE = 1 << 14  # a term of more postings is merged by itself, block by block (as little memory as one term)
+_COUNT = struct.Struct("!I")  # a term info's posting count (after its flags and weight)
+
+
+def _posting_count(found: list[tuple[int, bytes]]) -> int:
+    """The postings of a term's parts, as their term infos count them."""
+    return sum(_COUNT.unpack_from(info, 5)[0] for _, info in found)
+
+
+def _write_terms(terms: Any, postings: _MergedPostingsFile, sources: list[_Source], fieldname: str,
+                 prefix: bytes | None, batch: list[tuple[bytes, list[tuple[int, bytes]]]], fixed: int | None,
+                 field_lengths: _Lengths | None) -> bytes | None:
+    """Write a run of the field's terms in order (``batch``: each term and its parts); returns the
+    field's dictionary prefix (None while no term is written). A term in one segment without
+    deletions is copied; the others are merged together
+    (:func:`search.embedded.mergebatch.merge_short_terms`), but for the kinds it leaves and terms of
+    more than ``_ALONE`` postings: one by one."""
+    copies: list[tuple[_Source, bytes, bytes | None] | None] = []
+    others = []
+    for _, found in batch:
+        copy = None
+        if len(found) == 1 and sources[found[0][0]].renumber is None:
+            source, info_bytes = sources[found[0][0]], found[0][1]
+            raw = source.raw_postings(info_bytes)
+            if raw is None or source.packed:
+                copy = (source, info_bytes, raw)
+        if copy is None and _posting_count(found) <= _ALONE:
+            others.append(found)
+        copies.append(copy)
+    merged = iter(merge_short_terms(sources, others, fixed, None if field_lengths is None else field_lengths._bytes)
+                  if others else ())
+    for (tbytes, found), copy in zip(batch, copies):
+        if copy is not None:
+            source, info_bytes, raw = copy
+            if raw is None:
+                info = _shifted_inlined(info_bytes, source.offset)
+            else:
+                info = postings.copy_term(raw, info_bytes, source.offset)
+        else:
+            short = next(merged) if _posting_count(found) <= _ALONE else None
+            if short is None:
+                info = _merge_term(postings, sources, found, fixed, field_lengths)
+            elif short:
+                info = postings.write_block(*short)
+            else:
+                info = b""
+            if not info:
+                continue  # only in deleted documents
+        if prefix is None:
+            prefix = terms.start_field(fieldname)
+        terms.add(prefix + tbytes, info)
+    return prefix
+
+
+def _merge_term(postings: _MergedPostingsFile, sources: list[_Source], found: list[tuple[int, bytes]],
+                fixed: int | None, field_lengths: _Lengths | None) -> bytes:
+    """One term's postings in several segments (or in one with deletions) merged and written;
+    returns its term info (b"": only in deleted documents)."""
+    info = _write_small(postings, sources, found, fixed, field_lengths)
+    if info is None:
+        parts = [part for i, info_bytes in found if (part := sources[i].arrays(info_bytes, fixed)) is not None]
+        if not parts:
+            return b""  # only in deleted documents
+        info = postings.write_postings(concatenate(parts, fixed), field_lengths, fixed)
+    return info
 
 
 def _grouped(entries: Iterator[tuple[bytes, int, bytes]]) -> Iterator[tuple[bytes, list[tuple[int, bytes]]]]:
@@ -521,6 +585,14 @@ class _MergedPostingsFile(_PostingsFile):
                               float(max_weight) if max_weight > 0 else 0, ids[0], ids[-1]
                               ) + pack_long(start) + pack_int(length)
 
+    def write_block(self, block: bytes, info_head: bytes) -> bytes:
+        """Write a term's packed list ``block``; returns its term info (``info_head``, the packed
+        statistics, then where the list is)."""
+        start = self._offset
+        self._write(block)
+        self._offset += len(block)
+        return info_head + pack_long(start) + pack_int(len(block))
+
     def copy_term(self, raw: bytes, info: bytes, shift: int) -> bytes:
         """Write a term's packed list ``raw`` with its document numbers moved by ``shift``;
         returns its term info (the bytes ``write_postings`` writes for the same postings)."""
@@ -551,7 +623,14 @@ def _shifted_inlined(info: bytes, shift: int) -> bytes:
     if not shift:
         return info
     fields = _TERMINFO.unpack_from(info)
-    ids, weights, values = pickle.loads(info[_TERMINFO.size :])
+    tail = info[_TERMINFO.size :]
+    docnum = fields[6]
+    opcode = _docnum_opcode(docnum)
+    if fields[7] == docnum and tail.startswith(opcode + b"\x85"):
+        # ((docnum,), weights, values): only the document number's opcode changes (no memo).
+        return (_TERMINFO.pack(*fields[:6], docnum + shift, docnum + shift) + _docnum_opcode(docnum + shift)
+                + tail[len(opcode) :])
+    ids, weights, values = pickle.loads(tail)
     return _TERMINFO.pack(*fields[:6], fields[6] + shift, fields[7] + shift) + small_pickle(
         (tuple(i + shift for i in ids), weights, values), 2)
 
