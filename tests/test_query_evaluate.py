@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import random
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
