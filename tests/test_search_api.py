@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import html
 import re
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -436,3 +438,21 @@ def test_highlight_only_adds_marks(index: SearchIndex, text: str, query: str) ->
     highlighted = index.highlight(text, query)
     assert STRAY_MARKUP.search(highlighted) is None
     assert html.unescape(re.sub(r"</?mark>", "", highlighted)) == text
+
+
+# -- what is kept per document ------------------------------------------------------------------
+
+
+def test_what_is_kept_per_document_is_not_walked_by_the_garbage_collector(index_dir: Path) -> None:
+    # Every full collection walks each object the collector tracks (about a microsecond each);
+    # the texts, snippet reads and hits kept for tens of thousands of documents must not add to it.
+    with SearchIndex.open(index_dir) as index:
+        text = index.document(CARBON).text
+        queries = ["碳达峰", "台风", "iPhone", "人工智能 发展", text[:200].replace("\n", "")]
+        first = [index.search(q).to_dict() for q in queries]
+        assert [index.search(q).to_dict() for q in queries] == first  # the second time from what was kept
+        for _ in range(3):  # a tuple is untracked once a collection sees it holds untracked objects only
+            gc.collect()
+        kept = {kind: [entry for entry in recent._values.values()] for kind, (_, recent) in index._kept_texts.items()}
+        assert kept["hits"] and kept["snippets"] and kept["clauses"]
+        assert {kind: [e for e in entries if gc.is_tracked(e)] for kind, entries in kept.items()} == {k: [] for k in kept}

@@ -791,6 +791,7 @@ def serve_command(index_dir: Path, host: str, port: int, threads: int, cluster_f
     The index is opened once; after `zhsearch index` publishes a new build, the next request
     is answered from it, without a restart.
     """
+    import gc
     import socket
     import threading
 
@@ -815,6 +816,10 @@ def serve_command(index_dir: Path, host: str, port: int, threads: int, cluster_f
     bound_host, bound_port = listener.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     click.echo(f"zhsearch: serving {index_dir} ({len(index)} documents) on http://{shown}:{bound_port}/")
+    # What exists now (the modules, the app, the opened index) lives as long as the server: out of
+    # the collector's generations, no full collection walks it again inside a request (gc.freeze;
+    # once, so that what is frozen does not grow with the index generations the server follows).
+    gc.freeze()
     # Statistics and completions are read once per index build: read them before the first visitor asks.
     threading.Thread(target=warm_up, args=(app,), name="zhsearch-warm-up", daemon=True).start()
     server.run()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import sys
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -22,7 +23,7 @@ from whoosh.index import IndexError as WhooshIndexError
 from ..legacy import open_whoosh_dir
 from ..text.analysis import ANALYZER_VERSION, AnalyzerConfig
 from ..text.discover import DictionaryWord, dictionary_words, read_discovery
-from ..text.normalize import fold
+from ..text.normalize import Normalized, fold
 from ..queries.complete import CompletionTable
 from ..results.document import Document, Duplicate, Hit, IndexStats, SearchPage
 from ..results.document import stored_document as _document
@@ -52,6 +53,35 @@ SIMILAR_OPTIONS = LongQueryOptions(max_terms=32, clause_boost=0.0, proximity_boo
 _Key = TypeVar("_Key")  # a document as a backend names it (a docnum, an id)
 SUGGEST_BELOW = 3  # fewer hits than this: the page suggests other queries
 MIN_HEAD = 64  # matches ordered at least, before the rest are known to come after the page
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def _untracked(value: Any) -> tuple[Any, ...]:
+    """A frozen dataclass as the tuple of its fields' values, a dataclass among them as its own such
+    tuple: what :class:`SearchIndex` keeps per document.
+
+    A document's kept fields are strs, numbers, None, dates, numpy arrays and tuples of them, none
+    of which the garbage collector tracks, and it stops tracking a tuple of such objects the first
+    time a collection sees it; an instance of a dataclass it tracks for as long as it lives. Kept as
+    tuples, the tens of thousands of documents kept per index read add nothing to what each full
+    collection walks: on a 2-core machine such a collection costs about a microsecond an object,
+    and it fell inside a query (see BENCHMARKS.md, "Garbage-collection pauses"). :data:`_KEPT_AS`
+    makes the dataclasses again."""
+    return tuple(_untracked(v) if is_dataclass(v) else v for v in map(functools.partial(getattr, value),
+                                                                     _field_names(type(value))))
+
+
+# The kept tuples of each kind as what they were (:func:`_untracked`); clause texts are strs already.
+_KEPT_AS: dict[str, Callable[[Any], Any]] = {
+    "clauses": lambda texts: texts,
+    "snippets": lambda p: SnippetText(p[0], Normalized(*p[1]), *p[2:]),
+    "hits": lambda p: Document(*p),
+    "duplicates": lambda p: Duplicate(*p),
+}
 
 
 class SearchIndex:
@@ -461,14 +491,15 @@ class SearchIndex:
     def _kept(self, kind: str, docnum: int) -> tuple[_Recent[Any], tuple[int, bool], Any]:
         """The texts of ``kind`` kept per document for the index this thread reads (a new
         generation numbers its documents anew: it starts with none), the key of ``docnum``, and
-        what is kept for it (None when nothing is)."""
+        what is kept for it (None when nothing is; kept as :func:`_untracked` made it)."""
         owner = self._local.ix
         cached = self._kept_texts.get(kind)
         if cached is None or cached[0] is not owner:
             cached = (owner, _Recent(MAX_KEPT_TEXTS, MAX_KEPT_TEXT_BYTES))
             self._kept_texts[kind] = cached
         key = (int(docnum), self.config.simplify)
-        return cached[1], key, cached[1].get(key)
+        found = cached[1].get(key)
+        return cached[1], key, None if found is None else _KEPT_AS[kind](found)
 
     def _clause_texts(self, searcher: Any, docnum: int) -> tuple[str, str]:
         """A document's :func:`~search.queries.longquery.clause_texts`, kept (the most recently used,
@@ -488,7 +519,7 @@ class SearchIndex:
         kept, key, read = self._kept("snippets", docnum)
         if read is None:
             read = snippet_text(text, simplify=self.config.simplify)
-            kept.put(key, read, read.nbytes)
+            kept.put(key, _untracked(read), read.nbytes)
         return read
 
     def _hit_texts(self, searcher: Any, docnum: int, read: dict[int, Any]) -> tuple[Document, SnippetText]:
@@ -504,7 +535,8 @@ class SearchIndex:
         full = _document(stored if stored is not None else searcher.stored_fields(docnum))
         if doc is None:
             doc = replace(full, text="")
-            kept.put(key, doc, _HEADER_BYTES + sum(map(sys.getsizeof, (doc.id, doc.path, doc.title, doc.url or ""))))
+            kept.put(key, _untracked(doc),
+                     _HEADER_BYTES + sum(map(sys.getsizeof, (doc.id, doc.path, doc.title, doc.url or ""))))
         return doc, self._snippet_text(docnum, full.text)
 
     def _duplicate_of(self, searcher: Any, docnum: int) -> Duplicate:
@@ -512,7 +544,7 @@ class SearchIndex:
         kept, key, found = self._kept("duplicates", docnum)
         if found is None:
             found = _duplicate(searcher.stored_fields(docnum))
-            kept.put(key, found, _HEADER_BYTES + sys.getsizeof(found.id) + sys.getsizeof(found.title))
+            kept.put(key, _untracked(found), _HEADER_BYTES + sys.getsizeof(found.id) + sys.getsizeof(found.title))
         return found
 
     def _facets(self, searcher: Any) -> FacetIndex:

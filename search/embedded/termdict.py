@@ -416,14 +416,17 @@ class _Block:
         rests = _read_column(data, pos + n * width, n, width)
         sizes = _read_column(data, pos + 2 * n * width, n, width)
         pos += 3 * n * width
-        cuts = self._cuts = list(accumulate(rests, initial=pos))
-        self.firsts = [data[cuts[i] : cuts[i + 1]] for i in range(0, n, restart)]
-        self._runs: list[list[bytes] | None] = [None] * len(self.firsts)
-        self.starts = list(accumulate(sizes, initial=cuts[-1]))  # n + 1: the end of the last info
+        # Tuples, not lists: a tuple of bytes or ints is one object the garbage collector stops
+        # tracking, where a list stays tracked for as long as the block is kept (thousands of
+        # blocks, a run list each, that every full collection would walk).
+        cuts = self._cuts = tuple(accumulate(rests, initial=pos))
+        self.firsts = tuple(data[cuts[i] : cuts[i + 1]] for i in range(0, n, restart))
+        self._runs: list[tuple[bytes, ...] | None] = [None] * len(self.firsts)
+        self.starts = tuple(accumulate(sizes, initial=cuts[-1]))  # n + 1: the end of the last info
         self.data = data
         self.width = width
 
-    def run(self, r: int) -> list[bytes]:
+    def run(self, r: int) -> tuple[bytes, ...]:
         """The keys of run ``r``."""
         keys = self._runs[r]
         if keys is None:
@@ -431,9 +434,9 @@ class _Block:
             high = min(low + self._restart, self.n)
             cuts, data = self._cuts, self.data
             previous = b""
-            keys = self._runs[r] = [previous := previous[:length] + data[start:stop]
-                                    for length, start, stop in zip(self._shared[low:high], cuts[low:high],
-                                                                   cuts[low + 1 : high + 1])]
+            keys = self._runs[r] = tuple([previous := previous[:length] + data[start:stop]
+                                          for length, start, stop in zip(self._shared[low:high], cuts[low:high],
+                                                                         cuts[low + 1 : high + 1])])
         return keys
 
     def find(self, key: bytes) -> int:
