@@ -424,3 +424,33 @@ def test_serve_on_a_busy_port_is_a_one_line_error(runner: CliRunner, index_dir: 
     assert result.stderr == (
         f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\nHint: choose another --port or --host\n"
     )
+
+
+def test_serve_freezes_what_exists_before_its_first_request(runner: CliRunner, index_dir: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # The modules, the app and the opened index live as long as the server: frozen (gc.freeze),
+    # no full collection inside a request walks them again.
+    import gc
+
+    import zhsearch.web
+    import zhsearch.web.server
+
+    frozen: list[int] = []
+
+    class Server:
+        def __init__(self, listener: socket.socket) -> None:
+            self.listener = listener
+
+        def run(self) -> None:
+            frozen.append(gc.get_freeze_count())
+            self.listener.close()
+
+    monkeypatch.setattr(zhsearch.web.server, "make_server", lambda app, listener, threads: Server(listener))
+    monkeypatch.setattr(zhsearch.web, "warm_up", lambda app: None)
+    gc.unfreeze()
+    try:
+        result = runner.invoke(cli, ["serve", "--index", str(index_dir), "--port", "0"])
+    finally:
+        gc.unfreeze()
+    assert result.exit_code == 0, result.output
+    assert frozen and frozen[0] > 0
