@@ -20,7 +20,6 @@ import argparse
 import gc
 import json
 import random
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -29,6 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 from queries import percentile  # noqa: E402
+from tail import draw_apart  # noqa: E402
 
 from zhsearch.search import SearchIndex  # noqa: E402
 
@@ -55,15 +55,9 @@ def tracked_by_type(top: int = 12) -> tuple[int, list[tuple[str, int]]]:
     return len(objects), counts.most_common(top)
 
 
-def draw(index: str, seed: int, per_kind: int) -> list[str]:
-    """The queries of tail.py's mix, drawn in a child process."""
-    code = ("import json, random, sys; sys.path.insert(0, sys.argv[1]); from tail import Sampler, jieba_segmenter; "
-            "from zhsearch.search import SearchIndex; ix = SearchIndex.open(sys.argv[2]); "
-            "s = Sampler(list(ix.documents()), random.Random(int(sys.argv[3])), jieba_segmenter()).draw(int(sys.argv[4])); "
-            "print(json.dumps([(x.kind, x.query) for x in s]))")
-    out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), index, str(seed), str(per_kind)],
-                         check=True, capture_output=True, text=True).stdout
-    return [tuple(pair) for pair in json.loads(out)]  # type: ignore[misc]
+def draw(index: str, seed: int, per_kind: int) -> list[tuple[str, str]]:
+    """The queries of tail.py's mix (kind, query), drawn in a child process."""
+    return [(s.kind, s.query) for s in draw_apart(index, cluster=False, seed=seed, per_kind=per_kind)]
 
 
 def report(label: str, hook: Collections, ms: list[float], samples: list[tuple[str, str]]) -> dict[str, Any]:

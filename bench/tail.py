@@ -272,6 +272,24 @@ def jieba_segmenter() -> Callable[[str], list[str]]:
     return lambda text: tokenizer.lcut(text)
 
 
+def draw_here(location: str, *, cluster: bool, seed: int, per_kind: int) -> list[Sample]:
+    """The mix of ``per_kind`` queries a kind, drawn from the documents of an index or cluster."""
+    with (open_cluster(location) if cluster else SearchIndex.open(location)) as index:
+        return Sampler(list(index.documents()), random.Random(seed), jieba_segmenter()).draw(per_kind)
+
+
+def draw_apart(location: str, *, cluster: bool, seed: int, per_kind: int) -> list[Sample]:
+    """:func:`draw_here` in a child process: the draw's articles, jieba tokenizer and pypinyin's
+    tables (some 200,000 lists a server never loads) stay out of the measuring process, where
+    every full garbage collection would walk them inside a timed query."""
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); from dataclasses import asdict; import tail; "
+            "print(json.dumps([asdict(s) for s in tail.draw_here(sys.argv[2], cluster=sys.argv[3] == '1', "
+            "seed=int(sys.argv[4]), per_kind=int(sys.argv[5]))], ensure_ascii=False))")
+    out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), location, "1" if cluster else "0",
+                          str(seed), str(per_kind)], check=True, capture_output=True, text=True, encoding="utf-8").stdout
+    return [Sample(**fields) for fields in json.loads(out)]
+
+
 # -- measuring ---------------------------------------------------------------------------------
 
 def found_at(hits: Sequence[Any], target: str) -> int | None:
@@ -427,10 +445,8 @@ def main(argv: list[str] | None = None) -> int:
     args.index = args.cluster or args.index  # the location every run below is given (location_args tells which)
     print(f"seed {seed} (python bench/tail.py {flag} {args.index} --seed {seed} --per-kind {args.per_kind})")
     started = time.perf_counter()
+    samples = draw_apart(args.index, cluster=bool(args.cluster), seed=seed, per_kind=args.per_kind)
     with (open_cluster(args.cluster) if args.cluster else SearchIndex.open(args.index)) as index:
-        articles = list(index.documents())
-        samples = Sampler(articles, random.Random(seed), jieba_segmenter()).draw(args.per_kind)
-        del articles
         drawn = Counter(s.kind for s in samples)
         print(f"{len(index)} articles; drew " + ", ".join(f"{k} {drawn[k]}" for k in KINDS)
               + f" in {time.perf_counter() - started:.0f} s")

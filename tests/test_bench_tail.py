@@ -105,6 +105,12 @@ def test_the_same_seed_draws_the_same_mix(tiny_index: Path, samples: list) -> No
     assert tail.Sampler(articles, random.Random(5), tail.jieba_segmenter()).draw(3) == samples
 
 
+def test_the_draw_in_a_child_process_is_the_draw_in_this_one(tiny_index: Path, samples: list) -> None:  # type: ignore[type-arg]
+    """tail.py draws apart (the sampler's tables stay out of the timed process): the same samples,
+    targets and notes included."""
+    assert tail.draw_apart(str(tiny_index), cluster=False, seed=5, per_kind=3) == samples
+
+
 def test_report_runs_end_to_end_through_python(
     tiny_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
