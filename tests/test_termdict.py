@@ -471,7 +471,7 @@ def test_a_segments_dictionary_written_from_columns_is_the_one_written_from_term
     info is packed as W3 bytes and encoded entry by entry (``write_field`` without ``add_columns``)."""
     from test_lifecycle_segments import _fast_segment, _files
 
-    docs = documents * 3  # terms in several documents and in one, batches of more than a block
+    docs = documents + documents[: len(documents) // 2]  # terms in one document (inlined) and in several
     (tmp_path / "new").mkdir()
     (tmp_path / "old").mkdir()
     new = _files(tmp_path / "new", _fast_segment(tmp_path / "new", docs))
