@@ -495,6 +495,11 @@ class TermDictWriter:
             for key, value in zip(keys, values):  # raises at the first key out of order, as add does
                 self.add(key, value)
             return
+        if len(keys) >= 2 * self._block:
+            columns = info_columns(values)
+            if columns is not None:  # the usual infos: encoded from columns
+                self.add_columns(keys, columns)
+                return
         self._last = keys[-1]
         at = 0
         while at < len(keys):
@@ -726,6 +731,47 @@ class InfoColumns:
             return head + _EXTENT.pack(int(self.offset[i]), int(self.length[i]))
         return head + _docnum_opcode(first) + b"\x85" + _small_pickle(
             ((0,), () if weight == 1.0 else (weight,), self.values[i]))[3:]
+
+
+_TERMINFO_RECORD = np.dtype([("flags", "u1"), ("weight", ">f4"), ("count", ">u4"), ("min_length", "u1"),
+                             ("max_length", "u1"), ("max_weight", ">f4"), ("first", ">u4"), ("last", ">u4")])
+
+
+def info_columns(infos: list[bytes]) -> InfoColumns | None:
+    """W3 term infos as :class:`InfoColumns` whose :meth:`InfoColumns.info` gives them back
+    exactly; None when one has another form (not a posting address nor an inlined posting of a
+    compact value written as the segment writer writes it)."""
+    n = len(infos)
+    if not n:
+        return None
+    sizes = np.fromiter(map(len, infos), dtype=np.int64, count=n)
+    if sizes.min() < _HEAD:
+        return None
+    heads = np.frombuffer(b"".join([info[:_HEAD] for info in infos]), dtype=_TERMINFO_RECORD)
+    inlined = heads["flags"] == 1
+    extent = (heads["flags"] == 0) & (sizes == _HEAD + _EXTENT.size)
+    if not np.all(extent | (inlined & (heads["count"] == 1) & (heads["first"] == heads["last"]))):
+        return None
+    if np.any(inlined & (heads["weight"] == 0)):  # (the encoder's caches take 0.0 and -0.0 for one weight)
+        return None
+    offsets = np.zeros(n, dtype=np.int64)
+    lengths = np.zeros(n, dtype=np.int64)
+    at = np.flatnonzero(extent)
+    if len(at):
+        tails = np.frombuffer(b"".join([infos[i][_HEAD:] for i in at.tolist()]), dtype=[("o", ">i8"), ("l", ">i4")])
+        offsets[at] = tails["o"]
+        lengths[at] = tails["l"]
+        if np.any(tails["o"] < 0) or np.any(tails["l"] < 0):
+            return None
+    values: list[Any] = [None] * n
+    for i in np.flatnonzero(inlined).tolist():
+        info = infos[i]
+        value = _inlined_value(info[_HEAD:], int(heads["first"][i]), info[1:5])
+        if value is _NOT_COMPACT:
+            return None
+        values[i] = value
+    return InfoColumns(inlined, heads["weight"], heads["max_weight"], heads["count"], heads["min_length"],
+                       heads["max_length"], heads["first"], heads["last"], offsets, lengths, values)
 
 
 def _varints(values: Any, width: int) -> tuple[Any, Any]:
