@@ -15,7 +15,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.query import Prefix, Term
 
 from zhsearch.search import AnalyzerConfig, Document, IndexWriter, open_index
-from zhsearch.search.embedded import segments, termdict
+from zhsearch.search.embedded import inversion, segments, termdict
 from zhsearch.search.embedded.codec import ZhCodec, ZhTermsReader
 from zhsearch.search.embedded.merge import merge_segments, raw_terms
 from zhsearch.search.embedded.schema import build_schema
@@ -388,3 +388,103 @@ def test_add_many_writes_the_file_that_adding_one_by_one_writes(tmp_path: Path, 
     with pytest.raises(ValueError):
         writer.add_many([b"x", b"w"], [b"", b""])
     writer.close()
+
+
+# -- entries written from columns: the bytes of the entry-by-entry encoder -----------------------
+
+@st.composite
+def _columns(draw: Any, n: int) -> termdict.InfoColumns:
+    """Term infos of ``n`` entries as the segment writer has them: posting addresses, and inlined
+    postings of every value kind it inlines (positions, tuples of deltas, bytes, none) and odd ones."""
+    rows = []
+    for _ in range(n):
+        inlined = draw(st.booleans())
+        # (an inlined posting's weight is never zero: the entry-by-entry encoder's caches take
+        # 0.0 and -0.0 for the same weight, so its bytes for those depend on what it saw before)
+        weight = draw(_f32.filter(lambda w: w != 0.0) if inlined else _f32)
+        max_weight = draw(st.one_of(st.just(weight), _f32))
+        first = draw(_u32)
+        if inlined:
+            length = draw(st.integers(0, 255))
+            value = draw(st.one_of(
+                st.just(()), st.just((None,)), st.tuples(st.integers(0, 2**40)),
+                st.tuples(st.lists(st.integers(0, 2**20), max_size=5).map(tuple)), st.tuples(st.binary(max_size=20)),
+                st.tuples(st.integers(-5, -1)), st.tuples(st.just(2.5)),  # not a compact form: kept as it is
+            ))
+            rows.append((True, weight, max_weight, 1, length, length, first, first, 0, 0, value))
+        else:
+            last = draw(st.one_of(st.just(first), st.integers(first, 2**32 - 1)))
+            rows.append((False, weight, max_weight, draw(st.one_of(st.just(1), st.integers(2, 2**32 - 1))),
+                         draw(st.integers(0, 255)), draw(st.integers(0, 255)), first, last,
+                         draw(st.integers(0, 2**40)), draw(st.integers(0, 2**31 - 1)), None))
+    columns = list(zip(*rows)) if rows else [[]] * 11
+    return termdict.InfoColumns(*columns[:10], list(columns[10]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(keys=_keys.filter(bool), data=st.data(), block=st.sampled_from([1, 3, 64]))
+def test_blocks_encoded_from_columns_are_the_entry_by_entry_encoders_bytes(keys: list[bytes], data: Any,
+                                                                          block: int) -> None:
+    columns = data.draw(_columns(len(keys)))
+    infos = [columns.info(i) for i in range(len(keys))]
+    for i, info in enumerate(infos):  # the W3 term infos the segment writer writes
+        value = columns.values[i]
+        if columns.inlined[i] and value != (b"",):  # (the writer inlines b"" as no value)
+            assert info == inversion.inlined_term_info(
+                int(columns.first[i]), float(columns.weight[i]), float(columns.max_weight[i]),
+                int(columns.min_length[i]), value[0] if value else b"")
+    expected = [_reference_encode_block(keys[i : i + block], infos[i : i + block]) for i in range(0, len(keys), block)]
+    assert termdict.encode_columns(keys, columns, block) == expected
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(keys=_keys, data=st.data(), block=st.sampled_from([1, 3, 64]))
+def test_add_columns_writes_the_file_that_adding_one_by_one_writes(tmp_path: Path, keys: list[bytes], data: Any,
+                                                                   block: int) -> None:
+    columns = data.draw(_columns(len(keys)))
+    infos = [columns.info(i) for i in range(len(keys))]
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(keys)), max_size=4)))
+    storage = FileStorage(str(tmp_path))
+    writer = termdict.TermDictWriter(storage.create_file("one.trm"), block=block)
+    for key, info in zip(keys, infos):
+        writer.add(key, info)
+    writer.close()
+    writer = termdict.TermDictWriter(storage.create_file("columns.trm"), block=block)
+    for k, (low, high) in enumerate(zip([0, *cuts], [*cuts, len(keys)])):
+        if k % 2:  # batches of W3 bytes between batches of columns
+            writer.add_many(keys[low:high], infos[low:high])
+        else:
+            writer.add_columns(keys[low:high], columns.take(low, high))
+    writer.close()
+    assert (tmp_path / "one.trm").read_bytes() == (tmp_path / "columns.trm").read_bytes()
+    if len(keys) >= 2:
+        writer = termdict.TermDictWriter(storage.create_file("bad.trm"), block=block)
+        with pytest.raises(ValueError):
+            writer.add_columns(keys[::-1], columns)  # out of order
+        writer.close()
+
+
+def test_a_segments_dictionary_written_from_columns_is_the_one_written_from_term_info_bytes(
+        tmp_path: Path, documents: list[Document], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file of a segment (the dictionary too) is the one its builder writes when each term's
+    info is packed as W3 bytes and encoded entry by entry (``write_field`` without ``add_columns``)."""
+    from test_lifecycle_segments import _fast_segment, _files
+
+    docs = documents + documents[: len(documents) // 2]  # terms in one document (inlined) and in several
+    (tmp_path / "new").mkdir()
+    (tmp_path / "old").mkdir()
+    new = _files(tmp_path / "new", _fast_segment(tmp_path / "new", docs))
+    calls = []
+    write_field = segments.write_field
+
+    def by_bytes(*args: Any, add_columns: Any = None, **options: Any) -> int:
+        calls.append(add_columns)
+        return write_field(*args, **options)
+
+    monkeypatch.setattr(segments, "write_field", by_bytes)
+    old = _files(tmp_path / "old", _fast_segment(tmp_path / "old", docs))
+    assert calls and all(c is not None for c in calls)
+    assert new.keys() == old.keys() and "trm" in new
+    for ext in new:
+        assert new[ext] == old[ext], ext

@@ -29,6 +29,7 @@ from whoosh.util.numeric import length_to_byte
 
 from ..text.analysis import _CJK, BOUNDARY, pair_term
 from .postings import V_COMPACT, V_FREQ, W_SCALED, encode, encode_lists, from_lists
+from .termdict import InfoColumns
 
 BLOCK = 128  # postings per block: the W3 codec's _blocklimit
 TERM_BATCH = 1 << 14  # terms whose infos write_field holds at a time
@@ -350,6 +351,7 @@ def write_field(
     compression: int,
     block_pickle: int,
     packed: bool = False,
+    add_columns: Callable[[list[bytes], InfoColumns], None] | None = None,
 ) -> int:
     """Write every term's posting blocks (``write``, the ``.pst`` file from ``offset``) and its term
     infos (``add_terms``, keys ``prefix`` + term, all at once). Returns the new offset.
@@ -359,7 +361,9 @@ def write_field(
     A positions field has ``inverted.values``; a frequency field stores its frequencies as the
     fixed-size values (4 bytes, big-endian). With ``packed`` the lists are
     :mod:`search.embedded.postings`' packed blocks (a :class:`search.embedded.codec.ZhCodec`
-    segment) rather than W3 blocks; inlined postings and term infos are the same.
+    segment) rather than W3 blocks; inlined postings and term infos are the same. With
+    ``add_columns`` too, the term infos of packed lists go to it as columns
+    (:class:`search.embedded.termdict.InfoColumns`, the same infos) instead of ``add_terms``.
     """
     postings = len(inverted.docs)
     if not postings:
@@ -495,6 +499,11 @@ def write_field(
     for lo in range(0, len(inverted.terms), TERM_BATCH):  # a batch of terms at a time: bounded memory
         hi = min(lo + TERM_BATCH, len(inverted.terms))
         keys = [prefix + term.encode("utf-8") for term in inverted.terms[lo:hi]]
+        if packed and add_columns is not None:
+            offset = _add_columns(keys, lo, hi, single, term_starts, per_term, term_weight, term_max_weight,
+                                  term_min_lengths, term_max_lengths, docs, one_values, width, packed_list,
+                                  write, offset, add_columns)
+            continue
         infos: list[bytes] = [b""] * len(keys)
         # A term with one posting: inlined in its term info.
         ones = lo + np.flatnonzero(single[lo:hi])
@@ -506,6 +515,36 @@ def write_field(
             infos[t - lo] = info
         offset = write_blocks((lo + np.flatnonzero(~single[lo:hi])).tolist(), lo, infos, offset)
         add_terms(keys, infos)
+    return offset
+
+
+def _add_columns(keys: list[bytes], lo: int, hi: int, single: np.ndarray, term_starts: np.ndarray,
+                 per_term: np.ndarray, term_weight: np.ndarray, term_max_weight: np.ndarray,
+                 term_min_lengths: list[int], term_max_lengths: list[int], docs: np.ndarray,
+                 one_values: Callable[[Any], Any], width: int, packed_list: Callable[[int, int], bytes],
+                 write: Callable[[bytes], Any], offset: int,
+                 add_columns: Callable[[list[bytes], InfoColumns], None]) -> int:
+    """``write_field``'s batch of terms ``lo:hi`` (packed lists): each list written, then the
+    batch's term infos given to ``add_columns`` as columns. Returns the new offset."""
+    inlined = single[lo:hi]
+    firsts = term_starts[lo:hi]
+    counts = per_term[lo:hi]
+    offsets = np.zeros(hi - lo, dtype=np.int64)
+    sizes = np.zeros(hi - lo, dtype=np.int64)
+    for t, low, count in zip(np.flatnonzero(~inlined).tolist(), firsts[~inlined].tolist(), counts[~inlined].tolist()):
+        block = packed_list(low, low + count)
+        write(block)
+        offsets[t] = offset
+        sizes[t] = len(block)
+        offset += len(block)
+    values: list[Any] = [None] * (hi - lo)
+    for t, low in zip(np.flatnonzero(inlined).tolist(), firsts[inlined].tolist()):
+        value = one_values(slice(low * 4, low * 4 + 4)) if width else one_values(low)
+        values[t] = () if type(value) is bytes and not value else (value,)  # as inlined_term_info pickles it
+    min_lengths = np.array(term_min_lengths[lo:hi], dtype=np.int64)
+    add_columns(keys, InfoColumns(inlined, term_weight[lo:hi], term_max_weight[lo:hi], counts, min_lengths,
+                                  np.where(inlined, min_lengths, np.array(term_max_lengths[lo:hi], dtype=np.int64)),
+                                  docs[firsts], docs[firsts + counts - 1], offsets, sizes, values))
     return offset
 
 

@@ -461,6 +461,8 @@ def _write_terms(terms: Any, postings: _MergedPostingsFile, sources: list[_Sourc
         copies.append(copy)
     merged = iter(merge_short_terms(sources, others, fixed, None if field_lengths is None else field_lengths._bytes)
                   if others else ())
+    keys: list[bytes] = []
+    infos: list[bytes] = []
     for (tbytes, found), copy in zip(batch, copies):
         if copy is not None:
             source, info_bytes, raw = copy
@@ -480,7 +482,9 @@ def _write_terms(terms: Any, postings: _MergedPostingsFile, sources: list[_Sourc
                 continue  # only in deleted documents
         if prefix is None:
             prefix = terms.start_field(fieldname)
-        terms.add(prefix + tbytes, info)
+        keys.append(prefix + tbytes)
+        infos.append(info)
+    terms.add_many(keys, infos)  # the batch's entries at once (encoded from columns)
     return prefix
 
 

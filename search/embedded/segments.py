@@ -231,7 +231,7 @@ class SegmentBuilder:
                     inverted, boost=plan.boost, doc_lengths=doc_lengths, write=postings._write,
                     offset=postings._offset, add_terms=terms.add_many, prefix=prefix, like_whoosh=self.like_whoosh,
                     compress_from=COMPRESS_FROM, compression=_COMPRESSION, block_pickle=BLOCK_PICKLE,
-                    packed=not self.like_whoosh,
+                    packed=not self.like_whoosh, add_columns=None if self.like_whoosh else terms.add_columns,
                 )
                 continue
             table = self._postings.pop(fieldname)

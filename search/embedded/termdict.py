@@ -39,6 +39,7 @@ from collections.abc import Iterator
 from itertools import accumulate
 from typing import Any
 
+import numpy as np
 from whoosh.system import pack_ushort
 from whoosh.util.varints import varint
 
@@ -239,17 +240,7 @@ def encode_info(info: bytes, base: int, out: bytearray) -> None:
         out += varint(delta << 1 if delta >= 0 else ((-delta) << 1) - 1)
         out += varint(length)
     elif body == _INLINED_BODY:
-        vkind = _value_kind(value)
-        out.append(vkind)  # type: ignore[arg-type]
-        if vkind == _INT_VALUE:
-            out += varint(value[0])
-        elif vkind == _INTS_VALUE:
-            out += varint(len(value[0]))
-            for x in value[0]:
-                out += varint(x)
-        elif vkind == _BYTES_VALUE:
-            out += varint(len(value[0]))
-            out += value[0]
+        out += _value_bytes(value, _value_kind(value))  # type: ignore[arg-type]
     else:
         tail = info[_HEAD:]
         out += varint(len(tail))
@@ -507,6 +498,11 @@ class TermDictWriter:
             for key, value in zip(keys, values):  # raises at the first key out of order, as add does
                 self.add(key, value)
             return
+        if len(keys) >= 2 * self._block:
+            columns = info_columns(values)
+            if columns is not None:  # the usual infos: encoded from columns
+                self.add_columns(keys, columns)
+                return
         self._last = keys[-1]
         at = 0
         while at < len(keys):
@@ -517,18 +513,48 @@ class TermDictWriter:
             if len(self._keys) >= self._block:
                 self._flush()
 
+    def add_columns(self, keys: list[bytes], columns: InfoColumns) -> None:
+        """``add_many(keys, [columns.info(i) ...])``, the same file, whole blocks encoded from the
+        columns (:func:`encode_columns`)."""
+        n = len(keys)
+        if n != len(columns):
+            raise ValueError("as many keys as term infos")
+        if not n:
+            return
+        if self._last is not None and keys[0] <= self._last or not all(map(bytes.__lt__, keys, keys[1:])):
+            for i, key in enumerate(keys):  # raises at the first key out of order, as add does
+                self.add(key, columns.info(i))
+            return
+        self._last = keys[-1]
+        at = 0
+        if self._keys:  # the block begun: completed entry by entry
+            at = min(self._block - len(self._keys), n)
+            self._keys += keys[:at]
+            self._values += [columns.info(i) for i in range(at)]
+            if len(self._keys) >= self._block:
+                self._flush()
+        whole = at + (n - at) // self._block * self._block
+        if whole > at:
+            for low, block in zip(range(at, whole, self._block),
+                                  encode_columns(keys[at:whole], columns.take(at, whole), self._block)):
+                self._write_block(keys[low], self._block, block)
+        self._keys += keys[whole:]
+        self._values += [columns.info(i) for i in range(whole, n)]
+
     def _flush(self) -> None:
         keys, values = self._keys, self._values
         if not keys:
             return
-        block = encode_block(keys, values)
-        self._first_keys += keys[0]
+        self._write_block(keys[0], len(keys), encode_block(keys, values))
+        self._keys, self._values = [], []
+
+    def _write_block(self, first_key: bytes, entries: int, block: bytes) -> None:
+        self._first_keys += first_key
         self._first_ends.append(len(self._first_keys))
         self._block_offsets.append(self._offset)
         self._dbfile.write(block)
         self._offset += len(block)
-        self._count += len(keys)
-        self._keys, self._values = [], []
+        self._count += entries
 
     def close(self) -> None:
         self._flush()
@@ -664,3 +690,269 @@ class TermDict:
     def close(self) -> None:
         self._cache.clear()
         self._dbfile.close()
+
+
+# -- writing entries from columns -------------------------------------------------------------
+
+class InfoColumns:
+    """The term infos of a run of entries as columns (numpy arrays, one item per entry), as the
+    segment writer has them: a posting address (``offset``, ``length``), or an inlined posting
+    (``inlined``; its values tuple in ``values``, None for the others). :meth:`info` gives an
+    entry's W3 term info bytes; :func:`encode_columns` encodes whole blocks to the bytes
+    :func:`encode_block` writes for those infos."""
+
+    __slots__ = ("inlined", "weight", "max_weight", "count", "min_length", "max_length", "first", "last",
+                 "offset", "length", "values")
+
+    def __init__(self, inlined: Any, weight: Any, max_weight: Any, count: Any, min_length: Any, max_length: Any,
+                 first: Any, last: Any, offset: Any, length: Any, values: list[Any]) -> None:
+        self.inlined = np.asarray(inlined, dtype=bool)
+        self.weight = np.asarray(weight, dtype=np.float32)  # the W3 info's floats, as stored
+        self.max_weight = np.asarray(max_weight, dtype=np.float32)
+        self.count = np.asarray(count, dtype=np.int64)
+        self.min_length = np.asarray(min_length, dtype=np.int64)
+        self.max_length = np.asarray(max_length, dtype=np.int64)
+        self.first = np.asarray(first, dtype=np.int64)
+        self.last = np.asarray(last, dtype=np.int64)
+        self.offset = np.asarray(offset, dtype=np.int64)
+        self.length = np.asarray(length, dtype=np.int64)
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def take(self, low: int, high: int) -> InfoColumns:
+        return InfoColumns(*(getattr(self, name)[low:high] for name in self.__slots__))
+
+    def info(self, i: int) -> bytes:
+        """Entry ``i``'s W3 term info bytes (as the segment writer packs them)."""
+        weight = float(self.weight[i])
+        first = int(self.first[i])
+        head = _TERMINFO.pack(bool(self.inlined[i]), weight, int(self.count[i]), int(self.min_length[i]),
+                              int(self.max_length[i]), float(self.max_weight[i]), first, int(self.last[i]))
+        if not self.inlined[i]:
+            return head + _EXTENT.pack(int(self.offset[i]), int(self.length[i]))
+        return head + _docnum_opcode(first) + b"\x85" + _small_pickle(
+            ((0,), () if weight == 1.0 else (weight,), self.values[i]))[3:]
+
+
+_TERMINFO_RECORD = np.dtype([("flags", "u1"), ("weight", ">f4"), ("count", ">u4"), ("min_length", "u1"),
+                             ("max_length", "u1"), ("max_weight", ">f4"), ("first", ">u4"), ("last", ">u4")])
+
+
+def info_columns(infos: list[bytes]) -> InfoColumns | None:
+    """W3 term infos as :class:`InfoColumns` whose :meth:`InfoColumns.info` gives them back
+    exactly; None when one has another form (not a posting address nor an inlined posting of a
+    compact value written as the segment writer writes it)."""
+    n = len(infos)
+    if not n:
+        return None
+    sizes = np.fromiter(map(len, infos), dtype=np.int64, count=n)
+    if sizes.min() < _HEAD:
+        return None
+    heads = np.frombuffer(b"".join([info[:_HEAD] for info in infos]), dtype=_TERMINFO_RECORD)
+    inlined = heads["flags"] == 1
+    extent = (heads["flags"] == 0) & (sizes == _HEAD + _EXTENT.size)
+    if not np.all(extent | (inlined & (heads["count"] == 1) & (heads["first"] == heads["last"]))):
+        return None
+    if np.any(inlined & (heads["weight"] == 0)):  # (the encoder's caches take 0.0 and -0.0 for one weight)
+        return None
+    offsets = np.zeros(n, dtype=np.int64)
+    lengths = np.zeros(n, dtype=np.int64)
+    at = np.flatnonzero(extent)
+    if len(at):
+        tails = np.frombuffer(b"".join([infos[i][_HEAD:] for i in at.tolist()]), dtype=[("o", ">i8"), ("l", ">i4")])
+        offsets[at] = tails["o"]
+        lengths[at] = tails["l"]
+        if np.any(tails["o"] < 0) or np.any(tails["l"] < 0):
+            return None
+    values: list[Any] = [None] * n
+    for i in np.flatnonzero(inlined).tolist():
+        info = infos[i]
+        value = _inlined_value(info[_HEAD:], int(heads["first"][i]), info[1:5])
+        if value is _NOT_COMPACT:
+            return None
+        values[i] = value
+    return InfoColumns(inlined, heads["weight"], heads["max_weight"], heads["count"], heads["min_length"],
+                       heads["max_length"], heads["first"], heads["last"], offsets, lengths, values)
+
+
+def _varints(values: Any, width: int) -> tuple[Any, Any]:
+    """Each value's varint (as ``varint`` writes it) as a row of ``width`` bytes, and its length."""
+    v = values.astype(np.uint64)
+    rows = np.empty((len(v), width), dtype=np.uint8)
+    lengths = np.ones(len(v), dtype=np.int64)
+    for k in range(width):
+        part = (v >> np.uint64(7 * k)) & np.uint64(0x7F)
+        if k + 1 < width:
+            more = v >= np.uint64(1 << (7 * (k + 1)))
+            lengths += more
+            part |= more.astype(np.uint64) << np.uint64(7)
+        rows[:, k] = part
+    return rows, lengths
+
+
+def _whole_floats(floats: Any) -> tuple[Any, Any, Any]:
+    """Which float32s ``_whole`` takes as whole numbers, each float's 5-byte row (its varint when
+    whole, else its 4 big-endian bytes) and the row's length."""
+    with np.errstate(invalid="ignore"):
+        whole = (np.isfinite(floats) & (floats == np.floor(floats)) & (floats >= 0) & (floats < 2.0**32)
+                 & ~np.signbit(floats))
+    rows, lengths = _varints(np.where(whole, floats, 0).astype(np.uint64), 5)
+    raw = np.zeros((len(floats), 5), dtype=np.uint8)
+    raw[:, :4] = floats.astype(">f4").view(np.uint8).reshape(-1, 4)
+    return whole, np.where(whole[:, None], rows, raw), np.where(whole, lengths, 4)
+
+
+_VALUE_BYTES: dict[Any, bytes] = {}  # an inlined values tuple (of a compact kind) -> its kind byte and bytes
+
+
+def _value_bytes(value: tuple[Any, ...], vkind: int) -> bytes:
+    """What ``encode_info`` writes after an inlined entry's statistics for its values tuple."""
+    found = _VALUE_BYTES.get(value)
+    if found is None:
+        out = bytearray((vkind,))
+        if vkind == _INT_VALUE:
+            out += varint(value[0])
+        elif vkind == _INTS_VALUE:
+            out += varint(len(value[0]))
+            for x in value[0]:
+                out += varint(x)
+        elif vkind == _BYTES_VALUE:
+            out += varint(len(value[0]))
+            out += value[0]
+        found = bytes(out)
+        if len(_VALUE_BYTES) >= 1 << 16:
+            _VALUE_BYTES.clear()
+        _VALUE_BYTES[value] = found
+    return found
+
+
+def _encodable(columns: InfoColumns) -> bool:
+    """Whether every entry has the form :func:`encode_columns` encodes (else ``encode_block`` on
+    the W3 bytes): addresses and lengths >= 0, first <= last, an inlined posting's count 1 and its
+    one document, lengths as bytes."""
+    inl = columns.inlined
+    return bool(np.all(columns.first <= columns.last) and np.all(columns.first >= 0)
+                and np.all(columns.last < 2**32) and np.all((columns.count >= 0) & (columns.count < 2**32))
+                and np.all(~inl | ((columns.count == 1) & (columns.first == columns.last)))
+                and np.all(inl | ((columns.offset >= 0) & (columns.length >= 0) & (columns.length < 2**31)))
+                and np.all((columns.min_length >= 0) & (columns.min_length < 256))
+                and np.all((columns.max_length >= 0) & (columns.max_length < 256)))
+
+
+def encode_columns(keys: list[bytes], columns: InfoColumns, block: int = BLOCK) -> list[bytes]:
+    """The blocks (``block`` entries each, the last maybe fewer) that :func:`encode_block` writes
+    for ``keys`` and the W3 term infos ``columns.info(i)``, encoded a column at a time."""
+    n = len(keys)
+    if not n:
+        return []
+    if not _encodable(columns):
+        return [encode_block(keys[i : i + block], [columns.info(j) for j in range(i, min(i + block, n))])
+                for i in range(0, n, block)]
+    inl = columns.inlined
+    # Inlined values: compact (their kind's bytes) or the pickle after the statistics (tail body).
+    suffixes: list[bytes] = [b""] * n
+    tail = np.zeros(n, dtype=bool)
+    for i in np.flatnonzero(inl).tolist():
+        value = columns.values[i]
+        vkind = _value_kind(value)
+        if vkind is not None:
+            suffixes[i] = _value_bytes(value, vkind)
+        else:
+            tail[i] = True
+            info = columns.info(i)
+            suffixes[i] = varint(len(info) - _HEAD) + info[_HEAD:]
+    body = np.where(inl, np.where(tail, _TAIL_BODY, _INLINED_BODY), _EXTENT_BODY).astype(np.int64)
+    weight, max_weight = columns.weight, columns.max_weight
+    whole_weight, weight_rows, weight_lengths = _whole_floats(weight)
+    whole_max, max_rows, max_lengths = _whole_floats(max_weight)
+    same_max = weight.view(np.uint32) == max_weight.view(np.uint32)
+    count, first, last = columns.count, columns.first, columns.last
+    min_length, max_length = columns.min_length, columns.max_length
+    kind = (body | np.where(whole_weight, _WHOLE_WEIGHT, 0) | np.where(same_max, _SAME_MAX, 0)
+            | np.where(~same_max & whole_max, _WHOLE_MAX, 0) | np.where(min_length == max_length, _SAME_LENGTHS, 0)
+            | np.where(last == first, _ONE_ID, 0) | np.where(count == 1, _ONE_DOC, 0))
+    # Each block's base: its first address.
+    extent = ~inl
+    starts = np.arange(0, n, block)
+    firsts_at = np.minimum.reduceat(np.where(extent, np.arange(n), n), starts)
+    bases = np.where(firsts_at < n, columns.offset[np.minimum(firsts_at, n - 1)], 0)
+    delta = columns.offset - np.repeat(bases, np.diff(np.append(starts, n)))
+    zigzag = np.where(delta >= 0, delta << 1, ((-delta) << 1) - 1)
+    count_rows, count_lengths = _varints(count, 5)
+    first_rows, first_lengths = _varints(first, 5)
+    gap_rows, gap_lengths = _varints(last - first, 5)
+    zigzag_rows, zigzag_lengths = _varints(np.where(extent, zigzag, 0), 10)
+    length_rows, length_lengths = _varints(np.where(extent, columns.length, 0), 5)
+    ones = np.ones(n, dtype=np.int64)
+    pieces = [
+        (kind.astype(np.uint8)[:, None], ones),
+        (np.ones((n, 1), dtype=np.uint8), tail.astype(np.int64)),  # a tail body's flags (1: inlined)
+        (weight_rows, weight_lengths),
+        (max_rows, np.where(same_max, 0, max_lengths)),
+        (count_rows, np.where(count != 1, count_lengths, 0)),
+        (min_length.astype(np.uint8)[:, None], ones),
+        (max_length.astype(np.uint8)[:, None], (min_length != max_length).astype(np.int64)),
+        (first_rows, first_lengths),
+        (gap_rows, np.where(last != first, gap_lengths, 0)),
+        (zigzag_rows, np.where(extent, zigzag_lengths, 0)),
+        (length_rows, np.where(extent, length_lengths, 0)),
+    ]
+    matrix = np.concatenate([rows for rows, _ in pieces], axis=1)
+    mask = np.concatenate([np.arange(rows.shape[1])[None, :] < lengths[:, None] for rows, lengths in pieces], axis=1)
+    heads = matrix[mask]
+    head_lengths = mask.sum(axis=1)
+    suffix_lengths = np.fromiter(map(len, suffixes), dtype=np.int64, count=n)
+    sizes = head_lengths + suffix_lengths
+    info_ends = np.cumsum(sizes)
+    info_starts = info_ends - sizes
+    infos = np.empty(int(info_ends[-1]), dtype=np.uint8)
+    head_ends = np.cumsum(head_lengths)
+    infos[np.arange(len(heads)) + np.repeat(info_starts - (head_ends - head_lengths), head_lengths)] = heads
+    if suffix_lengths.any():
+        suffix_ends = np.cumsum(suffix_lengths)
+        flat = np.frombuffer(b"".join(suffixes), dtype=np.uint8)
+        infos[np.arange(len(flat)) + np.repeat(info_starts + head_lengths - (suffix_ends - suffix_lengths),
+                                               suffix_lengths)] = flat
+    # Keys: the length each shares with the previous key of its run of RESTART, and the rests.
+    key_lengths = np.fromiter(map(len, keys), dtype=np.int64, count=n)
+    shared = np.zeros(n, dtype=np.int64)
+    within = np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
+    follows = np.flatnonzero(within % RESTART != 0)
+    if len(follows):
+        width = int(min(key_lengths.max(), 32))
+        padded = np.zeros((n, width + 1), dtype=np.uint8)
+        flat_keys = np.frombuffer(b"".join(keys), dtype=np.uint8)
+        key_starts = np.cumsum(key_lengths) - key_lengths
+        short = np.minimum(key_lengths, width)
+        rows = np.repeat(np.arange(n), short)
+        cols = np.arange(int(short.sum())) - np.repeat(np.cumsum(short) - short, short)
+        padded[rows, cols] = flat_keys[key_starts[rows] + cols]
+        differ = padded[follows] != padded[follows - 1]
+        differ[:, width] = True
+        common = np.minimum(np.argmax(differ, axis=1), np.minimum(key_lengths[follows], key_lengths[follows - 1]))
+        shared[follows] = common
+        for i in follows[common >= width].tolist():  # longer common prefixes
+            shared[i] = _shared_length(keys[i - 1], keys[i])
+    rests = key_lengths - shared
+    rest_bytes = b"".join([key[s:] for key, s in zip(keys, shared.tolist())])
+    rest_ends = np.cumsum(rests).tolist()
+    ends = np.append(starts[1:], n)
+    largest = np.maximum.reduceat(np.maximum(np.maximum(shared, rests), sizes), starts).tolist()
+    infos_bytes = infos.tobytes()
+    info_cuts = info_ends.tolist()
+    out = []
+    for low, high, big in zip(starts.tolist(), ends.tolist(), largest):
+        width = 1 if big < 1 << 8 else 2 if big < 1 << 16 else 4
+        if big >= 1 << 32:
+            raise ValueError("a term or term info of 4 GiB")
+        dtype = np.uint8 if width == 1 else ">u2" if width == 2 else ">u4"
+        rest_low = rest_ends[low - 1] if low else 0
+        info_low = info_cuts[low - 1] if low else 0
+        out.append(b"".join((
+            varint(high - low), varint(int(bases[low // block])), bytes((width,)),
+            shared[low:high].astype(dtype).tobytes(), rests[low:high].astype(dtype).tobytes(),
+            sizes[low:high].astype(dtype).tobytes(), rest_bytes[rest_low : rest_ends[high - 1]],
+            infos_bytes[info_low : info_cuts[high - 1]])))
+    return out
