@@ -66,11 +66,11 @@ def _untracked(value: Any) -> tuple[Any, ...]:
 
     A document's kept fields are strs, numbers, None, dates, numpy arrays and tuples of them, none
     of which the garbage collector tracks, and it stops tracking a tuple of such objects when a
-    collection sees it (a tuple of such tuples at the next, at worst); an instance of a dataclass it tracks for as long as it lives. Kept as
-    tuples, the tens of thousands of documents kept per index read add nothing to what each full
-    collection walks: on a 2-core machine such a collection costs about a microsecond an object,
-    and it fell inside a query (see BENCHMARKS.md, "Garbage-collection pauses"). :data:`_KEPT_AS`
-    makes the dataclasses again."""
+    collection sees it (a tuple of such tuples at the next, at worst); an instance of a dataclass
+    it tracks for as long as it lives. Kept as tuples, the tens of thousands of documents kept per
+    index read add nothing to what each full collection walks: on a 2-core machine such a
+    collection costs about a microsecond an object, and it fell inside a query (see BENCHMARKS.md,
+    "Garbage-collection pauses"). :data:`_KEPT_AS` makes the dataclasses again."""
     return tuple(_untracked(v) if is_dataclass(v) else v for v in map(functools.partial(getattr, value),
                                                                      _field_names(type(value))))
 
